@@ -1,0 +1,32 @@
+"""Blob storage: the ``BlobStore`` port and its local-directory and S3 implementations.
+
+Use :func:`create_blob_store` with the app config; see ``docs/storage.md``.
+This package depends on neither Flask nor the rest of ``ioffice``.
+"""
+
+from .base import BlobInfo, BlobStore
+from .errors import (
+    BlobCorrupted,
+    BlobNotFound,
+    InvalidBlobKey,
+    StorageConfigError,
+    StorageError,
+    StorageUnavailable,
+)
+from .factory import create_blob_store
+from .local import LocalBlobStore
+from .s3 import S3BlobStore
+
+__all__ = [
+    "BlobCorrupted",
+    "BlobInfo",
+    "BlobNotFound",
+    "BlobStore",
+    "InvalidBlobKey",
+    "LocalBlobStore",
+    "S3BlobStore",
+    "StorageConfigError",
+    "StorageError",
+    "StorageUnavailable",
+    "create_blob_store",
+]
