@@ -1,0 +1,38 @@
+# make run   install, migrate, load the demo province, serve on http://127.0.0.1:5000
+# make test  install and run every test (database from IOFFICE_TEST_DATABASE_URL, default SQLite)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test install lint bench clean serve
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo ""
+	@echo "iOffice: http://$(HOST):$(PORT)  (Ctrl+C để dừng)"
+	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check ioffice signing axis_connector tests bench
+
+bench: install
+	$(PY) bench/signing.py --quick
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,23 @@
+"""iOffice: document management and inter-agency dispatch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. No side effects beyond that: no migrations, no network."""
+    from ioffice import cli, db_session, services
+    from ioffice.config import load_config
+    from ioffice.web import init_app as init_web
+
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="web/templates", static_folder="web/static")
+    load_config(app, config)
+    db_session.init_app(app)
+    services.init_app(app)
+    init_web(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,226 @@
+"""Agencies, departments, users and authentication: one business operation per function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ioffice.agencies.identifiers import AgencyIdentifier, InvalidAgencyIdentifier
+from ioffice.agencies.models import Agency, Department, Membership, MembershipRole, Role, User
+from ioffice.agencies.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from ioffice.audit import AuditContext, record
+from ioffice.audit.tags import Tag
+from ioffice.db import utcnow
+from ioffice.errors import DomainError, NotFound
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+SHORT_NAME_RE = re.compile(r"^[A-ZĐ0-9]{1,30}$")
+
+
+class AgencyError(DomainError):
+    pass
+
+
+class InvalidCredentials(DomainError):
+    status_code = 401
+
+
+class AccountLocked(DomainError):
+    status_code = 429
+
+
+@dataclass(frozen=True)
+class AgencyInput:
+    code: str
+    name: str
+    short_name: str
+    parent_code: str | None = None
+    address: str = ""
+    email: str = ""
+    phone: str = ""
+    fax: str = ""
+    website: str = ""
+
+
+def _short_name(value: str) -> str:
+    short = value.strip().upper()
+    if not SHORT_NAME_RE.match(short):
+        raise AgencyError(f"Tên viết tắt '{value}' không hợp lệ: chỉ gồm chữ in hoa và số, "
+                          "không dấu cách (ví dụ UBND, VP).")
+    return short
+
+
+def get_agency_by_code(session: Session, code: str) -> Agency | None:
+    return session.scalars(select(Agency).where(Agency.code == code.strip())).one_or_none()
+
+
+def create_agency(session: Session, ctx: AuditContext, data: AgencyInput) -> Agency:
+    try:
+        ident = AgencyIdentifier.parse(data.code)
+    except InvalidAgencyIdentifier as exc:
+        raise AgencyError(str(exc)) from exc
+    if not data.name.strip():
+        raise AgencyError("Tên cơ quan không được để trống.")
+    if get_agency_by_code(session, str(ident)):
+        raise AgencyError(f"Mã định danh {ident} đã được dùng cho một cơ quan khác.")
+    parent = None
+    if data.parent_code:
+        parent = get_agency_by_code(session, data.parent_code)
+        if parent is None:
+            raise AgencyError(f"Không tìm thấy cơ quan cấp trên có mã {data.parent_code}.")
+    agency = Agency(code=str(ident), name=data.name.strip(), short_name=_short_name(data.short_name),
+                    level=ident.level, parent=parent, address=data.address, email=data.email,
+                    phone=data.phone, fax=data.fax, website=data.website)
+    session.add(agency)
+    session.flush()
+    record(session, ctx, Tag.AGENCY_CREATE, subject_type="agency", subject_id=agency.id,
+           details={"code": agency.code, "name": agency.name}, agency_id=agency.id)
+    return agency
+
+
+def create_department(session: Session, ctx: AuditContext, agency_id: int, name: str,
+                      short_name: str) -> Department:
+    if not name.strip():
+        raise AgencyError("Tên phòng ban không được để trống.")
+    short = _short_name(short_name)
+    exists = session.scalar(select(Department.id).where(Department.agency_id == agency_id,
+                                                        Department.short_name == short))
+    if exists:
+        raise AgencyError(f"Cơ quan đã có phòng ban viết tắt {short}.")
+    dept = Department(agency_id=agency_id, name=name.strip(), short_name=short)
+    session.add(dept)
+    session.flush()
+    record(session, ctx, Tag.DEPARTMENT_CREATE, subject_type="department", subject_id=dept.id,
+           details={"name": dept.name, "short_name": short}, agency_id=agency_id)
+    return dept
+
+
+def department_in_agency(session: Session, agency_id: int, department_id: int) -> Department:
+    dept = session.get(Department, department_id)
+    if dept is None or dept.agency_id != agency_id:
+        raise NotFound("Không tìm thấy phòng ban.")
+    return dept
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username.strip().lower())
+                           ).one_or_none()
+
+
+def create_user(session: Session, ctx: AuditContext, *, agency_id: int, username: str,
+                full_name: str, password: str, roles: Iterable[Role],
+                department_id: int | None = None, position_title: str = "",
+                email: str = "") -> User:
+    uname = username.strip().lower()
+    if not USERNAME_RE.match(uname):
+        raise AgencyError("Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch ngang; "
+                          "3 đến 64 ký tự.")
+    if not full_name.strip():
+        raise AgencyError("Họ và tên không được để trống.")
+    if len(password) < MIN_LENGTH:
+        raise AgencyError(f"Mật khẩu phải có ít nhất {MIN_LENGTH} ký tự.")
+    if get_user_by_username(session, uname):
+        raise AgencyError(f"Tên đăng nhập '{uname}' đã tồn tại.")
+    if department_id is not None:
+        department_in_agency(session, agency_id, department_id)
+    user = User(username=uname, full_name=full_name.strip(), position_title=position_title.strip(),
+                email=email.strip(), password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    record(session, ctx, Tag.USER_CREATE, subject_type="user", subject_id=user.id,
+           details={"username": uname, "full_name": user.full_name}, agency_id=agency_id)
+    grant_membership(session, ctx, user=user, agency_id=agency_id, roles=roles,
+                     department_id=department_id)
+    return user
+
+
+def grant_membership(session: Session, ctx: AuditContext, *, user: User, agency_id: int,
+                     roles: Iterable[Role], department_id: int | None = None) -> Membership:
+    role_set = {Role(r) for r in roles}
+    if not role_set:
+        raise AgencyError("Phải chọn ít nhất một vai trò.")
+    if department_id is not None:
+        department_in_agency(session, agency_id, department_id)
+    membership = session.scalars(select(Membership).where(Membership.user_id == user.id,
+                                                          Membership.agency_id == agency_id)
+                                 ).one_or_none()
+    if membership is None:
+        membership = Membership(user=user, agency_id=agency_id)
+        session.add(membership)
+    membership.department_id = department_id
+    membership.role_rows = [MembershipRole(role=r) for r in sorted(role_set)]
+    session.flush()
+    record(session, ctx, Tag.MEMBERSHIP_GRANT, subject_type="user", subject_id=user.id,
+           details={"roles": sorted(role_set), "department_id": department_id},
+           agency_id=agency_id)
+    return membership
+
+
+def authenticate(session: Session, ctx: AuditContext, username: str, password: str, *,
+                 max_failures: int, lock_minutes: int) -> User:
+    """Check a password. Repeated failures lock the account for a while (kept in the database,
+    so every web process sees it). The error never tells whether the username exists."""
+    user = get_user_by_username(session, username)
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        verify_password(None, password)  # same cost as a real check
+        record(session, ctx, Tag.AUTH_LOCKED, subject_type="user", subject_id=user.id)
+        raise AccountLocked(_locked_message(user.locked_until, now))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        if user is not None:
+            user.failed_logins += 1
+            details = {"failures": user.failed_logins}
+            if user.failed_logins >= max_failures:
+                user.locked_until = now + dt.timedelta(minutes=lock_minutes)
+                user.failed_logins = 0
+                details["locked_until"] = user.locked_until.isoformat()
+            record(session, ctx, Tag.AUTH_LOGIN_FAILED, subject_type="user", subject_id=user.id,
+                   details=details, agency_id=_first_agency(user))
+        raise InvalidCredentials("Tên đăng nhập hoặc mật khẩu không đúng.")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    record(session, ctx, Tag.AUTH_LOGIN, subject_type="user", subject_id=user.id,
+           agency_id=_first_agency(user))
+    return user
+
+
+def _first_agency(user: User) -> int | None:
+    return user.memberships[0].agency_id if user.memberships else None
+
+
+def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return (f"Tài khoản tạm khoá do nhập sai mật khẩu nhiều lần. "
+            f"Vui lòng thử lại sau khoảng {minutes} phút.")
+
+
+def load_membership(session: Session, user_id: int, agency_id: int) -> Membership | None:
+    return session.scalars(
+        select(Membership).where(Membership.user_id == user_id, Membership.agency_id == agency_id)
+        .options(selectinload(Membership.role_rows), selectinload(Membership.agency))
+    ).one_or_none()
+
+
+def list_departments(session: Session, agency_id: int) -> list[Department]:
+    return list(session.scalars(select(Department).where(Department.agency_id == agency_id)
+                                .order_by(Department.name)))
+
+
+def list_members(session: Session, agency_id: int) -> list[Membership]:
+    stmt = (select(Membership).where(Membership.agency_id == agency_id)
+            .options(selectinload(Membership.user), selectinload(Membership.role_rows))
+            .join(User).order_by(func.lower(User.full_name)))
+    return list(session.scalars(stmt))
+
+
+def list_agencies(session: Session) -> list[Agency]:
+    return list(session.scalars(select(Agency).order_by(Agency.code)))

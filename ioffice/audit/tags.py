@@ -1,0 +1,18 @@
+"""Audit event tags, ``capability:subject:action`` (as warehouse's events/tags.py)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Tag(enum.StrEnum):
+    AUTH_LOGIN = "auth:session:login"
+    AUTH_LOGIN_FAILED = "auth:session:login-failed"
+    AUTH_LOCKED = "auth:session:locked"
+    AUTH_LOGOUT = "auth:session:logout"
+    AUTH_SWITCH_AGENCY = "auth:session:switch-agency"
+    AGENCY_CREATE = "agencies:agency:create"
+    DEPARTMENT_CREATE = "agencies:department:create"
+    USER_CREATE = "agencies:user:create"
+    USER_UPDATE = "agencies:user:update"
+    MEMBERSHIP_GRANT = "agencies:membership:grant"

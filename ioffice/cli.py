@@ -1,0 +1,188 @@
+"""Command line: `ioffice ...` or `flask --app wsgi ...`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from ioffice.audit import AuditContext
+
+CLI_CONTEXT = AuditContext(actor_id=None, agency_id=None, remote_addr="cli")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(demo_group)
+    app.cli.add_command(agency_group)
+    app.cli.add_command(user_group)
+    app.cli.add_command(audit_group)
+
+
+def _session():  # noqa: ANN202
+    from ioffice.db_session import database
+
+    return database(current_app).session()
+
+
+@click.group("db", help="Lược đồ cơ sở dữ liệu (Alembic).")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="Nâng cấp lược đồ lên phiên bản mới nhất.")
+@with_appcontext
+def db_upgrade() -> None:
+    from ioffice import migrate
+
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Đã nâng cấp cơ sở dữ liệu.")
+
+
+@db_group.command("check", help="Kiểm tra mô hình và lược đồ khớp nhau.")
+@with_appcontext
+def db_check() -> None:
+    from ioffice import migrate
+
+    migrate.check(current_app.config["DATABASE_URL"])
+    click.echo("Lược đồ khớp với mô hình.")
+
+
+@click.group("demo", help="Dữ liệu mẫu: tỉnh Cà Mau.")
+def demo_group() -> None:
+    pass
+
+
+@demo_group.command("load", help="Nạp dữ liệu mẫu (chạy lại nhiều lần không sao).")
+@click.option("--password", envvar="IOFFICE_DEMO_PASSWORD", default=None,
+              help="Mật khẩu cho mọi tài khoản mẫu (mặc định: sinh ngẫu nhiên, lưu trong instance/).")
+@with_appcontext
+def demo_load(password: str | None) -> None:
+    from ioffice import demo
+
+    with _session() as session:
+        result = demo.load(session, password=password, instance_path=current_app.instance_path)
+        session.commit()
+    click.echo(f"Dữ liệu mẫu: {result.agencies_created} cơ quan mới, "
+               f"{result.users_created} tài khoản mới.")
+    click.echo(demo.logins_text(result))
+
+
+@click.group("agency", help="Cơ quan và phòng ban.")
+def agency_group() -> None:
+    pass
+
+
+@agency_group.command("create")
+@click.option("--code", required=True, help="Mã định danh, ví dụ 000.00.00.H12")
+@click.option("--name", required=True)
+@click.option("--short-name", required=True, help="Viết tắt trong ký hiệu văn bản, ví dụ UBND")
+@click.option("--parent", "parent_code", default=None, help="Mã định danh cơ quan cấp trên")
+@click.option("--email", default="")
+@click.option("--address", default="")
+@with_appcontext
+def agency_create(code: str, name: str, short_name: str, parent_code: str | None, email: str,
+                  address: str) -> None:
+    from ioffice.agencies import service
+
+    with _session() as session:
+        try:
+            agency = service.create_agency(session, CLI_CONTEXT, service.AgencyInput(
+                code=code, name=name, short_name=short_name, parent_code=parent_code,
+                email=email, address=address))
+        except service.AgencyError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"Đã tạo {agency.name} ({agency.code}, cấp {agency.level.label}).")
+
+
+@agency_group.command("add-department")
+@click.option("--agency", "agency_code", required=True)
+@click.option("--name", required=True)
+@click.option("--short-name", required=True)
+@with_appcontext
+def department_create(agency_code: str, name: str, short_name: str) -> None:
+    from ioffice.agencies import service
+
+    with _session() as session:
+        agency = service.get_agency_by_code(session, agency_code)
+        if agency is None:
+            raise click.ClickException(f"Không tìm thấy cơ quan có mã {agency_code}.")
+        try:
+            dept = service.create_department(session, CLI_CONTEXT, agency.id, name, short_name)
+        except service.AgencyError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"Đã tạo phòng ban {dept.name} ({dept.short_name}).")
+
+
+@click.group("user", help="Tài khoản người dùng.")
+def user_group() -> None:
+    pass
+
+
+@user_group.command("create")
+@click.option("--agency", "agency_code", required=True)
+@click.option("--username", required=True)
+@click.option("--full-name", required=True)
+@click.option("--position", default="")
+@click.option("--department", "department_short", default=None, help="Viết tắt của phòng ban")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["clerk", "leader", "department_head", "specialist", "admin"]))
+@click.password_option()
+@with_appcontext
+def user_create(agency_code: str, username: str, full_name: str, position: str,
+                department_short: str | None, roles: tuple[str, ...], password: str) -> None:
+    from sqlalchemy import select
+
+    from ioffice.agencies import service
+    from ioffice.agencies.models import Department, Role
+
+    with _session() as session:
+        agency = service.get_agency_by_code(session, agency_code)
+        if agency is None:
+            raise click.ClickException(f"Không tìm thấy cơ quan có mã {agency_code}.")
+        dept_id = None
+        if department_short:
+            dept_id = session.scalar(select(Department.id).where(
+                Department.agency_id == agency.id, Department.short_name == department_short.upper()))
+            if dept_id is None:
+                raise click.ClickException(f"{agency.name} không có phòng ban {department_short}.")
+        try:
+            user = service.create_user(session, CLI_CONTEXT, agency_id=agency.id, username=username,
+                                       full_name=full_name, password=password,
+                                       roles=[Role(r) for r in roles], department_id=dept_id,
+                                       position_title=position)
+        except service.AgencyError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"Đã tạo tài khoản {user.username}.")
+
+
+@click.group("audit", help="Nhật ký kiểm toán.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify", help="Kiểm tra chuỗi băm của nhật ký; mã thoát 1 nếu bị sửa.")
+@with_appcontext
+def audit_verify() -> None:
+    from sqlalchemy import func, select
+
+    from ioffice.audit import verify_chain
+    from ioffice.audit.models import AuditEvent
+
+    with _session() as session:
+        problems = verify_chain(session)
+        total = session.scalar(select(func.count(AuditEvent.id)))
+    if problems:
+        for p in problems:
+            click.echo(f"[{p.chain}] sự kiện #{p.seq} (id {p.event_id}): {p.message}", err=True)
+        raise SystemExit(1)
+    click.echo(f"Nhật ký nguyên vẹn: {total} sự kiện.")
+
+
+def main() -> None:
+    from ioffice import create_app
+
+    FlaskGroup(create_app=lambda: create_app())(prog_name="ioffice")

@@ -1,0 +1,71 @@
+"""Configuration: defaults, then the environment (``IOFFICE_`` prefix), then explicit overrides.
+
+Every setting is documented in README.md ("Environment variables").
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # default: sqlite file in the instance folder
+    "STORAGE": "local",
+    "BLOB_DIR": None,  # default: <instance>/blobs
+    "S3_ENDPOINT": "http://127.0.0.1:8333",
+    "S3_ACCESS_KEY": "",
+    "S3_SECRET_KEY": "",
+    "S3_BUCKET": "ioffice",
+    "S3_REGION": None,
+    "MAX_UPLOAD_MB": 50,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+}
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("IOFFICE")
+    if overrides:
+        app.config.update(overrides)
+    instance = Path(app.instance_path)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'ioffice.db'}"
+    if not app.config.get("BLOB_DIR"):
+        app.config["BLOB_DIR"] = str(instance / "blobs")
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in the instance folder, never in the repository.
+
+    Several processes on one host share it through the file; deployments on several hosts set
+    IOFFICE_SECRET_KEY instead.
+    """
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(key)
+    os.chmod(tmp, 0o600)
+    try:
+        os.link(tmp, path)  # first writer wins; others read its key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -1,0 +1,27 @@
+"""The composition root: the ports each capability uses, built once per app from config."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["ioffice.services"] = Services(app)
+
+
+class Services:
+    def __init__(self, app: Flask) -> None:
+        self._config = app.config
+        self._blobs = None
+
+    @property
+    def blobs(self):  # noqa: ANN201 - BlobStore, imported lazily so create_app stays cheap
+        if self._blobs is None:
+            from ioffice.storage import create_blob_store
+
+            self._blobs = create_blob_store(self._config)
+        return self._blobs
+
+
+def services(app: Flask | None = None) -> Services:
+    return (app or current_app).extensions["ioffice.services"]

@@ -1,0 +1,97 @@
+"""Web layer: blueprints per capability, server-rendered Vietnamese templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from ioffice.agencies.models import Role
+from ioffice.errors import DomainError
+
+csrf = CSRFProtect()
+
+ERROR_TITLES = {
+    400: "Yêu cầu không hợp lệ",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Thao tác không được phép",
+    413: "Tệp quá lớn",
+    429: "Thử lại sau",
+    500: "Lỗi hệ thống",
+}
+
+
+def init_app(app: Flask) -> None:
+    from ioffice.web import admin, auth, home
+
+    csrf.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(admin.bp)
+    _error_handlers(app)
+    _filters(app)
+    app.jinja_env.globals["Role"] = Role
+
+    @app.after_request
+    def _security_headers(resp):  # noqa: ANN001, ANN202
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'self'; form-action 'self'")
+        return resp
+
+
+def _error_page(status: int, message: str):  # noqa: ANN202
+    title = ERROR_TITLES.get(status, "Lỗi")
+    return render_template("error.html", title=title, message=message, status=status), status
+
+
+def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_e: CSRFError):  # noqa: ANN202
+        return _error_page(400, "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ (CSRF). "
+                                "Vui lòng tải lại trang rồi thử lại; dữ liệu chưa được lưu.")
+
+    @app.errorhandler(DomainError)
+    def _domain(e: DomainError):  # noqa: ANN202
+        return _error_page(e.status_code, e.message)
+
+    @app.errorhandler(413)
+    def _too_large(_e: HTTPException):  # noqa: ANN202
+        limit = app.config["MAX_UPLOAD_MB"]
+        return _error_page(413, f"Tệp tải lên vượt quá giới hạn {limit} MB.")
+
+    @app.errorhandler(404)
+    def _not_found(_e: HTTPException):  # noqa: ANN202
+        return _error_page(404, "Trang hoặc văn bản bạn tìm không tồn tại, hoặc bạn không có "
+                                "quyền xem.")
+
+    @app.errorhandler(403)
+    def _forbidden(_e: HTTPException):  # noqa: ANN202
+        return _error_page(403, "Bạn không có quyền thực hiện thao tác này.")
+
+    @app.errorhandler(405)
+    def _method(_e: HTTPException):  # noqa: ANN202
+        return _error_page(405, f"Không hỗ trợ phương thức {request.method} ở đây.")
+
+
+def _filters(app: Flask) -> None:
+    tz = ZoneInfo(app.config["TIMEZONE"])
+
+    @app.template_filter("local")
+    def _local(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+        if value is None:
+            return ""
+        return value.astimezone(tz).strftime(fmt)
+
+    @app.template_filter("vndate")
+    def _vndate(value: dt.date | None) -> str:
+        return value.strftime("%d/%m/%Y") if value else ""

@@ -1,0 +1,64 @@
+"""Administration of the current agency: departments and users (admin role only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ioffice.agencies import service as agencies
+from ioffice.agencies.models import Role
+from ioffice.db_session import get_session
+from ioffice.web.auth import audit_context, current_user, roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
+
+
+@bp.route("/phong-ban", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def departments() -> Any:
+    db = get_session()
+    error = None
+    form = request.form
+    if request.method == "POST":
+        try:
+            dept = agencies.create_department(db, audit_context(), current_user.agency_id,
+                                              form.get("name", ""), form.get("short_name", ""))
+        except agencies.AgencyError as exc:
+            db.rollback()
+            error = exc.message
+        else:
+            db.commit()
+            flash(f"Đã thêm phòng ban {dept.name}.", "success")
+            return redirect(url_for("admin.departments"))
+    return render_template("admin/departments.html", error=error, form=form,
+                           departments=agencies.list_departments(db, current_user.agency_id)), \
+        (400 if error else 200)
+
+
+@bp.route("/nguoi-dung", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users() -> Any:
+    db = get_session()
+    error = None
+    form = request.form
+    if request.method == "POST":
+        try:
+            dept_raw = form.get("department_id") or None
+            user = agencies.create_user(
+                db, audit_context(), agency_id=current_user.agency_id,
+                username=form.get("username", ""), full_name=form.get("full_name", ""),
+                password=form.get("password", ""), position_title=form.get("position_title", ""),
+                roles=[Role(r) for r in form.getlist("roles") if r in Role._value2member_map_],
+                department_id=int(dept_raw) if dept_raw and dept_raw.isdigit() else None)
+        except agencies.AgencyError as exc:
+            db.rollback()
+            error = exc.message
+        else:
+            db.commit()
+            flash(f"Đã tạo tài khoản {user.username}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/users.html", error=error, form=form, roles=list(Role),
+                           departments=agencies.list_departments(db, current_user.agency_id),
+                           members=agencies.list_members(db, current_user.agency_id)), \
+        (400 if error else 200)

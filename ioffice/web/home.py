@@ -1,0 +1,33 @@
+"""The home page: what each of the user's roles has to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from ioffice.agencies.models import Membership, Role
+from ioffice.db_session import get_session
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+bp = Blueprint("home", __name__)
+
+ROLE_PANELS: dict[Role, str] = {
+    Role.CLERK: "Tiếp nhận, vào sổ văn bản đến; cấp số, ký số cơ quan và phát hành văn bản đi.",
+    Role.LEADER: "Phân phối, giao xử lý văn bản đến; duyệt và ký số văn bản đi.",
+    Role.DEPARTMENT_HEAD: "Giao việc trong phòng, duyệt nội dung dự thảo của phòng.",
+    Role.SPECIALIST: "Xử lý văn bản được giao, soạn dự thảo văn bản trả lời.",
+    Role.ADMIN: "Quản lý phòng ban và tài khoản người dùng của cơ quan.",
+}
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    memberships = list(get_session().scalars(
+        select(Membership).where(Membership.user_id == current_user.user.id)
+        .options(selectinload(Membership.agency))))
+    panels = [(role, ROLE_PANELS[role]) for role in Role if role in current_user.roles]
+    return render_template("home/index.html", panels=panels, memberships=memberships)

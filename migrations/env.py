@@ -1,0 +1,62 @@
+"""Alembic environment: one transaction per migration, the models' metadata as target."""
+
+from __future__ import annotations
+
+import os
+from logging.config import fileConfig
+
+from alembic import context
+
+from ioffice.db import UTCDateTime, make_engine
+from ioffice.models import metadata
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get("IOFFICE_DATABASE_URL")
+    if not url:
+        raise SystemExit("Set IOFFICE_DATABASE_URL (or run through `ioffice db upgrade`).")
+    return url
+
+
+def _render_item(type_: str, obj, autogen_context):  # noqa: ANN001, ANN202
+    """Write our TypeDecorators as plain SQLAlchemy types, so migrations never import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=metadata, literal_binds=True,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    context.configure(connection=connection, target_metadata=metadata,
+                      render_as_batch=connection.dialect.name == "sqlite",
+                      transaction_per_migration=True, compare_type=True,
+                      render_item=_render_item)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ioffice.audit import AuditContext, record, verify_chain
+from ioffice.audit.models import AuditEvent, AuditHead
+from ioffice.agencies.service import get_agency_by_code
+
+
+def _ctx(db: Session) -> AuditContext:
+    agency = get_agency_by_code(db, "000.00.00.H12")
+    assert agency is not None
+    return AuditContext(actor_id=None, agency_id=agency.id, remote_addr="203.0.113.7")
+
+
+def test_intact_log_verifies(db: Session) -> None:
+    ctx = _ctx(db)
+    first = record(db, ctx, "incoming:document:read", subject_type="document", subject_id=1)
+    second = record(db, ctx, "incoming:document:read", subject_type="document", subject_id=2,
+                    details={"ghi chú": "Đọc văn bản"})
+    assert second.prev_hash == first.hash and second.seq == first.seq + 1
+    assert verify_chain(db) == []
+
+
+def test_edited_event_breaks_the_chain(db: Session) -> None:
+    ctx = _ctx(db)
+    ev = record(db, ctx, "incoming:document:read", subject_type="document", subject_id=7)
+    record(db, ctx, "incoming:document:read", subject_type="document", subject_id=8)
+    db.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(subject_id="9"))
+    db.expire_all()
+    problems = verify_chain(db)
+    assert [(p.seq, p.message) for p in problems] == [(ev.seq, "nội dung sự kiện đã bị sửa")]
+
+
+def test_deleted_last_event_is_detected(db: Session) -> None:
+    ctx = _ctx(db)
+    last = record(db, ctx, "incoming:document:read", subject_type="document", subject_id=3)
+    db.delete(last)
+    db.flush()
+    assert any("cuối chuỗi" in p.message for p in verify_chain(db))
+
+
+def test_each_agency_has_its_own_chain(db: Session) -> None:
+    ctx = _ctx(db)
+    record(db, ctx, "incoming:document:read")
+    other = get_agency_by_code(db, "000.00.00.G09")
+    record(db, AuditContext(None, other.id), "incoming:document:read")
+    chains = set(db.scalars(select(AuditHead.chain)))
+    assert f"agency:{ctx.agency_id}" in chains and f"agency:{other.id}" in chains
+    assert verify_chain(db) == []

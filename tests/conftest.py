@@ -1,0 +1,133 @@
+"""Shared fixtures: one migrated database per run, one rolled-back transaction per test.
+
+The database comes from IOFFICE_TEST_DATABASE_URL (default: a SQLite file in a temporary
+folder). On PostgreSQL the schema is dropped and rebuilt at the start of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+from ioffice import create_app, migrate
+from ioffice.db import make_engine
+
+DEMO_PASSWORD = "demo-test-pass"
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("IOFFICE_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
+
+
+def reset_database(url: str) -> None:
+    """Start from an empty database (PostgreSQL: a fresh public schema)."""
+    if url.startswith("postgresql"):
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    elif url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    reset_database(database_url)
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    _load_demo(engine, tmp_path_factory.mktemp("instance"))
+    yield engine
+    engine.dispose()
+
+
+def _load_demo(engine: Engine, instance: Path) -> None:
+    from ioffice import demo
+
+    with Session(engine) as session:
+        demo.load(session, password=DEMO_PASSWORD, instance_path=str(instance))
+        session.commit()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def db(connection: Connection) -> Iterator[Session]:
+    session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                      expire_on_commit=False)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "BLOB_DIR": str(tmp_path / "blobs"),
+        "STORAGE": "local",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, object], connection: Connection, tmp_path: Path) -> Flask:
+    app = create_app(app_config)
+    app.instance_path = str(tmp_path / "instance")
+    app.extensions["ioffice.db"].bind_to(connection)
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/dang-nhap") -> str:
+    page = client.get(path)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD):  # noqa: ANN201
+    token = csrf_token(client)
+    return client.post("/dang-nhap", data={"csrf_token": token, "username": username,
+                                           "password": password})
+
+
+@pytest.fixture
+def login_as(client: FlaskClient):  # noqa: ANN201
+    def _login(username: str) -> FlaskClient:
+        resp = login(client, username)
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        return client
+
+    return _login

@@ -1,0 +1,3 @@
+from ioffice import create_app
+
+app = create_app()
