@@ -1,0 +1,1 @@
+"""Inter-agency document exchange: edXML packages and the simulated national axis."""

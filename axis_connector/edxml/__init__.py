@@ -1,0 +1,71 @@
+"""edXML (QCVN 102:2016/BTTTT) packages: typed objects, build, safe parse, XML signatures.
+
+See ``docs/edxml.md`` for what is supported and the liberal/strict choices.
+"""
+
+from .build import build_document_package, build_package, build_status_package
+from .errors import EdxmlError, SignatureError
+from .model import (
+    LEGACY_NAMESPACES,
+    MAX_ORGAN_ID_LENGTH,
+    NAMESPACE,
+    STATUS_DESCRIPTIONS,
+    VIETNAM_TZ,
+    Attachment,
+    Business,
+    BusinessDocType,
+    BusinessDocumentInfo,
+    Code,
+    DocumentPackage,
+    DocumentType,
+    Organization,
+    OtherInfo,
+    Package,
+    Priority,
+    PromulgationInfo,
+    ReplacementInfo,
+    ResponseFor,
+    SignerInfo,
+    StaffInfo,
+    StatusCode,
+    StatusPackage,
+    TraceHeader,
+)
+from .parse import parse_document_package, parse_package, parse_status_package
+from .safe_xml import ParseLimits
+
+__all__ = [
+    "LEGACY_NAMESPACES",
+    "MAX_ORGAN_ID_LENGTH",
+    "NAMESPACE",
+    "STATUS_DESCRIPTIONS",
+    "VIETNAM_TZ",
+    "Attachment",
+    "Business",
+    "BusinessDocType",
+    "BusinessDocumentInfo",
+    "Code",
+    "DocumentPackage",
+    "DocumentType",
+    "EdxmlError",
+    "Organization",
+    "OtherInfo",
+    "Package",
+    "ParseLimits",
+    "Priority",
+    "PromulgationInfo",
+    "ReplacementInfo",
+    "ResponseFor",
+    "SignatureError",
+    "SignerInfo",
+    "StaffInfo",
+    "StatusCode",
+    "StatusPackage",
+    "TraceHeader",
+    "build_document_package",
+    "build_package",
+    "build_status_package",
+    "parse_document_package",
+    "parse_package",
+    "parse_status_package",
+]

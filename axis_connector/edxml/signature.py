@@ -1,0 +1,370 @@
+"""XML-DSig over whole edXML packages: sign as the sending agency, verify at the axis and the recipient.
+
+The signature is enveloped (``Reference URI=""`` with the enveloped-signature
+transform and inclusive C14N 1.0), placed as the last child of
+``edXMLHeader``, and carries the signer's certificate chain in
+``KeyInfo/X509Data``.  RSA-SHA256 and ECDSA-SHA256 are produced; SHA-1
+signatures from older systems verify with ``weak_algorithm=True``.
+
+Trace headers: each system a package passes appends a ``TraceHeader``
+(:func:`add_trace_header`) after the sender signed.  :func:`verify_package`
+first checks the package as it is; if the digest does not match, it removes the
+trailing trace headers one by one and checks again, and reports how many were
+added after signing.  The sender's signature therefore stays a standard
+XML-DSig over the package exactly as the sender sent it.
+
+Agency certificate convention: the agency identifier (``OrganId``, e.g.
+``000.00.00.H12``) is the subject's ``UID`` attribute (OID
+0.9.2342.19200300.100.1.1); see :func:`organ_id_from_certificate`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import signxml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import verification
+from cryptography.x509.oid import NameOID
+from lxml import etree
+from signxml import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConfiguration,
+    SignatureMethod,
+    XMLSigner,
+    XMLVerifier,
+)
+from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+
+from .errors import SignatureError
+from .model import LEGACY_NAMESPACES, NAMESPACE, TraceHeader
+from .parse import DSIG_NAMESPACE
+from .safe_xml import DEFAULT_LIMITS, ParseLimits, parse_xml
+from .values import HEADER, TRACE_LIST, check_organ_id, format_timestamp
+
+__all__ = [
+    "VerificationResult",
+    "TrustCallback",
+    "sign_package",
+    "verify_package",
+    "add_trace_header",
+    "organ_id_from_certificate",
+]
+
+TrustCallback = Callable[[x509.Certificate, Sequence[x509.Certificate]], None]
+"""Called with the signer certificate and the other certificates of ``X509Data``;
+raises (any exception) if the signer is not trusted."""
+
+_DS = f"{{{DSIG_NAMESPACE}}}"
+_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+_ALLOWED_TRANSFORMS = frozenset({_ENVELOPED, *(method.value for method in CanonicalizationMethod)})
+_SIGNATURE_METHODS = frozenset(m for m in SignatureMethod if m.name.startswith(("RSA_", "ECDSA_")))
+_DIGESTS = frozenset(DigestAlgorithm)
+_ENVELOPE_NAMESPACES = (NAMESPACE, *LEGACY_NAMESPACES, None)
+
+
+def organ_id_from_certificate(certificate: x509.Certificate) -> str | None:
+    """The agency identifier a seal certificate is issued to: its subject ``UID`` attribute.
+
+    This is the one place the convention lives; change it here if the PKI
+    settles on ``organizationIdentifier`` or ``serialNumber`` instead.
+    """
+    values = certificate.subject.get_attributes_for_oid(NameOID.USER_ID)
+    if not values:
+        return None
+    value = values[0].value
+    return (value.decode() if isinstance(value, bytes) else value).strip() or None
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """What :func:`verify_package` established about a package's signature."""
+
+    signer_certificate: x509.Certificate
+    """The certificate whose key made the signature (validated against the trust anchors)."""
+    chain: tuple[x509.Certificate, ...]
+    """Signer first, trust anchor last (only the signer when a trust callback was used)."""
+    signer_organ_id: str | None
+    """:func:`organ_id_from_certificate` of the signer."""
+    sender_organ_id: str
+    """``From/OrganId`` of the package."""
+    signature_method: str
+    """The ``SignatureMethod`` algorithm URI."""
+    digest_method: str
+    """The ``DigestMethod`` algorithm URI."""
+    weak_algorithm: bool
+    """True if SHA-1 was used (older systems); the signature is valid but should be flagged."""
+    trace_headers_after_signing: int
+    """How many trailing ``TraceHeader`` elements were added after signing (by the axes passed)."""
+    warnings: tuple[str, ...] = ()
+
+
+def _header(root: etree._Element) -> etree._Element:
+    for envelope in root:
+        if etree.QName(envelope).localname == "edXMLEnvelope":
+            for child in envelope:
+                if etree.QName(child).localname == "edXMLHeader":
+                    return child
+    raise SignatureError("missing_element", HEADER, "gói tin không có edXMLHeader để đặt chữ ký")
+
+
+def _child(parent: etree._Element, name: str) -> etree._Element | None:
+    for child in parent:
+        qname = etree.QName(child)
+        if qname.localname == name and qname.namespace in _ENVELOPE_NAMESPACES:
+            return child
+    return None
+
+
+def sign_package(
+    xml_bytes: bytes,
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    cert_chain: Sequence[x509.Certificate],
+    *,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> bytes:
+    """Sign a package as its sender: enveloped XML-DSig over the whole package.
+
+    ``cert_chain`` starts with the signer's certificate, followed by any
+    intermediates; all go into ``KeyInfo/X509Data``.  RSA keys sign with
+    RSA-SHA256, EC keys with ECDSA-SHA256.
+    """
+    if isinstance(key, rsa.RSAPrivateKey):
+        method = SignatureMethod.RSA_SHA256
+    elif isinstance(key, ec.EllipticCurvePrivateKey):
+        method = SignatureMethod.ECDSA_SHA256
+    else:
+        raise TypeError("only RSA and EC keys can sign edXML packages")
+    if not cert_chain:
+        raise ValueError("cert_chain must contain at least the signer's certificate")
+    root = parse_xml(xml_bytes, limits)
+    if root.find(f".//{_DS}Signature") is not None:
+        raise SignatureError("already_signed", HEADER + "/Signature", "gói tin đã có chữ ký")
+    etree.SubElement(_header(root), f"{_DS}Signature", {"Id": "placeholder"}, nsmap={"ds": DSIG_NAMESPACE})
+    signer = XMLSigner(
+        method=signxml.methods.enveloped,
+        signature_algorithm=method,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
+    )
+    signed = signer.sign(root, key=key, cert=list(cert_chain))
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+def add_trace_header(
+    xml_bytes: bytes, trace: TraceHeader, *, limits: ParseLimits = DEFAULT_LIMITS
+) -> bytes:
+    """Append a ``TraceHeader`` (a system the package passed) without touching the rest.
+
+    The sender's signature stays verifiable: see the module docstring.
+    """
+    check_organ_id(trace.organ_id, TRACE_LIST + "/TraceHeader/OrganId")
+    root = parse_xml(xml_bytes, limits)
+    header = _header(root)
+    namespace = etree.QName(header).namespace
+    prefix = next((p for p, uri in header.nsmap.items() if uri == namespace and p), None)
+
+    def tag(name: str) -> str:
+        return f"{{{namespace}}}{name}" if namespace else name
+
+    nsmap = {prefix: namespace} if namespace else None
+    trace_list = _child(header, "TraceHeaderList")
+    if trace_list is None:
+        trace_list = etree.Element(tag("TraceHeaderList"), nsmap=nsmap)
+        message = _child(header, "MessageHeader")
+        header.insert(0 if message is None else header.index(message) + 1, trace_list)
+    existing = [c for c in trace_list if etree.QName(c).localname == "TraceHeader"]
+    element = etree.Element(tag("TraceHeader"), nsmap=nsmap)
+    etree.SubElement(element, tag("OrganId"), nsmap=nsmap).text = trace.organ_id
+    etree.SubElement(element, tag("Timestamp"), nsmap=nsmap).text = format_timestamp(trace.timestamp)
+    trace_list.insert(trace_list.index(existing[-1]) + 1 if existing else 0, element)
+    etree.cleanup_namespaces(element, top_nsmap=root.nsmap)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _check_signed_info(signature: etree._Element) -> tuple[str, str]:
+    path = HEADER + "/Signature/SignedInfo"
+    signed_info = signature.find(f"{_DS}SignedInfo")
+    if signed_info is None:
+        raise SignatureError("signature_invalid", path, "chữ ký thiếu SignedInfo")
+    references = signed_info.findall(f"{_DS}Reference")
+    if len(references) != 1 or references[0].get("URI") != "":
+        raise SignatureError(
+            "signature_scope", f"{path}/Reference",
+            'chữ ký phải có đúng một Reference URI="" phủ toàn bộ gói tin',
+        )
+    for transform in references[0].iterfind(f"{_DS}Transforms/{_DS}Transform"):
+        if transform.get("Algorithm") not in _ALLOWED_TRANSFORMS:
+            raise SignatureError(
+                "unsupported_algorithm", f"{path}/Reference/Transforms",
+                f"phép biến đổi {transform.get('Algorithm')!r} không được chấp nhận",
+            )
+    method = signed_info.find(f"{_DS}SignatureMethod")
+    digest = references[0].find(f"{_DS}DigestMethod")
+    method_uri = "" if method is None else method.get("Algorithm", "")
+    digest_uri = "" if digest is None else digest.get("Algorithm", "")
+    if method_uri not in {m.value for m in _SIGNATURE_METHODS}:
+        raise SignatureError(
+            "unsupported_algorithm", f"{path}/SignatureMethod", f"thuật toán ký {method_uri!r} không được chấp nhận"
+        )
+    return method_uri, digest_uri
+
+
+def _certificates(signature: etree._Element) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    path = HEADER + "/Signature/KeyInfo/X509Data"
+    texts = [e.text or "" for e in signature.iterfind(f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate")]
+    if not texts:
+        raise SignatureError("certificate_missing", path, "chữ ký không kèm chứng thư số (X509Certificate)")
+    try:
+        certs = [x509.load_der_x509_certificate(_b64(text)) for text in texts]
+    except ValueError as exc:
+        raise SignatureError("certificate_invalid", path, f"chứng thư số không đọc được: {exc}") from None
+    # The signer is the certificate that issued none of the others (X509Data is unordered).
+    leaves = [c for c in certs if not any(o is not c and o.issuer == c.subject for o in certs)]
+    signer = leaves[0] if len(leaves) == 1 else certs[0]
+    return signer, [c for c in certs if c is not signer]
+
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode("".join(text.split()), validate=True)
+
+
+def _trusted_chain(
+    signer: x509.Certificate,
+    others: list[x509.Certificate],
+    trusted_ca_certs: Sequence[x509.Certificate],
+    at: dt.datetime | None,
+) -> tuple[x509.Certificate, ...]:
+    ca_policy = verification.ExtensionPolicy.permit_all().require_present(
+        x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
+    )
+    builder = (
+        verification.PolicyBuilder()
+        .store(verification.Store(list(trusted_ca_certs)))
+        .extension_policies(ee_policy=verification.ExtensionPolicy.permit_all(), ca_policy=ca_policy)
+    )
+    if at is not None:
+        builder = builder.time(at)
+    try:
+        verified = builder.build_client_verifier().verify(signer, others)
+    except verification.VerificationError as exc:
+        raise SignatureError(
+            "untrusted_certificate", HEADER + "/Signature/KeyInfo/X509Data",
+            f"chứng thư số của bên ký ({signer.subject.rfc4514_string()}) không được tin cậy: {exc}",
+        ) from None
+    return tuple(verified.chain)
+
+
+def _sender_organ_id(root: etree._Element) -> str:
+    found = root.xpath(
+        "./*[local-name()='edXMLEnvelope']/*[local-name()='edXMLHeader']/*[local-name()='MessageHeader']"
+        "/*[local-name()='From']/*[local-name()='OrganId']"
+    )
+    return (found[0].text or "").strip() if found else ""
+
+
+def _strip_last_trace_header(header: etree._Element) -> bool:
+    trace_list = _child(header, "TraceHeaderList")
+    if trace_list is None:
+        return False
+    trace = [c for c in trace_list if etree.QName(c).localname == "TraceHeader"]
+    if trace:
+        trace_list.remove(trace[-1])
+        return True
+    if len(trace_list) == 0 and not (trace_list.text or "").strip():
+        header.remove(trace_list)  # added by add_trace_header for a sender that sent none
+        return True
+    return False
+
+
+def verify_package(
+    xml_bytes: bytes,
+    trusted_ca_certs: Sequence[x509.Certificate] | None = None,
+    *,
+    trust_callback: TrustCallback | None = None,
+    require_sender_match: bool = True,
+    at: dt.datetime | None = None,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> VerificationResult:
+    """Verify the package signature and who made it; raise :class:`SignatureError` otherwise.
+
+    Trust comes from ``trusted_ca_certs`` (the signer's certificate must chain
+    to one of them, through the certificates in ``X509Data``) or from
+    ``trust_callback`` (e.g. compare with the certificate the directory holds
+    for the sender).  With ``require_sender_match`` (the default) the signer's
+    :func:`organ_id_from_certificate` must equal ``From/OrganId``.  ``at`` is
+    the validation time (default: now).
+    """
+    if (trusted_ca_certs is None) == (trust_callback is None):
+        raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
+    root = parse_xml(xml_bytes, limits)
+    signatures = root.findall(f".//{_DS}Signature")
+    if not signatures:
+        raise SignatureError("signature_missing", HEADER + "/Signature", "gói tin không có chữ ký số")
+    if len(signatures) > 1:
+        raise SignatureError("signature_multiple", HEADER + "/Signature", f"gói tin có {len(signatures)} chữ ký")
+    header = _header(root)
+    signature = signatures[0]
+    if signature.getparent() is not header:
+        raise SignatureError(
+            "signature_misplaced", HEADER + "/Signature", "chữ ký phải là phần tử con của edXMLHeader"
+        )
+    method_uri, digest_uri = _check_signed_info(signature)
+    signer, others = _certificates(signature)
+    if trust_callback is not None:
+        try:
+            trust_callback(signer, others)
+        except Exception as exc:  # the callback's refusal, whatever its type
+            raise SignatureError(
+                "untrusted_certificate", HEADER + "/Signature/KeyInfo/X509Data",
+                f"chứng thư số của bên ký không được tin cậy: {exc}",
+            ) from exc
+        chain: tuple[x509.Certificate, ...] = (signer,)
+    else:
+        chain = _trusted_chain(signer, others, trusted_ca_certs or (), at)
+    sender = _sender_organ_id(root)
+    signer_organ_id = organ_id_from_certificate(signer)
+    if require_sender_match and signer_organ_id != sender:
+        raise SignatureError(
+            "sender_mismatch", "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/From/OrganId",
+            f"gói tin ghi bên gửi {sender!r} nhưng được ký bằng chứng thư của {signer_organ_id!r}",
+        )
+    config = SignatureConfiguration(
+        location=".//",
+        signature_methods=_SIGNATURE_METHODS,
+        digest_algorithms=_DIGESTS,
+        verification_time=at,
+    )
+    stripped = 0
+    while True:
+        try:
+            XMLVerifier().verify(root, x509_cert=signer, expect_config=config)
+            break
+        except InvalidDigest:
+            if not _strip_last_trace_header(header):
+                raise SignatureError(
+                    "digest_mismatch", HEADER + "/Signature/SignedInfo/Reference",
+                    "nội dung gói tin đã bị thay đổi sau khi ký (sai giá trị băm)",
+                ) from None
+            stripped += 1
+        except InvalidCertificate as exc:
+            raise SignatureError("certificate_invalid", HEADER + "/Signature/KeyInfo", str(exc)) from None
+        except (InvalidSignature, InvalidInput, etree.DocumentInvalid) as exc:
+            raise SignatureError("signature_invalid", HEADER + "/Signature", f"chữ ký không hợp lệ: {exc}") from None
+    weak = "sha1" in method_uri.lower() or "sha1" in digest_uri.lower()
+    return VerificationResult(
+        signer_certificate=signer,
+        chain=chain,
+        signer_organ_id=signer_organ_id,
+        sender_organ_id=sender,
+        signature_method=method_uri,
+        digest_method=digest_uri,
+        weak_algorithm=weak,
+        trace_headers_after_signing=stripped,
+        warnings=("chữ ký dùng SHA-1, thuật toán yếu",) if weak else (),
+    )
