@@ -165,13 +165,13 @@ class VerifyingReader(io.RawIOBase):
         self._verified = True
 
 
-def hashing_copy(source: BinaryIO, target: BinaryIO) -> BlobInfo:
-    """Copy ``source`` to ``target`` chunk by chunk and return the content's BlobInfo."""
+def hashing_copy(source: BinaryIO, write: Callable[[bytes], object]) -> BlobInfo:
+    """Copy ``source`` to ``write`` chunk by chunk and return the content's BlobInfo."""
     digest = hashlib.sha256()
     size = 0
     while chunk := source.read(CHUNK_SIZE):
         digest.update(chunk)
-        target.write(chunk)
+        write(chunk)
         size += len(chunk)
     return BlobInfo(digest.hexdigest(), size)
 

@@ -24,7 +24,7 @@ def create_blob_store(config: Mapping[str, Any]) -> BlobStore:
     - ``STORAGE``: ``local`` or ``s3``.
     - ``BLOB_DIR``: directory of the local store (default ``var/blobs``).
     - ``S3_ENDPOINT``: ``http://host:port`` or ``https://host``; required for s3.
-    - ``S3_ACCESS_KEY``, ``S3_SECRET_KEY``: required for s3.
+    - ``S3_ACCESS_KEY``, ``S3_SECRET_KEY``: both, or neither for anonymous access.
     - ``S3_BUCKET``: default ``ioffice``; created on first write.
     - ``S3_REGION``: optional; without it the SDK asks the server.
 
@@ -34,19 +34,19 @@ def create_blob_store(config: Mapping[str, Any]) -> BlobStore:
     if kind == "local":
         return LocalBlobStore(config.get("BLOB_DIR") or DEFAULT_BLOB_DIR)
     if kind == "s3":
-        missing = [
-            f"IOFFICE_{key}"
-            for key in ("S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY")
-            if not config.get(key)
-        ]
-        if missing:
+        if not config.get("S3_ENDPOINT"):
+            raise StorageConfigError("Thiếu cấu hình kho lưu trữ S3: IOFFICE_S3_ENDPOINT.")
+        access_key = config.get("S3_ACCESS_KEY") or None
+        secret_key = config.get("S3_SECRET_KEY") or None
+        if (access_key is None) != (secret_key is None):
             raise StorageConfigError(
-                "Thiếu cấu hình kho lưu trữ S3: " + ", ".join(missing) + "."
+                "Cần khai báo cả IOFFICE_S3_ACCESS_KEY và IOFFICE_S3_SECRET_KEY "
+                "(hoặc bỏ trống cả hai để truy cập ẩn danh)."
             )
         return S3BlobStore(
             str(config["S3_ENDPOINT"]),
-            str(config["S3_ACCESS_KEY"]),
-            str(config["S3_SECRET_KEY"]),
+            access_key,
+            secret_key,
             bucket=str(config.get("S3_BUCKET") or DEFAULT_BUCKET),
             region=config.get("S3_REGION") or None,
         )

@@ -6,7 +6,7 @@ import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -45,7 +45,8 @@ class LocalBlobStore:
 
     def put(self, stream: BinaryIO) -> BlobInfo:
         with self._temp_file() as (tmp, path):
-            info = hashing_copy(stream, tmp)
+            # Errors reading the caller's stream are the caller's; ours are translated.
+            info = hashing_copy(stream, self._guarded(tmp.write))
             self._commit(tmp, path, self._blob_path(info.sha256))
         return info
 
@@ -69,13 +70,19 @@ class LocalBlobStore:
             return stream.read()
 
     def exists(self, sha256: str) -> bool:
-        return self._blob_path(check_sha256(sha256)).is_file()
+        try:
+            self.size(sha256)
+        except BlobNotFound:
+            return False
+        return True
 
     def size(self, sha256: str) -> int:
         try:
             return self._blob_path(check_sha256(sha256)).stat().st_size
         except FileNotFoundError:
             raise BlobNotFound(sha256) from None
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
 
     def delete(self, sha256: str) -> None:
         self._blob_path(check_sha256(sha256)).unlink(missing_ok=True)
@@ -85,7 +92,7 @@ class LocalBlobStore:
     def put_named(self, name: str, data: bytes) -> None:
         target = self._named_path(name)
         with self._temp_file() as (tmp, path):
-            tmp.write(data)
+            self._guarded(tmp.write)(data)
             self._commit(tmp, path, target)
 
     def get_named(self, name: str) -> bytes:
@@ -122,19 +129,29 @@ class LocalBlobStore:
         try:
             with os.fdopen(fd, "wb") as tmp:
                 yield tmp, path
-        except OSError as exc:
-            raise self._unavailable(exc) from exc
         finally:
             path.unlink(missing_ok=True)  # a no-op once committed
 
+    def _guarded(self, write: Callable[[bytes], object]) -> Callable[[bytes], object]:
+        def guarded(data: bytes) -> object:
+            try:
+                return write(data)
+            except OSError as exc:  # disk full, I/O error
+                raise self._unavailable(exc) from exc
+
+        return guarded
+
     def _commit(self, tmp: BinaryIO, path: Path, target: Path) -> None:
-        tmp.flush()
-        os.fsync(tmp.fileno())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Replacing an existing blob is harmless (same content, or healing a
-        # corrupted copy) and keeps concurrent puts of one content race-free.
-        os.replace(path, target)
-        _fsync_dir(target.parent)
+        try:
+            tmp.flush()
+            os.fsync(tmp.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Replacing an existing blob is harmless (same content, or healing a
+            # corrupted copy) and keeps concurrent puts of one content race-free.
+            os.replace(path, target)
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -50,8 +50,8 @@ class S3BlobStore:
     def __init__(
         self,
         endpoint: str,
-        access_key: str,
-        secret_key: str,
+        access_key: str | None,
+        secret_key: str | None,
         bucket: str = "ioffice",
         *,
         secure: bool = False,
@@ -106,7 +106,7 @@ class S3BlobStore:
 
     def put(self, stream: BinaryIO) -> BlobInfo:
         with tempfile.TemporaryFile(dir=self.spool_dir) as spool:
-            info = hashing_copy(stream, spool)
+            info = hashing_copy(stream, spool.write)
             key = _BLOBS + info.sha256
             with self._errors(key):
                 self._ensure_bucket()
