@@ -37,7 +37,7 @@ from .values import (
     format_timestamp,
 )
 
-__all__ = ["build_document_package", "build_status_package", "build_package"]
+__all__ = ["build_document_package", "build_package", "build_status_package"]
 
 _PROLOG = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -49,7 +49,7 @@ from .values import (
     parse_timestamp,
 )
 
-__all__ = ["parse_package", "parse_document_package", "parse_status_package", "parse_tree"]
+__all__ = ["parse_document_package", "parse_package", "parse_status_package", "parse_tree"]
 
 DSIG_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
 _ACCEPTED = frozenset((NAMESPACE, *LEGACY_NAMESPACES, None))
@@ -59,7 +59,7 @@ _WHITESPACE = re.compile(r"\s+")
 class _Node:
     """An element with its children grouped by local name, and its path for messages."""
 
-    __slots__ = ("element", "path", "children")
+    __slots__ = ("children", "element", "path")
 
     def __init__(self, element: etree._Element, path: str) -> None:
         self.element = element

@@ -39,7 +39,12 @@ from signxml import (
     XMLSigner,
     XMLVerifier,
 )
-from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml.exceptions import (
+    InvalidCertificate,
+    InvalidDigest,
+    InvalidInput,
+    InvalidSignature,
+)
 
 from .errors import SignatureError
 from .model import LEGACY_NAMESPACES, NAMESPACE, TraceHeader
@@ -48,12 +53,12 @@ from .safe_xml import DEFAULT_LIMITS, ParseLimits, parse_xml
 from .values import HEADER, TRACE_LIST, check_organ_id, format_timestamp
 
 __all__ = [
-    "VerificationResult",
     "TrustCallback",
-    "sign_package",
-    "verify_package",
+    "VerificationResult",
     "add_trace_header",
     "organ_id_from_certificate",
+    "sign_package",
+    "verify_package",
 ]
 
 TrustCallback = Callable[[x509.Certificate, Sequence[x509.Certificate]], None]
