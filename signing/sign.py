@@ -1,0 +1,256 @@
+"""Signing a PDF with a server-held key: PAdES B-B, B-T and B-LT.
+
+Fast path (see docs/signing.md): the private key stays parsed in the :class:`Credential`
+(pyHanko's ``SimpleSigner`` re-parses it on every signature), the signature placeholder has a
+fixed size (no dry run to measure it), and the stamp font is a pre-made Vietnamese subset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import io
+import time
+from enum import Enum
+from typing import BinaryIO
+
+from asn1crypto import algos
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_cms import Signer
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator.errors import (
+    ExpiredError,
+    InvalidCertificateError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+)
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from . import appearance
+from .errors import CertificateRejected, SigningError
+from .pki import Credential, TrustStore
+
+__all__ = [
+    "PadesLevel",
+    "async_check_certificate",
+    "async_sign_pdf",
+    "check_certificate",
+    "sign_pdf",
+]
+
+_CHECK_TTL = 60.0
+RESERVED = {"B-B": 12_000, "B-T": 20_000, "B-LT": 20_000}
+
+
+class PadesLevel(str, Enum):
+    """PAdES baseline levels produced by this library."""
+
+    B_B = "B-B"
+    """Basic signature."""
+    B_T = "B-T"
+    """With a signature timestamp from the TSA."""
+    B_LT = "B-LT"
+    """B-T plus certificates, CRLs and OCSP responses in the document security store."""
+
+
+class KeySigner(Signer):
+    """A pyHanko signer over an already parsed key (RSASSA-PKCS1-v1_5 or ECDSA, SHA-256)."""
+
+    def __init__(self, credential: Credential) -> None:
+        key = credential.private_key
+        mech = "sha256_rsa" if isinstance(key, rsa.RSAPrivateKey) else "sha256_ecdsa"
+        super().__init__(
+            signing_cert=credential.certificate,
+            cert_registry=SimpleCertificateStore.from_certs(
+                [credential.certificate, *credential.chain]
+            ),
+            signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mech}),
+        )
+        self._key = key
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
+        if dry_run:
+            return bytes(256 if isinstance(self._key, rsa.RSAPrivateKey) else 72)
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def check_certificate(
+    certificate, chain, trust: TrustStore, moment: dt.datetime | None = None
+) -> None:
+    """Synchronous :func:`async_check_certificate`."""
+    _run(async_check_certificate(certificate, chain, trust, moment))
+
+
+async def async_check_certificate(
+    certificate, chain, trust: TrustStore, moment: dt.datetime | None = None
+) -> None:
+    """Refuse a certificate that may not sign now: expired, revoked, or not from our roots.
+
+    The path validation (with revocation) is cached for a minute per :class:`TrustStore`
+    instance, which is immutable: a revocation produces a new one.
+    """
+    now = moment or dt.datetime.now(dt.UTC)
+    if now < certificate.not_valid_before or now > certificate.not_valid_after:
+        raise CertificateRejected(
+            "Chứng thư số đã hết hạn hoặc chưa có hiệu lực; không thể ký."
+        )
+    if int(certificate.serial_number) in trust.revoked_serials():
+        raise CertificateRejected("Chứng thư số đã bị thu hồi; không thể ký.")
+    key = ("check", hashlib.sha256(certificate.dump()).digest())
+    checked = trust._cache.get(key)
+    if checked is not None and time.monotonic() - checked < _CHECK_TTL:
+        return
+    validator = CertificateValidator(
+        certificate, intermediate_certs=list(chain),
+        validation_context=trust.validation_context(),
+    )
+    try:
+        await validator.async_validate_usage({"non_repudiation"})
+    except RevokedError as exc:
+        raise CertificateRejected("Chứng thư số đã bị thu hồi; không thể ký.") from exc
+    except (ExpiredError, NotYetValidError) as exc:
+        raise CertificateRejected("Chứng thư số không còn hiệu lực; không thể ký.") from exc
+    except (PathBuildingError, PathValidationError, InvalidCertificateError) as exc:
+        raise CertificateRejected(
+            "Chứng thư số không do tổ chức chứng thực được tin cậy cấp, hoặc không dùng để ký."
+        ) from exc
+    trust._cache[key] = time.monotonic()
+
+
+def _run(coro):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    raise SigningError("Inside an event loop: use the async_ variant.")
+
+
+def _field_name(writer: IncrementalPdfFileWriter, stamp) -> str:
+    kind = {
+        appearance.PersonalStamp: "ChuKyCaNhan",
+        appearance.AgencyStamp: "ChuKyCoQuan",
+        appearance.AttachmentStamp: "ChuKyCoQuanPhuLuc",
+    }.get(type(stamp), "ChuKy")
+    existing = {name for name, _, _ in fields.enumerate_sig_fields(writer.prev)}
+    n = 1
+    while f"{kind}{n}" in existing:
+        n += 1
+    return f"{kind}{n}"
+
+
+def _page_size(writer: IncrementalPdfFileWriter, index: int) -> tuple[float, float]:
+    page_ref, _ = writer.find_page_for_modification(index)
+    box = page_ref.get_object()["/MediaBox"]
+    return float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+
+
+def build_pdf_signer(
+    writer: IncrementalPdfFileWriter,
+    signer: Signer,
+    *,
+    trust: TrustStore,
+    stamp: appearance.Stamp | None,
+    level: PadesLevel,
+    timestamper: TimeStamper | None,
+    field_name: str | None,
+    reason: str | None,
+    location: str | None,
+    moment: dt.datetime,
+) -> tuple[signers.PdfSigner, dict[str, str]]:
+    """The configured pyHanko PdfSigner and the stamp's text parameters."""
+    level = PadesLevel(level)
+    if level is not PadesLevel.B_B and timestamper is None:
+        raise SigningError(f"PAdES {level.value} needs a timestamper (TSA).")
+    name = field_name or _field_name(writer, stamp)
+    page = 0 if stamp is None or isinstance(stamp, appearance.AttachmentStamp) else stamp.box.page
+    spec = appearance.field_spec(name, stamp, _page_size(writer, page))
+    style, params = appearance.style_and_params(stamp, moment)
+    lt = level is PadesLevel.B_LT
+    meta = signers.PdfSignatureMetadata(
+        field_name=name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+        embed_validation_info=lt,
+        validation_context=trust.validation_context() if lt else None,
+    )
+    pdf_signer = signers.PdfSigner(
+        meta, signer=signer, timestamper=timestamper if level is not PadesLevel.B_B else None,
+        stamp_style=style, new_field_spec=spec,
+    )
+    return pdf_signer, params
+
+
+async def async_sign_pdf(
+    pdf: bytes | BinaryIO,
+    credential: Credential,
+    *,
+    trust: TrustStore,
+    stamp: appearance.Stamp | None = None,
+    level: PadesLevel | str = PadesLevel.B_B,
+    timestamper: TimeStamper | None = None,
+    field_name: str | None = None,
+    reason: str | None = None,
+    location: str | None = None,
+    in_place: bool = False,
+) -> bytes | None:
+    """Async variant of :func:`sign_pdf` (use it inside a running event loop)."""
+    await async_check_certificate(credential.certificate, credential.chain, trust)
+    stream = io.BytesIO(pdf) if isinstance(pdf, bytes | bytearray) else pdf
+    writer = IncrementalPdfFileWriter(stream, strict=False)
+    moment = dt.datetime.now(dt.UTC)
+    pdf_signer, params = build_pdf_signer(
+        writer, KeySigner(credential), trust=trust, stamp=stamp, level=PadesLevel(level),
+        timestamper=timestamper, field_name=field_name, reason=reason, location=location,
+        moment=moment,
+    )
+    out = await pdf_signer.async_sign_pdf(
+        writer, bytes_reserved=RESERVED[PadesLevel(level).value],
+        appearance_text_params=params, in_place=in_place and not isinstance(pdf, bytes),
+    )
+    if in_place and not isinstance(pdf, bytes):
+        return None
+    return out.getvalue()
+
+
+def sign_pdf(
+    pdf: bytes | BinaryIO,
+    credential: Credential,
+    *,
+    trust: TrustStore,
+    stamp: appearance.Stamp | None = None,
+    level: PadesLevel | str = PadesLevel.B_B,
+    timestamper: TimeStamper | None = None,
+    field_name: str | None = None,
+    reason: str | None = None,
+    location: str | None = None,
+    in_place: bool = False,
+) -> bytes | None:
+    """Sign a PDF by incremental update and return the signed bytes.
+
+    :param pdf: the document, as bytes or a binary file (open ``r+b`` with ``in_place=True``
+        to sign a large file without copying it into memory; then None is returned).
+    :param credential: the server-held key and its certificate chain.
+    :param trust: roots and revocation data; the certificate is refused
+        (:class:`CertificateRejected`) if expired, revoked or not chaining to a root.
+    :param stamp: a :class:`PersonalStamp`, :class:`AgencyStamp`, :class:`AttachmentStamp`,
+        or None for an invisible signature.
+    :param level: ``B-B``, ``B-T`` or ``B-LT``; B-T and B-LT need ``timestamper``.
+    """
+    return _run(
+        async_sign_pdf(
+            pdf, credential, trust=trust, stamp=stamp, level=level, timestamper=timestamper,
+            field_name=field_name, reason=reason, location=location, in_place=in_place,
+        )
+    )

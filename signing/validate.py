@@ -1,0 +1,261 @@
+"""Validating every signature and document timestamp of a PDF, with a verdict for a clerk.
+
+Rules on top of pyHanko's checks: any exception is "invalid" (never a crash); the newest
+signature or timestamp must cover the entire file; an earlier signature may only be followed
+by signature fields being filled (a second approval signature) or by long-term validation data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import (
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+from .pki import TrustStore
+
+__all__ = ["SignatureReport", "ValidationReport", "Verdict", "async_validate_pdf", "validate_pdf"]
+
+_log = logging.getLogger(__name__)
+_ACCEPTABLE_LATER_CHANGES = (
+    ModificationLevel.NONE,
+    ModificationLevel.LTA_UPDATES,
+    ModificationLevel.FORM_FILLING,
+)
+
+
+class Verdict(str, Enum):
+    """The one answer a clerk needs."""
+
+    VALID = "valid"
+    """Hợp lệ."""
+    INVALID = "invalid"
+    """Không hợp lệ."""
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """What was found about one signature or document timestamp."""
+
+    field_name: str
+    """Name of the signature field."""
+    kind: str
+    """``signature`` or ``timestamp``."""
+    signer_name: str | None
+    """Common name of the signer (full name, or agency name for a seal)."""
+    agency: str | None
+    """Organisation in the certificate."""
+    agency_id: str | None
+    """Agency identifier in the certificate, e.g. ``000.00.00.H12``."""
+    position: str | None
+    """Position title in a personal certificate."""
+    certificate_serial: str | None
+    """Serial number of the signer's certificate, hexadecimal."""
+    signing_time: dt.datetime | None
+    """The time the signer claims, or the timestamp's time."""
+    timestamp_time: dt.datetime | None
+    """Time from a trusted signature timestamp (B-T and above), if any."""
+    intact: bool
+    """The signed bytes are unchanged and the signature value verifies."""
+    trusted: bool
+    """The certificate chains to a configured root and was valid (not revoked) at signing."""
+    revoked: bool
+    """The certificate (or a CA above it) is revoked."""
+    coverage: str
+    """``entire_file``, ``entire_revision``, ``contiguous_block_from_start`` or ``unknown``."""
+    modification_level: str
+    """What changed after this signature: ``none``, ``lta_updates``, ``form_filling``,
+    ``annotations``, ``other`` or ``unknown``."""
+    verdict: Verdict
+    """Valid or invalid."""
+    explanation: str
+    """Why, in Vietnamese."""
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """All signatures of a document, oldest first, and the verdict on the whole document."""
+
+    signatures: tuple[SignatureReport, ...]
+    """One report per signature or document timestamp."""
+    verdict: Verdict
+    """Valid only if every signature is valid."""
+    explanation: str
+    """Why, in Vietnamese."""
+
+    @property
+    def valid(self) -> bool:
+        return self.verdict is Verdict.VALID
+
+
+def _name_attr(cert: asn1_x509.Certificate | None, attr: str) -> str | None:
+    if cert is None:
+        return None
+    try:
+        return cert.subject.native.get(attr)
+    except Exception:  # noqa: BLE001 - a malformed name is just absent
+        return None
+
+
+def _invalid(field_name: str, kind: str, explanation: str, cert=None) -> SignatureReport:
+    return SignatureReport(
+        field_name=field_name, kind=kind, signer_name=_name_attr(cert, "common_name"),
+        agency=_name_attr(cert, "organization_name"),
+        agency_id=_name_attr(cert, "organization_identifier"),
+        position=_name_attr(cert, "title"),
+        certificate_serial=f"{int(cert.serial_number):x}" if cert is not None else None,
+        signing_time=None, timestamp_time=None, intact=False, trusted=False, revoked=False,
+        coverage="unknown", modification_level="unknown", verdict=Verdict.INVALID,
+        explanation=explanation,
+    )
+
+
+async def _report(embedded, vc, newest: bool) -> SignatureReport:
+    field_name = embedded.field_name or "?"
+    is_ts = str(embedded.sig_object_type) == "/DocTimeStamp"
+    kind = "timestamp" if is_ts else "signature"
+    cert = None
+    try:
+        cert = embedded.signer_cert
+        if is_ts:
+            status = await async_validate_pdf_timestamp(embedded, validation_context=vc)
+            signing_time = status.timestamp
+            ts_time = status.timestamp
+        else:
+            status = await async_validate_pdf_signature(embedded, signer_validation_context=vc)
+            signing_time = status.signer_reported_dt
+            tv = status.timestamp_validity
+            ts_time = tv.timestamp if tv is not None else None
+    except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
+        _log.info("signature %s unreadable: %s", field_name, exc)
+        return _invalid(field_name, kind, "Chữ ký bị hỏng hoặc không đọc được.", cert)
+    except Exception as exc:  # noqa: BLE001 - a hostile file must never crash validation
+        _log.info("signature %s failed validation: %r", field_name, exc)
+        return _invalid(field_name, kind, "Chữ ký bị hỏng hoặc không đọc được.", cert)
+
+    coverage = status.coverage
+    level = status.modification_level
+    revoked = bool(status.revoked)
+    trusted = bool(status.trusted)
+    intact = bool(status.intact and status.valid)
+    ts_ok = True
+    if not is_ts and status.timestamp_validity is not None:
+        tv = status.timestamp_validity
+        ts_ok = bool(tv.intact and tv.valid and tv.trusted)
+    if not intact:
+        why = "Nội dung đã bị thay đổi sau khi ký: chữ ký không còn khớp với văn bản."
+    elif revoked:
+        why = "Chứng thư số của người ký đã bị thu hồi."
+    elif not trusted:
+        why = (
+            "Chứng thư số không do tổ chức chứng thực được tin cậy cấp, đã hết hạn, "
+            "hoặc không kiểm tra được tình trạng thu hồi."
+        )
+    elif not ts_ok:
+        why = "Dấu thời gian của chữ ký không hợp lệ hoặc không được tin cậy."
+    elif newest and coverage != SignatureCoverageLevel.ENTIRE_FILE and not (
+        coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and level == ModificationLevel.LTA_UPDATES
+    ):
+        # Only validation data (DSS, document timestamps) may follow the newest signature.
+        why = "Chữ ký mới nhất không bao trùm toàn bộ tệp: có dữ liệu bị thêm vào sau khi ký."
+    elif coverage not in (SignatureCoverageLevel.ENTIRE_FILE,
+                          SignatureCoverageLevel.ENTIRE_REVISION):
+        why = "Chữ ký không bao trùm toàn bộ phiên bản văn bản đã ký."
+    elif level not in _ACCEPTABLE_LATER_CHANGES:
+        why = (
+            "Văn bản đã bị sửa đổi sau khi ký (nội dung, chú thích hoặc mã lệnh được thêm "
+            "vào): không còn là văn bản đã được ký."
+        )
+    else:
+        why = ""
+    verdict = Verdict.INVALID if why else Verdict.VALID
+    if not why:
+        who = _name_attr(cert, "common_name") or "người ký"
+        why = (
+            "Dấu thời gian hợp lệ, do tổ chức được tin cậy cấp." if is_ts else
+            f"Chữ ký của {who} hợp lệ: văn bản không bị thay đổi, chứng thư số được tin cậy "
+            "và chưa bị thu hồi."
+        )
+    return SignatureReport(
+        field_name=field_name, kind=kind, signer_name=_name_attr(cert, "common_name"),
+        agency=_name_attr(cert, "organization_name"),
+        agency_id=_name_attr(cert, "organization_identifier"),
+        position=_name_attr(cert, "title"),
+        certificate_serial=f"{int(cert.serial_number):x}" if cert is not None else None,
+        signing_time=signing_time, timestamp_time=ts_time, intact=intact, trusted=trusted,
+        revoked=revoked, coverage=coverage.name.lower() if coverage else "unknown",
+        modification_level=level.name.lower() if level else "unknown",
+        verdict=verdict, explanation=why,
+    )
+
+
+def _field_names(reader: PdfFileReader) -> list[str]:
+    try:
+        return [name for name, _, _ in fields.enumerate_sig_fields(reader, filled_status=True)]
+    except Exception:  # noqa: BLE001
+        return []
+
+
+async def async_validate_pdf(
+    pdf: bytes, trust: TrustStore, *, moment: dt.datetime | None = None
+) -> ValidationReport:
+    """Async variant of :func:`validate_pdf`."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    except Exception as exc:  # noqa: BLE001
+        _log.info("unreadable PDF: %r", exc)
+        return ValidationReport((), Verdict.INVALID, "Tệp không phải PDF hợp lệ hoặc bị hỏng.")
+    try:
+        embedded = list(reader.embedded_signatures)
+    except Exception as exc:  # noqa: BLE001 - e.g. zeroed /Contents, absurd /ByteRange
+        _log.info("signatures unreadable: %r", exc)
+        broken = "Chữ ký bị hỏng hoặc không đọc được."
+        reports = tuple(_invalid(name, "signature", broken) for name in _field_names(reader))
+        return ValidationReport(
+            reports or (_invalid("#1", "signature", broken),), Verdict.INVALID,
+            f"Văn bản không hợp lệ. {broken}",
+        )
+    if not embedded:
+        return ValidationReport((), Verdict.INVALID, "Văn bản không có chữ ký số.")
+    vc = trust.validation_context(moment=moment)
+    reports = []
+    for i, sig in enumerate(embedded):
+        try:
+            reports.append(await _report(sig, vc, newest=i == len(embedded) - 1))
+        except Exception as exc:  # noqa: BLE001
+            _log.info("signature %d crashed the report: %r", i, exc)
+            reports.append(_invalid(f"#{i + 1}", "signature", "Chữ ký bị hỏng hoặc không đọc được."))
+    bad = [r for r in reports if r.verdict is Verdict.INVALID]
+    if bad:
+        first = bad[0]
+        return ValidationReport(
+            tuple(reports), Verdict.INVALID,
+            f"Văn bản không hợp lệ. Chữ ký {first.field_name}: {first.explanation}",
+        )
+    return ValidationReport(
+        tuple(reports), Verdict.VALID,
+        f"Văn bản hợp lệ: {len(reports)} chữ ký đều hợp lệ và văn bản không bị thay đổi sau khi ký.",
+    )
+
+
+def validate_pdf(
+    pdf: bytes, trust: TrustStore, *, moment: dt.datetime | None = None
+) -> ValidationReport:
+    """Validate every signature and timestamp in ``pdf`` against ``trust``; never raises
+    on a bad file (the verdict is then invalid). Revocation data is required for every
+    certificate (no network fetching)."""
+    return asyncio.run(async_validate_pdf(pdf, trust, moment=moment))
