@@ -33,6 +33,15 @@ from .model import (
 )
 from .parse import parse_document_package, parse_package, parse_status_package
 from .safe_xml import ParseLimits
+from .schema import edxml_schema, validate_schema
+from .signature import (
+    TrustCallback,
+    VerificationResult,
+    add_trace_header,
+    organ_id_from_certificate,
+    sign_package,
+    verify_package,
+)
 
 __all__ = [
     "LEGACY_NAMESPACES",
@@ -62,10 +71,18 @@ __all__ = [
     "StatusCode",
     "StatusPackage",
     "TraceHeader",
+    "TrustCallback",
+    "VerificationResult",
+    "add_trace_header",
     "build_document_package",
     "build_package",
     "build_status_package",
+    "edxml_schema",
+    "organ_id_from_certificate",
     "parse_document_package",
     "parse_package",
     "parse_status_package",
+    "sign_package",
+    "validate_schema",
+    "verify_package",
 ]
