@@ -23,7 +23,17 @@ from .pki import (
     generate_key,
     make_csr,
 )
+from .remote import AttemptStore, FilesystemAttemptStore, PinProtectedKey
 from .sign import PadesLevel, async_sign_pdf, sign_pdf
+from .twophase import (
+    FilesystemPendingStore,
+    PendingStore,
+    PreparedSignature,
+    async_finish,
+    async_prepare,
+    finish,
+    prepare,
+)
 from .validate import (
     SignatureReport,
     ValidationReport,
@@ -35,18 +45,24 @@ from .validate import (
 __all__ = [
     "AgencyStamp",
     "AttachmentStamp",
+    "AttemptStore",
     "Box",
     "CertificateKind",
     "CertificateRejected",
     "Credential",
+    "FilesystemAttemptStore",
+    "FilesystemPendingStore",
     "InvalidSignatureValue",
     "KeyType",
     "PadesLevel",
     "PendingSignatureError",
+    "PendingStore",
     "PersonalStamp",
     "PinLocked",
+    "PinProtectedKey",
     "Pki",
     "PkiError",
+    "PreparedSignature",
     "SignatureReport",
     "SigningError",
     "Stamp",
@@ -54,10 +70,14 @@ __all__ = [
     "ValidationReport",
     "Verdict",
     "WrongPin",
+    "async_finish",
+    "async_prepare",
     "async_sign_pdf",
     "async_validate_pdf",
+    "finish",
     "generate_key",
     "make_csr",
+    "prepare",
     "sign_pdf",
     "validate_pdf",
 ]
