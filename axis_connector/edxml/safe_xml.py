@@ -96,6 +96,8 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
                     depth -= 1
         root = parser.close()
     except etree.XMLSyntaxError as exc:
+        if "depth" in str(exc).lower():  # libxml2's own nesting limit, hit within one chunk
+            raise EdxmlError("too_deep", "", f"lồng sâu quá {limits.max_depth} cấp") from None
         raise EdxmlError("malformed_xml", "", f"XML không hợp lệ: {exc}") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:

@@ -53,18 +53,18 @@ def make_document(doc_type: BusinessDocType = BusinessDocType.NEW, **changes) ->
         promulgation_date=dt.date(2024, 4, 20),
         document_id="000.00.00.H12,2024/04/20,1200/UBND-VP",
     )
-    fields = dict(
-        sender=CA_MAU,
-        recipients=(VPCP, SO_TTTT),
-        document_id=DOC_ID,
-        code=Code(number="1234", notation="UBND-VP"),
-        promulgation=PromulgationInfo(place="Cà Mau", date=dt.date(2024, 5, 2)),
-        document_type=DocumentType(type=1, type_detail=2, type_name="Công văn"),
-        subject="Về việc triển khai trục liên thông văn bản <quốc gia> & \"địa phương\"",
-        content="Nội dung dòng 1\nDòng 2\ttab",
-        signer=SignerInfo(competence="TM. ỦY BAN NHÂN DÂN", position="Chủ tịch", full_name="Nguyễn Văn A"),
-        due_date=dt.date(2024, 5, 30),
-        other=OtherInfo(
+    fields = {
+        "sender": CA_MAU,
+        "recipients": (VPCP, SO_TTTT),
+        "document_id": DOC_ID,
+        "code": Code(number="1234", notation="UBND-VP"),
+        "promulgation": PromulgationInfo(place="Cà Mau", date=dt.date(2024, 5, 2)),
+        "document_type": DocumentType(type=1, type_detail=2, type_name="Công văn"),
+        "subject": "Về việc triển khai trục liên thông văn bản <quốc gia> & \"địa phương\"",
+        "content": "Nội dung dòng 1\nDòng 2\ttab",
+        "signer": SignerInfo(competence="TM. ỦY BAN NHÂN DÂN", position="Chủ tịch", full_name="Nguyễn Văn A"),
+        "due_date": dt.date(2024, 5, 30),
+        "other": OtherInfo(
             priority=Priority.FLASH,
             sphere_of_promulgation="Toàn quốc",
             typer_notation="VP",
@@ -73,11 +73,11 @@ def make_document(doc_type: BusinessDocType = BusinessDocType.NEW, **changes) ->
             direction=True,
             appendixes=("Phụ lục I", "Phụ lục II"),
         ),
-        response_for=() if doc_type is BusinessDocType.NEW else (affected,),
-        steering_type=1,
-        to_places=("Như trên", "Lưu: VT"),
-        trace=(TraceHeader("000.00.00.H12", dt.datetime(2024, 5, 2, 8, 30, 5, tzinfo=VIETNAM_TZ)),),
-        business=Business(
+        "response_for": () if doc_type is BusinessDocType.NEW else (affected,),
+        "steering_type": 1,
+        "to_places": ("Như trên", "Lưu: VT"),
+        "trace": (TraceHeader("000.00.00.H12", dt.datetime(2024, 5, 2, 8, 30, 5, tzinfo=VIETNAM_TZ)),),
+        "business": Business(
             document_id=DOC_ID,
             doc_type=doc_type,
             reason="" if doc_type is BusinessDocType.NEW else "Sai sót nội dung",
@@ -90,24 +90,24 @@ def make_document(doc_type: BusinessDocType = BusinessDocType.NEW, **changes) ->
             else (),
             staff=StaffInfo(department="Văn phòng", staff="Trần Thị B", email="b@camau.gov.vn", mobile="0912345678"),
         ),
-        attachments=(
+        "attachments": (
             Attachment("cid:1", "1234-UBND-VP.pdf", "application/pdf", PDF, "Văn bản chính"),
             Attachment("cid:2", "phu-luc.txt", "text/plain", "Phụ lục\n".encode(), ""),
         ),
-    )
+    }
     fields.update(changes)
     return DocumentPackage(**fields)
 
 
 def make_status(status: StatusCode = StatusCode.REGISTERED, **changes) -> StatusPackage:
-    fields = dict(
-        sender=VPCP,
-        response_for=ResponseFor("000.00.00.H12", "1234/UBND-VP", dt.date(2024, 5, 2), DOC_ID),
-        status=status,
-        timestamp=dt.datetime(2024, 5, 2, 14, 5, 0, tzinfo=VIETNAM_TZ),
-        staff=StaffInfo(department="Phòng Hành chính", staff="Lê Văn C", email="c@chinhphu.vn", mobile="0987"),
-        description="Lý do: thiếu chữ ký" if status in (StatusCode.REJECTED, StatusCode.TAKE_BACK_REQUESTED) else "",
-    )
+    fields = {
+        "sender": VPCP,
+        "response_for": ResponseFor("000.00.00.H12", "1234/UBND-VP", dt.date(2024, 5, 2), DOC_ID),
+        "status": status,
+        "timestamp": dt.datetime(2024, 5, 2, 14, 5, 0, tzinfo=VIETNAM_TZ),
+        "staff": StaffInfo(department="Phòng Hành chính", staff="Lê Văn C", email="c@chinhphu.vn", mobile="0987"),
+        "description": "Lý do: thiếu chữ ký" if status in (StatusCode.REJECTED, StatusCode.TAKE_BACK_REQUESTED) else "",
+    }
     fields.update(changes)
     return StatusPackage(**fields)
 
