@@ -178,4 +178,4 @@ def hashing_copy(source: BinaryIO, write: Callable[[bytes], object]) -> BlobInfo
 
 def verified_stream(raw: VerifyingReader) -> BinaryIO:
     """Wrap a VerifyingReader in a buffered binary stream (read, readline, iteration)."""
-    return io.BufferedReader(raw, buffer_size=CHUNK_SIZE // 4)  # type: ignore[return-value]
+    return io.BufferedReader(raw, buffer_size=CHUNK_SIZE // 4)

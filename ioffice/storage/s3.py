@@ -15,6 +15,7 @@ import certifi
 import urllib3
 from minio import Minio
 from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
+from minio.helpers import check_bucket_name
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .base import (
@@ -86,6 +87,7 @@ class S3BlobStore:
             ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
         )
         try:
+            check_bucket_name(bucket)
             self.client = Minio(
                 host,
                 access_key=access_key,
