@@ -30,6 +30,9 @@ class ParseLimits:
     """Deepest element nesting (edXML itself needs 7, with the signature 9)."""
     max_elements: int = 50_000
     """Number of elements (a package to several hundred recipients stays far below)."""
+    allow_huge_text: bool = False
+    """Lift libxml2's 10 MB cap on one text node (lxml ``huge_tree``), needed for
+    attachments over about 7.5 MB; the other limits still apply."""
     preamble_scan: int = 4096
     """How far to look for ``<?xml`` when there are junk bytes before it."""
 
@@ -48,14 +51,14 @@ def strip_preamble(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> memoryv
     return view[start:]
 
 
-def _new_parser() -> etree.XMLPullParser:
+def _new_parser(huge: bool = False) -> etree.XMLPullParser:
     return etree.XMLPullParser(
         events=("start", "end"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        huge_tree=huge,
         remove_comments=True,
         remove_pis=True,
         strip_cdata=True,
@@ -75,7 +78,7 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
     # The prolog is checked before parsing, the parsed tree again afterwards.
     if b"<!DOCTYPE" in view[:_CHUNK].tobytes():
         raise EdxmlError("doctype_forbidden", "", "gói tin không được chứa khai báo DOCTYPE")
-    parser = _new_parser()
+    parser = _new_parser(limits.allow_huge_text)
     depth = count = 0
     try:
         for offset in range(0, len(view), _CHUNK):
@@ -98,6 +101,12 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
     except etree.XMLSyntaxError as exc:
         if "depth" in str(exc).lower():  # libxml2's own nesting limit, hit within one chunk
             raise EdxmlError("too_deep", "", f"lồng sâu quá {limits.max_depth} cấp") from None
+        if "huge" in str(exc).lower():
+            raise EdxmlError(
+                "value_too_large", "",
+                "một giá trị (thường là tệp đính kèm) vượt 10 MB sau mã hoá base64; "
+                "cần ParseLimits(allow_huge_text=True)",
+            ) from None
         raise EdxmlError("malformed_xml", "", f"XML không hợp lệ: {exc}") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -21,9 +22,9 @@ from .conftest import make_document
 ENVELOPE_START = b'<?xml version="1.0"?>\n'
 
 
-def _refused(data: bytes, limits: ParseLimits = ParseLimits()) -> EdxmlError:
+def _refused(data: bytes, limits: ParseLimits | None = None) -> EdxmlError:
     with pytest.raises(EdxmlError) as info:
-        parse_package(data, limits=limits)
+        parse_package(data, limits=limits or ParseLimits())
     return info.value
 
 
@@ -133,6 +134,16 @@ def test_too_many_elements_are_refused() -> None:
     data = b"<edXML>" + b"<x/>" * 60_000 + b"</edXML>"
     assert _refused(data).code == "too_many_elements"
     assert _refused(data[:-8][: 7 + 4 * 200] + b"</edXML>", ParseLimits(max_elements=100)).code == "too_many_elements"
+
+
+def test_big_attachment_needs_allow_huge_text() -> None:
+    # libxml2 caps a text node at 10 MB unless huge_tree is on: about 7.5 MB of file.
+    big = dataclasses.replace(make_document().attachments[0], data=bytes(8 * 1024 * 1024))
+    data = build_document_package(make_document(attachments=(big,)))
+    error = _refused(data)
+    assert (error.code, error.path) == ("value_too_large", "")
+    parsed = parse_package(data, limits=ParseLimits(allow_huge_text=True))
+    assert parsed.attachments[0].data == big.data
 
 
 def test_limits_are_configurable() -> None:
