@@ -1,0 +1,273 @@
+"""XML-DSig over edXML packages: sign as the sender, verify against the PKI, refuse everything else."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+
+import pytest
+import signxml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from lxml import etree
+
+from axis_connector.edxml import (
+    VIETNAM_TZ,
+    SignatureError,
+    StatusCode,
+    TraceHeader,
+    add_trace_header,
+    build_document_package,
+    build_status_package,
+    organ_id_from_certificate,
+    parse_package,
+    sign_package,
+    validate_schema,
+    verify_package,
+)
+from axis_connector.edxml.safe_xml import parse_xml
+
+from .conftest import make_document, make_status
+from .pki import Identity, make_agency
+
+HEADER = "/edXML/edXMLEnvelope/edXMLHeader"
+DS = "{http://www.w3.org/2000/09/xmldsig#}"
+
+
+@pytest.fixture(scope="module")
+def document() -> bytes:
+    return build_document_package(make_document())
+
+
+@pytest.fixture(scope="module")
+def signed(document: bytes, ca_mau_seal: Identity) -> bytes:
+    return sign_package(document, ca_mau_seal.key, [ca_mau_seal.certificate])
+
+
+def _refusal(data: bytes, trusted: list[x509.Certificate], **kwargs) -> SignatureError:
+    with pytest.raises(SignatureError) as info:
+        verify_package(data, trusted, **kwargs)
+    return info.value
+
+
+def test_rsa_signed_package_verifies_and_names_its_signer(
+    signed: bytes, root_ca: Identity, ca_mau_seal: Identity
+) -> None:
+    result = verify_package(signed, [root_ca.certificate])
+    assert result.signer_certificate == ca_mau_seal.certificate
+    assert result.chain == (ca_mau_seal.certificate, root_ca.certificate)
+    assert result.signer_organ_id == result.sender_organ_id == "000.00.00.H12"
+    assert result.signature_method == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    assert result.digest_method == "http://www.w3.org/2001/04/xmlenc#sha256"
+    assert (result.weak_algorithm, result.warnings, result.trace_headers_after_signing) == (False, (), 0)
+
+
+def test_signed_package_keeps_its_shape_and_content(signed: bytes) -> None:
+    root = parse_xml(signed)
+    header = root[0][0]
+    assert [etree.QName(c).localname for c in header] == ["MessageHeader", "TraceHeaderList", "Signature"]
+    signature = header[2]
+    assert signature.find(f"{DS}SignedInfo/{DS}Reference").get("URI") == ""
+    assert signature.find(f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate") is not None
+    assert signature.get("Id") is None
+    assert b"<edXML:MessageHeader>" in signed and b"<edXML:Bussiness>" in signed
+    validate_schema(signed)
+    assert parse_package(signed) == make_document()
+
+
+def test_ecdsa_signature_verifies(document: bytes, root_ca: Identity) -> None:
+    seal = make_agency(root_ca, "000.00.00.H12", "UBND tỉnh Cà Mau (EC)", key=ec.generate_private_key(ec.SECP256R1()))
+    result = verify_package(sign_package(document, seal.key, [seal.certificate]), [root_ca.certificate])
+    assert result.signature_method.endswith("#ecdsa-sha256")
+    assert result.signer_certificate == seal.certificate
+
+
+def test_intermediate_ca_in_x509data_is_used_to_build_the_chain(document: bytes, root_ca: Identity) -> None:
+    from .pki import make_ca
+
+    intermediate_key = ec.generate_private_key(ec.SECP256R1())
+    self_signed = make_ca("Provincial CA", key=intermediate_key)
+    # Re-issue the provincial CA under the root.
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(self_signed.certificate.subject)
+        .issuer_name(root_ca.certificate.subject)
+        .public_key(intermediate_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(self_signed.certificate.not_valid_before_utc)
+        .not_valid_after(self_signed.certificate.not_valid_after_utc)
+    )
+    for extension in self_signed.certificate.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    from cryptography.hazmat.primitives import hashes
+
+    intermediate = Identity(intermediate_key, builder.sign(root_ca.key, hashes.SHA256()))
+    seal = make_agency(intermediate, "000.00.00.H12", "UBND tỉnh Cà Mau")
+    data = sign_package(document, seal.key, [seal.certificate, intermediate.certificate])
+    result = verify_package(data, [root_ca.certificate])
+    assert result.chain == (seal.certificate, intermediate.certificate, root_ca.certificate)
+    with pytest.raises(SignatureError) as info:
+        verify_package(sign_package(document, seal.key, [seal.certificate]), [root_ca.certificate])
+    assert info.value.code == "untrusted_certificate"
+
+
+def test_status_package_signs_and_verifies(root_ca: Identity, vpcp_seal: Identity) -> None:
+    data = sign_package(build_status_package(make_status(StatusCode.REJECTED)), vpcp_seal.key, [vpcp_seal.certificate])
+    assert verify_package(data, [root_ca.certificate]).signer_organ_id == "000.00.00.G22"
+    validate_schema(data)
+    assert parse_package(data) == make_status(StatusCode.REJECTED)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Về việc triển khai", "Về viêc triển khai"),  # one letter of the subject
+        ("<edXML:Priority>3<", "<edXML:Priority>2<"),  # a code
+        ("<edXML:OrganId>000.00.00.G22<", "<edXML:OrganId>000.00.00.G23<"),  # a recipient
+    ],
+)
+def test_one_character_changed_after_signing_is_refused(
+    signed: bytes, root_ca: Identity, old: str, new: str
+) -> None:
+    text = signed.decode()
+    tampered_text = text.replace(old, new, 1)
+    assert sum(a != b for a, b in zip(text, tampered_text, strict=True)) == 1
+    tampered = tampered_text.encode()
+    error = _refusal(tampered, [root_ca.certificate])
+    assert (error.code, error.path) == ("digest_mismatch", HEADER + "/Signature/SignedInfo/Reference")
+
+
+def test_one_byte_of_the_attachment_changed_is_refused(signed: bytes, root_ca: Identity) -> None:
+    start = signed.index(b"<edXML:ContentTransferEncoded>") + 1000
+    flipped = b"B" if signed[start : start + 1] != b"B" else b"C"
+    tampered = signed[:start] + flipped + signed[start + 1 :]
+    assert _refusal(tampered, [root_ca.certificate]).code == "digest_mismatch"
+
+
+def test_forged_signature_value_is_refused(signed: bytes, root_ca: Identity) -> None:
+    value = re.search(rb"<ds:SignatureValue>([^<]+)<", signed).group(1)
+    raw = bytearray(base64.b64decode(value))
+    raw[10] ^= 1
+    tampered = signed.replace(value, base64.b64encode(bytes(raw)))
+    assert _refusal(tampered, [root_ca.certificate]).code == "signature_invalid"
+
+
+def test_signed_by_another_agency_is_refused_but_exposed(
+    document: bytes, root_ca: Identity, vpcp_seal: Identity
+) -> None:
+    # VPCP's genuine seal signs a package that claims to come from Cà Mau.
+    data = sign_package(document, vpcp_seal.key, [vpcp_seal.certificate])
+    error = _refusal(data, [root_ca.certificate])
+    assert (error.code, error.path) == ("sender_mismatch", HEADER + "/MessageHeader/From/OrganId")
+    assert "000.00.00.H12" in str(error) and "000.00.00.G22" in str(error)
+    result = verify_package(data, [root_ca.certificate], require_sender_match=False)
+    assert (result.signer_organ_id, result.sender_organ_id) == ("000.00.00.G22", "000.00.00.H12")
+
+
+def test_certificate_claiming_the_sender_from_an_untrusted_ca_is_refused(
+    document: bytes, root_ca: Identity, rogue_ca: Identity
+) -> None:
+    impostor = make_agency(rogue_ca, "000.00.00.H12", "UBND tỉnh Cà Mau")
+    data = sign_package(document, impostor.key, [impostor.certificate, rogue_ca.certificate])
+    error = _refusal(data, [root_ca.certificate])
+    assert (error.code, error.path) == ("untrusted_certificate", HEADER + "/Signature/KeyInfo/X509Data")
+    assert verify_package(data, [rogue_ca.certificate]).signer_organ_id == "000.00.00.H12"
+
+
+def test_expired_certificate_is_refused_unless_checked_at_signing_time(document: bytes, root_ca: Identity) -> None:
+    now = dt.datetime.now(dt.UTC)
+    seal = make_agency(root_ca, "000.00.00.H12", "UBND tỉnh Cà Mau", not_after=now + dt.timedelta(hours=1))
+    data = sign_package(document, seal.key, [seal.certificate])
+    assert verify_package(data, [root_ca.certificate]).signer_certificate == seal.certificate
+    later = now + dt.timedelta(days=2)
+    assert _refusal(data, [root_ca.certificate], at=later).code == "untrusted_certificate"
+
+
+def test_trust_callback_replaces_the_ca_list(signed: bytes, ca_mau_seal: Identity, vpcp_seal: Identity) -> None:
+    directory = {"000.00.00.H12": ca_mau_seal.certificate}
+    seen: list[x509.Certificate] = []
+
+    def trust(signer: x509.Certificate, others) -> None:
+        seen.append(signer)
+        if directory.get(organ_id_from_certificate(signer)) != signer:
+            raise LookupError("không khớp danh bạ")
+
+    assert verify_package(signed, trust_callback=trust).chain == (ca_mau_seal.certificate,)
+    assert seen == [ca_mau_seal.certificate]
+    directory["000.00.00.H12"] = vpcp_seal.certificate
+    with pytest.raises(SignatureError) as info:
+        verify_package(signed, trust_callback=trust)
+    assert info.value.code == "untrusted_certificate" and "không khớp danh bạ" in str(info.value)
+    with pytest.raises(TypeError):
+        verify_package(signed)
+
+
+class _Sha1Signer(signxml.XMLSigner):
+    def check_deprecated_methods(self) -> None:  # an older system that still signs with SHA-1
+        pass
+
+
+def test_sha1_signature_from_an_older_system_verifies_with_a_warning(
+    document: bytes, root_ca: Identity, ca_mau_seal: Identity
+) -> None:
+    root = parse_xml(document)
+    etree.SubElement(root[0][0], f"{DS}Signature", {"Id": "placeholder"})
+    signer = _Sha1Signer(
+        signature_algorithm=signxml.SignatureMethod.RSA_SHA1, digest_algorithm=signxml.DigestAlgorithm.SHA1,
+        c14n_algorithm=signxml.CanonicalizationMethod.CANONICAL_XML_1_0,
+    )
+    data = etree.tostring(signer.sign(root, key=ca_mau_seal.key, cert=[ca_mau_seal.certificate]))
+    result = verify_package(data, [root_ca.certificate])
+    assert result.weak_algorithm is True and result.warnings
+    assert result.signature_method.endswith("#rsa-sha1")
+
+
+def test_trace_headers_added_by_the_axes_keep_the_signature_valid(signed: bytes, root_ca: Identity) -> None:
+    stamp = dt.datetime(2024, 5, 2, 8, 31, tzinfo=VIETNAM_TZ)
+    hopped = add_trace_header(signed, TraceHeader("H12.LGSP", stamp))
+    hopped = add_trace_header(hopped, TraceHeader("VPCP.AXIS", stamp + dt.timedelta(seconds=2)))
+    result = verify_package(hopped, [root_ca.certificate])
+    assert result.trace_headers_after_signing == 2
+    package = parse_package(hopped)
+    assert [t.organ_id for t in package.trace] == ["000.00.00.H12", "H12.LGSP", "VPCP.AXIS"]
+    validate_schema(hopped)
+    # ...but the trace headers the sender signed are still protected.
+    forged = hopped.replace(b"<edXML:Timestamp>2024/05/02 08:30:05<", b"<edXML:Timestamp>2024/05/02 08:30:06<")
+    assert _refusal(forged, [root_ca.certificate]).code == "digest_mismatch"
+
+
+def test_trace_header_on_a_status_package_without_trace_list(root_ca: Identity, vpcp_seal: Identity) -> None:
+    data = sign_package(build_status_package(make_status()), vpcp_seal.key, [vpcp_seal.certificate])
+    hopped = add_trace_header(data, TraceHeader("VPCP.AXIS", dt.datetime(2024, 5, 2, 15, 0, tzinfo=VIETNAM_TZ)))
+    assert verify_package(hopped, [root_ca.certificate]).trace_headers_after_signing == 2  # header + its list
+    assert [t.organ_id for t in parse_package(hopped).trace] == ["VPCP.AXIS"]
+
+
+def test_unsigned_package_is_refused(document: bytes, root_ca: Identity) -> None:
+    error = _refusal(document, [root_ca.certificate])
+    assert (error.code, error.path) == ("signature_missing", HEADER + "/Signature")
+
+
+def test_signature_that_covers_only_part_of_the_package_is_refused(signed: bytes, root_ca: Identity) -> None:
+    partial = signed.replace(b'<ds:Reference URI="">', b'<ds:Reference URI="#body">')
+    assert _refusal(partial, [root_ca.certificate]).code == "signature_scope"
+
+
+def test_second_or_misplaced_signature_is_refused(signed: bytes, root_ca: Identity) -> None:
+    signature = re.search(rb"<ds:Signature .*</ds:Signature>", signed, re.DOTALL).group(0)
+    doubled = signed.replace(b"</edXML:edXMLBody>", b"</edXML:edXMLBody>" + signature, 1)
+    assert _refusal(doubled, [root_ca.certificate]).code == "signature_multiple"
+    moved = signed.replace(signature, b"").replace(b"</edXML:edXMLBody>", signature + b"</edXML:edXMLBody>")
+    assert _refusal(moved, [root_ca.certificate]).code == "signature_misplaced"
+
+
+def test_signing_twice_is_refused(signed: bytes, ca_mau_seal: Identity) -> None:
+    with pytest.raises(SignatureError) as info:
+        sign_package(signed, ca_mau_seal.key, [ca_mau_seal.certificate])
+    assert info.value.code == "already_signed"
+
+
+def test_organ_id_convention_is_the_subject_uid(ca_mau_seal: Identity, root_ca: Identity) -> None:
+    assert organ_id_from_certificate(ca_mau_seal.certificate) == "000.00.00.H12"
+    assert organ_id_from_certificate(root_ca.certificate) is None
