@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_group)
 
 
-def _session():  # noqa: ANN202
+def _session():
     from ioffice.db_session import database
 
     return database(current_app).session()

@@ -1,11 +1,36 @@
 """Every mapped model, imported once so Alembic sees the whole schema."""
 
 from ioffice.agencies.models import Agency, Department, Membership, MembershipRole, User
+from ioffice.api.models import ApiToken
 from ioffice.audit.models import AuditEvent, AuditHead
 from ioffice.db import Base
+from ioffice.incoming.models import (
+    Assignment,
+    DocumentFile,
+    DocumentText,
+    IncomingDocument,
+    SavedSearch,
+)
 from ioffice.registers.models import Register
+from ioffice.search.models import SearchEntry
 
 metadata = Base.metadata
 
-__all__ = ["Agency", "AuditEvent", "AuditHead", "Department", "Membership", "MembershipRole",
-           "Register", "User", "metadata"]
+__all__ = [
+    "Agency",
+    "ApiToken",
+    "Assignment",
+    "AuditEvent",
+    "AuditHead",
+    "Department",
+    "DocumentFile",
+    "DocumentText",
+    "IncomingDocument",
+    "Membership",
+    "MembershipRole",
+    "Register",
+    "SavedSearch",
+    "SearchEntry",
+    "User",
+    "metadata",
+]

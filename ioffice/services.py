@@ -15,7 +15,7 @@ class Services:
         self._blobs = None
 
     @property
-    def blobs(self):  # noqa: ANN201 - BlobStore, imported lazily so create_app stays cheap
+    def blobs(self):
         if self._blobs is None:
             from ioffice.storage import create_blob_store
 

@@ -117,14 +117,14 @@ def csrf_token(client: FlaskClient, path: str = "/dang-nhap") -> str:
     return match.group(1)
 
 
-def login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD):  # noqa: ANN201
+def login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD):
     token = csrf_token(client)
     return client.post("/dang-nhap", data={"csrf_token": token, "username": username,
                                            "password": password})
 
 
 @pytest.fixture
-def login_as(client: FlaskClient):  # noqa: ANN201
+def login_as(client: FlaskClient):
     def _login(username: str) -> FlaskClient:
         resp = login(client, username)
         assert resp.status_code == 302, resp.get_data(as_text=True)

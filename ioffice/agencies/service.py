@@ -11,8 +11,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ioffice.agencies.identifiers import AgencyIdentifier, InvalidAgencyIdentifier
-from ioffice.agencies.models import Agency, Department, Membership, MembershipRole, Role, User
-from ioffice.agencies.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from ioffice.agencies.models import (
+    Agency,
+    Department,
+    Membership,
+    MembershipRole,
+    Role,
+    User,
+)
+from ioffice.agencies.passwords import (
+    MIN_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from ioffice.audit import AuditContext, record
 from ioffice.audit.tags import Tag
 from ioffice.db import utcnow

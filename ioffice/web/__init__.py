@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["Role"] = Role
 
     @app.after_request
-    def _security_headers(resp):  # noqa: ANN001, ANN202
+    def _security_headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
@@ -49,37 +49,37 @@ def init_app(app: Flask) -> None:
         return resp
 
 
-def _error_page(status: int, message: str):  # noqa: ANN202
+def _error_page(status: int, message: str):
     title = ERROR_TITLES.get(status, "Lỗi")
     return render_template("error.html", title=title, message=message, status=status), status
 
 
 def _error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_e: CSRFError):  # noqa: ANN202
+    def _csrf(_e: CSRFError):
         return _error_page(400, "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ (CSRF). "
                                 "Vui lòng tải lại trang rồi thử lại; dữ liệu chưa được lưu.")
 
     @app.errorhandler(DomainError)
-    def _domain(e: DomainError):  # noqa: ANN202
+    def _domain(e: DomainError):
         return _error_page(e.status_code, e.message)
 
     @app.errorhandler(413)
-    def _too_large(_e: HTTPException):  # noqa: ANN202
+    def _too_large(_e: HTTPException):
         limit = app.config["MAX_UPLOAD_MB"]
         return _error_page(413, f"Tệp tải lên vượt quá giới hạn {limit} MB.")
 
     @app.errorhandler(404)
-    def _not_found(_e: HTTPException):  # noqa: ANN202
+    def _not_found(_e: HTTPException):
         return _error_page(404, "Trang hoặc văn bản bạn tìm không tồn tại, hoặc bạn không có "
                                 "quyền xem.")
 
     @app.errorhandler(403)
-    def _forbidden(_e: HTTPException):  # noqa: ANN202
+    def _forbidden(_e: HTTPException):
         return _error_page(403, "Bạn không có quyền thực hiện thao tác này.")
 
     @app.errorhandler(405)
-    def _method(_e: HTTPException):  # noqa: ANN202
+    def _method(_e: HTTPException):
         return _error_page(405, f"Không hỗ trợ phương thức {request.method} ở đây.")
 
 

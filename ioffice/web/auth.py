@@ -19,7 +19,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Membership, Role, User

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ioffice.agencies.models import Membership, Role
 from ioffice.db_session import get_session
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 bp = Blueprint("home", __name__)
 

@@ -33,7 +33,7 @@ def test_create_agency_derives_level_and_parent(db: Session) -> None:
 
 
 def test_malformed_identifier_is_refused(db: Session) -> None:
-    with pytest.raises(service.AgencyError, match="LLL.KK.JJ.Mnn"):
+    with pytest.raises(service.AgencyError, match=r"LLL\.KK\.JJ\.Mnn"):
         service.create_agency(db, CTX, service.AgencyInput(code="12.34", name="X", short_name="X"))
 
 
@@ -41,7 +41,7 @@ def test_duplicate_identifier_and_unknown_parent_are_refused(db: Session) -> Non
     with pytest.raises(service.AgencyError, match="đã được dùng"):
         service.create_agency(db, CTX, service.AgencyInput(
             code="000.00.00.H12", name="Trùng", short_name="UBND"))
-    with pytest.raises(service.AgencyError, match="000.00.00.H99"):
+    with pytest.raises(service.AgencyError, match=r"000\.00\.00\.H99"):
         service.create_agency(db, CTX, service.AgencyInput(
             code="000.00.01.H99", name="Sở", short_name="SO", parent_code="000.00.00.H99"))
 
@@ -80,10 +80,9 @@ def test_database_refuses_a_membership_in_a_foreign_department(db: Session) -> N
     camau, uminh = agency(db, "000.00.00.H12"), agency(db, "000.00.21.H12")
     foreign = db.scalars(select(Department).where(Department.agency_id == uminh.id)).first()
     user = db.scalars(select(User).where(User.username == "chuyenvien.camau")).one()
-    with pytest.raises(IntegrityError):
-        with db.begin_nested():
-            db.add(Membership(user_id=user.id, agency_id=camau.id, department_id=foreign.id))
-            db.flush()
+    with pytest.raises(IntegrityError), db.begin_nested():
+        db.add(Membership(user_id=user.id, agency_id=camau.id, department_id=foreign.id))
+        db.flush()
 
 
 def test_wrong_passwords_lock_the_account(db: Session) -> None:

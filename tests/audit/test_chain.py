@@ -3,9 +3,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ioffice.agencies.service import get_agency_by_code
 from ioffice.audit import AuditContext, record, verify_chain
 from ioffice.audit.models import AuditEvent, AuditHead
-from ioffice.agencies.service import get_agency_by_code
 
 
 def _ctx(db: Session) -> AuditContext:

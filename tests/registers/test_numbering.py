@@ -51,7 +51,7 @@ def test_concurrent_clerks_get_distinct_continuous_numbers(engine: Engine) -> No
                     s.commit()
                 with lock:
                     got.append(n)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=clerk) for _ in range(8)]

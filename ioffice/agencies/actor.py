@@ -1,0 +1,37 @@
+"""Who is acting: the user, the agency they act for, their department and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ioffice.agencies.models import Membership, Role
+from ioffice.audit import AuditContext
+from ioffice.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    agency_id: int
+    department_id: int | None
+    roles: frozenset[Role]
+    full_name: str = ""
+    remote_addr: str = ""
+
+    @classmethod
+    def of(cls, membership: Membership, remote_addr: str = "") -> Actor:
+        return cls(user_id=membership.user_id, agency_id=membership.agency_id,
+                   department_id=membership.department_id, roles=membership.roles,
+                   full_name=membership.user.full_name, remote_addr=remote_addr)
+
+    @property
+    def ctx(self) -> AuditContext:
+        return AuditContext(self.user_id, self.agency_id, self.remote_addr)
+
+    def has(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    def require(self, *roles: Role) -> None:
+        if not self.has(*roles):
+            names = ", ".join(r.label for r in roles)
+            raise Forbidden(f"Thao tác này dành cho: {names}.")

@@ -1,0 +1,1 @@
+"""Incoming documents: registration, numbering, distribution, handling, follow-up."""

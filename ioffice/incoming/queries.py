@@ -1,0 +1,242 @@
+"""Reading: a document with its history, queues and counts, the register, the follow-up list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, case, extract, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ioffice.agencies.actor import Actor
+from ioffice.agencies.models import Role, User
+from ioffice.audit import record
+from ioffice.audit.models import AuditEvent
+from ioffice.documents.vocabulary import Confidentiality, Urgency
+from ioffice.errors import NotFound
+from ioffice.incoming.handling import can_handle
+from ioffice.incoming.models import (
+    OPEN_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    DocumentStatus,
+    IncomingDocument,
+)
+
+PAGE_SIZE = 50
+URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=IncomingDocument.urgency)
+
+
+def can_read(session: Session, actor: Actor, doc: IncomingDocument) -> bool:
+    if doc.agency_id != actor.agency_id:
+        return False
+    if doc.confidentiality is Confidentiality.NORMAL or actor.has(Role.CLERK, Role.LEADER):
+        return True
+    return any(can_handle(actor, a) or a.assignee_user_id == actor.user_id
+               for a in doc.assignments)
+
+
+def read_document(session: Session, actor: Actor, document_id: int) -> IncomingDocument:
+    """Load a document for display; the read is an audit event."""
+    doc = session.scalars(
+        select(IncomingDocument).where(IncomingDocument.id == document_id)
+        .options(selectinload(IncomingDocument.files),
+                 selectinload(IncomingDocument.assignments).selectinload(Assignment.assignee_user),
+                 selectinload(IncomingDocument.assignments)
+                 .selectinload(Assignment.assignee_department))
+    ).one_or_none()
+    if doc is None or not can_read(session, actor, doc):
+        raise NotFound("Không tìm thấy văn bản.")
+    record(session, actor.ctx, "incoming:document:read", subject_type="incoming", subject_id=doc.id)
+    return doc
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: dt.datetime
+    actor: str
+    tag: str
+    details: dict
+
+
+def history(session: Session, document: IncomingDocument) -> list[HistoryEntry]:
+    """The document's timeline: every action on it (reads left out), from the audit log."""
+    rows = session.execute(
+        select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.agency_id == document.agency_id, AuditEvent.subject_type == "incoming",
+               AuditEvent.subject_id == str(document.id), AuditEvent.tag != "incoming:document:read")
+        .order_by(AuditEvent.seq)).all()
+    return [HistoryEntry(ev.occurred_at, name or "Hệ thống", ev.tag, ev.details) for ev, name in rows]
+
+
+def _my_assignments(actor: Actor) -> Select:
+    mine = Assignment.assignee_user_id == actor.user_id
+    if actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None:
+        mine = or_(mine, Assignment.assignee_department_id == actor.department_id)
+    return (select(Assignment).where(Assignment.agency_id == actor.agency_id, mine,
+                                     Assignment.status.in_(OPEN_STATUSES)))
+
+
+def to_handle(session: Session, actor: Actor, *, today: dt.date, which: str = "all",
+              after_id: int | None = None, limit: int = PAGE_SIZE) -> list[Assignment]:
+    """Open assignments of the actor: ``all``, ``overdue`` or ``due_soon`` (within 3 days)."""
+    stmt = _my_assignments(actor).options(
+        selectinload(Assignment.document), selectinload(Assignment.assigned_by))
+    if which == "overdue":
+        stmt = stmt.where(Assignment.deadline < today)
+    elif which == "due_soon":
+        stmt = stmt.where(Assignment.deadline >= today,
+                          Assignment.deadline <= today + dt.timedelta(days=3))
+    if after_id is not None:
+        stmt = stmt.where(Assignment.id < after_id)
+    stmt = stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id.desc())
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def to_distribute(session: Session, actor: Actor, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
+    """Registered documents waiting for the leader: the most urgent first, then the oldest."""
+    stmt = (select(IncomingDocument)
+            .where(IncomingDocument.agency_id == actor.agency_id,
+                   IncomingDocument.status == DocumentStatus.REGISTERED)
+            .order_by(URGENCY_RANK.desc(), IncomingDocument.arrived_at, IncomingDocument.id)
+            .limit(limit))
+    return list(session.scalars(stmt))
+
+
+def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
+    stmt = (select(IncomingDocument)
+            .where(IncomingDocument.agency_id == actor.agency_id,
+                   IncomingDocument.status == DocumentStatus.AWAITING_REGISTRATION)
+            .order_by(URGENCY_RANK.desc(), IncomingDocument.arrived_at).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def extension_requests(session: Session, actor: Actor) -> list[Assignment]:
+    if not actor.has(Role.LEADER):
+        return []
+    stmt = (select(Assignment).where(Assignment.agency_id == actor.agency_id,
+                                     Assignment.status == AssignmentStatus.EXTENSION_REQUESTED,
+                                     Assignment.parent_id.is_(None))
+            .options(selectinload(Assignment.document)).order_by(Assignment.id))
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Counts:
+    to_register: int = 0
+    to_distribute: int = 0
+    to_handle: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+
+
+def counts(session: Session, actor: Actor, today: dt.date) -> Counts:
+    result: dict[str, int] = {}
+    if actor.has(Role.CLERK):
+        result["to_register"] = session.scalar(select(func.count()).select_from(IncomingDocument).where(
+            IncomingDocument.agency_id == actor.agency_id,
+            IncomingDocument.status == DocumentStatus.AWAITING_REGISTRATION)) or 0
+    if actor.has(Role.LEADER):
+        result["to_distribute"] = session.scalar(select(func.count()).select_from(IncomingDocument).where(
+            IncomingDocument.agency_id == actor.agency_id,
+            IncomingDocument.status == DocumentStatus.REGISTERED)) or 0
+    sub = _my_assignments(actor).subquery()
+    row = session.execute(select(
+        func.count(),
+        func.count().filter(sub.c.deadline < today),
+        func.count().filter(and_(sub.c.deadline >= today,
+                                 sub.c.deadline <= today + dt.timedelta(days=3))),
+    ).select_from(sub)).one()
+    result.update(to_handle=row[0], overdue=row[1], due_soon=row[2])
+    return Counts(**result)
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    year: int
+    month: int | None = None
+    doc_type: str | None = None
+    issuer: str | None = None
+
+
+def register_page(session: Session, actor: Actor, flt: RegisterFilter, *,
+                  after_number: int | None = None, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
+    """The incoming register of a year, in number order, paginated by number (keyset)."""
+    actor.require(Role.CLERK, Role.LEADER)
+    stmt = _register_query(actor, flt)
+    if after_number is not None:
+        stmt = stmt.where(IncomingDocument.incoming_number > after_number)
+    stmt = stmt.options(selectinload(IncomingDocument.assignments)
+                        .selectinload(Assignment.assignee_department),
+                        selectinload(IncomingDocument.assignments)
+                        .selectinload(Assignment.assignee_user))
+    return list(session.scalars(stmt.order_by(IncomingDocument.incoming_number).limit(limit)))
+
+
+def register_rows(session: Session, actor: Actor, flt: RegisterFilter):
+    """Every document of the filtered register, streamed (for exports)."""
+    actor.require(Role.CLERK, Role.LEADER)
+    stmt = (_register_query(actor, flt).order_by(IncomingDocument.incoming_number)
+            .options(selectinload(IncomingDocument.assignments)
+                     .selectinload(Assignment.assignee_department),
+                     selectinload(IncomingDocument.assignments)
+                     .selectinload(Assignment.assignee_user))
+            .execution_options(yield_per=500))
+    yield from session.scalars(stmt)
+
+
+def _register_query(actor: Actor, flt: RegisterFilter) -> Select:
+    from ioffice.registers.models import Register, RegisterKind
+
+    stmt = (select(IncomingDocument).join(Register, Register.id == IncomingDocument.register_id)
+            .where(IncomingDocument.agency_id == actor.agency_id,
+                   Register.kind == RegisterKind.INCOMING, Register.year == flt.year))
+    if flt.month:
+        start = dt.datetime(flt.year, flt.month, 1, tzinfo=dt.UTC) - dt.timedelta(hours=7)
+        end_month = dt.datetime(flt.year + (flt.month == 12), flt.month % 12 + 1, 1, tzinfo=dt.UTC)
+        end = end_month - dt.timedelta(hours=7)
+        stmt = stmt.where(IncomingDocument.registered_at >= start, IncomingDocument.registered_at < end)
+    if flt.doc_type:
+        stmt = stmt.where(IncomingDocument.doc_type == flt.doc_type)
+    if flt.issuer:
+        stmt = stmt.where(IncomingDocument.issuer_name.ilike(f"%{flt.issuer.strip()}%"))
+    return stmt
+
+
+@dataclass(frozen=True)
+class FollowUpFilter:
+    department_id: int | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    only_overdue: bool = False
+
+
+def follow_up(session: Session, actor: Actor, flt: FollowUpFilter, today: dt.date,
+              limit: int = 200) -> list[Assignment]:
+    """Leader's view: assignments of the agency, by department and period, overdue flagged."""
+    actor.require(Role.LEADER, Role.CLERK)
+    stmt = (select(Assignment).where(Assignment.agency_id == actor.agency_id,
+                                     Assignment.parent_id.is_(None))
+            .options(selectinload(Assignment.document), selectinload(Assignment.assignee_user),
+                     selectinload(Assignment.assignee_department)))
+    if flt.department_id:
+        from ioffice.agencies.models import Membership
+
+        members = select(Membership.user_id).where(Membership.department_id == flt.department_id)
+        stmt = stmt.where(or_(Assignment.assignee_department_id == flt.department_id,
+                              Assignment.assignee_user_id.in_(members)))
+    if flt.start:
+        stmt = stmt.where(Assignment.deadline >= flt.start)
+    if flt.end:
+        stmt = stmt.where(Assignment.deadline <= flt.end)
+    if flt.only_overdue:
+        stmt = stmt.where(Assignment.status.in_(OPEN_STATUSES), Assignment.deadline < today)
+    stmt = stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id)
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def years_with_registers(session: Session, actor: Actor) -> list[int]:
+    rows = session.scalars(select(extract("year", IncomingDocument.registered_at).distinct())
+                           .where(IncomingDocument.agency_id == actor.agency_id,
+                                  IncomingDocument.registered_at.is_not(None)))
+    return sorted({int(y) for y in rows if y is not None}, reverse=True)
