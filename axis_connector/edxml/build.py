@@ -40,8 +40,7 @@ from .values import (
 __all__ = ["build_document_package", "build_package", "build_status_package"]
 
 _PROLOG = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    f'<edXML:edXML xmlns:edXML="{NAMESPACE}" xmlns="{NAMESPACE}">'
+    f'<?xml version="1.0" encoding="UTF-8"?>\n<edXML:edXML xmlns:edXML="{NAMESPACE}" xmlns="{NAMESPACE}">'
 )
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;"})
 
@@ -72,52 +71,64 @@ class _Writer:
 def _organization(w: _Writer, tag: str, org: Organization, path: str) -> None:
     check_organ_id(org.organ_id, f"{path}/OrganId")
     w.open(tag)
-    w.leaves(path, [
-        ("OrganId", org.organ_id),
-        ("OrganizationInCharge", org.organization_in_charge),
-        ("OrganName", org.organ_name),
-        ("OrganAdd", org.address),
-        ("Email", org.email),
-        ("Telephone", org.telephone),
-        ("Fax", org.fax),
-        ("Website", org.website),
-    ])
+    w.leaves(
+        path,
+        [
+            ("OrganId", org.organ_id),
+            ("OrganizationInCharge", org.organization_in_charge),
+            ("OrganName", org.organ_name),
+            ("OrganAdd", org.address),
+            ("Email", org.email),
+            ("Telephone", org.telephone),
+            ("Fax", org.fax),
+            ("Website", org.website),
+        ],
+    )
     w.close(tag)
 
 
 def _response_for(w: _Writer, ref: ResponseFor, path: str) -> None:
     check_organ_id(ref.organ_id, f"{path}/OrganId")
     w.open("ResponseFor")
-    w.leaves(path, [
-        ("OrganId", ref.organ_id),
-        ("Code", ref.code),
-        ("PromulgationDate", format_date(ref.promulgation_date)),
-        ("DocumentId", ref.document_id),
-    ])
+    w.leaves(
+        path,
+        [
+            ("OrganId", ref.organ_id),
+            ("Code", ref.code),
+            ("PromulgationDate", format_date(ref.promulgation_date)),
+            ("DocumentId", ref.document_id),
+        ],
+    )
     w.close("ResponseFor")
 
 
 def _staff(w: _Writer, staff: StaffInfo, path: str) -> None:
     w.open("StaffInfo")
-    w.leaves(path, [
-        ("Department", staff.department),
-        ("Staff", staff.staff),
-        ("Email", staff.email),
-        ("Mobile", staff.mobile),
-    ])
+    w.leaves(
+        path,
+        [
+            ("Department", staff.department),
+            ("Staff", staff.staff),
+            ("Email", staff.email),
+            ("Mobile", staff.mobile),
+        ],
+    )
     w.close("StaffInfo")
 
 
 def _other(w: _Writer, other: OtherInfo, path: str) -> None:
     w.open("OtherInfo")
-    w.leaves(path, [
-        ("Priority", int(other.priority)),
-        ("SphereOfPromulgation", other.sphere_of_promulgation),
-        ("TyperNotation", other.typer_notation),
-        ("PromulgationAmount", other.promulgation_amount),
-        ("PageAmount", other.page_amount),
-        ("Direction", None if other.direction is None else str(other.direction).lower()),
-    ])
+    w.leaves(
+        path,
+        [
+            ("Priority", int(other.priority)),
+            ("SphereOfPromulgation", other.sphere_of_promulgation),
+            ("TyperNotation", other.typer_notation),
+            ("PromulgationAmount", other.promulgation_amount),
+            ("PageAmount", other.page_amount),
+            ("Direction", None if other.direction is None else str(other.direction).lower()),
+        ],
+    )
     if other.appendixes:
         w.open("Appendixes")
         w.leaves(path + "/Appendixes", [("Appendix", name) for name in other.appendixes])
@@ -136,17 +147,23 @@ def _trace_headers(w: _Writer, trace: tuple[TraceHeader, ...]) -> None:
 
 def _business(w: _Writer, business: Business) -> None:
     w.open("Bussiness")
-    w.leaves(BUSINESS, [
-        ("DocumentId", business.document_id),
-        ("BussinessDocType", int(business.doc_type)),
-        ("BussinessDocReason", business.reason),
-        ("Paper", int(business.paper)),
-    ])
+    w.leaves(
+        BUSINESS,
+        [
+            ("DocumentId", business.document_id),
+            ("BussinessDocType", int(business.doc_type)),
+            ("BussinessDocReason", business.reason),
+            ("Paper", int(business.paper)),
+        ],
+    )
     info = business.document_info
     if info is not None:
         path = BUSINESS + "/BussinessDocumentInfo"
         w.open("BussinessDocumentInfo")
-        w.leaves(path, [("DocumentInfo", int(info.document_info)), ("DocumentReceiver", int(info.document_receiver))])
+        w.leaves(
+            path,
+            [("DocumentInfo", int(info.document_info)), ("DocumentReceiver", int(info.document_receiver))],
+        )
         if info.receivers:
             w.open("ReceiverList")
             for index, organ_id in enumerate(info.receivers, 1):
@@ -183,12 +200,15 @@ def _finish(w: _Writer, attachments: tuple[Attachment, ...]) -> bytes:
     for index, attachment in enumerate(attachments, 1):
         path = f"{ATTACHMENTS}/Attachment[{index}]"
         w.open("Attachment")
-        w.leaves(path, [
-            ("ContentId", attachment.content_id),
-            ("AttachmentName", attachment.name),
-            ("Description", attachment.description),
-            ("ContentType", attachment.content_type),
-        ])
+        w.leaves(
+            path,
+            [
+                ("ContentId", attachment.content_id),
+                ("AttachmentName", attachment.name),
+                ("Description", attachment.description),
+                ("ContentType", attachment.content_type),
+            ],
+        )
         w.open("ContentTransferEncoded")
         chunks.append("".join(w.parts).encode("utf-8"))
         chunks.append(base64.b64encode(attachment.data))
@@ -218,30 +238,42 @@ def build_document_package(package: DocumentPackage) -> bytes:
         _organization(w, "To", recipient, f"{MESSAGE_HEADER}/To[{index}]")
     w.leaf("DocumentId", package.document_id, MESSAGE_HEADER)
     w.open("Code")
-    w.leaves(MESSAGE_HEADER + "/Code", [("CodeNumber", package.code.number), ("CodeNotation", package.code.notation)])
+    w.leaves(
+        MESSAGE_HEADER + "/Code",
+        [("CodeNumber", package.code.number), ("CodeNotation", package.code.notation)],
+    )
     w.close("Code")
     w.open("PromulgationInfo")
-    w.leaves(MESSAGE_HEADER + "/PromulgationInfo", [
-        ("Place", package.promulgation.place),
-        ("PromulgationDate", format_date(package.promulgation.date)),
-    ])
+    w.leaves(
+        MESSAGE_HEADER + "/PromulgationInfo",
+        [
+            ("Place", package.promulgation.place),
+            ("PromulgationDate", format_date(package.promulgation.date)),
+        ],
+    )
     w.close("PromulgationInfo")
     w.open("DocumentType")
-    w.leaves(MESSAGE_HEADER + "/DocumentType", [
-        ("Type", package.document_type.type),
-        ("TypeDetail", package.document_type.type_detail),
-        ("TypeName", package.document_type.type_name),
-    ])
+    w.leaves(
+        MESSAGE_HEADER + "/DocumentType",
+        [
+            ("Type", package.document_type.type),
+            ("TypeDetail", package.document_type.type_detail),
+            ("TypeName", package.document_type.type_name),
+        ],
+    )
     w.close("DocumentType")
     w.leaf("Subject", package.subject, MESSAGE_HEADER)
     w.leaf("Content", package.content, MESSAGE_HEADER)
     if package.signer is not None:
         w.open("SignerInfo")
-        w.leaves(MESSAGE_HEADER + "/SignerInfo", [
-            ("Competence", package.signer.competence),
-            ("Position", package.signer.position),
-            ("FullName", package.signer.full_name),
-        ])
+        w.leaves(
+            MESSAGE_HEADER + "/SignerInfo",
+            [
+                ("Competence", package.signer.competence),
+                ("Position", package.signer.position),
+                ("FullName", package.signer.full_name),
+            ],
+        )
         w.close("SignerInfo")
     if package.due_date is not None:
         w.leaf("DueDate", format_date(package.due_date), MESSAGE_HEADER)
@@ -265,12 +297,15 @@ def build_document_package(package: DocumentPackage) -> bytes:
     for index, attachment in enumerate(package.attachments, 1):
         path = f"/edXML/edXMLEnvelope/edXMLBody/edXMLManifest/Reference[{index}]"
         w.open("Reference")
-        w.leaves(path, [
-            ("ContentId", attachment.content_id),
-            ("ContentType", attachment.content_type),
-            ("Description", attachment.description),
-            ("AttachmentName", attachment.name),
-        ])
+        w.leaves(
+            path,
+            [
+                ("ContentId", attachment.content_id),
+                ("ContentType", attachment.content_type),
+                ("Description", attachment.description),
+                ("AttachmentName", attachment.name),
+            ],
+        )
         w.close("Reference")
     w.close("edXMLManifest")
     w.close("edXMLBody")
@@ -290,11 +325,14 @@ def build_status_package(package: StatusPackage) -> bytes:
         _organization(w, "To", recipient, f"{MESSAGE_HEADER}/To[{index}]")
     _response_for(w, package.response_for, MESSAGE_HEADER + "/ResponseFor")
     _staff(w, package.staff, MESSAGE_HEADER + "/StaffInfo")
-    w.leaves(MESSAGE_HEADER, [
-        ("StatusCode", package.status.value),
-        ("Description", package.description),
-        ("Timestamp", format_timestamp(package.timestamp)),
-    ])
+    w.leaves(
+        MESSAGE_HEADER,
+        [
+            ("StatusCode", package.status.value),
+            ("Description", package.description),
+            ("Timestamp", format_timestamp(package.timestamp)),
+        ],
+    )
     w.close("MessageHeader")
     if package.trace:
         w.open("TraceHeaderList")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 __all__ = [
     "LEGACY_NAMESPACES",
@@ -79,7 +79,7 @@ class Priority(IntEnum):
     """Hỏa tốc hẹn giờ."""
 
 
-class StatusCode(str, Enum):
+class StatusCode(StrEnum):
     """``StatusCode`` of a status package (always two digits on the wire)."""
 
     ARRIVED = "01"

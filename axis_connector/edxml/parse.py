@@ -71,7 +71,8 @@ class _Node:
                 continue  # the signature is checked by verify_package, never read as data
             if qname.namespace not in _ACCEPTED:
                 raise EdxmlError(
-                    "unknown_namespace", f"{path}/{qname.localname}",
+                    "unknown_namespace",
+                    f"{path}/{qname.localname}",
                     f"phần tử thuộc không gian tên lạ {qname.namespace!r}",
                 )
             self.children.setdefault(qname.localname, []).append(child)
@@ -81,7 +82,9 @@ class _Node:
         if not found:
             return None
         if len(found) > 1:
-            raise EdxmlError("duplicate_element", f"{self.path}/{name}", f"phần tử {name} xuất hiện {len(found)} lần")
+            raise EdxmlError(
+                "duplicate_element", f"{self.path}/{name}", f"phần tử {name} xuất hiện {len(found)} lần"
+            )
         return _Node(found[0], f"{self.path}/{name}")
 
     def one(self, name: str) -> _Node:
@@ -114,7 +117,9 @@ class _Node:
         if not text:
             return None
         if not text.isascii() or not text.isdigit():
-            raise EdxmlError("invalid_number", f"{self.path}/{name}", f"giá trị {text!r} không phải số nguyên không âm")
+            raise EdxmlError(
+                "invalid_number", f"{self.path}/{name}", f"giá trị {text!r} không phải số nguyên không âm"
+            )
         return int(text)
 
     def code(self, name: str, allowed: range, *, default: int | None = None) -> int:
@@ -124,7 +129,8 @@ class _Node:
             return default
         if value not in allowed:
             raise EdxmlError(
-                "invalid_code", f"{self.path}/{name}",
+                "invalid_code",
+                f"{self.path}/{name}",
                 f"mã {value} không hợp lệ (chỉ nhận {allowed.start}..{allowed.stop - 1})",
             )
         return value
@@ -178,7 +184,10 @@ def _trace(header: _Node) -> tuple[tuple[TraceHeader, ...], _Node | None]:
     if trace_list is None:
         return (), None
     trace = tuple(
-        TraceHeader(organ_id=node.organ_id(), timestamp=parse_timestamp(node.required_text("Timestamp"), f"{node.path}/Timestamp"))
+        TraceHeader(
+            organ_id=node.organ_id(),
+            timestamp=parse_timestamp(node.required_text("Timestamp"), f"{node.path}/Timestamp"),
+        )
         for node in trace_list.many("TraceHeader")
     )
     return trace, trace_list
@@ -191,7 +200,9 @@ def _other(node: _Node | None) -> OtherInfo:
     if direction_text in ("", "true", "false", "1", "0"):
         direction = None if not direction_text else direction_text in ("true", "1")
     else:
-        raise EdxmlError("invalid_code", f"{node.path}/Direction", f"giá trị {direction_text!r} phải là true/false")
+        raise EdxmlError(
+            "invalid_code", f"{node.path}/Direction", f"giá trị {direction_text!r} phải là true/false"
+        )
     appendixes = node.opt("Appendixes")
     return OtherInfo(
         priority=Priority(node.code("Priority", range(5), default=0)),
@@ -215,7 +226,9 @@ def _business(node: _Node | None, document_id: str) -> Business:
         info = BusinessDocumentInfo(
             document_info=info_node.flag("DocumentInfo"),
             document_receiver=info_node.flag("DocumentReceiver"),
-            receivers=() if receiver_list is None else tuple(r.organ_id() for r in receiver_list.many("Receiver")),
+            receivers=()
+            if receiver_list is None
+            else tuple(r.organ_id() for r in receiver_list.many("Receiver")),
         )
     replacement_list = node.opt("ReplacementInfoList")
     replacements = ()
@@ -254,7 +267,9 @@ def _decode_base64(node: _Node) -> bytes:
         # Line-wrapped base64 (MIME style) is common; anything else is an error.
         return base64.b64decode(_WHITESPACE.sub("", text), validate=True)
     except (binascii.Error, ValueError):
-        raise EdxmlError("invalid_base64", node.path, "nội dung tệp đính kèm không phải base64 hợp lệ") from None
+        raise EdxmlError(
+            "invalid_base64", node.path, "nội dung tệp đính kèm không phải base64 hợp lệ"
+        ) from None
 
 
 def _attachments(root: _Node, envelope: _Node) -> tuple[Attachment, ...]:
@@ -266,32 +281,40 @@ def _attachments(root: _Node, envelope: _Node) -> tuple[Attachment, ...]:
     for node in [] if encoded is None else encoded.many("Attachment"):
         content_id = node.required_text("ContentId")
         if content_id in files:
-            raise EdxmlError("duplicate_content_id", f"{node.path}/ContentId", f"ContentId {content_id!r} bị trùng")
+            raise EdxmlError(
+                "duplicate_content_id", f"{node.path}/ContentId", f"ContentId {content_id!r} bị trùng"
+            )
         files[content_id] = node
     result = []
     seen: set[str] = set()
     for ref in references:
         content_id = ref.required_text("ContentId")
         if content_id in seen:
-            raise EdxmlError("duplicate_content_id", f"{ref.path}/ContentId", f"ContentId {content_id!r} bị trùng")
+            raise EdxmlError(
+                "duplicate_content_id", f"{ref.path}/ContentId", f"ContentId {content_id!r} bị trùng"
+            )
         seen.add(content_id)
         node = files.pop(content_id, None)
         if node is None:
             raise EdxmlError(
-                "attachment_missing", f"{ref.path}/ContentId",
+                "attachment_missing",
+                f"{ref.path}/ContentId",
                 f"manifest nêu tệp {content_id!r} nhưng AttachmentEncoded không có",
             )
-        result.append(Attachment(
-            content_id=content_id,
-            name=node.text("AttachmentName") or ref.text("AttachmentName"),
-            content_type=node.text("ContentType") or ref.text("ContentType"),
-            description=node.text("Description") or ref.text("Description"),
-            data=_decode_base64(node.one("ContentTransferEncoded")),
-        ))
+        result.append(
+            Attachment(
+                content_id=content_id,
+                name=node.text("AttachmentName") or ref.text("AttachmentName"),
+                content_type=node.text("ContentType") or ref.text("ContentType"),
+                description=node.text("Description") or ref.text("Description"),
+                data=_decode_base64(node.one("ContentTransferEncoded")),
+            )
+        )
     if files:
         content_id, node = next(iter(files.items()))
         raise EdxmlError(
-            "attachment_not_in_manifest", f"{node.path}/ContentId",
+            "attachment_not_in_manifest",
+            f"{node.path}/ContentId",
             f"tệp {content_id!r} không có trong edXMLManifest",
         )
     return tuple(result)
@@ -301,7 +324,8 @@ def _root(tree: etree._Element) -> _Node:
     qname = etree.QName(tree)
     if qname.localname != "edXML" or qname.namespace not in _ACCEPTED:
         raise EdxmlError(
-            "wrong_root", "/" + qname.localname,
+            "wrong_root",
+            "/" + qname.localname,
             f"phần tử gốc phải là edXML trong không gian tên {NAMESPACE}, không phải {tree.tag!r}",
         )
     return _Node(tree, "/edXML")
@@ -320,7 +344,9 @@ def _document(root: _Node, envelope: _Node, header: _Node, message: _Node) -> Do
         recipients=tuple(_organization(node) for node in message.many("To")),
         document_id=document_id,
         code=Code(number=code.text("CodeNumber"), notation=code.text("CodeNotation")),
-        promulgation=PromulgationInfo(place=promulgation.text("Place"), date=promulgation.date("PromulgationDate")),
+        promulgation=PromulgationInfo(
+            place=promulgation.text("Place"), date=promulgation.date("PromulgationDate")
+        ),
         document_type=DocumentType(
             type=doc_type.integer("Type", required=True),
             type_detail=doc_type.integer("TypeDetail", required=True),
@@ -329,8 +355,12 @@ def _document(root: _Node, envelope: _Node, header: _Node, message: _Node) -> Do
         subject=message.required_text("Subject"),
         business=_business(None if trace_list is None else trace_list.opt("Bussiness"), document_id),
         content=message.text("Content"),
-        signer=None if signer is None else SignerInfo(
-            competence=signer.text("Competence"), position=signer.text("Position"), full_name=signer.text("FullName"),
+        signer=None
+        if signer is None
+        else SignerInfo(
+            competence=signer.text("Competence"),
+            position=signer.text("Position"),
+            full_name=signer.text("FullName"),
         ),
         due_date=message.date("DueDate", required=False),
         other=_other(message.opt("OtherInfo")),
@@ -351,7 +381,9 @@ def _status(header: _Node, message: _Node) -> StatusPackage:
     except ValueError:
         allowed = ", ".join(code.value for code in StatusCode)
         raise EdxmlError(
-            "invalid_code", f"{message.path}/StatusCode", f"mã trạng thái {code_text!r} không hợp lệ (chỉ nhận {allowed})",
+            "invalid_code",
+            f"{message.path}/StatusCode",
+            f"mã trạng thái {code_text!r} không hợp lệ (chỉ nhận {allowed})",
         ) from None
     trace, _ = _trace(header)
     package = StatusPackage(
@@ -392,8 +424,11 @@ def parse_document_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS)
     """Parse a document package; a status package here is an error."""
     package = parse_package(data, limits=limits)
     if not isinstance(package, DocumentPackage):
-        raise EdxmlError("wrong_message_type", "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/StatusCode",
-                         "cần gói tin văn bản (edoc) nhưng nhận được gói tin trạng thái (status)")
+        raise EdxmlError(
+            "wrong_message_type",
+            "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/StatusCode",
+            "cần gói tin văn bản (edoc) nhưng nhận được gói tin trạng thái (status)",
+        )
     return package
 
 
@@ -401,6 +436,9 @@ def parse_status_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -
     """Parse a status package; a document package here is an error."""
     package = parse_package(data, limits=limits)
     if not isinstance(package, StatusPackage):
-        raise EdxmlError("wrong_message_type", "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader",
-                         "cần gói tin trạng thái (status) nhưng nhận được gói tin văn bản (edoc)")
+        raise EdxmlError(
+            "wrong_message_type",
+            "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader",
+            "cần gói tin trạng thái (status) nhưng nhận được gói tin văn bản (edoc)",
+        )
     return package

@@ -70,9 +70,7 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError("edXML input must be bytes")
     if len(data) > limits.max_bytes:
-        raise EdxmlError(
-            "too_large", "", f"gói tin {len(data)} byte vượt giới hạn {limits.max_bytes} byte"
-        )
+        raise EdxmlError("too_large", "", f"gói tin {len(data)} byte vượt giới hạn {limits.max_bytes} byte")
     view = strip_preamble(bytes(data) if isinstance(data, bytearray) else data, limits)
     # A DTD is how entity bombs and external entities get in; edXML never needs one.
     # The prolog is checked before parsing, the parsed tree again afterwards.
@@ -92,9 +90,7 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
                             "too_deep", _path_of(element), f"lồng sâu quá {limits.max_depth} cấp"
                         )
                     if count > limits.max_elements:
-                        raise EdxmlError(
-                            "too_many_elements", "", f"quá {limits.max_elements} phần tử XML"
-                        )
+                        raise EdxmlError("too_many_elements", "", f"quá {limits.max_elements} phần tử XML")
                 else:
                     depth -= 1
         root = parser.close()
@@ -103,7 +99,8 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
             raise EdxmlError("too_deep", "", f"lồng sâu quá {limits.max_depth} cấp") from None
         if "huge" in str(exc).lower():
             raise EdxmlError(
-                "value_too_large", "",
+                "value_too_large",
+                "",
                 "một giá trị (thường là tệp đính kèm) vượt 10 MB sau mã hoá base64; "
                 "cần ParseLimits(allow_huge_text=True)",
             ) from None

@@ -161,9 +161,7 @@ def sign_package(
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 
-def add_trace_header(
-    xml_bytes: bytes, trace: TraceHeader, *, limits: ParseLimits = DEFAULT_LIMITS
-) -> bytes:
+def add_trace_header(xml_bytes: bytes, trace: TraceHeader, *, limits: ParseLimits = DEFAULT_LIMITS) -> bytes:
     """Append a ``TraceHeader`` (a system the package passed) without touching the rest.
 
     The sender's signature stays verifiable: see the module docstring.
@@ -200,13 +198,15 @@ def _check_signed_info(signature: etree._Element) -> tuple[str, str]:
     references = signed_info.findall(f"{_DS}Reference")
     if len(references) != 1 or references[0].get("URI") != "":
         raise SignatureError(
-            "signature_scope", f"{path}/Reference",
+            "signature_scope",
+            f"{path}/Reference",
             'chữ ký phải có đúng một Reference URI="" phủ toàn bộ gói tin',
         )
     for transform in references[0].iterfind(f"{_DS}Transforms/{_DS}Transform"):
         if transform.get("Algorithm") not in _ALLOWED_TRANSFORMS:
             raise SignatureError(
-                "unsupported_algorithm", f"{path}/Reference/Transforms",
+                "unsupported_algorithm",
+                f"{path}/Reference/Transforms",
                 f"phép biến đổi {transform.get('Algorithm')!r} không được chấp nhận",
             )
     method = signed_info.find(f"{_DS}SignatureMethod")
@@ -215,7 +215,9 @@ def _check_signed_info(signature: etree._Element) -> tuple[str, str]:
     digest_uri = "" if digest is None else digest.get("Algorithm", "")
     if method_uri not in {m.value for m in _SIGNATURE_METHODS}:
         raise SignatureError(
-            "unsupported_algorithm", f"{path}/SignatureMethod", f"thuật toán ký {method_uri!r} không được chấp nhận"
+            "unsupported_algorithm",
+            f"{path}/SignatureMethod",
+            f"thuật toán ký {method_uri!r} không được chấp nhận",
         )
     return method_uri, digest_uri
 
@@ -259,7 +261,8 @@ def _trusted_chain(
         verified = builder.build_client_verifier().verify(signer, others)
     except verification.VerificationError as exc:
         raise SignatureError(
-            "untrusted_certificate", HEADER + "/Signature/KeyInfo/X509Data",
+            "untrusted_certificate",
+            HEADER + "/Signature/KeyInfo/X509Data",
             f"chứng thư số của bên ký ({signer.subject.rfc4514_string()}) không được tin cậy: {exc}",
         ) from None
     return tuple(verified.chain)
@@ -312,7 +315,9 @@ def verify_package(
     if not signatures:
         raise SignatureError("signature_missing", HEADER + "/Signature", "gói tin không có chữ ký số")
     if len(signatures) > 1:
-        raise SignatureError("signature_multiple", HEADER + "/Signature", f"gói tin có {len(signatures)} chữ ký")
+        raise SignatureError(
+            "signature_multiple", HEADER + "/Signature", f"gói tin có {len(signatures)} chữ ký"
+        )
     header = _header(root)
     signature = signatures[0]
     if signature.getparent() is not header:
@@ -326,7 +331,8 @@ def verify_package(
             trust_callback(signer, others)
         except Exception as exc:  # the callback's refusal, whatever its type
             raise SignatureError(
-                "untrusted_certificate", HEADER + "/Signature/KeyInfo/X509Data",
+                "untrusted_certificate",
+                HEADER + "/Signature/KeyInfo/X509Data",
                 f"chứng thư số của bên ký không được tin cậy: {exc}",
             ) from exc
         chain: tuple[x509.Certificate, ...] = (signer,)
@@ -336,7 +342,8 @@ def verify_package(
     signer_organ_id = organ_id_from_certificate(signer)
     if require_sender_match and signer_organ_id != sender:
         raise SignatureError(
-            "sender_mismatch", "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/From/OrganId",
+            "sender_mismatch",
+            "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/From/OrganId",
             f"gói tin ghi bên gửi {sender!r} nhưng được ký bằng chứng thư của {signer_organ_id!r}",
         )
     config = SignatureConfiguration(
@@ -353,14 +360,17 @@ def verify_package(
         except InvalidDigest:
             if not _strip_last_trace_header(header):
                 raise SignatureError(
-                    "digest_mismatch", HEADER + "/Signature/SignedInfo/Reference",
+                    "digest_mismatch",
+                    HEADER + "/Signature/SignedInfo/Reference",
                     "nội dung gói tin đã bị thay đổi sau khi ký (sai giá trị băm)",
                 ) from None
             stripped += 1
         except InvalidCertificate as exc:
             raise SignatureError("certificate_invalid", HEADER + "/Signature/KeyInfo", str(exc)) from None
         except (InvalidSignature, InvalidInput, etree.DocumentInvalid) as exc:
-            raise SignatureError("signature_invalid", HEADER + "/Signature", f"chữ ký không hợp lệ: {exc}") from None
+            raise SignatureError(
+                "signature_invalid", HEADER + "/Signature", f"chữ ký không hợp lệ: {exc}"
+            ) from None
     weak = "sha1" in method_uri.lower() or "sha1" in digest_uri.lower()
     return VerificationResult(
         signer_certificate=signer,

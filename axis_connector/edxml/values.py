@@ -65,7 +65,8 @@ def check_organ_id(value: str, path: str) -> str:
         raise EdxmlError("missing_value", path, "thiếu mã định danh cơ quan (OrganId)")
     if len(value) > MAX_ORGAN_ID_LENGTH:
         raise EdxmlError(
-            "invalid_organ_id", path,
+            "invalid_organ_id",
+            path,
             f"mã định danh cơ quan dài {len(value)} ký tự, tối đa {MAX_ORGAN_ID_LENGTH}",
         )
     if any(ch.isspace() for ch in value):
@@ -82,27 +83,34 @@ def check_xml_text(value: str, path: str) -> str:
 def check_document_rules(package: DocumentPackage) -> None:
     """Cross-field rules of a document package; raised with the wire path."""
     if not package.recipients:
-        raise EdxmlError("missing_element", MESSAGE_HEADER + "/To", "gói tin văn bản phải có ít nhất một nơi nhận (To)")
+        raise EdxmlError(
+            "missing_element", MESSAGE_HEADER + "/To", "gói tin văn bản phải có ít nhất một nơi nhận (To)"
+        )
     if not package.document_id:
         raise EdxmlError("missing_value", MESSAGE_HEADER + "/DocumentId", "thiếu mã văn bản (DocumentId)")
     kind = package.business.doc_type
     if kind is not BusinessDocType.NEW and not package.response_for:
         raise EdxmlError(
-            "missing_element", MESSAGE_HEADER + "/ResponseFor",
+            "missing_element",
+            MESSAGE_HEADER + "/ResponseFor",
             f"gói tin loại {kind.value} ({kind.name.lower()}) phải có ResponseFor nêu văn bản bị tác động",
         )
     if kind is BusinessDocType.REPLACE and not package.business.replacements:
         raise EdxmlError(
-            "missing_element", BUSINESS + "/ReplacementInfoList",
+            "missing_element",
+            BUSINESS + "/ReplacementInfoList",
             "văn bản thay thế (BussinessDocType 3) phải có ReplacementInfoList",
         )
     seen: set[str] = set()
     for index, attachment in enumerate(package.attachments, 1):
         if not attachment.content_id:
-            raise EdxmlError("missing_value", f"{ATTACHMENTS}/Attachment[{index}]/ContentId", "thiếu ContentId")
+            raise EdxmlError(
+                "missing_value", f"{ATTACHMENTS}/Attachment[{index}]/ContentId", "thiếu ContentId"
+            )
         if attachment.content_id in seen:
             raise EdxmlError(
-                "duplicate_content_id", f"{ATTACHMENTS}/Attachment[{index}]/ContentId",
+                "duplicate_content_id",
+                f"{ATTACHMENTS}/Attachment[{index}]/ContentId",
                 f"ContentId {attachment.content_id!r} bị trùng",
             )
         seen.add(attachment.content_id)
@@ -112,6 +120,7 @@ def check_status_rules(package: StatusPackage) -> None:
     """Cross-field rules of a status package; raised with the wire path."""
     if package.status in (StatusCode.REJECTED, StatusCode.TAKE_BACK_REQUESTED) and not package.description:
         raise EdxmlError(
-            "missing_value", MESSAGE_HEADER + "/Description",
+            "missing_value",
+            MESSAGE_HEADER + "/Description",
             f"trạng thái {package.status.value} phải nêu lý do (Description)",
         )

@@ -60,7 +60,7 @@ def make_document(doc_type: BusinessDocType = BusinessDocType.NEW, **changes) ->
         "code": Code(number="1234", notation="UBND-VP"),
         "promulgation": PromulgationInfo(place="Cà Mau", date=dt.date(2024, 5, 2)),
         "document_type": DocumentType(type=1, type_detail=2, type_name="Công văn"),
-        "subject": "Về việc triển khai trục liên thông văn bản <quốc gia> & \"địa phương\"",
+        "subject": 'Về việc triển khai trục liên thông văn bản <quốc gia> & "địa phương"',
         "content": "Nội dung dòng 1\nDòng 2\ttab",
         "signer": SignerInfo(competence="TM. ỦY BAN NHÂN DÂN", position="Chủ tịch", full_name="Nguyễn Văn A"),
         "due_date": dt.date(2024, 5, 30),
@@ -88,7 +88,9 @@ def make_document(doc_type: BusinessDocType = BusinessDocType.NEW, **changes) ->
             replacements=(ReplacementInfo(affected.document_id, ("000.00.00.G22", "000.00.13.H12")),)
             if doc_type is BusinessDocType.REPLACE
             else (),
-            staff=StaffInfo(department="Văn phòng", staff="Trần Thị B", email="b@camau.gov.vn", mobile="0912345678"),
+            staff=StaffInfo(
+                department="Văn phòng", staff="Trần Thị B", email="b@camau.gov.vn", mobile="0912345678"
+            ),
         ),
         "attachments": (
             Attachment("cid:1", "1234-UBND-VP.pdf", "application/pdf", PDF, "Văn bản chính"),
@@ -105,8 +107,12 @@ def make_status(status: StatusCode = StatusCode.REGISTERED, **changes) -> Status
         "response_for": ResponseFor("000.00.00.H12", "1234/UBND-VP", dt.date(2024, 5, 2), DOC_ID),
         "status": status,
         "timestamp": dt.datetime(2024, 5, 2, 14, 5, 0, tzinfo=VIETNAM_TZ),
-        "staff": StaffInfo(department="Phòng Hành chính", staff="Lê Văn C", email="c@chinhphu.vn", mobile="0987"),
-        "description": "Lý do: thiếu chữ ký" if status in (StatusCode.REJECTED, StatusCode.TAKE_BACK_REQUESTED) else "",
+        "staff": StaffInfo(
+            department="Phòng Hành chính", staff="Lê Văn C", email="c@chinhphu.vn", mobile="0987"
+        ),
+        "description": "Lý do: thiếu chữ ký"
+        if status in (StatusCode.REJECTED, StatusCode.TAKE_BACK_REQUESTED)
+        else "",
     }
     fields.update(changes)
     return StatusPackage(**fields)

@@ -47,7 +47,9 @@ def test_truncated_package_is_refused() -> None:
     assert _refused(data[: len(data) // 2]).code == "malformed_xml"
 
 
-BILLION_LAUGHS = ENVELOPE_START + b"""<!DOCTYPE lolz [
+BILLION_LAUGHS = (
+    ENVELOPE_START
+    + b"""<!DOCTYPE lolz [
  <!ENTITY lol "lol">
  <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
  <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
@@ -61,6 +63,7 @@ BILLION_LAUGHS = ENVELOPE_START + b"""<!DOCTYPE lolz [
 ]>
 <edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope><edXMLHeader><MessageHeader>
 <Subject>&lol9;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>"""
+)
 
 
 def test_billion_laughs_is_refused_quickly() -> None:
@@ -73,7 +76,9 @@ def _xxe(target: str) -> bytes:
     document = build_document_package(make_document(attachments=())).decode()
     document = document.replace('<?xml version="1.0" encoding="UTF-8"?>\n', "")
     document = document.replace("<edXML:Content>", "<edXML:Content>&xxe;", 1)
-    return (f'<?xml version="1.0"?>\n<!DOCTYPE edXML [<!ENTITY xxe SYSTEM "{target}">]>\n' + document).encode()
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE edXML [<!ENTITY xxe SYSTEM "{target}">]>\n' + document
+    ).encode()
 
 
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "/etc/passwd", "http://127.0.0.1:9/evil.dtd"])
@@ -133,7 +138,10 @@ def test_very_deep_nesting_is_refused() -> None:
 def test_too_many_elements_are_refused() -> None:
     data = b"<edXML>" + b"<x/>" * 60_000 + b"</edXML>"
     assert _refused(data).code == "too_many_elements"
-    assert _refused(data[:-8][: 7 + 4 * 200] + b"</edXML>", ParseLimits(max_elements=100)).code == "too_many_elements"
+    assert (
+        _refused(data[:-8][: 7 + 4 * 200] + b"</edXML>", ParseLimits(max_elements=100)).code
+        == "too_many_elements"
+    )
 
 
 def test_big_attachment_needs_allow_huge_text() -> None:
@@ -164,3 +172,13 @@ def test_processing_instructions_and_cdata_are_plain_text() -> None:
     tricked = data.replace(b">abc<", b"><![CDATA[a]]><?pi x?>bc<")
     assert parse_package(tricked).subject == "abc"
     assert parse_xml(tricked).getroottree().docinfo.doctype == ""
+
+
+def test_doctype_in_utf16_is_refused_by_the_tree_check() -> None:
+    text = (
+        _xxe("file:///etc/passwd")
+        .decode()
+        .replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+    )
+    error = _refused(text.encode("utf-16"))
+    assert error.code == "doctype_forbidden"

@@ -77,7 +77,9 @@ def test_signed_package_keeps_its_shape_and_content(signed: bytes) -> None:
 
 
 def test_ecdsa_signature_verifies(document: bytes, root_ca: Identity) -> None:
-    seal = make_agency(root_ca, "000.00.00.H12", "UBND tỉnh Cà Mau (EC)", key=ec.generate_private_key(ec.SECP256R1()))
+    seal = make_agency(
+        root_ca, "000.00.00.H12", "UBND tỉnh Cà Mau (EC)", key=ec.generate_private_key(ec.SECP256R1())
+    )
     result = verify_package(sign_package(document, seal.key, [seal.certificate]), [root_ca.certificate])
     assert result.signature_method.endswith("#ecdsa-sha256")
     assert result.signer_certificate == seal.certificate
@@ -113,7 +115,9 @@ def test_intermediate_ca_in_x509data_is_used_to_build_the_chain(document: bytes,
 
 
 def test_status_package_signs_and_verifies(root_ca: Identity, vpcp_seal: Identity) -> None:
-    data = sign_package(build_status_package(make_status(StatusCode.REJECTED)), vpcp_seal.key, [vpcp_seal.certificate])
+    data = sign_package(
+        build_status_package(make_status(StatusCode.REJECTED)), vpcp_seal.key, [vpcp_seal.certificate]
+    )
     assert verify_package(data, [root_ca.certificate]).signer_organ_id == "000.00.00.G22"
     validate_schema(data)
     assert parse_package(data) == make_status(StatusCode.REJECTED)
@@ -175,7 +179,9 @@ def test_certificate_claiming_the_sender_from_an_untrusted_ca_is_refused(
     assert verify_package(data, [rogue_ca.certificate]).signer_organ_id == "000.00.00.H12"
 
 
-def test_expired_certificate_is_refused_unless_checked_at_signing_time(document: bytes, root_ca: Identity) -> None:
+def test_expired_certificate_is_refused_unless_checked_at_signing_time(
+    document: bytes, root_ca: Identity
+) -> None:
     now = dt.datetime.now(dt.UTC)
     seal = make_agency(root_ca, "000.00.00.H12", "UBND tỉnh Cà Mau", not_after=now + dt.timedelta(hours=1))
     data = sign_package(document, seal.key, [seal.certificate])
@@ -184,7 +190,9 @@ def test_expired_certificate_is_refused_unless_checked_at_signing_time(document:
     assert _refusal(data, [root_ca.certificate], at=later).code == "untrusted_certificate"
 
 
-def test_trust_callback_replaces_the_ca_list(signed: bytes, ca_mau_seal: Identity, vpcp_seal: Identity) -> None:
+def test_trust_callback_replaces_the_ca_list(
+    signed: bytes, ca_mau_seal: Identity, vpcp_seal: Identity
+) -> None:
     directory = {"000.00.00.H12": ca_mau_seal.certificate}
     seen: list[x509.Certificate] = []
 
@@ -214,7 +222,8 @@ def test_sha1_signature_from_an_older_system_verifies_with_a_warning(
     root = parse_xml(document)
     etree.SubElement(root[0][0], f"{DS}Signature", {"Id": "placeholder"})
     signer = _Sha1Signer(
-        signature_algorithm=signxml.SignatureMethod.RSA_SHA1, digest_algorithm=signxml.DigestAlgorithm.SHA1,
+        signature_algorithm=signxml.SignatureMethod.RSA_SHA1,
+        digest_algorithm=signxml.DigestAlgorithm.SHA1,
         c14n_algorithm=signxml.CanonicalizationMethod.CANONICAL_XML_1_0,
     )
     data = etree.tostring(signer.sign(root, key=ca_mau_seal.key, cert=[ca_mau_seal.certificate]))
@@ -233,13 +242,17 @@ def test_trace_headers_added_by_the_axes_keep_the_signature_valid(signed: bytes,
     assert [t.organ_id for t in package.trace] == ["000.00.00.H12", "H12.LGSP", "VPCP.AXIS"]
     validate_schema(hopped)
     # ...but the trace headers the sender signed are still protected.
-    forged = hopped.replace(b"<edXML:Timestamp>2024/05/02 08:30:05<", b"<edXML:Timestamp>2024/05/02 08:30:06<")
+    forged = hopped.replace(
+        b"<edXML:Timestamp>2024/05/02 08:30:05<", b"<edXML:Timestamp>2024/05/02 08:30:06<"
+    )
     assert _refusal(forged, [root_ca.certificate]).code == "digest_mismatch"
 
 
 def test_trace_header_on_a_status_package_without_trace_list(root_ca: Identity, vpcp_seal: Identity) -> None:
     data = sign_package(build_status_package(make_status()), vpcp_seal.key, [vpcp_seal.certificate])
-    hopped = add_trace_header(data, TraceHeader("VPCP.AXIS", dt.datetime(2024, 5, 2, 15, 0, tzinfo=VIETNAM_TZ)))
+    hopped = add_trace_header(
+        data, TraceHeader("VPCP.AXIS", dt.datetime(2024, 5, 2, 15, 0, tzinfo=VIETNAM_TZ))
+    )
     assert verify_package(hopped, [root_ca.certificate]).trace_headers_after_signing == 2  # header + its list
     assert [t.organ_id for t in parse_package(hopped).trace] == ["VPCP.AXIS"]
 
