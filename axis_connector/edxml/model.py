@@ -92,9 +92,6 @@ class StatusCode(StrEnum):
     AGREED = "15"
     REFUSED = "16"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 STATUS_DESCRIPTIONS: dict[StatusCode, str] = {
     StatusCode.ARRIVED: "Đã đến",

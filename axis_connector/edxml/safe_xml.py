@@ -27,7 +27,7 @@ class ParseLimits:
     max_bytes: int = 64 * 1024 * 1024
     """Total size of the package in bytes (attachments included, base64)."""
     max_depth: int = 32
-    """Deepest element nesting (edXML itself needs 7, with the signature 9)."""
+    """Deepest element nesting (edXML needs at most 9 levels, the signature 8)."""
     max_elements: int = 50_000
     """Number of elements (a package to several hundred recipients stays far below)."""
     allow_huge_text: bool = False
