@@ -116,7 +116,7 @@ def test_user_of_two_agencies_switches_between_them(client: FlaskClient, db: Ses
     resp = client.post("/chuyen-co-quan", data={"csrf_token": token,
                                                "agency_id": options["Ủy ban nhân dân xã Khánh An"]})
     assert resp.status_code == 302
-    assert "(000.01.21.H12, cấp Xã)" in client.get("/").get_data(as_text=True)
+    assert "(000.01.21.H12, cấp xã)" in client.get("/").get_data(as_text=True)
 
 
 def test_switching_to_an_agency_one_does_not_belong_to_looks_like_not_found(
@@ -127,7 +127,7 @@ def test_switching_to_an_agency_one_does_not_belong_to_looks_like_not_found(
                       .where(Department.agency.has(code="000.00.00.G09")))
     resp = client.post("/chuyen-co-quan", data={"csrf_token": token, "agency_id": str(other)})
     assert resp.status_code == 404
-    assert "(000.00.00.H12, cấp Tỉnh)" in client.get("/").get_data(as_text=True)
+    assert "(000.00.00.H12, cấp tỉnh)" in client.get("/").get_data(as_text=True)
 
 
 def test_login_redirect_never_leaves_the_site(client: FlaskClient) -> None:
