@@ -1,0 +1,243 @@
+"""Browser tests: the real app under gunicorn, on its own database, driven by Debian's Chromium.
+
+Fixtures (reuse them from any test under tests/browser/):
+
+- ``live_server`` (session) -> ``str``: base URL (no trailing slash) of gunicorn serving
+  ``wsgi:app`` with 2 workers, on a database of its own, migrated and loaded with the demo
+  province by the app's own commands (``flask db upgrade``, ``flask demo load``). Every demo
+  account's password is ``DEMO_PASSWORD``. On PostgreSQL (``IOFFICE_TEST_DATABASE_URL``) the
+  database is ``ioffice_browser`` on the same server, dropped and created for the run;
+  otherwise a SQLite file in a temporary folder.
+- ``browser`` (session) -> ``playwright.sync_api.Browser``: headless /usr/bin/chromium.
+- ``page`` (function) -> ``Page``: a fresh context (no cookies) at 1280x800, Vietnamese locale.
+  Other viewports: ``new_page(browser, width=390, height=844)``.
+- ``console`` (function) -> ``list[ConsoleEntry]``: console messages and uncaught page errors
+  of ``page``, collected from the start of the test.
+
+Helpers: ``login(page, base_url, username, password=DEMO_PASSWORD)`` fills the real login form;
+``screenshot(page, name)`` saves ``test-artifacts/screenshots/<name>.png`` (full page);
+``horizontal_overflow(page)`` is how many CSS pixels the page is wider than its viewport.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+BIN = Path(sys.executable).parent
+DEMO_PASSWORD = "demo-browser-pass"
+BROWSER_DB = "ioffice_browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 5.0
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+# --- the database of the live server ---------------------------------------------------------
+
+def _browser_database_url(tmp: Path) -> str:
+    """A database of its own: never the one the unit tests roll back in."""
+    test_url = os.environ.get("IOFFICE_TEST_DATABASE_URL", "")
+    if not test_url.startswith("postgresql"):
+        return f"sqlite:///{tmp / 'browser.db'}"
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(test_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        # FORCE: a gunicorn left over from an interrupted run must not block the drop
+        conn.execute(f'DROP DATABASE IF EXISTS "{BROWSER_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BROWSER_DB}"')
+    return url.set(database=BROWSER_DB).render_as_string(hide_password=False)
+
+
+def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOFFICE_")}
+    env.update({
+        "IOFFICE_DATABASE_URL": database_url,
+        "IOFFICE_SECRET_KEY": secrets.token_urlsafe(32),
+        "IOFFICE_STORAGE": "local",
+        "IOFFICE_BLOB_DIR": str(tmp / "blobs"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def _flask(env: dict[str, str], *args: str) -> None:
+    cmd = [str(BIN / "flask"), "--app", "wsgi", *args]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
+                    pytrace=False)
+
+
+# --- the server ------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"gunicorn exited with {proc.returncode} before answering.\n"
+                        f"--- log tail ---\n{_tail(log)}", pytrace=False)
+        try:
+            with urllib.request.urlopen(url + "/dang-nhap", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+                last = f"HTTP {resp.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except OSError as exc:
+            last = repr(exc)
+        time.sleep(0.1)
+    pytest.fail(f"gunicorn did not answer {url} within {START_TIMEOUT_S:.0f} s ({last}).\n"
+                f"--- log tail ---\n{_tail(log)}", pytrace=False)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)  # gunicorn's graceful stop; the master stops its workers
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the group we created: master and its workers
+        proc.wait(timeout=STOP_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("live_server")
+    env = _app_env(_browser_database_url(tmp), tmp)
+    _flask(env, "db", "upgrade")
+    _flask(env, "demo", "load", "--password", DEMO_PASSWORD)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp / "gunicorn.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             "--access-logfile", "-", "--graceful-timeout", "3", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_until_up(proc, url, log)
+        yield url
+    finally:
+        _stop(proc)
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                         headless=True)
+    yield browser
+    browser.close()
+
+
+def new_page(browser: Browser, *, width: int = 1280, height: int = 800, **options: object) -> Page:
+    """A page in a fresh context (its own cookies); close it with ``page.context.close()``."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh", **options)  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page = new_page(browser, **DESKTOP)
+    yield page
+    page.context.close()
+
+
+@dataclass(frozen=True)
+class ConsoleEntry:
+    type: str  # "error", "warning", "log", ... or "pageerror" for an uncaught exception
+    text: str
+    url: str
+
+    def __str__(self) -> str:
+        return f"[{self.type}] {self.text} ({self.url})"
+
+
+def collect_console(page: Page) -> list[ConsoleEntry]:
+    """Console messages and uncaught errors of ``page`` from now on (CSP violations land here)."""
+    entries: list[ConsoleEntry] = []
+
+    def _message(msg: ConsoleMessage) -> None:
+        entries.append(ConsoleEntry(msg.type, msg.text, msg.location.get("url", "")))
+
+    def _page_error(exc: Error) -> None:
+        entries.append(ConsoleEntry("pageerror", str(exc), page.url))
+
+    page.on("console", _message)
+    page.on("pageerror", _page_error)
+    return entries
+
+
+@pytest.fixture
+def console(page: Page) -> list[ConsoleEntry]:
+    return collect_console(page)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def login(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> Page:
+    """Log in through the real form and wait for the page it leads to."""
+    page.goto(base_url + "/dang-nhap")
+    page.get_by_label("Tên đăng nhập", exact=True).fill(username)
+    page.get_by_label("Mật khẩu", exact=True).fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+    return page
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def horizontal_overflow(page: Page) -> int:
+    return int(page.evaluate(
+        "() => document.scrollingElement.scrollWidth - window.innerWidth"))
