@@ -239,7 +239,7 @@ class SeaweedServer:
             try:
                 probe.list_buckets()
                 return
-            except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+            except Exception as exc:  # any failure means "not yet"
                 last_error = exc
             time.sleep(0.1)
         raise SeaweedStartError(
@@ -252,10 +252,9 @@ class SeaweedServer:
         if process is None:
             return
         _signal_group(process.pid, signal.SIGTERM)
-        try:
+        # weed often takes >10 s to drain on SIGTERM; a few seconds is all we give it.
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            pass  # weed often takes >10 s to drain on SIGTERM
         _signal_group(process.pid, signal.SIGKILL)  # also any straggler in the group
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
