@@ -230,10 +230,7 @@ def field_spec(name: str, stamp: Stamp | None, page_size: tuple[float, float]) -
     """A new signature field for the stamp (an invisible one at page 1 if None)."""
     if stamp is None:
         return SigFieldSpec(sig_field_name=name)
-    if isinstance(stamp, AttachmentStamp):
-        box = stamp.box_on(*page_size)
-    else:
-        box = stamp.box
+    box = stamp.box_on(*page_size) if isinstance(stamp, AttachmentStamp) else stamp.box
     return SigFieldSpec(
         sig_field_name=name,
         on_page=box.page,

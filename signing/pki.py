@@ -24,7 +24,7 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
@@ -58,7 +58,7 @@ _VIETNAM = "VN"
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
-class KeyType(str, Enum):
+class KeyType(StrEnum):
     """Key algorithms the government PKI accepts."""
 
     RSA = "rsa"
@@ -67,7 +67,7 @@ class KeyType(str, Enum):
     """ECDSA on P-256 (what a browser's WebCrypto makes)."""
 
 
-class CertificateKind(str, Enum):
+class CertificateKind(StrEnum):
     """What an end-entity certificate is for."""
 
     SEAL = "seal"

@@ -155,7 +155,9 @@ class PinProtectedKey:
 
     def to_bytes(self) -> bytes:
         """JSON serialisation (no secret in clear)."""
-        b64 = lambda b: base64.b64encode(b).decode()
+        def b64(b: bytes) -> str:
+            return base64.b64encode(b).decode()
+
         return json.dumps({
             "key_id": self.key_id, "certificate": b64(self.certificate_der),
             "chain": [b64(c) for c in self.chain_der], "salt": b64(self.salt),

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import time
-from enum import Enum
+from enum import StrEnum
 from typing import BinaryIO
 
 from asn1crypto import algos
@@ -49,7 +49,7 @@ _CHECK_TTL = 60.0
 RESERVED = {"B-B": 12_000, "B-T": 20_000, "B-LT": 20_000}
 
 
-class PadesLevel(str, Enum):
+class PadesLevel(StrEnum):
     """PAdES baseline levels produced by this library."""
 
     B_B = "B-B"

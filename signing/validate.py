@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import logging
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -37,7 +37,7 @@ _ACCEPTABLE_LATER_CHANGES = (
 )
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """The one answer a clerk needs."""
 
     VALID = "valid"
@@ -106,7 +106,7 @@ def _name_attr(cert: asn1_x509.Certificate | None, attr: str) -> str | None:
         return None
     try:
         return cert.subject.native.get(attr)
-    except Exception:  # noqa: BLE001 - a malformed name is just absent
+    except Exception:
         return None
 
 
@@ -142,7 +142,7 @@ async def _report(embedded, vc, newest: bool) -> SignatureReport:
     except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
         _log.info("signature %s unreadable: %s", field_name, exc)
         return _invalid(field_name, kind, "Chữ ký bị hỏng hoặc không đọc được.", cert)
-    except Exception as exc:  # noqa: BLE001 - a hostile file must never crash validation
+    except Exception as exc:
         _log.info("signature %s failed validation: %r", field_name, exc)
         return _invalid(field_name, kind, "Chữ ký bị hỏng hoặc không đọc được.", cert)
 
@@ -206,7 +206,7 @@ async def _report(embedded, vc, newest: bool) -> SignatureReport:
 def _field_names(reader: PdfFileReader) -> list[str]:
     try:
         return [name for name, _, _ in fields.enumerate_sig_fields(reader, filled_status=True)]
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
 
 
@@ -216,12 +216,12 @@ async def async_validate_pdf(
     """Async variant of :func:`validate_pdf`."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _log.info("unreadable PDF: %r", exc)
         return ValidationReport((), Verdict.INVALID, "Tệp không phải PDF hợp lệ hoặc bị hỏng.")
     try:
         embedded = list(reader.embedded_signatures)
-    except Exception as exc:  # noqa: BLE001 - e.g. zeroed /Contents, absurd /ByteRange
+    except Exception as exc:
         _log.info("signatures unreadable: %r", exc)
         broken = "Chữ ký bị hỏng hoặc không đọc được."
         reports = tuple(_invalid(name, "signature", broken) for name in _field_names(reader))
@@ -236,7 +236,7 @@ async def async_validate_pdf(
     for i, sig in enumerate(embedded):
         try:
             reports.append(await _report(sig, vc, newest=i == len(embedded) - 1))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _log.info("signature %d crashed the report: %r", i, exc)
             reports.append(_invalid(f"#{i + 1}", "signature", "Chữ ký bị hỏng hoặc không đọc được."))
     bad = [r for r in reports if r.verdict is Verdict.INVALID]
