@@ -158,7 +158,7 @@ _TOP = layout.SimpleBoxLayoutRule(
 )
 _MID = layout.SimpleBoxLayoutRule(
     x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID,
-    margins=layout.Margins(0, 0, 16, 16),
+    margins=layout.Margins(left=0, right=0, top=16, bottom=16),
 )
 _BOTTOM = layout.SimpleBoxLayoutRule(
     x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MIN,
@@ -166,7 +166,7 @@ _BOTTOM = layout.SimpleBoxLayoutRule(
 )
 _SEAL_LAYOUT = layout.SimpleBoxLayoutRule(
     x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MAX,
-    margins=layout.Margins(12, 12, 22, 0),
+    margins=layout.Margins(left=12, right=12, top=0, bottom=22),
 )
 _FILL = layout.SimpleBoxLayoutRule(
     x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID,
