@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from ioffice import create_app, migrate
 from ioffice.db import make_engine
+from ioffice.storage import BlobStore
+from tests.support.s3 import S3Server, s3_server_session
 
 DEMO_PASSWORD = "demo-test-pass"
 
@@ -83,14 +85,36 @@ def db(connection: Connection) -> Iterator[Session]:
     session.close()
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    yield from s3_server_session()
+
+
+def test_storage() -> str:
+    """``s3`` when the run asks for S3 (IOFFICE_TEST_STORAGE=s3), else ``local``."""
+    return os.environ.get("IOFFICE_TEST_STORAGE", "local")
+
+
+test_storage.__test__ = False  # type: ignore[attr-defined]
+
+
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path) -> dict[str, object]:
+def storage_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, object]:
+    if test_storage() == "s3":
+        server: S3Server = request.getfixturevalue("s3_server")
+        return {"STORAGE": "s3", "S3_ENDPOINT": server.endpoint,
+                "S3_ACCESS_KEY": server.access_key or "", "S3_SECRET_KEY": server.secret_key or "",
+                "S3_BUCKET": "ioffice-test"}
+    return {"STORAGE": "local", "BLOB_DIR": str(tmp_path / "blobs")}
+
+
+@pytest.fixture
+def app_config(database_url: str, storage_config: dict[str, object]) -> dict[str, object]:
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
-        "BLOB_DIR": str(tmp_path / "blobs"),
-        "STORAGE": "local",
+        **storage_config,
     }
 
 
@@ -100,6 +124,12 @@ def app(app_config: dict[str, object], connection: Connection, tmp_path: Path) -
     app.instance_path = str(tmp_path / "instance")
     app.extensions["ioffice.db"].bind_to(connection)
     return app
+
+
+@pytest.fixture
+def blobs(app: Flask) -> BlobStore:
+    """The blob store of this run's configuration (local, or S3 on SeaweedFS)."""
+    return app.extensions["ioffice.services"].blobs
 
 
 @pytest.fixture

@@ -7,54 +7,15 @@ instead of starting one.
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from minio import Minio
 
-from ioffice.storage import BlobStore, LocalBlobStore, S3BlobStore
-from tests.support.seaweed import SeaweedServer
-
-
-@dataclass(frozen=True)
-class S3Server:
-    endpoint: str
-    access_key: str | None
-    secret_key: str | None
-
-    def client(self) -> Minio:
-        parts = urlsplit(self.endpoint)
-        return Minio(
-            parts.netloc,
-            access_key=self.access_key,
-            secret_key=self.secret_key,
-            secure=parts.scheme == "https",
-        )
-
-    def store(self, bucket: str, **options: object) -> S3BlobStore:
-        return S3BlobStore(
-            self.endpoint, self.access_key, self.secret_key, bucket, **options  # type: ignore[arg-type]
-        )
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    endpoint = os.environ.get("IOFFICE_TEST_S3_ENDPOINT")
-    if endpoint:
-        yield S3Server(
-            endpoint,
-            os.environ.get("IOFFICE_TEST_S3_ACCESS_KEY") or None,
-            os.environ.get("IOFFICE_TEST_S3_SECRET_KEY") or None,
-        )
-        return
-    with SeaweedServer() as server:
-        print(f"\nSeaweedFS ready on {server.endpoint} in {server.startup_seconds:.1f}s")
-        yield S3Server(server.endpoint, server.access_key, server.secret_key)
+from ioffice.storage import BlobStore, LocalBlobStore
+from tests.support.s3 import S3Server
 
 
 def fresh_bucket() -> str:
