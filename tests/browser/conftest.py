@@ -8,7 +8,8 @@ Fixtures (reuse them from any test under tests/browser/):
   account's password is ``DEMO_PASSWORD``. On PostgreSQL (``IOFFICE_TEST_DATABASE_URL``) the
   database is ``ioffice_browser`` on the same server, dropped and created for the run;
   otherwise a SQLite file in a temporary folder.
-- ``browser`` (session) -> ``playwright.sync_api.Browser``: headless /usr/bin/chromium.
+- ``browser`` (package: stopped on leaving tests/browser/, see ``playwright``)
+  -> ``playwright.sync_api.Browser``: headless /usr/bin/chromium.
 - ``page`` (function) -> ``Page``: a fresh context (no cookies) at 1280x800, Vietnamese locale.
   Other viewports: ``new_page(browser, width=390, height=844)``.
 - ``console`` (function) -> ``list[ConsoleEntry]``: console messages and uncaught page errors
@@ -160,13 +161,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 # --- the browser -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while the sync Playwright API is started, its asyncio loop counts
+# as running in this thread, and code run by later tests (asyncio.run, "inside an event loop?"
+# checks in signing/) would break. Leaving tests/browser/ stops it.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                          headless=True)
