@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(agency_group)
     app.cli.add_command(user_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(token_group)
 
 
 def _session():
@@ -180,6 +181,81 @@ def audit_verify() -> None:
             click.echo(f"[{p.chain}] sự kiện #{p.seq} (id {p.event_id}): {p.message}", err=True)
         raise SystemExit(1)
     click.echo(f"Nhật ký nguyên vẹn: {total} sự kiện.")
+
+
+@click.group("token", help="Mã truy cập (token) cho API /api/v1.")
+def token_group() -> None:
+    pass
+
+
+@token_group.command("create", help="Cấp mã truy cập; mã chỉ hiện một lần, hãy lưu lại ngay.")
+@click.option("--username", required=True)
+@click.option("--agency", "agency_code", default=None,
+              help="Mã định danh cơ quan mà mã truy cập thay mặt (bắt buộc nếu kiêm nhiệm nhiều nơi)")
+@click.option("--name", required=True, help="Tên gợi nhớ, ví dụ hệ thống sẽ dùng mã này")
+@with_appcontext
+def token_create(username: str, agency_code: str | None, name: str) -> None:
+    from ioffice.agencies import service
+    from ioffice.api import tokens
+    from ioffice.errors import DomainError
+
+    with _session() as session:
+        user = service.get_user_by_username(session, username)
+        if user is None:
+            raise click.ClickException(f"Không tìm thấy tài khoản {username}.")
+        if agency_code:
+            agency = service.get_agency_by_code(session, agency_code)
+            if agency is None:
+                raise click.ClickException(f"Không tìm thấy cơ quan có mã {agency_code}.")
+            agency_id = agency.id
+        elif len(user.memberships) == 1:
+            agency_id = user.memberships[0].agency_id
+        else:
+            raise click.ClickException(f"{username} thuộc {len(user.memberships)} cơ quan; "
+                                       "chọn một bằng --agency.")
+        try:
+            issued = tokens.issue(session, CLI_CONTEXT, user=user, agency_id=agency_id, name=name)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+    click.echo(f"Đã cấp mã truy cập «{issued.token.name}» ({issued.token.prefix}) cho {username}. "
+               "Mã chỉ hiện một lần:", err=True)
+    click.echo(issued.secret)
+
+
+@token_group.command("revoke", help="Thu hồi mã truy cập theo phần đầu của nó (xem `token list`).")
+@click.argument("prefix")
+@with_appcontext
+def token_revoke(prefix: str) -> None:
+    from ioffice.api import tokens
+    from ioffice.errors import DomainError
+
+    with _session() as session:
+        try:
+            token = tokens.revoke(session, CLI_CONTEXT, prefix)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+    click.echo(f"Đã thu hồi mã truy cập {token.prefix} «{token.name}».")
+
+
+@token_group.command("list", help="Liệt kê mã truy cập (không hiện mã đầy đủ).")
+@click.option("--username", default=None)
+@with_appcontext
+def token_list(username: str | None) -> None:
+    from ioffice.agencies import service
+    from ioffice.api import tokens
+
+    with _session() as session:
+        user = None
+        if username:
+            user = service.get_user_by_username(session, username)
+            if user is None:
+                raise click.ClickException(f"Không tìm thấy tài khoản {username}.")
+        for token, owner in tokens.list_tokens(session, user):
+            used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "chưa dùng"
+            state = "đã thu hồi" if token.revoked_at else "hiệu lực"
+            click.echo(f"{token.prefix}  {owner}  «{token.name}»  {state}  lần dùng cuối: {used}")
 
 
 def main() -> None:

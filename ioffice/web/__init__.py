@@ -26,6 +26,7 @@ ERROR_TITLES = {
 
 
 def init_app(app: Flask) -> None:
+    from ioffice.api.views import bp as api_bp
     from ioffice.web import admin, auth, home
 
     csrf.init_app(app)
@@ -33,6 +34,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens, never cookies
     _error_handlers(app)
     _filters(app)
     app.jinja_env.globals["Role"] = Role

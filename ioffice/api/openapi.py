@@ -1,0 +1,146 @@
+"""The OpenAPI 3.1 document, generated from the app's URL map, the route registry and the
+pydantic schemas. Nothing here is written by hand per route: a new route shows up by itself,
+and a route added to the blueprint without going through the registry makes generation fail.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from ioffice.api.routing import MULTIPART, ApiBlueprint, Operation
+from ioffice.api.schemas import ErrorOut
+
+REF = "#/components/schemas/{model}"
+_PARAM = re.compile(r"<(?:(?P<conv>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+_CONVERTER_SCHEMAS = {"int": {"type": "integer"}, "float": {"type": "number"},
+                      "uuid": {"type": "string", "format": "uuid"}}
+ERROR_TEXT = {
+    400: "Unreadable request (e.g. invalid JSON) or a state that forbids the operation.",
+    401: "Missing, invalid or revoked token, or inactive user.",
+    403: "The acting membership lacks the role for this operation.",
+    404: "No such record in the acting agency (another agency's ids look the same).",
+    409: "Duplicate: `already_submitted` (same submission_id) or `duplicate_suspected`.",
+    413: "Upload over the configured size limit.",
+    415: "Wrong Content-Type.",
+    422: "Invalid input; `fields` maps each field to a Vietnamese message.",
+}
+
+
+def build(app: Flask, api: ApiBlueprint, *, title: str = "iOffice API", version: str = "1") -> dict:
+    ops = _operations(app, api)
+    refs, defs = _schemas(ops)
+    paths: dict[str, dict[str, Any]] = {}
+    for path, op in ops:
+        paths.setdefault(path, {})[op.method.lower()] = _operation(op, path, refs, defs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version,
+                 "description": "JSON API of iOffice (văn bản đến). Messages in errors are "
+                                "Vietnamese, for the end user. See docs/api.md."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": defs,
+                       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                                          "description": "`flask token create`"}}},
+        "security": [{"bearerAuth": []}],
+    }
+
+
+def _operations(app: Flask, api: ApiBlueprint) -> list[tuple[str, Operation]]:
+    """Every URL rule of the blueprint, each matched to its registered operation."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] != api.bp.name:
+            continue
+        op = api.operations.get(rule.endpoint)
+        if op is None:
+            raise LookupError(f"{rule.rule} ({rule.endpoint}) is not in the API route registry")
+        found.append((_PARAM.sub(r"{\g<name>}", rule.rule), op))
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def _schemas(ops: list[tuple[str, Operation]]) -> tuple[dict, dict]:
+    inputs = {m for _, op in ops for m in (op.body, op.query) if m is not None}
+    outputs = {op.response for _, op in ops if op.response is not None} | {ErrorOut}
+    models: list[tuple[type[BaseModel], Any]] = (
+        [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
+        + [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)])
+    refs, top = models_json_schema(models, ref_template=REF)
+    return refs, top.get("$defs", {})
+
+
+def _ref_target(ref: dict, defs: dict) -> dict:
+    return defs[ref["$ref"].rsplit("/", 1)[-1]]
+
+
+def _operation(op: Operation, path: str, refs: dict, defs: dict) -> dict:
+    out: dict[str, Any] = {
+        "operationId": op.endpoint.split(".", 1)[1],
+        "summary": op.summary,
+        "tags": [op.tag] if op.tag else [],
+        "parameters": _path_params(op) + (_query_params(refs[(op.query, "validation")], defs)
+                                          if op.query else []),
+        "responses": _responses(op, refs),
+    }
+    if op.description:
+        out["description"] = op.description
+    if not op.auth:
+        out["security"] = []
+    if op.body is not None:
+        out["requestBody"] = {"required": True,
+                              "content": {op.body_media: _body_schema(op, refs)}}
+    return out
+
+
+def _path_params(op: Operation) -> list[dict]:
+    return [{"name": m["name"], "in": "path", "required": True,
+             "schema": _CONVERTER_SCHEMAS.get(m["conv"] or "", {"type": "string"})}
+            for m in _PARAM.finditer(op.rule)]
+
+
+def _query_params(ref: dict, defs: dict) -> list[dict]:
+    model = _ref_target(ref, defs)
+    required = set(model.get("required", []))
+    params = []
+    for name, schema in model["properties"].items():
+        param = {"name": name, "in": "query", "required": name in required, "schema": schema}
+        if "description" in schema:
+            param["description"] = schema["description"]
+        params.append(param)
+    return params
+
+
+def _body_schema(op: Operation, refs: dict) -> dict:
+    schema = refs[(op.body, "validation")]
+    if op.body_media != MULTIPART:
+        return {"schema": schema}
+    files = {"type": "object", "required": [op.files], "properties": {op.files: {
+        "type": "array", "minItems": 1,
+        "items": {"type": "string", "contentMediaType": "application/pdf"},
+        "description": "The document's PDF file(s), one part per file, in order."}}}
+    return {"schema": {"allOf": [schema, files]},
+            "encoding": {op.files: {"contentType": "application/pdf"}}}
+
+
+def _responses(op: Operation, refs: dict) -> dict:
+    responses: dict[str, Any] = {}
+    if op.response is not None:
+        responses[str(op.status)] = {"description": "OK", "content": {
+            op.response_media: {"schema": refs[(op.response, "serialization")]}}}
+    elif op.response_media == "application/pdf":
+        responses[str(op.status)] = {"description": "The file", "content": {
+            "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}}
+    else:
+        responses[str(op.status)] = {"description": "OK",
+                                     "content": {op.response_media: {"schema": {"type": "object"}}}}
+    error_ref = refs[(ErrorOut, "serialization")]
+    codes = set(op.errors) | ({401} if op.auth else set()) | ({422} if op.body or op.query else set())
+    for code in sorted(codes):
+        responses[str(code)] = {"description": ERROR_TEXT.get(code, "Error"),
+                                "content": {"application/json": {"schema": error_ref}}}
+    return responses
