@@ -1,0 +1,257 @@
+"""JSON/HTTP endpoints named after the real axis operations: ``POST /api/<operation>``.
+
+Each handler authenticates the calling system (HMAC, see ``axis_connector.client.signing``),
+reads an explicit JSON input, calls one service function inside one transaction and renders
+the result.  After commit it pushes notifications (if any system asked for them).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from axis_connector.client.signing import (
+    NONCE_HEADER,
+    SYSTEM_HEADER,
+    TIMESTAMP_HEADER,
+    verify_signature,
+)
+
+from . import services
+from .models import Agency, Delivery, Message, MessageType, System
+from .services import HubError
+
+__all__ = ["bp", "init_app"]
+
+bp = Blueprint("axis_api", __name__, url_prefix="/api")
+
+
+def _hub():
+    return current_app.extensions["axis_hub"]
+
+
+def _authenticate(session: Session) -> System:
+    headers = request.headers
+    system_id = headers.get(SYSTEM_HEADER, "")
+    system = session.get(System, system_id) if system_id else None
+    if system is None:
+        raise HubError("unknown_system", f"hệ thống {system_id!r} chưa kết nối với trục", 401)
+    body = request.get_data(cache=True)
+    if not verify_signature(system.secret, request.method, request.path, headers, body):
+        raise HubError("bad_signature", "chữ ký yêu cầu (X-Axis-Signature) không đúng", 401)
+    try:
+        timestamp = int(headers.get(TIMESTAMP_HEADER, ""))
+    except ValueError:
+        raise HubError("stale_request", "X-Axis-Timestamp phải là số giây Unix", 401) from None
+    # The nonce is committed on its own, so a failing operation still burns it.
+    services.check_nonce(session, _hub().settings, system.id, headers.get(NONCE_HEADER, ""), timestamp)
+    session.commit()
+    return system
+
+
+def operation(name: str) -> Callable[[Callable[..., Any]], Callable[[], Any]]:
+    """Register ``POST /api/<name>``: authenticate, run in one transaction, answer JSON."""
+
+    def decorator(func: Callable[..., Any]) -> Callable[[], Any]:
+        def view() -> Any:
+            with _hub().db.session() as session:
+                caller = _authenticate(session)
+                payload = _json()
+                result = func(session, caller, payload)
+                session.commit()
+            after = g.pop("after_commit", None)
+            if after is not None:
+                after()
+            return jsonify(result)
+
+        bp.add_url_rule(f"/{name}", name, view, methods=["POST"])
+        return func
+
+    return decorator
+
+
+def _json() -> dict[str, Any]:
+    data = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(data, dict):
+        raise HubError("invalid_request", "thân yêu cầu phải là một đối tượng JSON")
+    return data
+
+
+def _str(payload: dict[str, Any], key: str, *, required: bool = True, default: str = "") -> str:
+    value = payload.get(key, default)
+    if value is None and not required:
+        return default
+    if not isinstance(value, str) or (required and not value):
+        kind = "chuỗi không rỗng" if required else "chuỗi"
+        raise HubError("invalid_request", f"trường {key!r} phải là {kind}")
+    return value
+
+
+def _str_list(payload: dict[str, Any], key: str) -> list[str] | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise HubError("invalid_request", f"trường {key!r} phải là danh sách chuỗi")
+    return value
+
+
+def _messagetype(value: Any, *, optional: bool = False) -> MessageType | None:
+    if value is None and optional:
+        return None
+    try:
+        return MessageType(value)
+    except ValueError:
+        raise HubError("invalid_request", "messagetype phải là 'edoc' hoặc 'status'") from None
+
+
+def _limit(payload: dict[str, Any]) -> int:
+    value = payload.get("limit", 100)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
+        raise HubError("invalid_request", "limit phải là số nguyên từ 1 đến 1000")
+    return value
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _message_summary(message: Message) -> dict[str, Any]:
+    return {
+        "message_id": message.id,
+        "from": message.sender_organ_id,
+        "document_id": message.document_id,
+        "messagetype": message.messagetype.value,
+        "status_code": message.status_code,
+        "created_at": _iso(message.created_at),
+        "content_length": message.content_length,
+        "content_sha256": message.content_sha256,
+    }
+
+
+def _delivery(delivery: Delivery) -> dict[str, Any]:
+    return {"organ_id": delivery.recipient_organ_id, "state": delivery.state.value,
+            "reason": delivery.reason, "updated_at": _iso(delivery.updated_at)}
+
+
+def _agency(agency: Agency) -> dict[str, Any]:
+    return {"organ_id": agency.organ_id, "name": agency.name, "parent_id": agency.parent_id,
+            "level": agency.level, "email": agency.email, "telephone": agency.telephone,
+            "address": agency.address, "certificate_pem": agency.certificate_pem,
+            "system_id": agency.system_id}
+
+
+@operation("sendEdoc")
+def send_edoc(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    messagetype = _messagetype(payload.get("messagetype", "edoc"))
+    try:
+        data = base64.b64decode(_str(payload, "package"), validate=True)
+    except (binascii.Error, ValueError):
+        raise HubError("invalid_request", "trường 'package' phải là gói tin edXML mã hóa base64") from None
+    hub = _hub()
+    result = services.send_edoc(session, hub.settings, caller, data, messagetype, _str_list(payload, "to"))
+    if result.notify:
+        g.after_commit = lambda: hub.push_after_commit(result.notify)
+    return {"message_id": result.message_id, "duplicate": result.duplicate}
+
+
+@operation("getReceivedEdocList")
+def get_received_edoc_list(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    messagetype = _messagetype(payload.get("messagetype"), optional=True)
+    items = services.received_list(session, caller, messagetype, _limit(payload))
+    return {"items": [{**_message_summary(i.message), "to": list(i.to)} for i in items]}
+
+
+@operation("getEdoc")
+def get_edoc(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    message = services.get_edoc(session, caller, _str(payload, "message_id"))
+    return {**_message_summary(message), "package": base64.b64encode(message.package).decode()}
+
+
+@operation("updateStatus")
+def update_status(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    message_id = _str(payload, "message_id")
+    deliveries = services.update_status(
+        session, _hub().settings, caller, message_id, _str(payload, "status"),
+        _str(payload, "reason", required=False), _str_list(payload, "organ_ids"))
+    return {"message_id": message_id, "recipients": [_delivery(d) for d in deliveries]}
+
+
+@operation("getSentEdocList")
+def get_sent_edoc_list(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    since = None
+    if payload.get("since") is not None:
+        try:
+            since = dt.datetime.fromisoformat(_str(payload, "since").replace("Z", "+00:00"))
+        except ValueError:
+            raise HubError("invalid_request", "since phải là thời điểm ISO 8601") from None
+        if since.tzinfo is None:
+            raise HubError("invalid_request", "since phải có múi giờ")
+    document_id = payload.get("document_id")
+    if document_id is not None and not isinstance(document_id, str):
+        raise HubError("invalid_request", "document_id phải là chuỗi")
+    messages = services.sent_list(session, caller, since=since, document_id=document_id,
+                                  limit=_limit(payload))
+    return {"items": [{**_message_summary(m), "recipients": [_delivery(d) for d in m.deliveries]}
+                      for m in messages]}
+
+
+@operation("getAgenciesList")
+def get_agencies_list(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [_agency(a) for a in services.agency_list(session)]}
+
+
+@operation("registerAgency")
+def register_agency(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    data = services.AgencyInput(
+        organ_id=_str(payload, "organ_id"),
+        name=_str(payload, "name"),
+        parent_id=_str(payload, "parent_id", required=False) or None,
+        level=_str(payload, "level", required=False),
+        email=_str(payload, "email", required=False),
+        telephone=_str(payload, "telephone", required=False),
+        address=_str(payload, "address", required=False),
+        certificate_pem=_str(payload, "certificate_pem", required=False) or None,
+        system_id=_str(payload, "system_id", required=False) or None,
+    )
+    return _agency(services.register_agency(session, _hub().settings, caller, data))
+
+
+@operation("registerCallback")
+def register_callback(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    url = payload.get("url")
+    if url is not None and not isinstance(url, str):
+        raise HubError("invalid_request", "url phải là chuỗi hoặc null")
+    services.set_callback(session, caller, url)
+    return {"system_id": caller.id, "callback_url": caller.callback_url}
+
+
+def _hub_error(exc: HubError) -> Any:
+    return jsonify({"error": exc.as_dict()}), exc.status
+
+
+def _http_error(exc: HTTPException) -> Any:
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = current_app.config["MAX_PACKAGE_BYTES"]
+        return _hub_error(HubError("too_large", f"yêu cầu vượt giới hạn gói tin {limit} byte của trục", 413))
+    return jsonify({"error": {"code": "http_error", "message": exc.description}}), exc.code or 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_error_handler(HubError, _hub_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+    @app.get("/")
+    def index() -> Any:
+        settings = _hub().settings
+        return jsonify({"name": settings.name, "organ_id": settings.organ_id,
+                        "operations": sorted(r.rule for r in app.url_map.iter_rules()
+                                             if r.rule.startswith("/api/"))})

@@ -1,0 +1,504 @@
+"""The axis operations: one business operation, one transaction each.
+
+Handlers (``api.py``) authenticate, parse JSON and call these; the worker (``worker.py``) calls
+:func:`send_edoc` for packages coming down from the upstream axis.  Errors are
+:class:`HubError` with a stable English ``code`` and a Vietnamese message an integrator can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.x509 import verification
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from axis_connector.edxml import (
+    DocumentPackage,
+    EdxmlError,
+    ParseLimits,
+    StatusPackage,
+    TraceHeader,
+    add_trace_header,
+    organ_id_from_certificate,
+    parse_package,
+    verify_package,
+)
+
+from .db import utcnow
+from .models import (
+    Agency,
+    Delivery,
+    DeliveryState,
+    Forward,
+    Message,
+    MessageType,
+    Nonce,
+    Notification,
+    System,
+    WorkState,
+)
+
+__all__ = [
+    "AgencyInput",
+    "HubError",
+    "HubSettings",
+    "SendResult",
+    "add_system",
+    "agency_list",
+    "check_nonce",
+    "get_edoc",
+    "received_list",
+    "register_agency",
+    "send_edoc",
+    "sent_list",
+    "set_callback",
+    "update_status",
+]
+
+
+class HubError(Exception):
+    """A refused operation: ``code`` (stable, English), ``message`` (Vietnamese), HTTP ``status``."""
+
+    def __init__(self, code: str, message: str, status: int = 400, *, path: str = "",
+                 details: dict[str, object] | None = None) -> None:
+        super().__init__(f"{message} [{code}]")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.path = path
+        self.details = details or {}
+
+    def as_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.path:
+            body["path"] = self.path
+        body.update(self.details)
+        return body
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """What the service layer needs from the configuration."""
+
+    organ_id: str
+    """This hub's identifier in the TraceHeaders it appends."""
+    name: str = ""
+    max_package_bytes: int = 32 * 1024 * 1024
+    trusted_cas: tuple[x509.Certificate, ...] = ()
+    """Seal certificates must chain to one of these; empty: only certificates in the directory."""
+    has_upstream: bool = False
+    served_patterns: tuple[str, ...] = ()
+    """Agencies this hub is responsible for (``*.H12``): unknown ones are refused, not forwarded."""
+    auth_window: int = 300
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+
+    @property
+    def limits(self) -> ParseLimits:
+        # libxml2 caps one text node at 10 MB unless huge_tree: lift it only when packages may be that big.
+        return ParseLimits(max_bytes=self.max_package_bytes,
+                           allow_huge_text=self.max_package_bytes > 7 * 1024 * 1024)
+
+    def serves(self, organ_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(organ_id, p) for p in self.served_patterns)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: str
+    duplicate: bool
+    notify: tuple[int, ...] = ()
+    """Notification rows to push after commit."""
+
+
+# --- authentication ------------------------------------------------------------------------------
+
+def check_nonce(session: Session, settings: HubSettings, system_id: str, nonce: str, timestamp: int) -> None:
+    """Refuse a stale timestamp or a nonce already seen; record the nonce (caller commits)."""
+    now = settings.clock()
+    if abs(now.timestamp() - timestamp) > settings.auth_window:
+        raise HubError("stale_request", "thời điểm ký yêu cầu lệch quá "
+                       f"{settings.auth_window} giây so với đồng hồ của trục", 401)
+    if not nonce or len(nonce) > 128:
+        raise HubError("invalid_nonce", "thiếu X-Axis-Nonce hoặc dài quá 128 ký tự", 401)
+    session.execute(delete(Nonce).where(Nonce.expires_at < now))
+    expires = dt.datetime.fromtimestamp(timestamp, dt.UTC) + dt.timedelta(seconds=settings.auth_window)
+    session.add(Nonce(system_id=system_id, nonce=nonce, expires_at=max(expires, now)))
+    try:
+        session.flush()
+    except IntegrityError:
+        raise HubError("replayed_request", "yêu cầu đã được gửi trước đó (nonce dùng lại)", 401) from None
+
+
+# --- directory -----------------------------------------------------------------------------------
+
+def _system_serving(session: Session, organ_id: str) -> System | None:
+    """The connected system that receives for an agency: its registration, else a system's pattern."""
+    agency = session.get(Agency, organ_id)
+    if agency is not None:
+        return session.get(System, agency.system_id)
+    for system in session.scalars(select(System).where(System.organ_patterns != "").order_by(System.id)):
+        if system.serves_pattern(organ_id):
+            return system
+    return None
+
+
+@dataclass(frozen=True)
+class AgencyInput:
+    organ_id: str
+    name: str
+    parent_id: str | None = None
+    level: str = ""
+    email: str = ""
+    telephone: str = ""
+    address: str = ""
+    certificate_pem: str | None = None
+    system_id: str | None = None
+    """Admin systems may register an agency for another system; default: the caller."""
+
+
+def _check_certificate(settings: HubSettings, pem: str, organ_id: str) -> None:
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError as exc:
+        raise HubError("certificate_invalid", f"chứng thư số không đọc được: {exc}") from None
+    holder = organ_id_from_certificate(cert)
+    if holder != organ_id:
+        raise HubError("certificate_mismatch", f"chứng thư số cấp cho {holder!r}, không phải {organ_id!r} "
+                       "(mã định danh nằm ở thuộc tính UID của chủ thể)")
+    if settings.trusted_cas:
+        ca_policy = verification.ExtensionPolicy.permit_all().require_present(
+            x509.BasicConstraints, verification.Criticality.AGNOSTIC, None)
+        verifier = (verification.PolicyBuilder()
+                    .store(verification.Store(list(settings.trusted_cas)))
+                    .extension_policies(ee_policy=verification.ExtensionPolicy.permit_all(),
+                                        ca_policy=ca_policy)
+                    .build_client_verifier())
+        try:
+            verifier.verify(cert, [])
+        except verification.VerificationError as exc:
+            raise HubError("untrusted_certificate",
+                           f"chứng thư số của {organ_id} không do CA được trục tin cậy cấp: {exc}") from None
+
+
+def register_agency(session: Session, settings: HubSettings, caller: System, data: AgencyInput) -> Agency:
+    owner_id = data.system_id or caller.id
+    if owner_id != caller.id and not caller.is_admin:
+        raise HubError("forbidden", "chỉ hệ thống quản trị mới đăng ký cơ quan cho hệ thống khác", 403)
+    if session.get(System, owner_id) is None:
+        raise HubError("unknown_system", f"hệ thống {owner_id!r} chưa kết nối với trục", 404)
+    if not data.organ_id or len(data.organ_id) > 35 or any(c.isspace() for c in data.organ_id):
+        raise HubError("invalid_organ_id", f"mã định danh {data.organ_id!r} không hợp lệ (1-35 ký tự, "
+                       "không có khoảng trắng)")
+    if not data.name.strip():
+        raise HubError("missing_value", "thiếu tên cơ quan")
+    if data.certificate_pem:
+        _check_certificate(settings, data.certificate_pem, data.organ_id)
+    agency = session.get(Agency, data.organ_id)
+    if agency is not None and agency.system_id != caller.id and not caller.is_admin:
+        raise HubError("agency_taken", f"cơ quan {data.organ_id} đã đăng ký cho hệ thống khác", 409)
+    if agency is None:
+        agency = Agency(organ_id=data.organ_id, system_id=owner_id, name=data.name)
+        session.add(agency)
+    agency.system_id = owner_id
+    agency.name = data.name.strip()
+    agency.parent_id = data.parent_id or None
+    agency.level = data.level
+    agency.email, agency.telephone, agency.address = data.email, data.telephone, data.address
+    if data.certificate_pem:
+        agency.certificate_pem = data.certificate_pem
+    session.flush()
+    return agency
+
+
+def agency_list(session: Session) -> list[Agency]:
+    return list(session.scalars(select(Agency).order_by(Agency.organ_id)))
+
+
+def add_system(session: Session, system_id: str, name: str, secret: str, *, is_admin: bool = False,
+               organ_patterns: str = "", callback_url: str | None = None) -> System:
+    """Connect a system (CLI and tests; not an HTTP operation). Updates it if it exists."""
+    if len(secret) < 16:
+        raise HubError("weak_secret", "khóa bí mật phải dài ít nhất 16 ký tự")
+    system = session.get(System, system_id) or System(id=system_id)
+    system.name, system.secret, system.is_admin = name, secret, is_admin
+    system.organ_patterns, system.callback_url = organ_patterns, callback_url
+    session.add(system)
+    session.flush()
+    return system
+
+
+def set_callback(session: Session, caller: System, url: str | None) -> None:
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise HubError("invalid_callback", "địa chỉ nhận thông báo phải bắt đầu bằng http:// hoặc https://")
+    caller.callback_url = url or None
+    session.flush()
+
+
+# --- sendEdoc ------------------------------------------------------------------------------------
+
+def _parse(settings: HubSettings, data: bytes, messagetype: MessageType) -> DocumentPackage | StatusPackage:
+    if len(data) > settings.max_package_bytes:
+        raise HubError("too_large", f"gói tin {len(data)} byte, vượt giới hạn {settings.max_package_bytes} "
+                       "byte của trục", 413)
+    try:
+        package = parse_package(data, limits=settings.limits)
+    except EdxmlError as exc:
+        raise HubError(exc.code, exc.detail, 413 if exc.code == "too_large" else 400, path=exc.path) from None
+    is_status = isinstance(package, StatusPackage)
+    if is_status != (messagetype is MessageType.STATUS):
+        raise HubError("wrong_message_type", f"messagetype là {messagetype.value!r} nhưng gói tin là "
+                       f"{'status' if is_status else 'edoc'}")
+    return package
+
+
+def _trust(session: Session, settings: HubSettings, data: bytes, sender_id: str) -> None:
+    """The signature must be the sender agency's: chained to a trusted CA and, when the directory
+    holds a certificate for it, exactly that certificate."""
+    agency = session.get(Agency, sender_id)
+    registered = (x509.load_pem_x509_certificate(agency.certificate_pem.encode())
+                  if agency is not None and agency.certificate_pem else None)
+
+    def directory_check(signer: x509.Certificate, _others: Sequence[x509.Certificate]) -> None:
+        if registered is None:
+            raise ValueError(f"trục không có chứng thư số nào được tin cậy cho {sender_id}")
+        if signer != registered:
+            raise ValueError(f"không phải chứng thư số đã đăng ký cho {sender_id}")
+
+    try:
+        if settings.trusted_cas:
+            result = verify_package(data, list(settings.trusted_cas), limits=settings.limits)
+            if registered is not None and result.signer_certificate != registered:
+                raise HubError("untrusted_certificate",
+                               f"gói tin không được ký bằng chứng thư số đã đăng ký cho {sender_id}")
+        else:
+            verify_package(data, trust_callback=directory_check, limits=settings.limits)
+    except EdxmlError as exc:
+        raise HubError(exc.code, exc.detail, path=exc.path) from None
+
+
+def _package_recipients(package: DocumentPackage | StatusPackage) -> list[str]:
+    if isinstance(package, StatusPackage) and not package.recipients:
+        return [package.response_for.organ_id]  # a status goes back to the document's sender
+    return list(dict.fromkeys(o.organ_id for o in package.recipients))
+
+
+def _document_id(package: DocumentPackage | StatusPackage) -> str:
+    """The document a package is about: its own, or for a status the one it answers."""
+    return package.response_for.document_id if isinstance(package, StatusPackage) else package.document_id
+
+
+def _dedupe_key(sender: str, document_id: str, messagetype: MessageType, sha256: str,
+                recipients: Iterable[str]) -> str:
+    parts = [sender, document_id, messagetype.value, sha256, ",".join(sorted(recipients))]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _route(session: Session, settings: HubSettings, recipients: Sequence[str], from_upstream: bool,
+           ) -> list[tuple[str, System | None]]:
+    """Each recipient with the local system that serves it, or None for the upstream axis."""
+    routes: list[tuple[str, System | None]] = []
+    unknown: list[str] = []
+    for organ_id in recipients:
+        system = _system_serving(session, organ_id)
+        if system is None and (from_upstream or not settings.has_upstream or settings.serves(organ_id)):
+            unknown.append(organ_id)
+        routes.append((organ_id, system))
+    if unknown:
+        raise HubError("unknown_recipient", f"cơ quan nhận chưa đăng ký trên trục: {', '.join(unknown)}",
+                       404, details={"recipients": unknown})
+    return routes
+
+
+def _check_status_target(session: Session, package: StatusPackage) -> None:
+    """A status is accepted only about a document this hub routed to the agency sending the status."""
+    document_id = package.response_for.document_id
+    found = session.scalar(
+        select(Delivery.id)
+        .join(Message)
+        .where(Message.document_id == document_id, Message.messagetype == MessageType.EDOC,
+               Delivery.recipient_organ_id == package.sender.organ_id)
+        .limit(1)
+    )
+    if found is None:
+        raise HubError("document_not_received",
+                       f"{package.sender.organ_id} chưa từng nhận văn bản {document_id} qua trục, "
+                       "không thể gửi trạng thái cho văn bản này", 409)
+
+
+def send_edoc(
+    session: Session,
+    settings: HubSettings,
+    caller: System | None,
+    data: bytes,
+    messagetype: MessageType,
+    to: Sequence[str] | None = None,
+) -> SendResult:
+    """Validate, store durably (bytes and metadata in one transaction) and route one package.
+
+    ``caller`` is None for a package that came down from the upstream axis (the pull worker).
+    ``to`` restricts delivery to some of the package's recipients (used between hubs).
+    """
+    package = _parse(settings, data, messagetype)
+    sender_id = package.sender.organ_id
+    if caller is not None:
+        serving = _system_serving(session, sender_id)
+        if serving is None:
+            raise HubError("unknown_sender", f"cơ quan gửi {sender_id} chưa đăng ký trên trục", 404,
+                           path="/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/From/OrganId")
+        if serving.id != caller.id:
+            raise HubError("agency_not_yours",
+                           f"hệ thống {caller.id} không được gửi thay cơ quan {sender_id}",
+                           403)
+    in_package = _package_recipients(package)
+    recipients = list(dict.fromkeys(to)) if to else in_package
+    strangers = [r for r in recipients if r not in in_package]
+    if strangers or not recipients:
+        raise HubError("recipient_not_in_package",
+                       f"nơi nhận không có trong gói tin: {', '.join(strangers) or '(trống)'}")
+    received_sha = hashlib.sha256(data).hexdigest()
+    key = _dedupe_key(sender_id, _document_id(package), messagetype, received_sha, recipients)
+    existing = session.scalar(select(Message.id).where(Message.dedupe_key == key))
+    if existing is not None:
+        return SendResult(existing, duplicate=True)
+    if any(t.organ_id == settings.organ_id for t in package.trace):
+        raise HubError("routing_loop",
+                       f"gói tin đã đi qua trục {settings.organ_id} (vòng lặp định tuyến)", 508)
+    _trust(session, settings, data, sender_id)
+    routes = _route(session, settings, recipients, from_upstream=caller is None)
+    if isinstance(package, StatusPackage):
+        _check_status_target(session, package)
+    return _store(session, settings, caller, package, data, messagetype, key, received_sha, routes)
+
+
+def _store(session: Session, settings: HubSettings, caller: System | None,
+           package: DocumentPackage | StatusPackage, data: bytes, messagetype: MessageType, key: str,
+           received_sha: str, routes: list[tuple[str, System | None]]) -> SendResult:
+    now = settings.clock()
+    stored = add_trace_header(data, TraceHeader(settings.organ_id, now), limits=settings.limits)
+    is_status = isinstance(package, StatusPackage)
+    message = Message(
+        id=str(uuid.uuid4()),
+        dedupe_key=key,
+        sender_system_id=caller.id if caller else None,
+        sender_organ_id=package.sender.organ_id,
+        document_id=_document_id(package),
+        messagetype=messagetype,
+        status_code=package.status.value if is_status else None,
+        response_for_document_id=package.response_for.document_id if is_status else None,
+        received_sha256=received_sha,
+        content_sha256=hashlib.sha256(stored).hexdigest(),
+        content_length=len(stored),
+        package=stored,
+        created_at=now,
+    )
+    upstream = [organ_id for organ_id, system in routes if system is None]
+    local_systems = {system.id: system for _, system in routes if system is not None}
+    nested = session.begin_nested()
+    try:
+        session.add(message)
+        session.flush()
+        for organ_id, system in routes:
+            session.add(Delivery(
+                message_id=message.id, recipient_organ_id=organ_id, system_id=system.id if system else None,
+                state=DeliveryState.PENDING if system else DeliveryState.FORWARDING, updated_at=now))
+        if upstream:
+            session.add(Forward(message_id=message.id, recipients=",".join(upstream), state=WorkState.PENDING,
+                                next_attempt_at=now))
+        notifications = [Notification(system_id=s.id, message_id=message.id, state=WorkState.PENDING,
+                                       next_attempt_at=now)
+                         for s in local_systems.values() if s.callback_url]
+        session.add_all(notifications)
+        session.flush()
+    except IntegrityError:
+        # Another process stored the same package a moment ago: answer with its id.
+        nested.rollback()
+        existing = session.scalar(select(Message.id).where(Message.dedupe_key == key))
+        if existing is None:
+            raise
+        return SendResult(existing, duplicate=True)
+    nested.commit()
+    return SendResult(message.id, duplicate=False, notify=tuple(n.id for n in notifications))
+
+
+# --- receiving -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReceivedItem:
+    message: Message
+    to: tuple[str, ...]
+
+
+def received_list(session: Session, caller: System, messagetype: MessageType | None = None,
+                  limit: int = 100) -> list[ReceivedItem]:
+    """Packages waiting for the caller's agencies, oldest first, until acknowledged."""
+    query = (
+        select(Delivery)
+        .join(Message)
+        .where(Delivery.system_id == caller.id, Delivery.state == DeliveryState.PENDING)
+        .order_by(Message.created_at, Message.id, Delivery.id)
+    )
+    if messagetype is not None:
+        query = query.where(Message.messagetype == messagetype)
+    grouped: dict[str, list[Delivery]] = {}
+    for delivery in session.scalars(query.options(selectinload(Delivery.message))):
+        if delivery.message_id not in grouped and len(grouped) >= limit:
+            break
+        grouped.setdefault(delivery.message_id, []).append(delivery)
+    return [ReceivedItem(ds[0].message, tuple(d.recipient_organ_id for d in ds)) for ds in grouped.values()]
+
+
+def get_edoc(session: Session, caller: System, message_id: str) -> Message:
+    message = session.get(Message, message_id)
+    allowed = message is not None and (
+        message.sender_system_id == caller.id
+        or session.scalar(select(Delivery.id).where(Delivery.message_id == message_id,
+                                                    Delivery.system_id == caller.id).limit(1)) is not None
+    )
+    if message is None or not allowed:
+        raise HubError("not_found", f"không có gói tin {message_id} dành cho hệ thống {caller.id}", 404)
+    return message
+
+
+def update_status(session: Session, settings: HubSettings, caller: System, message_id: str, status: str,
+                  reason: str = "", organ_ids: Sequence[str] | None = None) -> list[Delivery]:
+    """Acknowledge (delivered) or refuse (failed) the caller's deliveries of a message.
+
+    Idempotent: a delivery already acknowledged keeps its first final state.
+    """
+    try:
+        state = {"delivered": DeliveryState.DELIVERED, "failed": DeliveryState.FAILED}[status]
+    except KeyError:
+        raise HubError("invalid_status", f"trạng thái {status!r} không hợp lệ (delivered|failed)") from None
+    if state is DeliveryState.FAILED and not reason.strip():
+        raise HubError("missing_value", "cần nêu lý do khi báo không nhận được gói tin (failed)")
+    where = [Delivery.message_id == message_id, Delivery.system_id == caller.id]
+    if organ_ids:
+        where.append(Delivery.recipient_organ_id.in_(list(organ_ids)))
+    session.execute(
+        update(Delivery)
+        .where(*where, Delivery.state == DeliveryState.PENDING)
+        .values(state=state, reason=reason[:1000], updated_at=settings.clock())
+    )
+    deliveries = list(session.scalars(select(Delivery).where(*where).order_by(Delivery.id)))
+    if not deliveries:
+        raise HubError("not_found", f"không có gói tin {message_id} dành cho hệ thống {caller.id}", 404)
+    return deliveries
+
+
+def sent_list(session: Session, caller: System, *, since: dt.datetime | None = None,
+              document_id: str | None = None, limit: int = 100) -> list[Message]:
+    query = (select(Message).where(Message.sender_system_id == caller.id)
+             .options(selectinload(Message.deliveries)).order_by(Message.created_at, Message.id).limit(limit))
+    if since is not None:
+        query = query.where(Message.created_at > since)
+    if document_id is not None:
+        query = query.where(Message.document_id == document_id)
+    return list(session.scalars(query))
