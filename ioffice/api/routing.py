@@ -78,6 +78,10 @@ class ApiBlueprint:
         self.bp = Blueprint(name, import_name, url_prefix=url_prefix)
         self.url_prefix = url_prefix
         self.operations: dict[str, Operation] = {}
+        # Flask prefers an app handler for the exact code over a blueprint's handler for the
+        # class, so the codes the app renders as HTML pages are claimed here one by one
+        for code in (400, 403, 404, 405, 413, 500):
+            self.bp.register_error_handler(code, _http_error)
         self.bp.register_error_handler(HTTPException, _http_error)
         self.bp.register_error_handler(DomainError, _domain_error_response)
 
