@@ -149,11 +149,12 @@ class _Down:
         raise urllib3.exceptions.NewConnectionError(None, "connection refused")  # type: ignore[arg-type]
 
 
-def test_upstream_down_is_retried_with_backoff(provincial: Flask, national: Flask,
-                                               clients: dict[str, AxisClient], signed_document: bytes) -> None:
+def test_upstream_down_is_retried_with_backoff(provincial: Flask, clients: dict[str, AxisClient],
+                                               signed_document: bytes) -> None:
     hub = provincial.extensions["axis_hub"]
     working = hub._upstream
-    hub._upstream = AxisClient("http://national", "lgsp-camau", LGSP_SECRET, pool=_Down())  # type: ignore[arg-type]
+    down = AxisClient("http://national", "lgsp-camau", LGSP_SECRET, pool=_Down())  # type: ignore[arg-type]
+    hub._upstream = down
     clients["camau"].send_edoc(signed_document)
     worker.forward_once(hub, worker.WorkReport())
     with hub.db.session() as session:
