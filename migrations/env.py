@@ -29,9 +29,22 @@ def _render_item(type_: str, obj, autogen_context):  # noqa: ANN001, ANN202
     return False
 
 
+# Full-text search objects the models cannot describe (docs/search.md): the FTS5 table and its
+# shadow tables on SQLite, the generated tsvector column and its GIN index on PostgreSQL.
+_FTS_INDEXES = {"ix_search_entries_tsv"}
+
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "table" and name and name.startswith("search_fts"):
+        return False
+    if type_ == "index" and name in _FTS_INDEXES:
+        return False
+    return not (type_ == "column" and name == "tsv" and obj.table.name == "search_entries")
+
+
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=metadata, literal_binds=True,
-                      render_as_batch=True)
+                      render_as_batch=True, include_object=_include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -51,7 +64,7 @@ def _run(connection) -> None:  # noqa: ANN001
     context.configure(connection=connection, target_metadata=metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
                       transaction_per_migration=True, compare_type=True,
-                      render_item=_render_item)
+                      render_item=_render_item, include_object=_include_object)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -37,6 +37,7 @@ from ioffice.incoming.models import (
 )
 from ioffice.registers.models import RegisterKind
 from ioffice.registers.numbering import get_or_create_register, next_number
+from ioffice.search import index_incoming
 from ioffice.storage import BlobStore
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -152,6 +153,7 @@ def register_paper(session: Session, blobs: BlobStore, actor: Actor, data: Incom
                                        "number_notation": doc.number_notation,
                                        "source": doc.source.value})
     events.emit(session, events.INCOMING_REGISTERED, document=doc, actor=actor)
+    index_incoming(session, doc)
     return doc
 
 
@@ -181,6 +183,7 @@ def register_received(session: Session, actor: Actor, document_id: int, data: In
                                        "number_notation": doc.number_notation,
                                        "source": doc.source.value})
     events.emit(session, events.INCOMING_REGISTERED, document=doc, actor=actor)
+    index_incoming(session, doc)
     return doc
 
 
@@ -273,6 +276,7 @@ def add_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
     for f, (verdict, summary) in zip(doc.files, verdicts or [], strict=False):
         f.signature_verdict, f.signature_summary = verdict, summary
     doc.page_count = doc.page_count or sum(p for _, p in checked)
+    index_incoming(session, doc)
 
 
 def _safe_name(name: str) -> str:

@@ -1,5 +1,11 @@
 """What full-text search reads: one row per document, its metadata and text folded
-(lower case, no Vietnamese diacritics) so "quyet dinh" finds "Quyết định"."""
+(lower case, no Vietnamese diacritics) so "quyet dinh" finds "Quyết định".
+
+``meta`` (subject, number and notation, issuer, signer, type, notes, incoming number) ranks above
+``body`` (the files' text). The database keeps its own index in step with these rows: on SQLite
+triggers feed the FTS5 table ``search_fts``; on PostgreSQL a generated ``tsv`` column with a GIN
+index. Neither is described here (SQLAlchemy cannot), see docs/search.md and the migration.
+"""
 
 from __future__ import annotations
 
@@ -15,4 +21,5 @@ class SearchEntry(Base):
     document_id: Mapped[int] = mapped_column(
         ForeignKey("incoming_documents.id", ondelete="CASCADE"), primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    meta: Mapped[str] = mapped_column(Text, default="", server_default="")
     body: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,240 @@
+"""Indexing incoming documents and searching them, with saved searches per user.
+
+Both engines see the same folded words (``text.fold_words``): SQLite through FTS5 (``bm25``),
+PostgreSQL through a weighted ``tsvector`` (``ts_rank``). Results are ordered by score, then by
+document id, and paginated by that key; who may see what is decided in the SQL itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    cast,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ioffice.agencies.actor import Actor
+from ioffice.agencies.models import Role
+from ioffice.audit import record
+from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality
+from ioffice.errors import DomainError, NotFound
+from ioffice.incoming.models import Assignment, DocumentText, IncomingDocument, SavedSearch
+from ioffice.search.models import SearchEntry
+from ioffice.search.text import MAX_QUERY_CHARS, fold_words, query_terms
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_BODY_CHARS = 200_000
+# SQLite bm25 weights of the FTS5 columns (meta, body); PostgreSQL weighs them A and D
+META_WEIGHT, BODY_WEIGHT = 4.0, 1.0
+
+
+class SearchError(DomainError):
+    """A query or a saved search refused, with a message the user can act on."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    document: IncomingDocument
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[SearchResult]
+    next_cursor: str | None
+    terms: list[str]
+
+
+# --- indexing -------------------------------------------------------------------------------
+
+def document_meta(doc: IncomingDocument) -> str:
+    """Every metadata field a user may search by, folded."""
+    doc_type = DOC_TYPES_BY_CODE.get(doc.doc_type)
+    parts = [doc.subject, doc.number_notation, doc.issuer_name, doc.issuer_code, doc.signer,
+             doc_type.name if doc_type else doc.doc_type, doc.notes,
+             str(doc.incoming_number) if doc.incoming_number is not None else ""]
+    return fold_words(" ".join(p for p in parts if p))
+
+
+def index_incoming(session: Session, document: IncomingDocument, text: str | None = None) -> None:
+    """(Re)write the document's search entry in the caller's transaction; the database's
+    triggers (SQLite) or generated column (PostgreSQL) update the full-text index with it.
+    Without ``text``, the stored extracted text of the document is used."""
+    session.flush()
+    if text is None:
+        stored = session.get(DocumentText, document.id)
+        text = stored.content if stored is not None else ""
+    meta, body = document_meta(document), fold_words(text[:MAX_BODY_CHARS])
+    entry = session.get(SearchEntry, document.id)
+    if entry is None:
+        session.add(SearchEntry(document_id=document.id, agency_id=document.agency_id,
+                                meta=meta, body=body))
+    elif (entry.meta, entry.body, entry.agency_id) != (meta, body, document.agency_id):
+        entry.meta, entry.body, entry.agency_id = meta, body, document.agency_id
+    session.flush()
+
+
+# --- searching ------------------------------------------------------------------------------
+
+def encode_cursor(score: float, document_id: int) -> str:
+    raw = json.dumps([score, document_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, int]:
+    try:
+        if len(cursor) > 200:
+            raise ValueError(cursor)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, document_id = json.loads(raw)
+        if (isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)
+                and isinstance(document_id, int) and not isinstance(document_id, bool)):
+            return float(score), document_id
+    except (ValueError, TypeError, UnicodeDecodeError):
+        pass
+    raise SearchError("Liên kết trang kết quả không hợp lệ; hãy tìm lại từ trang đầu.")
+
+
+def check_query(query: str) -> list[str]:
+    """The query's terms; a query over the length limit is refused, one without words is empty."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"Từ khóa tìm kiếm quá dài (tối đa {MAX_QUERY_CHARS} ký tự).")
+    return query_terms(query)
+
+
+def readable(actor: Actor) -> ColumnElement[bool]:
+    """SQL twin of ``incoming.queries.can_read`` for documents of the actor's agency: ordinary
+    documents for everyone; confidential ones for clerks and leaders, and for those assigned."""
+    if actor.has(Role.CLERK, Role.LEADER):
+        return true()
+    assigned = Assignment.assignee_user_id == actor.user_id
+    if actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None:
+        assigned = or_(assigned, and_(Assignment.assignee_user_id.is_(None),
+                                      Assignment.assignee_department_id == actor.department_id))
+    return or_(IncomingDocument.confidentiality == Confidentiality.NORMAL,
+               exists().where(Assignment.document_id == IncomingDocument.id, assigned))
+
+
+_FTS5 = table("search_fts", column("rowid"))
+
+
+def _scored(session: Session, terms: list[str], agency_id: int):
+    """(document id column, score column, FROM clause, match condition), per engine; a higher
+    score is a better match on both."""
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"),
+                                  " & ".join(terms)).self_group()
+        tsv = literal_column("search_entries.tsv")
+        # float8 so the score survives the round trip through the cursor exactly
+        score = cast(func.ts_rank(tsv, tsquery), Float(53))
+        return (SearchEntry.document_id, score, SearchEntry.__table__,
+                and_(tsv.op("@@")(tsquery), SearchEntry.agency_id == agency_id))
+    match = " ".join(f'"{t}"' for t in terms)
+    score = -func.bm25(literal_column("search_fts"), META_WEIGHT, BODY_WEIGHT)
+    return (_FTS5.c.rowid, score, _FTS5, literal_column("search_fts").op("MATCH")(match))
+
+
+def search(session: Session, actor: Actor, query: str, *, cursor: str | None = None,
+           limit: int = DEFAULT_LIMIT, doc_type: str | None = None,
+           date_from: dt.date | None = None, date_to: dt.date | None = None) -> SearchPage:
+    """Documents of the actor's agency the actor may read that contain every word of ``query``
+    (diacritics and case ignored), best first, ``limit`` at a time after ``cursor``."""
+    terms = check_query(query)
+    after = decode_cursor(cursor) if cursor else None
+    limit = max(1, min(limit, MAX_LIMIT))
+    if not terms:
+        return SearchPage([], None, [])
+    doc_id, score, source, matches = _scored(session, terms, actor.agency_id)
+    stmt = (select(IncomingDocument, score.label("score")).select_from(source)
+            .join(IncomingDocument, IncomingDocument.id == doc_id)
+            .where(matches, IncomingDocument.agency_id == actor.agency_id, readable(actor)))
+    if doc_type:
+        stmt = stmt.where(IncomingDocument.doc_type == doc_type)
+    if date_from:
+        stmt = stmt.where(IncomingDocument.document_date >= date_from)
+    if date_to:
+        stmt = stmt.where(IncomingDocument.document_date <= date_to)
+    if after is not None:
+        stmt = stmt.where(or_(score < after[0], and_(score == after[0], doc_id < after[1])))
+    rows = session.execute(stmt.order_by(score.desc(), doc_id.desc()).limit(limit + 1)).all()
+    results = [SearchResult(doc, float(s)) for doc, s in rows[:limit]]
+    record(session, actor.ctx, "search:query:run",
+           details={"q": query, "terms": len(terms), "page": bool(cursor), "found": len(results)})
+    next_cursor = None
+    if len(rows) > limit:
+        last = results[-1]
+        next_cursor = encode_cursor(last.score, last.document.id)
+    return SearchPage(results, next_cursor, terms)
+
+
+# --- saved searches -------------------------------------------------------------------------
+
+def save_search(session: Session, actor: Actor, name: str, query: str) -> SavedSearch:
+    name, query = " ".join(name.split()), query.strip()
+    if not name:
+        raise SearchError("Chưa đặt tên cho tìm kiếm cần lưu.")
+    if len(name) > 120:
+        raise SearchError("Tên tìm kiếm quá dài (tối đa 120 ký tự).")
+    if not check_query(query):
+        raise SearchError("Chưa có từ khóa để lưu.")
+    saved = SavedSearch(user_id=actor.user_id, agency_id=actor.agency_id, name=name, query=query)
+    try:
+        with session.begin_nested():
+            session.add(saved)
+    except IntegrityError as exc:
+        raise SearchError(f"Bạn đã có một tìm kiếm tên «{name}».") from exc
+    record(session, actor.ctx, "search:saved:create", subject_type="saved_search",
+           subject_id=saved.id, details={"name": name, "q": query})
+    return saved
+
+
+def list_saved(session: Session, actor: Actor) -> list[SavedSearch]:
+    return list(session.scalars(
+        select(SavedSearch).where(SavedSearch.user_id == actor.user_id,
+                                  SavedSearch.agency_id == actor.agency_id)
+        .order_by(SavedSearch.name, SavedSearch.id)))
+
+
+def get_saved(session: Session, actor: Actor, saved_id: int) -> SavedSearch:
+    """Someone else's saved search looks exactly like a missing one."""
+    saved = session.get(SavedSearch, saved_id)
+    if saved is None or saved.user_id != actor.user_id or saved.agency_id != actor.agency_id:
+        raise NotFound("Không tìm thấy tìm kiếm đã lưu.")
+    return saved
+
+
+def run_saved(session: Session, actor: Actor, saved_id: int, *, cursor: str | None = None,
+              limit: int = DEFAULT_LIMIT) -> SearchPage:
+    return search(session, actor, get_saved(session, actor, saved_id).query, cursor=cursor,
+                  limit=limit)
+
+
+def delete_saved(session: Session, actor: Actor, saved_id: int) -> None:
+    saved = get_saved(session, actor, saved_id)
+    record(session, actor.ctx, "search:saved:delete", subject_type="saved_search",
+           subject_id=saved.id, details={"name": saved.name})
+    session.delete(saved)
+    session.flush()
+
+
+__all__ = ["SearchError", "SearchPage", "SearchResult", "delete_saved", "document_meta",
+           "get_saved", "index_incoming", "list_saved", "readable", "run_saved",
+           "save_search", "search"]

@@ -1,0 +1,103 @@
+"""Search page: full-text search over the agency's incoming documents, and saved searches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from ioffice import search as svc
+from ioffice.agencies.actor import Actor
+from ioffice.db_session import get_session
+from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE
+from ioffice.search.text import MAX_QUERY_CHARS, highlight
+
+bp = Blueprint("search", __name__)
+
+# the document page belongs to the incoming blueprint; without it results are not links
+DOCUMENT_ENDPOINT = "incoming.show"
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user.membership, request.remote_addr or "")
+
+
+def _date(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+def _document_url(document_id: int) -> str | None:
+    try:
+        return url_for(DOCUMENT_ENDPOINT, document_id=document_id)
+    except BuildError:
+        return None
+
+
+@bp.route("/tim-kiem")
+@login_required
+def index() -> Any:
+    db = get_session()
+    actor = _actor()
+    query = request.args.get("q", "")
+    doc_type = request.args.get("loai") or None
+    if doc_type not in DOC_TYPES_BY_CODE:
+        doc_type = None
+    filters = {"doc_type": doc_type, "date_from": _date("tu_ngay"), "date_to": _date("den_ngay")}
+    page, error = None, None
+    if query.strip():
+        try:
+            page = svc.search(db, actor, query, cursor=request.args.get("sau") or None, **filters)
+        except svc.SearchError as exc:
+            db.rollback()
+            error = exc.message
+        else:
+            db.commit()
+    saved = svc.list_saved(db, actor)
+    next_url = None
+    if page is not None and page.next_cursor:
+        args = {k: v for k, v in request.args.items() if k != "sau"}
+        next_url = url_for("search.index", **args, sau=page.next_cursor)
+    return render_template("search/index.html", query=query, page=page, error=error, saved=saved,
+                           doc_types=DOC_TYPES, doc_type_names={t.code: t.name for t in DOC_TYPES},
+                           args=request.args, next_url=next_url, highlight=highlight,
+                           document_url=_document_url, max_chars=MAX_QUERY_CHARS,
+                           searching_page=bool(request.args.get("sau"))), 400 if error else 200
+
+
+@bp.route("/tim-kiem/da-luu", methods=["POST"])
+@login_required
+def save() -> Any:
+    db = get_session()
+    name, query = request.form.get("name", ""), request.form.get("q", "")
+    try:
+        saved = svc.save_search(db, _actor(), name, query)
+    except svc.SearchError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    else:
+        db.commit()
+        flash(f"Đã lưu tìm kiếm «{saved.name}».", "success")
+    return redirect(url_for("search.index", q=query))
+
+
+@bp.route("/tim-kiem/da-luu/<int:saved_id>")
+@login_required
+def run(saved_id: int) -> Any:
+    saved = svc.get_saved(get_session(), _actor(), saved_id)
+    return redirect(url_for("search.index", q=saved.query))
+
+
+@bp.route("/tim-kiem/da-luu/<int:saved_id>/xoa", methods=["POST"])
+@login_required
+def delete(saved_id: int) -> Any:
+    db = get_session()
+    svc.delete_saved(db, _actor(), saved_id)
+    db.commit()
+    flash("Đã xóa tìm kiếm đã lưu.", "success")
+    return redirect(url_for("search.index"))

@@ -1,0 +1,169 @@
+"""Full-text search: diacritics, fields, ranking, keyset pages, isolation, confidentiality."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ioffice.agencies.actor import Actor
+from ioffice.agencies.models import Department
+from ioffice.audit.models import AuditEvent
+from ioffice.documents.vocabulary import Confidentiality
+from ioffice.incoming.models import Assignment, AssignmentRole, IncomingDocument
+from ioffice.incoming.registration import IncomingInput, UploadedFile, register_paper
+from ioffice.search import index_incoming, search
+from ioffice.storage import LocalBlobStore
+from tests.search.conftest import text_pdf
+
+MakeDoc = Callable[..., IncomingDocument]
+
+
+def ids(page) -> list[int]:
+    return [r.document.id for r in page.results]
+
+
+@pytest.fixture
+def registered(db: Session, clerk: Actor, blobs: LocalBlobStore) -> IncomingDocument:
+    data = IncomingInput(
+        issuer_name="Ủy ban nhân dân huyện Đầm Dơi", issuer_code="000.00.23.H12", number="15",
+        notation="QĐ-UBND", document_date=dt.date(2025, 6, 2), doc_type="quyet_dinh",
+        subject="Quyết định phê duyệt kế hoạch đầu tư công năm 2026", signer="Lê Thị Hường",
+        notes="Gửi kèm phụ lục điều chỉnh",
+        files=(UploadedFile("qd.pdf", text_pdf("Phong chong thien tai mua mua bao")),))
+    return register_paper(db, blobs, clerk, data, today=dt.date(2025, 6, 5))
+
+
+@pytest.mark.parametrize("query", [
+    "quyet dinh", "QUYẾT ĐỊNH", "Quyết Định", "dau tu cong", "đầu tư công", "kế hoạch",
+    "15/QĐ-UBND", "qd ubnd", "dam doi", "Đầm Dơi", "le thi huong", "phu luc", "000.00.23.H12",
+    "thien tai",  # only in the PDF's text
+])
+def test_every_field_and_the_text_without_diacritics(db: Session, clerk: Actor,
+                                                     registered: IncomingDocument,
+                                                     query: str) -> None:
+    assert ids(search(db, clerk, query)) == [registered.id]
+
+
+def test_type_name_and_incoming_number(db: Session, clerk: Actor, make_doc: MakeDoc) -> None:
+    doc = make_doc(clerk.agency_id, "Về việc tổ chức hội nghị", doc_type="giay_moi",
+                   incoming_number=987654)
+    assert doc.id in ids(search(db, clerk, "giay moi hoi nghi"))
+    assert ids(search(db, clerk, "987654")) == [doc.id]
+
+
+def test_every_word_must_match(db: Session, clerk: Actor, make_doc: MakeDoc) -> None:
+    a = make_doc(clerk.agency_id, "Xây dựng cầu Rạch Ráng")
+    make_doc(clerk.agency_id, "Xây dựng trường học")
+    assert ids(search(db, clerk, "xay dung rach rang")) == [a.id]
+    assert ids(search(db, clerk, "xay dung khong-co-tu-nay")) == []
+
+
+def test_more_relevant_first(db: Session, clerk: Actor, make_doc: MakeDoc) -> None:
+    in_text = make_doc(clerk.agency_id, "Báo cáo tháng", "có nhắc đến thủy lợi một lần")
+    in_subject = make_doc(clerk.agency_id, "Kế hoạch thủy lợi nội đồng", "kênh mương")
+    both = make_doc(clerk.agency_id, "Thủy lợi và thủy lợi nội đồng",
+                    "thủy lợi thủy lợi, công trình thủy lợi")
+    page = search(db, clerk, "thuy loi")
+    assert ids(page) == [both.id, in_subject.id, in_text.id]
+    scores = [r.score for r in page.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_keyset_pages_are_complete_and_stable(db: Session, clerk: Actor, make_doc: MakeDoc) -> None:
+    # three relevance levels with many ties inside each, so the id tie-break is exercised
+    made = [make_doc(clerk.agency_id, f"Phân trang mục {i}",
+                     " ".join(["phantrang"] * (1 + i % 3)) + f" noi dung {i}").id
+            for i in range(37)]
+    everything = ids(search(db, clerk, "phan trang", limit=100))
+    assert sorted(everything) == sorted(made)
+    seen: list[int] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = search(db, clerk, "phan trang", cursor=cursor, limit=5)
+        seen += ids(page)
+        pages += 1
+        if page.next_cursor is None:
+            break
+        # a new matching document after the first page does not shift or repeat what follows
+        cursor = page.next_cursor
+        assert len(page.results) == 5
+    assert pages == 8
+    assert seen == everything
+    assert len(set(seen)) == len(seen)
+
+
+def test_exact_page_size_has_no_empty_next_page(db: Session, clerk: Actor, make_doc: MakeDoc) -> None:
+    for i in range(4):
+        make_doc(clerk.agency_id, f"Chẵn trang {i}")
+    page = search(db, clerk, "chan trang", limit=4)
+    assert len(page.results) == 4 and page.next_cursor is None
+
+
+def test_other_agencies_documents_never_found(db: Session, clerk: Actor, actor_for, make_doc: MakeDoc
+                                              ) -> None:
+    other = actor_for("vanthu.uminh")
+    theirs = make_doc(other.agency_id, "Bí mật riêng của huyện U Minh zqxuminh",
+                      number="4242", notation="UBND-VP", number_notation="4242/UBND-VP")
+    ours = make_doc(clerk.agency_id, "Văn bản của tỉnh zqxuminh")
+    assert ids(search(db, clerk, "zqxuminh")) == [ours.id]
+    assert search(db, clerk, "4242/UBND-VP").results == []
+    assert ids(search(db, other, "4242/UBND-VP")) == [theirs.id]
+
+
+def test_confidential_only_for_clerk_leader_and_assignees(db: Session, actor_for, clerk: Actor,
+                                                          make_doc: MakeDoc) -> None:
+    leader, head = actor_for("lanhdao.camau"), actor_for("truongphong.camau")
+    specialist = actor_for("chuyenvien.camau")
+    secret = make_doc(clerk.agency_id, "Phương án mật kmxsecret",
+                      confidentiality=Confidentiality.SECRET)
+    public = make_doc(clerk.agency_id, "Thông báo thường kmxsecret")
+    assert set(ids(search(db, clerk, "kmxsecret"))) == {secret.id, public.id}
+    assert set(ids(search(db, leader, "kmxsecret"))) == {secret.id, public.id}
+    assert ids(search(db, specialist, "kmxsecret")) == [public.id]
+    assert ids(search(db, head, "kmxsecret")) == [public.id]
+
+    # assigned to the head's department: the head may read it, the specialist still not
+    dept = db.get(Department, head.department_id)
+    db.add(Assignment(agency_id=clerk.agency_id, document_id=secret.id, role=AssignmentRole.LEAD,
+                      assignee_department_id=dept.id, assigned_by_id=leader.user_id))
+    db.flush()
+    assert set(ids(search(db, head, "kmxsecret"))) == {secret.id, public.id}
+    assert ids(search(db, specialist, "kmxsecret")) == [public.id]
+
+    db.add(Assignment(agency_id=clerk.agency_id, document_id=secret.id, role=AssignmentRole.CO,
+                      assignee_user_id=specialist.user_id, assigned_by_id=leader.user_id))
+    db.flush()
+    assert set(ids(search(db, specialist, "kmxsecret"))) == {secret.id, public.id}
+
+
+def test_index_follows_changes_and_deletes(db: Session, clerk: Actor, make_doc: MakeDoc) -> None:
+    doc = make_doc(clerk.agency_id, "Trích yếu cũ oldword")
+    doc.subject = "Trích yếu mới newword"
+    index_incoming(db, doc)
+    assert search(db, clerk, "oldword").results == []
+    assert ids(search(db, clerk, "newword")) == [doc.id]
+    db.execute(delete(IncomingDocument).where(IncomingDocument.id == doc.id))
+    db.expunge_all()
+    assert search(db, clerk, "newword").results == []
+
+
+def test_filters(db: Session, clerk: Actor, make_doc: MakeDoc) -> None:
+    early = make_doc(clerk.agency_id, "Lọc ngày filterx", document_date=dt.date(2025, 1, 10))
+    late = make_doc(clerk.agency_id, "Lọc ngày filterx", document_date=dt.date(2025, 5, 10),
+                    doc_type="thong_bao")
+    assert ids(search(db, clerk, "filterx", date_from=dt.date(2025, 2, 1))) == [late.id]
+    assert ids(search(db, clerk, "filterx", date_to=dt.date(2025, 2, 1))) == [early.id]
+    assert ids(search(db, clerk, "filterx", doc_type="thong_bao")) == [late.id]
+
+
+def test_each_search_is_audited(db: Session, clerk: Actor) -> None:
+    search(db, clerk, "Nhật ký tìm kiếm")
+    event = db.scalars(select(AuditEvent).where(AuditEvent.tag == "search:query:run")
+                       .order_by(AuditEvent.id.desc())).first()
+    assert event is not None and event.details["q"] == "Nhật ký tìm kiếm"
+    assert event.actor_id == clerk.user_id and event.agency_id == clerk.agency_id
