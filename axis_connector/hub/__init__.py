@@ -86,6 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import api, cli
 
     app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese messages stay readable
     load_config(app, config)
     app.extensions["axis_hub"] = Hub(app.config)
     api.init_app(app)
