@@ -12,7 +12,7 @@ from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from .appearance import _text_style
 
-__all__ = ["A4", "make_demo_pdf"]
+__all__ = ["A4", "make_demo_pdf", "make_text_pdf"]
 
 A4 = (595.0, 842.0)
 
@@ -39,10 +39,17 @@ def make_demo_pdf(pages: int = 2, *, padding_bytes: int = 0) -> bytes:
 
     ``padding_bytes`` adds an unused, incompressible image of that size (to make big files).
     """
+    return make_text_pdf([_PAGES[i % len(_PAGES)] for i in range(pages)],
+                         padding_bytes=padding_bytes)
+
+
+def make_text_pdf(texts: list[str], *, padding_bytes: int = 0) -> bytes:
+    """A PDF with one A4 page per text, in Noto Sans (extractable, Vietnamese included)."""
+    pages = len(texts)
     w = PdfFileWriter(stream_xrefs=False)
     for i in range(pages):
         tb = TextBox(_text_style(12), writer=w)
-        tb.content = _PAGES[i % len(_PAGES)]
+        tb.content = texts[i]
         body = tb.render()
         ops = b"q 1 0 0 1 60 %d cm %s Q" % (int(A4[1] - 80 - tb.box.height), body)
         resources = tb.resources.as_pdf_object()

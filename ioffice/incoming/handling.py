@@ -88,12 +88,14 @@ def distribute(session: Session, actor: Actor, document_id: int, data: Distribut
         raise InvalidInput(errors)
     created = []
     for role, target in planned:
-        assignment = Assignment(agency_id=actor.agency_id, document=doc, role=role,
-                                deadline=target.deadline, instruction=data.instruction.strip(),
-                                assigned_by_id=actor.user_id,
-                                status=AssignmentStatus.DONE if role is AssignmentRole.INFO
-                                else AssignmentStatus.PENDING)
-        _set_target(session, actor, assignment, target)
+        with session.no_autoflush:
+            assignment = Assignment(agency_id=actor.agency_id, document=doc, role=role,
+                                    deadline=target.deadline,
+                                    instruction=data.instruction.strip(),
+                                    assigned_by_id=actor.user_id,
+                                    status=AssignmentStatus.DONE if role is AssignmentRole.INFO
+                                    else AssignmentStatus.PENDING)
+            _set_target(session, actor, assignment, target)
         session.add(assignment)
         created.append(assignment)
     if doc.status is DocumentStatus.REGISTERED:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, extract, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ioffice.agencies.actor import Actor
@@ -78,8 +78,9 @@ def _my_assignments(actor: Actor) -> Select:
 
 
 def to_handle(session: Session, actor: Actor, *, today: dt.date, which: str = "all",
-              after_id: int | None = None, limit: int = PAGE_SIZE) -> list[Assignment]:
-    """Open assignments of the actor: ``all``, ``overdue`` or ``due_soon`` (within 3 days)."""
+              after: str | None = None, limit: int = PAGE_SIZE) -> list[Assignment]:
+    """Open assignments of the actor: ``all``, ``overdue`` or ``due_soon`` (within 3 days),
+    soonest deadline first, paginated by key (``after`` is :func:`queue_cursor` of the last row)."""
     stmt = _my_assignments(actor).options(
         selectinload(Assignment.document), selectinload(Assignment.assigned_by))
     if which == "overdue":
@@ -87,10 +88,31 @@ def to_handle(session: Session, actor: Actor, *, today: dt.date, which: str = "a
     elif which == "due_soon":
         stmt = stmt.where(Assignment.deadline >= today,
                           Assignment.deadline <= today + dt.timedelta(days=3))
-    if after_id is not None:
-        stmt = stmt.where(Assignment.id < after_id)
-    stmt = stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id.desc())
+    if after:
+        stmt = stmt.where(_after_cursor(after))
+    stmt = stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id)
     return list(session.scalars(stmt.limit(limit)))
+
+
+def queue_cursor(assignment: Assignment) -> str:
+    day = assignment.deadline.isoformat() if assignment.deadline else "-"
+    return f"{day}_{assignment.id}"
+
+
+def _after_cursor(cursor: str):
+    day, _, ident = cursor.partition("_")
+    try:
+        last_id = int(ident)
+        last_day = None if day == "-" else dt.date.fromisoformat(day)
+    except ValueError as exc:
+        from ioffice.incoming.errors import InvalidInput
+
+        raise InvalidInput({"after": "Con trỏ phân trang không hợp lệ."}) from exc
+    if last_day is None:
+        return and_(Assignment.deadline.is_(None), Assignment.id > last_id)
+    return or_(Assignment.deadline > last_day,
+               and_(Assignment.deadline == last_day, Assignment.id > last_id),
+               Assignment.deadline.is_(None))
 
 
 def to_distribute(session: Session, actor: Actor, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
@@ -236,7 +258,9 @@ def follow_up(session: Session, actor: Actor, flt: FollowUpFilter, today: dt.dat
 
 
 def years_with_registers(session: Session, actor: Actor) -> list[int]:
-    rows = session.scalars(select(extract("year", IncomingDocument.registered_at).distinct())
-                           .where(IncomingDocument.agency_id == actor.agency_id,
-                                  IncomingDocument.registered_at.is_not(None)))
-    return sorted({int(y) for y in rows if y is not None}, reverse=True)
+    from ioffice.registers.models import Register, RegisterKind
+
+    rows = session.scalars(select(Register.year).where(Register.agency_id == actor.agency_id,
+                                                       Register.kind == RegisterKind.INCOMING)
+                           .order_by(Register.year.desc()))
+    return list(rows)

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ioffice.agencies.models import Role
 from ioffice.errors import DomainError
+from ioffice.web.labels import history_label
 
 csrf = CSRFProtect()
 
@@ -27,13 +28,14 @@ ERROR_TITLES = {
 
 def init_app(app: Flask) -> None:
     from ioffice.api.views import bp as api_bp
-    from ioffice.web import admin, auth, home, search
+    from ioffice.web import admin, auth, home, incoming, search
 
     csrf.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(incoming.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, never cookies
     app.register_blueprint(search.bp)
@@ -95,6 +97,8 @@ def _filters(app: Flask) -> None:
         if value is None:
             return ""
         return value.astimezone(tz).strftime(fmt)
+
+    app.add_template_filter(history_label, "history_label")
 
     @app.template_filter("vndate")
     def _vndate(value: dt.date | None) -> str:

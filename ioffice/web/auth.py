@@ -29,6 +29,7 @@ from flask_login import (
 )
 
 from ioffice.agencies import service as agencies
+from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Agency, Membership, Role, User
 from ioffice.audit import AuditContext, record
 from ioffice.audit.tags import Tag
@@ -187,3 +188,8 @@ def switch_agency() -> Any:
     db.commit()
     flash(f"Đang làm việc tại: {membership.agency.name}", "info")
     return redirect(url_for("home.index"))
+
+
+def current_actor() -> Actor:
+    """The acting user for the service layer."""
+    return Actor.of(current_user.membership, _remote_addr())

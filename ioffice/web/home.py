@@ -11,6 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from ioffice.agencies.models import Membership, Role
 from ioffice.db_session import get_session
+from ioffice.incoming import queries
+from ioffice.incoming.registration import today_vn
+from ioffice.web.auth import current_actor
 
 bp = Blueprint("home", __name__)
 
@@ -30,4 +33,8 @@ def index() -> Any:
         select(Membership).where(Membership.user_id == current_user.user.id)
         .options(selectinload(Membership.agency))))
     panels = [(role, ROLE_PANELS[role]) for role in Role if role in current_user.roles]
-    return render_template("home/index.html", panels=panels, memberships=memberships)
+    db = get_session()
+    actor = current_actor()
+    counts = queries.counts(db, actor, today_vn())
+    return render_template("home/index.html", panels=panels, memberships=memberships,
+                           counts=counts)

@@ -1,0 +1,51 @@
+"""Parsing form input into service inputs; bad values become field errors, never crashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TypeVar
+
+from werkzeug.datastructures import MultiDict
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class FormErrors(dict[str, str]):
+    pass
+
+
+def text(form: MultiDict, name: str, max_len: int = 2000) -> str:
+    return (form.get(name) or "").strip()[:max_len]
+
+
+def date(form: MultiDict, name: str, errors: FormErrors, label: str) -> dt.date | None:
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    errors[name] = f"{label} không đúng định dạng ngày (dd/mm/yyyy)."
+    return None
+
+
+def integer(form: MultiDict, name: str, errors: FormErrors, label: str) -> int | None:
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        errors[name] = f"{label} phải là số."
+        return None
+
+
+def choice(form: MultiDict, name: str, enum_cls: type[E], default: E) -> E:
+    raw = form.get(name)
+    try:
+        return enum_cls(raw) if raw else default
+    except ValueError:
+        return default

@@ -1,0 +1,413 @@
+"""Incoming documents in the browser: register, view, distribute, handle, follow up, export."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ioffice.agencies import service as agencies
+from ioffice.agencies.models import Role
+from ioffice.db_session import get_session
+from ioffice.documents.pdf import render_page_png
+from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
+from ioffice.errors import DomainError, NotFound
+from ioffice.incoming import export, handling, queries, registration
+from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, InvalidInput
+from ioffice.incoming.models import AssignmentRole, DocumentFile, DocumentStatus, IncomingDocument
+from ioffice.services import services
+from ioffice.storage import BlobNotFound
+from ioffice.web import forms
+from ioffice.web.auth import current_actor, roles_required
+
+bp = Blueprint("incoming", __name__, url_prefix="/van-ban-den")
+
+QUEUES = {
+    "can-xu-ly": ("Cần xử lý", "all"),
+    "qua-han": ("Quá hạn", "overdue"),
+    "sap-den-han": ("Đến hạn trong 3 ngày", "due_soon"),
+}
+
+
+def _doc_form_context(**extra: Any) -> dict[str, Any]:
+    return {"doc_types": DOC_TYPES, "urgencies": list(Urgency),
+            "confidentialities": list(Confidentiality), **extra}
+
+
+def _input_from_form(form: Any, files: list[registration.UploadedFile], errors: forms.FormErrors
+                     ) -> registration.IncomingInput:
+    return registration.IncomingInput(
+        issuer_name=forms.text(form, "issuer_name", 255),
+        issuer_code=forms.text(form, "issuer_code", 35),
+        number=forms.text(form, "number", 20),
+        notation=forms.text(form, "notation", 60),
+        document_date=forms.date(form, "document_date", errors, "Ngày văn bản"),
+        doc_type=forms.text(form, "doc_type", 32),
+        subject=forms.text(form, "subject", 2000),
+        signer=forms.text(form, "signer", 255),
+        page_count=forms.integer(form, "page_count", errors, "Số trang"),
+        urgency=forms.choice(form, "urgency", Urgency, Urgency.NORMAL),
+        confidentiality=forms.choice(form, "confidentiality", Confidentiality, Confidentiality.NORMAL),
+        due_date=forms.date(form, "due_date", errors, "Hạn xử lý"),
+        notes=forms.text(form, "notes", 2000),
+        document_identifier=forms.text(form, "document_identifier", 255),
+        submission_id=forms.text(form, "submission_id", 64),
+        confirm_duplicate=form.get("confirm_duplicate") == "1",
+        files=tuple(files))
+
+
+@bp.route("/vao-so", methods=["GET", "POST"])
+@roles_required(Role.CLERK)
+def register() -> Any:
+    db = get_session()
+    if request.method == "GET":
+        return render_template("incoming/register.html", form={}, errors={}, duplicates=[],
+                               **_doc_form_context(submission_id=uuid.uuid4().hex))
+    errors = forms.FormErrors()
+    uploads = [registration.UploadedFile(f.filename or "van-ban.pdf", f.read())
+               for f in request.files.getlist("files") if f and f.filename]
+    data = _input_from_form(request.form, uploads, errors)
+    duplicates: list[IncomingDocument] = []
+    try:
+        if errors:
+            raise InvalidInput(dict(errors))
+        doc = registration.register_paper(db, services().blobs, current_actor(), data)
+        db.commit()
+    except AlreadySubmitted as exc:
+        db.rollback()
+        flash(exc.message, "info")
+        return redirect(url_for("incoming.show", document_id=exc.document.id))
+    except IntegrityError:
+        # the same form submitted twice at the same moment: the other request won
+        db.rollback()
+        earlier = db.scalars(select(IncomingDocument).where(
+            IncomingDocument.agency_id == current_actor().agency_id,
+            IncomingDocument.submission_id == data.submission_id)).one_or_none()
+        if earlier is None:
+            raise
+        flash(AlreadySubmitted(earlier).message, "info")
+        return redirect(url_for("incoming.show", document_id=earlier.id))
+    except InvalidInput as exc:
+        db.rollback()
+        errors.update(exc.fields)
+    except DuplicateSuspected as exc:
+        db.rollback()
+        duplicates = exc.matches
+        errors["duplicate"] = exc.message
+    else:
+        flash(f"Đã vào sổ văn bản đến số {doc.incoming_number}.", "success")
+        return redirect(url_for("incoming.show", document_id=doc.id))
+    return render_template("incoming/register.html", form=request.form, errors=errors,
+                           duplicates=duplicates,
+                           **_doc_form_context(submission_id=data.submission_id or uuid.uuid4().hex)), 422
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    db = get_session()
+    actor = current_actor()
+    today = registration.today_vn()
+    tab = request.args.get("tab", "can-xu-ly")
+    if tab not in QUEUES and tab not in ("cho-vao-so", "cho-phan-phoi"):
+        tab = "can-xu-ly"
+    docs: list[IncomingDocument] = []
+    assignments = []
+    if tab == "cho-vao-so":
+        actor.require(Role.CLERK)
+        docs = queries.to_register(db, actor)
+    elif tab == "cho-phan-phoi":
+        actor.require(Role.LEADER)
+        docs = queries.to_distribute(db, actor)
+    else:
+        assignments = queries.to_handle(db, actor, today=today, which=QUEUES[tab][1],
+                                        after=request.args.get("sau") or None)
+    return render_template("incoming/index.html", tab=tab, queues=QUEUES, docs=docs,
+                           assignments=assignments, today=today, cursor=queries.queue_cursor,
+                           counts=queries.counts(db, actor, today),
+                           extension_requests=queries.extension_requests(db, actor))
+
+
+@bp.route("/<int:document_id>")
+@login_required
+def show(document_id: int) -> Any:
+    db = get_session()
+    actor = current_actor()
+    doc = queries.read_document(db, actor, document_id)
+    db.commit()  # the read is audited
+    today = registration.today_vn()
+    members = agencies.list_members(db, actor.agency_id)
+    dept_members = [m for m in members if actor.department_id and m.department_id == actor.department_id]
+    return render_template(
+        "incoming/show.html", doc=doc, history=queries.history(db, doc), today=today,
+        doc_type=DOC_TYPES_BY_CODE.get(doc.doc_type), roles=list(AssignmentRole),
+        departments=agencies.list_departments(db, actor.agency_id), members=members,
+        dept_members=dept_members, can_handle=lambda a: handling.can_handle(actor, a),
+        actor=actor, Role=Role, statuses=DocumentStatus, **_doc_form_context())
+
+
+@bp.route("/<int:document_id>/vao-so", methods=["POST"])
+@roles_required(Role.CLERK)
+def register_received(document_id: int) -> Any:
+    db = get_session()
+    errors = forms.FormErrors()
+    data = _input_from_form(request.form, [], errors)
+    try:
+        if errors:
+            raise InvalidInput(dict(errors))
+        doc = registration.register_received(db, current_actor(), document_id, data)
+    except (InvalidInput, DuplicateSuspected) as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("incoming.show", document_id=document_id))
+    db.commit()
+    flash(f"Đã vào sổ văn bản đến số {doc.incoming_number}.", "success")
+    return redirect(url_for("incoming.show", document_id=doc.id))
+
+
+@bp.route("/<int:document_id>/tu-choi", methods=["POST"])
+@roles_required(Role.CLERK)
+def reject(document_id: int) -> Any:
+    db = get_session()
+    return _act(lambda: registration.reject_received(db, current_actor(), document_id,
+                                                     forms.text(request.form, "reason")),
+                document_id, "Đã từ chối văn bản; bên gửi sẽ nhận được lý do.")
+
+
+def _target(form: Any, prefix: str, errors: forms.FormErrors) -> handling.Target | None:
+    raw = (form.get(f"{prefix}_target") or "").strip()
+    if not raw:
+        return None
+    kind, _, ident = raw.partition(":")
+    if kind not in ("department", "user") or not ident.isdigit():
+        errors[prefix] = "Đối tượng giao không hợp lệ."
+        return None
+    return handling.Target(kind, int(ident), forms.date(form, f"{prefix}_deadline", errors, "Hạn xử lý"))
+
+
+def _targets(form: Any, name: str, errors: forms.FormErrors) -> tuple[handling.Target, ...]:
+    deadline = forms.date(form, f"{name}_deadline", errors, "Hạn xử lý")
+    result = []
+    for raw in form.getlist(f"{name}_targets"):
+        kind, _, ident = raw.partition(":")
+        if kind in ("department", "user") and ident.isdigit():
+            result.append(handling.Target(kind, int(ident),
+                                          deadline if name == "co" else None))
+        else:
+            errors[name] = "Đối tượng giao không hợp lệ."
+    return tuple(result)
+
+
+@bp.route("/<int:document_id>/phan-phoi", methods=["POST"])
+@roles_required(Role.LEADER)
+def distribute(document_id: int) -> Any:
+    db = get_session()
+    errors = forms.FormErrors()
+    data = handling.DistributionInput(
+        lead=_target(request.form, "lead", errors),
+        co_handlers=_targets(request.form, "co", errors),
+        for_information=_targets(request.form, "info", errors),
+        instruction=forms.text(request.form, "instruction"))
+    if errors:
+        flash("; ".join(errors.values()), "error")
+        return redirect(url_for("incoming.show", document_id=document_id))
+    return _act(lambda: handling.distribute(db, current_actor(), document_id, data), document_id,
+                "Đã phân phối văn bản.")
+
+
+def _act(operation: Any, document_id: int, success: str) -> Any:
+    """Run one service operation; domain errors are shown on the document page, nothing kept."""
+    db = get_session()
+    try:
+        operation()
+    except NotFound:
+        db.rollback()
+        raise
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("incoming.show", document_id=document_id)), 303
+    db.commit()
+    flash(success, "success")
+    return redirect(url_for("incoming.show", document_id=document_id))
+
+
+ASSIGNMENT_ACTIONS = {
+    "giao-tiep": "pass_on", "tien-do": "progress", "gia-han": "extension",
+    "duyet-gia-han": "decide", "hoan-thanh": "finish", "tra-lai": "return",
+}
+
+
+@bp.route("/phan-cong/<int:assignment_id>/<action>", methods=["POST"])
+@login_required
+def assignment_action(assignment_id: int, action: str) -> Any:
+    if action not in ASSIGNMENT_ACTIONS:
+        abort(404)
+    db = get_session()
+    actor = current_actor()
+    assignment = handling.get_assignment(db, actor, assignment_id)
+    document_id = assignment.document_id
+    form = request.form
+    errors = forms.FormErrors()
+    kind = ASSIGNMENT_ACTIONS[action]
+    if kind == "pass_on":
+        user_id = forms.integer(form, "user_id", errors, "Người nhận")
+        deadline = forms.date(form, "deadline", errors, "Hạn xử lý")
+        if user_id is None:
+            errors["user_id"] = "Chưa chọn người nhận."
+
+        def op() -> Any:
+            return handling.pass_on(db, actor, assignment_id, user_id or 0, deadline,
+                                    forms.text(form, "instruction"))
+        message = "Đã giao việc cho chuyên viên."
+    elif kind == "progress":
+        def op() -> Any:
+            return handling.record_progress(db, actor, assignment_id, forms.text(form, "note"))
+        message = "Đã cập nhật tiến độ."
+    elif kind == "extension":
+        new_deadline = forms.date(form, "new_deadline", errors, "Hạn mới")
+        if new_deadline is None and "new_deadline" not in errors:
+            errors["new_deadline"] = "Chưa nhập hạn mới."
+
+        def op() -> Any:
+            return handling.request_extension(db, actor, assignment_id, new_deadline,  # type: ignore[arg-type]
+                                              forms.text(form, "reason"))
+        message = "Đã gửi đề nghị gia hạn."
+    elif kind == "decide":
+        approve = form.get("approve") == "1"
+
+        def op() -> Any:
+            return handling.decide_extension(db, actor, assignment_id, approve)
+        message = "Đã đồng ý gia hạn." if approve else "Đã từ chối gia hạn."
+    elif kind == "finish":
+        def op() -> Any:
+            return handling.finish(db, actor, assignment_id, forms.text(form, "result"),
+                                   forms.text(form, "reply_number", 90))
+        message = "Đã hoàn thành xử lý."
+    else:
+        def op() -> Any:
+            return handling.return_assignment(db, actor, assignment_id, forms.text(form, "reason"))
+        message = "Đã trả lại văn bản."
+    if errors:
+        flash("; ".join(errors.values()), "error")
+        return redirect(url_for("incoming.show", document_id=document_id)), 303
+    return _act(op, document_id, message)
+
+
+def _file(document_id: int, file_id: int) -> tuple[IncomingDocument, DocumentFile]:
+    db = get_session()
+    doc = queries.read_document(db, current_actor(), document_id)
+    file = next((f for f in doc.files if f.id == file_id), None)
+    if file is None:
+        raise NotFound("Không tìm thấy tệp.")
+    return doc, file
+
+
+@bp.route("/<int:document_id>/tep/<int:file_id>")
+@login_required
+def download(document_id: int, file_id: int) -> Any:
+    _doc, file = _file(document_id, file_id)
+    get_session().commit()
+    blobs = services().blobs
+    return send_file(io.BytesIO(blobs.read_bytes(file.sha256)), mimetype="application/pdf",
+                     as_attachment=request.args.get("xem") != "1", download_name=file.filename)
+
+
+@bp.route("/<int:document_id>/tep/<int:file_id>/trang-<int:page>.png")
+@login_required
+def preview(document_id: int, file_id: int, page: int) -> Any:
+    db = get_session()
+    doc = db.get(IncomingDocument, document_id)
+    actor = current_actor()
+    if doc is None or not queries.can_read(db, actor, doc):
+        abort(404)
+    file = next((f for f in doc.files if f.id == file_id), None)
+    if file is None or not 1 <= page <= max(file.page_count, 1):
+        abort(404)
+    blobs = services().blobs
+    name = f"previews/{file.sha256}/page-{page}.png"
+    try:
+        png = blobs.get_named(name)
+    except BlobNotFound:
+        png = render_page_png(blobs.read_bytes(file.sha256), page - 1)
+        blobs.put_named(name, png)
+    resp = Response(png, mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+
+
+@bp.route("/so")
+@roles_required(Role.CLERK, Role.LEADER)
+def register_book() -> Any:
+    db = get_session()
+    actor = current_actor()
+    flt = _register_filter()
+    docs = queries.register_page(db, actor, flt, after_number=request.args.get("sau", type=int))
+    return render_template("incoming/register_book.html", docs=docs, flt=flt,
+                           years=queries.years_with_registers(db, actor) or [flt.year],
+                           doc_types=DOC_TYPES, page_size=queries.PAGE_SIZE)
+
+
+def _register_filter() -> queries.RegisterFilter:
+    year = request.args.get("nam", type=int) or registration.today_vn().year
+    month = request.args.get("thang", type=int)
+    return queries.RegisterFilter(year=year, month=month if month and 1 <= month <= 12 else None,
+                                  doc_type=request.args.get("loai") or None,
+                                  issuer=request.args.get("noi_gui") or None)
+
+
+@bp.route("/so.xlsx")
+@roles_required(Role.CLERK, Role.LEADER)
+def register_export() -> Any:
+    db = get_session()
+    actor = current_actor()
+    flt = _register_filter()
+    data = export.register_xlsx(db, actor, flt)
+    from ioffice.audit import record
+
+    record(db, actor.ctx, "incoming:register:export", subject_type="register",
+           subject_id=flt.year, details={"month": flt.month})
+    db.commit()
+    name = f"so-van-ban-den-{flt.year}" + (f"-{flt.month:02d}" if flt.month else "") + ".xlsx"
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/theo-doi")
+@roles_required(Role.LEADER, Role.CLERK)
+def follow_up() -> Any:
+    db = get_session()
+    actor = current_actor()
+    errors = forms.FormErrors()
+    flt = queries.FollowUpFilter(
+        department_id=request.args.get("phong", type=int),
+        start=forms.date(request.args, "tu", errors, "Từ ngày"),
+        end=forms.date(request.args, "den", errors, "Đến ngày"),
+        only_overdue=request.args.get("qua_han") == "1")
+    if flt.department_id:
+        agencies.department_in_agency(db, actor.agency_id, flt.department_id)
+    today = registration.today_vn()
+    rows = queries.follow_up(db, actor, flt, today)
+    return render_template("incoming/follow_up.html", rows=rows, flt=flt, today=today, errors=errors,
+                           departments=agencies.list_departments(db, actor.agency_id))
+
+
+def init_home(db: Any, actor: Any) -> dict[str, Any]:
+    today = registration.today_vn()
+    return {"counts": queries.counts(db, actor, today)}
+
