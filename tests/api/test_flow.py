@@ -156,3 +156,29 @@ def test_me_describes_the_membership(client: FlaskClient, token_for) -> None:
     me = client.get("/api/v1/me", headers=bearer(token_for("vanthu.camau"))).get_json()
     assert me["username"] == "vanthu.camau" and me["agency_code"] == "000.00.00.H12"
     assert set(me["roles"]) >= {"clerk", "admin"}
+
+
+def test_to_handle_is_paginated_by_key(client: FlaskClient, db: Session, token_for,
+                                       pdf_bytes: bytes) -> None:
+    clerk, leader = token_for("vanthu.camau"), token_for("lanhdao.camau")
+    specialist = user_id(db, "chuyenvien.camau")
+    created = []
+    for i, days in enumerate((9, None, 2, 5, 2)):
+        doc = register(client, clerk, pdf_bytes, number=str(300 + i)).get_json()
+        deadline = (dt.date.fromisoformat(doc["document_date"]) + dt.timedelta(days=days)).isoformat() \
+            if days is not None else None
+        [a] = client.post(f"/api/v1/documents/{doc['id']}/distribute", headers=bearer(leader), json={
+            "lead": {"kind": "user", "id": specialist, "deadline": deadline}}).get_json()["assignments"]
+        created.append(a["id"])
+    token = token_for("chuyenvien.camau")
+    seen, after = [], None
+    while True:
+        url = "/api/v1/queues/to-handle?limit=2" + (f"&after={after}" if after else "")
+        page = client.get(url, headers=bearer(token)).get_json()
+        seen += [(a["deadline"], a["id"]) for a in page["items"]]
+        after = page["next_after"]
+        if after is None:
+            break
+    assert sorted(i for _, i in seen) == sorted(created)
+    dated = [s for s in seen if s[0] is not None]
+    assert dated == sorted(dated) and seen[-1][0] is None  # soonest first, no deadline last
