@@ -122,3 +122,19 @@ def test_agencies_directory(clients: dict[str, AxisClient], seals: dict[str, Ide
         with pytest.raises(AxisError) as exc:
             call()
         assert exc.value.code == code
+
+
+def test_concurrent_sends_of_one_package_store_it_once(app: Flask, signed_document: bytes) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .conftest import SECRETS, FlaskPool
+
+    def send(_: int) -> str:
+        pool = FlaskPool(app.test_client())
+        client = AxisClient("http://hub", "sys-camau", SECRETS["sys-camau"], pool=pool)
+        return client.send_edoc(signed_document).message_id
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(send, range(4)))
+    assert len(ids) == 1
+    assert count_messages(app) == 1

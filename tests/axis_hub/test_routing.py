@@ -168,3 +168,37 @@ def test_upstream_down_is_retried_with_backoff(provincial: Flask, clients: dict[
     with hub.db.session() as session:
         assert session.scalar(select(Forward)).state is WorkState.DONE
         assert session.get(System, "sys-camau") is not None
+
+
+class _Counting(FlaskPool):
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app.test_client())
+        self.sends = 0
+
+    def request(self, method: str, url: str, **kwargs):
+        if url.endswith("/api/sendEdoc"):
+            self.sends += 1
+        return FlaskPool(self.client.application.test_client()).request(method, url, **kwargs)
+
+
+def test_two_forwarders_send_each_package_once(provincial: Flask, national: Flask,
+                                               clients: dict[str, AxisClient],
+                                               seals: dict[str, Identity]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    hub = provincial.extensions["axis_hub"]
+    counting = _Counting(national)
+    hub._upstream = AxisClient("http://national", "lgsp-camau", LGSP_SECRET, pool=counting)  # type: ignore[arg-type]
+    for n in range(6):
+        package = make_document(recipients=(VPCP,), document_id=f"000.00.00.H12,2024/05/02,{n}/UBND-VP")
+        clients["camau"].send_edoc(sign(package, seals[CA_MAU.organ_id]))
+
+    def drain(_: int) -> int:
+        report = worker.WorkReport()
+        while worker.forward_once(hub, report):
+            pass
+        return report.forwarded
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sum(pool.map(drain, range(2))) == 6
+    assert counting.sends == 6
