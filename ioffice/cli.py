@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(agency_group)
     app.cli.add_command(user_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(pki_group)
     app.cli.add_command(token_group)
 
 
@@ -49,6 +50,27 @@ def db_check() -> None:
     click.echo("Lược đồ khớp với mô hình.")
 
 
+@click.group("pki", help="Hạ tầng khoá công khai (mô phỏng Ban Cơ yếu Chính phủ).")
+def pki_group() -> None:
+    pass
+
+
+@pki_group.command("init", help="Tạo PKI nếu chưa có (chạy lại không sao).")
+@with_appcontext
+def pki_init() -> None:
+    from pathlib import Path
+
+    from signing import Pki
+
+    directory = Path(current_app.config["PKI_DIR"])
+    if (directory / "root.crt").exists():
+        Pki.open(directory, current_app.config["PKI_PASSPHRASE"]).refresh_revocation_data()
+        click.echo(f"PKI đã có tại {directory}; đã làm mới CRL/OCSP.")
+        return
+    Pki.create(directory, current_app.config["PKI_PASSPHRASE"])
+    click.echo(f"Đã tạo PKI tại {directory}.")
+
+
 @click.group("demo", help="Dữ liệu mẫu: tỉnh Cà Mau.")
 def demo_group() -> None:
     pass
@@ -62,7 +84,10 @@ def demo_load(password: str | None) -> None:
     from ioffice import demo
 
     with _session() as session:
-        result = demo.load(session, password=password, instance_path=current_app.instance_path)
+        from ioffice.services import services
+
+        result = demo.load(session, password=password, instance_path=current_app.instance_path,
+                           pki=services().pki)
         session.commit()
     click.echo(f"Dữ liệu mẫu: {result.agencies_created} cơ quan mới, "
                f"{result.users_created} tài khoản mới.")

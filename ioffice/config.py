@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "PKI_DIR": None,  # default: <instance>/pki
+    "PKI_PASSPHRASE": None,  # default: random, kept in <instance>/pki_passphrase
 }
 
 
@@ -46,15 +48,19 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+    if not app.config.get("PKI_DIR"):
+        app.config["PKI_DIR"] = str(instance / "pki")
+    if not app.config.get("PKI_PASSPHRASE"):
+        app.config["PKI_PASSPHRASE"] = _instance_secret(instance, "pki_passphrase")
 
 
-def _instance_secret(instance: Path) -> str:
+def _instance_secret(instance: Path, name: str = "secret_key") -> str:
     """A per-installation secret kept in the instance folder, never in the repository.
 
     Several processes on one host share it through the file; deployments on several hosts set
     IOFFICE_SECRET_KEY instead.
     """
-    path = instance / "secret_key"
+    path = instance / name
     if path.exists():
         return path.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)

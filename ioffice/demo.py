@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from ioffice.agencies import service
 from ioffice.agencies.models import Department, Role
 from ioffice.audit import AuditContext
+from ioffice.keys import service as keys
 from ioffice.registers.models import RegisterKind
 from ioffice.registers.numbering import get_or_create_register
+from signing import Pki
 
 CTX = AuditContext(actor_id=None, agency_id=None, remote_addr="demo")
 
@@ -142,7 +144,8 @@ def demo_password(instance_path: str, given: str | None) -> str:
     return pw
 
 
-def load(session: Session, *, password: str | None, instance_path: str) -> DemoResult:
+def load(session: Session, *, password: str | None, instance_path: str,
+         pki: Pki | None = None) -> DemoResult:
     result = DemoResult(password=demo_password(instance_path, password))
     year = dt.datetime.now(dt.UTC).year
     by_slug: dict[str, int] = {}
@@ -161,6 +164,8 @@ def load(session: Session, *, password: str | None, instance_path: str) -> DemoR
                 depts[short] = service.create_department(session, CTX, agency.id, name, short).id
         for kind in RegisterKind:
             get_or_create_register(session, agency.id, kind, year)
+        if pki is not None:
+            keys.ensure_agency_seal(session, pki, CTX, agency)
         for person in spec.people:
             username = f"{USERNAME_PREFIX[person.role]}.{spec.slug}"
             roles = [person.role, Role.ADMIN] if person.role == Role.CLERK else [person.role]

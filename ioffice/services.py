@@ -13,6 +13,7 @@ class Services:
     def __init__(self, app: Flask) -> None:
         self._config = app.config
         self._blobs = None
+        self._pki = None
 
     @property
     def blobs(self):
@@ -25,3 +26,18 @@ class Services:
 
 def services(app: Flask | None = None) -> Services:
     return (app or current_app).extensions["ioffice.services"]
+
+    @property
+    def pki(self):
+        if self._pki is None:
+            from signing import Pki, PkiError
+
+            try:
+                self._pki = Pki.open(self._config["PKI_DIR"], self._config["PKI_PASSPHRASE"])
+            except PkiError as exc:
+                raise RuntimeError(f"{exc} Chạy `flask --app wsgi pki init` trước.") from exc
+        return self._pki
+
+    @property
+    def trust(self):
+        return self.pki.trust_store()

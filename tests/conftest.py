@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ioffice import create_app, migrate
 from ioffice.db import make_engine
 from ioffice.storage import BlobStore
+from signing import Pki
 from tests.support.s3 import S3Server, s3_server_session
 
 DEMO_PASSWORD = "demo-test-pass"
@@ -48,21 +49,37 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return _database_url(tmp_path_factory.mktemp("db"))
 
 
+PKI_PASSPHRASE = "test-pki-passphrase"
+
+
 @pytest.fixture(scope="session")
-def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One simulated government PKI for the whole run."""
+    directory = tmp_path_factory.mktemp("pki") / "pki"
+    Pki.create(directory, PKI_PASSPHRASE)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def pki(pki_dir: Path) -> Pki:
+    return Pki.open(pki_dir, PKI_PASSPHRASE)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[Engine]:
     reset_database(database_url)
     migrate.upgrade(database_url)
     engine = make_engine(database_url)
-    _load_demo(engine, tmp_path_factory.mktemp("instance"))
+    _load_demo(engine, tmp_path_factory.mktemp("instance"), pki)
     yield engine
     engine.dispose()
 
 
-def _load_demo(engine: Engine, instance: Path) -> None:
+def _load_demo(engine: Engine, instance: Path, pki: Pki) -> None:
     from ioffice import demo
 
     with Session(engine) as session:
-        demo.load(session, password=DEMO_PASSWORD, instance_path=str(instance))
+        demo.load(session, password=DEMO_PASSWORD, instance_path=str(instance), pki=pki)
         session.commit()
 
 
@@ -109,11 +126,14 @@ def storage_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, 
 
 
 @pytest.fixture
-def app_config(database_url: str, storage_config: dict[str, object]) -> dict[str, object]:
+def app_config(database_url: str, storage_config: dict[str, object], pki_dir: Path
+               ) -> dict[str, object]:
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
+        "PKI_DIR": str(pki_dir),
+        "PKI_PASSPHRASE": PKI_PASSPHRASE,
         **storage_config,
     }
 

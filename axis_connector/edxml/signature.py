@@ -74,16 +74,17 @@ _ENVELOPE_NAMESPACES = (NAMESPACE, *LEGACY_NAMESPACES, None)
 
 
 def organ_id_from_certificate(certificate: x509.Certificate) -> str | None:
-    """The agency identifier a seal certificate is issued to: its subject ``UID`` attribute.
+    """The agency identifier a seal certificate is issued to: its subject ``UID`` attribute,
+    else its ``organizationIdentifier`` (what the ``signing`` PKI writes).
 
-    This is the one place the convention lives; change it here if the PKI
-    settles on ``organizationIdentifier`` or ``serialNumber`` instead.
+    This is the one place the convention lives.
     """
-    values = certificate.subject.get_attributes_for_oid(NameOID.USER_ID)
-    if not values:
-        return None
-    value = values[0].value
-    return (value.decode() if isinstance(value, bytes) else value).strip() or None
+    for oid in (NameOID.USER_ID, NameOID.ORGANIZATION_IDENTIFIER):
+        values = certificate.subject.get_attributes_for_oid(oid)
+        if values:
+            value = values[0].value
+            return (value.decode() if isinstance(value, bytes) else value).strip() or None
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -55,7 +55,14 @@ def init_app(app: Flask) -> None:
         return resp
 
 
+API_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 403: "forbidden", 400: "bad_request",
+                   413: "too_large"}
+
+
 def _error_page(status: int, message: str):
+    if request.path.startswith("/api/"):  # routing errors never reach the API blueprint
+        code = API_ERROR_CODES.get(status, "error")
+        return jsonify({"error": {"code": code, "message": message, "fields": {}}}), status
     title = ERROR_TITLES.get(status, "Lỗi")
     return render_template("error.html", title=title, message=message, status=status), status
 

@@ -110,3 +110,10 @@ def test_a_route_outside_the_registry_fails_generation(app: Flask) -> None:
     app.add_url_rule("/api/v1/rogue", "api_v1.rogue", lambda: "")
     with app.app_context(), pytest.raises(LookupError, match="/api/v1/rogue"):
         openapi.build(app, api)
+
+
+def test_unknown_api_path_and_wrong_method_answer_json(client) -> None:  # noqa: ANN001
+    missing = client.get("/api/v1/khong-co")
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    wrong = client.delete("/api/v1/openapi.json")
+    assert wrong.status_code == 405 and wrong.json["error"]["code"] == "method_not_allowed"

@@ -1,0 +1,1 @@
+"""Agency seal and personal signing certificates, issued by the (simulated) government PKI."""

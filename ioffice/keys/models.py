@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ioffice.db import Base, enum_values, utcnow
+
+
+class KeyHolder(enum.StrEnum):
+    """Where the private key lives."""
+
+    AGENCY_SEAL = "agency_seal"  # server, under the PKI passphrase; used by clerks
+    PIN = "pin"  # server, encrypted under the person's PIN
+    BROWSER = "browser"  # the person's browser (WebCrypto, non-extractable); CSR issued here
+
+
+class SigningCertificate(Base):
+    __tablename__ = "signing_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    holder: Mapped[KeyHolder] = mapped_column(
+        Enum(KeyHolder, values_callable=enum_values, native_enum=False, length=16))
+    serial: Mapped[str] = mapped_column(String(64), unique=True)  # decimal, may exceed 64 bits
+    subject: Mapped[str] = mapped_column(String(500))
+    not_after: Mapped[dt.datetime]
+    # PIN-holder keys: the PinProtectedKey blob (the key encrypted under the PIN)
+    protected_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,109 @@
+"""Issuing and finding the certificates an agency and its people sign with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioffice.agencies.models import Agency, User
+from ioffice.audit import AuditContext, record
+from ioffice.errors import DomainError
+from ioffice.keys.models import KeyHolder, SigningCertificate
+from signing import Credential, FilesystemAttemptStore, PinProtectedKey, Pki
+
+
+class KeyError_(DomainError):
+    pass
+
+
+def _row(agency_id: int, user_id: int | None, holder: KeyHolder, credential: Credential,
+         protected: bytes | None = None) -> SigningCertificate:
+    cert = credential.certificate
+    return SigningCertificate(agency_id=agency_id, user_id=user_id, holder=holder,
+                              serial=str(cert.serial_number), subject=cert.subject.human_friendly,
+                              not_after=cert.not_valid_after, protected_key=protected)
+
+
+def agency_seal(session: Session, agency_id: int) -> SigningCertificate | None:
+    return session.scalars(select(SigningCertificate).where(
+        SigningCertificate.agency_id == agency_id, SigningCertificate.user_id.is_(None),
+        SigningCertificate.holder == KeyHolder.AGENCY_SEAL, SigningCertificate.active)
+        .order_by(SigningCertificate.id.desc())).first()
+
+
+def ensure_agency_seal(session: Session, pki: Pki, ctx: AuditContext, agency: Agency
+                       ) -> SigningCertificate:
+    """The agency's seal certificate, issued on first need."""
+    existing = agency_seal(session, agency.id)
+    if existing is not None:
+        return existing
+    credential = pki.issue_seal(agency.code, agency.name)
+    row = _row(agency.id, None, KeyHolder.AGENCY_SEAL, credential)
+    session.add(row)
+    session.flush()
+    record(session, ctx, "keys:seal:issue", subject_type="certificate", subject_id=row.serial,
+           agency_id=agency.id)
+    return row
+
+
+def seal_credential(session: Session, pki: Pki, agency_id: int) -> Credential:
+    row = agency_seal(session, agency_id)
+    if row is None:
+        raise KeyError_("Cơ quan chưa có chứng thư số của cơ quan (con dấu số).")
+    return pki.credential(int(row.serial))
+
+
+def personal_certificate(session: Session, user_id: int, agency_id: int,
+                         holder: KeyHolder | None = None) -> SigningCertificate | None:
+    stmt = select(SigningCertificate).where(
+        SigningCertificate.user_id == user_id, SigningCertificate.agency_id == agency_id,
+        SigningCertificate.active).order_by(SigningCertificate.id.desc())
+    if holder is not None:
+        stmt = stmt.where(SigningCertificate.holder == holder)
+    return session.scalars(stmt).first()
+
+
+def issue_pin_key(session: Session, pki: Pki, ctx: AuditContext, user: User, agency: Agency,
+                  pin: str, key_type: str = "rsa") -> SigningCertificate:
+    """A personal key kept on the server, encrypted under the person's PIN (remote signing)."""
+    if not pin.isdigit() or not 6 <= len(pin) <= 12:
+        raise KeyError_("Mã PIN phải gồm 6 đến 12 chữ số.")
+    credential = pki.issue_personal(user.full_name, user.position_title or "Lãnh đạo", agency.code,
+                                    agency.name, key_type=key_type, store_key=False)
+    protected = PinProtectedKey.seal(credential, pin).to_bytes()
+    row = _row(agency.id, user.id, KeyHolder.PIN, credential, protected)
+    session.add(row)
+    session.flush()
+    record(session, ctx, "keys:personal:issue", subject_type="certificate", subject_id=row.serial,
+           agency_id=agency.id, details={"holder": "pin", "user_id": user.id})
+    return row
+
+
+def issue_from_csr(session: Session, pki: Pki, ctx: AuditContext, user: User, agency: Agency,
+                   csr_pem: bytes) -> SigningCertificate:
+    """A certificate for a key made in the person's browser (it never leaves the browser)."""
+    from cryptography import x509
+
+    from signing import PkiError
+
+    try:
+        asn1_cert = pki.issue_from_csr(csr_pem, kind="personal", agency_id=agency.code,
+                                       agency_name=agency.name, full_name=user.full_name,
+                                       position=user.position_title or "Lãnh đạo")
+    except (PkiError, ValueError) as exc:
+        raise KeyError_(f"Yêu cầu cấp chứng thư không hợp lệ: {exc}") from exc
+    cert = x509.load_der_x509_certificate(asn1_cert.dump())
+    row = SigningCertificate(agency_id=agency.id, user_id=user.id, holder=KeyHolder.BROWSER,
+                             serial=str(cert.serial_number), subject=cert.subject.rfc4514_string(),
+                             not_after=cert.not_valid_after_utc)
+    session.add(row)
+    session.flush()
+    record(session, ctx, "keys:personal:issue", subject_type="certificate", subject_id=row.serial,
+           agency_id=agency.id, details={"holder": "browser", "user_id": user.id})
+    return row
+
+
+def attempt_store(pki_dir: str | Path) -> FilesystemAttemptStore:
+    return FilesystemAttemptStore(Path(pki_dir) / "pin-attempts")
