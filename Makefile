@@ -20,6 +20,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) pki init
 	$(FLASK) demo load
 	@echo ""
 	@echo "iOffice: http://$(HOST):$(PORT)  (Ctrl+C để dừng)"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from ioffice.storage import BlobStore
+    from signing import Pki, TrustStore
 
 
 def init_app(app: Flask) -> None:
@@ -10,25 +16,23 @@ def init_app(app: Flask) -> None:
 
 
 class Services:
+    """Built lazily, so that create_app stays cheap and touches nothing outside the process."""
+
     def __init__(self, app: Flask) -> None:
         self._config = app.config
-        self._blobs = None
-        self._pki = None
+        self._blobs: BlobStore | None = None
+        self._pki: Pki | None = None
 
     @property
-    def blobs(self):
+    def blobs(self) -> BlobStore:
         if self._blobs is None:
             from ioffice.storage import create_blob_store
 
             self._blobs = create_blob_store(self._config)
         return self._blobs
 
-
-def services(app: Flask | None = None) -> Services:
-    return (app or current_app).extensions["ioffice.services"]
-
     @property
-    def pki(self):
+    def pki(self) -> Pki:
         if self._pki is None:
             from signing import Pki, PkiError
 
@@ -39,5 +43,9 @@ def services(app: Flask | None = None) -> Services:
         return self._pki
 
     @property
-    def trust(self):
+    def trust(self) -> TrustStore:
         return self.pki.trust_store()
+
+
+def services(app: Flask | None = None) -> Services:
+    return (app or current_app).extensions["ioffice.services"]

@@ -78,6 +78,8 @@ def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
         "IOFFICE_SECRET_KEY": secrets.token_urlsafe(32),
         "IOFFICE_STORAGE": "local",
         "IOFFICE_BLOB_DIR": str(tmp / "blobs"),
+        "IOFFICE_PKI_DIR": str(tmp / "pki"),
+        "IOFFICE_PKI_PASSPHRASE": secrets.token_urlsafe(16),
         "PYTHONUNBUFFERED": "1",
     })
     return env
@@ -143,6 +145,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live_server")
     env = _app_env(_browser_database_url(tmp), tmp)
     _flask(env, "db", "upgrade")
+    _flask(env, "pki", "init")
     _flask(env, "demo", "load", "--password", DEMO_PASSWORD)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

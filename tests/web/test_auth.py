@@ -142,3 +142,11 @@ def test_logout_ends_the_session(client: FlaskClient) -> None:
     token = csrf_token(client, "/")
     assert client.post("/dang-xuat", data={"csrf_token": token}).status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_services_open_the_configured_pki(app) -> None:  # noqa: ANN001
+    from ioffice.services import services
+
+    pki = services(app).pki
+    assert services(app).pki is pki  # opened once
+    assert services(app).trust.validation_context() is not None
