@@ -144,7 +144,7 @@ def test_logout_ends_the_session(client: FlaskClient) -> None:
     assert client.get("/").status_code == 302
 
 
-def test_services_open_the_configured_pki(app) -> None:  # noqa: ANN001
+def test_services_open_the_configured_pki(app) -> None:
     from ioffice.services import services
 
     pki = services(app).pki
