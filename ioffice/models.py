@@ -11,6 +11,15 @@ from ioffice.incoming.models import (
     IncomingDocument,
     SavedSearch,
 )
+from ioffice.keys.models import PendingSignature, PinAttempt, SigningCertificate
+from ioffice.outgoing.models import (
+    DraftVersion,
+    OutgoingComment,
+    OutgoingDocument,
+    OutgoingRecipient,
+    ReviewChain,
+    SignedRevision,
+)
 from ioffice.registers.models import Register
 from ioffice.search.models import SearchEntry
 
@@ -25,12 +34,21 @@ __all__ = [
     "Department",
     "DocumentFile",
     "DocumentText",
+    "DraftVersion",
     "IncomingDocument",
     "Membership",
     "MembershipRole",
+    "OutgoingComment",
+    "OutgoingDocument",
+    "OutgoingRecipient",
+    "PendingSignature",
+    "PinAttempt",
     "Register",
+    "ReviewChain",
     "SavedSearch",
     "SearchEntry",
+    "SignedRevision",
+    "SigningCertificate",
     "User",
     "metadata",
 ]

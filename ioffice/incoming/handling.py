@@ -288,3 +288,26 @@ def return_assignment(session: Session, actor: Actor, assignment_id: int, reason
            subject_id=assignment.document_id, details={"assignment": assignment.id,
                                                        "reason": assignment.return_reason})
     return assignment
+
+
+def finish_with_reply(session: Session, actor: Actor, document_id: int, reply_number: str,
+                      result: str = "") -> IncomingDocument:
+    """The reply to this document was dispatched: close its open handling with the reply's
+    number (called by the outgoing capability, in its dispatch transaction)."""
+    doc = get_document(session, actor, document_id, for_update=True)
+    if doc.status in (DocumentStatus.REJECTED, DocumentStatus.REVOKED,
+                      DocumentStatus.AWAITING_REGISTRATION):
+        raise IncomingError(f"Văn bản đến đang ở trạng thái «{doc.status.label}»: không ghi nhận "
+                            "văn bản trả lời được.")
+    now = utcnow()
+    result = result.strip() or f"Đã trả lời bằng văn bản số {reply_number}."
+    for assignment in doc.assignments:
+        if assignment.status.is_open or assignment.status is AssignmentStatus.DELEGATED:
+            assignment.status, assignment.finished_at = AssignmentStatus.DONE, now
+            assignment.started_at = assignment.started_at or now
+            assignment.result, assignment.reply_number = result, reply_number
+    doc.status, doc.finished_at, doc.reply_number = DocumentStatus.DONE, now, reply_number
+    record(session, actor.ctx, "incoming:document:reply", subject_type="incoming",
+           subject_id=doc.id, details={"reply_number": reply_number})
+    events.emit(session, events.INCOMING_FINISHED, document=doc, actor=actor)
+    return doc

@@ -32,3 +32,25 @@ class SigningCertificate(Base):
     protected_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PendingSignature(Base):
+    """A prepared, not yet signed PDF waiting for a browser's signature value (two-phase)."""
+
+    __tablename__ = "signing_pending"
+
+    handle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[float]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PinAttempt(Base):
+    """Consecutive wrong PINs per PIN-protected key (the signing library's key id)."""
+
+    __tablename__ = "signing_pin_attempts"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from asn1crypto import x509 as asn1_x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,7 @@ from ioffice.agencies.models import Agency, User
 from ioffice.audit import AuditContext, record
 from ioffice.errors import DomainError
 from ioffice.keys.models import KeyHolder, SigningCertificate
-from signing import Credential, FilesystemAttemptStore, PinProtectedKey, Pki
+from signing import Credential, FilesystemAttemptStore, PinProtectedKey, Pki, TrustStore
 
 
 class KeyError_(DomainError):
@@ -107,3 +108,34 @@ def issue_from_csr(session: Session, pki: Pki, ctx: AuditContext, user: User, ag
 
 def attempt_store(pki_dir: str | Path) -> FilesystemAttemptStore:
     return FilesystemAttemptStore(Path(pki_dir) / "pin-attempts")
+
+
+def certificate_chain(trust: TrustStore, certificate: asn1_x509.Certificate
+                      ) -> tuple[asn1_x509.Certificate, ...]:
+    """Issuing CA(s) then root of ``certificate`` (asn1crypto), found in the trust store."""
+    pool = [*trust.intermediates, *trust.roots]
+    chain = []
+    current = certificate
+    for _ in range(5):
+        issuer = next((c for c in pool if c.subject == current.issuer), None)
+        if issuer is None or issuer in chain:
+            break
+        chain.append(issuer)
+        if issuer.subject == issuer.issuer:
+            break
+        current = issuer
+    return tuple(chain)
+
+
+def browser_certificate(session: Session, user_id: int, agency_id: int) -> SigningCertificate | None:
+    return personal_certificate(session, user_id, agency_id, KeyHolder.BROWSER)
+
+
+def unlock_pin_key(session: Session, ctx: AuditContext, row: SigningCertificate) -> None:
+    """An officer clears the wrong-PIN counter of a locked key."""
+    from ioffice.keys.stores import DbAttemptStore
+
+    key = PinProtectedKey.from_bytes(row.protected_key or b"{}")
+    DbAttemptStore(session).reset(key.key_id)
+    record(session, ctx, "keys:personal:unlock", subject_type="certificate", subject_id=row.serial,
+           agency_id=row.agency_id)

@@ -1,0 +1,235 @@
+"""Drafts: creation, uploaded versions (PDF, or DOCX converted by LibreOffice), comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioffice.agencies.actor import Actor
+from ioffice.agencies.identifiers import AgencyIdentifier, InvalidAgencyIdentifier
+from ioffice.agencies.models import Agency, Department, Membership, Role, User
+from ioffice.audit import record
+from ioffice.documents.pdf import InvalidPdf, inspect_pdf
+from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality, Urgency
+from ioffice.errors import Forbidden, NotFound
+from ioffice.incoming.models import IncomingDocument
+from ioffice.outgoing import convert
+from ioffice.outgoing.errors import InvalidInput, UnsafePdf, WrongState
+from ioffice.outgoing.models import (
+    DraftVersion,
+    OutgoingComment,
+    OutgoingDocument,
+    OutgoingRecipient,
+    OutgoingStatus,
+    RecipientKind,
+)
+from ioffice.storage import BlobStore
+
+DRAFTERS = (Role.SPECIALIST, Role.DEPARTMENT_HEAD, Role.CLERK, Role.LEADER)
+SIGNER_ROLES = (Role.LEADER,)
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    doc_type: str
+    subject: str
+    signer_id: int | None
+    urgency: Urgency = Urgency.NORMAL
+    confidentiality: Confidentiality = Confidentiality.NORMAL
+    signer_position: str = ""
+    department_ids: tuple[int, ...] = field(default_factory=tuple)
+    agency_codes: tuple[str, ...] = field(default_factory=tuple)
+    reply_to_id: int | None = None
+    due_date: dt.date | None = None
+    copies: int = 1
+    notes: str = ""
+
+
+def get_document(session: Session, actor: Actor, document_id: int, *,
+                 for_update: bool = False) -> OutgoingDocument:
+    """Another agency's document looks exactly like a missing one."""
+    stmt = select(OutgoingDocument).where(OutgoingDocument.id == document_id)
+    if for_update:  # the row as locked now, not as the identity map last saw it
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    doc = session.scalars(stmt).one_or_none()
+    if doc is None or doc.agency_id != actor.agency_id:
+        raise NotFound("Không tìm thấy văn bản đi.")
+    return doc
+
+
+def signers(session: Session, agency_id: int) -> list[User]:
+    """Who may be designated to sign: the agency's leaders."""
+    from ioffice.agencies.models import MembershipRole
+
+    return list(session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .join(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .where(Membership.agency_id == agency_id, MembershipRole.role.in_(SIGNER_ROLES),
+               User.active).order_by(User.full_name).distinct()))
+
+
+def _validate(session: Session, actor: Actor, data: DraftInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.doc_type not in DOC_TYPES_BY_CODE:
+        errors["doc_type"] = "Chưa chọn loại văn bản hợp lệ."
+    if not data.subject.strip():
+        errors["subject"] = "Chưa nhập trích yếu nội dung."
+    if data.signer_id is None:
+        errors["signer_id"] = "Chưa chọn người ký."
+    elif data.signer_id not in {u.id for u in signers(session, actor.agency_id)}:
+        errors["signer_id"] = "Người ký phải là lãnh đạo của cơ quan."
+    if not data.department_ids and not data.agency_codes:
+        errors["recipients"] = "Chưa chọn nơi nhận (phòng ban trong cơ quan hoặc cơ quan khác)."
+    if data.copies < 1 or data.copies > 999:
+        errors["copies"] = "Số lượng bản phải từ 1 đến 999."
+    for code in data.agency_codes:
+        try:
+            AgencyIdentifier.parse(code)
+        except InvalidAgencyIdentifier as exc:
+            errors["agency_codes"] = str(exc)
+        if code == _agency(session, actor).code:
+            errors["agency_codes"] = "Không gửi văn bản cho chính cơ quan mình qua trục."
+    return errors
+
+
+def _agency(session: Session, actor: Actor) -> Agency:
+    agency = session.get(Agency, actor.agency_id)
+    assert agency is not None
+    return agency
+
+
+def create_draft(session: Session, blobs: BlobStore, actor: Actor, data: DraftInput,
+                 upload: Upload) -> OutgoingDocument:
+    """A drafter starts a draft with its first version."""
+    actor.require(*DRAFTERS)
+    errors = _validate(session, actor, data)
+    if data.reply_to_id is not None:
+        incoming = session.get(IncomingDocument, data.reply_to_id)
+        if incoming is None or incoming.agency_id != actor.agency_id:
+            errors["reply_to_id"] = "Không tìm thấy văn bản đến được trả lời."
+    if errors:
+        raise InvalidInput(errors)
+    signer = session.get(User, data.signer_id)
+    assert signer is not None
+    doc = OutgoingDocument(
+        agency_id=actor.agency_id, status=OutgoingStatus.DRAFT, doc_type=data.doc_type,
+        subject=" ".join(data.subject.split()), urgency=data.urgency,
+        confidentiality=data.confidentiality, due_date=data.due_date,
+        drafting_department_id=actor.department_id, created_by_id=actor.user_id,
+        signer_id=signer.id, signer_position=(data.signer_position.strip()
+                                              or signer.position_title or "Lãnh đạo"),
+        reply_to_id=data.reply_to_id, copies=data.copies, notes=data.notes.strip())
+    session.add(doc)
+    _set_recipients(session, actor, doc, data)
+    session.flush()
+    record(session, actor.ctx, "outgoing:draft:create", subject_type="outgoing",
+           subject_id=doc.id, details={"subject": doc.subject, "doc_type": doc.doc_type,
+                                       "signer_id": doc.signer_id,
+                                       "reply_to_id": doc.reply_to_id})
+    _add_version(session, blobs, actor, doc, upload, note="Bản dự thảo đầu tiên")
+    return doc
+
+
+def _set_recipients(session: Session, actor: Actor, doc: OutgoingDocument, data: DraftInput) -> None:
+    for dept_id in dict.fromkeys(data.department_ids):
+        dept = session.get(Department, dept_id)
+        if dept is None or dept.agency_id != actor.agency_id:
+            raise NotFound("Không tìm thấy phòng ban nhận.")
+        doc.recipients.append(OutgoingRecipient(kind=RecipientKind.DEPARTMENT,
+                                                department_id=dept.id, name=dept.name))
+    for code in dict.fromkeys(c.strip() for c in data.agency_codes):
+        known = session.scalars(select(Agency).where(Agency.code == code)).one_or_none()
+        doc.recipients.append(OutgoingRecipient(kind=RecipientKind.AGENCY, agency_code=code,
+                                                name=known.name if known else code))
+
+
+def can_upload(session: Session, actor: Actor, doc: OutgoingDocument) -> bool:
+    from ioffice.outgoing import review
+
+    if doc.status is OutgoingStatus.DRAFT:
+        return actor.user_id == doc.created_by_id
+    if doc.status is OutgoingStatus.IN_REVIEW:
+        return review.can_review(session, actor, doc)
+    return False
+
+
+def upload_version(session: Session, blobs: BlobStore, actor: Actor, document_id: int,
+                   upload: Upload, note: str = "") -> DraftVersion:
+    """A new version: by the drafter while a draft, or by the reviewer whose turn it is."""
+    doc = get_document(session, actor, document_id, for_update=True)
+    if doc.status not in (OutgoingStatus.DRAFT, OutgoingStatus.IN_REVIEW):
+        raise WrongState("Văn bản đã được duyệt để ký: không thay đổi nội dung được nữa.")
+    if not can_upload(session, actor, doc):
+        raise Forbidden("Chỉ người soạn thảo (hoặc người đang duyệt) được tải lên phiên bản mới.")
+    return _add_version(session, blobs, actor, doc, upload, note=note)
+
+
+UNSAFE = ("Tệp PDF «{name}» có chứa {what}. Văn bản sẽ được ký số, nên không được chứa nội dung "
+          "có thể tự thay đổi khi hiển thị hay tệp ẩn đi kèm: hãy xuất lại PDF từ trình soạn "
+          "thảo (hoặc tải lên bản .docx) rồi thử lại. Tệp đính kèm gửi thành tệp riêng.")
+
+
+def check_pdf(data: bytes, filename: str) -> int:
+    """Page count of a PDF fit to be signed; refuses JavaScript and embedded files."""
+    try:
+        facts = inspect_pdf(data, filename)
+    except InvalidPdf as exc:
+        raise InvalidInput({"file": exc.message}) from exc
+    what = [w for w, present in (("mã JavaScript", facts.has_javascript),
+                                 ("tệp đính kèm nhúng bên trong", facts.has_attachments)) if present]
+    if what:
+        raise UnsafePdf(UNSAFE.format(name=filename, what=" và ".join(what)))
+    return facts.page_count
+
+
+def _add_version(session: Session, blobs: BlobStore, actor: Actor, doc: OutgoingDocument,
+                 upload: Upload, note: str) -> DraftVersion:
+    if not upload.data:
+        raise InvalidInput({"file": "Chưa chọn tệp dự thảo (PDF hoặc DOCX)."})
+    name = _safe_name(upload.filename)
+    source_name, source_sha = "", ""
+    pdf = upload.data
+    if convert.is_docx(name, upload.data):
+        source_name, source_sha = name, blobs.put_bytes(upload.data).sha256
+        pdf = convert.docx_to_pdf(upload.data, name)
+        name = name.rsplit(".", 1)[0] + ".pdf"
+    pages = check_pdf(pdf, name)
+    info = blobs.put_bytes(pdf)
+    version = DraftVersion(version_no=len(doc.versions) + 1, filename=name, sha256=info.sha256,
+                           size=info.size, page_count=pages, source_filename=source_name,
+                           source_sha256=source_sha, note=note.strip(),
+                           uploaded_by_id=actor.user_id)
+    doc.versions.append(version)
+    doc.current_sha256, doc.page_count = info.sha256, pages
+    session.flush()
+    record(session, actor.ctx, "outgoing:draft:upload", subject_type="outgoing",
+           subject_id=doc.id, details={"version": version.version_no, "sha256": info.sha256,
+                                       "converted_from": source_name or None})
+    return version
+
+
+def add_comment(session: Session, actor: Actor, document_id: int, body: str) -> OutgoingComment:
+    doc = get_document(session, actor, document_id)
+    if not body.strip():
+        raise InvalidInput({"body": "Chưa nhập nội dung ý kiến."})
+    comment = OutgoingComment(author_id=actor.user_id, kind="comment", body=body.strip(),
+                              version_no=len(doc.versions))
+    doc.comments.append(comment)
+    session.flush()
+    record(session, actor.ctx, "outgoing:draft:comment", subject_type="outgoing",
+           subject_id=doc.id, details={"body": comment.body})
+    return comment
+
+
+def _safe_name(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "du-thao.pdf"
+    return "".join(c for c in base if c.isprintable())[:200]

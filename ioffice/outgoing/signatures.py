@@ -1,0 +1,239 @@
+"""The two signatures: the designated signer's (PIN or browser key), then the agency's (clerk).
+
+Nothing changes a signed PDF except the next signature: each is an incremental update stored
+as a new blob, and the result is validated (every earlier signature still intact and trusted)
+before it replaces the previous revision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pypdfium2 as pdfium
+from sqlalchemy.orm import Session
+
+from ioffice.agencies.actor import Actor
+from ioffice.agencies.models import Role, User
+from ioffice.audit import record
+from ioffice.db import utcnow
+from ioffice.errors import Forbidden
+from ioffice.keys import service as keys
+from ioffice.keys.models import KeyHolder
+from ioffice.keys.stores import DbAttemptStore, DbPendingStore
+from ioffice.outgoing.drafts import get_document
+from ioffice.outgoing.errors import OutgoingError, PinRefused, SignatureRefused, WrongState
+from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, SignedRevision
+from ioffice.storage import BlobStore
+from signing import (
+    AgencyStamp,
+    Box,
+    CertificateRejected,
+    Credential,
+    PadesLevel,
+    PendingSignatureError,
+    PersonalStamp,
+    PinLocked,
+    PinProtectedKey,
+    Pki,
+    PreparedSignature,
+    SigningError,
+    TrustStore,
+    Verdict,
+    WrongPin,
+    finish,
+    prepare,
+    sign_pdf,
+    validate_pdf,
+)
+
+# the personal signature block: bottom right of the last page, clear of the page margin
+BOX_WIDTH, BOX_HEIGHT, RIGHT_MARGIN, BOTTOM_MARGIN = 220.0, 120.0, 50.0, 60.0
+AGENCY_LEVEL = PadesLevel.B_T
+
+
+def _page_size(pdf: bytes, index: int) -> tuple[int, float, float]:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        index = len(doc) - 1 if index < 0 or index >= len(doc) else index
+        width, height = doc[index].get_size()
+    finally:
+        doc.close()
+    return index, width, height
+
+
+def stamp_box(doc: OutgoingDocument, pdf: bytes) -> Box:
+    """Where the personal signature goes: the document's chosen spot, or the bottom right of
+    the last page."""
+    page, width, _height = _page_size(pdf, doc.stamp_page)
+    x1 = doc.stamp_x1 if doc.stamp_x1 is not None else width - RIGHT_MARGIN - BOX_WIDTH
+    y1 = doc.stamp_y1 if doc.stamp_y1 is not None else BOTTOM_MARGIN
+    return Box(page, x1, y1, x1 + BOX_WIDTH, y1 + BOX_HEIGHT)
+
+
+def seal_box(doc: OutgoingDocument, pdf: bytes) -> Box:
+    return AgencyStamp(stamp_box(doc, pdf), doc.number_notation or "00/XX").box
+
+
+def personal_stamp(doc: OutgoingDocument, signer: User, box: Box) -> PersonalStamp:
+    return PersonalStamp(box, doc.signer_position.upper(), signer.full_name)
+
+
+def _require_signer(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
+    doc = get_document(session, actor, document_id, for_update=True)
+    if actor.user_id != doc.signer_id:
+        raise Forbidden(f"Chỉ người được giao ký ({doc.signer.full_name}) mới ký được văn bản này.")
+    if doc.status is not OutgoingStatus.APPROVED:
+        raise WrongState(f"Văn bản đang ở trạng thái «{doc.status.label}»: chưa ký được "
+                         "(phải được duyệt xong và chưa ký).")
+    return doc
+
+
+def _store_signed(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
+                  doc: OutgoingDocument, signed: bytes, *, kind: str, method: str, serial: str,
+                  expected: int) -> SignedRevision:
+    """Keep a signed revision only if it and every earlier signature validate."""
+    report = validate_pdf(signed, trust)
+    if report.verdict is not Verdict.VALID or len(report.signatures) != expected:
+        raise OutgoingError(f"Bản đã ký không hợp lệ, không được lưu: {report.explanation}")
+    previous = doc.current_sha256
+    info = blobs.put_bytes(signed)
+    revision = SignedRevision(kind=kind, method=method, sha256=info.sha256,
+                              previous_sha256=previous, size=info.size,
+                              certificate_serial=serial, signer_id=actor.user_id)
+    doc.signatures.append(revision)
+    doc.current_sha256 = info.sha256
+    return revision
+
+
+def _personal_done(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
+                   doc: OutgoingDocument, signed: bytes, box: Box, method: str, serial: str
+                   ) -> SignedRevision:
+    revision = _store_signed(session, blobs, trust, actor, doc, signed, kind="personal",
+                             method=method, serial=serial, expected=1)
+    doc.status, doc.signed_at, doc.pending_handle = OutgoingStatus.SIGNED, utcnow(), ""
+    doc.stamp_page, doc.stamp_x1, doc.stamp_y1 = box.page, box.x1, box.y1
+    session.flush()
+    record(session, actor.ctx, "outgoing:signature:personal", subject_type="outgoing",
+           subject_id=doc.id, details={"method": method, "certificate": serial,
+                                       "sha256": revision.sha256})
+    return revision
+
+
+def sign_with_pin(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
+                  document_id: int, pin: str) -> SignedRevision:
+    """Remote signing with the designated signer's server-held key, unlocked by the PIN.
+
+    A wrong PIN raises :class:`PinRefused` (a :class:`PersistedFailure`: commit, so the count
+    that locks the key after five stays counted).
+    """
+    doc = _require_signer(session, actor, document_id)
+    row = keys.personal_certificate(session, actor.user_id, actor.agency_id, KeyHolder.PIN)
+    if row is None or row.protected_key is None:
+        raise OutgoingError("Bạn chưa có khóa ký số dùng mã PIN; hãy ký bằng khóa trên trình "
+                            "duyệt hoặc đề nghị quản trị cấp khóa.")
+    protected = PinProtectedKey.from_bytes(row.protected_key)
+    try:
+        credential = protected.unlock(pin, DbAttemptStore(session))
+    except (WrongPin, PinLocked) as exc:
+        locked = isinstance(exc, PinLocked)
+        record(session, actor.ctx, "outgoing:signature:pin-locked" if locked
+               else "outgoing:signature:wrong-pin", subject_type="outgoing", subject_id=doc.id,
+               details={"certificate": row.serial})
+        raise PinRefused(str(exc), locked=locked) from exc
+    return _sign_with_credential(session, blobs, trust, actor, doc, credential, "pin")
+
+
+def sign_with_server_key(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
+                         document_id: int, credential: Credential) -> SignedRevision:
+    """Signing with a credential the caller already holds (batch tools, the benchmark)."""
+    doc = _require_signer(session, actor, document_id)
+    return _sign_with_credential(session, blobs, trust, actor, doc, credential, "server")
+
+
+def _sign_with_credential(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
+                          doc: OutgoingDocument, credential: Credential, method: str
+                          ) -> SignedRevision:
+    pdf = blobs.read_bytes(doc.current_sha256)
+    box = stamp_box(doc, pdf)
+    try:
+        signed = sign_pdf(pdf, credential, trust=trust, stamp=personal_stamp(doc, doc.signer, box))
+    except CertificateRejected as exc:
+        raise OutgoingError(str(exc)) from exc
+    return _personal_done(session, blobs, trust, actor, doc, signed, box, method,
+                          str(credential.serial))
+
+
+def _signer_ref(actor: Actor, doc: OutgoingDocument) -> str:
+    """A prepared signature is bound to its signer AND its document."""
+    return f"user:{actor.user_id}/outgoing:{doc.id}"
+
+
+def prepare_browser_signature(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
+                              actor: Actor, document_id: int) -> PreparedSignature:
+    """Phase one for a key in the signer's browser: the bytes its key must sign."""
+    doc = _require_signer(session, actor, document_id)
+    row = keys.browser_certificate(session, actor.user_id, actor.agency_id)
+    if row is None:
+        raise OutgoingError("Trình duyệt này chưa có khóa ký số được cấp chứng thư; hãy tạo khóa "
+                            "trước.")
+    certificate = pki.certificate(int(row.serial))
+    pdf = blobs.read_bytes(doc.current_sha256)
+    box = stamp_box(doc, pdf)
+    try:
+        prepared = prepare(pdf, certificate, chain=keys.certificate_chain(trust, certificate),
+                           signer_id=_signer_ref(actor, doc), trust=trust,
+                           store=DbPendingStore(session), stamp=personal_stamp(doc, doc.signer, box),
+                           ttl=dt.timedelta(minutes=10))
+    except CertificateRejected as exc:
+        raise OutgoingError(str(exc)) from exc
+    doc.pending_handle = prepared.handle
+    record(session, actor.ctx, "outgoing:signature:prepare", subject_type="outgoing",
+           subject_id=doc.id, details={"certificate": row.serial})
+    return prepared
+
+
+def finish_browser_signature(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
+                             document_id: int, handle: str, value: bytes) -> SignedRevision:
+    """Phase two: the value is verified against the certificate and the prepared bytes before
+    it is embedded. A refused value uses the session up (:class:`SignatureRefused`: commit)."""
+    doc = _require_signer(session, actor, document_id)
+    store = DbPendingStore(session)
+    try:
+        signed = finish(handle, value, signer_id=_signer_ref(actor, doc), store=store, trust=trust)
+    except (PendingSignatureError, SigningError) as exc:
+        record(session, actor.ctx, "outgoing:signature:refused", subject_type="outgoing",
+               subject_id=doc.id, details={"reason": str(exc)})
+        doc.pending_handle = ""
+        raise SignatureRefused(str(exc)) from exc
+    box = stamp_box(doc, blobs.read_bytes(doc.current_sha256))
+    row = keys.browser_certificate(session, actor.user_id, actor.agency_id)
+    return _personal_done(session, blobs, trust, actor, doc, signed, box, "browser",
+                          row.serial if row else "")
+
+
+def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
+                           actor: Actor, document_id: int) -> SignedRevision:
+    """The clerk's agency signature: seal over the left third of the personal signature, with
+    number, notation and time (+07:00), timestamped (PAdES B-T)."""
+    actor.require(Role.CLERK)
+    doc = get_document(session, actor, document_id, for_update=True)
+    if doc.status is not OutgoingStatus.NUMBERED:
+        raise WrongState("Chỉ ký số cơ quan được văn bản đã có chữ ký của người có thẩm quyền và "
+                         f"đã được cấp số (hiện: «{doc.status.label}»).")
+    pdf = blobs.read_bytes(doc.current_sha256)
+    credential = keys.seal_credential(session, pki, actor.agency_id)
+    stamp = AgencyStamp(stamp_box(doc, pdf), doc.number_notation)
+    try:
+        signed = sign_pdf(pdf, credential, trust=trust, stamp=stamp, level=AGENCY_LEVEL,
+                          timestamper=pki.timestamper())
+    except CertificateRejected as exc:
+        raise OutgoingError(str(exc)) from exc
+    revision = _store_signed(session, blobs, trust, actor, doc, signed, kind="agency",
+                             method="seal", serial=str(credential.serial), expected=2)
+    doc.status, doc.sealed_at = OutgoingStatus.SEALED, utcnow()
+    session.flush()
+    record(session, actor.ctx, "outgoing:signature:agency", subject_type="outgoing",
+           subject_id=doc.id, details={"certificate": revision.certificate_serial,
+                                       "sha256": revision.sha256,
+                                       "number_notation": doc.number_notation})
+    return revision
