@@ -4,6 +4,12 @@ from ioffice.agencies.models import Agency, Department, Membership, MembershipRo
 from ioffice.api.models import ApiToken
 from ioffice.audit.models import AuditEvent, AuditHead
 from ioffice.db import Base
+from ioffice.exchange.models import (
+    DirectoryEntry,
+    ExchangeInbox,
+    ExchangeOutbox,
+    ExchangeStatus,
+)
 from ioffice.incoming.models import (
     Assignment,
     DocumentFile,
@@ -32,9 +38,13 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Department",
+    "DirectoryEntry",
     "DocumentFile",
     "DocumentText",
     "DraftVersion",
+    "ExchangeInbox",
+    "ExchangeOutbox",
+    "ExchangeStatus",
     "IncomingDocument",
     "Membership",
     "MembershipRole",

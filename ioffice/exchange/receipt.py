@@ -1,0 +1,369 @@
+"""The receiving half of the worker: poll each hub, verify, store, create the incoming
+document awaiting registration, send status 01, and acknowledge only after commit.
+
+Idempotent: an inbox row per (hub, message id, recipient) and a unique key per (recipient,
+sender, DocumentId, business type) mean a package seen twice, or the same document sent twice,
+creates one incoming document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from axis_connector.client import AxisError, AxisUnavailable, ReceivedEdoc
+from axis_connector.edxml import (
+    BusinessDocType,
+    DocumentPackage,
+    EdxmlError,
+    ParseLimits,
+    SignatureError,
+    StatusCode,
+    StatusPackage,
+    parse_document_package,
+    parse_status_package,
+    verify_package,
+)
+from ioffice.agencies.models import Agency
+from ioffice.audit import AuditContext, record
+from ioffice.db import utcnow
+from ioffice.documents.vocabulary import Confidentiality, Urgency, notation_text
+from ioffice.exchange.dispatch import enqueue_status_for
+from ioffice.exchange.models import (
+    DirectoryEntry,
+    ExchangeInbox,
+    ExchangeOutbox,
+    ExchangeStatus,
+    InboxState,
+)
+from ioffice.exchange.packages import BUSINESS_NAMES, URGENCY_OF_PRIORITY, doc_type_code
+from ioffice.exchange.runtime import Exchange
+from ioffice.exchange.sending import WorkReport
+from ioffice.incoming.errors import InvalidInput
+from ioffice.incoming.models import DocumentStatus, IncomingDocument, Source
+from ioffice.incoming.registration import UploadedFile, add_files
+from signing import validate_pdf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What to tell the hub once the transaction committed."""
+
+    delivered: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: bool = False
+
+
+class Refused(Exception):
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _limits(rt: Exchange) -> ParseLimits:
+    return ParseLimits(max_bytes=int(rt.setting("MAX_PACKAGE_MB") * 1024 * 1024),
+                       allow_huge_text=True)
+
+
+def verify_and_parse(rt: Exchange, data: bytes, messagetype: str) -> DocumentPackage | StatusPackage:
+    """Check size, XML safety, the sender's seal against the PKI, then parse; or raise Refused."""
+    limit = int(rt.setting("MAX_PACKAGE_MB") * 1024 * 1024)
+    if len(data) > limit:
+        raise Refused(f"Gói tin {len(data)} byte vượt giới hạn {limit} byte.", "too_large")
+    limits = _limits(rt)
+    try:
+        verify_package(data, trusted_ca_certs=rt.trusted_cas, limits=limits)
+        if messagetype == "status":
+            return parse_status_package(data, limits=limits)
+        return parse_document_package(data, limits=limits)
+    except (EdxmlError, SignatureError) as exc:
+        detail = getattr(exc, "detail", "") or str(exc)
+        path = getattr(exc, "path", "") or ""
+        where = f"{path}: " if path else ""
+        raise Refused(f"Gói tin không hợp lệ: {where}{detail} [{exc.code}]", exc.code) from exc
+
+
+def _lock_message(session: Session, hub: str, message_id: str) -> bool:
+    """PostgreSQL: one worker handles a message at a time (others skip it this round)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(hashlib.sha256(f"{hub}|{message_id}".encode()).digest()[:8], "big",
+                         signed=True)
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+def _agencies(session: Session, organ_ids: list[str]) -> dict[str, Agency]:
+    return {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(organ_ids)))}
+
+
+def _pdf_verdicts(rt: Exchange, package: DocumentPackage) -> list[tuple[str, str]]:
+    verdicts = []
+    for attachment in package.attachments:
+        report = validate_pdf(attachment.data, rt.trust)
+        verdicts.append((report.verdict.value, report.explanation))
+    return verdicts
+
+
+def _sender_name(session: Session, package: DocumentPackage) -> str:
+    if package.sender.organ_name:
+        return package.sender.organ_name
+    local = session.scalar(select(Agency.name).where(Agency.code == package.sender.organ_id))
+    return local or session.scalar(select(DirectoryEntry.name).where(
+        DirectoryEntry.organ_id == package.sender.organ_id)) or package.sender.organ_id
+
+
+def _new_document(session: Session, rt: Exchange, agency: Agency, package: DocumentPackage,
+                  verdicts: list[tuple[str, str]], hub: str, message_id: str) -> IncomingDocument:
+    number = package.code.number.strip()[:20] or "?"
+    notation = package.code.notation.strip()[:60]
+    signer = ", ".join(x for x in (package.signer.competence, package.signer.full_name) if x) \
+        if package.signer else ""
+    doc = IncomingDocument(
+        agency_id=agency.id, status=DocumentStatus.AWAITING_REGISTRATION, source=Source.AXIS,
+        document_identifier=package.document_id[:255], issuer_code=package.sender.organ_id,
+        issuer_name=_sender_name(session, package)[:255], number=number, notation=notation,
+        number_notation=notation_text(number, notation), document_date=package.promulgation.date,
+        doc_type=doc_type_code(package.document_type), subject=package.subject,
+        signer=signer[:255], page_count=package.other.page_amount or 0,
+        urgency=Urgency(URGENCY_OF_PRIORITY[package.other.priority]),
+        confidentiality=Confidentiality.NORMAL, due_date=package.due_date,
+        notes=package.content or "", arrived_at=utcnow())
+    session.add(doc)
+    session.flush()
+    files = tuple(UploadedFile(a.name, a.data, a.content_type) for a in package.attachments)
+    try:
+        add_files(session, rt.blobs, doc, files, verdicts=verdicts)
+    except InvalidInput as exc:
+        raise Refused(f"Tệp đính kèm không hợp lệ: {exc.message}", "invalid_attachment") from exc
+    record(session, AuditContext(None, agency.id, "axis"), "incoming:document:receive",
+           subject_type="incoming", subject_id=doc.id,
+           details={"hub": hub, "message_id": message_id, "from": package.sender.organ_id,
+                    "document_identifier": package.document_id,
+                    "invalid_pdf_signatures": sum(v != "valid" for v, _ in verdicts)})
+    enqueue_status_for(session, agency, to=package.sender.organ_id,
+                       document_identifier=package.document_id, code=StatusCode.ARRIVED,
+                       number_notation=doc.number_notation, promulgation_date=doc.document_date)
+    return doc
+
+
+def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
+                      agency: Agency, package: DocumentPackage,
+                      verdicts: list[tuple[str, str]]) -> ExchangeInbox:
+    business = BUSINESS_NAMES[package.business.doc_type]
+    sender = package.sender.organ_id
+    inbox = ExchangeInbox(hub=hub, message_id=message_id, recipient_organ_id=agency.code,
+                          agency_id=agency.id, messagetype="edoc", sender_organ_id=sender,
+                          sender_name=_sender_name(session, package)[:255],
+                          document_identifier=package.document_id[:255], business_type=business,
+                          subject=package.subject, reason=package.business.reason,
+                          received_at=utcnow())
+    key = f"{agency.code}|{sender}|{package.document_id}|{business}"[:400]
+    first = session.scalar(select(ExchangeInbox.id).where(ExchangeInbox.dedupe_key == key))
+    if first is not None:
+        inbox.state = InboxState.DUPLICATE
+        inbox.error = "Đã nhận văn bản này trước đó (cùng mã định danh); không tạo lại."
+        session.add(inbox)
+        return inbox
+    inbox.dedupe_key = key
+    if package.business.doc_type is not BusinessDocType.NEW:
+        target_id = package.response_for[0].document_id if package.response_for else ""
+        inbox.response_for = target_id[:255] or None
+        inbox.target_document_id = session.scalar(
+            select(IncomingDocument.id).where(IncomingDocument.agency_id == agency.id,
+                                              IncomingDocument.document_identifier == target_id,
+                                              IncomingDocument.issuer_code == sender)
+            .order_by(IncomingDocument.id.desc()).limit(1))
+        inbox.state = InboxState.AWAITING_DECISION
+    else:
+        inbox.state = InboxState.DELIVERED
+    if package.business.doc_type is not BusinessDocType.REVOKE:
+        doc = _new_document(session, rt, agency, package, verdicts, hub, message_id)
+        inbox.incoming_document_id = doc.id
+    session.add(inbox)
+    return inbox
+
+
+def _receive_status(session: Session, hub: str, message_id: str, agency: Agency,
+                    package: StatusPackage) -> ExchangeInbox:
+    rf = package.response_for
+    inbox = ExchangeInbox(hub=hub, message_id=message_id, recipient_organ_id=agency.code,
+                          agency_id=agency.id, messagetype="status",
+                          sender_organ_id=package.sender.organ_id,
+                          sender_name=package.sender.organ_name[:255],
+                          document_identifier=rf.document_id[:255], business_type="status",
+                          status_code=package.status.value, reason=package.description,
+                          received_at=utcnow())
+    sent = session.scalars(select(ExchangeOutbox).where(
+        ExchangeOutbox.agency_id == agency.id, ExchangeOutbox.kind == "edoc",
+        ExchangeOutbox.document_identifier == rf.document_id)).all()
+    if not sent or rf.organ_id != agency.code:
+        inbox.state = InboxState.IGNORED
+        inbox.error = (f"Trạng thái {package.status.value} cho văn bản {rf.document_id} mà "
+                       f"{agency.code} chưa từng gửi; bỏ qua.")
+        log.warning("status ignored: %s (from %s, message %s)", inbox.error,
+                    package.sender.organ_id, message_id)
+    elif not any(package.sender.organ_id in row.recipients for row in sent):
+        inbox.state = InboxState.IGNORED
+        inbox.error = (f"{package.sender.organ_id} không phải nơi nhận văn bản {rf.document_id}; "
+                       "bỏ qua trạng thái.")
+        log.warning("status ignored: %s (message %s)", inbox.error, message_id)
+    else:
+        inbox.state = InboxState.STATUS
+        occurred = package.timestamp.astimezone(dt.UTC).replace(microsecond=0)
+        exists = session.scalar(select(ExchangeStatus.id).where(
+            ExchangeStatus.agency_id == agency.id, ExchangeStatus.document_identifier == rf.document_id,
+            ExchangeStatus.organ_id == package.sender.organ_id,
+            ExchangeStatus.code == package.status.value, ExchangeStatus.occurred_at == occurred))
+        if exists is None:
+            session.add(ExchangeStatus(
+                agency_id=agency.id, document_identifier=rf.document_id[:255],
+                organ_id=package.sender.organ_id, code=package.status.value,
+                description=package.description, staff=package.staff.staff[:255],
+                department=package.staff.department[:255], occurred_at=occurred,
+                received_at=utcnow(), message_id=message_id))
+    session.add(inbox)
+    return inbox
+
+
+def _record_failure(session: Session, hub: str, message_id: str, item_to: list[str],
+                    messagetype: str, sender: str, document_id: str, error: str,
+                    agencies: dict[str, Agency]) -> None:
+    for organ in item_to:
+        agency = agencies.get(organ)
+        session.add(ExchangeInbox(
+            hub=hub, message_id=message_id, recipient_organ_id=organ,
+            agency_id=agency.id if agency else None, messagetype=messagetype,
+            sender_organ_id=sender[:35], document_identifier=document_id[:255],
+            state=InboxState.FAILED, error=error, received_at=utcnow()))
+
+
+def receive_package(rt: Exchange, hub: str, message_id: str, to: list[str], messagetype: str,
+                    data: bytes, *, sender: str = "", document_id: str = "") -> Outcome:
+    """Store one package for its local recipients ``to``, in one transaction."""
+    outcome = Outcome()
+    try:
+        package = verify_and_parse(rt, data, messagetype)
+        error = None
+    except Refused as exc:
+        package, error = None, exc.message
+    verdicts = _pdf_verdicts(rt, package) if isinstance(package, DocumentPackage) else []
+    with rt.session_factory() as session:
+        if not _lock_message(session, hub, message_id):
+            outcome.skipped = True
+            return outcome
+        done = set(session.scalars(select(ExchangeInbox.recipient_organ_id).where(
+            ExchangeInbox.hub == hub, ExchangeInbox.message_id == message_id)))
+        pending = [o for o in to if o not in done]
+        agencies = _agencies(session, pending)
+        if error is not None:
+            _record_failure(session, hub, message_id, pending, messagetype, sender, document_id,
+                            error, agencies)
+            outcome.failed = dict.fromkeys(to, error)
+            session.commit()
+            log.warning("package %s from %s refused: %s", message_id, sender, error)
+            return outcome
+        for organ in pending:
+            agency = agencies.get(organ)
+            if agency is None:
+                _record_failure(session, hub, message_id, [organ], messagetype, sender,
+                                document_id, f"Cơ quan {organ} không có trong hệ thống này.",
+                                agencies)
+                outcome.failed[organ] = f"Cơ quan {organ} không có trong hệ thống này."
+                continue
+            try:
+                with session.begin_nested():
+                    if isinstance(package, DocumentPackage):
+                        inbox = _receive_document(session, rt, hub, message_id, agency, package,
+                                                  verdicts)
+                    else:
+                        inbox = _receive_status(session, hub, message_id, agency, package)
+                    session.flush()
+            except Refused as exc:
+                _record_failure(session, hub, message_id, [organ], messagetype, sender,
+                                document_id, exc.message, agencies)
+                outcome.failed[organ] = exc.message
+                continue
+            if inbox.state == InboxState.IGNORED:
+                outcome.failed[organ] = inbox.error
+            else:
+                outcome.delivered.append(organ)
+        for organ in to:
+            if organ in done and organ not in outcome.failed:
+                outcome.delivered.append(organ)
+        session.commit()
+    return outcome
+
+
+def _ack(client, message_id: str, outcome: Outcome) -> None:
+    if outcome.delivered:
+        client.update_status(message_id, "delivered", organ_ids=outcome.delivered)
+    by_reason: dict[str, list[str]] = {}
+    for organ, reason in outcome.failed.items():
+        by_reason.setdefault(reason, []).append(organ)
+    for reason, organs in by_reason.items():
+        client.update_status(message_id, "failed", reason=reason[:1000], organ_ids=organs)
+
+
+def receive_one(rt: Exchange, hub_name: str, item: ReceivedEdoc, report: WorkReport) -> None:
+    client = rt.client(rt.hub_named(hub_name))
+    to = list(item.to)
+    with rt.session_factory() as session:
+        rows = session.execute(select(ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
+                                      ExchangeInbox.error).where(
+            ExchangeInbox.hub == hub_name, ExchangeInbox.message_id == item.message_id)).all()
+        session.rollback()
+    seen = {r.recipient_organ_id: r for r in rows}
+    if all(o in seen for o in to):  # stored before a crash, not acknowledged yet
+        outcome = Outcome()
+        for organ in to:
+            row = seen[organ]
+            if row.state in (InboxState.FAILED, InboxState.IGNORED):
+                outcome.failed[organ] = row.error
+            else:
+                outcome.delivered.append(organ)
+        _ack(client, item.message_id, outcome)
+        return
+    limit = int(rt.setting("MAX_PACKAGE_MB") * 1024 * 1024)
+    if item.content_length > limit:
+        with rt.session_factory() as session:
+            error = f"Gói tin {item.content_length} byte vượt giới hạn {limit} byte."
+            _record_failure(session, hub_name, item.message_id, to, item.messagetype, item.sender,
+                            item.document_id, error, _agencies(session, to))
+            session.commit()
+        outcome = Outcome(failed=dict.fromkeys(to, error))
+    else:
+        data = client.get_edoc(item.message_id).package
+        try:
+            outcome = receive_package(rt, hub_name, item.message_id, to, item.messagetype, data,
+                                      sender=item.sender, document_id=item.document_id)
+        except IntegrityError:  # another worker stored it first; it acknowledges
+            log.info("message %s stored concurrently by another worker", item.message_id)
+            return
+    if outcome.skipped:
+        return
+    if item.messagetype == "status":
+        report.statuses += len(outcome.delivered)
+    else:
+        report.received += len(outcome.delivered)
+    report.refused += len(outcome.failed)
+    _ack(client, item.message_id, outcome)
+
+
+def poll_hub(rt: Exchange, hub_name: str, report: WorkReport, *, limit: int = 50) -> int:
+    client = rt.client(rt.hub_named(hub_name))
+    items = client.get_received_edoc_list(limit=limit)
+    for item in items:
+        try:
+            receive_one(rt, hub_name, item, report)
+        except (AxisUnavailable, AxisError) as exc:
+            log.warning("receiving %s from %s failed: %s", item.message_id, hub_name, exc)
+    return len(items)

@@ -1,0 +1,115 @@
+"""The exchange's ports, built once per app from config: hubs and their clients, the PKI,
+the trust anchors for XML and PDF signatures, blob storage and the database."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from axis_connector.client import AxisClient
+from ioffice.exchange.config import HubConfig, hub_for, parse_hubs
+from ioffice.exchange.errors import NoHub
+from signing import Pki, TrustStore
+
+DEFAULTS = {
+    "EXCHANGE_HUBS": None,
+    "EXCHANGE_MAX_ATTEMPTS": 8,
+    "EXCHANGE_BACKOFF_SECONDS": 2.0,
+    "EXCHANGE_LEASE_SECONDS": 60,
+    "EXCHANGE_POLL_INTERVAL": 2.0,
+    "EXCHANGE_MAX_PACKAGE_MB": 32,
+    "EXCHANGE_TIMEOUT": 30.0,
+}
+
+
+@dataclass
+class Exchange:
+    hubs: tuple[HubConfig, ...]
+    session_factory: Callable[[], Session]
+    blobs_factory: Callable[[], object]
+    pki_factory: Callable[[], Pki]
+    settings: dict[str, float] = field(default_factory=dict)
+    clients: dict[str, AxisClient] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pki: Pki | None = None
+    _trust: TrustStore | None = None
+    _cas: tuple[x509.Certificate, ...] | None = None
+    _blobs: object | None = None
+
+    def setting(self, name: str) -> float:
+        return float(self.settings.get(name, DEFAULTS[f"EXCHANGE_{name}"]))
+
+    def client(self, hub: HubConfig) -> AxisClient:
+        with self._lock:
+            if hub.name not in self.clients:
+                self.clients[hub.name] = AxisClient(hub.url, hub.system_id, hub.secret,
+                                                    timeout=self.setting("TIMEOUT"))
+            return self.clients[hub.name]
+
+    def hub_for(self, organ_id: str) -> HubConfig:
+        hub = hub_for(self.hubs, organ_id)
+        if hub is None:
+            raise NoHub(organ_id)
+        return hub
+
+    def hub_named(self, name: str) -> HubConfig | None:
+        return next((h for h in self.hubs if h.name == name), None)
+
+    @property
+    def pki(self) -> Pki:
+        if self._pki is None:
+            self._pki = self.pki_factory()
+        return self._pki
+
+    @property
+    def trust(self) -> TrustStore:
+        if self._trust is None:
+            self._trust = self.pki.trust_store()
+        return self._trust
+
+    @property
+    def trusted_cas(self) -> tuple[x509.Certificate, ...]:
+        """Root and issuing CA (not the TSA): what agency seals chain to."""
+        if self._cas is None:
+            store = self.trust
+            certs = [*store.roots, *store.intermediates]
+            self._cas = tuple(x509.load_der_x509_certificate(c.dump()) for c in certs
+                              if c.ca)
+        return self._cas
+
+    @property
+    def blobs(self):
+        if self._blobs is None:
+            self._blobs = self.blobs_factory()
+        return self._blobs
+
+
+def _open_pki(app: Flask) -> Pki:
+    services = app.extensions["ioffice.services"]
+    try:
+        return services.pki
+    except AttributeError:  # the composition root does not expose it: open it from config
+        return Pki.open(app.config["PKI_DIR"], app.config["PKI_PASSPHRASE"])
+
+
+def exchange(app: Flask) -> Exchange:
+    """The app's exchange runtime, built on first use (no network, no threads)."""
+    runtime = app.extensions.get("ioffice.exchange")
+    if runtime is None:
+        from ioffice.db_session import database
+
+        settings = {key.removeprefix("EXCHANGE_"): app.config.get(key, default)
+                    for key, default in DEFAULTS.items() if key != "EXCHANGE_HUBS"}
+        runtime = Exchange(
+            hubs=parse_hubs(app.config.get("EXCHANGE_HUBS")),
+            session_factory=lambda: database(app).session(),
+            blobs_factory=lambda: app.extensions["ioffice.services"].blobs,
+            pki_factory=lambda: _open_pki(app),
+            settings={k: float(v) for k, v in settings.items()})
+        app.extensions["ioffice.exchange"] = runtime
+    return runtime

@@ -1,0 +1,86 @@
+"""The exchange worker: send due outbox rows, poll every hub, refresh the directory.
+
+Run it with ``flask --app wsgi exchange worker`` (``--once`` for one round), or in a thread
+with :func:`start_background` (``make run``). Several workers may run against PostgreSQL;
+on SQLite run one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy import select
+
+from axis_connector.client import AxisError, AxisUnavailable
+from ioffice.db import utcnow
+from ioffice.exchange.models import DirectoryEntry
+from ioffice.exchange.receipt import poll_hub
+from ioffice.exchange.runtime import Exchange
+from ioffice.exchange.sending import WorkReport, send_pending
+
+log = logging.getLogger(__name__)
+
+DIRECTORY_REFRESH_SECONDS = 600
+
+
+def refresh_directory(rt: Exchange) -> int:
+    """Copy every hub's directory (getAgenciesList) into ``exchange_directory``."""
+    count = 0
+    for hub in rt.hubs:
+        agencies = rt.client(hub).get_agencies_list()
+        with rt.session_factory() as session:
+            known = {e.organ_id: e for e in session.scalars(select(DirectoryEntry))}
+            for info in agencies:
+                entry = known.get(info.organ_id)
+                if entry is None:
+                    entry = DirectoryEntry(organ_id=info.organ_id, name=info.name, hub=hub.name)
+                    session.add(entry)
+                    known[info.organ_id] = entry
+                entry.name, entry.fetched_at = info.name, utcnow()
+                count += 1
+            session.commit()
+    return count
+
+
+def run_once(rt: Exchange, *, poll_limit: int = 50) -> WorkReport:
+    report = WorkReport()
+    send_pending(rt, report)
+    for hub in rt.hubs:
+        try:
+            poll_hub(rt, hub.name, report, limit=poll_limit)
+        except (AxisError, AxisUnavailable) as exc:
+            log.warning("polling %s failed: %s", hub.name, exc)
+    if report.received or report.statuses:
+        send_pending(rt, report)  # status 01 and the like go out at once
+    return report
+
+
+def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = None) -> None:
+    wait = rt.setting("POLL_INTERVAL") if interval is None else interval
+    last_refresh = 0.0
+    while not stop.is_set():
+        if time.monotonic() - last_refresh > DIRECTORY_REFRESH_SECONDS:
+            try:
+                refresh_directory(rt)
+                last_refresh = time.monotonic()
+            except (AxisError, AxisUnavailable) as exc:
+                log.warning("directory refresh failed: %s", exc)
+        try:
+            report = run_once(rt)
+        except Exception:  # keep the loop alive; the rows stay in the outbox / on the hub
+            log.exception("exchange worker round failed")
+            report = WorkReport()
+        if report.total == 0:
+            stop.wait(wait)
+
+
+def start_background(rt: Exchange, interval: float | None = None
+                     ) -> tuple[threading.Thread, threading.Event]:
+    """Run the worker in a daemon thread until the returned event is set (never at import)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(rt, stop, interval),
+                              name="ioffice-exchange-worker", daemon=True)
+    thread.start()
+    return thread, stop
