@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies import service
-from ioffice.agencies.models import Department, Role
+from ioffice.agencies.models import Agency, Department, Role
 from ioffice.audit import AuditContext
 from ioffice.keys import service as keys
 from ioffice.registers.models import RegisterKind
@@ -175,6 +175,8 @@ def load(session: Session, *, password: str | None, instance_path: str,
                                     roles=roles, department_id=depts.get(person.department or ""),
                                     position_title=person.position)
                 result.users_created += 1
+            if pki is not None and person.role == Role.LEADER:
+                _demo_pin_key(session, pki, username, agency)
             result.logins.append((username, person.full_name, f"{person.role.label} – {spec.name}"))
     _load_concurrent(session, result, by_slug)
     return result
@@ -196,7 +198,21 @@ def _load_concurrent(session: Session, result: DemoResult, by_slug: dict[str, in
     result.logins.append((username, full_name, "Lãnh đạo – huyện U Minh và xã Khánh An"))
 
 
+DEMO_PIN = "123456"
+"""The PIN of every demo leader's remote-signing key (demo data only)."""
+
+
+def _demo_pin_key(session: Session, pki: Pki, username: str, agency: Agency) -> None:
+    from ioffice.keys.models import KeyHolder
+
+    user = service.get_user_by_username(session, username)
+    if user is None or keys.personal_certificate(session, user.id, agency.id, KeyHolder.PIN):
+        return
+    keys.issue_pin_key(session, pki, CTX, user, agency, DEMO_PIN, key_type="ec")
+
+
 def logins_text(result: DemoResult) -> str:
-    lines = [f"Tài khoản mẫu (mật khẩu chung: {result.password}):"]
+    lines = [f"Tài khoản mẫu (mật khẩu chung: {result.password}; "
+             f"mã PIN ký số của lãnh đạo: {DEMO_PIN}):"]
     lines += [f"  {u:<26} {name:<24} {where}" for u, name, where in result.logins]
     return "\n".join(lines)

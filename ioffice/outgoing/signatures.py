@@ -237,3 +237,33 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
                                        "sha256": revision.sha256,
                                        "number_notation": doc.number_notation})
     return revision
+
+
+def stamp_preview_png(doc: OutgoingDocument, pdf: bytes, width_px: int = 700) -> bytes:
+    """The page the signature goes on, with the personal box (blue) and, once numbered, the
+    seal's place (red) outlined: what the signer sees before signing."""
+    import io
+
+    from PIL import ImageDraw
+
+    box = stamp_box(doc, pdf)
+    pdf_doc = pdfium.PdfDocument(pdf)
+    try:
+        page = pdf_doc[box.page]
+        width_pt, height_pt = page.get_size()
+        scale = width_px / width_pt
+        image = page.render(scale=scale).to_pil().convert("RGB")
+    finally:
+        pdf_doc.close()
+    draw = ImageDraw.Draw(image, "RGBA")
+
+    def rect(b: Box, color: tuple[int, int, int]) -> None:
+        xy = (b.x1 * scale, (height_pt - b.y2) * scale, b.x2 * scale, (height_pt - b.y1) * scale)
+        draw.rectangle(xy, outline=(*color, 255), fill=(*color, 40), width=3)
+
+    rect(box, (30, 80, 200))
+    if doc.status in (OutgoingStatus.SIGNED, OutgoingStatus.NUMBERED):
+        rect(seal_box(doc, pdf), (200, 30, 30))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

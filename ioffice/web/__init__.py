@@ -28,7 +28,7 @@ ERROR_TITLES = {
 
 def init_app(app: Flask) -> None:
     from ioffice.api.views import bp as api_bp
-    from ioffice.web import admin, auth, home, incoming, search
+    from ioffice.web import admin, auth, home, incoming, outgoing, search
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(incoming.bp)
+    app.register_blueprint(outgoing.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, never cookies
     app.register_blueprint(search.bp)

@@ -1,0 +1,406 @@
+"""Outgoing documents in the browser: draft, review, sign (PIN or browser key), number, seal,
+dispatch, register."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import login_required
+
+from ioffice.agencies import service as agencies
+from ioffice.agencies.models import Agency, Role, User
+from ioffice.audit import record
+from ioffice.db_session import get_session
+from ioffice.documents.pdf import render_page_png
+from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
+from ioffice.errors import DomainError, NotFound
+from ioffice.incoming.models import IncomingDocument
+from ioffice.keys import service as keys
+from ioffice.keys.models import KeyHolder
+from ioffice.outgoing import dispatch, drafts, export, numbering, queries, review, signatures
+from ioffice.outgoing.errors import InvalidInput, PersistedFailure
+from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientKind
+from ioffice.services import services
+from ioffice.storage import BlobNotFound
+from ioffice.web import forms
+from ioffice.web.auth import current_actor, roles_required
+
+bp = Blueprint("outgoing", __name__, url_prefix="/van-ban-di")
+
+HISTORY_LABELS = {
+    "outgoing:draft:create": "tạo dự thảo", "outgoing:draft:upload": "tải lên phiên bản",
+    "outgoing:draft:comment": "góp ý", "outgoing:review:submit": "trình duyệt",
+    "outgoing:review:approve": "duyệt", "outgoing:review:send-back": "trả lại dự thảo",
+    "outgoing:signature:prepare": "chuẩn bị ký trên trình duyệt",
+    "outgoing:signature:personal": "ký số (người có thẩm quyền)",
+    "outgoing:signature:wrong-pin": "nhập sai mã PIN", "outgoing:signature:pin-locked":
+    "khóa ký số bị khóa do sai PIN", "outgoing:signature:refused": "chữ ký bị từ chối",
+    "outgoing:document:number": "cấp số", "outgoing:signature:agency": "ký số của cơ quan",
+    "outgoing:document:dispatch": "phát hành", "outgoing:document:revoke": "thu hồi",
+    "outgoing:document:update": "gửi cập nhật", "outgoing:document:replace": "bị thay thế",
+}
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    db = get_session()
+    actor = current_actor()
+    return render_template("outgoing/index.html", listing=queries.listing(db, actor),
+                           doc_types=DOC_TYPES_BY_CODE)
+
+
+def _form_context(**extra: Any) -> dict[str, Any]:
+    db = get_session()
+    actor = current_actor()
+    agencies_all = [a for a in agencies.list_agencies(db) if a.id != actor.agency_id]
+    return {"doc_types": DOC_TYPES, "urgencies": list(Urgency),
+            "confidentialities": list(Confidentiality),
+            "signers": drafts.signers(db, actor.agency_id),
+            "departments": agencies.list_departments(db, actor.agency_id),
+            "other_agencies": agencies_all, **extra}
+
+
+@bp.route("/moi", methods=["GET", "POST"])
+@roles_required(*drafts.DRAFTERS)
+def new() -> Any:
+    db = get_session()
+    actor = current_actor()
+    reply_to = request.values.get("tra_loi", type=int)
+    incoming = db.get(IncomingDocument, reply_to) if reply_to else None
+    if incoming is not None and incoming.agency_id != actor.agency_id:
+        incoming = None
+    if request.method == "GET":
+        form = {"subject": f"V/v trả lời văn bản số {incoming.number_notation}" if incoming else "",
+                "agency_codes": [incoming.issuer_code] if incoming and incoming.issuer_code else []}
+        return render_template("outgoing/new.html", form=form, errors={}, incoming=incoming,
+                               **_form_context())
+    errors = forms.FormErrors()
+    form = request.form
+    data = drafts.DraftInput(
+        doc_type=forms.text(form, "doc_type", 32), subject=forms.text(form, "subject"),
+        signer_id=forms.integer(form, "signer_id", errors, "Người ký"),
+        urgency=forms.choice(form, "urgency", Urgency, Urgency.NORMAL),
+        confidentiality=forms.choice(form, "confidentiality", Confidentiality,
+                                     Confidentiality.NORMAL),
+        signer_position=forms.text(form, "signer_position", 255),
+        department_ids=tuple(int(v) for v in form.getlist("department_ids") if v.isdigit()),
+        agency_codes=tuple(v.strip() for v in form.getlist("agency_codes") if v.strip()),
+        reply_to_id=incoming.id if incoming else None,
+        due_date=forms.date(form, "due_date", errors, "Hạn trả lời"),
+        copies=forms.integer(form, "copies", errors, "Số lượng bản") or 1,
+        notes=forms.text(form, "notes"))
+    upload = request.files.get("file")
+    try:
+        if errors:
+            raise InvalidInput(dict(errors))
+        doc = drafts.create_draft(db, services().blobs, actor, data, drafts.Upload(
+            upload.filename or "du-thao.pdf", upload.read()) if upload else drafts.Upload("", b""))
+    except InvalidInput as exc:
+        db.rollback()
+        errors.update(exc.fields)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        db.rollback()
+        errors["file"] = exc.message
+    else:
+        db.commit()
+        flash("Đã tạo dự thảo.", "success")
+        return redirect(url_for("outgoing.show", document_id=doc.id))
+    return render_template("outgoing/new.html", form={**form, "agency_codes": form.getlist(
+        "agency_codes"), "department_ids": form.getlist("department_ids")}, errors=errors,
+        incoming=incoming, **_form_context()), 422
+
+
+@bp.route("/<int:document_id>")
+@login_required
+def show(document_id: int) -> Any:
+    db = get_session()
+    actor = current_actor()
+    doc = queries.read_document(db, actor, document_id)
+    browser_cert = keys.browser_certificate(db, actor.user_id, actor.agency_id)
+    pin_cert = keys.personal_certificate(db, actor.user_id, actor.agency_id, KeyHolder.PIN)
+    return render_template(
+        "outgoing/show.html", doc=doc, actor=actor, Role=Role, statuses=OutgoingStatus,
+        doc_type=DOC_TYPES_BY_CODE.get(doc.doc_type), history=queries.history(db, doc),
+        step=review.current_step(db, doc), chain=review.chain(db, doc.agency_id),
+        can_review=review.can_review(db, actor, doc),
+        can_upload=drafts.can_upload(db, actor, doc),
+        reply_to=db.get(IncomingDocument, doc.reply_to_id) if doc.reply_to_id else None,
+        statuses_by_recipient={s.organ_id: s for s in dispatch.recipient_statuses(db, actor, doc)},
+        browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
+        user=db.get(User, actor.user_id), labels=HISTORY_LABELS)
+
+
+def _act(operation: Callable[[], Any], document_id: int, success: str) -> Any:
+    """One service operation; domain errors shown on the page. A PersistedFailure (wrong PIN,
+    refused signature) is committed: what it counted must not roll back."""
+    db = get_session()
+    try:
+        result = operation()
+    except NotFound:
+        db.rollback()
+        raise
+    except PersistedFailure as exc:
+        db.commit()
+        flash(exc.message, "error")
+        return redirect(url_for("outgoing.show", document_id=document_id)), 303
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("outgoing.show", document_id=document_id)), 303
+    db.commit()
+    flash(success, "success")
+    target = result.id if isinstance(result, OutgoingDocument) else document_id
+    return redirect(url_for("outgoing.show", document_id=target))
+
+
+@bp.route("/<int:document_id>/phien-ban", methods=["POST"])
+@login_required
+def upload(document_id: int) -> Any:
+    file = request.files.get("file")
+    data = drafts.Upload(file.filename or "du-thao.pdf", file.read()) if file else drafts.Upload("", b"")
+    return _act(lambda: drafts.upload_version(get_session(), services().blobs, current_actor(),
+                                              document_id, data, forms.text(request.form, "note")),
+                document_id, "Đã tải lên phiên bản mới.")
+
+
+@bp.route("/<int:document_id>/y-kien", methods=["POST"])
+@login_required
+def comment(document_id: int) -> Any:
+    return _act(lambda: drafts.add_comment(get_session(), current_actor(), document_id,
+                                           forms.text(request.form, "body")),
+                document_id, "Đã ghi ý kiến.")
+
+
+@bp.route("/<int:document_id>/trinh", methods=["POST"])
+@login_required
+def submit(document_id: int) -> Any:
+    return _act(lambda: review.submit(get_session(), current_actor(), document_id,
+                                      forms.text(request.form, "comment")),
+                document_id, "Đã trình duyệt dự thảo.")
+
+
+@bp.route("/<int:document_id>/duyet", methods=["POST"])
+@login_required
+def approve(document_id: int) -> Any:
+    return _act(lambda: review.approve(get_session(), current_actor(), document_id,
+                                       forms.text(request.form, "comment")),
+                document_id, "Đã duyệt.")
+
+
+@bp.route("/<int:document_id>/tra-lai", methods=["POST"])
+@login_required
+def send_back(document_id: int) -> Any:
+    return _act(lambda: review.send_back(get_session(), current_actor(), document_id,
+                                         forms.text(request.form, "comment")),
+                document_id, "Đã trả lại dự thảo cho người soạn thảo.")
+
+
+@bp.route("/<int:document_id>/ky-pin", methods=["POST"])
+@roles_required(Role.LEADER)
+def sign_pin(document_id: int) -> Any:
+    pin = (request.form.get("pin") or "").strip()
+    return _act(lambda: signatures.sign_with_pin(get_session(), services().blobs, services().trust,
+                                                 current_actor(), document_id, pin),
+                document_id, "Đã ký số văn bản.")
+
+
+@bp.route("/khoa-trinh-duyet", methods=["POST"])
+@roles_required(Role.LEADER)
+def browser_key() -> Any:
+    """The browser sends a PKCS#10 CSR for its new key; the agency CA issues the certificate."""
+    db = get_session()
+    actor = current_actor()
+    csr = (request.get_json(silent=True) or {}).get("csr", "")
+    try:
+        row = keys.issue_from_csr(db, services().pki, actor.ctx, db.get(User, actor.user_id),
+                                  db.get(Agency, actor.agency_id), csr.encode())
+    except DomainError as exc:
+        db.rollback()
+        return jsonify({"error": exc.message}), 400
+    db.commit()
+    return jsonify({"serial": row.serial, "subject": row.subject})
+
+
+@bp.route("/<int:document_id>/ky-trinh-duyet/chuan-bi", methods=["POST"])
+@roles_required(Role.LEADER)
+def browser_prepare(document_id: int) -> Any:
+    db = get_session()
+    s = services()
+    try:
+        prepared = signatures.prepare_browser_signature(db, s.blobs, s.pki, s.trust,
+                                                        current_actor(), document_id)
+    except DomainError as exc:
+        db.rollback()
+        return jsonify({"error": exc.message}), exc.status_code
+    db.commit()
+    return jsonify({"handle": prepared.handle, "algorithm": prepared.algorithm,
+                    "to_sign": base64.b64encode(prepared.to_sign).decode(),
+                    "expires_at": prepared.expires_at.isoformat()})
+
+
+@bp.route("/<int:document_id>/ky-trinh-duyet/hoan-tat", methods=["POST"])
+@roles_required(Role.LEADER)
+def browser_finish(document_id: int) -> Any:
+    db = get_session()
+    body = request.get_json(silent=True) or {}
+    try:
+        value = base64.b64decode(body.get("signature", ""), validate=True)
+    except (binascii.Error, ValueError):
+        return jsonify({"error": "Giá trị chữ ký không đúng định dạng."}), 400
+    try:
+        signatures.finish_browser_signature(db, services().blobs, services().trust,
+                                            current_actor(), document_id,
+                                            str(body.get("handle", "")), value)
+    except PersistedFailure as exc:
+        db.commit()
+        return jsonify({"error": exc.message}), exc.status_code
+    except DomainError as exc:
+        db.rollback()
+        return jsonify({"error": exc.message}), exc.status_code
+    db.commit()
+    flash("Đã ký số văn bản bằng khóa trên trình duyệt.", "success")
+    return jsonify({"redirect": url_for("outgoing.show", document_id=document_id)})
+
+
+@bp.route("/<int:document_id>/cap-so", methods=["POST"])
+@roles_required(Role.CLERK)
+def assign_number(document_id: int) -> Any:
+    return _act(lambda: numbering.assign_number(get_session(), current_actor(), document_id),
+                document_id, "Đã cấp số văn bản.")
+
+
+@bp.route("/<int:document_id>/ky-so-co-quan", methods=["POST"])
+@roles_required(Role.CLERK)
+def seal(document_id: int) -> Any:
+    s = services()
+    return _act(lambda: signatures.apply_agency_signature(get_session(), s.blobs, s.pki, s.trust,
+                                                          current_actor(), document_id),
+                document_id, "Đã ký số của cơ quan.")
+
+
+@bp.route("/<int:document_id>/phat-hanh", methods=["POST"])
+@roles_required(Role.CLERK)
+def send(document_id: int) -> Any:
+    return _act(lambda: dispatch.dispatch(get_session(), current_actor(), document_id),
+                document_id, "Đã phát hành văn bản.")
+
+
+@bp.route("/<int:document_id>/thu-hoi", methods=["POST"])
+@roles_required(Role.CLERK)
+def revoke(document_id: int) -> Any:
+    return _act(lambda: dispatch.revoke(get_session(), current_actor(), document_id,
+                                        forms.text(request.form, "reason")),
+                document_id, "Đã thu hồi văn bản.")
+
+
+@bp.route("/<int:document_id>/cap-nhat", methods=["POST"])
+@roles_required(Role.CLERK)
+def update(document_id: int) -> Any:
+    return _act(lambda: dispatch.send_update(get_session(), current_actor(), document_id,
+                                             forms.text(request.form, "reason")),
+                document_id, "Đã gửi thông tin cập nhật.")
+
+
+@bp.route("/<int:document_id>/thay-the", methods=["POST"])
+@login_required
+def replace(document_id: int) -> Any:
+    return _act(lambda: dispatch.start_replacement(get_session(), current_actor(), document_id),
+                document_id, "Đã tạo dự thảo văn bản thay thế; hãy tải lên nội dung mới.")
+
+
+def _blob_of(doc: OutgoingDocument, sha256: str) -> str:
+    known = {v.sha256 for v in doc.versions} | {s.sha256 for s in doc.signatures}
+    if sha256 not in known:
+        raise NotFound("Không tìm thấy tệp.")
+    return sha256
+
+
+@bp.route("/<int:document_id>/tep/<sha256>.pdf")
+@login_required
+def download(document_id: int, sha256: str) -> Any:
+    doc = queries.read_document(get_session(), current_actor(), document_id)
+    sha = _blob_of(doc, sha256)
+    name = (doc.number_notation.replace("/", "-") or f"du-thao-{doc.id}") + ".pdf"
+    return send_file(io.BytesIO(services().blobs.read_bytes(sha)), mimetype="application/pdf",
+                     as_attachment=request.args.get("xem") != "1", download_name=name)
+
+
+@bp.route("/<int:document_id>/tep/<sha256>/trang-<int:page>.png")
+@login_required
+def preview(document_id: int, sha256: str, page: int) -> Any:
+    doc = queries.read_document(get_session(), current_actor(), document_id)
+    sha = _blob_of(doc, sha256)
+    blobs = services().blobs
+    name = f"previews/{sha}/page-{page}.png"
+    try:
+        png = blobs.get_named(name)
+    except BlobNotFound:
+        if not 1 <= page <= max(doc.page_count, 1):
+            abort(404)
+        png = render_page_png(blobs.read_bytes(sha), page - 1)
+        blobs.put_named(name, png)
+    resp = Response(png, mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+
+
+@bp.route("/<int:document_id>/vi-tri-chu-ky.png")
+@login_required
+def stamp_position(document_id: int) -> Any:
+    doc = queries.read_document(get_session(), current_actor(), document_id)
+    png = signatures.stamp_preview_png(doc, services().blobs.read_bytes(doc.current_sha256))
+    resp = Response(png, mimetype="image/png")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _year() -> int:
+    return request.args.get("nam", type=int) or numbering.today_vn().year
+
+
+@bp.route("/so")
+@roles_required(Role.CLERK, Role.LEADER)
+def register_book() -> Any:
+    db = get_session()
+    actor = current_actor()
+    year, confidential = _year(), request.args.get("mat") == "1"
+    docs = queries.register_rows(db, actor, year, confidential=confidential,
+                                 after_number=request.args.get("sau", type=int),
+                                 limit=queries.PAGE_SIZE)
+    return render_template("outgoing/register_book.html", docs=docs, year=year,
+                           confidential=confidential, years=queries.years(db, actor) or [year],
+                           page_size=queries.PAGE_SIZE, row_values=export.row_values)
+
+
+@bp.route("/so.xlsx")
+@roles_required(Role.CLERK, Role.LEADER)
+def register_export() -> Any:
+    db = get_session()
+    actor = current_actor()
+    year, confidential = _year(), request.args.get("mat") == "1"
+    data = export.register_xlsx(db, actor, year, confidential=confidential)
+    record(db, actor.ctx, "outgoing:register:export", subject_type="register", subject_id=year,
+           details={"confidential": confidential})
+    db.commit()
+    name = f"so-van-ban-di{'-mat' if confidential else ''}-{year}.xlsx"
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
