@@ -78,7 +78,7 @@ def verify_and_parse(rt: Exchange, data: bytes, messagetype: str) -> DocumentPac
     """Check size, XML safety, the sender's seal against the PKI, then parse; or raise Refused."""
     limit = int(rt.setting("MAX_PACKAGE_MB") * 1024 * 1024)
     if len(data) > limit:
-        raise Refused(f"Gói tin {len(data)} byte vượt giới hạn {limit} byte.", "too_large")
+        raise Refused(f"Gói tin {len(data)} byte vượt giới hạn {limit} byte [too_large].", "too_large")
     limits = _limits(rt)
     try:
         verify_package(data, trusted_ca_certs=rt.trusted_cas, limits=limits)
