@@ -30,23 +30,43 @@ def _database_url(tmp_root: Path) -> str:
     return os.environ.get("IOFFICE_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
 
 
+def with_schema(url: str, schema: str) -> str:
+    """The same PostgreSQL database, every connection working in ``schema``."""
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+def reset_schema(url: str, schema: str, *, drop_only: bool = False) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        if not drop_only:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
 def reset_database(url: str) -> None:
-    """Start from an empty database (PostgreSQL: a fresh public schema)."""
-    if url.startswith("postgresql"):
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    elif url.startswith("sqlite:///"):
+    """Start from an empty database (SQLite: a new file; PostgreSQL: see database_url)."""
+    if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return _database_url(tmp_path_factory.mktemp("db"))
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """On PostgreSQL each run works in a schema of its own (``run_<pid>``) of the given
+    database, created empty and dropped at the end, so concurrent runs never collide."""
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    if not url.startswith("postgresql"):
+        yield url
+        return
+    schema = f"run_{os.getpid()}"
+    reset_schema(url, schema)
+    try:
+        yield with_schema(url, schema)
+    finally:
+        reset_schema(url, schema, drop_only=True)
 
 
 PKI_PASSPHRASE = "test-pki-passphrase"

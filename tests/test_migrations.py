@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from ioffice import migrate
 from ioffice.db import make_engine
+from tests.conftest import reset_schema, with_schema
 
 
 @pytest.fixture
 def fresh_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("postgresql"):
-        engine = make_engine(database_url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
-            conn.execute(text("CREATE SCHEMA migration_check"))
-        sep = "&" if "?" in database_url else "?"
-        yield f"{database_url}{sep}options=-csearch_path%3Dmigration_check"
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
-        engine.dispose()
+        base = database_url.split("?", 1)[0]
+        schema = f"migration_check_{os.getpid()}"
+        reset_schema(base, schema)
+        yield with_schema(base, schema)
+        reset_schema(base, schema, drop_only=True)
     else:
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
 
