@@ -22,9 +22,11 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) pki init
 	$(FLASK) demo load
+	$(FLASK) exchange setup-demo
 	@echo ""
-	@echo "iOffice: http://$(HOST):$(PORT)  (Ctrl+C để dừng)"
-	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@echo "iOffice: http://$(HOST):$(PORT)  (Ctrl+C để dừng); trục tỉnh /truc/tinh, trục quốc gia /truc/quoc-gia"
+	IOFFICE_EXCHANGE_DEMO_URL=http://$(HOST):$(PORT) $(VENV)/bin/gunicorn --workers 2 --threads 4 \
+		--bind $(HOST):$(PORT) --access-logfile - -c python:ioffice.exchange.gunicorn_hooks wsgi:application
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(pki_group)
     app.cli.add_command(token_group)
+    app.cli.add_command(exchange_group)
 
 
 def _session():
@@ -287,3 +288,59 @@ def main() -> None:
     from ioffice import create_app
 
     FlaskGroup(create_app=lambda: create_app())(prog_name="ioffice")
+
+
+@click.group("exchange", help="Liên thông văn bản qua trục (docs/exchange.md).")
+def exchange_group() -> None:
+    pass
+
+
+@exchange_group.command("worker", help="Gửi gói tin chờ gửi, nhận gói tin từ các trục; lặp đến khi dừng.")
+@click.option("--once", is_flag=True, help="Chạy một vòng rồi thoát.")
+@click.option("--with-hubs", is_flag=True, help="Chạy cả bộ chuyển tiếp của các trục demo.")
+@with_appcontext
+def exchange_worker(once: bool, with_hubs: bool) -> None:
+    import threading
+
+    from ioffice.exchange import exchange
+    from ioffice.exchange.worker import refresh_directory, run_forever, run_once
+
+    rt = exchange(current_app)
+    if not rt.hubs:
+        raise click.ClickException("Chưa cấu hình IOFFICE_EXCHANGE_HUBS (hoặc chạy exchange setup-demo).")
+    if with_hubs:
+        import wsgi
+
+        wsgi.start_background()
+        threading.Event().wait()
+    if once:
+        report = run_once(rt)
+        click.echo(f"gửi {report.sent}, nhận {report.received}, trạng thái {report.statuses}, "
+                   f"thử lại {report.retried}, lỗi {report.dead + report.refused}")
+        return
+    try:
+        refresh_directory(rt)
+    except Exception as exc:  # the hubs may start later; the loop retries
+        click.echo(f"Chưa lấy được danh bạ: {exc}", err=True)
+    run_forever(rt, threading.Event())
+
+
+@exchange_group.command("setup-demo", help="Tạo CSDL hai trục demo, kết nối hệ thống, đăng ký cơ quan.")
+@with_appcontext
+def exchange_setup_demo() -> None:
+    from ioffice.exchange import demo_run
+
+    with _session() as session:
+        cards = demo_run.setup(current_app, session)
+        session.commit()
+    click.echo(f"Trục demo: {len(cards)} cơ quan đã đăng ký (tỉnh: {demo_run.PROVINCIAL_PATH}, "
+               f"quốc gia: {demo_run.NATIONAL_PATH}).")
+
+
+@exchange_group.command("sync-directory", help="Tải danh bạ cơ quan từ các trục (getAgenciesList).")
+@with_appcontext
+def exchange_sync_directory() -> None:
+    from ioffice.exchange import exchange
+    from ioffice.exchange.worker import refresh_directory
+
+    click.echo(f"{refresh_directory(exchange(current_app))} cơ quan trong danh bạ.")

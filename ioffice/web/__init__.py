@@ -28,7 +28,7 @@ ERROR_TITLES = {
 
 def init_app(app: Flask) -> None:
     from ioffice.api.views import bp as api_bp
-    from ioffice.web import admin, auth, home, incoming, outgoing, search
+    from ioffice.web import admin, auth, exchange, home, incoming, outgoing, search
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, never cookies
     app.register_blueprint(search.bp)
+    app.register_blueprint(exchange.bp)
     _error_handlers(app)
     _filters(app)
     app.jinja_env.globals["Role"] = Role

@@ -1,0 +1,125 @@
+"""``make run``: the provincial platform and the national axis mounted beside the app
+(``/truc/tinh``, ``/truc/quoc-gia``), their forwarders and the exchange worker in threads.
+
+Enabled when ``exchange setup-demo`` has written ``instance/exchange-demo.json`` and
+``IOFFICE_EXCHANGE_HUBS`` is not set. Nothing here runs at import: ``wsgi.py`` calls
+:func:`configure` and :func:`mount`, and the gunicorn hook (or ``exchange worker --with-hubs``)
+calls :func:`start_background`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from axis_connector.client import AxisClient
+from axis_connector.hub import create_app as create_hub
+from axis_connector.hub import worker as hub_worker
+from ioffice.exchange import federation as fed
+from ioffice.exchange.models import DirectoryEntry
+from ioffice.exchange.runtime import exchange
+from ioffice.exchange.worker import start_background as start_exchange_worker
+
+log = logging.getLogger(__name__)
+
+PROVINCIAL_PATH, NATIONAL_PATH = "/truc/tinh", "/truc/quoc-gia"
+
+
+def _paths(app: Flask) -> tuple[Path, str, str]:
+    instance = Path(app.instance_path)
+    return (instance / "exchange-demo.json", f"sqlite:///{instance / 'axis-tinh.db'}",
+            f"sqlite:///{instance / 'axis-quoc-gia.db'}")
+
+
+def base_url() -> str:
+    return os.environ.get("IOFFICE_EXCHANGE_DEMO_URL", "http://127.0.0.1:5000").rstrip("/")
+
+
+def enabled(app: Flask) -> bool:
+    return _paths(app)[0].exists() and not os.environ.get("IOFFICE_EXCHANGE_HUBS")
+
+
+def setup(app: Flask, session: Session) -> list[fed.AgencyCard]:
+    """Migrate the hub databases, connect the systems, register every agency with its seal."""
+    secrets_path, provincial_db, national_db = _paths(app)
+    secrets_ = fed.Secrets.load_or_create(secrets_path)
+    pki = exchange(app).pki
+    cards = fed.agency_cards(session, pki)
+    fed.bootstrap(provincial_db, national_db, secrets_, cards)
+    for card in cards:  # the directory the dispatch checks, until the worker refreshes it
+        hub = fed.PROVINCIAL if card.code.endswith(".H12") else fed.NATIONAL
+        entry = session.get(DirectoryEntry, card.code) or DirectoryEntry(organ_id=card.code)
+        entry.name, entry.hub = card.name, hub
+        session.add(entry)
+    return cards
+
+
+def configure(app: Flask) -> None:
+    if not enabled(app) or app.config.get("EXCHANGE_HUBS"):
+        return
+    secrets_ = fed.Secrets.load_or_create(_paths(app)[0])
+    url = base_url()
+    app.config["EXCHANGE_HUBS"] = fed.exchange_hubs(url + PROVINCIAL_PATH, url + NATIONAL_PATH, secrets_)
+
+
+def hub_apps(app: Flask) -> tuple[Flask, Flask]:
+    secrets_path, provincial_db, national_db = _paths(app)
+    secrets_ = fed.Secrets.load_or_create(secrets_path)
+    provincial, national = fed.hub_configs(provincial_db, national_db, base_url() + NATIONAL_PATH,
+                                           secrets_, exchange(app).pki)
+    apps = create_hub(provincial), create_hub(national)
+    # Mounted under a prefix, the hub checks the HMAC over the path without it (request.path)
+    # while AxisClient signs the full path: sign the unprefixed path until the hub is fixed.
+    hub = apps[0].extensions["axis_hub"]
+    hub._upstream = _unprefixed(AxisClient(base_url() + NATIONAL_PATH, "lgsp-camau",
+                                           secrets_.platform, timeout=30.0))
+    return apps
+
+
+def _unprefixed(client: AxisClient) -> AxisClient:
+    client._prefix = ""
+    return client
+
+
+def unprefix_clients(app: Flask) -> None:
+    rt = exchange(app)
+    for hub in rt.hubs:
+        _unprefixed(rt.client(hub))
+
+
+def mount(app: Flask, hubs: tuple[Flask, Flask] | None) -> Any:
+    if hubs is None:
+        return app
+    return DispatcherMiddleware(app, {PROVINCIAL_PATH: hubs[0], NATIONAL_PATH: hubs[1]})
+
+
+_started: list[Any] = []
+
+
+def start_background(app: Flask, hubs: tuple[Flask, Flask] | None) -> bool:
+    """Start the hub forwarders and the exchange worker in this process, if no other process
+    of this instance runs them (a lock file decides: SQLite wants one worker)."""
+    if hubs is None or _started:
+        return False
+    lock = open(Path(app.instance_path) / "exchange-worker.lock", "w")  # noqa: SIM115 - held for life
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return False
+    _started.append(lock)
+    for hub_app in hubs:
+        _started.append(hub_worker.start_background_worker(hub_app.extensions["axis_hub"]))
+    unprefix_clients(app)
+    _started.append(start_exchange_worker(exchange(app)))
+    log.info("exchange demo: hub forwarders and exchange worker started in pid %s", os.getpid())
+    return True
+
+

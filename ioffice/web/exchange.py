@@ -1,0 +1,58 @@
+"""The clerks' exchange page (/lien-thong): packages in and out, their state, errors, retries,
+and the revoke/update/replace requests awaiting a decision."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ioffice.agencies.models import Role
+from ioffice.db_session import get_session
+from ioffice.exchange import decisions, install_listeners
+from ioffice.exchange.dispatch import STATUS_LABELS
+from ioffice.web.auth import current_actor, roles_required
+
+bp = Blueprint("exchange", __name__, url_prefix="/lien-thong")
+# statuses go out on the incoming documents' events from the moment the web app exists
+bp.record_once(lambda _state: install_listeners())
+
+OUT_STATES = {"pending": "Đang chờ gửi", "sent": "Đã gửi lên trục", "dead": "Gửi không thành công"}
+IN_STATES = {"delivered": "Đã nhận, chờ vào sổ", "duplicate": "Trùng, đã bỏ qua",
+             "awaiting_decision": "Chờ quyết định", "agreed": "Đã đồng ý", "refused": "Đã từ chối",
+             "status": "Trạng thái đã ghi nhận", "ignored": "Bỏ qua", "failed": "Bị từ chối"}
+BUSINESS = {"new": "Văn bản mới", "revoke": "Thu hồi", "update": "Cập nhật", "replace": "Thay thế",
+            "status": "Trạng thái"}
+
+
+@bp.get("/")
+@roles_required(Role.CLERK, Role.LEADER)
+def index():
+    actor = current_actor()
+    session = get_session()
+    return render_template("exchange/index.html",
+                           outbox=decisions.outbox_rows(session, actor.agency_id),
+                           inbox=decisions.inbox_rows(session, actor.agency_id),
+                           out_states=OUT_STATES, in_states=IN_STATES, business=BUSINESS,
+                           status_labels=STATUS_LABELS)
+
+
+@bp.post("/goi-di/<int:outbox_id>/gui-lai")
+@roles_required(Role.CLERK)
+def retry(outbox_id: int):
+    session = get_session()
+    decisions.retry(session, current_actor(), outbox_id)
+    session.commit()
+    flash("Đã đưa gói tin vào hàng đợi gửi lại.", "success")
+    return redirect(url_for("exchange.index"))
+
+
+@bp.post("/yeu-cau/<int:inbox_id>")
+@roles_required(Role.CLERK)
+def decide(inbox_id: int):
+    session = get_session()
+    agree = request.form.get("decision") == "agree"
+    decisions.decide(session, current_actor(), inbox_id, agree,
+                     request.form.get("reason", "")[:1000])
+    session.commit()
+    flash("Đã đồng ý; trạng thái 15 được gửi cho cơ quan gửi." if agree
+          else "Đã từ chối; trạng thái 16 được gửi cho cơ quan gửi.", "success")
+    return redirect(url_for("exchange.index"))
