@@ -16,6 +16,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="web/templates", static_folder="web/static")
     load_config(app, config)
+    if int(app.config["PROXY_COUNT"]) > 0:
+        # the audit log records where each action came from: behind a proxy, that is the
+        # client address the proxy forwards, trusted only for the configured number of hops
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     db_session.init_app(app)
     services.init_app(app)
     init_web(app)

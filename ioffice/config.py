@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
     "PKI_DIR": None,  # default: <instance>/pki
     "PKI_PASSPHRASE": None,  # default: random, kept in <instance>/pki_passphrase
 }

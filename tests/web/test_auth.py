@@ -150,3 +150,17 @@ def test_services_open_the_configured_pki(app) -> None:
     pki = services(app).pki
     assert services(app).pki is pki  # opened once
     assert services(app).trust.validation_context() is not None
+
+
+def test_behind_a_proxy_the_audit_records_the_client_address(app_config, connection, db) -> None:
+    from ioffice import create_app
+    from tests.conftest import login
+
+    app = create_app({**app_config, "PROXY_COUNT": 1})
+    app.extensions["ioffice.db"].bind_to(connection)
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.50"
+    assert login(client, "vanthu.camau").status_code == 302
+    addr = db.scalar(select(AuditEvent.remote_addr).where(AuditEvent.tag == "auth:session:login")
+                     .order_by(AuditEvent.id.desc()))
+    assert addr == "203.0.113.50"
