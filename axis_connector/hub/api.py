@@ -44,7 +44,9 @@ def _authenticate(session: Session) -> System:
     if system is None:
         raise HubError("unknown_system", f"hệ thống {system_id!r} chưa kết nối với trục", 401)
     body = request.get_data(cache=True)
-    if not verify_signature(system.secret, request.method, request.path, headers, body):
+    # the full path as the client sent it, mount prefix included (script_root)
+    path = request.script_root + request.path
+    if not verify_signature(system.secret, request.method, path, headers, body):
         raise HubError("bad_signature", "chữ ký yêu cầu (X-Axis-Signature) không đúng", 401)
     try:
         timestamp = int(headers.get(TIMESTAMP_HEADER, ""))

@@ -19,7 +19,6 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from axis_connector.client import AxisClient
 from axis_connector.hub import create_app as create_hub
 from axis_connector.hub import worker as hub_worker
 from ioffice.exchange import federation as fed
@@ -74,24 +73,7 @@ def hub_apps(app: Flask) -> tuple[Flask, Flask]:
     secrets_ = fed.Secrets.load_or_create(secrets_path)
     provincial, national = fed.hub_configs(provincial_db, national_db, base_url() + NATIONAL_PATH,
                                            secrets_, exchange(app).pki)
-    apps = create_hub(provincial), create_hub(national)
-    # Mounted under a prefix, the hub checks the HMAC over the path without it (request.path)
-    # while AxisClient signs the full path: sign the unprefixed path until the hub is fixed.
-    hub = apps[0].extensions["axis_hub"]
-    hub._upstream = _unprefixed(AxisClient(base_url() + NATIONAL_PATH, "lgsp-camau",
-                                           secrets_.platform, timeout=30.0))
-    return apps
-
-
-def _unprefixed(client: AxisClient) -> AxisClient:
-    client._prefix = ""
-    return client
-
-
-def unprefix_clients(app: Flask) -> None:
-    rt = exchange(app)
-    for hub in rt.hubs:
-        _unprefixed(rt.client(hub))
+    return create_hub(provincial), create_hub(national)
 
 
 def mount(app: Flask, hubs: tuple[Flask, Flask] | None) -> Any:
@@ -117,7 +99,6 @@ def start_background(app: Flask, hubs: tuple[Flask, Flask] | None) -> bool:
     _started.append(lock)
     for hub_app in hubs:
         _started.append(hub_worker.start_background_worker(hub_app.extensions["axis_hub"]))
-    unprefix_clients(app)
     _started.append(start_exchange_worker(exchange(app)))
     log.info("exchange demo: hub forwarders and exchange worker started in pid %s", os.getpid())
     return True

@@ -12,7 +12,7 @@ import urllib3
 from flask import Flask
 from sqlalchemy import select
 
-from axis_connector.client import AxisClient
+from axis_connector.client import AxisClient, AxisError
 from axis_connector.edxml import Organization, StatusCode, parse_document_package, parse_status_package
 from axis_connector.hub import create_app, migrate, worker
 from axis_connector.hub.models import Forward, System, WorkState
@@ -202,3 +202,23 @@ def test_two_forwarders_send_each_package_once(provincial: Flask, national: Flas
     with ThreadPoolExecutor(2) as pool:
         assert sum(pool.map(drain, range(2))) == 6
     assert counting.sends == 6
+
+
+def test_a_hub_mounted_under_a_prefix_checks_the_full_signed_path(app) -> None:  # noqa: ANN001
+    """As in `make run`: the hub behind DispatcherMiddleware at /truc/tinh; the client signs
+    the path it sends (prefix included) and the hub must check exactly that."""
+    from flask import Flask
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from tests.axis_hub.conftest import SECRETS, FlaskPool
+
+    outer = Flask("outer")
+    outer.wsgi_app = DispatcherMiddleware(outer.wsgi_app, {"/truc/tinh": app.wsgi_app})
+    client = AxisClient("http://host/truc/tinh", "sys-camau", SECRETS["sys-camau"],
+                        pool=FlaskPool(outer.test_client()))
+    assert any(a.organ_id == CA_MAU.organ_id for a in client.get_agencies_list())
+    wrong = AxisClient("http://host/truc/tinh", "sys-camau", "not-the-secret",
+                       pool=FlaskPool(outer.test_client()))
+    with pytest.raises(AxisError) as exc:
+        wrong.get_agencies_list()
+    assert exc.value.code == "bad_signature"
