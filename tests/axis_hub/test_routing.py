@@ -204,7 +204,7 @@ def test_two_forwarders_send_each_package_once(provincial: Flask, national: Flas
     assert counting.sends == 6
 
 
-def test_a_hub_mounted_under_a_prefix_checks_the_full_signed_path(app) -> None:  # noqa: ANN001
+def test_a_hub_mounted_under_a_prefix_checks_the_full_signed_path(app) -> None:
     """As in `make run`: the hub behind DispatcherMiddleware at /truc/tinh; the client signs
     the path it sends (prefix included) and the hub must check exactly that."""
     from flask import Flask
