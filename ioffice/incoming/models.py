@@ -58,6 +58,7 @@ class IncomingDocument(Base):
         UniqueConstraint("register_id", "incoming_number"),
         UniqueConstraint("agency_id", "submission_id"),
         Index("ix_incoming_documents_agency_arrived", "agency_id", "arrived_at"),
+        Index("ix_incoming_documents_register_registered", "register_id", "registered_at"),
         Index("ix_incoming_documents_agency_status", "agency_id", "status"),
         Index("ix_incoming_documents_dup", "agency_id", "issuer_code", "number_notation"),
         Index("ix_incoming_documents_docid", "agency_id", "document_identifier"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,6 +25,7 @@ from ioffice.incoming.models import (
 )
 
 PAGE_SIZE = 50
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=IncomingDocument.urgency)
 
 
@@ -185,7 +187,9 @@ def register_page(session: Session, actor: Actor, flt: RegisterFilter, *,
                   after_number: int | None = None, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
     """The incoming register of a year, in number order, paginated by number (keyset)."""
     actor.require(Role.CLERK, Role.LEADER)
-    stmt = _register_query(actor, flt)
+    stmt = _register_query(session, actor, flt)
+    if stmt is None:
+        return []
     if after_number is not None:
         stmt = stmt.where(IncomingDocument.incoming_number > after_number)
     stmt = stmt.options(selectinload(IncomingDocument.assignments)
@@ -198,7 +202,10 @@ def register_page(session: Session, actor: Actor, flt: RegisterFilter, *,
 def register_rows(session: Session, actor: Actor, flt: RegisterFilter):
     """Every document of the filtered register, streamed (for exports)."""
     actor.require(Role.CLERK, Role.LEADER)
-    stmt = (_register_query(actor, flt).order_by(IncomingDocument.incoming_number)
+    stmt = _register_query(session, actor, flt)
+    if stmt is None:
+        return
+    stmt = (stmt.order_by(IncomingDocument.incoming_number)
             .options(selectinload(IncomingDocument.assignments)
                      .selectinload(Assignment.assignee_department),
                      selectinload(IncomingDocument.assignments)
@@ -207,17 +214,33 @@ def register_rows(session: Session, actor: Actor, flt: RegisterFilter):
     yield from session.scalars(stmt)
 
 
-def _register_query(actor: Actor, flt: RegisterFilter) -> Select:
+def _register_query(session: Session, actor: Actor, flt: RegisterFilter) -> Select | None:
+    """Documents of the year's register; None when the agency has no register that year.
+
+    A month is turned into a range of incoming numbers: numbers are handed out under the
+    register row's lock and stamped with the time after taking it, so number order is
+    registration order, and the month's first number bounds an index range scan.
+    """
     from ioffice.registers.models import Register, RegisterKind
 
-    stmt = (select(IncomingDocument).join(Register, Register.id == IncomingDocument.register_id)
-            .where(IncomingDocument.agency_id == actor.agency_id,
-                   Register.kind == RegisterKind.INCOMING, Register.year == flt.year))
+    register_id = session.scalar(select(Register.id).where(
+        Register.agency_id == actor.agency_id, Register.kind == RegisterKind.INCOMING,
+        Register.year == flt.year))
+    if register_id is None:
+        return None
+    stmt = select(IncomingDocument).where(IncomingDocument.register_id == register_id)
     if flt.month:
-        start = dt.datetime(flt.year, flt.month, 1, tzinfo=dt.UTC) - dt.timedelta(hours=7)
-        end_month = dt.datetime(flt.year + (flt.month == 12), flt.month % 12 + 1, 1, tzinfo=dt.UTC)
-        end = end_month - dt.timedelta(hours=7)
-        stmt = stmt.where(IncomingDocument.registered_at >= start, IncomingDocument.registered_at < end)
+        start = dt.datetime(flt.year, flt.month, 1, tzinfo=VN)
+        end = dt.datetime(flt.year + (flt.month == 12), flt.month % 12 + 1, 1, tzinfo=VN)
+        first = session.scalar(
+            select(IncomingDocument.incoming_number)
+            .where(IncomingDocument.register_id == register_id,
+                   IncomingDocument.registered_at >= start)
+            .order_by(IncomingDocument.registered_at).limit(1))
+        if first is None:
+            return None
+        stmt = stmt.where(IncomingDocument.incoming_number >= first,
+                          IncomingDocument.registered_at < end)
     if flt.doc_type:
         stmt = stmt.where(IncomingDocument.doc_type == flt.doc_type)
     if flt.issuer:

@@ -139,3 +139,24 @@ def test_another_agency_cannot_read_a_document(db: Session, blobs: BlobStore) ->
     with pytest.raises(NotFound):
         queries.read_document(db, actor(db, "vanthu.uminh"), doc.id)
     assert queries.read_document(db, actor(db, "chuyenvien.camau"), doc.id).id == doc.id
+
+
+def test_register_of_a_month_lists_exactly_that_months_documents(db: Session,
+                                                                 blobs: BlobStore) -> None:
+    clerk = actor(db, "vanthu.camau")
+    docs = [register(db, blobs, clerk) for _ in range(5)]
+    year = docs[0].registered_at.year
+    vn = dt.timezone(dt.timedelta(hours=7))
+    stamps = [dt.datetime(year, 3, 31, 23, 30, tzinfo=vn), dt.datetime(year, 4, 1, 0, 5, tzinfo=vn),
+              dt.datetime(year, 4, 15, tzinfo=vn), dt.datetime(year, 4, 30, 23, 59, tzinfo=vn),
+              dt.datetime(year, 5, 1, 0, 0, tzinfo=vn)]
+    for doc, at in zip(docs, stamps, strict=True):
+        doc.registered_at = at
+    db.flush()
+    leader = actor(db, "lanhdao.camau")
+    april = queries.register_page(db, leader, queries.RegisterFilter(year=year, month=4))
+    mine = {d.id for d in docs}
+    assert [d.id for d in april if d.id in mine] == [d.id for d in docs[1:4]]
+    may = queries.register_page(db, leader, queries.RegisterFilter(year=year, month=5))
+    assert [d.id for d in may if d.id in mine] == [docs[4].id]
+    assert queries.register_page(db, leader, queries.RegisterFilter(year=1999)) == []
