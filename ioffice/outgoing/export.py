@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Agency
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE
+from ioffice.documents.xlsx import register_workbook
 from ioffice.outgoing.models import OutgoingDocument
 from ioffice.outgoing.queries import register_rows
 
@@ -39,35 +36,7 @@ def row_values(doc: OutgoingDocument) -> list[object]:
 
 def register_xlsx(session: Session, actor: Actor, year: int, *, confidential: bool = False) -> bytes:
     agency = session.get(Agency, actor.agency_id)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"Sổ đi {year}"
     title = f"SỔ ĐĂNG KÝ VĂN BẢN ĐI{' MẬT' if confidential else ''} NĂM {year}"
-    ws.append([agency.name.upper() if agency else ""])
-    ws.append([title])
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(COLUMNS))
-    ws["A2"].font = Font(bold=True, size=14)
-    ws["A2"].alignment = Alignment(horizontal="center")
-    ws.append([])
-    ws.append([name for name, _ in COLUMNS])
-    ws.append([f"({i})" for i in range(1, len(COLUMNS) + 1)])
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for row in ws.iter_rows(min_row=4, max_row=5):
-        for cell in row:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            cell.border = border
-    for i, (_, width) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    for doc in register_rows(session, actor, year, confidential=confidential):
-        ws.append(row_values(doc))
-        for cell in ws[ws.max_row]:
-            cell.border = border
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if hasattr(cell.value, "year"):
-                cell.number_format = "DD/MM/YYYY"
-    ws.freeze_panes = "A6"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    rows = (row_values(d) for d in register_rows(session, actor, year, confidential=confidential))
+    return register_workbook(agency_name=agency.name if agency else "", title=title,
+                             sheet_title=f"Sổ đi {year}", columns=COLUMNS, rows=rows)

@@ -1,0 +1,48 @@
+"""Registers as XLSX, laid out like the paper books of Appendix IV (Decree 30/2020)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+HEADER_ROW = 4  # agency name, title, blank line, then the column names and their numbers
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def register_workbook(*, agency_name: str, title: str, sheet_title: str,
+                      columns: Sequence[tuple[str, int]], rows: Iterable[Sequence[object]]) -> bytes:
+    """``columns`` are (heading, width); dates in ``rows`` are shown dd/mm/yyyy."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_title
+    ws.append([agency_name.upper()])
+    ws.append([title])
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
+    ws["A2"].font = Font(bold=True, size=14)
+    ws["A2"].alignment = Alignment(horizontal="center")
+    ws.append([])
+    ws.append([name for name, _ in columns])
+    ws.append([f"({i})" for i in range(1, len(columns) + 1)])
+    for row in ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW + 1):
+        for cell in row:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            cell.border = _BORDER
+    for i, (_, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for values in rows:
+        ws.append(list(values))
+        for cell in ws[ws.max_row]:
+            cell.border = _BORDER
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            if hasattr(cell.value, "year"):
+                cell.number_format = "DD/MM/YYYY"
+    ws.freeze_panes = f"A{HEADER_ROW + 2}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
