@@ -8,6 +8,10 @@ Fixtures (reuse them from any test under tests/browser/):
   account's password is ``DEMO_PASSWORD``. On PostgreSQL (``IOFFICE_TEST_DATABASE_URL``) the
   database is ``ioffice_browser`` on the same server, dropped and created for the run;
   otherwise a SQLite file in a temporary folder.
+- ``axis_server`` (session) -> ``AxisServer`` (``.url``, ``.env``, ``.log``): another server,
+  set up like ``make run`` (hubs mounted, ``exchange setup-demo``, forwarders and the exchange
+  worker running), on its own database (``ioffice_story``) and instance folder. Only the
+  cross-agency story (``test_story.py``) uses it.
 - ``browser`` (package: stopped on leaving tests/browser/, see ``playwright``)
   -> ``playwright.sync_api.Browser``: headless /usr/bin/chromium.
 - ``page`` (function) -> ``Page``: a fresh context (no cookies) at 1280x800, Vietnamese locale.
@@ -43,6 +47,7 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 BIN = Path(sys.executable).parent
 DEMO_PASSWORD = "demo-browser-pass"
 BROWSER_DB = "ioffice_browser"
+STORY_DB = "ioffice_story"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
@@ -54,7 +59,7 @@ PHONE = {"width": 390, "height": 844}
 
 # --- the database of the live server ---------------------------------------------------------
 
-def _browser_database_url(tmp: Path) -> str:
+def _browser_database_url(tmp: Path, name: str = BROWSER_DB) -> str:
     """A database of its own: never the one the unit tests roll back in."""
     test_url = os.environ.get("IOFFICE_TEST_DATABASE_URL", "")
     if not test_url.startswith("postgresql"):
@@ -66,9 +71,9 @@ def _browser_database_url(tmp: Path) -> str:
     admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         # FORCE: a gunicorn left over from an interrupted run must not block the drop
-        conn.execute(f'DROP DATABASE IF EXISTS "{BROWSER_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BROWSER_DB}"')
-    return url.set(database=BROWSER_DB).render_as_string(hide_password=False)
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
@@ -85,8 +90,8 @@ def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
     return env
 
 
-def _flask(env: dict[str, str], *args: str) -> None:
-    cmd = [str(BIN / "flask"), "--app", "wsgi", *args]
+def _flask(env: dict[str, str], *args: str, app: str = "wsgi") -> None:
+    cmd = [str(BIN / "flask"), "--app", app, *args]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         pytest.fail(f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
@@ -160,6 +165,48 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AxisServer]:
+    """A second live server set up like ``make run``: both demo hubs mounted (``/truc/tinh``,
+    ``/truc/quoc-gia``), ``exchange setup-demo`` done, the hub forwarders and the exchange worker
+    running in one gunicorn worker. Its instance folder (hub databases, worker lock) is a
+    temporary one (``tests.e2e.live_wsgi``), its database ``ioffice_story`` on PostgreSQL.
+    Polls every 0.3 s (``make run``: 2 s) so a package crosses both hubs in about 2 s."""
+    tmp = tmp_path_factory.mktemp("axis_server")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = _app_env(_browser_database_url(tmp, STORY_DB), tmp)
+    env.update({"IOFFICE_TEST_INSTANCE_PATH": str(tmp / "instance"),
+                "IOFFICE_EXCHANGE_DEMO_URL": url,
+                "IOFFICE_EXCHANGE_POLL_INTERVAL": "0.3",
+                "IOFFICE_EXCHANGE_BACKOFF_SECONDS": "0.5"})
+    (tmp / "instance").mkdir()
+    app = "tests.e2e.live_wsgi"
+    _flask(env, "db", "upgrade", app=app)
+    _flask(env, "pki", "init", app=app)
+    _flask(env, "demo", "load", "--password", DEMO_PASSWORD, app=app)
+    _flask(env, "exchange", "setup-demo", app=app)
+    log = tmp / "gunicorn.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+             "--access-logfile", "-", "--graceful-timeout", "3",
+             "-c", "python:tests.e2e.gunicorn_hooks", f"{app}:application"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_until_up(proc, url, log)
+        yield AxisServer(url, env, log)
+    finally:
+        _stop(proc)
+
+
+@dataclass(frozen=True)
+class AxisServer:
+    url: str
+    env: dict[str, str]  # the server's IOFFICE_* environment, for service-level setup steps
+    log: Path
 
 
 # --- the browser -----------------------------------------------------------------------------
