@@ -22,7 +22,7 @@ def _url() -> str:
     return url
 
 
-def _render_item(type_: str, obj, autogen_context):  # noqa: ANN001, ANN202
+def _render_item(type_: str, obj, autogen_context):
     """Write our TypeDecorators as plain SQLAlchemy types, so migrations never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -39,7 +39,8 @@ def _include_object(obj, name, type_, reflected, compare_to) -> bool:
         return False
     if type_ == "index" and name in _FTS_INDEXES:
         return False
-    return not (type_ == "column" and name == "tsv" and obj.table.name == "search_entries")
+    return not (type_ == "column" and name in ("tsv", "meta_tsv")
+                and obj.table.name == "search_entries")
 
 
 def run_migrations_offline() -> None:
@@ -60,7 +61,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
                       transaction_per_migration=True, compare_type=True,

@@ -27,6 +27,7 @@ from sqlalchemy import (
     table,
     true,
 )
+from sqlalchemy import text as text_sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,13 +84,30 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
         stored = session.get(DocumentText, document.id)
         text = stored.content if stored is not None else ""
     meta, body = document_meta(document), fold_words(text[:MAX_BODY_CHARS])
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL keeps the text only inside tsv (out of line), so rows stay narrow
+    stored_body = "" if postgres else body
     entry = session.get(SearchEntry, document.id)
     if entry is None:
         session.add(SearchEntry(document_id=document.id, agency_id=document.agency_id,
-                                meta=meta, body=body))
-    elif (entry.meta, entry.body, entry.agency_id) != (meta, body, document.agency_id):
-        entry.meta, entry.body, entry.agency_id = meta, body, document.agency_id
+                                meta=meta, body=stored_body))
+    elif (entry.meta, entry.body, entry.agency_id) != (meta, stored_body, document.agency_id):
+        entry.meta, entry.body, entry.agency_id = meta, stored_body, document.agency_id
     session.flush()
+    if postgres:
+        session.execute(text_sql(
+            "UPDATE search_entries SET tsv = "
+            "setweight(to_tsvector('simple'::regconfig, :meta), 'A') || "
+            "setweight(to_tsvector('simple'::regconfig, :body), 'D') || "
+            "to_tsvector('simple'::regconfig, :agency) WHERE document_id = :id"),
+            {"meta": meta, "body": body, "agency": agency_lexeme(document.agency_id),
+             "id": document.id})
+
+
+def agency_lexeme(agency_id: int) -> str:
+    """A word no folded text contains, put in every entry of the agency: the GIN index then
+    intersects a query with the agency's entries itself instead of all agencies' matches."""
+    return f"zzag{agency_id}"
 
 
 # --- searching ------------------------------------------------------------------------------
@@ -140,13 +158,18 @@ def _scored(session: Session, terms: list[str], agency_id: int):
     """(document id column, score column, FROM clause, match condition), per engine; a higher
     score is a better match on both."""
     if session.get_bind().dialect.name == "postgresql":
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"),
-                                  " & ".join(terms)).self_group()
-        tsv = literal_column("search_entries.tsv")
+        # every word, inside the agency's entries; a lossy bitmap would re-read every tsv
+        session.execute(text_sql("SET LOCAL work_mem = '32MB'"))
+        simple = literal_column("'simple'::regconfig")
+        matching = func.to_tsquery(simple, " & ".join([agency_lexeme(agency_id), *terms])).self_group()
+        # ranked by the metadata alone (subject, number, issuer...: small, kept in the row),
+        # any word counting; among equals the newest document first
+        ranking = func.to_tsquery(simple, " | ".join(terms)).self_group()
         # float8 so the score survives the round trip through the cursor exactly
-        score = cast(func.ts_rank(tsv, tsquery), Float(53))
+        score = cast(func.ts_rank(literal_column("search_entries.meta_tsv"), ranking), Float(53))
         return (SearchEntry.document_id, score, SearchEntry.__table__,
-                and_(tsv.op("@@")(tsquery), SearchEntry.agency_id == agency_id))
+                and_(literal_column("search_entries.tsv").op("@@")(matching),
+                     SearchEntry.agency_id == agency_id))
     match = " ".join(f'"{t}"' for t in terms)
     score = -func.bm25(literal_column("search_fts"), META_WEIGHT, BODY_WEIGHT)
     return (_FTS5.c.rowid, score, _FTS5, literal_column("search_fts").op("MATCH")(match))
