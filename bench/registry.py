@@ -240,6 +240,10 @@ def _assign_values(a: dict) -> list[object]:
             a["assigned_at"], "", "", "", "", ""]
 
 
+PG_TSV = ("setweight(to_tsvector('simple', meta), 'A') || setweight(to_tsvector('simple', body), 'D')"
+          " || to_tsvector('simple', 'zzag' || agency_id::text)")
+
+
 def load_pg(engine: Engine, n: int) -> float:
     t0 = time.perf_counter()
     with Session(engine) as session:
@@ -249,6 +253,8 @@ def load_pg(engine: Engine, n: int) -> float:
             cur.execute("SET synchronous_commit = off")
             cur.execute("SET maintenance_work_mem = '1GB'")
             cur.execute("DROP INDEX IF EXISTS ix_search_entries_tsv")
+            cur.execute("CREATE TEMP TABLE search_stage (document_id bigint, agency_id bigint, "
+                        "meta text, body text) ON COMMIT DELETE ROWS")
             batch = 20_000
             done = 0
             while True:
@@ -260,8 +266,11 @@ def load_pg(engine: Engine, n: int) -> float:
                     _copy(cur, "incoming_documents", DOC_COLS, (_doc_values(d) for d, *_ in chunk))
                     _copy(cur, "incoming_texts", ("document_id", "content"),
                           ((d["id"], body) for d, body, *_ in chunk))
-                    _copy(cur, "search_entries", ("document_id", "agency_id", "meta", "body"),
+                    # as ioffice.search.index_incoming writes them: the text only inside tsv
+                    _copy(cur, "search_stage", ("document_id", "agency_id", "meta", "body"),
                           ((d["id"], d["agency_id"], d["meta"], fb) for d, _, fb, _ in chunk))
+                    cur.execute(f"INSERT INTO search_entries (document_id, agency_id, meta, body, tsv) "
+                                f"SELECT document_id, agency_id, meta, '', {PG_TSV} FROM search_stage")
                     _copy(cur, "assignments", ASSIGN_COLS, (_assign_values(a) for *_, a in chunk))
                 done += len(chunk)
                 if done % 100_000 < batch:
