@@ -149,16 +149,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live_server")
     env = _app_env(_browser_database_url(tmp), tmp)
-    _flask(env, "db", "upgrade")
-    _flask(env, "pki", "init")
-    _flask(env, "demo", "load", "--password", DEMO_PASSWORD)
+    # an instance folder of its own: wsgi.py would read the repository's instance/, where a
+    # developer's `make run` leaves exchange-demo.json (hubs on, and their PKI is not ours)
+    env["IOFFICE_TEST_INSTANCE_PATH"] = str(tmp / "instance")
+    (tmp / "instance").mkdir()
+    app = "tests.e2e.live_wsgi"
+    _flask(env, "db", "upgrade", app=app)
+    _flask(env, "pki", "init", app=app)
+    _flask(env, "demo", "load", "--password", DEMO_PASSWORD, app=app)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp / "gunicorn.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--access-logfile", "-", "--graceful-timeout", "3", "wsgi:app"],
+             "--access-logfile", "-", "--graceful-timeout", "3", f"{app}:app"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(proc, url, log)
