@@ -173,3 +173,18 @@ def test_specialist_cannot_open_the_register(client: FlaskClient) -> None:
     assert client.get("/van-ban-den/so").status_code == 403
     assert client.get("/van-ban-den/so.xlsx").status_code == 403
     assert client.get("/van-ban-den/theo-doi").status_code == 403
+
+
+def test_the_handler_can_start_a_reply_from_the_document(client: FlaskClient, db: Session,
+                                                          blobs) -> None:
+    from ioffice.incoming import handling
+    from tests.support.factories import actor, register
+
+    doc = register(db, blobs, actor(db, "vanthu.camau"))
+    specialist = actor(db, "chuyenvien.camau")
+    handling.distribute(db, actor(db, "lanhdao.camau"), doc.id, handling.DistributionInput(
+        lead=handling.Target("user", specialist.user_id)))
+    login(client, "chuyenvien.camau")
+    page = client.get(f"/van-ban-den/{doc.id}").get_data(as_text=True)
+    assert f'href="/van-ban-di/moi?tra_loi={doc.id}"' in page
+    assert client.get(f"/van-ban-di/moi?tra_loi={doc.id}").status_code == 200
