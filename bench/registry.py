@@ -240,6 +240,17 @@ def _assign_values(a: dict) -> list[object]:
             a["assigned_at"], "", "", "", "", ""]
 
 
+SEARCH_COLS = ("document_id", "agency_id", "meta", "body", "confidential", "doc_type",
+               "document_date")
+
+
+def _search_values(d: dict, folded_body: str) -> list:
+    """A search entry as ioffice.search.index_incoming writes it (the body kept on SQLite only;
+    on PostgreSQL the load moves it into tsv)."""
+    return [d["id"], d["agency_id"], d["meta"], folded_body, d["confidentiality"] != "normal",
+            d["doc_type"], d["document_date"]]
+
+
 PG_TSV = ("setweight(to_tsvector('simple', meta), 'A') || setweight(to_tsvector('simple', body), 'D')"
           " || to_tsvector('simple', 'zzag' || agency_id::text)")
 
@@ -254,7 +265,8 @@ def load_pg(engine: Engine, n: int) -> float:
             cur.execute("SET maintenance_work_mem = '1GB'")
             cur.execute("DROP INDEX IF EXISTS ix_search_entries_tsv")
             cur.execute("CREATE TEMP TABLE search_stage (document_id bigint, agency_id bigint, "
-                        "meta text, body text) ON COMMIT DELETE ROWS")
+                        "meta text, body text, confidential boolean, doc_type text, "
+                        "document_date date) ON COMMIT DELETE ROWS")
             batch = 20_000
             done = 0
             while True:
@@ -267,10 +279,11 @@ def load_pg(engine: Engine, n: int) -> float:
                     _copy(cur, "incoming_texts", ("document_id", "content"),
                           ((d["id"], body) for d, body, *_ in chunk))
                     # as ioffice.search.index_incoming writes them: the text only inside tsv
-                    _copy(cur, "search_stage", ("document_id", "agency_id", "meta", "body"),
-                          ((d["id"], d["agency_id"], d["meta"], fb) for d, _, fb, _ in chunk))
-                    cur.execute(f"INSERT INTO search_entries (document_id, agency_id, meta, body, tsv) "
-                                f"SELECT document_id, agency_id, meta, '', {PG_TSV} FROM search_stage")
+                    _copy(cur, "search_stage", SEARCH_COLS,
+                          (_search_values(d, fb) for d, _, fb, _ in chunk))
+                    cur.execute(f"INSERT INTO search_entries ({', '.join(SEARCH_COLS)}, tsv) "
+                                f"SELECT document_id, agency_id, meta, '', confidential, doc_type, "
+                                f"document_date, {PG_TSV} FROM search_stage")
                     _copy(cur, "assignments", ASSIGN_COLS, (_assign_values(a) for *_, a in chunk))
                 done += len(chunk)
                 if done % 100_000 < batch:
@@ -307,8 +320,8 @@ def load_sqlite(engine: Engine, n: int) -> float:
                                 [_sqlite_values(_doc_values(d)) for d, *_ in chunk])
                 cur.executemany(_insert("incoming_texts", ("document_id", "content")),
                                 [(d["id"], body) for d, body, *_ in chunk])
-                cur.executemany(_insert("search_entries", ("document_id", "agency_id", "meta", "body")),
-                                [(d["id"], d["agency_id"], d["meta"], fb) for d, _, fb, _ in chunk])
+                cur.executemany(_insert("search_entries", SEARCH_COLS),
+                                [_sqlite_values(_search_values(d, fb)) for d, _, fb, _ in chunk])
                 cur.executemany(_insert("assignments", ASSIGN_COLS),
                                 [_sqlite_values(_assign_values(a)) for *_, a in chunk])
                 cur.execute("COMMIT")

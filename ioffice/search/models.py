@@ -9,7 +9,9 @@ index. Neither is described here (SQLAlchemy cannot), see docs/search.md and the
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Text
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ioffice.db import Base
@@ -23,3 +25,8 @@ class SearchEntry(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     meta: Mapped[str] = mapped_column(Text, default="", server_default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    # copies of the document's fields that filter a search, so that matching, filtering,
+    # ranking and the page limit all happen here before a single document row is read
+    confidential: Mapped[bool] = mapped_column(default=False, server_default="0")
+    doc_type: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    document_date: Mapped[dt.date | None] = mapped_column(Date)

@@ -87,12 +87,16 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
     postgres = session.get_bind().dialect.name == "postgresql"
     # PostgreSQL keeps the text only inside tsv (out of line), so rows stay narrow
     stored_body = "" if postgres else body
+    fields = {"agency_id": document.agency_id, "meta": meta, "body": stored_body,
+              "confidential": document.confidentiality is not Confidentiality.NORMAL,
+              "doc_type": document.doc_type, "document_date": document.document_date}
     entry = session.get(SearchEntry, document.id)
     if entry is None:
-        session.add(SearchEntry(document_id=document.id, agency_id=document.agency_id,
-                                meta=meta, body=stored_body))
-    elif (entry.meta, entry.body, entry.agency_id) != (meta, stored_body, document.agency_id):
-        entry.meta, entry.body, entry.agency_id = meta, stored_body, document.agency_id
+        session.add(SearchEntry(document_id=document.id, **fields))
+    else:
+        for name, value in fields.items():
+            if getattr(entry, name) != value:
+                setattr(entry, name, value)
     session.flush()
     if postgres:
         session.execute(text_sql(
@@ -140,15 +144,16 @@ def check_query(query: str) -> list[str]:
 
 def readable(actor: Actor) -> ColumnElement[bool]:
     """SQL twin of ``incoming.queries.can_read`` for documents of the actor's agency: ordinary
-    documents for everyone; confidential ones for clerks and leaders, and for those assigned."""
+    documents for everyone; confidential ones for clerks and leaders, and for those assigned.
+    Read from the search entry's copy of the confidentiality, so no document row is needed."""
     if actor.has(Role.CLERK, Role.LEADER):
         return true()
     assigned = Assignment.assignee_user_id == actor.user_id
     if actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None:
         assigned = or_(assigned, and_(Assignment.assignee_user_id.is_(None),
                                       Assignment.assignee_department_id == actor.department_id))
-    return or_(IncomingDocument.confidentiality == Confidentiality.NORMAL,
-               exists().where(Assignment.document_id == IncomingDocument.id, assigned))
+    return or_(SearchEntry.confidential.is_(False),
+               exists().where(Assignment.document_id == SearchEntry.document_id, assigned))
 
 
 _FTS5 = table("search_fts", column("rowid"))
@@ -172,7 +177,9 @@ def _scored(session: Session, terms: list[str], agency_id: int):
                      SearchEntry.agency_id == agency_id))
     match = " ".join(f'"{t}"' for t in terms)
     score = -func.bm25(literal_column("search_fts"), META_WEIGHT, BODY_WEIGHT)
-    return (_FTS5.c.rowid, score, _FTS5, literal_column("search_fts").op("MATCH")(match))
+    source = _FTS5.join(SearchEntry.__table__, SearchEntry.document_id == _FTS5.c.rowid)
+    return (_FTS5.c.rowid, score, source,
+            and_(literal_column("search_fts").op("MATCH")(match), SearchEntry.agency_id == agency_id))
 
 
 def search(session: Session, actor: Actor, query: str, *, cursor: str | None = None,
@@ -186,18 +193,23 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     if not terms:
         return SearchPage([], None, [])
     doc_id, score, source, matches = _scored(session, terms, actor.agency_id)
-    stmt = (select(IncomingDocument, score.label("score")).select_from(source)
-            .join(IncomingDocument, IncomingDocument.id == doc_id)
-            .where(matches, IncomingDocument.agency_id == actor.agency_id, readable(actor)))
+    # match, filter, rank and cut the page on the search entries alone; only the page's
+    # documents are then read
+    page = (select(doc_id.label("id"), score.label("score")).select_from(source)
+            .where(matches, readable(actor)))
     if doc_type:
-        stmt = stmt.where(IncomingDocument.doc_type == doc_type)
+        page = page.where(SearchEntry.doc_type == doc_type)
     if date_from:
-        stmt = stmt.where(IncomingDocument.document_date >= date_from)
+        page = page.where(SearchEntry.document_date >= date_from)
     if date_to:
-        stmt = stmt.where(IncomingDocument.document_date <= date_to)
+        page = page.where(SearchEntry.document_date <= date_to)
     if after is not None:
-        stmt = stmt.where(or_(score < after[0], and_(score == after[0], doc_id < after[1])))
-    rows = session.execute(stmt.order_by(score.desc(), doc_id.desc()).limit(limit + 1)).all()
+        page = page.where(or_(score < after[0], and_(score == after[0], doc_id < after[1])))
+    page = page.order_by(score.desc(), doc_id.desc()).limit(limit + 1).subquery()
+    stmt = (select(IncomingDocument, page.c.score).join(page, IncomingDocument.id == page.c.id)
+            .where(IncomingDocument.agency_id == actor.agency_id)
+            .order_by(page.c.score.desc(), page.c.id.desc()))
+    rows = session.execute(stmt).all()
     results = [SearchResult(doc, float(s)) for doc, s in rows[:limit]]
     record(session, actor.ctx, "search:query:run",
            details={"q": query, "terms": len(terms), "page": bool(cursor), "found": len(results)})
