@@ -247,8 +247,24 @@ def _record_failure(session: Session, hub: str, message_id: str, item_to: list[s
 
 
 def receive_package(rt: Exchange, hub: str, message_id: str, to: list[str], messagetype: str,
-                    data: bytes, *, sender: str = "", document_id: str = "") -> Outcome:
-    """Store one package for its local recipients ``to``, in one transaction."""
+                    data: bytes, *, sender: str = "", document_id: str = "",
+                    session: Session | None = None) -> Outcome:
+    """Store one package for its local recipients ``to``, in one transaction.
+
+    ``session``: one that already holds the message's lock (:func:`receive_one`); it is
+    committed here. Without it, a session is opened and the lock taken first."""
+    if session is None:
+        with rt.session_factory() as session:
+            if not _lock_message(session, hub, message_id):
+                return Outcome(skipped=True)
+            return _receive_locked(rt, session, hub, message_id, to, messagetype, data,
+                                   sender=sender, document_id=document_id)
+    return _receive_locked(rt, session, hub, message_id, to, messagetype, data, sender=sender,
+                           document_id=document_id)
+
+
+def _receive_locked(rt: Exchange, session: Session, hub: str, message_id: str, to: list[str],
+                    messagetype: str, data: bytes, *, sender: str, document_id: str) -> Outcome:
     outcome = Outcome()
     try:
         package = verify_and_parse(rt, data, messagetype)
@@ -256,50 +272,46 @@ def receive_package(rt: Exchange, hub: str, message_id: str, to: list[str], mess
     except Refused as exc:
         package, error = None, exc.message
     verdicts = _pdf_verdicts(rt, package) if isinstance(package, DocumentPackage) else []
-    with rt.session_factory() as session:
-        if not _lock_message(session, hub, message_id):
-            outcome.skipped = True
-            return outcome
-        done = set(session.scalars(select(ExchangeInbox.recipient_organ_id).where(
-            ExchangeInbox.hub == hub, ExchangeInbox.message_id == message_id)))
-        pending = [o for o in to if o not in done]
-        agencies = _agencies(session, pending)
-        if error is not None:
-            _record_failure(session, hub, message_id, pending, messagetype, sender, document_id,
-                            error, agencies)
-            outcome.failed = dict.fromkeys(to, error)
-            session.commit()
-            log.warning("package %s from %s refused: %s", message_id, sender, error)
-            return outcome
-        for organ in pending:
-            agency = agencies.get(organ)
-            if agency is None:
-                _record_failure(session, hub, message_id, [organ], messagetype, sender,
-                                document_id, f"Cơ quan {organ} không có trong hệ thống này.",
-                                agencies)
-                outcome.failed[organ] = f"Cơ quan {organ} không có trong hệ thống này."
-                continue
-            try:
-                with session.begin_nested():
-                    if isinstance(package, DocumentPackage):
-                        inbox = _receive_document(session, rt, hub, message_id, agency, package,
-                                                  verdicts)
-                    else:
-                        inbox = _receive_status(session, hub, message_id, agency, package)
-                    session.flush()
-            except Refused as exc:
-                _record_failure(session, hub, message_id, [organ], messagetype, sender,
-                                document_id, exc.message, agencies)
-                outcome.failed[organ] = exc.message
-                continue
-            if inbox.state == InboxState.IGNORED:
-                outcome.failed[organ] = inbox.error
-            else:
-                outcome.delivered.append(organ)
-        for organ in to:
-            if organ in done and organ not in outcome.failed:
-                outcome.delivered.append(organ)
+    done = set(session.scalars(select(ExchangeInbox.recipient_organ_id).where(
+        ExchangeInbox.hub == hub, ExchangeInbox.message_id == message_id)))
+    pending = [o for o in to if o not in done]
+    agencies = _agencies(session, pending)
+    if error is not None:
+        _record_failure(session, hub, message_id, pending, messagetype, sender, document_id,
+                        error, agencies)
+        outcome.failed = dict.fromkeys(to, error)
         session.commit()
+        log.warning("package %s from %s refused: %s", message_id, sender, error)
+        return outcome
+    for organ in pending:
+        agency = agencies.get(organ)
+        if agency is None:
+            _record_failure(session, hub, message_id, [organ], messagetype, sender,
+                            document_id, f"Cơ quan {organ} không có trong hệ thống này.",
+                            agencies)
+            outcome.failed[organ] = f"Cơ quan {organ} không có trong hệ thống này."
+            continue
+        try:
+            with session.begin_nested():
+                if isinstance(package, DocumentPackage):
+                    inbox = _receive_document(session, rt, hub, message_id, agency, package,
+                                              verdicts)
+                else:
+                    inbox = _receive_status(session, hub, message_id, agency, package)
+                session.flush()
+        except Refused as exc:
+            _record_failure(session, hub, message_id, [organ], messagetype, sender,
+                            document_id, exc.message, agencies)
+            outcome.failed[organ] = exc.message
+            continue
+        if inbox.state == InboxState.IGNORED:
+            outcome.failed[organ] = inbox.error
+        else:
+            outcome.delivered.append(organ)
+    for organ in to:
+        if organ in done and organ not in outcome.failed:
+            outcome.delivered.append(organ)
+    session.commit()
     return outcome
 
 
@@ -314,13 +326,23 @@ def _ack(client, message_id: str, outcome: Outcome) -> None:
 
 
 def receive_one(rt: Exchange, hub_name: str, item: ReceivedEdoc, report: WorkReport) -> None:
+    with rt.session_factory() as session:
+        # PostgreSQL: take the message's lock before fetching and verifying it, so another
+        # worker polling the same list skips it instead of doing the same work again.
+        if not _lock_message(session, hub_name, item.message_id):
+            return
+        _receive_one(rt, session, hub_name, item, report)
+
+
+def _receive_one(rt: Exchange, session: Session, hub_name: str, item: ReceivedEdoc,
+                 report: WorkReport) -> None:
     client = rt.client(rt.hub_named(hub_name))
     to = list(item.to)
-    with rt.session_factory() as session:
-        rows = session.execute(select(ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
-                                      ExchangeInbox.error).where(
-            ExchangeInbox.hub == hub_name, ExchangeInbox.message_id == item.message_id)).all()
-        session.rollback()
+    rows = session.execute(select(ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
+                                  ExchangeInbox.error).where(
+        ExchangeInbox.hub == hub_name, ExchangeInbox.message_id == item.message_id)).all()
+    if session.get_bind().dialect.name != "postgresql":
+        session.rollback()  # SQLite: no lock to keep, and no write lock held over the network
     seen = {r.recipient_organ_id: r for r in rows}
     if all(o in seen for o in to):  # stored before a crash, not acknowledged yet
         outcome = Outcome()
@@ -334,17 +356,17 @@ def receive_one(rt: Exchange, hub_name: str, item: ReceivedEdoc, report: WorkRep
         return
     limit = int(rt.setting("MAX_PACKAGE_MB") * 1024 * 1024)
     if item.content_length > limit:
-        with rt.session_factory() as session:
-            error = f"Gói tin {item.content_length} byte vượt giới hạn {limit} byte."
-            _record_failure(session, hub_name, item.message_id, to, item.messagetype, item.sender,
-                            item.document_id, error, _agencies(session, to))
-            session.commit()
+        error = f"Gói tin {item.content_length} byte vượt giới hạn {limit} byte."
+        _record_failure(session, hub_name, item.message_id, to, item.messagetype, item.sender,
+                        item.document_id, error, _agencies(session, to))
+        session.commit()
         outcome = Outcome(failed=dict.fromkeys(to, error))
     else:
         data = client.get_edoc(item.message_id).package
         try:
             outcome = receive_package(rt, hub_name, item.message_id, to, item.messagetype, data,
-                                      sender=item.sender, document_id=item.document_id)
+                                      sender=item.sender, document_id=item.document_id,
+                                      session=session)
         except IntegrityError:  # another worker stored it first; it acknowledges
             log.info("message %s stored concurrently by another worker", item.message_id)
             return
