@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,23 @@ class SendResult:
 
 # --- authentication ------------------------------------------------------------------------------
 
+NONCE_PURGE_SECONDS = 30.0
+_last_purge = 0.0
+
+
+def _purge_nonces(session: Session, now: dt.datetime) -> None:
+    """Delete expired nonces, at most every ``NONCE_PURGE_SECONDS`` per process: on every
+    request this was one more statement per call, and concurrent requests queued on each
+    other's row locks deleting the same expired rows. Keeping a row a little longer never
+    weakens replay protection (the timestamp window refuses old requests anyway)."""
+    global _last_purge
+    clock = time.monotonic()
+    if clock - _last_purge < NONCE_PURGE_SECONDS:
+        return
+    _last_purge = clock
+    session.execute(delete(Nonce).where(Nonce.expires_at < now))
+
+
 def check_nonce(session: Session, settings: HubSettings, system_id: str, nonce: str, timestamp: int) -> None:
     """Refuse a stale timestamp or a nonce already seen; record the nonce (caller commits)."""
     now = settings.clock()
@@ -128,7 +146,7 @@ def check_nonce(session: Session, settings: HubSettings, system_id: str, nonce: 
                        f"{settings.auth_window} giây so với đồng hồ của trục", 401)
     if not nonce or len(nonce) > 128:
         raise HubError("invalid_nonce", "thiếu X-Axis-Nonce hoặc dài quá 128 ký tự", 401)
-    session.execute(delete(Nonce).where(Nonce.expires_at < now))
+    _purge_nonces(session, now)
     expires = dt.datetime.fromtimestamp(timestamp, dt.UTC) + dt.timedelta(seconds=settings.auth_window)
     session.add(Nonce(system_id=system_id, nonce=nonce, expires_at=max(expires, now)))
     try:
