@@ -146,14 +146,7 @@ def register_paper(session: Session, blobs: BlobStore, actor: Actor, data: Incom
     _attach_files(session, blobs, doc, checked)
     if data.page_count is None:
         doc.page_count = sum(facts for _, facts in checked)
-    _number(session, doc, actor, today)
-    session.flush()
-    record(session, actor.ctx, "incoming:document:register", subject_type="incoming",
-           subject_id=doc.id, details={"incoming_number": doc.incoming_number,
-                                       "number_notation": doc.number_notation,
-                                       "source": doc.source.value})
-    events.emit(session, events.INCOMING_REGISTERED, document=doc, actor=actor)
-    index_incoming(session, doc)
+    _number_and_announce(session, doc, actor, today)
     return doc
 
 
@@ -176,14 +169,7 @@ def register_received(session: Session, actor: Actor, document_id: int, data: In
                                    exclude_id=doc.id)
     _apply_metadata(doc, data, number_notation, keep_identifier=True)
     doc.status = DocumentStatus.REGISTERED
-    _number(session, doc, actor, today)
-    session.flush()
-    record(session, actor.ctx, "incoming:document:register", subject_type="incoming",
-           subject_id=doc.id, details={"incoming_number": doc.incoming_number,
-                                       "number_notation": doc.number_notation,
-                                       "source": doc.source.value})
-    events.emit(session, events.INCOMING_REGISTERED, document=doc, actor=actor)
-    index_incoming(session, doc)
+    _number_and_announce(session, doc, actor, today)
     return doc
 
 
@@ -282,6 +268,19 @@ def add_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
 def _safe_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "van-ban.pdf"
     return "".join(c for c in base if c.isprintable())[:200]
+
+
+def _number_and_announce(session: Session, doc: IncomingDocument, actor: Actor,
+                         today: dt.date) -> None:
+    """Give the document its number, then record, announce (status 03 goes out) and index it."""
+    _number(session, doc, actor, today)
+    session.flush()
+    record(session, actor.ctx, "incoming:document:register", subject_type="incoming",
+           subject_id=doc.id, details={"incoming_number": doc.incoming_number,
+                                       "number_notation": doc.number_notation,
+                                       "source": doc.source.value})
+    events.emit(session, events.INCOMING_REGISTERED, document=doc, actor=actor)
+    index_incoming(session, doc)
 
 
 def _number(session: Session, doc: IncomingDocument, actor: Actor, today: dt.date) -> None:
