@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
 from sqlalchemy import select
@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from ioffice.agencies.models import Agency, User
 from ioffice.audit import AuditContext, record
-from ioffice.errors import DomainError
+from ioffice.errors import DomainError, NotFound
 from ioffice.keys.models import KeyHolder, SigningCertificate
-from signing import Credential, FilesystemAttemptStore, PinProtectedKey, Pki, TrustStore
+from signing import Credential, PinProtectedKey, Pki, TrustStore
 
 
 class KeyError_(DomainError):
@@ -106,10 +106,6 @@ def issue_from_csr(session: Session, pki: Pki, ctx: AuditContext, user: User, ag
     return row
 
 
-def attempt_store(pki_dir: str | Path) -> FilesystemAttemptStore:
-    return FilesystemAttemptStore(Path(pki_dir) / "pin-attempts")
-
-
 def certificate_chain(trust: TrustStore, certificate: asn1_x509.Certificate
                       ) -> tuple[asn1_x509.Certificate, ...]:
     """Issuing CA(s) then root of ``certificate`` (asn1crypto), found in the trust store."""
@@ -139,3 +135,54 @@ def unlock_pin_key(session: Session, ctx: AuditContext, row: SigningCertificate)
     DbAttemptStore(session).reset(key.key_id)
     record(session, ctx, "keys:personal:unlock", subject_type="certificate", subject_id=row.serial,
            agency_id=row.agency_id)
+
+
+@dataclass(frozen=True)
+class PinKeyState:
+    certificate: SigningCertificate
+    user: User
+    failures: int
+    max_attempts: int
+
+    @property
+    def locked(self) -> bool:
+        return self.failures >= self.max_attempts
+
+
+def pin_keys(session: Session, agency_id: int, user_id: int | None = None) -> list[PinKeyState]:
+    """The agency's active PIN keys (or one person's) with their wrong-PIN counters."""
+    from ioffice.keys.stores import DbAttemptStore
+
+    stmt = (select(SigningCertificate, User).join(User, User.id == SigningCertificate.user_id)
+            .where(SigningCertificate.agency_id == agency_id,
+                   SigningCertificate.holder == KeyHolder.PIN, SigningCertificate.active)
+            .order_by(User.full_name, SigningCertificate.id.desc()))
+    if user_id is not None:
+        stmt = stmt.where(SigningCertificate.user_id == user_id)
+    attempts = DbAttemptStore(session)
+    result = []
+    for row, user in session.execute(stmt):
+        key = PinProtectedKey.from_bytes(row.protected_key or b"{}")
+        result.append(PinKeyState(row, user, attempts.failures(key.key_id), key.max_attempts))
+    return result
+
+
+def pin_key_in_agency(session: Session, agency_id: int, certificate_id: int) -> SigningCertificate:
+    row = session.get(SigningCertificate, certificate_id)
+    if row is None or row.agency_id != agency_id or row.holder is not KeyHolder.PIN:
+        raise NotFound("Không tìm thấy khoá ký số.")
+    return row
+
+
+def replace_pin_key(session: Session, pki: Pki, ctx: AuditContext, user: User, agency: Agency,
+                    pin: str, confirm: str) -> SigningCertificate:
+    """A person sets up (or renews) their PIN-protected signing key; older PIN keys retire."""
+    if pin != confirm:
+        raise KeyError_("Hai lần nhập mã PIN không khớp nhau.")
+    row = issue_pin_key(session, pki, ctx, user, agency, pin)
+    for old in session.scalars(select(SigningCertificate).where(
+            SigningCertificate.user_id == user.id, SigningCertificate.agency_id == agency.id,
+            SigningCertificate.holder == KeyHolder.PIN, SigningCertificate.active,
+            SigningCertificate.id != row.id)):
+        old.active = False
+    return row

@@ -28,13 +28,14 @@ ERROR_TITLES = {
 
 def init_app(app: Flask) -> None:
     from ioffice.api.views import bp as api_bp
-    from ioffice.web import admin, auth, exchange, home, incoming, outgoing, search
+    from ioffice.web import admin, auth, exchange, home, incoming, keys, outgoing, search
 
     csrf.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(keys.bp)
     app.register_blueprint(incoming.bp)
     app.register_blueprint(outgoing.bp)
     app.register_blueprint(api_bp)
