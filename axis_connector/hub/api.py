@@ -52,10 +52,23 @@ def _authenticate(session: Session) -> System:
         timestamp = int(headers.get(TIMESTAMP_HEADER, ""))
     except ValueError:
         raise HubError("stale_request", "X-Axis-Timestamp phải là số giây Unix", 401) from None
-    # The nonce is committed on its own, so a failing operation still burns it.
+    # The nonce is inserted in the operation's own transaction: one commit per request. Its
+    # primary key still makes it single-use across processes (a concurrent second use waits
+    # for the first transaction, then fails); a failing operation burns it in :func:`_burn`.
     services.check_nonce(session, _hub().settings, system.id, headers.get(NONCE_HEADER, ""), timestamp)
-    session.commit()
+    g.axis_nonce = (system.id, headers.get(NONCE_HEADER, ""), timestamp)
     return system
+
+
+def _burn(nonce: tuple[str, str, int]) -> None:
+    """The operation failed and its transaction (nonce included) rolled back: record the nonce
+    on its own so the same signed request cannot be tried again."""
+    with _hub().db.session() as session:
+        try:
+            services.check_nonce(session, _hub().settings, *nonce)
+            session.commit()
+        except HubError:  # used meanwhile by a concurrent request, or stale by now: burnt already
+            session.rollback()
 
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[[], Any]]:
@@ -65,9 +78,19 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[[], Any]]:
         def view() -> Any:
             with _hub().db.session() as session:
                 caller = _authenticate(session)
-                payload = _json()
-                result = func(session, caller, payload)
-                session.commit()
+                try:
+                    payload = _json()
+                    result = func(session, caller, payload)
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    nonce = g.pop("axis_nonce", None)
+                    if nonce is not None:
+                        try:
+                            _burn(nonce)
+                        except Exception:  # the database is failing: report the first error
+                            current_app.logger.exception("could not record a failed request's nonce")
+                    raise
             after = g.pop("after_commit", None)
             if after is not None:
                 after()

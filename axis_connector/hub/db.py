@@ -64,7 +64,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _sqlite_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pool_pre_ping: it cost a round trip per request. A connection the server dropped fails
+    # one request with a 5xx (clients retry: AxisUnavailable) and SQLAlchemy refreshes the pool.
+    return create_engine(url, **kwargs)
 
 
 def _sqlite_transactions(engine: Engine) -> None:

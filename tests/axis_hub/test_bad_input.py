@@ -167,3 +167,16 @@ def test_package_not_base64(app: Flask) -> None:
                                       content_type="application/json")
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_request"
     assert base64  # the package travels base64-encoded in JSON
+
+
+def test_failed_operation_burns_its_nonce(app: Flask) -> None:
+    body = b'{"message_id": "no-such-message", "status": "delivered"}'
+    headers = sign_headers(SECRETS["sys-camau"], "POST", "/api/updateStatus", "sys-camau", body)
+
+    def post() -> tuple[int, str]:
+        response = app.test_client().post("/api/updateStatus", data=body, headers=headers,
+                                          content_type="application/json")
+        return response.status_code, (response.get_json().get("error") or {}).get("code", "")
+
+    assert post() == (404, "not_found")
+    assert post() == (401, "replayed_request")
