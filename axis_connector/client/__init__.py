@@ -36,6 +36,7 @@ __all__ = [
     "RecipientState",
     "SendResult",
     "SentEdoc",
+    "StatusUpdate",
 ]
 
 MessageType = Literal["edoc", "status"]
@@ -88,6 +89,16 @@ class Edoc:
     created_at: dt.datetime
     content_sha256: str
     package: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """One acknowledgement for :meth:`AxisClient.update_statuses`."""
+
+    message_id: str
+    status: Literal["delivered", "failed"]
+    reason: str = ""
+    organ_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +218,46 @@ class AxisClient:
         if organ_ids is not None:
             payload["organ_ids"] = list(organ_ids)
         return tuple(self._recipient(r) for r in self.call("updateStatus", payload)["recipients"])
+
+    def get_edocs(self, message_ids: Sequence[str]) -> list[Edoc | AxisError]:
+        """Fetch several packages in one request (``getEdocs``), in the order asked: each an
+        :class:`Edoc` (bytes checked against content_sha256) or the :class:`AxisError` that
+        ``get_edoc`` would have raised for it. Raises AxisUnavailable if any arrived corrupted."""
+        if not message_ids:
+            return []
+        out: list[Edoc | AxisError] = []
+        for item in self.call("getEdocs", {"message_ids": list(message_ids)})["items"]:
+            if "error" in item:
+                out.append(self._item_error(item["error"]))
+                continue
+            package = base64.b64decode(item["package"])
+            if hashlib.sha256(package).hexdigest() != item["content_sha256"]:
+                raise AxisUnavailable(f"package {item['message_id']} arrived corrupted (SHA-256 mismatch)")
+            out.append(Edoc(item["message_id"], item["from"], item["document_id"], item["messagetype"],
+                            item["status_code"], _time(item["created_at"]), item["content_sha256"],
+                            package))
+        return out
+
+    def update_statuses(self, updates: Sequence[StatusUpdate]
+                        ) -> list[tuple[RecipientState, ...] | AxisError]:
+        """Several ``update_status`` in one request (``updateStatuses``), in the order given:
+        each the recipients' states or the :class:`AxisError` for that update alone."""
+        if not updates:
+            return []
+        payload = {"updates": [{"message_id": u.message_id, "status": u.status, "reason": u.reason,
+                                **({"organ_ids": list(u.organ_ids)} if u.organ_ids is not None
+                                   else {})}
+                               for u in updates]}
+        return [self._item_error(i["error"]) if "error" in i
+                else tuple(self._recipient(r) for r in i["recipients"])
+                for i in self.call("updateStatuses", payload)["items"]]
+
+    @staticmethod
+    def _item_error(error: dict[str, Any]) -> AxisError:
+        details = {k: v for k, v in error.items() if k not in ("code", "message")}
+        status = {"not_found": 404, "forbidden": 403}.get(str(error.get("code")), 400)
+        return AxisError(str(error.get("code", "http_error")), str(error.get("message", "")), status,
+                         details)
 
     def get_sent_edoc_list(self, *, since: dt.datetime | None = None, document_id: str | None = None,
                            limit: int = 100) -> list[SentEdoc]:

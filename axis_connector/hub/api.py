@@ -209,6 +209,56 @@ def update_status(session: Session, caller: System, payload: dict[str, Any]) -> 
     return {"message_id": message_id, "recipients": [_delivery(d) for d in deliveries]}
 
 
+MAX_BATCH = 100
+
+
+def _batch(payload: dict[str, Any], key: str) -> list[Any]:
+    value = payload.get(key)
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_BATCH:
+        raise HubError("invalid_request", f"trường {key!r} phải là danh sách 1 đến {MAX_BATCH} phần tử")
+    return value
+
+
+@operation("getEdocs")
+def get_edocs(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    """Several ``getEdoc`` in one request: ``items`` in the order asked, each the package or an
+    ``error`` (as ``getEdoc`` would have answered it)."""
+    ids = _batch(payload, "message_ids")
+    if not all(isinstance(i, str) and i for i in ids):
+        raise HubError("invalid_request", "trường 'message_ids' phải là danh sách chuỗi")
+    items: list[dict[str, Any]] = []
+    for message_id in ids:
+        try:
+            message = services.get_edoc(session, caller, message_id)
+        except HubError as exc:
+            items.append({"message_id": message_id, "error": exc.as_dict()})
+            continue
+        items.append({**_message_summary(message),
+                      "package": base64.b64encode(message.package).decode()})
+    return {"items": items}
+
+
+@operation("updateStatuses")
+def update_statuses(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+    """Several ``updateStatus`` in one request and one transaction: ``items`` in the order
+    given, each the recipients' states or an ``error`` (that item changed nothing)."""
+    updates = _batch(payload, "updates")
+    if not all(isinstance(u, dict) for u in updates):
+        raise HubError("invalid_request", "trường 'updates' phải là danh sách đối tượng")
+    items: list[dict[str, Any]] = []
+    for update in updates:
+        message_id = _str(update, "message_id")
+        try:
+            deliveries = services.update_status(
+                session, _hub().settings, caller, message_id, _str(update, "status"),
+                _str(update, "reason", required=False), _str_list(update, "organ_ids"))
+        except HubError as exc:
+            items.append({"message_id": message_id, "error": exc.as_dict()})
+            continue
+        items.append({"message_id": message_id, "recipients": [_delivery(d) for d in deliveries]})
+    return {"items": items}
+
+
 @operation("getSentEdocList")
 def get_sent_edoc_list(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
     since = None

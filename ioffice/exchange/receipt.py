@@ -8,16 +8,19 @@ creates one incoming document.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from axis_connector.client import AxisError, AxisUnavailable, ReceivedEdoc
+from axis_connector.client import AxisError, AxisUnavailable, ReceivedEdoc, StatusUpdate
 from axis_connector.edxml import (
     BusinessDocType,
     DocumentPackage,
@@ -380,12 +383,141 @@ def _receive_one(rt: Exchange, session: Session, hub_name: str, item: ReceivedEd
     _ack(client, item.message_id, outcome)
 
 
+FETCH_BATCH = 10
+"""Packages fetched per ``getEdocs`` request (and acknowledged per ``updateStatuses``)."""
+FETCH_BATCH_BYTES = 16 * 1024 * 1024
+
+
+def _chunks(items: list[ReceivedEdoc]) -> list[list[ReceivedEdoc]]:
+    chunks: list[list[ReceivedEdoc]] = []
+    size = 0
+    for item in items:
+        if not chunks or len(chunks[-1]) >= FETCH_BATCH or size + item.content_length > FETCH_BATCH_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += item.content_length
+    return chunks
+
+
+def _ack_all(client, acks: list[tuple[str, Outcome]]) -> None:
+    """Acknowledge several stored messages in one ``updateStatuses`` request."""
+    updates: list[StatusUpdate] = []
+    for message_id, outcome in acks:
+        if outcome.delivered:
+            updates.append(StatusUpdate(message_id, "delivered", organ_ids=tuple(outcome.delivered)))
+        by_reason: dict[str, list[str]] = {}
+        for organ, reason in outcome.failed.items():
+            by_reason.setdefault(reason, []).append(organ)
+        updates += [StatusUpdate(message_id, "failed", reason[:1000], tuple(organs))
+                    for reason, organs in by_reason.items()]
+    for start in range(0, len(updates), 100):
+        batch = updates[start:start + 100]
+        for update, result in zip(batch, client.update_statuses(batch), strict=True):
+            if isinstance(result, AxisError):
+                log.warning("acknowledging %s failed: %s", update.message_id, result)
+
+
+@contextlib.contextmanager
+def _lock_connection(rt: Exchange) -> Iterator[Connection | None]:
+    """PostgreSQL: a connection of its own whose transaction holds the messages' advisory
+    locks until it closes (crash: the server drops them with the connection). None elsewhere."""
+    with rt.session_factory() as probe:
+        bind = probe.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield None
+    elif isinstance(bind, Connection):  # sessions bound to one connection (tests): use it
+        yield bind
+    else:
+        with bind.connect() as conn:
+            yield conn
+
+
+def _try_lock(conn: Connection | None, hub: str, message_id: str) -> bool:
+    if conn is None:
+        return True
+    key = int.from_bytes(hashlib.sha256(f"{hub}|{message_id}".encode()).digest()[:8], "big",
+                         signed=True)
+    return bool(conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report: WorkReport) -> None:
+    """Receive several listed messages with one ``getEdocs`` and one ``updateStatuses``.
+
+    Each message is still stored in its own transaction, and acknowledged only after it
+    committed. PostgreSQL: the messages' locks are taken first and held until the
+    acknowledgement, so another worker polling the same list skips them."""
+    client = rt.client(rt.hub_named(hub_name))
+    with _lock_connection(rt) as locks:
+        items = [i for i in items if _try_lock(locks, hub_name, i.message_id)]
+        if not items:
+            return
+        with rt.session_factory() as session:
+            rows = session.execute(select(
+                ExchangeInbox.message_id, ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
+                ExchangeInbox.error).where(
+                ExchangeInbox.hub == hub_name,
+                ExchangeInbox.message_id.in_([i.message_id for i in items]))).all()
+        seen: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            seen.setdefault(row.message_id, {})[row.recipient_organ_id] = row
+        acks: list[tuple[str, Outcome]] = []
+        fetch: list[ReceivedEdoc] = []
+        limit = int(rt.setting("MAX_PACKAGE_MB") * 1024 * 1024)
+        try:
+            for item in items:
+                stored = seen.get(item.message_id, {})
+                if all(o in stored for o in item.to):  # stored before a crash, not acknowledged yet
+                    outcome = Outcome()
+                    for organ in item.to:
+                        row = stored[organ]
+                        if row.state in (InboxState.FAILED, InboxState.IGNORED):
+                            outcome.failed[organ] = row.error
+                        else:
+                            outcome.delivered.append(organ)
+                    acks.append((item.message_id, outcome))
+                elif item.content_length > limit:
+                    error = f"Gói tin {item.content_length} byte vượt giới hạn {limit} byte."
+                    with rt.session_factory() as session:
+                        _record_failure(session, hub_name, item.message_id, list(item.to),
+                                        item.messagetype, item.sender, item.document_id, error,
+                                        _agencies(session, list(item.to)))
+                        session.commit()
+                    report.refused += len(item.to)
+                    acks.append((item.message_id, Outcome(failed=dict.fromkeys(item.to, error))))
+                else:
+                    fetch.append(item)
+            edocs = client.get_edocs([i.message_id for i in fetch]) if fetch else []
+            for item, edoc in zip(fetch, edocs, strict=True):
+                if isinstance(edoc, AxisError):
+                    log.warning("receiving %s from %s failed: %s", item.message_id, hub_name, edoc)
+                    continue
+                try:
+                    with rt.session_factory() as session:  # ``locks`` holds the lock
+                        outcome = receive_package(rt, hub_name, item.message_id, list(item.to),
+                                                  item.messagetype, edoc.package,
+                                                  sender=item.sender, document_id=item.document_id,
+                                                  session=session)
+                except IntegrityError:  # another worker stored it first; it acknowledges
+                    log.info("message %s stored concurrently by another worker", item.message_id)
+                    continue
+                if item.messagetype == "status":
+                    report.statuses += len(outcome.delivered)
+                else:
+                    report.received += len(outcome.delivered)
+                report.refused += len(outcome.failed)
+                acks.append((item.message_id, outcome))
+        finally:
+            if acks:  # what committed is acknowledged even if a later message failed
+                _ack_all(client, acks)
+
+
 def poll_hub(rt: Exchange, hub_name: str, report: WorkReport, *, limit: int = 50) -> int:
     client = rt.client(rt.hub_named(hub_name))
     items = client.get_received_edoc_list(limit=limit)
-    for item in items:
+    for chunk in _chunks(items):
         try:
-            receive_one(rt, hub_name, item, report)
+            receive_batch(rt, hub_name, chunk, report)
         except (AxisUnavailable, AxisError) as exc:
-            log.warning("receiving %s from %s failed: %s", item.message_id, hub_name, exc)
+            log.warning("receiving from %s failed (%d messages): %s", hub_name, len(chunk), exc)
     return len(items)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from axis_connector.client import AxisClient, AxisError
+from axis_connector.client import AxisClient, AxisError, Edoc, StatusUpdate
 from axis_connector.edxml import StatusCode, parse_document_package, parse_status_package, verify_package
 from tests.axis_connector.pki import Identity
 
@@ -138,3 +138,27 @@ def test_concurrent_sends_of_one_package_store_it_once(app: Flask, signed_docume
         ids = set(pool.map(send, range(4)))
     assert len(ids) == 1
     assert count_messages(app) == 1
+
+
+def test_batch_get_and_acknowledge(clients: dict[str, AxisClient], signed_document: bytes) -> None:
+    sent = clients["camau"].send_edoc(signed_document)
+    [item] = clients["vpcp"].get_received_edoc_list()
+    edoc, missing = clients["vpcp"].get_edocs([item.message_id, "no-such-message"])
+    assert isinstance(edoc, Edoc) and edoc.package == clients["vpcp"].get_edoc(sent.message_id).package
+    assert isinstance(missing, AxisError) and missing.code == "not_found"
+    [other] = clients["admin"].get_edocs([sent.message_id])  # not the admin's: refused per item
+    assert isinstance(other, AxisError) and other.code == "not_found"
+
+    states, refused, unknown = clients["vpcp"].update_statuses([
+        StatusUpdate(sent.message_id, "delivered"),
+        StatusUpdate(sent.message_id, "failed"),  # no reason: refused alone
+        StatusUpdate("no-such-message", "delivered")])
+    assert [(s.organ_id, s.state) for s in states] == [(VPCP.organ_id, "delivered")]
+    assert isinstance(refused, AxisError) and refused.code == "missing_value"
+    assert isinstance(unknown, AxisError) and unknown.code == "not_found"
+    assert clients["vpcp"].get_received_edoc_list() == []
+    [(state,)] = [clients["vpcp"].update_statuses([StatusUpdate(sent.message_id, "delivered")])]
+    assert state[0].state == "delivered"  # idempotent
+    with pytest.raises(AxisError) as info:
+        clients["vpcp"].call("getEdocs", {"message_ids": []})
+    assert info.value.code == "invalid_request"
