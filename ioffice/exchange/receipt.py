@@ -254,7 +254,7 @@ def receive_package(rt: Exchange, hub: str, message_id: str, to: list[str], mess
                     session: Session | None = None) -> Outcome:
     """Store one package for its local recipients ``to``, in one transaction.
 
-    ``session``: one that already holds the message's lock (:func:`receive_one`); it is
+    ``session``: one that already holds the message's lock (the batched receipt); it is
     committed here. Without it, a session is opened and the lock taken first."""
     if session is None:
         with rt.session_factory() as session:
@@ -316,71 +316,6 @@ def _receive_locked(rt: Exchange, session: Session, hub: str, message_id: str, t
             outcome.delivered.append(organ)
     session.commit()
     return outcome
-
-
-def _ack(client, message_id: str, outcome: Outcome) -> None:
-    if outcome.delivered:
-        client.update_status(message_id, "delivered", organ_ids=outcome.delivered)
-    by_reason: dict[str, list[str]] = {}
-    for organ, reason in outcome.failed.items():
-        by_reason.setdefault(reason, []).append(organ)
-    for reason, organs in by_reason.items():
-        client.update_status(message_id, "failed", reason=reason[:1000], organ_ids=organs)
-
-
-def receive_one(rt: Exchange, hub_name: str, item: ReceivedEdoc, report: WorkReport) -> None:
-    with rt.session_factory() as session:
-        # PostgreSQL: take the message's lock before fetching and verifying it, so another
-        # worker polling the same list skips it instead of doing the same work again.
-        if not _lock_message(session, hub_name, item.message_id):
-            return
-        _receive_one(rt, session, hub_name, item, report)
-
-
-def _receive_one(rt: Exchange, session: Session, hub_name: str, item: ReceivedEdoc,
-                 report: WorkReport) -> None:
-    client = rt.client(rt.hub_named(hub_name))
-    to = list(item.to)
-    rows = session.execute(select(ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
-                                  ExchangeInbox.error).where(
-        ExchangeInbox.hub == hub_name, ExchangeInbox.message_id == item.message_id)).all()
-    if session.get_bind().dialect.name != "postgresql":
-        session.rollback()  # SQLite: no lock to keep, and no write lock held over the network
-    seen = {r.recipient_organ_id: r for r in rows}
-    if all(o in seen for o in to):  # stored before a crash, not acknowledged yet
-        outcome = Outcome()
-        for organ in to:
-            row = seen[organ]
-            if row.state in (InboxState.FAILED, InboxState.IGNORED):
-                outcome.failed[organ] = row.error
-            else:
-                outcome.delivered.append(organ)
-        _ack(client, item.message_id, outcome)
-        return
-    limit = int(rt.setting("MAX_PACKAGE_MB") * 1024 * 1024)
-    if item.content_length > limit:
-        error = f"Gói tin {item.content_length} byte vượt giới hạn {limit} byte."
-        _record_failure(session, hub_name, item.message_id, to, item.messagetype, item.sender,
-                        item.document_id, error, _agencies(session, to))
-        session.commit()
-        outcome = Outcome(failed=dict.fromkeys(to, error))
-    else:
-        data = client.get_edoc(item.message_id).package
-        try:
-            outcome = receive_package(rt, hub_name, item.message_id, to, item.messagetype, data,
-                                      sender=item.sender, document_id=item.document_id,
-                                      session=session)
-        except IntegrityError:  # another worker stored it first; it acknowledges
-            log.info("message %s stored concurrently by another worker", item.message_id)
-            return
-    if outcome.skipped:
-        return
-    if item.messagetype == "status":
-        report.statuses += len(outcome.delivered)
-    else:
-        report.received += len(outcome.delivered)
-    report.refused += len(outcome.failed)
-    _ack(client, item.message_id, outcome)
 
 
 FETCH_BATCH = 10
