@@ -104,10 +104,6 @@ class IncomingDocument(Base):
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="document", order_by="Assignment.id", cascade="all, delete-orphan")
 
-    @property
-    def is_registered(self) -> bool:
-        return self.incoming_number is not None
-
 
 class DocumentFile(Base):
     __tablename__ = "incoming_files"

@@ -141,10 +141,6 @@ class OutgoingDocument(Base):
     signatures: Mapped[list[SignedRevision]] = relationship(
         back_populates="document", order_by="SignedRevision.id", cascade="all, delete-orphan")
 
-    @property
-    def latest_version(self) -> DraftVersion | None:
-        return self.versions[-1] if self.versions else None
-
 
 class DraftVersion(Base):
     """One uploaded version of the draft; never changed or deleted."""

@@ -405,9 +405,3 @@ def follow_up() -> Any:
     rows = queries.follow_up(db, actor, flt, today)
     return render_template("incoming/follow_up.html", rows=rows, flt=flt, today=today, errors=errors,
                            departments=agencies.list_departments(db, actor.agency_id))
-
-
-def init_home(db: Any, actor: Any) -> dict[str, Any]:
-    today = registration.today_vn()
-    return {"counts": queries.counts(db, actor, today)}
-
