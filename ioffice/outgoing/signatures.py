@@ -227,10 +227,12 @@ def prepare_browser_signature(session: Session, blobs: BlobStore, pki: Pki, trus
     certificate = pki.certificate(int(row.serial))
     pdf = blobs.read_bytes(doc.current_sha256)
     box = stamp_box(doc, pdf)
+    store = DbPendingStore(session)
+    store.purge_expired()  # abandoned signing sessions (each holds a copy of its PDF)
     try:
         prepared = prepare(pdf, certificate, chain=keys.certificate_chain(trust, certificate),
                            signer_id=_signer_ref(actor, doc), trust=trust,
-                           store=DbPendingStore(session), stamp=personal_stamp(doc, doc.signer, box),
+                           store=store, stamp=personal_stamp(doc, doc.signer, box),
                            ttl=dt.timedelta(minutes=10))
     except CertificateRejected as exc:
         raise OutgoingError(str(exc)) from exc

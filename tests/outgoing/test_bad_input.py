@@ -294,3 +294,19 @@ def test_two_clerks_numbering_at_the_same_moment(engine: Engine) -> None:
             s.execute(delete(Register).where(Register.agency_id == agency_id, Register.year == year))
             s.commit()
             assert not s.scalars(select(OutgoingDocument.id).where(OutgoingDocument.id.in_(ids))).all()
+
+
+def test_preparing_a_signature_clears_abandoned_sessions(db: Session, blobs: BlobStore, pki: Pki,
+                                                         trust: TrustStore, browser_key) -> None:
+    import time
+
+    from ioffice.keys.models import PendingSignature
+
+    store = DbPendingStore(db)
+    store.put("abandoned", b"{}", b"%PDF-old", time.time() - 60)
+    store.put("still-valid", b"{}", b"%PDF-new", time.time() + 600)
+    doc = approve_all(db, new_draft(db, blobs))
+    prep = signatures.prepare_browser_signature(db, blobs, pki, trust, actor(db, LEADER), doc.id)
+    handles = set(db.scalars(select(PendingSignature.handle)))
+    assert "abandoned" not in handles
+    assert {"still-valid", prep.handle} <= handles
