@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
 from ioffice.db_session import get_session
-from ioffice.web.auth import audit_context, current_user, roles_required
+from ioffice.web.auth import audit_context, current_actor, current_user, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
@@ -62,3 +62,33 @@ def users() -> Any:
                            departments=agencies.list_departments(db, current_user.agency_id),
                            members=agencies.list_members(db, current_user.agency_id)), \
         (400 if error else 200)
+
+
+@bp.route("/quy-trinh-duyet", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def review_chain() -> Any:
+    """The agency's review chain for outgoing drafts: the steps, in order."""
+    from ioffice.outgoing import review
+    from ioffice.outgoing.errors import InvalidInput
+    from ioffice.outgoing.models import ReviewStepKind
+
+    db = get_session()
+    actor = current_actor()
+    error = None
+    if request.method == "POST":
+        chosen = [request.form.get(f"step{i}", "") for i in range(1, len(ReviewStepKind) + 1)]
+        try:
+            steps = [ReviewStepKind(value) for value in chosen if value]
+        except ValueError:
+            steps = []
+        try:
+            review.set_chain(db, actor, steps)
+        except InvalidInput as exc:
+            db.rollback()
+            error = exc.message
+        else:
+            db.commit()
+            flash("Đã lưu quy trình duyệt dự thảo; áp dụng cho các dự thảo trình từ nay.", "success")
+            return redirect(url_for("admin.review_chain"))
+    return render_template("admin/review_chain.html", error=error, kinds=list(ReviewStepKind),
+                           steps=review.chain(db, actor.agency_id)), (400 if error else 200)
