@@ -49,3 +49,17 @@ def test_each_agency_has_its_own_chain(db: Session) -> None:
     chains = set(db.scalars(select(AuditHead.chain)))
     assert f"agency:{ctx.agency_id}" in chains and f"agency:{other.id}" in chains
     assert verify_chain(db) == []
+
+
+def test_the_verify_command_reports_a_tampered_event(app, db: Session) -> None:  # noqa: ANN001
+    ctx = _ctx(db)
+    ev = record(db, ctx, "incoming:document:read", subject_type="document", subject_id=11)
+    db.flush()
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["audit", "verify"])
+    assert ok.exit_code == 0 and "Nhật ký nguyên vẹn" in ok.output
+    db.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(remote_addr="10.0.0.1"))
+    db.flush()
+    bad = runner.invoke(args=["audit", "verify"])
+    assert bad.exit_code == 1
+    assert f"sự kiện #{ev.seq} (id {ev.id}): nội dung sự kiện đã bị sửa" in bad.output
