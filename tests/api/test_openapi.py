@@ -112,7 +112,7 @@ def test_a_route_outside_the_registry_fails_generation(app: Flask) -> None:
         openapi.build(app, api)
 
 
-def test_unknown_api_path_and_wrong_method_answer_json(client) -> None:  # noqa: ANN001
+def test_unknown_api_path_and_wrong_method_answer_json(client) -> None:
     missing = client.get("/api/v1/khong-co")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
     wrong = client.delete("/api/v1/openapi.json")

@@ -51,7 +51,7 @@ def test_each_agency_has_its_own_chain(db: Session) -> None:
     assert verify_chain(db) == []
 
 
-def test_the_verify_command_reports_a_tampered_event(app, db: Session) -> None:  # noqa: ANN001
+def test_the_verify_command_reports_a_tampered_event(app, db: Session) -> None:
     ctx = _ctx(db)
     ev = record(db, ctx, "incoming:document:read", subject_type="document", subject_id=11)
     db.flush()
