@@ -26,6 +26,7 @@ from axis_connector.edxml import (
     validate_schema,
     verify_package,
 )
+from axis_connector.edxml import signature as signature_module
 from axis_connector.edxml.safe_xml import parse_xml
 
 from .conftest import make_document, make_status
@@ -284,3 +285,125 @@ def test_signing_twice_is_refused(signed: bytes, ca_mau_seal: Identity) -> None:
 def test_organ_id_convention_is_the_subject_uid(ca_mau_seal: Identity, root_ca: Identity) -> None:
     assert organ_id_from_certificate(ca_mau_seal.certificate) == "000.00.00.H12"
     assert organ_id_from_certificate(root_ca.certificate) is None
+
+
+# --- how many trace headers were added after signing, with one signxml verification -------------
+
+def _hops(data: bytes, *axes: str) -> bytes:
+    stamp = dt.datetime(2024, 5, 2, 9, 0, tzinfo=VIETNAM_TZ)
+    for axis in axes:
+        data = add_trace_header(data, TraceHeader(axis, stamp))
+    return data
+
+
+@pytest.fixture
+def signxml_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the full signxml verifications verify_package runs."""
+    runs: list[int] = []
+    original = signature_module._Verifier.verify
+
+    def counted(self, *args, **kwargs):
+        runs.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(signature_module._Verifier, "verify", counted)
+    return runs
+
+
+@pytest.mark.parametrize("hops", [0, 1, 2, 3])
+def test_a_package_that_passed_axes_is_verified_once(
+    signed: bytes, root_ca: Identity, signxml_runs: list[int], hops: int
+) -> None:
+    received = _hops(signed, *[f"AXIS.{n}" for n in range(hops)])
+    assert verify_package(received, [root_ca.certificate]).trace_headers_after_signing == hops
+    assert len(signxml_runs) == 1
+
+
+def test_a_tampered_package_that_passed_axes_is_refused_as_before(
+    signed: bytes, root_ca: Identity, signxml_runs: list[int]
+) -> None:
+    received = _hops(signed, "H12.LGSP", "VPCP.AXIS")
+    tampered = received.replace(b"<edXML:CodeNumber>1234<", b"<edXML:CodeNumber>1235<")
+    error = _refusal(tampered, [root_ca.certificate])
+    assert (error.code, error.path) == ("digest_mismatch", HEADER + "/Signature/SignedInfo/Reference")
+    assert error.detail == "nội dung gói tin đã bị thay đổi sau khi ký (sai giá trị băm)"
+    # No candidate matched (with 0 to 3 trace headers removed, the sender's own included), so signxml
+    # has the last word on each, as before.
+    assert len(signxml_runs) == 4
+
+
+def test_a_forged_signature_value_after_axes_is_refused_as_before(signed: bytes, root_ca: Identity) -> None:
+    value = re.search(rb"<ds:SignatureValue>([^<]+)<", signed).group(1)
+    raw = bytearray(base64.b64decode(value))
+    raw[10] ^= 1
+    forged = _hops(signed.replace(value, base64.b64encode(bytes(raw))), "VPCP.AXIS")
+    assert _refusal(forged, [root_ca.certificate]).code == "signature_invalid"
+
+
+def test_verification_leaves_the_parsed_tree_as_it_was(signed: bytes, root_ca: Identity) -> None:
+    received = _hops(signed, "H12.LGSP", "VPCP.AXIS")
+    root = parse_xml(received)
+    before = etree.tostring(root)
+    assert signature_module.verify_tree(root, [root_ca.certificate]).trace_headers_after_signing == 2
+    assert etree.tostring(root) == before
+    tampered = parse_xml(received.replace(b"<edXML:CodeNumber>1234<", b"<edXML:CodeNumber>1235<"))
+    before = etree.tostring(tampered)
+    with pytest.raises(SignatureError):
+        signature_module.verify_tree(tampered, [root_ca.certificate])
+    assert etree.tostring(tampered) == before
+
+
+def test_signing_gives_what_signxml_gives(document: bytes, ca_mau_seal: Identity) -> None:
+    root = parse_xml(document)
+    etree.SubElement(root[0][0], f"{DS}Signature", {"Id": "placeholder"}, nsmap={"ds": DS[1:-1]})
+    signer = signxml.XMLSigner(
+        signature_algorithm=signxml.SignatureMethod.RSA_SHA256,
+        digest_algorithm=signxml.DigestAlgorithm.SHA256,
+        c14n_algorithm=signxml.CanonicalizationMethod.CANONICAL_XML_1_0,
+    )
+    plain = signer.sign(root, key=ca_mau_seal.key, cert=[ca_mau_seal.certificate])
+    # RSA PKCS#1 v1.5 signatures are deterministic, so the bytes must be the same.
+    expected = etree.tostring(plain, xml_declaration=True, encoding="UTF-8")
+    assert sign_package(document, ca_mau_seal.key, [ca_mau_seal.certificate]) == expected
+
+
+def _signed_by_another_system(document: bytes, seal: Identity) -> bytes:
+    """Pretty-printed, the signature between MessageHeader and TraceHeaderList with text after it,
+    exclusive C14N: what a different producer might send."""
+    root = parse_xml(etree.tostring(parse_xml(document), pretty_print=True))
+    header = root[0][0]
+    placeholder = etree.Element(f"{DS}Signature", {"Id": "placeholder"}, nsmap={"ds": DS[1:-1]})
+    header.insert(1, placeholder)
+    placeholder.tail = "\n      "
+    signer = signxml.XMLSigner(
+        signature_algorithm=signxml.SignatureMethod.RSA_SHA256,
+        digest_algorithm=signxml.DigestAlgorithm.SHA512,
+        c14n_algorithm=signxml.CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    signed = signer.sign(root, key=seal.key, cert=[seal.certificate])
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+def test_another_producers_signature_after_axes_is_verified_once(
+    document: bytes, root_ca: Identity, ca_mau_seal: Identity, signxml_runs: list[int]
+) -> None:
+    data = _signed_by_another_system(document, ca_mau_seal)
+    assert b"\n      <edXML:TraceHeaderList>" in data
+    result = verify_package(_hops(data, "H12.LGSP", "VPCP.AXIS"), [root_ca.certificate])
+    assert (result.trace_headers_after_signing, len(signxml_runs)) == (2, 1)
+    assert result.digest_method.endswith("#sha512")
+
+
+@pytest.mark.parametrize(("guess", "runs"), [(2, 1), (None, 3), (0, 3), (1, 3), (5, 3)])
+def test_without_a_right_guess_each_candidate_is_tried_in_order(
+    signed: bytes,
+    root_ca: Identity,
+    signxml_runs: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    guess: int | None,
+    runs: int,
+) -> None:
+    # 2: right; None: transforms the guess does not reproduce; else a wrong (or impossible) guess.
+    monkeypatch.setattr(signature_module, "_signed_trace_count", lambda *_: guess)
+    result = verify_package(_hops(signed, "H12.LGSP", "VPCP.AXIS"), [root_ca.certificate])
+    assert (result.trace_headers_after_signing, len(signxml_runs)) == (2, runs)
