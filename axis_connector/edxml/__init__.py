@@ -32,6 +32,7 @@ from .model import (
     TraceHeader,
 )
 from .parse import parse_document_package, parse_package, parse_status_package
+from .received import ReceivedPackage, open_package, read_package
 from .safe_xml import ParseLimits
 from .schema import edxml_schema, validate_schema
 from .signature import (
@@ -63,6 +64,7 @@ __all__ = [
     "ParseLimits",
     "Priority",
     "PromulgationInfo",
+    "ReceivedPackage",
     "ReplacementInfo",
     "ResponseFor",
     "SignatureError",
@@ -78,10 +80,12 @@ __all__ = [
     "build_package",
     "build_status_package",
     "edxml_schema",
+    "open_package",
     "organ_id_from_certificate",
     "parse_document_package",
     "parse_package",
     "parse_status_package",
+    "read_package",
     "sign_package",
     "validate_schema",
     "verify_package",

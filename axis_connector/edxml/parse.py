@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import TypeVar
 
 from lxml import etree
 
@@ -49,11 +50,18 @@ from .values import (
     parse_timestamp,
 )
 
-__all__ = ["parse_document_package", "parse_package", "parse_status_package", "parse_tree"]
+__all__ = [
+    "check_message_type",
+    "parse_document_package",
+    "parse_package",
+    "parse_status_package",
+    "parse_tree",
+]
 
 DSIG_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
 _ACCEPTED = frozenset((NAMESPACE, *LEGACY_NAMESPACES, None))
 _WHITESPACE = re.compile(r"\s+")
+_P = TypeVar("_P", DocumentPackage, StatusPackage)
 
 
 class _Node:
@@ -422,23 +430,26 @@ def parse_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> Docum
 
 def parse_document_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> DocumentPackage:
     """Parse a document package; a status package here is an error."""
-    package = parse_package(data, limits=limits)
-    if not isinstance(package, DocumentPackage):
+    return check_message_type(parse_package(data, limits=limits), DocumentPackage)
+
+
+def parse_status_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> StatusPackage:
+    """Parse a status package; a document package here is an error."""
+    return check_message_type(parse_package(data, limits=limits), StatusPackage)
+
+
+def check_message_type(package: DocumentPackage | StatusPackage, expected: type[_P]) -> _P:
+    """``package`` if it is of the ``expected`` kind, else the ``wrong_message_type`` error."""
+    if isinstance(package, expected):
+        return package
+    if expected is DocumentPackage:
         raise EdxmlError(
             "wrong_message_type",
             "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/StatusCode",
             "cần gói tin văn bản (edoc) nhưng nhận được gói tin trạng thái (status)",
         )
-    return package
-
-
-def parse_status_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> StatusPackage:
-    """Parse a status package; a document package here is an error."""
-    package = parse_package(data, limits=limits)
-    if not isinstance(package, StatusPackage):
-        raise EdxmlError(
-            "wrong_message_type",
-            "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader",
-            "cần gói tin trạng thái (status) nhưng nhận được gói tin văn bản (edoc)",
-        )
-    return package
+    raise EdxmlError(
+        "wrong_message_type",
+        "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader",
+        "cần gói tin trạng thái (status) nhưng nhận được gói tin văn bản (edoc)",
+    )

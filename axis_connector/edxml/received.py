@@ -1,0 +1,106 @@
+"""A received package read once: its object, its signature and the axis's trace header from one parse.
+
+:func:`parse_package`, :func:`verify_package` and :func:`add_trace_header` each
+parse the bytes again; an axis that calls all three, or a recipient that calls
+the first two, parses the same package (attachments included) several times.
+These functions parse it once and give the same results and the same errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from lxml import etree
+
+from .model import DocumentPackage, Package, StatusPackage, TraceHeader
+from .parse import check_message_type, parse_tree
+from .safe_xml import DEFAULT_LIMITS, ParseLimits, parse_xml
+from .signature import TrustCallback, VerificationResult, _insert_trace_header, verify_tree
+from .values import TRACE_LIST, check_organ_id
+
+__all__ = ["ReceivedPackage", "open_package", "read_package"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ReceivedPackage:
+    """A package parsed once (see :func:`read_package`).
+
+    :meth:`verify` and :meth:`with_trace_header` work on the parsed tree and
+    leave it as it was; one object is not meant to be used by two threads at once.
+    """
+
+    package: Package
+    """What :func:`parse_package` returns for the same bytes."""
+    _root: etree._Element = field(repr=False)
+
+    def verify(
+        self,
+        trusted_ca_certs: Sequence[x509.Certificate] | None = None,
+        *,
+        trust_callback: TrustCallback | None = None,
+        require_sender_match: bool = True,
+        at: dt.datetime | None = None,
+    ) -> VerificationResult:
+        """:func:`verify_package` of the bytes this was read from, without parsing them again."""
+        return verify_tree(
+            self._root,
+            trusted_ca_certs,
+            trust_callback=trust_callback,
+            require_sender_match=require_sender_match,
+            at=at,
+        )
+
+    def with_trace_header(self, trace: TraceHeader) -> bytes:
+        """:func:`add_trace_header` of the bytes this was read from, without parsing them again."""
+        check_organ_id(trace.organ_id, TRACE_LIST + "/TraceHeader/OrganId")
+        undo = _insert_trace_header(self._root, trace)
+        try:
+            return etree.tostring(self._root, xml_declaration=True, encoding="UTF-8")
+        finally:
+            undo()
+
+
+def read_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> ReceivedPackage:
+    """Parse a package once, for an axis: the object now, the signature and trace header later.
+
+    Raises what :func:`parse_package` raises; ``.verify(...)`` raises what
+    :func:`verify_package` raises, ``.with_trace_header(...)`` returns what
+    :func:`add_trace_header` returns.
+    """
+    root = parse_xml(data, limits)
+    return ReceivedPackage(parse_tree(root), root)
+
+
+def open_package(
+    data: bytes,
+    trusted_ca_certs: Sequence[x509.Certificate] | None = None,
+    *,
+    trust_callback: TrustCallback | None = None,
+    require_sender_match: bool = True,
+    at: dt.datetime | None = None,
+    expect: type[DocumentPackage] | type[StatusPackage] | None = None,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> tuple[VerificationResult, Package]:
+    """Verify then parse a package from one parse, for a recipient.
+
+    The same checks, in the same order, as :func:`verify_package` followed by
+    :func:`parse_package` (or :func:`parse_document_package` /
+    :func:`parse_status_package` when ``expect`` is ``DocumentPackage`` /
+    ``StatusPackage``): :class:`SignatureError` for the signature,
+    :class:`EdxmlError` for the rest.
+    """
+    if (trusted_ca_certs is None) == (trust_callback is None):
+        raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
+    root = parse_xml(data, limits)
+    result = verify_tree(
+        root,
+        trusted_ca_certs,
+        trust_callback=trust_callback,
+        require_sender_match=require_sender_match,
+        at=at,
+    )
+    package = parse_tree(root)
+    return result, package if expect is None else check_message_type(package, expect)
