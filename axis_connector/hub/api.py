@@ -25,7 +25,8 @@ from axis_connector.client.signing import (
 )
 
 from . import services
-from .models import Agency, Delivery, Message, MessageType, System
+from .directory import SystemEntry
+from .models import Agency, Delivery, Message, MessageType
 from .services import HubError
 
 __all__ = ["bp", "init_app"]
@@ -37,10 +38,10 @@ def _hub():
     return current_app.extensions["axis_hub"]
 
 
-def _authenticate(session: Session) -> System:
+def _authenticate(session: Session) -> SystemEntry:
     headers = request.headers
     system_id = headers.get(SYSTEM_HEADER, "")
-    system = session.get(System, system_id) if system_id else None
+    system = _hub().settings.directory.get(session).systems.get(system_id) if system_id else None
     if system is None:
         raise HubError("unknown_system", f"hệ thống {system_id!r} chưa kết nối với trục", 401)
     body = request.get_data(cache=True)
@@ -174,7 +175,7 @@ def _agency(agency: Agency) -> dict[str, Any]:
 
 
 @operation("sendEdoc")
-def send_edoc(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def send_edoc(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     messagetype = _messagetype(payload.get("messagetype", "edoc"))
     try:
         data = base64.b64decode(_str(payload, "package"), validate=True)
@@ -188,20 +189,20 @@ def send_edoc(session: Session, caller: System, payload: dict[str, Any]) -> dict
 
 
 @operation("getReceivedEdocList")
-def get_received_edoc_list(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def get_received_edoc_list(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     messagetype = _messagetype(payload.get("messagetype"), optional=True)
     items = services.received_list(session, caller, messagetype, _limit(payload))
     return {"items": [{**_message_summary(i.message), "to": list(i.to)} for i in items]}
 
 
 @operation("getEdoc")
-def get_edoc(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def get_edoc(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     message = services.get_edoc(session, caller, _str(payload, "message_id"))
     return {**_message_summary(message), "package": base64.b64encode(message.package).decode()}
 
 
 @operation("updateStatus")
-def update_status(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def update_status(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     message_id = _str(payload, "message_id")
     deliveries = services.update_status(
         session, _hub().settings, caller, message_id, _str(payload, "status"),
@@ -220,47 +221,49 @@ def _batch(payload: dict[str, Any], key: str) -> list[Any]:
 
 
 @operation("getEdocs")
-def get_edocs(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def get_edocs(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     """Several ``getEdoc`` in one request: ``items`` in the order asked, each the package or an
     ``error`` (as ``getEdoc`` would have answered it)."""
     ids = _batch(payload, "message_ids")
     if not all(isinstance(i, str) and i for i in ids):
         raise HubError("invalid_request", "trường 'message_ids' phải là danh sách chuỗi")
     items: list[dict[str, Any]] = []
-    for message_id in ids:
-        try:
-            message = services.get_edoc(session, caller, message_id)
-        except HubError as exc:
-            items.append({"message_id": message_id, "error": exc.as_dict()})
-            continue
-        items.append({**_message_summary(message),
-                      "package": base64.b64encode(message.package).decode()})
+    for message_id, found in zip(ids, services.get_edocs(session, caller, ids), strict=True):
+        if isinstance(found, HubError):
+            items.append({"message_id": message_id, "error": found.as_dict()})
+        else:
+            items.append({**_message_summary(found), "package": base64.b64encode(found.package).decode()})
     return {"items": items}
 
 
 @operation("updateStatuses")
-def update_statuses(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def update_statuses(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     """Several ``updateStatus`` in one request and one transaction: ``items`` in the order
     given, each the recipients' states or an ``error`` (that item changed nothing)."""
     updates = _batch(payload, "updates")
     if not all(isinstance(u, dict) for u in updates):
         raise HubError("invalid_request", "trường 'updates' phải là danh sách đối tượng")
-    items: list[dict[str, Any]] = []
+    ids: list[str] = []
+    read: list[services.StatusInput | HubError] = []
     for update in updates:
-        message_id = _str(update, "message_id")
+        ids.append(_str(update, "message_id"))
         try:
-            deliveries = services.update_status(
-                session, _hub().settings, caller, message_id, _str(update, "status"),
-                _str(update, "reason", required=False), _str_list(update, "organ_ids"))
-        except HubError as exc:
-            items.append({"message_id": message_id, "error": exc.as_dict()})
-            continue
-        items.append({"message_id": message_id, "recipients": [_delivery(d) for d in deliveries]})
-    return {"items": items}
+            organ_ids = _str_list(update, "organ_ids")
+            read.append(services.StatusInput(ids[-1], _str(update, "status"),
+                                             _str(update, "reason", required=False),
+                                             tuple(organ_ids) if organ_ids else None))
+        except HubError as exc:  # this item only, as updateStatus would have answered it
+            read.append(exc)
+    valid = [i for i in read if isinstance(i, services.StatusInput)]
+    done = iter(services.update_statuses(session, _hub().settings, caller, valid))
+    results = [i if isinstance(i, HubError) else next(done) for i in read]
+    return {"items": [{"message_id": m, "error": r.as_dict()} if isinstance(r, HubError)
+                      else {"message_id": m, "recipients": [_delivery(d) for d in r]}
+                      for m, r in zip(ids, results, strict=True)]}
 
 
 @operation("getSentEdocList")
-def get_sent_edoc_list(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def get_sent_edoc_list(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     since = None
     if payload.get("since") is not None:
         try:
@@ -279,12 +282,12 @@ def get_sent_edoc_list(session: Session, caller: System, payload: dict[str, Any]
 
 
 @operation("getAgenciesList")
-def get_agencies_list(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def get_agencies_list(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     return {"items": [_agency(a) for a in services.agency_list(session)]}
 
 
 @operation("registerAgency")
-def register_agency(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def register_agency(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     data = services.AgencyInput(
         organ_id=_str(payload, "organ_id"),
         name=_str(payload, "name"),
@@ -300,12 +303,12 @@ def register_agency(session: Session, caller: System, payload: dict[str, Any]) -
 
 
 @operation("registerCallback")
-def register_callback(session: Session, caller: System, payload: dict[str, Any]) -> dict[str, Any]:
+def register_callback(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     url = payload.get("url")
     if url is not None and not isinstance(url, str):
         raise HubError("invalid_request", "url phải là chuỗi hoặc null")
-    services.set_callback(session, caller, url)
-    return {"system_id": caller.id, "callback_url": caller.callback_url}
+    stored = services.set_callback(session, caller, url)
+    return {"system_id": caller.id, "callback_url": stored}
 
 
 def _hub_error(exc: HubError) -> Any:

@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 
 from . import migrate, services, worker
+from .directory import SystemEntry
 from .services import AgencyInput, HubError
 
 __all__ = ["init_app"]
@@ -61,7 +62,8 @@ def add_agency(organ_id: str, name: str, system_id: str, certificate: str | None
     hub = _hub()
     pem = Path(certificate).read_text() if certificate else None
     with hub.db.session() as session:
-        admin = services.System(id="-cli-", name="cli", secret="", is_admin=True)
+        admin = SystemEntry(id="-cli-", name="cli", secret="", is_admin=True, patterns=(),
+                            callback_url=None)
         try:
             services.register_agency(session, hub.settings, admin, AgencyInput(
                 organ_id, name, parent, level, certificate_pem=pem, system_id=system_id))

@@ -15,6 +15,7 @@ __all__ = [
     "Agency",
     "Delivery",
     "DeliveryState",
+    "DirectoryVersion",
     "Forward",
     "Message",
     "MessageType",
@@ -96,6 +97,16 @@ class Agency(Base):
     system_id: Mapped[str] = mapped_column(ForeignKey("axis_systems.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DirectoryVersion(Base):
+    """One row (id 1) counting changes to systems and agencies: processes cache the directory
+    and reload it when this number moved (``directory.py``)."""
+
+    __tablename__ = "axis_directory_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=1)
 
 
 class Nonce(Base):

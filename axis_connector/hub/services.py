@@ -14,12 +14,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.x509 import verification
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from axis_connector.edxml import (
     DocumentPackage,
@@ -33,7 +35,9 @@ from axis_connector.edxml import (
     verify_package,
 )
 
+from . import directory
 from .db import utcnow
+from .directory import Directory, DirectoryCache, SystemEntry
 from .models import (
     Agency,
     Delivery,
@@ -49,19 +53,23 @@ from .models import (
 
 __all__ = [
     "AgencyInput",
+    "Caller",
     "HubError",
     "HubSettings",
     "SendResult",
+    "StatusInput",
     "add_system",
     "agency_list",
     "check_nonce",
     "get_edoc",
+    "get_edocs",
     "received_list",
     "register_agency",
     "send_edoc",
     "sent_list",
     "set_callback",
     "update_status",
+    "update_statuses",
 ]
 
 
@@ -85,6 +93,17 @@ class HubError(Exception):
         return body
 
 
+class Caller(Protocol):
+    """The connected system making a request (:class:`SystemEntry` from the directory cache,
+    or a :class:`System` row)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def is_admin(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class HubSettings:
     """What the service layer needs from the configuration."""
@@ -100,6 +119,8 @@ class HubSettings:
     """Agencies this hub is responsible for (``*.H12``): unknown ones are refused, not forwarded."""
     auth_window: int = 300
     clock: Callable[[], dt.datetime] = field(default=utcnow)
+    directory: DirectoryCache = field(default_factory=DirectoryCache, compare=False, repr=False)
+    """Systems and agencies, cached per process and checked against their version per request."""
 
     @property
     def limits(self) -> ParseLimits:
@@ -148,25 +169,14 @@ def check_nonce(session: Session, settings: HubSettings, system_id: str, nonce: 
         raise HubError("invalid_nonce", "thiếu X-Axis-Nonce hoặc dài quá 128 ký tự", 401)
     _purge_nonces(session, now)
     expires = dt.datetime.fromtimestamp(timestamp, dt.UTC) + dt.timedelta(seconds=settings.auth_window)
-    session.add(Nonce(system_id=system_id, nonce=nonce, expires_at=max(expires, now)))
     try:
-        session.flush()
+        session.execute(insert(Nonce).values(system_id=system_id, nonce=nonce,
+                                             expires_at=max(expires, now)))
     except IntegrityError:
         raise HubError("replayed_request", "yêu cầu đã được gửi trước đó (nonce dùng lại)", 401) from None
 
 
 # --- directory -----------------------------------------------------------------------------------
-
-def _system_serving(session: Session, organ_id: str) -> System | None:
-    """The connected system that receives for an agency: its registration, else a system's pattern."""
-    agency = session.get(Agency, organ_id)
-    if agency is not None:
-        return session.get(System, agency.system_id)
-    for system in session.scalars(select(System).where(System.organ_patterns != "").order_by(System.id)):
-        if system.serves_pattern(organ_id):
-            return system
-    return None
-
 
 @dataclass(frozen=True)
 class AgencyInput:
@@ -206,7 +216,7 @@ def _check_certificate(settings: HubSettings, pem: str, organ_id: str) -> None:
                            f"chứng thư số của {organ_id} không do CA được trục tin cậy cấp: {exc}") from None
 
 
-def register_agency(session: Session, settings: HubSettings, caller: System, data: AgencyInput) -> Agency:
+def register_agency(session: Session, settings: HubSettings, caller: Caller, data: AgencyInput) -> Agency:
     owner_id = data.system_id or caller.id
     if owner_id != caller.id and not caller.is_admin:
         raise HubError("forbidden", "chỉ hệ thống quản trị mới đăng ký cơ quan cho hệ thống khác", 403)
@@ -233,6 +243,7 @@ def register_agency(session: Session, settings: HubSettings, caller: System, dat
     if data.certificate_pem:
         agency.certificate_pem = data.certificate_pem
     session.flush()
+    directory.bump(session)
     return agency
 
 
@@ -250,14 +261,21 @@ def add_system(session: Session, system_id: str, name: str, secret: str, *, is_a
     system.organ_patterns, system.callback_url = organ_patterns, callback_url
     session.add(system)
     session.flush()
+    directory.bump(session)
     return system
 
 
-def set_callback(session: Session, caller: System, url: str | None) -> None:
+def set_callback(session: Session, caller: Caller, url: str | None) -> str | None:
+    """Set (or with None clear) the caller's push URL; returns what is stored."""
     if url is not None and not url.startswith(("http://", "https://")):
         raise HubError("invalid_callback", "địa chỉ nhận thông báo phải bắt đầu bằng http:// hoặc https://")
-    caller.callback_url = url or None
+    system = session.get(System, caller.id)
+    if system is None:
+        raise HubError("unknown_system", f"hệ thống {caller.id!r} chưa kết nối với trục", 404)
+    system.callback_url = url or None
     session.flush()
+    directory.bump(session)
+    return system.callback_url
 
 
 # --- sendEdoc ------------------------------------------------------------------------------------
@@ -277,12 +295,11 @@ def _parse(settings: HubSettings, data: bytes, messagetype: MessageType) -> Docu
     return package
 
 
-def _trust(session: Session, settings: HubSettings, data: bytes, sender_id: str) -> None:
+def _trust(directory_: Directory, settings: HubSettings, data: bytes, sender_id: str) -> None:
     """The signature must be the sender agency's: chained to a trusted CA and, when the directory
     holds a certificate for it, exactly that certificate."""
-    agency = session.get(Agency, sender_id)
-    registered = (x509.load_pem_x509_certificate(agency.certificate_pem.encode())
-                  if agency is not None and agency.certificate_pem else None)
+    agency = directory_.agencies.get(sender_id)
+    registered = agency.certificate if agency is not None else None
 
     def directory_check(signer: x509.Certificate, _others: Sequence[x509.Certificate]) -> None:
         if registered is None:
@@ -319,13 +336,13 @@ def _dedupe_key(sender: str, document_id: str, messagetype: MessageType, sha256:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _route(session: Session, settings: HubSettings, recipients: Sequence[str], from_upstream: bool,
-           ) -> list[tuple[str, System | None]]:
+def _route(directory_: Directory, settings: HubSettings, recipients: Sequence[str], from_upstream: bool,
+           ) -> list[tuple[str, SystemEntry | None]]:
     """Each recipient with the local system that serves it, or None for the upstream axis."""
-    routes: list[tuple[str, System | None]] = []
+    routes: list[tuple[str, SystemEntry | None]] = []
     unknown: list[str] = []
     for organ_id in recipients:
-        system = _system_serving(session, organ_id)
+        system = directory_.system_serving(organ_id)
         if system is None and (from_upstream or not settings.has_upstream or settings.serves(organ_id)):
             unknown.append(organ_id)
         routes.append((organ_id, system))
@@ -354,7 +371,7 @@ def _check_status_target(session: Session, package: StatusPackage) -> None:
 def send_edoc(
     session: Session,
     settings: HubSettings,
-    caller: System | None,
+    caller: Caller | None,
     data: bytes,
     messagetype: MessageType,
     to: Sequence[str] | None = None,
@@ -366,8 +383,9 @@ def send_edoc(
     """
     package = _parse(settings, data, messagetype)
     sender_id = package.sender.organ_id
+    known = settings.directory.get(session)
     if caller is not None:
-        serving = _system_serving(session, sender_id)
+        serving = known.system_serving(sender_id)
         if serving is None:
             raise HubError("unknown_sender", f"cơ quan gửi {sender_id} chưa đăng ký trên trục", 404,
                            path="/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/From/OrganId")
@@ -383,67 +401,61 @@ def send_edoc(
                        f"nơi nhận không có trong gói tin: {', '.join(strangers) or '(trống)'}")
     received_sha = hashlib.sha256(data).hexdigest()
     key = _dedupe_key(sender_id, _document_id(package), messagetype, received_sha, recipients)
-    existing = session.scalar(select(Message.id).where(Message.dedupe_key == key))
-    if existing is not None:
-        return SendResult(existing, duplicate=True)
     if any(t.organ_id == settings.organ_id for t in package.trace):
         raise HubError("routing_loop",
                        f"gói tin đã đi qua trục {settings.organ_id} (vòng lặp định tuyến)", 508)
-    _trust(session, settings, data, sender_id)
-    routes = _route(session, settings, recipients, from_upstream=caller is None)
+    _trust(known, settings, data, sender_id)
+    routes = _route(known, settings, recipients, from_upstream=caller is None)
     if isinstance(package, StatusPackage):
         _check_status_target(session, package)
     return _store(session, settings, caller, package, data, messagetype, key, received_sha, routes)
 
 
-def _store(session: Session, settings: HubSettings, caller: System | None,
+def _store(session: Session, settings: HubSettings, caller: Caller | None,
            package: DocumentPackage | StatusPackage, data: bytes, messagetype: MessageType, key: str,
-           received_sha: str, routes: list[tuple[str, System | None]]) -> SendResult:
+           received_sha: str, routes: list[tuple[str, SystemEntry | None]]) -> SendResult:
     now = settings.clock()
     stored = add_trace_header(data, TraceHeader(settings.organ_id, now), limits=settings.limits)
     is_status = isinstance(package, StatusPackage)
-    message = Message(
-        id=str(uuid.uuid4()),
-        dedupe_key=key,
-        sender_system_id=caller.id if caller else None,
-        sender_organ_id=package.sender.organ_id,
-        document_id=_document_id(package),
-        messagetype=messagetype,
-        status_code=package.status.value if is_status else None,
-        response_for_document_id=package.response_for.document_id if is_status else None,
-        received_sha256=received_sha,
-        content_sha256=hashlib.sha256(stored).hexdigest(),
-        content_length=len(stored),
-        package=stored,
-        created_at=now,
-    )
-    upstream = [organ_id for organ_id, system in routes if system is None]
-    local_systems = {system.id: system for _, system in routes if system is not None}
-    nested = session.begin_nested()
-    try:
-        session.add(message)
-        session.flush()
-        for organ_id, system in routes:
-            session.add(Delivery(
-                message_id=message.id, recipient_organ_id=organ_id, system_id=system.id if system else None,
-                state=DeliveryState.PENDING if system else DeliveryState.FORWARDING, updated_at=now))
-        if upstream:
-            session.add(Forward(message_id=message.id, recipients=",".join(upstream), state=WorkState.PENDING,
-                                next_attempt_at=now))
-        notifications = [Notification(system_id=s.id, message_id=message.id, state=WorkState.PENDING,
-                                       next_attempt_at=now)
-                         for s in local_systems.values() if s.callback_url]
-        session.add_all(notifications)
-        session.flush()
-    except IntegrityError:
-        # Another process stored the same package a moment ago: answer with its id.
-        nested.rollback()
+    message_id = str(uuid.uuid4())
+    table = Message.__table__
+    # The dedupe key's unique index decides, in one statement: a resend of the same package
+    # (or the same package stored a moment ago by another process) answers with the first id.
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = session.scalar(
+        dialect_insert(table).values(
+            id=message_id,
+            dedupe_key=key,
+            sender_system_id=caller.id if caller else None,
+            sender_organ_id=package.sender.organ_id,
+            document_id=_document_id(package),
+            messagetype=messagetype,
+            status_code=package.status.value if is_status else None,
+            response_for_document_id=package.response_for.document_id if is_status else None,
+            received_sha256=received_sha,
+            content_sha256=hashlib.sha256(stored).hexdigest(),
+            content_length=len(stored),
+            package=stored,
+            created_at=now,
+        ).on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(table.c.id))
+    if inserted is None:
         existing = session.scalar(select(Message.id).where(Message.dedupe_key == key))
-        if existing is None:
-            raise
         return SendResult(existing, duplicate=True)
-    nested.commit()
-    return SendResult(message.id, duplicate=False, notify=tuple(n.id for n in notifications))
+    session.execute(insert(Delivery), [
+        {"message_id": message_id, "recipient_organ_id": organ_id, "system_id": system.id if system else None,
+         "state": DeliveryState.PENDING if system else DeliveryState.FORWARDING, "updated_at": now}
+        for organ_id, system in routes])
+    upstream = [organ_id for organ_id, system in routes if system is None]
+    if upstream:
+        session.execute(insert(Forward).values(message_id=message_id, recipients=",".join(upstream),
+                                               state=WorkState.PENDING, next_attempt_at=now))
+    pushed = {system.id for _, system in routes if system is not None and system.callback_url}
+    notify: tuple[int, ...] = ()
+    if pushed:
+        notify = tuple(session.scalars(insert(Notification).returning(Notification.id), [
+            {"system_id": system_id, "message_id": message_id, "state": WorkState.PENDING,
+             "next_attempt_at": now} for system_id in sorted(pushed)]))
+    return SendResult(message_id, duplicate=False, notify=notify)
 
 
 # --- receiving -----------------------------------------------------------------------------------
@@ -454,7 +466,7 @@ class ReceivedItem:
     to: tuple[str, ...]
 
 
-def received_list(session: Session, caller: System, messagetype: MessageType | None = None,
+def received_list(session: Session, caller: Caller, messagetype: MessageType | None = None,
                   limit: int = 100) -> list[ReceivedItem]:
     """Packages waiting for the caller's agencies, oldest first, until acknowledged."""
     query = (
@@ -473,45 +485,109 @@ def received_list(session: Session, caller: System, messagetype: MessageType | N
     return [ReceivedItem(ds[0].message, tuple(d.recipient_organ_id for d in ds)) for ds in grouped.values()]
 
 
-def get_edoc(session: Session, caller: System, message_id: str) -> Message:
-    message = session.get(Message, message_id)
-    allowed = message is not None and (
-        message.sender_system_id == caller.id
-        or session.scalar(select(Delivery.id).where(Delivery.message_id == message_id,
-                                                    Delivery.system_id == caller.id).limit(1)) is not None
-    )
-    if message is None or not allowed:
-        raise HubError("not_found", f"không có gói tin {message_id} dành cho hệ thống {caller.id}", 404)
-    return message
+def _not_found(caller: Caller, message_id: str) -> HubError:
+    return HubError("not_found", f"không có gói tin {message_id} dành cho hệ thống {caller.id}", 404)
 
 
-def update_status(session: Session, settings: HubSettings, caller: System, message_id: str, status: str,
+def get_edocs(session: Session, caller: Caller, message_ids: Sequence[str]) -> list[Message | HubError]:
+    """The packages asked for, in order, bytes included, in one query: each the message or the
+    ``not_found`` error (unknown, or neither sent by nor addressed to the caller)."""
+    for_caller = select(Delivery.id).where(Delivery.message_id == Message.id,
+                                           Delivery.system_id == caller.id).exists()
+    found = {m.id: m for m in session.scalars(
+        select(Message).options(undefer(Message.package))
+        .where(Message.id.in_(list(dict.fromkeys(message_ids))),
+               or_(Message.sender_system_id == caller.id, for_caller)))}
+    return [found.get(i) or _not_found(caller, i) for i in message_ids]
+
+
+def get_edoc(session: Session, caller: Caller, message_id: str) -> Message:
+    result = get_edocs(session, caller, [message_id])[0]
+    if isinstance(result, HubError):
+        raise result
+    return result
+
+
+@dataclass(frozen=True)
+class StatusInput:
+    message_id: str
+    status: str
+    reason: str = ""
+    organ_ids: tuple[str, ...] | None = None
+
+
+_STATES = {"delivered": DeliveryState.DELIVERED, "failed": DeliveryState.FAILED}
+
+
+def _check_status_input(item: StatusInput) -> DeliveryState:
+    state = _STATES.get(item.status)
+    if state is None:
+        raise HubError("invalid_status", f"trạng thái {item.status!r} không hợp lệ (delivered|failed)")
+    if state is DeliveryState.FAILED and not item.reason.strip():
+        raise HubError("missing_value", "cần nêu lý do khi báo không nhận được gói tin (failed)")
+    return state
+
+
+def update_statuses(session: Session, settings: HubSettings, caller: Caller, items: Sequence[StatusInput],
+                    ) -> list[list[Delivery] | HubError]:
+    """Acknowledge (delivered) or refuse (failed) the caller's deliveries of several messages:
+    in order, each item's deliveries after the change, or its error (that item changed nothing).
+
+    Idempotent: a delivery already acknowledged keeps its first final state. One UPDATE per
+    distinct (state, reason, recipients) and one SELECT, whatever the number of messages.
+    """
+    results: list[list[Delivery] | HubError | None] = []
+    groups: dict[tuple[DeliveryState, str, tuple[str, ...] | None], list[str]] = {}
+    for item in items:
+        try:
+            state = _check_status_input(item)
+        except HubError as exc:
+            results.append(exc)
+            continue
+        results.append(None)
+        organs = tuple(item.organ_ids) if item.organ_ids else None
+        groups.setdefault((state, item.reason[:1000], organs), []).append(item.message_id)
+    now = settings.clock()
+    for (state, reason, organs), ids in groups.items():
+        where = [Delivery.message_id.in_(ids), Delivery.system_id == caller.id,
+                 Delivery.state == DeliveryState.PENDING]
+        if organs:
+            where.append(Delivery.recipient_organ_id.in_(organs))
+        session.execute(update(Delivery).where(*where).values(state=state, reason=reason, updated_at=now)
+                        .execution_options(synchronize_session=False))
+    asked = [i.message_id for i, r in zip(items, results, strict=True) if r is None]
+    by_message: dict[str, list[Delivery]] = {}
+    if asked:
+        for delivery in session.scalars(
+                select(Delivery).where(Delivery.message_id.in_(list(dict.fromkeys(asked))),
+                                       Delivery.system_id == caller.id)
+                .order_by(Delivery.id).execution_options(populate_existing=True)):
+            by_message.setdefault(delivery.message_id, []).append(delivery)
+    out: list[list[Delivery] | HubError] = []
+    for item, result in zip(items, results, strict=True):
+        if result is not None:
+            out.append(result)
+            continue
+        deliveries = [d for d in by_message.get(item.message_id, [])
+                      if not item.organ_ids or d.recipient_organ_id in item.organ_ids]
+        out.append(deliveries or _not_found(caller, item.message_id))
+    return out
+
+
+def update_status(session: Session, settings: HubSettings, caller: Caller, message_id: str, status: str,
                   reason: str = "", organ_ids: Sequence[str] | None = None) -> list[Delivery]:
     """Acknowledge (delivered) or refuse (failed) the caller's deliveries of a message.
 
     Idempotent: a delivery already acknowledged keeps its first final state.
     """
-    try:
-        state = {"delivered": DeliveryState.DELIVERED, "failed": DeliveryState.FAILED}[status]
-    except KeyError:
-        raise HubError("invalid_status", f"trạng thái {status!r} không hợp lệ (delivered|failed)") from None
-    if state is DeliveryState.FAILED and not reason.strip():
-        raise HubError("missing_value", "cần nêu lý do khi báo không nhận được gói tin (failed)")
-    where = [Delivery.message_id == message_id, Delivery.system_id == caller.id]
-    if organ_ids:
-        where.append(Delivery.recipient_organ_id.in_(list(organ_ids)))
-    session.execute(
-        update(Delivery)
-        .where(*where, Delivery.state == DeliveryState.PENDING)
-        .values(state=state, reason=reason[:1000], updated_at=settings.clock())
-    )
-    deliveries = list(session.scalars(select(Delivery).where(*where).order_by(Delivery.id)))
-    if not deliveries:
-        raise HubError("not_found", f"không có gói tin {message_id} dành cho hệ thống {caller.id}", 404)
-    return deliveries
+    result = update_statuses(session, settings, caller, [StatusInput(
+        message_id, status, reason, tuple(organ_ids) if organ_ids else None)])[0]
+    if isinstance(result, HubError):
+        raise result
+    return result
 
 
-def sent_list(session: Session, caller: System, *, since: dt.datetime | None = None,
+def sent_list(session: Session, caller: Caller, *, since: dt.datetime | None = None,
               document_id: str | None = None, limit: int = 100) -> list[Message]:
     query = (select(Message).where(Message.sender_system_id == caller.id)
              .options(selectinload(Message.deliveries)).order_by(Message.created_at, Message.id).limit(limit))

@@ -1,0 +1,123 @@
+"""The hub's directory (connected systems and agencies) cached per process.
+
+Every request needs it — who is calling and with what secret, which system serves the sender
+and each recipient, which seal certificate is trusted for the sender — and it changes rarely
+(``registerAgency``, a system connected or given a callback URL). Loading it row by row cost
+up to a dozen queries per ``sendEdoc``; now a request reads one integer, the directory's
+version, and reloads the whole directory only when another transaction changed it.
+
+Every write to ``axis_systems`` or ``axis_agencies`` goes through :func:`bump` in the same
+transaction (the service functions do it), so a process never uses a directory older than
+the last committed change it can see: the check is exact, not a time-to-live.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .models import Agency, DirectoryVersion, System
+
+__all__ = ["AgencyEntry", "Directory", "DirectoryCache", "SystemEntry", "bump"]
+
+
+@dataclass(frozen=True, slots=True)
+class SystemEntry:
+    """A connected system as the request handlers need it (read-only)."""
+
+    id: str
+    name: str
+    secret: str
+    is_admin: bool
+    patterns: tuple[str, ...]
+    callback_url: str | None
+
+    def serves_pattern(self, organ_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(organ_id, p) for p in self.patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyEntry:
+    organ_id: str
+    system_id: str
+    certificate: x509.Certificate | None
+    """The seal certificate registered for it, parsed once per load."""
+
+
+@dataclass(frozen=True)
+class Directory:
+    version: int
+    systems: dict[str, SystemEntry] = field(default_factory=dict)
+    agencies: dict[str, AgencyEntry] = field(default_factory=dict)
+
+    def system_serving(self, organ_id: str) -> SystemEntry | None:
+        """The system that receives for an agency: its registration, else a system's pattern
+        (the first by id, as before)."""
+        agency = self.agencies.get(organ_id)
+        if agency is not None:
+            return self.systems.get(agency.system_id)
+        for system_id in sorted(self.systems):
+            system = self.systems[system_id]
+            if system.patterns and system.serves_pattern(organ_id):
+                return system
+        return None
+
+
+def _version(session: Session) -> int:
+    return session.scalar(select(DirectoryVersion.version).where(DirectoryVersion.id == 1)) or 0
+
+
+def _certificate(pem: str | None) -> x509.Certificate | None:
+    if not pem:
+        return None
+    try:
+        return x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:  # registerAgency checks it; an unreadable one is simply not trusted
+        return None
+
+
+def _load(session: Session, version: int) -> Directory:
+    systems = {
+        s.id: SystemEntry(s.id, s.name, s.secret, s.is_admin, tuple(s.patterns()), s.callback_url)
+        for s in session.scalars(select(System))
+    }
+    agencies = {
+        a.organ_id: AgencyEntry(a.organ_id, a.system_id, _certificate(a.certificate_pem))
+        for a in session.scalars(select(Agency))
+    }
+    return Directory(version, systems, agencies)
+
+
+class DirectoryCache:
+    """One per hub application (process); thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: Directory | None = None
+
+    def get(self, session: Session) -> Directory:
+        """The directory as of this transaction: one query when nothing changed."""
+        version = _version(session)
+        current = self._current
+        if current is not None and current.version == version:
+            return current
+        loaded = _load(session, version)
+        with self._lock:
+            self._current = loaded
+        return loaded
+
+
+def bump(session: Session) -> None:
+    """Record a change to systems or agencies (same transaction as the change)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = DirectoryVersion.__table__
+    statement = insert(table).values(id=1, version=1)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.id], set_={"version": table.c.version + 1}))
