@@ -29,6 +29,7 @@ from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -37,6 +38,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
 from .errors import PkiError
 
@@ -143,17 +145,33 @@ class TrustStore:
     def validation_context(
         self, *, moment: dt.datetime | None = None, revocation_mode: str = "require"
     ) -> ValidationContext:
-        """A pyHanko validation context over these roots and revocation data, no fetching."""
+        """A fresh pyHanko validation context over these roots and revocation data, no fetching.
+
+        Fresh each call (its clock, certificate registry and validated paths belong to one
+        validation); only the parsing of the CRLs and OCSP responses is done once per
+        instance, into pyHanko's immutable containers."""
+        crls, ocsps = self._revinfo()
         return ValidationContext(
             trust_roots=list(self.roots),
             other_certs=list(self.intermediates),
-            crls=list(self.crls),
-            ocsps=list(self.ocsps),
+            crls=list(crls),
+            ocsps=list(ocsps),
             allow_fetching=False,
             revocation_mode=revocation_mode,
             moment=moment,
             retroactive_revinfo=moment is not None,
         )
+
+    def _revinfo(self) -> tuple[tuple[CRLContainer, ...], tuple[OCSPContainer, ...]]:
+        cached = self._cache.get("revinfo")
+        if cached is None:
+            crls = tuple(CRLContainer(asn1_crl.CertificateList.load(der)) for der in self.crls)
+            ocsps = tuple(
+                c for der in self.ocsps
+                for c in OCSPContainer.load_multi(asn1_ocsp.OCSPResponse.load(der))
+            )
+            cached = self._cache["revinfo"] = (crls, ocsps)
+        return cached
 
     def revoked_serials(self) -> frozenset[int]:
         """Serial numbers listed in any of the CRLs."""
