@@ -4,6 +4,7 @@ two-phase (browser) signing, PIN-protected remote keys, and validation.
 A standalone library: it never imports the application.
 """
 
+from . import _pyhanko_speedups
 from .appearance import AgencyStamp, AttachmentStamp, Box, PersonalStamp, Stamp
 from .errors import (
     CertificateRejected,
@@ -41,6 +42,8 @@ from .validate import (
     async_validate_pdf,
     validate_pdf,
 )
+
+_pyhanko_speedups.install()  # faster, equivalent pyHanko hot spots; see that module
 
 __all__ = [
     "AgencyStamp",

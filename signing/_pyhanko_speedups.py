@@ -1,0 +1,248 @@
+"""Faster, equivalent replacements for pure-Python hot spots of pyHanko's validation.
+
+Receiving a document over the exchange validates its signatures; py-spy on ``validate_pdf``
+(pyHanko 0.38.0, asn1crypto 1.5.1, a 220 KB PDF sealed at PAdES B-T) showed most of the time
+in work whose result is already known or can be had in one C call (docs/signing.md):
+
+* ``pyhanko.pdf_utils.generic.read_hex_string_from_stream`` tokenizes a hex string one byte
+  at a time; a signature's ``/Contents`` holds 24,000 to 40,000 hex digits (~45 % of the
+  time). The replacement reads ahead to the closing ``>`` and, when the body holds only hex
+  digits and PDF whitespace, decodes it with :func:`binascii.unhexlify` (an odd count padded
+  with ``0``, as pyHanko does) and leaves the stream just after ``>``. Anything else (a
+  ``%`` comment, an invalid character, no ``>`` before the end) rewinds the stream and calls
+  the original, so errors and odd cases are pyHanko's own.
+* asn1crypto's name comparison (RFC 5280 section 7.1) runs the RFC 4518 string preparation on
+  every attribute of every freshly parsed certificate, for each issuer lookup and comparison.
+  Three memos keyed by value: ``NameTypeAndValue._ldap_string_prep`` by its string,
+  ``Name.__eq__`` by the two names' DER encodings, ``Name.hashable`` by the name's DER. Each is
+  a pure function of that key; a call that raises (a value the preparation refuses) is never
+  remembered and raises again. Subclasses and non-string values go to the original.
+
+:func:`install` swaps them in (``signing/__init__.py`` calls it once). Each is installed only
+if the original is exactly the code it was checked against (a sha256 of its source) and, for
+the hex reader, pyHanko still calls it through the module global; otherwise the original stays,
+silently, and :func:`active` says which are in place. tests/signing/test_speedups.py fails if
+one is not active with the pinned versions, so an upgrade that changes them is noticed.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import hashlib
+import inspect
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils import generic, misc
+
+__all__ = ["active", "install", "uninstall"]
+
+_PDF_WHITESPACE = b"\x00\t\n\x0c\r "
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+_HEX_OR_WHITESPACE = _HEX_DIGITS + _PDF_WHITESPACE
+_CHUNK = 16 * 1024
+_PREP_CACHE_SIZE = 4096
+_NAME_CACHE_SIZE = 4096
+
+
+@dataclass
+class _Patch:
+    owner: object
+    """The module or class whose attribute is replaced."""
+    name: str
+    fingerprint: str
+    """sha256 of the original's source, as checked (pyHanko 0.38.0, asn1crypto 1.5.1)."""
+    make: Callable[[Callable], Callable]
+    """Builds the replacement from the original."""
+    caller: Callable | None = None
+    """A function that must look ``name`` up as a global at call time, if any."""
+    original: Callable | None = None
+    installed: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.owner.__name__.rsplit('.', 1)[-1]}.{self.name}"
+
+
+def _fast_hex_string(original: Callable) -> Callable:
+    def read_hex_string_from_stream(stream):
+        # Same contract as pyHanko's: the stream is at "<"; consume through ">".
+        consumed = len(stream.read(1))
+        parts = []
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break  # no ">" before the end: let the original raise its error
+            consumed += len(chunk)
+            end = chunk.find(b">")
+            body = chunk if end < 0 else chunk[:end]
+            if body.translate(None, _HEX_OR_WHITESPACE):
+                break  # a comment or an invalid character: the original decides
+            parts.append(body)
+            if end >= 0:
+                stream.seek(end + 1 - len(chunk), os.SEEK_CUR)
+                digits = b"".join(parts).translate(None, _PDF_WHITESPACE)
+                if len(digits) % 2:
+                    digits += b"0"
+                return generic.pdf_string(binascii.unhexlify(digits))
+        stream.seek(-consumed, os.SEEK_CUR)
+        return original(stream)
+
+    read_hex_string_from_stream.__doc__ = original.__doc__
+    read_hex_string_from_stream.__wrapped__ = original
+    return read_hex_string_from_stream
+
+
+def _memo_string_prep(original: Callable) -> Callable:
+    @functools.lru_cache(maxsize=_PREP_CACHE_SIZE)
+    def prepared(value: str) -> str:
+        return original(None, value)  # the original never reads self
+
+    def _ldap_string_prep(self, string):
+        if type(string) is not str:
+            return original(self, string)
+        return prepared(string)
+
+    _ldap_string_prep.__doc__ = original.__doc__
+    _ldap_string_prep.__wrapped__ = original
+    _ldap_string_prep.cache_info = prepared.cache_info
+    return _ldap_string_prep
+
+
+def _memo_name_equality(original: Callable) -> Callable:
+    results: dict[tuple[bytes, bytes], bool] = {}
+
+    def __eq__(self, other):
+        if type(self) is not asn1_x509.Name or type(other) is not asn1_x509.Name:
+            return original(self, other)
+        key = (self.dump(), other.dump())
+        result = results.get(key)
+        if result is None:
+            result = _remember(results, key, original(self, other))
+        return result
+
+    __eq__.__doc__ = original.__doc__
+    __eq__.__wrapped__ = original
+    return __eq__
+
+
+def _memo_name_hashable(original: Callable) -> Callable:
+    results: dict[bytes, str] = {}
+
+    def hashable(self):
+        if type(self) is not asn1_x509.Name:
+            return original(self)
+        key = self.dump()
+        result = results.get(key)
+        if result is None:
+            result = _remember(results, key, original(self))
+        return result
+
+    hashable.__doc__ = original.__doc__
+    hashable.__wrapped__ = original
+    return hashable
+
+
+def _remember(results: dict, key, value):
+    # Bounded by starting over: the names a server meets are few (its PKI's CAs and signers).
+    if len(results) >= _NAME_CACHE_SIZE:
+        results.clear()
+    results[key] = value
+    return value
+
+
+_PATCHES = (
+    _Patch(
+        owner=generic,
+        name="read_hex_string_from_stream",
+        fingerprint="2004d63b8e1ce3d9a894ab0912667f0f056ffb290b95c7615e59b36b883233e2",
+        make=_fast_hex_string,
+        caller=generic.read_object,
+    ),
+    _Patch(
+        owner=asn1_x509.NameTypeAndValue,
+        name="_ldap_string_prep",
+        fingerprint="1e534b7794dcfc3f0a42ca932a38ccf2bd16d9cae39b2446809932099a02ad8e",
+        make=_memo_string_prep,
+    ),
+    _Patch(
+        owner=asn1_x509.Name,
+        name="__eq__",
+        fingerprint="7b7709c4f15eba0bad0403a1e09ed99d7e6c76543fe0741be728a1a86cfb8c41",
+        make=_memo_name_equality,
+    ),
+    _Patch(
+        owner=asn1_x509.Name,
+        name="hashable",
+        fingerprint="5f59e0d1a65a619ebc4143c2e947fc52e5b28e98580e57c8982cdecf89d3b413",
+        make=_memo_name_hashable,
+    ),
+)
+
+
+def _fingerprint(fn: Callable) -> str | None:
+    try:
+        return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
+    except (OSError, TypeError):
+        return None
+
+
+def _function(attribute) -> Callable | None:
+    if isinstance(attribute, property):
+        attribute = attribute.fget
+    return attribute if inspect.isfunction(attribute) else None
+
+
+def _compatible(patch: _Patch, current: Callable) -> bool:
+    if _fingerprint(current) != patch.fingerprint:
+        return False
+    if patch.caller is not None and patch.name not in patch.caller.__code__.co_names:
+        return False
+    if patch.owner is generic:
+        return (
+            generic.HEX_DIGITS == _HEX_DIGITS
+            and sorted(misc.PDF_WHITESPACE) == sorted(_PDF_WHITESPACE)
+            and callable(getattr(generic, "pdf_string", None))
+        )
+    return True
+
+
+def install() -> None:
+    """Put each replacement in place whose original is the checked one; idempotent."""
+    for patch in _PATCHES:
+        if patch.installed:
+            continue
+        current = patch.owner.__dict__.get(patch.name)
+        function = _function(current)
+        if function is None or not _compatible(patch, function):
+            continue
+        replacement = patch.make(function)
+        if isinstance(current, property):
+            replacement = property(replacement, doc=current.__doc__)
+        patch.original = current
+        setattr(patch.owner, patch.name, replacement)
+        patch.installed = True
+
+
+def uninstall() -> None:
+    """Restore the originals (for benchmarks and tests)."""
+    for patch in _PATCHES:
+        if patch.installed:
+            setattr(patch.owner, patch.name, patch.original)
+            patch.installed = False
+
+
+def active() -> dict[str, bool]:
+    """Which replacements are in place, e.g. ``{"generic.read_hex_string_from_stream": True}``."""
+    return {patch.label: patch.installed for patch in _PATCHES}
+
+
+def original(label: str) -> Callable:
+    """The original of a replaced function, by its label in :func:`active` (for tests)."""
+    for patch in _PATCHES:
+        if patch.label == label:
+            return patch.original or patch.owner.__dict__[patch.name]
+    raise KeyError(label)
