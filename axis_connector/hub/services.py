@@ -27,12 +27,11 @@ from axis_connector.edxml import (
     DocumentPackage,
     EdxmlError,
     ParseLimits,
+    ReceivedPackage,
     StatusPackage,
     TraceHeader,
-    add_trace_header,
     organ_id_from_certificate,
-    parse_package,
-    verify_package,
+    read_package,
 )
 
 from . import directory
@@ -280,22 +279,22 @@ def set_callback(session: Session, caller: Caller, url: str | None) -> str | Non
 
 # --- sendEdoc ------------------------------------------------------------------------------------
 
-def _parse(settings: HubSettings, data: bytes, messagetype: MessageType) -> DocumentPackage | StatusPackage:
+def _parse(settings: HubSettings, data: bytes, messagetype: MessageType) -> ReceivedPackage:
     if len(data) > settings.max_package_bytes:
         raise HubError("too_large", f"gói tin {len(data)} byte, vượt giới hạn {settings.max_package_bytes} "
                        "byte của trục", 413)
     try:
-        package = parse_package(data, limits=settings.limits)
+        received = read_package(data, limits=settings.limits)
     except EdxmlError as exc:
         raise HubError(exc.code, exc.detail, 413 if exc.code == "too_large" else 400, path=exc.path) from None
-    is_status = isinstance(package, StatusPackage)
+    is_status = isinstance(received.package, StatusPackage)
     if is_status != (messagetype is MessageType.STATUS):
         raise HubError("wrong_message_type", f"messagetype là {messagetype.value!r} nhưng gói tin là "
                        f"{'status' if is_status else 'edoc'}")
-    return package
+    return received
 
 
-def _trust(directory_: Directory, settings: HubSettings, data: bytes, sender_id: str) -> None:
+def _trust(directory_: Directory, settings: HubSettings, received: ReceivedPackage, sender_id: str) -> None:
     """The signature must be the sender agency's: chained to a trusted CA and, when the directory
     holds a certificate for it, exactly that certificate."""
     agency = directory_.agencies.get(sender_id)
@@ -309,12 +308,12 @@ def _trust(directory_: Directory, settings: HubSettings, data: bytes, sender_id:
 
     try:
         if settings.trusted_cas:
-            result = verify_package(data, list(settings.trusted_cas), limits=settings.limits)
+            result = received.verify(list(settings.trusted_cas))
             if registered is not None and result.signer_certificate != registered:
                 raise HubError("untrusted_certificate",
                                f"gói tin không được ký bằng chứng thư số đã đăng ký cho {sender_id}")
         else:
-            verify_package(data, trust_callback=directory_check, limits=settings.limits)
+            received.verify(trust_callback=directory_check)
     except EdxmlError as exc:
         raise HubError(exc.code, exc.detail, path=exc.path) from None
 
@@ -381,7 +380,8 @@ def send_edoc(
     ``caller`` is None for a package that came down from the upstream axis (the pull worker).
     ``to`` restricts delivery to some of the package's recipients (used between hubs).
     """
-    package = _parse(settings, data, messagetype)
+    received = _parse(settings, data, messagetype)
+    package = received.package
     sender_id = package.sender.organ_id
     known = settings.directory.get(session)
     if caller is not None:
@@ -404,18 +404,19 @@ def send_edoc(
     if any(t.organ_id == settings.organ_id for t in package.trace):
         raise HubError("routing_loop",
                        f"gói tin đã đi qua trục {settings.organ_id} (vòng lặp định tuyến)", 508)
-    _trust(known, settings, data, sender_id)
+    _trust(known, settings, received, sender_id)
     routes = _route(known, settings, recipients, from_upstream=caller is None)
     if isinstance(package, StatusPackage):
         _check_status_target(session, package)
-    return _store(session, settings, caller, package, data, messagetype, key, received_sha, routes)
+    return _store(session, settings, caller, received, messagetype, key, received_sha, routes)
 
 
 def _store(session: Session, settings: HubSettings, caller: Caller | None,
-           package: DocumentPackage | StatusPackage, data: bytes, messagetype: MessageType, key: str,
+           received: ReceivedPackage, messagetype: MessageType, key: str,
            received_sha: str, routes: list[tuple[str, SystemEntry | None]]) -> SendResult:
     now = settings.clock()
-    stored = add_trace_header(data, TraceHeader(settings.organ_id, now), limits=settings.limits)
+    stored = received.with_trace_header(TraceHeader(settings.organ_id, now))
+    package = received.package
     is_status = isinstance(package, StatusPackage)
     message_id = str(uuid.uuid4())
     table = Message.__table__
