@@ -69,6 +69,9 @@ class Directory:
         return None
 
 
+_SESSION_KEY = "axis_directory"
+
+
 def _version(session: Session) -> int:
     return session.scalar(select(DirectoryVersion.version).where(DirectoryVersion.id == 1)) or 0
 
@@ -102,19 +105,27 @@ class DirectoryCache:
         self._current: Directory | None = None
 
     def get(self, session: Session) -> Directory:
-        """The directory as of this transaction: one query when nothing changed."""
+        """The directory as of this transaction: one query when nothing changed, none the
+        second time in the same transaction."""
+        memo = session.info.get(_SESSION_KEY)
+        if memo is not None and memo[0] is session.get_transaction() and memo[0] is not None:
+            return memo[1]
+        return self._get(session)
+
+    def _get(self, session: Session) -> Directory:
         version = _version(session)
         current = self._current
-        if current is not None and current.version == version:
-            return current
-        loaded = _load(session, version)
-        with self._lock:
-            self._current = loaded
-        return loaded
+        if current is None or current.version != version:
+            current = _load(session, version)
+            with self._lock:
+                self._current = current
+        session.info[_SESSION_KEY] = (session.get_transaction(), current)
+        return current
 
 
 def bump(session: Session) -> None:
     """Record a change to systems or agencies (same transaction as the change)."""
+    session.info.pop(_SESSION_KEY, None)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = DirectoryVersion.__table__
