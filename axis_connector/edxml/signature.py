@@ -80,26 +80,41 @@ _ENVELOPE_NAMESPACES = (NAMESPACE, *LEGACY_NAMESPACES, None)
 _EXCLUSIVE_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 
-class _WholeDocumentCopy:
-    """Give signxml a deep copy of a document root instead of letting it re-serialise and re-parse it.
+def _is_document_root(data: object) -> bool:
+    return isinstance(data, etree._Element) and data.getparent() is None
 
-    signxml copies every element it is given through ``tostring``/``fromstring`` so that a subtree
+
+def _tostring_utf8(self: object, xml_node: etree._Element, **kwargs: object) -> bytes:
+    # signxml serialises only to parse the result again; UTF-8 is cheaper than lxml's default
+    # ASCII, which writes every Vietnamese letter as a character reference.
+    return etree.tostring(xml_node, **{"encoding": "utf-8", **kwargs})
+
+
+class _Signer(XMLSigner):
+    """signxml's signer, without its serialise-and-parse copies of the whole document.
+
+    signxml copies an element it is given through ``tostring``/``fromstring`` so that a subtree
     does not pick up namespaces from its ancestors; the root of a whole document has none, and a
-    deep copy of it is the same tree for a fraction of the cost.  Anything else goes the usual way.
+    deep copy of it is the same tree for a fraction of the cost.
     """
 
+    _tostring = _tostring_utf8
+
     def get_root(self, data):
-        if isinstance(data, etree._Element) and data.getparent() is None:
-            return copy.deepcopy(data)
-        return super().get_root(data)
+        return copy.deepcopy(data) if _is_document_root(data) else super().get_root(data)
 
 
-class _Signer(_WholeDocumentCopy, XMLSigner):
-    pass
+class _Verifier(XMLVerifier):
+    """signxml's verifier, reading our (safely parsed) tree without first copying it.
 
+    signxml only reads the tree it is given and copies it before applying transforms
+    (``test_verification_leaves_the_parsed_tree_as_it_was`` holds it to that).
+    """
 
-class _Verifier(_WholeDocumentCopy, XMLVerifier):
-    pass
+    _tostring = _tostring_utf8
+
+    def get_root(self, data):
+        return data if _is_document_root(data) else super().get_root(data)
 
 
 def organ_id_from_certificate(certificate: x509.Certificate) -> str | None:
@@ -320,19 +335,28 @@ def _sender_organ_id(root: etree._Element) -> str:
     return (found[0].text or "").strip() if found else ""
 
 
-def _strip_last_trace_header(header: etree._Element) -> tuple[etree._Element, int, etree._Element] | None:
-    """Remove the last trace header (or a ``TraceHeaderList`` only a hop created); return
-    ``(parent, index, element)`` of what was removed, or None when there is nothing to remove."""
+def _removable_trace(header: etree._Element) -> list[etree._Element]:
+    """What axes may have added after signing, the last added first: each ``TraceHeader`` from the
+    last, then the ``TraceHeaderList`` if nothing else is in it (add_trace_header creates one for
+    a sender that sent none)."""
     trace_list = _child(header, "TraceHeaderList")
     if trace_list is None:
-        return None
+        return []
     trace = [c for c in trace_list if etree.QName(c).localname == "TraceHeader"]
-    if trace:
-        parent, element = trace_list, trace[-1]
-    elif len(trace_list) == 0 and not (trace_list.text or "").strip():
-        parent, element = header, trace_list  # added by add_trace_header for a sender that sent none
-    else:
+    removable = trace[::-1]
+    if len(trace_list) == len(trace) and not (trace_list.text or "").strip():
+        removable.append(trace_list)
+    return removable
+
+
+def _strip_last_trace_header(header: etree._Element) -> tuple[etree._Element, int, etree._Element] | None:
+    """Remove the first of :func:`_removable_trace`; return ``(parent, index, element)`` of what was
+    removed, or None when there is nothing to remove."""
+    removable = _removable_trace(header)
+    if not removable:
         return None
+    element = removable[0]
+    parent = element.getparent()
     index = parent.index(element)
     parent.remove(element)  # with its tail, as lxml does
     return parent, index, element
@@ -354,16 +378,40 @@ def _without_last_trace_headers(header: etree._Element, count: int) -> Iterator[
             parent.insert(index, element)
 
 
-def _remove_enveloped_signature(signature: etree._Element) -> None:
-    """The enveloped-signature transform, as signxml applies it (the signature's tail text stays)."""
-    parent = signature.getparent()
-    if signature.tail is not None:
-        previous = signature.getprevious()
-        if previous is None:
-            parent.text = (parent.text or "") + signature.tail
-        else:
-            previous.tail = (previous.tail or "") + signature.tail
-    parent.remove(signature)
+@contextmanager
+def _marked(signature: etree._Element | None, removable: list[etree._Element]) -> Iterator[list[str]]:
+    """Processing instructions around ``signature`` (not its tail) and around each removable
+    element (with its tail) for the duration; yields the marker names, signature first.
+
+    The parser never lets a processing instruction through, so in canonical form these are the
+    only ``<?``: they show where each span starts and ends in one canonicalization.
+    """
+    inserted: list[etree._Element] = []
+    names: list[str] = []
+    tail = None if signature is None else signature.tail
+
+    def mark(element: etree._Element, name: str) -> None:
+        start = etree.ProcessingInstruction(f"edxml-cut-{name}")
+        end = etree.ProcessingInstruction(f"edxml-end-{name}")
+        element.addprevious(start)
+        element.addnext(end)  # after the element's tail, if it has one
+        inserted.extend((start, end))
+        names.append(name)
+
+    try:
+        if signature is not None:
+            # The enveloped-signature transform removes the signature but not the text after it.
+            signature.tail = None
+            mark(signature, "signature")
+            inserted[-1].tail = tail
+        for number, element in enumerate(removable):
+            mark(element, str(number))
+        yield names
+    finally:
+        for marker in inserted:
+            marker.getparent().remove(marker)
+        if signature is not None:
+            signature.tail = tail
 
 
 def _signed_trace_count(
@@ -372,10 +420,10 @@ def _signed_trace_count(
     """How many trailing trace headers to remove for the reference digest to match, or None.
 
     A cheap guess for :func:`_verify_signature`: the digest is computed here as signxml computes
-    it (enveloped-signature transform, then one canonicalization) on a copy of the tree, for the
-    package as it is, then without its last trace header, and so on.  None when nothing matches or
-    when the reference uses transforms this does not reproduce exactly (signxml then tries each
-    candidate itself, as it always did).
+    it (enveloped-signature transform, then one canonicalization), for the package as it is, then
+    without its last trace header, and so on, from one canonicalization of the tree.  None when
+    nothing matches or when the reference uses transforms this does not reproduce exactly (signxml
+    then tries each candidate itself, as it always did).  The tree is left as it was.
     """
     reference = signature.find(f"{_DS}SignedInfo/{_DS}Reference")
     digest_method = reference.find(f"{_DS}DigestMethod")
@@ -391,20 +439,37 @@ def _signed_trace_count(
         return None
     method = c14n[0].get("Algorithm") if c14n else config.default_reference_c14n_method.value
     exclusive, with_comments = method.startswith(_EXCLUSIVE_C14N), method.endswith("#WithComments")
-    work = copy.deepcopy(root)
-    if any(t.get("Algorithm") == _ENVELOPED for t in transforms):
-        _remove_enveloped_signature(next(work.iter(f"{_DS}Signature")))
-    header = _header(work)
-    for count in itertools.count():
+    enveloped = any(t.get("Algorithm") == _ENVELOPED for t in transforms)
+    removable = _removable_trace(_header(root))
+    with _marked(signature if enveloped else None, removable) as names:
         try:
-            canonical = etree.tostring(work, method="c14n", exclusive=exclusive, with_comments=with_comments)
+            canonical = etree.tostring(root, method="c14n", exclusive=exclusive, with_comments=with_comments)
         except etree.C14NError:
             return None
-        if hashlib.new(digest.name.lower(), canonical).digest() == expected:
-            return count
-        if _strip_last_trace_header(header) is None:
+    spans, markers = [], []
+    for name in names:
+        start, end = (f"<?edxml-{kind}-{name}?>".encode() for kind in ("cut", "end"))
+        first, last = canonical.find(start), canonical.find(end)
+        if first < 0 or last < first:
             return None
-    raise AssertionError("unreachable")
+        spans.append((first, last + len(end)))
+        markers += [(first, first + len(start)), (last, last + len(end))]
+    segments, previous = [], 0
+    for start, end in sorted(markers):
+        segments.append((previous, start))
+        previous = end
+    segments.append((previous, len(canonical)))
+    always = 1 if enveloped else 0  # the signature's span is always cut
+    view = memoryview(canonical)
+    for count in range(len(removable) + 1):
+        cut = spans[: always + count]
+        digest_of = hashlib.new(digest.name.lower())
+        for start, end in segments:
+            if not any(first <= start and end <= last for first, last in cut):
+                digest_of.update(view[start:end])
+        if digest_of.digest() == expected:
+            return count
+    return None
 
 
 def _verify_signature(

@@ -388,10 +388,23 @@ def test_another_producers_signature_after_axes_is_verified_once(
     document: bytes, root_ca: Identity, ca_mau_seal: Identity, signxml_runs: list[int]
 ) -> None:
     data = _signed_by_another_system(document, ca_mau_seal)
-    assert b"\n      <edXML:TraceHeaderList>" in data
-    result = verify_package(_hops(data, "H12.LGSP", "VPCP.AXIS"), [root_ca.certificate])
+    assert b"</ds:Signature>\n      <edXML:TraceHeaderList>" in data
+    received = _hops(data, "H12.LGSP", "VPCP.AXIS")
+    result = verify_package(received, [root_ca.certificate])
     assert (result.trace_headers_after_signing, len(signxml_runs)) == (2, 1)
     assert result.digest_method.endswith("#sha512")
+    root = parse_xml(received)
+    before = etree.tostring(root)
+    signature_module.verify_tree(root, [root_ca.certificate])
+    assert etree.tostring(root) == before
+
+
+def test_a_status_package_that_passed_an_axis_is_verified_once(
+    root_ca: Identity, vpcp_seal: Identity, signxml_runs: list[int]
+) -> None:
+    data = sign_package(build_status_package(make_status()), vpcp_seal.key, [vpcp_seal.certificate])
+    result = verify_package(_hops(data, "VPCP.AXIS"), [root_ca.certificate])
+    assert (result.trace_headers_after_signing, len(signxml_runs)) == (2, 1)  # the header and its list
 
 
 @pytest.mark.parametrize(("guess", "runs"), [(2, 1), (None, 3), (0, 3), (1, 3), (5, 3)])
