@@ -1,0 +1,224 @@
+"""Benchmark of the edXML library on a package carrying a 200 KB PDF (about 280 KB of XML).
+
+    python bench/edxml.py [--quick] [--runs N]
+
+Median milliseconds of build, parse, sign, verify (as received from the sender, and after one
+and two axes appended a TraceHeader), add_trace_header, and of what an axis (parse, verify, add
+its trace header) and a recipient (verify, parse) do with one package.  Each operation is timed
+against its baseline in the same loop, runs interleaved, so both see the same machine load:
+  * sign: signxml's XMLSigner given our tree, as sign_package did before;
+  * verify: signxml's plain XMLVerifier run on the package as received and, while the digest does
+    not match, again after removing the last TraceHeader (one full verification per attempt), as
+    verify_package did before; the other checks (chain, sender) are the library's own;
+  * axis and recipient: the separate functions, each parsing the bytes again.
+RSA-2048 seal, CA chain checked.  The last line is
+``edxml: <verify after one axis, ms> ms ratio=<baseline / now>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import signxml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+from lxml import etree
+from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureConfiguration, SignatureMethod
+from signxml.exceptions import InvalidDigest
+
+from axis_connector.edxml import (
+    VIETNAM_TZ,
+    Attachment,
+    Business,
+    Code,
+    DocumentPackage,
+    DocumentType,
+    Organization,
+    PromulgationInfo,
+    TraceHeader,
+    add_trace_header,
+    build_document_package,
+    open_package,
+    parse_document_package,
+    parse_package,
+    read_package,
+    sign_package,
+    verify_package,
+)
+from axis_connector.edxml import signature as sig
+from axis_connector.edxml.safe_xml import parse_xml
+
+SENDER = "000.00.00.H12"
+NOW = dt.datetime.now(dt.UTC)
+
+
+def _pki() -> tuple[x509.Certificate, rsa.RSAPrivateKey, x509.Certificate]:
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "UBND tỉnh Cà Mau"),
+                         x509.NameAttribute(NameOID.USER_ID, SENDER)])
+    seal = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return ca, key, seal
+
+
+def _package(pdf_bytes: int) -> DocumentPackage:
+    document_id = f"{SENDER},2024/05/02,1234/UBND-VP"
+    pdf = b"%PDF-1.7\n" + os.urandom(pdf_bytes)
+    return DocumentPackage(
+        sender=Organization(SENDER, organ_name="UBND tỉnh Cà Mau"),
+        recipients=(Organization("000.00.00.G22", organ_name="Văn phòng Chính phủ"),),
+        document_id=document_id,
+        code=Code("1234", "UBND-VP"),
+        promulgation=PromulgationInfo("Cà Mau", dt.date(2024, 5, 2)),
+        document_type=DocumentType(1, 2, "Công văn"),
+        subject="Về việc triển khai trục liên thông văn bản",
+        business=Business(document_id),
+        trace=(TraceHeader(SENDER, dt.datetime(2024, 5, 2, 8, 30, tzinfo=VIETNAM_TZ)),),
+        attachments=(Attachment("cid:1", "vb.pdf", "application/pdf", pdf),),
+    )
+
+
+# --- baselines: the library as it was before verification learnt to pick the candidate ---------
+
+def baseline_sign(data: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate) -> bytes:
+    root = parse_xml(data)
+    etree.SubElement(sig._header(root), f"{sig._DS}Signature", {"Id": "placeholder"},
+                     nsmap={"ds": "http://www.w3.org/2000/09/xmldsig#"})
+    signer = signxml.XMLSigner(
+        method=signxml.methods.enveloped,
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
+    )
+    return etree.tostring(signer.sign(root, key=key, cert=[cert]), xml_declaration=True, encoding="UTF-8")
+
+
+def baseline_verify(data: bytes, cas: list[x509.Certificate]) -> int:
+    root = parse_xml(data)
+    header = sig._header(root)
+    signature = header.find(f"{sig._DS}Signature")
+    sig._check_signed_info(signature)
+    signer, others = sig._certificates(signature)
+    sig._trusted_chain(signer, others, cas, None)
+    assert sig.organ_id_from_certificate(signer) == sig._sender_organ_id(root)
+    config = SignatureConfiguration(location=".//", signature_methods=sig._SIGNATURE_METHODS,
+                                    digest_algorithms=sig._DIGESTS)
+    stripped = 0
+    while True:
+        try:
+            signxml.XMLVerifier().verify(root, x509_cert=signer, expect_config=config)
+            return stripped
+        except InvalidDigest:
+            if sig._strip_last_trace_header(header) is None:
+                raise
+            stripped += 1
+
+
+# --- measurement --------------------------------------------------------------------------------
+
+def _medians(runs: int, *actions: Callable[[], object]) -> list[float]:
+    """Median ms of each action, the actions taking turns so that they share the machine's load."""
+    for action in actions:
+        action()  # warm-up
+    times: list[list[float]] = [[] for _ in actions]
+    for _ in range(runs):
+        for action, spent in zip(actions, times, strict=True):
+            started = time.perf_counter()
+            action()
+            spent.append(time.perf_counter() - started)
+    return [statistics.median(t) * 1000 for t in times]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="a 20 KB PDF, 7 runs")
+    parser.add_argument("--runs", type=int, help="runs per operation (default 51, quick 7)")
+    args = parser.parse_args()
+    runs = args.runs or (7 if args.quick else 51)
+    ca, key, seal = _pki()
+    cas = [ca]
+    package = _package(20 * 1024 if args.quick else 200 * 1024)
+    data = build_document_package(package)
+    signed = sign_package(data, key, [seal])
+    assert signed == baseline_sign(data, key, seal)  # RSA PKCS#1 v1.5 is deterministic
+    stamp = dt.datetime.now(VIETNAM_TZ)
+    hops = [signed]
+    for axis in ("H12.LGSP", "VPCP.AXIS"):
+        hops.append(add_trace_header(hops[-1], TraceHeader(axis, stamp)))
+    for count, received in enumerate(hops):
+        assert verify_package(received, cas).trace_headers_after_signing == count
+        assert baseline_verify(received, cas) == count
+    trace = TraceHeader("000.00.00.A01", stamp)
+
+    def verify_package_before(received: bytes) -> int:
+        return baseline_verify(received, cas)
+
+    def axis_before() -> bytes:
+        parse_package(hops[1])
+        verify_package_before(hops[1])
+        return add_trace_header(hops[1], trace)
+
+    def axis_now() -> bytes:
+        received = read_package(hops[1])
+        received.verify(cas)
+        return received.with_trace_header(trace)
+
+    assert axis_before() == axis_now()
+
+    print(f"edXML package: {len(package.attachments[0].data) // 1024} KB PDF, {len(signed) // 1024} KB "
+          f"signed XML; RSA-2048 seal; median of {runs} runs, baseline and now interleaved")
+    print(f"{'operation':44} {'baseline ms':>12} {'now ms':>8} {'ratio':>6}")
+
+    def row(name: str, before: Callable[[], object] | None, now: Callable[[], object]) -> tuple[float, float]:
+        if before is None:
+            (now_ms,) = _medians(runs, now)
+            print(f"{name:44} {'':>12} {now_ms:8.2f}")
+            return now_ms, now_ms
+        before_ms, now_ms = _medians(runs, before, now)
+        print(f"{name:44} {before_ms:12.2f} {now_ms:8.2f} {before_ms / now_ms:6.2f}")
+        return before_ms, now_ms
+
+    row("build_document_package", None, lambda: build_document_package(package))
+    row("parse_package", None, lambda: parse_package(signed))
+    row("sign_package", lambda: baseline_sign(data, key, seal), lambda: sign_package(data, key, [seal]))
+    timings = {}
+    for count, received in enumerate(hops):
+        timings[count] = row(f"verify_package after {count} axes",
+                             lambda r=received: verify_package_before(r),
+                             lambda r=received: verify_package(r, cas))
+    row("add_trace_header", None, lambda: add_trace_header(hops[1], trace))
+    row("axis: parse, verify, add trace (after 1 axis)", axis_before, axis_now)
+    row("recipient: verify, parse (after 2 axes)",
+        lambda: (verify_package_before(hops[2]), parse_document_package(hops[2])),
+        lambda: open_package(hops[2], cas, expect=DocumentPackage))
+    before_ms, now_ms = timings[1]
+    print(f"edxml: {now_ms:.2f} ms ratio={before_ms / now_ms:.2f}")
+
+
+if __name__ == "__main__":
+    main()
