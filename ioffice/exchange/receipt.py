@@ -29,9 +29,7 @@ from axis_connector.edxml import (
     SignatureError,
     StatusCode,
     StatusPackage,
-    parse_document_package,
-    parse_status_package,
-    verify_package,
+    open_package,
 )
 from ioffice.agencies.models import Agency
 from ioffice.audit import AuditContext, record
@@ -83,11 +81,10 @@ def verify_and_parse(rt: Exchange, data: bytes, messagetype: str) -> DocumentPac
     if len(data) > limit:
         raise Refused(f"Gói tin {len(data)} byte vượt giới hạn {limit} byte [too_large].", "too_large")
     limits = _limits(rt)
+    expect = StatusPackage if messagetype == "status" else DocumentPackage
     try:
-        verify_package(data, trusted_ca_certs=rt.trusted_cas, limits=limits)
-        if messagetype == "status":
-            return parse_status_package(data, limits=limits)
-        return parse_document_package(data, limits=limits)
+        # one parse for the signature and the package (the same checks, in the same order)
+        return open_package(data, trusted_ca_certs=rt.trusted_cas, expect=expect, limits=limits)[1]
     except (EdxmlError, SignatureError) as exc:
         detail = getattr(exc, "detail", "") or str(exc)
         path = getattr(exc, "path", "") or ""
