@@ -57,6 +57,13 @@ _BASE_URL = "http://pki.ioffice.invalid"
 _REVINFO_DAYS = 7
 _VIETNAM = "VN"
 
+CRL_ISSUER_TTL = 60.0
+"""Seconds for which a CRL issuer established by one validation is reused by the next ones.
+
+The issuer's certification path was validated at that validation's moment; the trust store
+is immutable, so only the passing of time (a CA certificate expiring) could change the result,
+and CA certificates live for years."""
+
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
@@ -147,11 +154,14 @@ class TrustStore:
     ) -> ValidationContext:
         """A fresh pyHanko validation context over these roots and revocation data, no fetching.
 
-        Fresh each call (its clock, certificate registry and validated paths belong to one
-        validation); only the parsing of the CRLs and OCSP responses is done once per
-        instance, into pyHanko's immutable containers."""
+        Fresh each call: its clock, certificate registry (which collects the certificates
+        embedded in the PDFs it validates) and validated paths belong to one validation. Two
+        things are shared: the parsed CRLs and OCSP responses (immutable), and, for a
+        validation now with revocation required, which of these CRLs was found issued by which
+        of these CA certificates in the last :data:`CRL_ISSUER_TTL` seconds (see
+        :meth:`remember_crl_issuers`)."""
         crls, ocsps = self._revinfo()
-        return ValidationContext(
+        vc = _Context(
             trust_roots=list(self.roots),
             other_certs=list(self.intermediates),
             crls=list(crls),
@@ -161,6 +171,51 @@ class TrustStore:
             moment=moment,
             retroactive_revinfo=moment is not None,
         )
+        if moment is None and revocation_mode == "require":
+            vc.reusable = True
+            known = self._cache.get("crl_issuers")
+            if known is not None and vc.created - known[0] <= CRL_ISSUER_TTL:
+                for crl, issuer in known[1].values():
+                    vc.revinfo_manager.record_crl_issuer(crl, issuer)
+                vc.seeded = True
+        return vc
+
+    def remember_crl_issuers(self, vc: ValidationContext) -> None:
+        """Keep, for the next validations, the issuers pyHanko established for these CRLs
+        during a validation with ``vc`` (from :meth:`validation_context`, at the current time).
+
+        pyHanko finds a CRL's issuer by validating the issuer's certification path and the CRL's
+        signature, then remembers it in the context (``RevinfoManager.record_crl_issuer``); a
+        new context would redo both for every document. Only issuers that are certificates of
+        this trust store are kept, only from a context that was not itself seeded, and for at
+        most :data:`CRL_ISSUER_TTL` seconds from that context's creation: the path was
+        validated at that moment. :func:`validate_pdf` calls it after a validation in which
+        every signature was valid."""
+        if not isinstance(vc, _Context) or not vc.reusable or vc.seeded:
+            return
+        ours = self._ca_certificates()
+        found = {}
+        for container in self._revinfo()[0]:
+            crl = container.crl_data
+            issuer = vc.revinfo_manager.check_crl_issuer(crl)
+            if issuer is not None and issuer.dump() in ours:
+                found[crl.signature] = (crl, issuer)
+        if not found:
+            return
+        known = self._cache.get("crl_issuers")
+        if known is not None and time.monotonic() - known[0] <= CRL_ISSUER_TTL:
+            found = {**known[1], **found}
+            self._cache["crl_issuers"] = (min(known[0], vc.created), found)
+        else:
+            self._cache["crl_issuers"] = (vc.created, found)
+
+    def _ca_certificates(self) -> frozenset[bytes]:
+        cached = self._cache.get("ca_ders")
+        if cached is None:
+            cached = self._cache["ca_ders"] = frozenset(
+                c.dump() for c in (*self.roots, *self.intermediates)
+            )
+        return cached
 
     def _revinfo(self) -> tuple[tuple[CRLContainer, ...], tuple[OCSPContainer, ...]]:
         cached = self._cache.get("revinfo")
@@ -184,6 +239,18 @@ class TrustStore:
                     serials.add(int(entry["user_certificate"].native))
             cached = self._cache["revoked"] = frozenset(serials)
         return cached
+
+
+class _Context(ValidationContext):
+    """A ValidationContext that knows whether it may share what it learnt about CRL issuers."""
+
+    def __init__(self, **kwargs) -> None:
+        self.created = time.monotonic()
+        self.reusable = False
+        """Validation at the current time, revocation required."""
+        self.seeded = False
+        """Started with CRL issuers learnt by an earlier context."""
+        super().__init__(**kwargs)
 
 
 def _read_cert(path: Path) -> asn1_x509.Certificate:

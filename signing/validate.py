@@ -240,6 +240,8 @@ async def async_validate_pdf(
             _log.info("signature %d crashed the report: %r", i, exc)
             reports.append(_invalid(f"#{i + 1}", "signature", "Chữ ký bị hỏng hoặc không đọc được."))
     bad = [r for r in reports if r.verdict is Verdict.INVALID]
+    if not bad:  # learn only from a validation where every path and CRL checked out
+        trust.remember_crl_issuers(vc)
     if bad:
         first = bad[0]
         return ValidationReport(
