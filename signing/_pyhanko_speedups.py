@@ -60,6 +60,8 @@ class _Patch:
     caller: Callable | None = None
     """A function that must look ``name`` up as a global at call time, if any."""
     original: Callable | None = None
+    replacement: object = None
+    """Built once, so that its memo survives uninstall() and install()."""
     installed: bool = False
 
     @property
@@ -219,11 +221,12 @@ def install() -> None:
         function = _function(current)
         if function is None or not _compatible(patch, function):
             continue
-        replacement = patch.make(function)
-        if isinstance(current, property):
-            replacement = property(replacement, doc=current.__doc__)
-        patch.original = current
-        setattr(patch.owner, patch.name, replacement)
+        if patch.replacement is None or patch.original is not current:
+            replacement = patch.make(function)
+            if isinstance(current, property):
+                replacement = property(replacement, doc=current.__doc__)
+            patch.original, patch.replacement = current, replacement
+        setattr(patch.owner, patch.name, patch.replacement)
         patch.installed = True
 
 
