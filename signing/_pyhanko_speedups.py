@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic, misc
 
-__all__ = ["active", "install", "uninstall"]
+__all__ = ["active", "install", "original", "uninstall"]
 
 _PDF_WHITESPACE = b"\x00\t\n\x0c\r "
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
