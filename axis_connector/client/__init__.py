@@ -191,6 +191,21 @@ class AxisClient:
         data = self.call("sendEdoc", payload)
         return SendResult(data["message_id"], bool(data["duplicate"]))
 
+    def send_edocs(self, packages: Sequence[tuple[bytes, MessageType]]) -> list[SendResult | AxisError]:
+        """Post several signed packages in one request (``sendEdocs``), in the order given:
+        each a :class:`SendResult` or the :class:`AxisError` ``send_edoc`` would have raised
+        for it alone. Raises AxisError / AxisUnavailable when the request as a whole fails."""
+        if not packages:
+            return []
+        payload = {"items": [{"messagetype": kind, "package": base64.b64encode(data).decode()}
+                             for data, kind in packages]}
+        items = self.call("sendEdocs", payload)["items"]
+        if len(items) != len(packages):
+            raise AxisUnavailable(f"{self.base_url}/api/sendEdocs: {len(items)} answers for "
+                                  f"{len(packages)} packages")
+        return [self._item_error(i["error"], i.get("status")) if "error" in i
+                else SendResult(i["message_id"], bool(i["duplicate"])) for i in items]
+
     def get_received_edoc_list(self, messagetype: MessageType | None = None, *,
                                limit: int = 100) -> list[ReceivedEdoc]:
         payload: dict[str, Any] = {"limit": limit}
@@ -253,9 +268,10 @@ class AxisClient:
                 for i in self.call("updateStatuses", payload)["items"]]
 
     @staticmethod
-    def _item_error(error: dict[str, Any]) -> AxisError:
+    def _item_error(error: dict[str, Any], status: int | None = None) -> AxisError:
         details = {k: v for k, v in error.items() if k not in ("code", "message")}
-        status = {"not_found": 404, "forbidden": 403}.get(str(error.get("code")), 400)
+        if not isinstance(status, int):
+            status = {"not_found": 404, "forbidden": 403}.get(str(error.get("code")), 400)
         return AxisError(str(error.get("code", "http_error")), str(error.get("message", "")), status,
                          details)
 

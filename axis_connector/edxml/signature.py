@@ -506,6 +506,12 @@ def _verify_signature(
                 raise SignatureError(
                     "signature_invalid", HEADER + "/Signature", f"chữ ký không hợp lệ: {exc}"
                 ) from None
+            except etree.C14NError:  # e.g. a relative namespace URI: no canonical form exists
+                raise SignatureError(
+                    "signature_invalid", HEADER + "/Signature",
+                    "chữ ký không kiểm tra được: gói tin không chuẩn hóa được theo C14N "
+                    "(ví dụ: khai báo không gian tên bằng URI tương đối)",
+                ) from None
     raise SignatureError(
         "digest_mismatch",
         HEADER + "/Signature/SignedInfo/Reference",

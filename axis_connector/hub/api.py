@@ -72,11 +72,14 @@ def _burn(nonce: tuple[str, str, int]) -> None:
             session.rollback()
 
 
-def operation(name: str) -> Callable[[Callable[..., Any]], Callable[[], Any]]:
-    """Register ``POST /api/<name>``: authenticate, run in one transaction, answer JSON."""
+def operation(name: str, *, max_body: int | None = None) -> Callable[[Callable[..., Any]], Callable[[], Any]]:
+    """Register ``POST /api/<name>``: authenticate, run in one transaction, answer JSON.
+    ``max_body``: a larger request limit than one package's (batches of packages)."""
 
     def decorator(func: Callable[..., Any]) -> Callable[[], Any]:
         def view() -> Any:
+            if max_body is not None:
+                request.max_content_length = max(max_body, current_app.config["MAX_CONTENT_LENGTH"])
             with _hub().db.session() as session:
                 caller = _authenticate(session)
                 try:
@@ -174,18 +177,57 @@ def _agency(agency: Agency) -> dict[str, Any]:
             "system_id": agency.system_id}
 
 
-@operation("sendEdoc")
-def send_edoc(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
-    messagetype = _messagetype(payload.get("messagetype", "edoc"))
+def _package(payload: dict[str, Any]) -> bytes:
     try:
-        data = base64.b64decode(_str(payload, "package"), validate=True)
+        # strict: only the base64 alphabet and correct padding (what b64decode(validate=True)
+        # checks, without its regular expression over the whole package)
+        return binascii.a2b_base64(_str(payload, "package").encode("ascii"), strict_mode=True)
     except (binascii.Error, ValueError):
         raise HubError("invalid_request", "trường 'package' phải là gói tin edXML mã hóa base64") from None
-    hub = _hub()
-    result = services.send_edoc(session, hub.settings, caller, data, messagetype, _str_list(payload, "to"))
-    if result.notify:
-        g.after_commit = lambda: hub.push_after_commit(result.notify)
+
+
+def _send_one(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> services.SendResult:
+    messagetype = _messagetype(payload.get("messagetype", "edoc"))
+    data = _package(payload)
+    return services.send_edoc(session, _hub().settings, caller, data, messagetype, _str_list(payload, "to"))
+
+
+def _push_after_commit(notify: list[int]) -> None:
+    if notify:
+        hub = _hub()
+        g.after_commit = lambda: hub.push_after_commit(notify)
+
+
+@operation("sendEdoc")
+def send_edoc(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
+    result = _send_one(session, caller, payload)
+    _push_after_commit(list(result.notify))
     return {"message_id": result.message_id, "duplicate": result.duplicate}
+
+
+MAX_BATCH_BODY = 48 * 1024 * 1024
+"""A ``sendEdocs`` request may carry several packages (each still within the package limit)."""
+
+
+@operation("sendEdocs", max_body=MAX_BATCH_BODY)
+def send_edocs(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
+    """Several ``sendEdoc`` in one request and one transaction: ``items`` in the order given,
+    each ``message_id`` + ``duplicate``, or an ``error`` for that package alone (nothing of it
+    stored: every check comes before the first write)."""
+    results: list[dict[str, Any]] = []
+    notify: list[int] = []
+    for item in _batch(payload, "items"):
+        if not isinstance(item, dict):
+            raise HubError("invalid_request", "trường 'items' phải là danh sách đối tượng")
+        try:
+            result = _send_one(session, caller, item)
+        except HubError as exc:
+            results.append({"error": exc.as_dict(), "status": exc.status})
+            continue
+        notify += result.notify
+        results.append({"message_id": result.message_id, "duplicate": result.duplicate})
+    _push_after_commit(notify)
+    return {"items": results}
 
 
 @operation("getReceivedEdocList")

@@ -36,10 +36,6 @@ class WorkReport:
         return self.sent + self.retried + self.dead + self.received + self.statuses + self.refused
 
 
-class _Permanent(Exception):
-    """The package cannot be built or was refused: dead-letter it now."""
-
-
 def claim(rt: Exchange, limit: int) -> list[int]:
     """Lease due rows (SKIP LOCKED on PostgreSQL: several workers never take the same row)."""
     now = utcnow()
@@ -68,70 +64,139 @@ def _seal(rt: Exchange, session, agency_id: int):
     return cache[agency_id]
 
 
-def _build(rt: Exchange, row_id: int) -> tuple[str, str, bytes] | None:
-    with rt.session_factory() as session:
-        row = session.get(ExchangeOutbox, row_id)
-        if row is None or row.state != OutboxState.PENDING:
-            return None
-        agency = session.get(Agency, row.agency_id)
-        hub = rt.hub_for(agency.code)
-        try:
-            key, chain = _seal(rt, session, row.agency_id)
-            data = (build_document(agency, row.payload, rt.blobs) if row.kind == "edoc"
-                    else build_status(row.payload))
-        except (EdxmlError, BlobNotFound, KeyError_, KeyError, ValueError) as exc:
-            raise _Permanent(f"Không tạo được gói tin: {getattr(exc, 'message', exc)}") from exc
-        kind = row.kind
-        session.rollback()  # end the read transaction before any network call
-    return kind, hub.name, sign_package(data, key, chain)
+@dataclass
+class _Attempt:
+    """One claimed outbox row on its way: built, then sent, then finished."""
 
-
-def send_one(rt: Exchange, row_id: int, report: WorkReport) -> None:
-    message_id = hub_name = None
+    row_id: int
+    kind: str = ""
+    hub_name: str | None = None
+    data: bytes = b""
+    message_id: str | None = None
     error: str | None = None
-    permanent = False
-    try:
-        built = _build(rt, row_id)
-        if built is None:
-            return
-        kind, hub_name, data = built
-        result = rt.client(rt.hub_named(hub_name)).send_edoc(data, kind)
-        message_id = result.message_id
-    except _Permanent as exc:
-        error, permanent = str(exc), True
-    except AxisError as exc:
-        error, permanent = f"Trục liên thông từ chối: {exc.message} [{exc.code}]", True
-    except AxisUnavailable as exc:
-        error = f"Không kết nối được trục liên thông: {exc}"
-    except Exception as exc:  # keep the row; it is retried with backoff
-        log.exception("sending outbox row %s failed", row_id)
-        error = f"Lỗi khi gửi: {exc}"
-    _finish(rt, row_id, hub_name, message_id, error, permanent, report)
+    permanent: bool = False
 
 
-def _finish(rt: Exchange, row_id: int, hub_name: str | None, message_id: str | None,
-            error: str | None, permanent: bool, report: WorkReport) -> None:
+def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
+    """Build the packages of the claimed rows in one read transaction (signing comes after)."""
+    attempts: list[_Attempt] = []
     with rt.session_factory() as session:
-        row = session.get(ExchangeOutbox, row_id, with_for_update=True)
-        if row is None or row.state != OutboxState.PENDING:
-            return
+        rows = {r.id: r for r in session.scalars(
+            select(ExchangeOutbox).where(ExchangeOutbox.id.in_(row_ids)))}
+        agencies = {a.id: a for a in session.scalars(
+            select(Agency).where(Agency.id.in_({r.agency_id for r in rows.values()})))}
+        for row_id in row_ids:
+            row = rows.get(row_id)
+            if row is None or row.state != OutboxState.PENDING:
+                continue
+            attempt = _Attempt(row_id, row.kind)
+            attempts.append(attempt)
+            agency = agencies[row.agency_id]
+            try:
+                attempt.hub_name = rt.hub_for(agency.code).name
+                key, chain = _seal(rt, session, row.agency_id)
+                unsigned = (build_document(agency, row.payload, rt.blobs) if row.kind == "edoc"
+                            else build_status(row.payload))
+                attempt.data = sign_package(unsigned, key, chain)
+            except (EdxmlError, BlobNotFound, KeyError_, KeyError, ValueError) as exc:
+                attempt.error = f"Không tạo được gói tin: {getattr(exc, 'message', exc)}"
+                attempt.permanent = True
+            except Exception as exc:  # kept; retried with backoff
+                log.exception("building outbox row %s failed", row_id)
+                attempt.error = f"Lỗi khi tạo gói tin: {exc}"
+        session.rollback()  # end the read transaction before any network call
+    return attempts
+
+
+SEND_BATCH_BYTES = 8 * 1024 * 1024
+"""Packages per ``sendEdocs`` request, by size (the hub accepts batches well beyond this)."""
+
+
+def _batches(attempts: list[_Attempt]) -> list[list[_Attempt]]:
+    batches: list[list[_Attempt]] = []
+    size = 0
+    for attempt in attempts:
+        if not batches or size + len(attempt.data) > SEND_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(attempt)
+        size += len(attempt.data)
+    return batches
+
+
+def _refused(exc: AxisError) -> str:
+    return f"Trục liên thông từ chối: {exc.message} [{exc.code}]"
+
+
+def _send_all(rt: Exchange, attempts: list[_Attempt]) -> None:
+    """Send the built packages, one ``sendEdocs`` request per hub and batch."""
+    by_hub: dict[str, list[_Attempt]] = {}
+    for attempt in attempts:
+        if attempt.error is None:
+            by_hub.setdefault(attempt.hub_name or "", []).append(attempt)
+    for hub_name, ready in by_hub.items():
+        client = rt.client(rt.hub_named(hub_name))
+        for batch in _batches(ready):
+            try:
+                results = client.send_edocs([(a.data, a.kind) for a in batch])
+            except AxisUnavailable as exc:
+                for attempt in batch:
+                    attempt.error = f"Không kết nối được trục liên thông: {exc}"
+                continue
+            except AxisError as exc:  # the request as a whole (e.g. this system's credentials)
+                for attempt in batch:
+                    attempt.error, attempt.permanent = _refused(exc), True
+                continue
+            except Exception as exc:  # kept; retried with backoff
+                log.exception("sending %d outbox rows failed", len(batch))
+                for attempt in batch:
+                    attempt.error = f"Lỗi khi gửi: {exc}"
+                continue
+            for attempt, result in zip(batch, results, strict=True):
+                if isinstance(result, AxisError):
+                    attempt.error, attempt.permanent = _refused(result), True
+                else:
+                    attempt.message_id = result.message_id
+
+
+def _finish_all(rt: Exchange, attempts: list[_Attempt], report: WorkReport) -> None:
+    """Record every outcome in one transaction."""
+    if not attempts:
+        return
+    with rt.session_factory() as session:
+        rows = {r.id: r for r in session.scalars(
+            select(ExchangeOutbox).where(ExchangeOutbox.id.in_([a.row_id for a in attempts]))
+            .order_by(ExchangeOutbox.id).with_for_update())}
         now = utcnow()
-        if hub_name:
-            row.hub = hub_name
-        if error is None:
-            row.state, row.message_id, row.sent_at, row.last_error = (
-                OutboxState.SENT, message_id, now, "")
-            report.sent += 1
-        elif permanent or row.attempts >= int(rt.setting("MAX_ATTEMPTS")):
-            row.state, row.last_error = OutboxState.DEAD, error[:4000]
-            report.dead += 1
-            log.warning("outbox row %s dead-lettered: %s", row_id, error)
-        else:
-            backoff = min(rt.setting("BACKOFF_SECONDS") * 2 ** (row.attempts - 1), 3600.0)
-            row.next_attempt_at = now + dt.timedelta(seconds=backoff)
-            row.last_error = error[:4000]
-            report.retried += 1
+        for attempt in attempts:
+            row = rows.get(attempt.row_id)
+            if row is None or row.state != OutboxState.PENDING:
+                continue
+            if attempt.hub_name:
+                row.hub = attempt.hub_name
+            error = attempt.error
+            if error is None:
+                row.state, row.message_id, row.sent_at, row.last_error = (
+                    OutboxState.SENT, attempt.message_id, now, "")
+                report.sent += 1
+            elif attempt.permanent or row.attempts >= int(rt.setting("MAX_ATTEMPTS")):
+                row.state, row.last_error = OutboxState.DEAD, error[:4000]
+                report.dead += 1
+                log.warning("outbox row %s dead-lettered: %s", row.id, error)
+            else:
+                backoff = min(rt.setting("BACKOFF_SECONDS") * 2 ** (row.attempts - 1), 3600.0)
+                row.next_attempt_at = now + dt.timedelta(seconds=backoff)
+                row.last_error = error[:4000]
+                report.retried += 1
         session.commit()
+
+
+def send_claimed(rt: Exchange, row_ids: list[int], report: WorkReport) -> None:
+    """Build, sign and send claimed rows, then record the outcomes: three steps for the whole
+    batch instead of per row (two transactions and one request to each hub)."""
+    attempts = _build_all(rt, row_ids)
+    _send_all(rt, attempts)
+    _finish_all(rt, attempts, report)
 
 
 def send_pending(rt: Exchange, report: WorkReport, *, batch: int = 20, max_rounds: int = 50) -> None:
@@ -139,5 +204,4 @@ def send_pending(rt: Exchange, report: WorkReport, *, batch: int = 20, max_round
         ids = claim(rt, batch)
         if not ids:
             return
-        for row_id in ids:
-            send_one(rt, row_id, report)
+        send_claimed(rt, ids, report)

@@ -180,3 +180,13 @@ def test_failed_operation_burns_its_nonce(app: Flask) -> None:
 
     assert post() == (404, "not_found")
     assert post() == (401, "replayed_request")
+
+
+def test_relative_namespace_uri_is_refused_not_a_server_error(camau: AxisClient, app: Flask,
+                                                               signed_document: bytes) -> None:
+    # canonical XML cannot represent a relative namespace URI: lxml raises C14NError
+    odd = signed_document.replace(b"<edXML:Code>", b'<edXML:Code xmlns:rel="relative/uri">', 1)
+    assert odd != signed_document
+    error = _refused(camau, odd)
+    assert error.status == 400 and error.code == "signature_invalid"
+    assert count_messages(app) == 0
