@@ -136,7 +136,8 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
         signer=signer[:255], page_count=package.other.page_amount or 0,
         urgency=Urgency(URGENCY_OF_PRIORITY[package.other.priority]),
         confidentiality=Confidentiality.NORMAL, due_date=package.due_date,
-        notes=package.content or "", arrived_at=utcnow())
+        notes=package.content or "", arrived_at=utcnow(),
+        files=[])  # an empty collection now: adding files after the flush needs no SELECT
     session.add(doc)
     session.flush()
     files = tuple(UploadedFile(a.name, a.data, a.content_type) for a in package.attachments)

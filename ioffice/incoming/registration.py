@@ -237,18 +237,25 @@ def _check_files(files: tuple[UploadedFile, ...], errors: dict[str, str]) -> lis
 
 
 def _attach_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
-                  checked: list[tuple[UploadedFile, int]]) -> None:
+                  checked: list[tuple[UploadedFile, int]],
+                  verdicts: list[tuple[str, str]] | None = None) -> str:
     """Blobs are written before the transaction commits; content addressing makes a blob left
-    by a rolled-back registration harmless (the next upload of the same bytes reuses it)."""
+    by a rolled-back registration harmless (the next upload of the same bytes reuses it).
+    Returns the extracted text (stored with the document)."""
     texts: list[str] = []
+    verdicts = list(verdicts or [])
     for position, (upload, pages) in enumerate(checked):
         info = blobs.put_bytes(upload.data)
+        verdict, summary = verdicts[position] if position < len(verdicts) else (None, None)
+        extra = {"signature_verdict": verdict, "signature_summary": summary} if verdict else {}
         doc.files.append(DocumentFile(position=position, filename=_safe_name(upload.filename),
                                       content_type="application/pdf", sha256=info.sha256,
-                                      size=info.size, page_count=pages))
+                                      size=info.size, page_count=pages, **extra))
         texts.append(extract_text(upload.data))
     session.flush()
-    session.add(DocumentText(document_id=doc.id, content="\n".join(texts)))
+    text = "\n".join(texts)
+    session.add(DocumentText(document_id=doc.id, content=text))
+    return text
 
 
 def add_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
@@ -258,11 +265,9 @@ def add_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
     checked = _check_files(files, errors)
     if errors:
         raise InvalidInput(errors)
-    _attach_files(session, blobs, doc, checked)
-    for f, (verdict, summary) in zip(doc.files, verdicts or [], strict=False):
-        f.signature_verdict, f.signature_summary = verdict, summary
+    text = _attach_files(session, blobs, doc, checked, verdicts)
     doc.page_count = doc.page_count or sum(p for _, p in checked)
-    index_incoming(session, doc)
+    index_incoming(session, doc, text, new=True)
 
 
 def _safe_name(name: str) -> str:

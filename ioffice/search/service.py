@@ -75,10 +75,12 @@ def document_meta(doc: IncomingDocument) -> str:
     return fold_words(" ".join(p for p in parts if p))
 
 
-def index_incoming(session: Session, document: IncomingDocument, text: str | None = None) -> None:
+def index_incoming(session: Session, document: IncomingDocument, text: str | None = None, *,
+                   new: bool = False) -> None:
     """(Re)write the document's search entry in the caller's transaction; the database's
     triggers (SQLite) or generated column (PostgreSQL) update the full-text index with it.
-    Without ``text``, the stored extracted text of the document is used."""
+    Without ``text``, the stored extracted text of the document is used. ``new``: the
+    document was created in this transaction, so it has no entry yet (no lookup)."""
     session.flush()
     if text is None:
         stored = session.get(DocumentText, document.id)
@@ -90,7 +92,7 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
     fields = {"agency_id": document.agency_id, "meta": meta, "body": stored_body,
               "confidential": document.confidentiality is not Confidentiality.NORMAL,
               "doc_type": document.doc_type, "document_date": document.document_date}
-    entry = session.get(SearchEntry, document.id)
+    entry = None if new else session.get(SearchEntry, document.id)
     if entry is None:
         session.add(SearchEntry(document_id=document.id, **fields))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import tempfile
@@ -119,7 +120,16 @@ class S3BlobStore:
         return info
 
     def put_bytes(self, data: bytes) -> BlobInfo:
-        return self.put(io.BytesIO(data))
+        """Bytes already in memory: hashed and uploaded from memory, without the spool file."""
+        if len(data) > PART_SIZE:
+            return self.put(io.BytesIO(data))
+        info = BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
+        key = _BLOBS + info.sha256
+        with self._errors(key):
+            self._ensure_bucket()
+            if self._stored_size(key) != info.size:  # same key, same length: the same content
+                self._upload(key, io.BytesIO(data), info.size)
+        return info
 
     @contextlib.contextmanager
     def open(self, sha256: str) -> Iterator[BinaryIO]:
