@@ -75,6 +75,8 @@ class _Attempt:
     message_id: str | None = None
     error: str | None = None
     permanent: bool = False
+    unreachable: bool = False
+    """The hub could not be reached (connection, timeout, 5xx): not the package's fault."""
 
 
 def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
@@ -142,6 +144,7 @@ def _send_all(rt: Exchange, attempts: list[_Attempt]) -> None:
             except AxisUnavailable as exc:
                 for attempt in batch:
                     attempt.error = f"Không kết nối được trục liên thông: {exc}"
+                    attempt.unreachable = True
                 continue
             except AxisError as exc:  # the request as a whole (e.g. this system's credentials)
                 for attempt in batch:
@@ -157,6 +160,26 @@ def _send_all(rt: Exchange, attempts: list[_Attempt]) -> None:
                     attempt.error, attempt.permanent = _refused(result), True
                 else:
                     attempt.message_id = result.message_id
+
+
+def _give_up(rt: Exchange, row: ExchangeOutbox, attempt: _Attempt, now: dt.datetime) -> bool:
+    """Dead-letter policy. Refused by the hub, or unbuildable: at once. The hub unreachable: keep
+    trying, never on a count of attempts (an outage of the axis is not the document's fault, and
+    a dead letter needs a clerk to notice it), only once the row has waited
+    ``UNREACHABLE_GIVE_UP_HOURS`` (72 h: a long weekend). Other failures: ``MAX_ATTEMPTS``."""
+    if attempt.permanent:
+        return True
+    if attempt.unreachable:
+        waited = now - row.created_at
+        return waited >= dt.timedelta(hours=float(rt.setting("UNREACHABLE_GIVE_UP_HOURS")))
+    return row.attempts >= int(rt.setting("MAX_ATTEMPTS"))
+
+
+def _backoff(rt: Exchange, row: ExchangeOutbox, attempt: _Attempt) -> float:
+    """Doubling from ``BACKOFF_SECONDS``; while the hub is unreachable capped at
+    ``UNREACHABLE_BACKOFF_MAX`` (5 min), so sending resumes soon after the axis is back."""
+    cap = float(rt.setting("UNREACHABLE_BACKOFF_MAX")) if attempt.unreachable else 3600.0
+    return min(rt.setting("BACKOFF_SECONDS") * 2 ** min(row.attempts - 1, 30), cap)
 
 
 def _finish_all(rt: Exchange, attempts: list[_Attempt], report: WorkReport) -> None:
@@ -179,13 +202,12 @@ def _finish_all(rt: Exchange, attempts: list[_Attempt], report: WorkReport) -> N
                 row.state, row.message_id, row.sent_at, row.last_error = (
                     OutboxState.SENT, attempt.message_id, now, "")
                 report.sent += 1
-            elif attempt.permanent or row.attempts >= int(rt.setting("MAX_ATTEMPTS")):
+            elif _give_up(rt, row, attempt, now):
                 row.state, row.last_error = OutboxState.DEAD, error[:4000]
                 report.dead += 1
                 log.warning("outbox row %s dead-lettered: %s", row.id, error)
             else:
-                backoff = min(rt.setting("BACKOFF_SECONDS") * 2 ** (row.attempts - 1), 3600.0)
-                row.next_attempt_at = now + dt.timedelta(seconds=backoff)
+                row.next_attempt_at = now + dt.timedelta(seconds=_backoff(rt, row, attempt))
                 row.last_error = error[:4000]
                 report.retried += 1
         session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from axis_connector.client import AxisClient
 from axis_connector.edxml import sign_package
 from ioffice.audit import AuditContext
+from ioffice.db import utcnow
 from ioffice.documents.vocabulary import Confidentiality
 from ioffice.exchange import ConfidentialRefused, UnknownRecipients, dispatch, recipient_statuses
 from ioffice.exchange.decisions import retry
@@ -190,7 +192,8 @@ def test_hub_refusal_dead_letters_with_the_hubs_message_and_retry(db: Session,
     assert row.state == "pending" and row.attempts == 0
 
 
-def test_unreachable_hub_is_retried_then_dead_lettered(db: Session, federation: Federation) -> None:
+def test_unreachable_hub_is_retried_without_a_count_then_dead_lettered_after_days(
+        db: Session, federation: Federation) -> None:
     class Down:
         def request(self, *a, **k):
             import urllib3
@@ -203,11 +206,30 @@ def test_unreachable_hub_is_retried_then_dead_lettered(db: Session, federation: 
     db.commit()
     from ioffice.exchange.sending import WorkReport, send_pending
     report = WorkReport()
-    send_pending(federation.rt, report)  # backoff is 0 here: every retry is due at once
+    send_pending(federation.rt, report, max_rounds=10)  # backoff is 0 here: every retry is due at once
     db.expire_all()
     row = db.get(ExchangeOutbox, row.id)
-    assert (report.retried, report.dead, row.attempts) == (2, 1, 3)
-    assert row.state == "dead" and "Không kết nối được" in row.last_error
+    # an outage of the axis is not the document's fault: no dead letter after MAX_ATTEMPTS
+    assert (report.retried, report.dead, row.attempts) == (10, 0, 10)
+    assert row.state == "pending" and "Không kết nối được" in row.last_error
+
+    federation.rt.settings["BACKOFF_SECONDS"] = 2.0  # doubling, but capped at 5 min while unreachable
+    row.next_attempt_at = utcnow()
+    db.commit()
+    send_pending(federation.rt, WorkReport(), max_rounds=1)
+    db.expire_all()
+    row = db.get(ExchangeOutbox, row.id)
+    assert row.state == "pending"
+    assert dt.timedelta(seconds=290) < row.next_attempt_at - utcnow() <= dt.timedelta(seconds=300)
+
+    row.created_at = utcnow() - dt.timedelta(hours=73)  # waited longer than 72 h
+    row.next_attempt_at = utcnow()
+    db.commit()
+    report = WorkReport()
+    send_pending(federation.rt, report, max_rounds=1)
+    db.expire_all()
+    row = db.get(ExchangeOutbox, row.id)
+    assert report.dead == 1 and row.state == "dead" and "Không kết nối được" in row.last_error
 
 
 def test_base64_is_outside_the_envelope(db: Session, federation: Federation) -> None:
