@@ -119,6 +119,48 @@ def worker(name: str, party: Party, hub_url: str, system_id: str, patterns: list
     return proc
 
 
+def cpu_ticks(groups: dict[int, str]) -> dict[int, tuple[str, int]]:
+    """CPU ticks (user + system) of every process of interest, by pid: the parties' process
+    groups (``groups``: pgid -> name), PostgreSQL's backends, SeaweedFS and this process."""
+    ticks: dict[int, tuple[str, int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        pid, pgid = int(entry), int(stat[2])
+        if pgid in groups:
+            name = groups[pgid]
+        elif cmdline.startswith(b"postgres"):
+            name = "PostgreSQL"
+        elif b"weed" in cmdline.split(b"\0", 1)[0]:
+            name = "SeaweedFS"
+        elif pid == os.getpid():
+            name = "bench (dispatch, polling)"
+        else:
+            continue
+        ticks[pid] = (name, int(stat[11]) + int(stat[12]))
+    return ticks
+
+
+def cpu_report(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]], n: int,
+               wall: float) -> None:
+    hz = os.sysconf("SC_CLK_TCK")
+    seconds: dict[str, float] = {}
+    for pid, (name, ticks) in after.items():
+        start = before.get(pid, (name, 0))[1]
+        seconds[name] = seconds.get(name, 0.0) + (ticks - start) / hz
+    total = sum(seconds.values())
+    print(f"CPU during the run ({total:.1f} s of {wall * (os.cpu_count() or 1):.1f} s available), "
+          "per document:")
+    for name, value in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:45s} {value * 1000 / n:7.1f} ms")
+    print(f"  {'total':45s} {total * 1000 / n:7.1f} ms")
+
+
 def primitives(sender: Party, recipient: Party, pki: Pki, pdfs: list[bytes], rounds: int
                ) -> dict[str, float]:
     """Seconds per document of each unavoidable operation, measured alone."""
@@ -178,6 +220,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None,
                         help="record py-spy flame graphs of every process into this folder")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--requests", action="store_true",
+                        help="log the hub's requests and print how many of each operation per document")
     parser.add_argument("--workers", type=int, default=None,
                         help="exchange worker processes per deployment (default: 2 on "
                              "PostgreSQL, which shares the work safely; 1 on SQLite)")
@@ -196,7 +240,9 @@ def main() -> None:
             schemas = [f"bench_{os.getpid()}_{x}" for x in ("sender", "recipient", "hub")]
             for schema in schemas:
                 reset_schema(pg, schema)
-            urls = [with_schema(pg, s) for s in schemas]
+            # application_name: PostgreSQL's logs and pg_stat_activity tell the parties apart
+            urls = [with_schema(pg, s) + f"&application_name=bench_{party}"
+                    for s, party in zip(schemas, ("sender", "recipient", "hub"), strict=True)]
         else:
             urls = [f"sqlite:///{work / f'{x}.db'}" for x in ("sender", "recipient", "hub")]
         print(f"exchange bench: {n} documents, 200 KB signed PDF each, "
@@ -230,6 +276,9 @@ def main() -> None:
         port = harness.free_port()
         hub_url = f"http://127.0.0.1:{port}"
         hub = harness.hub_proc(urls[2], port, work / "ca.pem", work / "hub.log")
+        access_log = work / "hub-access.log"
+        if args.requests:
+            hub.argv[1:1] = ["--access-logfile", str(access_log), "--access-logformat", "%(U)s"]
         per_party = args.workers or (2 if pg else 1)
         procs = [hub]
         for k in range(per_party):
@@ -249,13 +298,18 @@ def main() -> None:
             spy = os.environ.get("PYSPY", shutil.which("py-spy") or "py-spy")
             for proc in procs:
                 out = args.profile / f"{proc.name.replace(' ', '-')}.txt"
-                spies.append(subprocess.Popen([spy, "record", "--subprocesses", "--nonblocking",
-                                               "-r", "50", "-f", "raw", "-o", str(out), "--pid",
+                rate = os.environ.get("PYSPY_RATE", "50")  # samples per second
+                spies.append(subprocess.Popen([spy, "record", "--subprocesses", "--nonblocking", "--gil",
+                                               "-r", rate, "-f", "raw", "-o", str(out), "--pid",
                                                str(proc.popen.pid)],
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
         day = today_vn()
         sent_at: dict[str, float] = {}
+        groups = {proc.popen.pid: proc.name for proc in procs if proc.popen is not None}
+        if s3 is not None:
+            groups[os.getpgid(s3.process.pid)] = "SeaweedFS"
+        cpu_before = cpu_ticks(groups)
         t_start = time.time()
         for i, sha in enumerate(shas):
             edoc = harness.outgoing_edoc(bnv, i, sha, day)
@@ -266,17 +320,21 @@ def main() -> None:
             sent_at[edoc.document_identifier] = time.time()
         t_dispatched = time.time()
         arrived: dict[str, float] = {}
+        last_id = 0
         deadline = time.monotonic() + args.timeout
         while len(arrived) < n and time.monotonic() < deadline:
             time.sleep(0.25)
-            with recipient.session() as session:
-                rows = session.execute(select(IncomingDocument.document_identifier,
+            with recipient.session() as session:  # only what arrived since the last look
+                rows = session.execute(select(IncomingDocument.id, IncomingDocument.document_identifier,
                                               IncomingDocument.arrived_at).where(
-                    IncomingDocument.source == Source.AXIS)).all()
-            arrived = {d: a.timestamp() for d, a in rows}
+                    IncomingDocument.source == Source.AXIS, IncomingDocument.id > last_id)).all()
+            for row in rows:
+                arrived[row.document_identifier] = row.arrived_at.timestamp()
+                last_id = max(last_id, row.id)
             for proc in procs:
                 if proc.exited() is not None:
                     raise SystemExit(f"{proc.name} exited:\n{proc.tail()}")
+        cpu_after, t_cpu_end = cpu_ticks(groups), time.time()
         if len(arrived) < n:
             raise SystemExit(f"only {len(arrived)}/{n} arrived within {args.timeout:.0f} s\n"
                              + "\n".join(p.tail() for p in procs))
@@ -291,6 +349,15 @@ def main() -> None:
             print(f"  {name:45s} {value * 1000:7.2f} ms")
         print(f"  {'total (bound = cores / total)':45s} {cost * 1000:7.2f} ms -> bound "
               f"{bound:.0f} docs/s on {cores} cores")
+        cpu_report(cpu_before, cpu_after, n, t_cpu_end - t_start)
+        if args.requests and access_log.exists():
+            paths = [line.strip() for line in access_log.read_text().splitlines() if line.strip()]
+            counts: dict[str, int] = {}
+            for path in paths:
+                counts[path] = counts.get(path, 0) + 1
+            print(f"hub requests per document (whole run, {len(paths)} requests):")
+            for path, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+                print(f"  {path:45s} {count / n:7.2f}")
         print(f"end to end: {n} documents in {t_end - t_start:.2f} s: {rate:.1f} docs/s; latency "
               f"median {statistics.median(latencies):.2f} s, p95 {pct(latencies, 0.95):.2f} s, "
               f"max {max(latencies):.2f} s")
