@@ -14,7 +14,6 @@ caller knows what to retry.  The module depends on urllib3 only (no Flask, no SQ
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -25,6 +24,7 @@ from typing import Any, Literal
 import urllib3
 
 from .signing import sign_headers
+from .wire import Blob, b64decode, dumps_with_blobs
 
 __all__ = [
     "AgencyInfo",
@@ -156,7 +156,7 @@ class AxisClient:
 
     def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST one operation; the answer's JSON, or AxisError / AxisUnavailable."""
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        body = dumps_with_blobs(payload)  # packages (Blob) spliced in as base64, not escaped by json
         path = f"{self._prefix}/api/{operation}"
         headers = {"Content-Type": "application/json",
                    **sign_headers(self._secret, "POST", path, self.system_id, body)}
@@ -185,7 +185,7 @@ class AxisClient:
     def send_edoc(self, package: bytes, messagetype: MessageType = "edoc", *,
                   to: Sequence[str] | None = None) -> SendResult:
         """Post a signed package. ``to`` limits delivery to some of its recipients."""
-        payload: dict[str, Any] = {"messagetype": messagetype, "package": base64.b64encode(package).decode()}
+        payload: dict[str, Any] = {"messagetype": messagetype, "package": Blob(package)}
         if to is not None:
             payload["to"] = list(to)
         data = self.call("sendEdoc", payload)
@@ -197,7 +197,7 @@ class AxisClient:
         for it alone. Raises AxisError / AxisUnavailable when the request as a whole fails."""
         if not packages:
             return []
-        payload = {"items": [{"messagetype": kind, "package": base64.b64encode(data).decode()}
+        payload = {"items": [{"messagetype": kind, "package": Blob(data)}
                              for data, kind in packages]}
         items = self.call("sendEdocs", payload)["items"]
         if len(items) != len(packages):
@@ -220,7 +220,7 @@ class AxisClient:
     def get_edoc(self, message_id: str) -> Edoc:
         """Fetch one package; raises AxisUnavailable if the bytes do not match their hash."""
         data = self.call("getEdoc", {"message_id": message_id})
-        package = base64.b64decode(data["package"])
+        package = b64decode(data["package"])
         if hashlib.sha256(package).hexdigest() != data["content_sha256"]:
             raise AxisUnavailable(f"package {message_id} arrived corrupted (SHA-256 mismatch)")
         return Edoc(data["message_id"], data["from"], data["document_id"], data["messagetype"],
@@ -245,7 +245,7 @@ class AxisClient:
             if "error" in item:
                 out.append(self._item_error(item["error"]))
                 continue
-            package = base64.b64decode(item["package"])
+            package = b64decode(item["package"])
             if hashlib.sha256(package).hexdigest() != item["content_sha256"]:
                 raise AxisUnavailable(f"package {item['message_id']} arrived corrupted (SHA-256 mismatch)")
             out.append(Edoc(item["message_id"], item["from"], item["document_id"], item["messagetype"],

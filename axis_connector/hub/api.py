@@ -7,7 +7,6 @@ the result.  After commit it pushes notifications (if any system asked for them)
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from axis_connector.client.signing import (
     TIMESTAMP_HEADER,
     verify_signature,
 )
+from axis_connector.client.wire import Blob, b64decode, dumps_with_blobs
 
 from . import services
 from .directory import SystemEntry
@@ -98,7 +98,8 @@ def operation(name: str, *, max_body: int | None = None) -> Callable[[Callable[.
             after = g.pop("after_commit", None)
             if after is not None:
                 after()
-            return jsonify(result)
+            # packages (Blob) are spliced in as base64: json would scan each of their characters
+            return current_app.response_class(dumps_with_blobs(result), mimetype="application/json")
 
         bp.add_url_rule(f"/{name}", name, view, methods=["POST"])
         return func
@@ -181,7 +182,7 @@ def _package(payload: dict[str, Any]) -> bytes:
     try:
         # strict: only the base64 alphabet and correct padding (what b64decode(validate=True)
         # checks, without its regular expression over the whole package)
-        return binascii.a2b_base64(_str(payload, "package").encode("ascii"), strict_mode=True)
+        return b64decode(_str(payload, "package"), strict=True)
     except (binascii.Error, ValueError):
         raise HubError("invalid_request", "trường 'package' phải là gói tin edXML mã hóa base64") from None
 
@@ -240,7 +241,7 @@ def get_received_edoc_list(session: Session, caller: SystemEntry, payload: dict[
 @operation("getEdoc")
 def get_edoc(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     message = services.get_edoc(session, caller, _str(payload, "message_id"))
-    return {**_message_summary(message), "package": base64.b64encode(message.package).decode()}
+    return {**_message_summary(message), "package": Blob(message.package)}
 
 
 @operation("updateStatus")
@@ -274,7 +275,7 @@ def get_edocs(session: Session, caller: SystemEntry, payload: dict[str, Any]) ->
         if isinstance(found, HubError):
             items.append({"message_id": message_id, "error": found.as_dict()})
         else:
-            items.append({**_message_summary(found), "package": base64.b64encode(found.package).decode()})
+            items.append({**_message_summary(found), "package": Blob(found.package)})
     return {"items": items}
 
 
