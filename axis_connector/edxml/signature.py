@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import functools
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -287,13 +288,21 @@ def _certificates(signature: etree._Element) -> tuple[x509.Certificate, list[x50
     if not texts:
         raise SignatureError("certificate_missing", path, "chữ ký không kèm chứng thư số (X509Certificate)")
     try:
-        certs = [x509.load_der_x509_certificate(_b64(text)) for text in texts]
+        signer, others = _signer_and_others(tuple(texts))
     except ValueError as exc:
         raise SignatureError("certificate_invalid", path, f"chứng thư số không đọc được: {exc}") from None
+    return signer, list(others)
+
+
+@functools.lru_cache(maxsize=256)
+def _signer_and_others(texts: tuple[str, ...]) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
+    """The certificates of ``X509Data``, parsed once per process for the same text: every
+    package of an agency carries the same seal certificate (certificates are immutable)."""
+    certs = [x509.load_der_x509_certificate(_b64(text)) for text in texts]
     # The signer is the certificate that issued none of the others (X509Data is unordered).
     leaves = [c for c in certs if not any(o is not c and o.issuer == c.subject for o in certs)]
     signer = leaves[0] if len(leaves) == 1 else certs[0]
-    return signer, [c for c in certs if c is not signer]
+    return signer, tuple(c for c in certs if c is not signer)
 
 
 def _b64(text: str) -> bytes:
