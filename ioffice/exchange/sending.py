@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from cryptography import x509
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from axis_connector.client import AxisError, AxisUnavailable
 from axis_connector.edxml import EdxmlError, sign_package
@@ -39,19 +39,28 @@ class WorkReport:
 def claim(rt: Exchange, limit: int) -> list[int]:
     """Lease due rows (SKIP LOCKED on PostgreSQL: several workers never take the same row)."""
     now = utcnow()
+    lease = now + dt.timedelta(seconds=rt.setting("LEASE_SECONDS"))
+    due = (select(ExchangeOutbox.id)
+           .where(ExchangeOutbox.state == OutboxState.PENDING, ExchangeOutbox.next_attempt_at <= now)
+           .order_by(ExchangeOutbox.next_attempt_at, ExchangeOutbox.id).limit(limit))
     with rt.session_factory() as session:
-        rows = list(session.scalars(
-            select(ExchangeOutbox)
-            .where(ExchangeOutbox.state == OutboxState.PENDING, ExchangeOutbox.next_attempt_at <= now)
-            .order_by(ExchangeOutbox.next_attempt_at, ExchangeOutbox.id).limit(limit)
-            .with_for_update(skip_locked=True)))
-        lease = now + dt.timedelta(seconds=rt.setting("LEASE_SECONDS"))
-        for row in rows:
-            row.next_attempt_at = lease
-            row.attempts += 1
-        ids = [row.id for row in rows]
+        if session.get_bind().dialect.name == "postgresql":
+            # one statement: the worker polls often, mostly finding nothing
+            ids = list(session.scalars(
+                update(ExchangeOutbox)
+                .where(ExchangeOutbox.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
+                .values(next_attempt_at=lease, attempts=ExchangeOutbox.attempts + 1)
+                .returning(ExchangeOutbox.id)
+                .execution_options(synchronize_session=False)))
+        else:
+            rows = list(session.scalars(select(ExchangeOutbox).where(ExchangeOutbox.id.in_(
+                due.scalar_subquery()))))
+            for row in rows:
+                row.next_attempt_at = lease
+                row.attempts += 1
+            ids = [row.id for row in rows]
         session.commit()
-    return ids
+    return sorted(ids)  # oldest first
 
 
 def _seal(rt: Exchange, session, agency_id: int):
