@@ -23,17 +23,21 @@ Agency certificate convention: the agency identifier (``OrganId``, e.g.
 from __future__ import annotations
 
 import base64
+import collections
 import copy
 import datetime as dt
 import functools
 import hashlib
 import itertools
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import signxml
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
@@ -309,7 +313,45 @@ def _b64(text: str) -> bytes:
     return base64.b64decode("".join(text.split()), validate=True)
 
 
+_CHAIN_CACHE_SECONDS = 60.0
+_CHAIN_CACHE_SIZE = 256
+_chain_cache: collections.OrderedDict[tuple[bytes, ...], tuple[float, tuple[x509.Certificate, ...]]] = (
+    collections.OrderedDict())
+_chain_cache_lock = threading.Lock()
+
+
 def _trusted_chain(
+    signer: x509.Certificate,
+    others: list[x509.Certificate],
+    trusted_ca_certs: Sequence[x509.Certificate],
+    at: dt.datetime | None,
+) -> tuple[x509.Certificate, ...]:
+    """The signer's validated chain to one of ``trusted_ca_certs``.
+
+    A chain validated "now" is remembered for up to 60 s (never past the expiry of any of its
+    certificates), keyed by every certificate involved: an agency sends many packages with the
+    same seal. Refusals are never remembered. (Revocation is not checked here: the directory
+    pins each agency's current certificate.)"""
+    if at is not None:
+        return _validate_chain(signer, others, trusted_ca_certs, at)
+    fingerprints = [c.fingerprint(hashes.SHA256()) for c in (signer, *others, *trusted_ca_certs)]
+    key = (len(others).to_bytes(2, "big"), *fingerprints)
+    now = time.time()
+    with _chain_cache_lock:
+        cached = _chain_cache.get(key)
+        if cached is not None and cached[0] > now:
+            _chain_cache.move_to_end(key)
+            return cached[1]
+    chain = _validate_chain(signer, others, trusted_ca_certs, None)
+    until = min([now + _CHAIN_CACHE_SECONDS] + [c.not_valid_after_utc.timestamp() for c in chain])
+    with _chain_cache_lock:
+        _chain_cache[key] = (until, chain)
+        while len(_chain_cache) > _CHAIN_CACHE_SIZE:
+            _chain_cache.popitem(last=False)
+    return chain
+
+
+def _validate_chain(
     signer: x509.Certificate,
     others: list[x509.Certificate],
     trusted_ca_certs: Sequence[x509.Certificate],

@@ -420,3 +420,44 @@ def test_without_a_right_guess_each_candidate_is_tried_in_order(
     monkeypatch.setattr(signature_module, "_signed_trace_count", lambda *_: guess)
     result = verify_package(_hops(signed, "H12.LGSP", "VPCP.AXIS"), [root_ca.certificate])
     assert (result.trace_headers_after_signing, len(signxml_runs)) == (2, runs)
+
+
+@pytest.fixture
+def chain_validations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the certificate-chain validations verify_package really runs (cache misses)."""
+    runs: list[int] = []
+    real = signature_module._validate_chain
+    monkeypatch.setattr(signature_module, "_chain_cache", type(signature_module._chain_cache)())
+    monkeypatch.setattr(signature_module, "_validate_chain",
+                        lambda *a: runs.append(1) or real(*a))
+    return runs
+
+
+def test_a_validated_chain_is_remembered_only_for_the_same_certificates_and_anchors(
+        signed: bytes, root_ca: Identity, rogue_ca: Identity, chain_validations: list[int]) -> None:
+    verify_package(signed, [root_ca.certificate])
+    verify_package(signed, [root_ca.certificate])
+    assert len(chain_validations) == 1
+    with pytest.raises(SignatureError) as refused:  # other trust anchors: validated again, refused
+        verify_package(signed, [rogue_ca.certificate])
+    assert refused.value.code == "untrusted_certificate" and len(chain_validations) == 2
+    with pytest.raises(SignatureError):  # refusals are never remembered
+        verify_package(signed, [rogue_ca.certificate])
+    assert len(chain_validations) == 3
+    verify_package(signed, [root_ca.certificate], at=dt.datetime.now(dt.UTC))  # a given time: no cache
+    assert len(chain_validations) == 4
+
+
+def test_a_remembered_chain_expires_with_its_certificates(
+        document: bytes, root_ca: Identity, chain_validations: list[int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
+    seal = make_agency(root_ca, "000.00.00.H12", "UBND tỉnh Cà Mau", not_after=soon)
+    package = sign_package(document, seal.key, [seal.certificate])
+    verify_package(package, [root_ca.certificate])
+    verify_package(package, [root_ca.certificate])
+    assert len(chain_validations) == 1
+    later = soon.timestamp() + 1  # past the certificate's expiry (within the 60 s): validated again
+    monkeypatch.setattr(signature_module.time, "time", lambda: later)
+    verify_package(package, [root_ca.certificate])
+    assert len(chain_validations) == 2
