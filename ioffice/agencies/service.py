@@ -71,13 +71,55 @@ def get_agency_by_code(session: Session, code: str) -> Agency | None:
     return session.scalars(select(Agency).where(Agency.code == code.strip())).one_or_none()
 
 
-def create_agency(session: Session, ctx: AuditContext, data: AgencyInput) -> Agency:
+# column widths of ``agencies`` (models.py), with the label a clerk reads in the error
+_FIELD_LIMITS = (("name", "Tên cơ quan", 255), ("address", "Địa chỉ", 255),
+                 ("email", "Thư điện tử", 255), ("phone", "Điện thoại", 50), ("fax", "Fax", 50),
+                 ("website", "Trang thông tin điện tử", 255))
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def parse_identifier(code: str) -> AgencyIdentifier:
     try:
-        ident = AgencyIdentifier.parse(data.code)
+        return AgencyIdentifier.parse(code)
     except InvalidAgencyIdentifier as exc:
         raise AgencyError(str(exc)) from exc
-    if not data.name.strip():
+
+
+def clean_agency_input(data: AgencyInput) -> AgencyInput:
+    """Trimmed values, or an AgencyError naming the first field that cannot be stored."""
+    values = {name: (getattr(data, name) or "").strip() for name, _, _ in _FIELD_LIMITS}
+    if not values["name"]:
         raise AgencyError("Tên cơ quan không được để trống.")
+    for name, label, limit in _FIELD_LIMITS:
+        if len(values[name]) > limit:
+            raise AgencyError(f"{label} dài {len(values[name])} ký tự, vượt quá giới hạn "
+                              f"{limit} ký tự.")
+    if values["email"] and not EMAIL_RE.match(values["email"]):
+        raise AgencyError(f"Thư điện tử '{values['email']}' không hợp lệ (ví dụ vanthu@camau.gov.vn).")
+    return AgencyInput(code=(data.code or "").strip(), short_name=_short_name(data.short_name),
+                       parent_code=(data.parent_code or "").strip() or None, **values)
+
+
+def check_parent(ident: AgencyIdentifier, parent: Agency) -> None:
+    """A parent must be above the child in the identifier's own structure (Decision 20/2020):
+    ``000.01.21.H12`` (a commune) may sit under ``000.00.21.H12`` or ``000.00.00.H12``, never
+    under another district, a commune or another province. This also rules out cycles."""
+    above = ident.parent
+    ancestors = []
+    while above is not None:
+        ancestors.append(str(above))
+        above = above.parent
+    if parent.code not in ancestors:
+        expected = f"; theo mã định danh, cơ quan cấp trên phải là {ancestors[0]}" if ancestors \
+            else "; cơ quan cấp 1 (mã dạng 000.00.00.Mnn) không thuộc cơ quan nào"
+        raise AgencyError(f"{parent.name} ({parent.code}, cấp {parent.level.label.lower()}) "
+                          f"không thể là cơ quan cấp trên của {ident} "
+                          f"(cấp {ident.level.label.lower()}){expected}.")
+
+
+def create_agency(session: Session, ctx: AuditContext, data: AgencyInput) -> Agency:
+    ident = parse_identifier(data.code)
+    data = clean_agency_input(data)
     if get_agency_by_code(session, str(ident)):
         raise AgencyError(f"Mã định danh {ident} đã được dùng cho một cơ quan khác.")
     parent = None
@@ -85,7 +127,8 @@ def create_agency(session: Session, ctx: AuditContext, data: AgencyInput) -> Age
         parent = get_agency_by_code(session, data.parent_code)
         if parent is None:
             raise AgencyError(f"Không tìm thấy cơ quan cấp trên có mã {data.parent_code}.")
-    agency = Agency(code=str(ident), name=data.name.strip(), short_name=_short_name(data.short_name),
+        check_parent(ident, parent)
+    agency = Agency(code=str(ident), name=data.name, short_name=data.short_name,
                     level=ident.level, parent=parent, address=data.address, email=data.email,
                     phone=data.phone, fax=data.fax, website=data.website)
     session.add(agency)

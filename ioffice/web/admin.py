@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
@@ -92,3 +93,84 @@ def review_chain() -> Any:
             return redirect(url_for("admin.review_chain"))
     return render_template("admin/review_chain.html", error=error, kinds=list(ReviewStepKind),
                            steps=review.chain(db, actor.agency_id)), (400 if error else 200)
+
+
+# --- the agency tree (deployment-wide power, see ioffice/agencies/provisioning.py) ---
+
+def _tree_admin():
+    from ioffice.agencies import provisioning
+
+    return provisioning.tree_admin(get_session(), current_actor())
+
+
+def _pki_or_none():
+    from ioffice.services import services
+
+    try:
+        return services().pki
+    except RuntimeError:  # no PKI yet (`flask pki init`): the agency is created without a seal
+        return None
+
+
+@bp.route("/co-quan", methods=["GET", "POST"])
+@login_required
+def agencies_index() -> Any:
+    from ioffice.agencies import provisioning
+    from ioffice.web.forms import agency_input
+
+    db = get_session()
+    scope = _tree_admin()  # 403 on GET and POST alike
+    error = None
+    form = request.form
+    if request.method == "POST":
+        pki = _pki_or_none()
+        try:
+            agency = provisioning.create(db, scope, pki, agency_input(form))
+        except agencies.AgencyError as exc:
+            db.rollback()
+            error = exc.message
+        else:
+            db.commit()
+            flash(f"Đã thêm {agency.name} ({agency.code}, cấp {agency.level.label.lower()}).",
+                  "success")
+            if pki is None:
+                flash("Chưa có hạ tầng ký số (flask pki init) nên cơ quan chưa có chứng thư "
+                      "con dấu số.", "error")
+            return redirect(url_for("admin.agencies_index"))
+    return render_template("admin/agencies.html", error=error, form=form, scope=scope,
+                           tree=provisioning.agency_tree(db),
+                           parents=provisioning.parent_choices(db, scope)), \
+        (400 if error else 200)
+
+
+@bp.route("/co-quan/<int:agency_id>", methods=["GET", "POST"])
+@login_required
+def agency_edit(agency_id: int) -> Any:
+    from ioffice.agencies import provisioning
+    from ioffice.web.forms import agency_input
+
+    db = get_session()
+    scope = _tree_admin()
+    agency = provisioning.agency_in_scope(db, scope, agency_id)
+    error = None
+    if request.method == "POST":
+        form = request.form
+        try:
+            provisioning.update(db, scope, _pki_or_none(), agency, agency_input(form))
+        except agencies.AgencyError as exc:
+            db.rollback()
+            error = exc.message
+        else:
+            db.commit()
+            flash(f"Đã lưu thông tin {agency.name}.", "success")
+            return redirect(url_for("admin.agencies_index"))
+    else:
+        form = {"code": agency.code, "name": agency.name, "short_name": agency.short_name,
+                "parent_code": agency.parent.code if agency.parent else "",
+                "address": agency.address, "email": agency.email, "phone": agency.phone,
+                "fax": agency.fax, "website": agency.website}
+    return render_template("admin/agency_edit.html", error=error, form=form, agency=agency,
+                           code_locked=provisioning.code_in_use(db, agency),
+                           parents=[p for p in provisioning.parent_choices(db, scope)
+                                    if p.id != agency.id]), \
+        (400 if error else 200)

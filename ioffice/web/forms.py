@@ -8,6 +8,8 @@ from typing import TypeVar
 
 from werkzeug.datastructures import MultiDict
 
+from ioffice.agencies.service import AgencyInput
+
 E = TypeVar("E", bound=enum.Enum)
 
 
@@ -49,3 +51,15 @@ def choice(form: MultiDict, name: str, enum_cls: type[E], default: E) -> E:
         return enum_cls(raw) if raw else default
     except ValueError:
         return default
+
+
+def agency_input(form: MultiDict) -> AgencyInput:
+    """The agency form (create and edit). Values are kept whole: the service names a field that
+    is too long instead of the form cutting it silently."""
+    def raw(name: str) -> str:
+        return (form.get(name) or "").strip()
+
+    return AgencyInput(code=raw("code"), name=raw("name"), short_name=raw("short_name"),
+                       parent_code=raw("parent_code") or None, address=raw("address"),
+                       email=raw("email"), phone=raw("phone"), fax=raw("fax"),
+                       website=raw("website"))
