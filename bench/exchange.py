@@ -119,10 +119,10 @@ def worker(name: str, party: Party, hub_url: str, system_id: str, patterns: list
     return proc
 
 
-def cpu_ticks(groups: dict[int, str]) -> dict[int, tuple[str, int]]:
-    """CPU ticks (user + system) of every process of interest, by pid: the parties' process
+def cpu_ticks(groups: dict[int, str]) -> dict[int, tuple[str, int, int]]:
+    """CPU ticks (user, system) of every process of interest, by pid: the parties' process
     groups (``groups``: pgid -> name), PostgreSQL's backends, SeaweedFS and this process."""
-    ticks: dict[int, tuple[str, int]] = {}
+    ticks: dict[int, tuple[str, int, int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -142,23 +142,26 @@ def cpu_ticks(groups: dict[int, str]) -> dict[int, tuple[str, int]]:
             name = "bench (dispatch, polling)"
         else:
             continue
-        ticks[pid] = (name, int(stat[11]) + int(stat[12]))
+        ticks[pid] = (name, int(stat[11]), int(stat[12]))
     return ticks
 
 
-def cpu_report(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]], n: int,
-               wall: float) -> None:
+def cpu_report(before: dict[int, tuple[str, int, int]], after: dict[int, tuple[str, int, int]],
+               n: int, wall: float) -> None:
     hz = os.sysconf("SC_CLK_TCK")
-    seconds: dict[str, float] = {}
-    for pid, (name, ticks) in after.items():
-        start = before.get(pid, (name, 0))[1]
-        seconds[name] = seconds.get(name, 0.0) + (ticks - start) / hz
-    total = sum(seconds.values())
+    user: dict[str, float] = {}
+    system: dict[str, float] = {}
+    for pid, (name, utime, stime) in after.items():
+        _, utime0, stime0 = before.get(pid, (name, 0, 0))
+        user[name] = user.get(name, 0.0) + (utime - utime0) / hz
+        system[name] = system.get(name, 0.0) + (stime - stime0) / hz
+    total = sum(user.values()) + sum(system.values())
     print(f"CPU during the run ({total:.1f} s of {wall * (os.cpu_count() or 1):.1f} s available), "
-          "per document:")
-    for name, value in sorted(seconds.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:45s} {value * 1000 / n:7.1f} ms")
-    print(f"  {'total':45s} {total * 1000 / n:7.1f} ms")
+          "per document (of it in the kernel):")
+    for name in sorted(user, key=lambda k: -(user[k] + system[k])):
+        print(f"  {name:45s} {(user[name] + system[name]) * 1000 / n:7.1f} ms"
+              f"  ({system[name] * 1000 / n:5.1f} ms)")
+    print(f"  {'total':45s} {total * 1000 / n:7.1f} ms  ({sum(system.values()) * 1000 / n:5.1f} ms)")
 
 
 def primitives(sender: Party, recipient: Party, pki: Pki, pdfs: list[bytes], rounds: int
