@@ -89,7 +89,8 @@ class _Attempt:
 
 
 def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
-    """Build the packages of the claimed rows in one read transaction (signing comes after)."""
+    """Build and sign the packages of the claimed rows in one read transaction, ended before
+    any request to a hub."""
     attempts: list[_Attempt] = []
     with rt.session_factory() as session:
         rows = {r.id: r for r in session.scalars(
