@@ -139,11 +139,12 @@ def bootstrap(provincial_db: str, national_db: str, secrets_: Secrets,
                         continue
                     existing = session.get(HubAgency, card.code)
                     if existing is not None and existing.system_id == system_id \
-                            and existing.certificate_pem == card.certificate_pem:
+                            and existing.certificate_pem == card.certificate_pem \
+                            and existing.name == card.name and existing.parent_id == card.parent:
                         continue
                     try:
                         register_agency(session, settings, admin, AgencyInput(
-                            card.code, card.name, None, card.level,
+                            card.code, card.name, card.parent, card.level,
                             certificate_pem=card.certificate_pem, system_id=system_id))
                     except HubError:
                         continue

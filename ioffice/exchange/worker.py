@@ -1,4 +1,5 @@
-"""The exchange worker: send due outbox rows, poll every hub, refresh the directory.
+"""The exchange worker: send due outbox rows, poll every hub, register new agencies on their
+hub and refresh the directory.
 
 Run it with ``flask --app wsgi exchange worker`` (``--once`` for one round), or in a thread
 with :func:`start_background` (``make run``). Several workers may run against PostgreSQL;
@@ -10,11 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Collection
 
 from sqlalchemy import select
 
 from axis_connector.client import AxisError, AxisUnavailable
 from ioffice.db import utcnow
+from ioffice.exchange.config import hub_for
 from ioffice.exchange.models import DirectoryEntry
 from ioffice.exchange.receipt import poll_hub
 from ioffice.exchange.runtime import Exchange
@@ -44,6 +47,39 @@ def refresh_directory(rt: Exchange) -> int:
     return count
 
 
+def register_agencies(rt: Exchange, codes: Collection[str] | None = None) -> list[str]:
+    """Register on its hub (``registerAgency``) every local agency that hub's directory lacks,
+    or holds with another seal certificate: an agency created on the admin page becomes
+    reachable over the axis. ``codes``: only these agencies. Returns the codes registered.
+
+    The hub of an agency is the first whose patterns match it (as for sending). An agency the
+    hub already lists for another system is left alone (logged): the hub refuses to move it."""
+    from ioffice.exchange.federation import agency_cards
+
+    with rt.session_factory() as session:
+        cards = [c for c in agency_cards(session, rt.pki) if codes is None or c.code in codes]
+    registered: list[str] = []
+    for hub in rt.hubs:
+        mine = [c for c in cards if (h := hub_for(rt.hubs, c.code)) is not None and h.name == hub.name]
+        if not mine:
+            continue
+        client = rt.client(hub)
+        known = {a.organ_id: a for a in client.get_agencies_list()}
+        for card in mine:
+            listed = known.get(card.code)
+            if listed is not None and listed.system_id != hub.system_id:
+                log.warning("%s is registered on %s for system %s, not %s: left alone",
+                            card.code, hub.name, listed.system_id, hub.system_id)
+                continue
+            if listed is not None and (listed.certificate_pem or None) == card.certificate_pem \
+                    and listed.name == card.name and (listed.parent_id or None) == card.parent:
+                continue
+            client.register_agency(card.code, card.name, parent_id=card.parent, level=card.level,
+                                   certificate_pem=card.certificate_pem)
+            registered.append(card.code)
+    return registered
+
+
 def run_once(rt: Exchange, *, poll_limit: int = 50) -> WorkReport:
     report = WorkReport()
     send_pending(rt, report)
@@ -63,6 +99,7 @@ def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = No
     while not stop.is_set():
         if time.monotonic() - last_refresh > DIRECTORY_REFRESH_SECONDS:
             try:
+                register_agencies(rt)  # agencies created since (the admin page also tries at once)
                 refresh_directory(rt)
                 last_refresh = time.monotonic()
             except (AxisError, AxisUnavailable) as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from ioffice.agencies import service as agencies
@@ -112,6 +112,25 @@ def _pki_or_none():
         return None
 
 
+def _register_on_axis(code: str) -> None:
+    """Make a new or changed agency known to its hub now; if the hub cannot be reached, the
+    exchange worker registers it within ``DIRECTORY_REFRESH_SECONDS`` (10 min)."""
+    from axis_connector.client import AxisError, AxisUnavailable
+    from ioffice.exchange import exchange
+    from ioffice.exchange.worker import register_agencies
+
+    rt = exchange(current_app)
+    if not any(hub.serves(code) for hub in rt.hubs):
+        return  # no exchange configured for it
+    try:
+        if register_agencies(rt, {code}):
+            flash("Đã cập nhật cơ quan vào danh bạ trục liên thông.", "success")
+    except (AxisError, AxisUnavailable) as exc:
+        current_app.logger.warning("registering %s on the axis failed: %s", code, exc)
+        flash("Chưa cập nhật được cơ quan vào danh bạ trục liên thông (trục không trả lời hoặc từ "
+              "chối); hệ thống sẽ tự thử lại trong vòng 10 phút.", "error")
+
+
 @bp.route("/co-quan", methods=["GET", "POST"])
 @login_required
 def agencies_index() -> Any:
@@ -136,6 +155,8 @@ def agencies_index() -> Any:
             if pki is None:
                 flash("Chưa có hạ tầng ký số (flask pki init) nên cơ quan chưa có chứng thư "
                       "con dấu số.", "error")
+            else:
+                _register_on_axis(agency.code)
             return redirect(url_for("admin.agencies_index"))
     return render_template("admin/agencies.html", error=error, form=form, scope=scope,
                            tree=provisioning.agency_tree(db),
@@ -163,6 +184,7 @@ def agency_edit(agency_id: int) -> Any:
         else:
             db.commit()
             flash(f"Đã lưu thông tin {agency.name}.", "success")
+            _register_on_axis(agency.code)
             return redirect(url_for("admin.agencies_index"))
     else:
         form = {"code": agency.code, "name": agency.name, "short_name": agency.short_name,
