@@ -26,6 +26,7 @@ from ioffice.exchange.sending import WorkReport, send_pending
 log = logging.getLogger(__name__)
 
 DIRECTORY_REFRESH_SECONDS = 600
+DIRECTORY_RETRY_SECONDS = 15
 
 
 def refresh_directory(rt: Exchange) -> int:
@@ -47,13 +48,16 @@ def refresh_directory(rt: Exchange) -> int:
     return count
 
 
-def register_agencies(rt: Exchange, codes: Collection[str] | None = None) -> list[str]:
+def register_agencies(rt: Exchange, codes: Collection[str] | None = None,
+                      refused: dict[str, str] | None = None) -> list[str]:
     """Register on its hub (``registerAgency``) every local agency that hub's directory lacks,
     or holds with another seal certificate: an agency created on the admin page becomes
     reachable over the axis. ``codes``: only these agencies. Returns the codes registered.
 
     The hub of an agency is the first whose patterns match it (as for sending). An agency the
-    hub already lists for another system is left alone (logged): the hub refuses to move it."""
+    hub already lists for another system is left alone (logged): the hub refuses to move it.
+    A refusal by the hub is logged (and put in ``refused``, code -> the hub's message) and the
+    others go on; an unreachable hub raises AxisUnavailable."""
     from ioffice.exchange.federation import agency_cards
 
     with rt.session_factory() as session:
@@ -74,8 +78,14 @@ def register_agencies(rt: Exchange, codes: Collection[str] | None = None) -> lis
             if listed is not None and (listed.certificate_pem or None) == card.certificate_pem \
                     and listed.name == card.name and (listed.parent_id or None) == card.parent:
                 continue
-            client.register_agency(card.code, card.name, parent_id=card.parent, level=card.level,
-                                   certificate_pem=card.certificate_pem)
+            try:
+                client.register_agency(card.code, card.name, parent_id=card.parent, level=card.level,
+                                       certificate_pem=card.certificate_pem)
+            except AxisError as exc:
+                log.warning("%s refused registering %s: %s", hub.name, card.code, exc)
+                if refused is not None:
+                    refused[card.code] = f"{exc.message} [{exc.code}]"
+                continue
             registered.append(card.code)
     return registered
 
@@ -95,15 +105,16 @@ def run_once(rt: Exchange, *, poll_limit: int = 50) -> WorkReport:
 
 def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = None) -> None:
     wait = rt.setting("POLL_INTERVAL") if interval is None else interval
-    last_refresh = 0.0
+    next_refresh = 0.0
     while not stop.is_set():
-        if time.monotonic() - last_refresh > DIRECTORY_REFRESH_SECONDS:
+        if time.monotonic() >= next_refresh:
             try:
                 register_agencies(rt)  # agencies created since (the admin page also tries at once)
                 refresh_directory(rt)
-                last_refresh = time.monotonic()
-            except (AxisError, AxisUnavailable) as exc:
+                next_refresh = time.monotonic() + DIRECTORY_REFRESH_SECONDS
+            except Exception as exc:  # a hub down (or starting): try again soon, not every round
                 log.warning("directory refresh failed: %s", exc)
+                next_refresh = time.monotonic() + DIRECTORY_RETRY_SECONDS
         try:
             report = run_once(rt)
         except Exception:  # keep the loop alive; the rows stay in the outbox / on the hub

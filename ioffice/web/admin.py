@@ -122,13 +122,16 @@ def _register_on_axis(code: str) -> None:
     rt = exchange(current_app)
     if not any(hub.serves(code) for hub in rt.hubs):
         return  # no exchange configured for it
+    refused: dict[str, str] = {}
     try:
-        if register_agencies(rt, {code}):
+        if register_agencies(rt, {code}, refused):
             flash("Đã cập nhật cơ quan vào danh bạ trục liên thông.", "success")
     except (AxisError, AxisUnavailable) as exc:
         current_app.logger.warning("registering %s on the axis failed: %s", code, exc)
-        flash("Chưa cập nhật được cơ quan vào danh bạ trục liên thông (trục không trả lời hoặc từ "
-              "chối); hệ thống sẽ tự thử lại trong vòng 10 phút.", "error")
+        flash("Chưa cập nhật được cơ quan vào danh bạ trục liên thông (trục không trả lời); "
+              "hệ thống sẽ tự thử lại trong vòng 10 phút.", "error")
+    if code in refused:
+        flash(f"Trục liên thông từ chối đăng ký cơ quan: {refused[code]}", "error")
 
 
 @bp.route("/co-quan", methods=["GET", "POST"])

@@ -82,3 +82,28 @@ def test_when_the_hub_is_down_the_agency_is_created_and_the_worker_registers_it_
     federation.rt.clients["tinh"] = working  # the hub is back: the worker's next round
     assert register_agencies(federation.rt) == ["000.03.21.H12"]
     assert _hub_entry(federation, "000.03.21.H12") is not None
+
+
+def test_a_refusal_by_the_hub_is_shown_and_does_not_stop_the_others(
+        client: FlaskClient, db: Session, federation: Federation, monkeypatch) -> None:
+    from axis_connector.client import AxisError
+
+    hub_client = federation.rt.client(federation.rt.hub_named("tinh"))
+    real = hub_client.register_agency
+
+    def register(code: str, *args, **kwargs):
+        if code == "000.03.21.H12":
+            raise AxisError("certificate_mismatch", "chứng thư số cấp cho cơ quan khác", 400)
+        return real(code, *args, **kwargs)
+
+    monkeypatch.setattr(hub_client, "register_agency", register)
+    assert _create(client).status_code == 302
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Trục liên thông từ chối đăng ký cơ quan: chứng thư số cấp cho cơ quan khác" in page
+    assert _hub_entry(federation, "000.03.21.H12") is None
+
+    other = {**KHANH_HOI, "code": "000.04.21.H12", "name": "Ủy ban nhân dân xã Khánh Tiến"}
+    assert client.post(PAGE, data={**other, "csrf_token": csrf_token(client, PAGE)}).status_code == 302
+    refused: dict[str, str] = {}
+    assert register_agencies(federation.rt, refused=refused) == []  # Khánh Tiến went at once
+    assert set(refused) == {"000.03.21.H12"} and _hub_entry(federation, "000.04.21.H12") is not None
