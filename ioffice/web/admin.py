@@ -134,6 +134,21 @@ def _register_on_axis(code: str) -> None:
         flash(f"Trục liên thông từ chối đăng ký cơ quan: {refused[code]}", "error")
 
 
+def _first_admin(db, agency, form):
+    """The new agency's first administrator, when the form names one (same transaction: a
+    refused account creates no agency). With it the agency's own admin can then create its
+    departments and users on its pages."""
+    username = form.get("admin_username", "").strip()
+    if not (username or form.get("admin_full_name", "").strip() or form.get("admin_password")):
+        return None
+    if not username:
+        raise agencies.AgencyError("Nhập tên đăng nhập cho tài khoản quản trị đầu tiên (hoặc để "
+                                   "trống cả ba ô của tài khoản).")
+    return agencies.create_user(db, audit_context(), agency_id=agency.id, username=username,
+                                full_name=form.get("admin_full_name", ""),
+                                password=form.get("admin_password", ""), roles=[Role.ADMIN])
+
+
 @bp.route("/co-quan", methods=["GET", "POST"])
 @login_required
 def agencies_index() -> Any:
@@ -148,6 +163,7 @@ def agencies_index() -> Any:
         pki = _pki_or_none()
         try:
             agency = provisioning.create(db, scope, pki, agency_input(form))
+            first_admin = _first_admin(db, agency, form)
         except agencies.AgencyError as exc:
             db.rollback()
             error = exc.message
@@ -155,6 +171,8 @@ def agencies_index() -> Any:
             db.commit()
             flash(f"Đã thêm {agency.name} ({agency.code}, cấp {agency.level.label.lower()}).",
                   "success")
+            if first_admin is not None:
+                flash(f"Đã tạo tài khoản quản trị {first_admin.username} cho cơ quan mới.", "success")
             if pki is None:
                 flash("Chưa có hạ tầng ký số (flask pki init) nên cơ quan chưa có chứng thư "
                       "con dấu số.", "error")

@@ -202,3 +202,42 @@ def test_a_fresh_agencys_mistyped_identifier_can_be_corrected(admin: FlaskClient
     assert created.code == "000.03.21.H12"
     new_seal = agency_seal(db, created.id)
     assert new_seal.serial != old_seal and "000.03.21.H12" in new_seal.subject
+
+
+def test_a_first_administrator_can_be_created_with_the_agency(admin: FlaskClient, db: Session,
+                                                              app) -> None:
+    resp = _post(admin, admin_username="quantri.khanhhoi", admin_full_name="Lê Thị Hoa",
+                 admin_password="mat-khau-dau-tien")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    assert "Đã tạo tài khoản quản trị quantri.khanhhoi cho cơ quan mới." in \
+        admin.get(PAGE).get_data(as_text=True)
+    created = service.get_agency_by_code(db, "000.03.21.H12")
+    user = service.get_user_by_username(db, "quantri.khanhhoi")
+    assert user is not None and user.full_name == "Lê Thị Hoa"
+    [membership] = user.memberships
+    assert membership.agency_id == created.id and Role.ADMIN in membership.roles
+
+    newcomer = app.test_client()  # the commune's own administrator takes over from here
+    assert login(newcomer, "quantri.khanhhoi", "mat-khau-dau-tien").status_code == 302
+    departments = newcomer.get("/quan-tri/phong-ban")
+    assert departments.status_code == 200 and "Ủy ban nhân dân xã Khánh Hội" in \
+        departments.get_data(as_text=True)
+    assert newcomer.get(PAGE).status_code == 403
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"admin_username": "vanthu.camau", "admin_full_name": "Trùng tên", "admin_password": "mat-khau-dai"},
+     "Tên đăng nhập &#39;vanthu.camau&#39; đã tồn tại."),
+    ({"admin_full_name": "Chỉ có họ tên"}, "Nhập tên đăng nhập cho tài khoản quản trị đầu tiên"),
+    ({"admin_username": "quantri.khanhhoi", "admin_full_name": "Lê Thị Hoa", "admin_password": "ngan"},
+     "Mật khẩu phải có ít nhất"),
+])
+def test_a_refused_first_administrator_creates_no_agency(admin: FlaskClient, db: Session,
+                                                         fields: dict[str, str], message: str) -> None:
+    before = _count(db)
+    resp = _post(admin, **fields)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and message in page
+    assert 'value="Ủy ban nhân dân xã Khánh Hội"' in page  # what was typed is kept
+    db.expire_all()
+    assert _count(db) == before and service.get_agency_by_code(db, "000.03.21.H12") is None
