@@ -11,10 +11,11 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "Database", "UTCDateTime", "make_engine", "utcnow"]
+__all__ = ["Base", "Database", "UTCDateTime", "make_engine", "upsert_insert", "utcnow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,6 +58,12 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def upsert_insert(session: Session) -> Any:
+    """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (PostgreSQL and SQLite spell them alike)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .db import upsert_insert
 from .models import Agency, DirectoryVersion, System
 
 __all__ = ["AgencyEntry", "Directory", "DirectoryCache", "SystemEntry", "bump"]
@@ -55,6 +55,8 @@ class Directory:
     version: int
     systems: dict[str, SystemEntry] = field(default_factory=dict)
     agencies: dict[str, AgencyEntry] = field(default_factory=dict)
+    by_pattern: tuple[SystemEntry, ...] = ()
+    """The systems serving agencies by pattern, by id: the fallback of :meth:`system_serving`."""
 
     def system_serving(self, organ_id: str) -> SystemEntry | None:
         """The system that receives for an agency: its registration, else a system's pattern
@@ -62,11 +64,7 @@ class Directory:
         agency = self.agencies.get(organ_id)
         if agency is not None:
             return self.systems.get(agency.system_id)
-        for system_id in sorted(self.systems):
-            system = self.systems[system_id]
-            if system.patterns and system.serves_pattern(organ_id):
-                return system
-        return None
+        return next((s for s in self.by_pattern if s.serves_pattern(organ_id)), None)
 
 
 _SESSION_KEY = "axis_directory"
@@ -94,7 +92,8 @@ def _load(session: Session, version: int) -> Directory:
         a.organ_id: AgencyEntry(a.organ_id, a.system_id, _certificate(a.certificate_pem))
         for a in session.scalars(select(Agency))
     }
-    return Directory(version, systems, agencies)
+    by_pattern = tuple(systems[i] for i in sorted(systems) if systems[i].patterns)
+    return Directory(version, systems, agencies, by_pattern)
 
 
 class DirectoryCache:
@@ -126,9 +125,7 @@ class DirectoryCache:
 def bump(session: Session) -> None:
     """Record a change to systems or agencies (same transaction as the change)."""
     session.info.pop(_SESSION_KEY, None)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = DirectoryVersion.__table__
-    statement = insert(table).values(id=1, version=1)
+    statement = upsert_insert(session)(table).values(id=1, version=1)
     session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.id], set_={"version": table.c.version + 1}))

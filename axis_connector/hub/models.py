@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import fnmatch
 
 from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,9 +75,6 @@ class System(Base):
 
     def patterns(self) -> list[str]:
         return [p.strip() for p in self.organ_patterns.split(",") if p.strip()]
-
-    def serves_pattern(self, organ_id: str) -> bool:
-        return any(fnmatch.fnmatchcase(organ_id, p) for p in self.patterns())
 
 
 class Agency(Base):

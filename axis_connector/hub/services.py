@@ -19,7 +19,6 @@ from typing import Protocol
 from cryptography import x509
 from cryptography.x509 import verification
 from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, undefer
 
@@ -35,7 +34,7 @@ from axis_connector.edxml import (
 )
 
 from . import directory
-from .db import utcnow
+from .db import upsert_insert, utcnow
 from .directory import Directory, DirectoryCache, SystemEntry
 from .models import (
     Agency,
@@ -422,9 +421,8 @@ def _store(session: Session, settings: HubSettings, caller: Caller | None,
     table = Message.__table__
     # The dedupe key's unique index decides, in one statement: a resend of the same package
     # (or the same package stored a moment ago by another process) answers with the first id.
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     inserted = session.scalar(
-        dialect_insert(table).values(
+        upsert_insert(session)(table).values(
             id=message_id,
             dedupe_key=key,
             sender_system_id=caller.id if caller else None,
