@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,10 +97,14 @@ class AgencyCard:
     certificate_pem: str | None
 
 
-def agency_cards(session: Session, pki: Pki) -> list[AgencyCard]:
-    """Every local agency with its seal certificate (PEM), as the hubs' directory needs it."""
+def agency_cards(session: Session, pki: Pki, codes: Collection[str] | None = None) -> list[AgencyCard]:
+    """Every local agency (or those of ``codes``) with its seal certificate (PEM), as the hubs'
+    directory needs it."""
     cards = []
-    for agency in session.scalars(select(Agency).order_by(Agency.id)):
+    query = select(Agency).order_by(Agency.id)
+    if codes is not None:
+        query = query.where(Agency.code.in_(list(codes)))
+    for agency in session.scalars(query):
         seal = agency_seal(session, agency.id)
         pem = None
         if seal is not None:

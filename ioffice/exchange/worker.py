@@ -61,7 +61,7 @@ def register_agencies(rt: Exchange, codes: Collection[str] | None = None,
     from ioffice.exchange.federation import agency_cards
 
     with rt.session_factory() as session:
-        cards = [c for c in agency_cards(session, rt.pki) if codes is None or c.code in codes]
+        cards = agency_cards(session, rt.pki, codes)
     registered: list[str] = []
     for hub in rt.hubs:
         mine = [c for c in cards if (h := hub_for(rt.hubs, c.code)) is not None and h.name == hub.name]

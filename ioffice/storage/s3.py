@@ -110,13 +110,8 @@ class S3BlobStore:
     def put(self, stream: BinaryIO) -> BlobInfo:
         with tempfile.TemporaryFile(dir=self.spool_dir) as spool:
             info = hashing_copy(stream, spool.write)
-            key = _BLOBS + info.sha256
-            with self._errors(key):
-                self._ensure_bucket()
-                if self._stored_size(key) == info.size:
-                    return info  # same key, same length: the same content
-                spool.seek(0)
-                self._upload(key, spool, info.size)
+            spool.seek(0)
+            self._store(info, spool)
         return info
 
     def put_bytes(self, data: bytes) -> BlobInfo:
@@ -124,12 +119,16 @@ class S3BlobStore:
         if len(data) > PART_SIZE:
             return self.put(io.BytesIO(data))
         info = BlobInfo(hashlib.sha256(data).hexdigest(), len(data))
+        self._store(info, io.BytesIO(data))
+        return info
+
+    def _store(self, info: BlobInfo, content: BinaryIO) -> None:
+        """Upload ``content`` under its hash, unless the store holds it already."""
         key = _BLOBS + info.sha256
         with self._errors(key):
             self._ensure_bucket()
             if self._stored_size(key) != info.size:  # same key, same length: the same content
-                self._upload(key, io.BytesIO(data), info.size)
-        return info
+                self._upload(key, content, info.size)
 
     @contextlib.contextmanager
     def open(self, sha256: str) -> Iterator[BinaryIO]:
