@@ -96,9 +96,7 @@ def _lock_message(session: Session, hub: str, message_id: str) -> bool:
     """PostgreSQL: one worker handles a message at a time (others skip it this round)."""
     if session.get_bind().dialect.name != "postgresql":
         return True
-    key = int.from_bytes(hashlib.sha256(f"{hub}|{message_id}".encode()).digest()[:8], "big",
-                         signed=True)
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+    return _try_lock(session.connection(), hub, message_id)
 
 
 def _agencies(session: Session, organ_ids: list[str]) -> dict[str, Agency]:
@@ -122,7 +120,8 @@ def _sender_name(session: Session, package: DocumentPackage) -> str:
 
 
 def _new_document(session: Session, rt: Exchange, agency: Agency, package: DocumentPackage,
-                  verdicts: list[tuple[str, str]], hub: str, message_id: str) -> IncomingDocument:
+                  verdicts: list[tuple[str, str]], hub: str, message_id: str,
+                  sender_name: str) -> IncomingDocument:
     number = package.code.number.strip()[:20] or "?"
     notation = package.code.notation.strip()[:60]
     signer = ", ".join(x for x in (package.signer.competence, package.signer.full_name) if x) \
@@ -130,7 +129,7 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
     doc = IncomingDocument(
         agency_id=agency.id, status=DocumentStatus.AWAITING_REGISTRATION, source=Source.AXIS,
         document_identifier=package.document_id[:255], issuer_code=package.sender.organ_id,
-        issuer_name=_sender_name(session, package)[:255], number=number, notation=notation,
+        issuer_name=sender_name[:255], number=number, notation=notation,
         number_notation=notation_text(number, notation), document_date=package.promulgation.date,
         doc_type=doc_type_code(package.document_type), subject=package.subject,
         signer=signer[:255], page_count=package.other.page_amount or 0,
@@ -161,9 +160,10 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
                       verdicts: list[tuple[str, str]]) -> ExchangeInbox:
     business = BUSINESS_NAMES[package.business.doc_type]
     sender = package.sender.organ_id
+    sender_name = _sender_name(session, package)
     inbox = ExchangeInbox(hub=hub, message_id=message_id, recipient_organ_id=agency.code,
                           agency_id=agency.id, messagetype="edoc", sender_organ_id=sender,
-                          sender_name=_sender_name(session, package)[:255],
+                          sender_name=sender_name[:255],
                           document_identifier=package.document_id[:255], business_type=business,
                           subject=package.subject, reason=package.business.reason,
                           received_at=utcnow())
@@ -187,7 +187,7 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
     else:
         inbox.state = InboxState.DELIVERED
     if package.business.doc_type is not BusinessDocType.REVOKE:
-        doc = _new_document(session, rt, agency, package, verdicts, hub, message_id)
+        doc = _new_document(session, rt, agency, package, verdicts, hub, message_id, sender_name)
         inbox.incoming_document_id = doc.id
     session.add(inbox)
     return inbox
