@@ -219,12 +219,7 @@ class AxisClient:
 
     def get_edoc(self, message_id: str) -> Edoc:
         """Fetch one package; raises AxisUnavailable if the bytes do not match their hash."""
-        data = self.call("getEdoc", {"message_id": message_id})
-        package = b64decode(data["package"])
-        if hashlib.sha256(package).hexdigest() != data["content_sha256"]:
-            raise AxisUnavailable(f"package {message_id} arrived corrupted (SHA-256 mismatch)")
-        return Edoc(data["message_id"], data["from"], data["document_id"], data["messagetype"],
-                    data["status_code"], _time(data["created_at"]), data["content_sha256"], package)
+        return self._edoc(self.call("getEdoc", {"message_id": message_id}))
 
     def update_status(self, message_id: str, status: Literal["delivered", "failed"], *, reason: str = "",
                       organ_ids: Sequence[str] | None = None) -> tuple[RecipientState, ...]:
@@ -245,13 +240,18 @@ class AxisClient:
             if "error" in item:
                 out.append(self._item_error(item["error"]))
                 continue
-            package = b64decode(item["package"])
-            if hashlib.sha256(package).hexdigest() != item["content_sha256"]:
-                raise AxisUnavailable(f"package {item['message_id']} arrived corrupted (SHA-256 mismatch)")
-            out.append(Edoc(item["message_id"], item["from"], item["document_id"], item["messagetype"],
-                            item["status_code"], _time(item["created_at"]), item["content_sha256"],
-                            package))
+            out.append(self._edoc(item))
         return out
+
+    @staticmethod
+    def _edoc(item: dict[str, Any]) -> Edoc:
+        """A package as ``getEdoc`` answers it (also each item of ``getEdocs``), its bytes checked
+        against content_sha256."""
+        package = b64decode(item["package"])
+        if hashlib.sha256(package).hexdigest() != item["content_sha256"]:
+            raise AxisUnavailable(f"package {item['message_id']} arrived corrupted (SHA-256 mismatch)")
+        return Edoc(item["message_id"], item["from"], item["document_id"], item["messagetype"],
+                    item["status_code"], _time(item["created_at"]), item["content_sha256"], package)
 
     def update_statuses(self, updates: Sequence[StatusUpdate]
                         ) -> list[tuple[RecipientState, ...] | AxisError]:
