@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -70,7 +71,25 @@ class SessionUser(UserMixin):
         return self.membership.has(*roles)
 
 
+class PageRefreshedSession(SecureCookieSessionInterface):
+    """The signed-cookie session, whose expiry slides on page loads only.
+
+    Flask re-sends a permanent session's cookie on every response to slide its expiry, so a
+    page's lazily loaded PDF previews answered with the session as it was when they were
+    requested. One that landed while the browser followed a form's redirect overwrote the cookie
+    carrying the form's message, and the clerk never saw "Đã phát hành văn bản." (seen in CI).
+    A response whose request changed the session still sets it, whatever was requested.
+    """
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        if session.modified:
+            return True
+        return (super().should_set_cookie(app, session)
+                and request.headers.get("Sec-Fetch-Dest", "document") in ("document", "iframe"))
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = PageRefreshedSession()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."

@@ -52,6 +52,28 @@ def test_clerk_registers_through_the_form_and_sees_the_document(client: FlaskCli
     assert "vào sổ văn bản đến" in page  # history timeline
 
 
+def test_a_preview_answered_late_keeps_the_message_of_the_next_form(app: Flask,
+                                                                    client: FlaskClient) -> None:
+    """A page's lazy previews may answer after the browser posted a form from that page; their
+    response must not put back the session as it was before the form (the message was lost)."""
+    login(client, "vanthu.camau")
+    first = client.post("/van-ban-den/vao-so", data=_form(client), content_type="multipart/form-data")
+    page = client.get(first.location, headers={"Sec-Fetch-Dest": "document"}).get_data(as_text=True)
+    img = re.search(r'<img loading="lazy" src="([^"]+)"', page).group(1)
+    before_form = client.get_cookie("session").value
+    second = client.post("/van-ban-den/vao-so", data=_form(client, number="77", notation="BNV-VP"),
+                         content_type="multipart/form-data")
+    assert second.status_code == 302
+    late = app.test_client()  # the preview, requested with the cookie the page was loaded with
+    late.set_cookie("session", before_form)
+    png = late.get(img, headers={"Sec-Fetch-Dest": "image"})
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    assert "Set-Cookie" not in png.headers
+    shown = client.get(second.location, headers={"Sec-Fetch-Dest": "document"})
+    assert "Đã vào sổ văn bản đến số" in shown.get_data(as_text=True)
+    assert "Set-Cookie" in shown.headers  # a page load still slides the session's expiry
+
+
 def test_double_submit_of_the_form_creates_one_document(client: FlaskClient, db: Session) -> None:
     login(client, "vanthu.camau")
     form = _form(client)
