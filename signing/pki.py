@@ -55,6 +55,8 @@ __all__ = [
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
 _BASE_URL = "http://pki.ioffice.invalid"
 _REVINFO_DAYS = 7
+REFRESH_MARGIN = dt.timedelta(days=3)
+"""Revocation data is reissued once it has less than this left before its next update."""
 _VIETNAM = "VN"
 
 CRL_ISSUER_TTL = 60.0
@@ -467,6 +469,39 @@ class Pki:
             revoked[f"{serial:x}"] = {"time": _now().isoformat(), "reason": reason}
             _atomic_write(path, json.dumps(revoked, indent=1).encode())
         self.refresh_revocation_data()
+
+    def revocation_data_expires(self) -> dt.datetime | None:
+        """The earliest next update of the CRLs and OCSP responses (None: there are none)."""
+        times = []
+        for path in sorted((self.directory / "crl").glob("*.crl")):
+            times.append(x509.load_der_x509_crl(path.read_bytes()).next_update_utc)
+        for path in sorted((self.directory / "ocsp").glob("*.der")):
+            times.append(ocsp.load_der_ocsp_response(path.read_bytes()).next_update_utc)
+        known = [t for t in times if t is not None]
+        return min(known) if known else None
+
+    def refresh_revocation_data_if_due(self, now: dt.datetime | None = None,
+                                       margin: dt.timedelta | None = None) -> bool:
+        """Reissue the revocation data if it expires within ``margin`` of ``now``; True if so.
+
+        A validator requires current revocation data: a deployment left running past a week
+        would otherwise find every signature indeterminate. The exchange worker calls this."""
+        expires = self.revocation_data_expires()
+        margin = REFRESH_MARGIN if margin is None else margin
+        if expires is not None and expires - (now or _now()) > margin:
+            return False
+        self.refresh_revocation_data()
+        return True
+
+    def revocation_stamp(self) -> tuple[tuple[str, int, int], ...]:
+        """What changes when the revocation data is reissued (names, sizes, modification
+        times): a long-lived :class:`TrustStore` holder reloads when it differs."""
+        stamp = []
+        for folder in ("crl", "ocsp"):
+            for path in sorted((self.directory / folder).iterdir()):
+                info = path.stat()
+                stamp.append((f"{folder}/{path.name}", info.st_size, info.st_mtime_ns))
+        return tuple(stamp)
 
     def refresh_revocation_data(self) -> None:
         """Reissue both CRLs and every OCSP response (they are valid for a week)."""

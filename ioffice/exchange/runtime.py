@@ -4,6 +4,7 @@ the trust anchors for XML and PDF signatures, blob storage and the database."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,9 @@ DEFAULTS = {
     "EXCHANGE_TIMEOUT": 30.0,
 }
 
+TRUST_RECHECK_SECONDS = 10.0
+"""How often a long-lived runtime looks whether the PKI's revocation data was reissued."""
+
 
 @dataclass
 class Exchange:
@@ -40,6 +44,8 @@ class Exchange:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pki: Pki | None = None
     _trust: TrustStore | None = None
+    _trust_stamp: tuple | None = None
+    _trust_checked: float = 0.0
     _cas: tuple[x509.Certificate, ...] | None = None
     _blobs: object | None = None
 
@@ -70,8 +76,15 @@ class Exchange:
 
     @property
     def trust(self) -> TrustStore:
-        if self._trust is None:
-            self._trust = self.pki.trust_store()
+        """The PKI's trust store, reloaded when its revocation data was reissued (a revocation,
+        or the periodic refresh): the worker runs for weeks, and a revoked seal's PDFs must not
+        keep validating until it restarts. Looked at every TRUST_RECHECK_SECONDS at most."""
+        now = time.monotonic()
+        if self._trust is None or now - self._trust_checked >= TRUST_RECHECK_SECONDS:
+            stamp = self.pki.revocation_stamp()
+            if self._trust is None or stamp != self._trust_stamp:
+                self._trust, self._trust_stamp = self.pki.trust_store(), stamp
+            self._trust_checked = now
         return self._trust
 
     @property

@@ -27,6 +27,20 @@ log = logging.getLogger(__name__)
 
 DIRECTORY_REFRESH_SECONDS = 600
 DIRECTORY_RETRY_SECONDS = 15
+REVOCATION_CHECK_SECONDS = 3600
+
+
+def refresh_revocation_data(rt: Exchange) -> bool:
+    """Reissue the PKI's CRLs and OCSP responses when they near their next update (the
+    simulated PKI is this deployment's own; validators require current revocation data)."""
+    try:
+        refreshed = rt.pki.refresh_revocation_data_if_due()
+    except Exception as exc:  # a PKI folder that cannot be written: say so, keep working
+        log.warning("refreshing the revocation data failed: %s", exc)
+        return False
+    if refreshed:
+        log.info("revocation data (CRL, OCSP) reissued")
+    return refreshed
 
 
 def refresh_directory(rt: Exchange) -> int:
@@ -105,8 +119,11 @@ def run_once(rt: Exchange, *, poll_limit: int = 50) -> WorkReport:
 
 def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = None) -> None:
     wait = rt.setting("POLL_INTERVAL") if interval is None else interval
-    next_refresh = 0.0
+    next_refresh = next_revocation_check = 0.0
     while not stop.is_set():
+        if time.monotonic() >= next_revocation_check:
+            refresh_revocation_data(rt)
+            next_revocation_check = time.monotonic() + REVOCATION_CHECK_SECONDS
         if time.monotonic() >= next_refresh:
             try:
                 register_agencies(rt)  # agencies created since (the admin page also tries at once)

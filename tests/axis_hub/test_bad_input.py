@@ -169,6 +169,17 @@ def test_package_not_base64(app: Flask) -> None:
     assert base64  # the package travels base64-encoded in JSON
 
 
+def test_signed_body_that_is_not_a_json_object(app: Flask) -> None:
+    for body, content_type in ((b'{"limit": 5', "application/json"), (b"[1, 2]", "application/json"),
+                               (b'{"limit": 5}', "text/plain")):
+        headers = sign_headers(SECRETS["sys-camau"], "POST", "/api/getReceivedEdocList",
+                               "sys-camau", body)
+        response = app.test_client().post("/api/getReceivedEdocList", data=body, headers=headers,
+                                          content_type=content_type)
+        assert response.status_code == 400, body
+        assert response.get_json()["error"]["code"] == "invalid_request"
+
+
 def test_failed_operation_burns_its_nonce(app: Flask) -> None:
     body = b'{"message_id": "no-such-message", "status": "delivered"}'
     headers = sign_headers(SECRETS["sys-camau"], "POST", "/api/updateStatus", "sys-camau", body)

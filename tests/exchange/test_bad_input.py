@@ -120,6 +120,45 @@ def test_invalid_pdf_signature_is_delivered_and_flagged(db: Session, federation:
     assert f.signature_verdict != "valid" and f.signature_summary  # explanation in Vietnamese
 
 
+def test_pdf_of_a_certificate_revoked_while_the_worker_runs_is_flagged(
+        db: Session, federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker runs for weeks: a revocation made meanwhile must reach its verdicts."""
+    from ioffice.exchange import runtime
+    from signing import sign_pdf
+
+    monkeypatch.setattr(runtime, "TRUST_RECHECK_SECONDS", 0.0)
+    assert federation.rt.trust.crls  # loaded before the revocation, as by a running worker
+    signer = federation.pki.issue_personal("Đỗ Thị Hoa", "PHÓ VỤ TRƯỞNG", BNV, "Bộ Nội vụ",
+                                           key_type="ec")
+    pdf = sign_pdf(make_text_pdf(["Công văn ký trước khi thu hồi"]), signer,
+                   trust=federation.pki.trust_store())
+    federation.pki.revoke(signer.serial)
+    edoc = outgoing(db, federation, pdf=pdf, recipients=(CA_MAU,))
+    dispatch(db, CTX, edoc)
+    db.commit()
+    federation.pump()
+    db.expire_all()
+    [doc] = db.scalars(select(IncomingDocument).where(
+        IncomingDocument.document_identifier == edoc.document_identifier)).all()
+    [f] = doc.files
+    assert f.signature_verdict != "valid"
+    assert "đã bị thu hồi" in f.signature_summary
+
+
+def test_the_worker_reissues_revocation_data_near_its_next_update(
+        federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ioffice.exchange.worker import refresh_revocation_data
+    from signing import pki as pki_module
+
+    pki = federation.pki
+    stamp = pki.revocation_stamp()
+    assert not refresh_revocation_data(federation.rt)  # a week left
+    assert pki.revocation_stamp() == stamp
+    monkeypatch.setattr(pki_module, "REFRESH_MARGIN", dt.timedelta(days=8))  # now it is due
+    assert refresh_revocation_data(federation.rt)
+    assert pki.revocation_stamp() != stamp
+
+
 def test_status_for_a_document_never_sent_is_ignored(db: Session, federation: Federation) -> None:
     camau, bnv = agency(db, CA_MAU), agency(db, BNV)
     payload = {"organ_id": CA_MAU, "organ_name": camau.name, "to": BNV,
