@@ -14,13 +14,14 @@ from axis_connector.edxml import sign_package
 from ioffice.audit import AuditContext
 from ioffice.db import utcnow
 from ioffice.documents.vocabulary import Confidentiality
-from ioffice.exchange import ConfidentialRefused, UnknownRecipients, dispatch, recipient_statuses
+from ioffice.exchange import ConfidentialRefused, UnknownRecipients, dispatch, recipient_statuses, runtime
 from ioffice.exchange.decisions import retry
 from ioffice.exchange.models import DirectoryEntry, ExchangeInbox, ExchangeOutbox
 from ioffice.exchange.packages import build_document, build_status
 from ioffice.exchange.receipt import receive_package
 from ioffice.exchange.sending import _seal
-from ioffice.incoming.models import IncomingDocument
+from ioffice.incoming.models import DocumentFile, IncomingDocument
+from signing import sign_pdf
 from signing.demo import make_text_pdf
 from tests.support.factories import actor
 
@@ -107,32 +108,8 @@ def test_tampered_package(db: Session, federation: Federation) -> None:
     assert documents(db) == db.scalar(select(func.count()).select_from(IncomingDocument))
 
 
-def test_invalid_pdf_signature_is_delivered_and_flagged(db: Session, federation: Federation) -> None:
-    unsigned = make_text_pdf(["Không ký số"])
-    edoc = outgoing(db, federation, pdf=unsigned, recipients=(CA_MAU,))
-    dispatch(db, CTX, edoc)
-    db.commit()
-    federation.pump()
-    db.expire_all()
-    [doc] = db.scalars(select(IncomingDocument).where(
-        IncomingDocument.document_identifier == edoc.document_identifier)).all()
-    [f] = doc.files
-    assert f.signature_verdict != "valid" and f.signature_summary  # explanation in Vietnamese
-
-
-def test_pdf_of_a_certificate_revoked_while_the_worker_runs_is_flagged(
-        db: Session, federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker runs for weeks: a revocation made meanwhile must reach its verdicts."""
-    from ioffice.exchange import runtime
-    from signing import sign_pdf
-
-    monkeypatch.setattr(runtime, "TRUST_RECHECK_SECONDS", 0.0)
-    assert federation.rt.trust.crls  # loaded before the revocation, as by a running worker
-    signer = federation.pki.issue_personal("Đỗ Thị Hoa", "PHÓ VỤ TRƯỞNG", BNV, "Bộ Nội vụ",
-                                           key_type="ec")
-    pdf = sign_pdf(make_text_pdf(["Công văn ký trước khi thu hồi"]), signer,
-                   trust=federation.pki.trust_store())
-    federation.pki.revoke(signer.serial)
+def _received_file(db: Session, federation: Federation, pdf: bytes) -> DocumentFile:
+    """Send ``pdf`` from BNV to Cà Mau through the hubs; the file of the incoming document."""
     edoc = outgoing(db, federation, pdf=pdf, recipients=(CA_MAU,))
     dispatch(db, CTX, edoc)
     db.commit()
@@ -141,6 +118,25 @@ def test_pdf_of_a_certificate_revoked_while_the_worker_runs_is_flagged(
     [doc] = db.scalars(select(IncomingDocument).where(
         IncomingDocument.document_identifier == edoc.document_identifier)).all()
     [f] = doc.files
+    return f
+
+
+def test_invalid_pdf_signature_is_delivered_and_flagged(db: Session, federation: Federation) -> None:
+    f = _received_file(db, federation, make_text_pdf(["Không ký số"]))
+    assert f.signature_verdict != "valid" and f.signature_summary  # explanation in Vietnamese
+
+
+def test_pdf_of_a_certificate_revoked_while_the_worker_runs_is_flagged(
+        db: Session, federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker runs for weeks: a revocation made meanwhile must reach its verdicts."""
+    monkeypatch.setattr(runtime, "TRUST_RECHECK_SECONDS", 0.0)
+    assert federation.rt.trust.crls  # loaded before the revocation, as by a running worker
+    signer = federation.pki.issue_personal("Đỗ Thị Hoa", "PHÓ VỤ TRƯỞNG", BNV, "Bộ Nội vụ",
+                                           key_type="ec")
+    pdf = sign_pdf(make_text_pdf(["Công văn ký trước khi thu hồi"]), signer,
+                   trust=federation.pki.trust_store())
+    federation.pki.revoke(signer.serial)
+    f = _received_file(db, federation, pdf)
     assert f.signature_verdict != "valid"
     assert "đã bị thu hồi" in f.signature_summary
 
