@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 
 import pypdfium2 as pdfium
 from sqlalchemy.orm import Session
@@ -22,7 +23,13 @@ from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
 from ioffice.keys.stores import DbAttemptStore, DbPendingStore
 from ioffice.outgoing.drafts import get_document
-from ioffice.outgoing.errors import OutgoingError, PinRefused, SignatureRefused, WrongState
+from ioffice.outgoing.errors import (
+    InvalidInput,
+    OutgoingError,
+    PinRefused,
+    SignatureRefused,
+    WrongState,
+)
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, SignedRevision
 from ioffice.storage import BlobStore
 from signing import (
@@ -67,6 +74,72 @@ def stamp_box(doc: OutgoingDocument, pdf: bytes) -> Box:
     x1 = doc.stamp_x1 if doc.stamp_x1 is not None else width - RIGHT_MARGIN - BOX_WIDTH
     y1 = doc.stamp_y1 if doc.stamp_y1 is not None else BOTTOM_MARGIN
     return Box(page, x1, y1, x1 + BOX_WIDTH, y1 + BOX_HEIGHT)
+
+
+PAGE_MARGIN = 10.0
+"""The least distance, in points, between the page edge and the signature or the seal."""
+LEFT_MARGIN = 85.0
+"""30 mm, the left margin of Decree 30's page layout (the right one is 15–20 mm)."""
+PLACES: dict[str, Callable[[float, float], tuple[float, float]]] = {
+    "duoi-phai": lambda w, h: (w - RIGHT_MARGIN - BOX_WIDTH, BOTTOM_MARGIN),  # the default
+    "duoi-giua": lambda w, h: ((w - BOX_WIDTH) / 2, BOTTOM_MARGIN),
+    "duoi-trai": lambda w, h: (LEFT_MARGIN, BOTTOM_MARGIN),
+    "tren-phai": lambda w, h: (w - RIGHT_MARGIN - BOX_WIDTH, h - BOTTOM_MARGIN - BOX_HEIGHT),
+}
+"""Preset places (the page form, without a click): the box's lower left corner on a page of
+width ``w`` and height ``h``, inside the usual margins."""
+
+
+def _fraction(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidInput({name: f"Vị trí {value!r} không phải là số."}) from None
+    if not 0.0 <= number <= 1.0:  # NaN fails both
+        raise InvalidInput({name: "Vị trí phải nằm trong trang (từ 0 đến 1)."})
+    return number
+
+
+def place_stamp(session: Session, blobs: BlobStore, actor: Actor, document_id: int, page: str,
+                x: str = "", y: str = "", place: str = "") -> Box:
+    """The designated signer chooses where the signature goes, before signing: ``page`` (from 1)
+    and either the point clicked on the page preview (``x``, ``y``: fractions of the page's
+    width and height from its top left, the centre of the box) or one of :data:`PLACES`. The
+    box, and the agency seal that later overlaps its left part, are kept :data:`PAGE_MARGIN`
+    inside the page."""
+    doc = _require_signer(session, actor, document_id)
+    try:
+        number = int(page)
+    except ValueError:
+        raise InvalidInput({"page": f"Số trang {page!r} không hợp lệ."}) from None
+    pdf_doc = pdfium.PdfDocument(blobs.read_bytes(doc.current_sha256))
+    try:
+        pages = len(pdf_doc)
+        if not 1 <= number <= pages:
+            raise InvalidInput({"page": f"Văn bản có {pages} trang; không có trang {number}."})
+        width, height = pdf_doc[number - 1].get_size()
+    finally:
+        pdf_doc.close()
+    if x or y:  # the centre of the box where the preview was clicked
+        x1 = _fraction(x, "x") * width - BOX_WIDTH / 2
+        y1 = (1 - _fraction(y, "y")) * height - BOX_HEIGHT / 2
+    elif place in PLACES:
+        x1, y1 = PLACES[place](width, height)
+    else:
+        raise InvalidInput({"place": "Chọn vị trí chữ ký hoặc bấm vào trang."})
+    index = number - 1
+    probe = Box(index, 0.0, 0.0, BOX_WIDTH, BOX_HEIGHT)
+    seal = AgencyStamp(probe, "").box
+    low_x, low_y = PAGE_MARGIN - min(0.0, seal.x1), PAGE_MARGIN - min(0.0, seal.y1)
+    high_x, high_y = width - PAGE_MARGIN - BOX_WIDTH, height - PAGE_MARGIN - BOX_HEIGHT
+    if high_x < low_x or high_y < low_y:
+        raise InvalidInput({"page": f"Trang {number} quá nhỏ để đặt chữ ký."})
+    x1, y1 = min(max(x1, low_x), high_x), min(max(y1, low_y), high_y)
+    doc.stamp_page, doc.stamp_x1, doc.stamp_y1 = index, round(x1, 1), round(y1, 1)
+    record(session, actor.ctx, "outgoing:signature:position", subject_type="outgoing",
+           subject_id=doc.id, details={"page": number, "x1": doc.stamp_x1, "y1": doc.stamp_y1})
+    return Box(index, doc.stamp_x1, doc.stamp_y1, doc.stamp_x1 + BOX_WIDTH,
+               doc.stamp_y1 + BOX_HEIGHT)
 
 
 def seal_box(doc: OutgoingDocument, pdf: bytes) -> Box:

@@ -48,6 +48,7 @@ HISTORY_LABELS = {
     "outgoing:draft:comment": "góp ý", "outgoing:review:submit": "trình duyệt",
     "outgoing:review:approve": "duyệt", "outgoing:review:send-back": "trả lại dự thảo",
     "outgoing:signature:prepare": "chuẩn bị ký trên trình duyệt",
+    "outgoing:signature:position": "chọn vị trí chữ ký",
     "outgoing:signature:personal": "ký số (người có thẩm quyền)",
     "outgoing:signature:wrong-pin": "nhập sai mã PIN", "outgoing:signature:pin-locked":
     "khóa ký số bị khóa do sai PIN", "outgoing:signature:refused": "chữ ký bị từ chối",
@@ -149,9 +150,11 @@ def show(document_id: int) -> Any:
         user=db.get(User, actor.user_id), labels=HISTORY_LABELS)
 
 
-def _act(operation: Callable[[], Any], document_id: int, success: str) -> Any:
+def _act(operation: Callable[[], Any], document_id: int,
+         success: str | Callable[[Any], str]) -> Any:
     """One service operation; domain errors shown on the page. A PersistedFailure (wrong PIN,
-    refused signature) is committed: what it counted must not roll back."""
+    refused signature) is committed: what it counted must not roll back. ``success``: the
+    message, or what makes it from the operation's result."""
     db = get_session()
     try:
         result = operation()
@@ -167,7 +170,7 @@ def _act(operation: Callable[[], Any], document_id: int, success: str) -> Any:
         flash(exc.message, "error")
         return redirect(url_for("outgoing.show", document_id=document_id)), 303
     db.commit()
-    flash(success, "success")
+    flash(success(result) if callable(success) else success, "success")
     target = result.id if isinstance(result, OutgoingDocument) else document_id
     return redirect(url_for("outgoing.show", document_id=target))
 
@@ -361,6 +364,16 @@ def preview(document_id: int, sha256: str, page: int) -> Any:
     resp = Response(png, mimetype="image/png")
     resp.headers["Cache-Control"] = "private, max-age=86400"
     return resp
+
+
+@bp.route("/<int:document_id>/vi-tri-chu-ky", methods=["POST"])
+@login_required
+def place_stamp(document_id: int) -> Any:
+    form = request.form
+    return _act(lambda: signatures.place_stamp(
+        get_session(), services().blobs, current_actor(), document_id, form.get("page", ""),
+        form.get("x", ""), form.get("y", ""), form.get("place", "")),
+        document_id, lambda box: f"Đã đặt vị trí chữ ký ở trang {box.page + 1}.")
 
 
 @bp.route("/<int:document_id>/vi-tri-chu-ky.png")

@@ -7,10 +7,12 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from signing.demo import make_text_pdf
 from tests.browser.conftest import SCREENSHOTS, collect_console, login, new_page, screenshot
+from tests.support.pdf import signature_widget
 
 DEMO_PIN = "123456"
 
@@ -94,6 +96,14 @@ def test_pin_flow(browser: Browser, live_server: str, tmp_path: Path) -> None:
     with leader.expect_navigation():
         leader.get_by_role("button", name="Ký bằng mã PIN").click()
     expect(leader.locator(".flash-error")).to_contain_text("Còn 4 lần thử")
+    # the signature goes at the top left of the last page: a click on the page preview
+    preview = leader.locator("#sign img.stamp-preview")
+    size = preview.bounding_box()
+    with leader.expect_navigation():
+        preview.click(position={"x": size["width"] * 0.3, "y": size["height"] * 0.15})
+    expect(leader.locator(".flash-success")).to_have_text("Đã đặt vị trí chữ ký ở trang 4.")
+    expect(leader.locator("#sign img.stamp-preview")).to_be_visible()
+    screenshot(leader, "outgoing-pin-2b-placed")
     leader.get_by_label("Mã PIN khóa ký số").fill(DEMO_PIN)
     with leader.expect_navigation():
         leader.get_by_role("button", name="Ký bằng mã PIN").click()
@@ -105,6 +115,9 @@ def test_pin_flow(browser: Browser, live_server: str, tmp_path: Path) -> None:
     leader.context.close()
     pdf = _clerk_finishes(browser, live_server, url, tmp_path, "pin")
     _check_pdf(pdf, 2, "pin")
+    page, (x1, y1, x2, y2) = signature_widget(pdf.read_bytes(), 0)  # the leader's
+    assert page == 3 and (x1 + x2) / 2 == pytest.approx(595 * 0.3, abs=8)
+    assert (y1 + y2) / 2 == pytest.approx(842 * 0.85, abs=8)
 
 
 def test_browser_key_flow(browser: Browser, live_server: str, tmp_path: Path) -> None:

@@ -155,6 +155,22 @@
     });
   }
 
+  // The signer clicks the page preview where the signature should go (the form's selects
+  // do the same without a pointer): the point, as fractions of the page, and the page shown.
+  function initPlace() {
+    var img = document.querySelector("img[data-place-form]");
+    if (!img) return;
+    var form = document.getElementById(img.dataset.placeForm);
+    img.addEventListener("click", function (event) {
+      var rect = img.getBoundingClientRect();
+      form.elements.x.value = ((event.clientX - rect.left) / rect.width).toFixed(4);
+      form.elements.y.value = ((event.clientY - rect.top) / rect.height).toFixed(4);
+      form.elements.page.value = img.dataset.page;
+      form.submit();
+    });
+  }
+
   window.iofficeSign = { makeCsr: makeCsr, ecdsaDer: ecdsaDer, der: { seq: seq, oid: oid, uint: uint } };
   document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("DOMContentLoaded", initPlace);
 })();
