@@ -11,7 +11,15 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from signing.demo import make_text_pdf
-from tests.browser.conftest import SCREENSHOTS, collect_console, login, new_page, screenshot
+from tests.browser.conftest import (
+    PHONE,
+    SCREENSHOTS,
+    collect_console,
+    horizontal_overflow,
+    login,
+    new_page,
+    screenshot,
+)
 from tests.support.pdf import signature_widget
 
 DEMO_PIN = "123456"
@@ -104,6 +112,12 @@ def test_pin_flow(browser: Browser, live_server: str, tmp_path: Path) -> None:
     expect(leader.locator(".flash-success")).to_have_text("Đã đặt vị trí chữ ký ở trang 4.")
     expect(leader.locator("#sign img.stamp-preview")).to_be_visible()
     screenshot(leader, "outgoing-pin-2b-placed")
+    phone = login(new_page(browser, **PHONE), live_server, "lanhdao.camau")
+    phone.goto(url)
+    expect(phone.locator("#place-form button")).to_be_visible()
+    assert horizontal_overflow(phone) <= 0, "the signing page scrolls sideways on a phone"
+    screenshot(phone, "outgoing-pin-2c-phone")
+    phone.context.close()
     leader.get_by_label("Mã PIN khóa ký số").fill(DEMO_PIN)
     with leader.expect_navigation():
         leader.get_by_role("button", name="Ký bằng mã PIN").click()
