@@ -119,10 +119,19 @@ def worker(name: str, party: Party, hub_url: str, system_id: str, patterns: list
     return proc
 
 
-def cpu_ticks(groups: dict[int, str]) -> dict[int, tuple[str, int, int]]:
-    """CPU ticks (user, system) of every process of interest, by pid: the parties' process
-    groups (``groups``: pgid -> name), PostgreSQL's backends, SeaweedFS and this process."""
-    ticks: dict[int, tuple[str, int, int]] = {}
+def _peak_rss_kb(pid: str) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+
+
+def cpu_ticks(groups: dict[int, str]) -> dict[int, tuple[str, int, int, int]]:
+    """CPU ticks (user, system) and peak resident memory (kB) of every process of interest, by
+    pid: the parties' process groups (``groups``: pgid -> name), PostgreSQL's backends,
+    SeaweedFS and this process."""
+    ticks: dict[int, tuple[str, int, int, int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -142,25 +151,27 @@ def cpu_ticks(groups: dict[int, str]) -> dict[int, tuple[str, int, int]]:
             name = "bench (dispatch, polling)"
         else:
             continue
-        ticks[pid] = (name, int(stat[11]), int(stat[12]))
+        ticks[pid] = (name, int(stat[11]), int(stat[12]), _peak_rss_kb(entry))
     return ticks
 
 
-def cpu_report(before: dict[int, tuple[str, int, int]], after: dict[int, tuple[str, int, int]],
-               n: int, wall: float) -> None:
+def cpu_report(before: dict[int, tuple[str, int, int, int]],
+               after: dict[int, tuple[str, int, int, int]], n: int, wall: float) -> None:
     hz = os.sysconf("SC_CLK_TCK")
     user: dict[str, float] = {}
     system: dict[str, float] = {}
-    for pid, (name, utime, stime) in after.items():
-        _, utime0, stime0 = before.get(pid, (name, 0, 0))
+    peak: dict[str, int] = {}  # the largest process of the party, kB
+    for pid, (name, utime, stime, rss) in after.items():
+        _, utime0, stime0, _ = before.get(pid, (name, 0, 0, 0))
         user[name] = user.get(name, 0.0) + (utime - utime0) / hz
         system[name] = system.get(name, 0.0) + (stime - stime0) / hz
+        peak[name] = max(peak.get(name, 0), rss)
     total = sum(user.values()) + sum(system.values())
     print(f"CPU during the run ({total:.1f} s of {wall * (os.cpu_count() or 1):.1f} s available), "
-          "per document (of it in the kernel):")
+          "per document (of it in the kernel), and the peak memory of its largest process:")
     for name in sorted(user, key=lambda k: -(user[k] + system[k])):
         print(f"  {name:45s} {(user[name] + system[name]) * 1000 / n:7.1f} ms"
-              f"  ({system[name] * 1000 / n:5.1f} ms)")
+              f"  ({system[name] * 1000 / n:5.1f} ms)  {peak[name] / 1024:6.0f} MB")
     print(f"  {'total':45s} {total * 1000 / n:7.1f} ms  ({sum(system.values()) * 1000 / n:5.1f} ms)")
 
 
