@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from axis_connector.edxml import sign_package, verify_package
 from ioffice.exchange import dispatch
@@ -323,6 +323,8 @@ def main() -> None:
         groups = {proc.popen.pid: proc.name for proc in procs if proc.popen is not None}
         if s3 is not None:
             groups[os.getpgid(s3.process.pid)] = "SeaweedFS"
+        with recipient.session() as session:
+            floor = session.scalar(select(func.coalesce(func.max(IncomingDocument.id), 0)))
         cpu_before = cpu_ticks(groups)
         t_start = time.time()
         for i, sha in enumerate(shas):
@@ -334,17 +336,24 @@ def main() -> None:
             sent_at[edoc.document_identifier] = time.time()
         t_dispatched = time.time()
         arrived: dict[str, float] = {}
+        seen_ids: set[int] = set()
         deadline = time.monotonic() + args.timeout
         while len(arrived) < n and time.monotonic() < deadline:
             time.sleep(0.25)
-            # Every row each time, not "id > the last id seen": two workers commit out of id
-            # order, so a row with a smaller id can become visible after a larger one.
+            # Not "id > the largest id seen": two workers commit out of id order, so a row with
+            # a smaller id can become visible after a larger one. ``floor`` is the end of the
+            # unbroken run of ids seen; a gap (a row still being committed) is asked for again.
             with recipient.session() as session:
-                rows = session.execute(select(IncomingDocument.document_identifier,
+                rows = session.execute(select(IncomingDocument.id, IncomingDocument.source,
+                                              IncomingDocument.document_identifier,
                                               IncomingDocument.arrived_at).where(
-                    IncomingDocument.source == Source.AXIS)).all()
+                    IncomingDocument.id > floor)).all()
             for row in rows:
-                arrived[row.document_identifier] = row.arrived_at.timestamp()
+                seen_ids.add(row.id)
+                if row.source == Source.AXIS:
+                    arrived[row.document_identifier] = row.arrived_at.timestamp()
+            while floor + 1 in seen_ids:
+                floor += 1
             for proc in procs:
                 if proc.exited() is not None:
                     raise SystemExit(f"{proc.name} exited:\n{proc.tail()}")

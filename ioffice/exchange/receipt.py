@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from axis_connector.client import AxisError, AxisUnavailable, ReceivedEdoc, StatusUpdate
@@ -193,8 +193,17 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
     return inbox
 
 
+def _status_key(agency_id: int, document_id: str, organ_id: str, code: str,
+                occurred: dt.datetime) -> tuple:
+    return agency_id, document_id, organ_id, code, occurred
+
+
 def _receive_status(session: Session, hub: str, message_id: str, agency: Agency,
-                    package: StatusPackage) -> ExchangeInbox:
+                    package: StatusPackage, *, sent: list[ExchangeOutbox] | None = None,
+                    known: set[tuple] | None = None) -> ExchangeInbox:
+    """Record a status for a document ``agency`` sent. ``sent`` (the agency's outbox rows for
+    that document) and ``known`` (status keys already stored, see :func:`_status_key`) may be
+    looked up beforehand for a batch; without them they are queried here."""
     rf = package.response_for
     inbox = ExchangeInbox(hub=hub, message_id=message_id, recipient_organ_id=agency.code,
                           agency_id=agency.id, messagetype="status",
@@ -203,9 +212,10 @@ def _receive_status(session: Session, hub: str, message_id: str, agency: Agency,
                           document_identifier=rf.document_id[:255], business_type="status",
                           status_code=package.status.value, reason=package.description,
                           received_at=utcnow())
-    sent = session.scalars(select(ExchangeOutbox).where(
-        ExchangeOutbox.agency_id == agency.id, ExchangeOutbox.kind == "edoc",
-        ExchangeOutbox.document_identifier == rf.document_id)).all()
+    if sent is None:
+        sent = list(session.scalars(select(ExchangeOutbox).where(
+            ExchangeOutbox.agency_id == agency.id, ExchangeOutbox.kind == "edoc",
+            ExchangeOutbox.document_identifier == rf.document_id)))
     if not sent or rf.organ_id != agency.code:
         inbox.state = InboxState.IGNORED
         inbox.error = (f"Trạng thái {package.status.value} cho văn bản {rf.document_id} mà "
@@ -220,17 +230,26 @@ def _receive_status(session: Session, hub: str, message_id: str, agency: Agency,
     else:
         inbox.state = InboxState.STATUS
         occurred = package.timestamp.astimezone(dt.UTC).replace(microsecond=0)
-        exists = session.scalar(select(ExchangeStatus.id).where(
-            ExchangeStatus.agency_id == agency.id, ExchangeStatus.document_identifier == rf.document_id,
-            ExchangeStatus.organ_id == package.sender.organ_id,
-            ExchangeStatus.code == package.status.value, ExchangeStatus.occurred_at == occurred))
-        if exists is None:
+        key = _status_key(agency.id, rf.document_id[:255], package.sender.organ_id,
+                          package.status.value, occurred)
+        if known is None:
+            exists = session.scalar(select(ExchangeStatus.id).where(
+                ExchangeStatus.agency_id == agency.id,
+                ExchangeStatus.document_identifier == rf.document_id,
+                ExchangeStatus.organ_id == package.sender.organ_id,
+                ExchangeStatus.code == package.status.value,
+                ExchangeStatus.occurred_at == occurred)) is not None
+        else:
+            exists = key in known
+        if not exists:
             session.add(ExchangeStatus(
                 agency_id=agency.id, document_identifier=rf.document_id[:255],
                 organ_id=package.sender.organ_id, code=package.status.value,
                 description=package.description, staff=package.staff.staff[:255],
                 department=package.staff.department[:255], occurred_at=occurred,
                 received_at=utcnow(), message_id=message_id))
+            if known is not None:
+                known.add(key)  # the same status twice in one batch is stored once
     session.add(inbox)
     return inbox
 
@@ -273,8 +292,9 @@ def _receive_locked(rt: Exchange, session: Session, hub: str, message_id: str, t
     except Refused as exc:
         package, error = None, exc.message
     verdicts = _pdf_verdicts(rt, package) if isinstance(package, DocumentPackage) else []
-    done = set(session.scalars(select(ExchangeInbox.recipient_organ_id).where(
-        ExchangeInbox.hub == hub, ExchangeInbox.message_id == message_id)))
+    done = {row.recipient_organ_id: row for row in session.execute(select(
+        ExchangeInbox.recipient_organ_id, ExchangeInbox.state, ExchangeInbox.error).where(
+        ExchangeInbox.hub == hub, ExchangeInbox.message_id == message_id))}
     pending = [o for o in to if o not in done]
     agencies = _agencies(session, pending)
     if error is not None:
@@ -309,11 +329,91 @@ def _receive_locked(rt: Exchange, session: Session, hub: str, message_id: str, t
             outcome.failed[organ] = inbox.error
         else:
             outcome.delivered.append(organ)
-    for organ in to:
-        if organ in done and organ not in outcome.failed:
-            outcome.delivered.append(organ)
+    _stored_before(outcome, to, done)
     session.commit()
     return outcome
+
+
+def _stored_before(outcome: Outcome, to: list[str] | tuple[str, ...], done: dict[str, Any]) -> None:
+    """Add to ``outcome`` the recipients among ``to`` for which the message was already stored
+    (``done``: their inbox rows), as they were: a refused or ignored one stays failed."""
+    for organ in to:
+        row = done.get(organ)
+        if row is None or organ in outcome.failed or organ in outcome.delivered:
+            continue
+        if row.state in (InboxState.FAILED, InboxState.IGNORED):
+            outcome.failed[organ] = row.error or ""
+        else:
+            outcome.delivered.append(organ)
+
+
+def receive_statuses(rt: Exchange, hub: str,
+                     items: list[tuple[ReceivedEdoc, bytes]]) -> list[tuple[str, Outcome]]:
+    """Store several status packages (already locked, see :func:`receive_batch`) in one
+    transaction: what :func:`receive_package` does for each, with the lookups made once for
+    the batch. Each signature is verified on its own, before the transaction."""
+    parsed: list[tuple[ReceivedEdoc, StatusPackage | None, str | None]] = []
+    for item, data in items:
+        try:
+            package = verify_and_parse(rt, data, "status")
+            assert isinstance(package, StatusPackage)
+            parsed.append((item, package, None))
+        except Refused as exc:
+            parsed.append((item, None, exc.message))
+    outcomes: list[tuple[str, Outcome]] = []
+    with rt.session_factory() as session:
+        done: dict[str, dict[str, Any]] = {}
+        for row in session.execute(select(
+                ExchangeInbox.message_id, ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
+                ExchangeInbox.error).where(
+                ExchangeInbox.hub == hub,
+                ExchangeInbox.message_id.in_([item.message_id for item, _, _ in parsed]))):
+            done.setdefault(row.message_id, {})[row.recipient_organ_id] = row
+        agencies = _agencies(session, sorted({o for item, _, _ in parsed for o in item.to}))
+        doc_ids = sorted({p.response_for.document_id for _, p, _ in parsed if p is not None})
+        agency_ids = sorted(a.id for a in agencies.values())
+        sent: dict[tuple[int, str], list[ExchangeOutbox]] = {}
+        known: set[tuple] = set()
+        if doc_ids and agency_ids:
+            for row in session.scalars(select(ExchangeOutbox).where(
+                    ExchangeOutbox.agency_id.in_(agency_ids), ExchangeOutbox.kind == "edoc",
+                    ExchangeOutbox.document_identifier.in_(doc_ids))):
+                sent.setdefault((row.agency_id, row.document_identifier), []).append(row)
+            known = {_status_key(*row) for row in session.execute(select(
+                ExchangeStatus.agency_id, ExchangeStatus.document_identifier,
+                ExchangeStatus.organ_id, ExchangeStatus.code, ExchangeStatus.occurred_at).where(
+                ExchangeStatus.agency_id.in_(agency_ids),
+                ExchangeStatus.document_identifier.in_([d[:255] for d in doc_ids])))}
+        for item, package, error in parsed:
+            outcome = Outcome()
+            stored = done.get(item.message_id, {})
+            pending = [o for o in item.to if o not in stored]
+            if package is None:
+                _record_failure(session, hub, item.message_id, pending, "status", item.sender,
+                                item.document_id, error or "", agencies)
+                outcome.failed = dict.fromkeys(item.to, error or "")
+                log.warning("package %s from %s refused: %s", item.message_id, item.sender, error)
+                outcomes.append((item.message_id, outcome))
+                continue
+            for organ in pending:
+                agency = agencies.get(organ)
+                if agency is None:
+                    error = f"Cơ quan {organ} không có trong hệ thống này."
+                    _record_failure(session, hub, item.message_id, [organ], "status",
+                                    item.sender, item.document_id, error, agencies)
+                    outcome.failed[organ] = error
+                    continue
+                inbox = _receive_status(
+                    session, hub, item.message_id, agency, package,
+                    sent=sent.get((agency.id, package.response_for.document_id), []), known=known)
+                if inbox.state == InboxState.IGNORED:
+                    outcome.failed[organ] = inbox.error
+                else:
+                    outcome.delivered.append(organ)
+            _stored_before(outcome, item.to, stored)
+            outcomes.append((item.message_id, outcome))
+        session.commit()
+    return outcomes
 
 
 FETCH_BATCH = 10
@@ -421,9 +521,13 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
                 else:
                     fetch.append(item)
             edocs = client.get_edocs([i.message_id for i in fetch]) if fetch else []
+            statuses: list[tuple[ReceivedEdoc, bytes]] = []
             for item, edoc in zip(fetch, edocs, strict=True):
                 if isinstance(edoc, AxisError):
                     log.warning("receiving %s from %s failed: %s", item.message_id, hub_name, edoc)
+                    continue
+                if item.messagetype == "status":  # stored together below
+                    statuses.append((item, edoc.package))
                     continue
                 try:
                     with rt.session_factory() as session:  # ``locks`` holds the lock
@@ -434,15 +538,38 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
                 except IntegrityError:  # another worker stored it first; it acknowledges
                     log.info("message %s stored concurrently by another worker", item.message_id)
                     continue
-                if item.messagetype == "status":
-                    report.statuses += len(outcome.delivered)
-                else:
-                    report.received += len(outcome.delivered)
+                report.received += len(outcome.delivered)
                 report.refused += len(outcome.failed)
                 acks.append((item.message_id, outcome))
+            for message_id, outcome in _receive_statuses_or_each(rt, hub_name, statuses):
+                report.statuses += len(outcome.delivered)
+                report.refused += len(outcome.failed)
+                acks.append((message_id, outcome))
         finally:
             if acks:  # what committed is acknowledged even if a later message failed
                 _ack_all(client, acks)
+
+
+def _receive_statuses_or_each(rt: Exchange, hub: str,
+                              items: list[tuple[ReceivedEdoc, bytes]]) -> list[tuple[str, Outcome]]:
+    """:func:`receive_statuses`; if its transaction fails, each package on its own, so that
+    one bad row costs only its own message."""
+    if not items:
+        return []
+    try:
+        return receive_statuses(rt, hub, items)
+    except SQLAlchemyError as exc:
+        log.warning("storing %d statuses together failed (%s); one at a time", len(items), exc)
+    outcomes = []
+    for item, data in items:
+        try:
+            with rt.session_factory() as session:  # the caller holds the lock
+                outcomes.append((item.message_id, receive_package(
+                    rt, hub, item.message_id, list(item.to), "status", data, sender=item.sender,
+                    document_id=item.document_id, session=session)))
+        except IntegrityError:  # another worker stored it first; it acknowledges
+            log.info("message %s stored concurrently by another worker", item.message_id)
+    return outcomes
 
 
 def poll_hub(rt: Exchange, hub_name: str, report: WorkReport, *, limit: int = 50) -> int:
