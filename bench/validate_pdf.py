@@ -5,9 +5,11 @@
 Documents of ~220 KB (a text page padded with 200 KB), validated in rounds. In each round every
 PDF is validated "before" (pyHanko's and asn1crypto's original functions restored, a new
 TrustStore so that nothing parsed or learnt is reused: the code before
-signing/_pyhanko_speedups.py and the trust store's caches) and "after" (the speed-ups and one
-TrustStore instance, as the application keeps it), alternating which goes first, so both see
-the same machine load. Both must give identical reports. Two cases:
+signing/_pyhanko_speedups.py and the trust store's caches), "no memo" (every speed-up but the
+memo of validated certification paths, generic_cms.validate_cert_usage, with one TrustStore
+instance) and "after" (all speed-ups and that TrustStore instance, as the application keeps
+it), rotating which goes first, so all see the same machine load. All must give identical
+reports. Two cases:
 
   (1) the agency seal as the outgoing flow makes it (PAdES B-T, a timestamp from the PKI's
       in-process TSA), in a PKI that has issued 21 certificates (21 OCSP responses to load);
@@ -32,34 +34,38 @@ from signing import Pki, TrustStore, _pyhanko_speedups, sign_pdf, validate_pdf
 from signing.demo import make_text_pdf
 
 PADDING = 200 * 1024
+PATH_MEMO = "generic_cms.validate_cert_usage"
+VARIANTS = ("before", "no memo", "after")
 
 
-def _validate(pdf: bytes, trust: TrustStore, *, fast: bool):
-    if fast:
-        _pyhanko_speedups.install()
-    else:
+def _validate(pdf: bytes, trust: TrustStore, variant: str):
+    if variant == "before":
         _pyhanko_speedups.uninstall()
         trust = TrustStore(trust.roots, trust.intermediates, trust.crls, trust.ocsps)
+    else:
+        _pyhanko_speedups.install()
+        if variant == "no memo":
+            _pyhanko_speedups.uninstall(PATH_MEMO)
     t = time.perf_counter()
     report = validate_pdf(pdf, trust)
     return time.perf_counter() - t, report
 
 
-def _measure(pdfs: list[bytes], trust: TrustStore, rounds: int) -> tuple[float, float]:
-    times: dict[bool, list[float]] = {False: [], True: []}
+def _measure(pdfs: list[bytes], trust: TrustStore, rounds: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
     for r in range(rounds):
         for i, pdf in enumerate(pdfs):
-            order = (False, True) if (r + i) % 2 else (True, False)
+            shift = (r + i) % len(VARIANTS)
             reports = {}
-            for fast in order:
-                elapsed, reports[fast] = _validate(pdf, trust, fast=fast)
-                times[fast].append(elapsed)
-            if reports[False] != reports[True]:
-                sys.exit(f"reports differ for PDF {i}:\n{reports[False]}\n{reports[True]}")
-            if not reports[True].valid:
-                sys.exit(f"PDF {i} not valid: {reports[True].explanation}")
+            for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+                elapsed, reports[variant] = _validate(pdf, trust, variant)
+                times[variant].append(elapsed)
+            if any(reports[v] != reports["before"] for v in VARIANTS):
+                sys.exit(f"reports differ for PDF {i}:\n" + "\n".join(map(str, reports.items())))
+            if not reports["after"].valid:
+                sys.exit(f"PDF {i} not valid: {reports['after'].explanation}")
     _pyhanko_speedups.install()
-    return statistics.median(times[False]) * 1000, statistics.median(times[True]) * 1000
+    return {v: statistics.median(t) * 1000 for v, t in times.items()}
 
 
 def _case(directory: Path, *, level: str, certificates: int, n: int, rounds: int):
@@ -75,12 +81,16 @@ def _case(directory: Path, *, level: str, certificates: int, n: int, rounds: int
         for i in range(n)
     ]
     _measure(pdfs[:2], trust, 1)  # warm-up
-    before, after = _measure(pdfs, trust, rounds)
+    medians = _measure(pdfs, trust, rounds)
+    before, no_memo, after = (medians[v] for v in VARIANTS)
     size = sum(map(len, pdfs)) / len(pdfs) / 1024
     print(f"PAdES {level}, {size:.0f} KB, PKI with {certificates} certificate(s), "
           f"{n} PDFs x {rounds} rounds")
-    print(f"  before  median {before:6.2f} ms")
-    print(f"  after   median {after:6.2f} ms   ratio {before / after:.2f}")
+    print(f"  before   median {before:6.2f} ms")
+    print(f"  no memo  median {no_memo:6.2f} ms   ratio {before / no_memo:.2f}   "
+          "(all speed-ups but the path memo)")
+    print(f"  after    median {after:6.2f} ms   ratio {before / after:.2f}   "
+          f"(path memo: {no_memo / after:.2f}x)")
     return before, after
 
 

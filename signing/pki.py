@@ -17,6 +17,7 @@ Nothing but :class:`Pki` needs the passphrase: :meth:`TrustStore.load` reads the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -37,7 +38,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.authority import AuthorityWithCert
+from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
 from .errors import PkiError
@@ -64,7 +68,11 @@ CRL_ISSUER_TTL = 60.0
 
 The issuer's certification path was validated at that validation's moment; the trust store
 is immutable, so only the passing of time (a CA certificate expiring) could change the result,
-and CA certificates live for years."""
+and CA certificates live for years. Validated certification paths are kept as long (see
+:class:`_PathMemo`)."""
+
+_PATH_MEMO_SIZE = 256
+"""Validated paths a trust store keeps at most (the signers a server meets are few)."""
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -157,11 +165,12 @@ class TrustStore:
         """A fresh pyHanko validation context over these roots and revocation data, no fetching.
 
         Fresh each call: its clock, certificate registry (which collects the certificates
-        embedded in the PDFs it validates) and validated paths belong to one validation. Two
-        things are shared: the parsed CRLs and OCSP responses (immutable), and, for a
-        validation now with revocation required, which of these CRLs was found issued by which
-        of these CA certificates in the last :data:`CRL_ISSUER_TTL` seconds (see
-        :meth:`remember_crl_issuers`)."""
+        embedded in the PDFs it validates) and validated paths belong to one validation. What
+        is shared: the parsed CRLs and OCSP responses (immutable), and, for a validation now
+        with revocation required, what was established in the last :data:`CRL_ISSUER_TTL`
+        seconds: which of these CRLs was found issued by which of these CA certificates (see
+        :meth:`remember_crl_issuers`) and which certificates' paths validated, under exactly
+        the same conditions (see :class:`_PathMemo`)."""
         crls, ocsps = self._revinfo()
         vc = _Context(
             trust_roots=list(self.roots),
@@ -175,11 +184,16 @@ class TrustStore:
         )
         if moment is None and revocation_mode == "require":
             vc.reusable = True
+            since = vc.created
             known = self._cache.get("crl_issuers")
             if known is not None and vc.created - known[0] <= CRL_ISSUER_TTL:
                 for crl, issuer in known[1].values():
                     vc.revinfo_manager.record_crl_issuer(crl, issuer)
                 vc.seeded = True
+                since = min(since, known[0])  # its paths also rest on those issuers
+            dates = self._dates()
+            if dates is not None:
+                vc.path_memo = _PathMemo(self, vc, since, dates)
         return vc
 
     def remember_crl_issuers(self, vc: ValidationContext) -> None:
@@ -210,6 +224,30 @@ class TrustStore:
             self._cache["crl_issuers"] = (min(known[0], vc.created), found)
         else:
             self._cache["crl_issuers"] = (vc.created, found)
+
+    def _registry_baseline(self, vc: ValidationContext) -> _Baseline:
+        """The certificates every context of this store starts with (its CA certificates and
+        those inside its OCSP responses), from a context no document has added to yet."""
+        cached = self._cache.get("registry_baseline")
+        if cached is None:
+            certs = list(vc.certificate_registry)
+            cached = self._cache["registry_baseline"] = _Baseline(
+                ders=frozenset(c.dump() for c in certs), objects={id(c): c for c in certs}
+            )
+        return cached
+
+    def _dates(self) -> _StoreDates | None:
+        """The dates in this store's certificates, CRLs and OCSP responses at which a
+        validation's outcome may change (see :class:`_StoreDates`); None if asn1crypto cannot
+        decode them all (then no path is remembered)."""
+        cached = self._cache.get("dates")
+        if cached is None:
+            try:
+                dates = _StoreDates.of(self)
+            except Exception:  # undecodable: remember nothing
+                dates = None
+            cached = self._cache["dates"] = (dates,)
+        return cached[0]
 
     def _ca_certificates(self) -> frozenset[bytes]:
         cached = self._cache.get("ca_ders")
@@ -244,7 +282,7 @@ class TrustStore:
 
 
 class _Context(ValidationContext):
-    """A ValidationContext that knows whether it may share what it learnt about CRL issuers."""
+    """A ValidationContext that knows whether it may share what it learnt with the next ones."""
 
     def __init__(self, **kwargs) -> None:
         self.created = time.monotonic()
@@ -252,7 +290,208 @@ class _Context(ValidationContext):
         """Validation at the current time, revocation required."""
         self.seeded = False
         """Started with CRL issuers learnt by an earlier context."""
+        self.path_memo: _PathMemo | None = None
+        """On a reusable context: the trust store's memo of validated certification paths
+        (``signing/_pyhanko_speedups.py`` consults it around pyHanko's
+        ``validate_cert_usage``)."""
         super().__init__(**kwargs)
+
+
+@dataclass(frozen=True)
+class _RememberedPath:
+    path: ValidationPath
+    since: float
+    """time.monotonic() when what it rests on was last checked from scratch."""
+    moment: dt.datetime
+    """The validation time at which it was validated."""
+    until: dt.datetime | None
+    """Reusable only by a validation at a time before this (None: no date ahead)."""
+
+
+class _PathMemo:
+    """Certification paths validated by earlier contexts of one trust store, for a context
+    validating at the current time with revocation required.
+
+    pyHanko's ``validate_cert_usage`` (path building, path validation with CRL/OCSP checks,
+    key usage) depends on: the certificate, the key usage settings, the trust roots and
+    revocation data (the trust store's, immutable), the certificates the context's registry
+    holds (the store's, then those the documents validated with this context carried, in the
+    order registered) and the validation time. A success is remembered in the trust store's
+    cache under (certificate DER, key usage settings, DER of every registry certificate
+    beyond the store's own, in order), and reused by another context of the same store only:
+
+    * within :data:`CRL_ISSUER_TTL` seconds of when it was established from scratch (the
+      validating context's creation or, if that context was seeded with CRL issuers, when
+      those were established);
+    * at a validation time not earlier than the one it was validated at, and before the next
+      date after that time (± pyHanko's time tolerance) at which the answer could change
+      (:meth:`_StoreDates.next_change`): any certificate of the path or of the registry
+      expiring, a CRL or an OCSP response running out, a revocation of one of them taking
+      effect.
+
+    Failures and errors are never remembered. A new trust store (after a revocation) starts
+    empty."""
+
+    def __init__(
+        self, trust: TrustStore, vc: _Context, since: float, dates: _StoreDates
+    ) -> None:
+        self._cache = trust._cache
+        """The trust store's cache; its ``paths`` entry maps a key to a :class:`_RememberedPath`."""
+        self._since = since
+        self._created = vc.created
+        self._moment = vc.moment
+        self._tolerance = vc.time_tolerance
+        self._registry = vc.certificate_registry
+        self._baseline = trust._registry_baseline(vc)
+        self._dates = dates
+
+    def key(self, cert, key_usage_settings) -> tuple | None:
+        """What a validation of ``cert`` depends on, beyond the store and the time; None if
+        the settings are not the plain kind this memo can describe."""
+        usage = _usage_description(key_usage_settings)
+        if usage is None:
+            return None
+        baseline = self._baseline
+        extra = []
+        for c in self._registry:
+            if baseline.objects.get(id(c)) is c:  # the store's own object: no need to encode
+                continue
+            der = c.dump()
+            if der not in baseline.ders:
+                extra.append(der)
+        return cert.dump(), usage, tuple(extra)
+
+    def get(self, key: tuple) -> ValidationPath | None:
+        """The path remembered under ``key``, if it may be reused by this context."""
+        entry = self._cache.get("paths", {}).get(key)
+        if entry is None:
+            return None
+        if not 0 <= self._created - entry.since <= CRL_ISSUER_TTL:
+            return None
+        if self._moment < entry.moment:
+            return None
+        if entry.until is not None and self._moment >= entry.until:
+            return None
+        return entry.path
+
+    def put(self, key: tuple, path: ValidationPath) -> None:
+        """Remember a path that ``validate_cert_usage`` just validated with this context."""
+        if not isinstance(path.trust_anchor.authority, AuthorityWithCert):
+            return  # a key-only anchor has no validity period to bound the reuse by
+        m0 = self._moment
+        until = self._dates.next_change(
+            (*path.iter_certs(include_root=True), *self._registry), m0, self._tolerance
+        )
+        if until is not None and until <= m0:
+            return
+        paths = self._cache.setdefault("paths", {})
+        if len(paths) >= _PATH_MEMO_SIZE:  # replaced, never changed while others may read it
+            now = time.monotonic()
+            paths = {k: e for k, e in list(paths.items()) if now - e.since <= CRL_ISSUER_TTL}
+            if len(paths) >= _PATH_MEMO_SIZE:
+                paths = {}
+            self._cache["paths"] = paths
+        paths[key] = _RememberedPath(path=path, since=self._since, moment=m0, until=until)
+
+
+@dataclass(frozen=True)
+class _Baseline:
+    ders: frozenset[bytes]
+    objects: dict[int, object]
+    """The same certificates by id (held here, so that no id is reused)."""
+
+
+_USAGE_FIELDS = tuple(f.name for f in dataclasses.fields(KeyUsageConstraints))
+
+
+def _usage_description(settings) -> tuple | None:
+    if type(settings) is not KeyUsageConstraints:
+        return None
+    described = []
+    for name in _USAGE_FIELDS:
+        value = getattr(settings, name)
+        if value is None or isinstance(value, bool):
+            described.append((name, value))
+        elif isinstance(value, set | frozenset | list | tuple) and all(
+            type(v) is str for v in value
+        ):
+            described.append((name, tuple(sorted(set(value)))))
+        else:
+            return None
+    return tuple(described)
+
+
+@dataclass(frozen=True)
+class _StoreDates:
+    """The dates a trust store holds, for :meth:`next_change`.
+
+    pyHanko compares the validation time (give or take its tolerance) with: the validity
+    period of each certificate it uses, the this/next update of the CRLs and OCSP responses,
+    and the revocation time of a listed certificate (which concerns that serial number only).
+    Between two consecutive such dates (± the tolerance) its answer cannot change."""
+
+    general: tuple[dt.datetime, ...]
+    """Validity of the store's certificates and of those inside its OCSP responses; this and
+    next update of its CRLs."""
+    by_serial: dict[int, tuple[dt.datetime, ...]]
+    """Per serial number: its CRL entries' revocation and invalidity dates, its OCSP
+    responses' this/next update and revocation time."""
+
+    @classmethod
+    def of(cls, trust: TrustStore) -> _StoreDates:
+        general: list = []
+        by_serial: dict[int, list] = {}
+        for cert in (*trust.roots, *trust.intermediates):
+            general.extend(_validity(cert))
+        crls, ocsps = trust._revinfo()
+        for container in crls:
+            tbs = container.crl_data["tbs_cert_list"]
+            general += [tbs["this_update"].native, tbs["next_update"].native]
+            for entry in tbs["revoked_certificates"] or ():
+                invalidity = entry.invalidity_date_value
+                by_serial.setdefault(int(entry["user_certificate"].native), []).extend((
+                    entry["revocation_date"].native,
+                    invalidity.native if invalidity is not None else None,
+                ))
+        for container in ocsps:
+            basic = container.ocsp_response_data.basic_ocsp_response
+            for cert in basic["certs"] or ():
+                general.extend(_validity(cert))
+            single = basic["tbs_response_data"]["responses"][container.index]
+            status = single["cert_status"]
+            by_serial.setdefault(int(single["cert_id"]["serial_number"].native), []).extend((
+                single["this_update"].native,
+                single["next_update"].native,
+                status.chosen["revocation_time"].native if status.name == "revoked" else None,
+            ))
+        return cls(
+            general=_only_dates(general),
+            by_serial={serial: _only_dates(d) for serial, d in by_serial.items()},
+        )
+
+    def next_change(
+        self, certs, moment: dt.datetime, tolerance: dt.timedelta
+    ) -> dt.datetime | None:
+        """The earliest instant at or after ``moment`` at which a validation using ``certs``
+        might be answered differently; None if there is none."""
+        dates = list(self.general)
+        for cert in certs:
+            dates.extend(_validity(cert))
+            dates.extend(self.by_serial.get(int(cert.serial_number), ()))
+        return min(
+            (p for d in dates for p in (d - tolerance, d, d + tolerance) if p >= moment),
+            default=None,
+        )
+
+
+def _only_dates(values) -> tuple[dt.datetime, ...]:
+    # asn1crypto gives a datetime, None (absent) or, for the year 0, an extended_datetime
+    # (long past, so never a date ahead)
+    return tuple(sorted({v for v in values if isinstance(v, dt.datetime)}))
+
+
+def _validity(cert) -> tuple[dt.datetime, ...]:
+    return _only_dates((cert.not_valid_before, cert.not_valid_after))
 
 
 def _read_cert(path: Path) -> asn1_x509.Certificate:

@@ -16,13 +16,14 @@ HEX = "generic.read_hex_string_from_stream"
 PREP = "NameTypeAndValue._ldap_string_prep"
 NAME_EQ = "Name.__eq__"
 NAME_HASHABLE = "Name.hashable"
+CERT_USAGE = "generic_cms.validate_cert_usage"
 WHITESPACE = b"\x00\t\n\x0c\r "
 
 
 def test_active_with_the_pinned_versions():
     assert version("pyhanko").startswith("0.38.") and version("asn1crypto") == "1.5.1"
     assert _pyhanko_speedups.active() == {HEX: True, PREP: True, NAME_EQ: True,
-                                          NAME_HASHABLE: True}, (
+                                          NAME_HASHABLE: True, CERT_USAGE: True}, (
         "a pyHanko or asn1crypto upgrade changed a function signing/_pyhanko_speedups.py "
         "replaces: check the replacement against the new code, then update its fingerprint"
     )
