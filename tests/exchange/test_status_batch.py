@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from axis_connector.client import ReceivedEdoc
 from axis_connector.edxml import sign_package
 from ioffice.audit import AuditContext
-from ioffice.exchange import dispatch, recipient_statuses, receipt
+from ioffice.exchange import dispatch, receipt, recipient_statuses
 from ioffice.exchange.models import ExchangeInbox, ExchangeStatus
 from ioffice.exchange.packages import build_status
 from ioffice.exchange.sending import _seal
