@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# a real hash to verify against when the user does not exist, so timing reveals nothing
-_DUMMY = _hasher.hash("không-có-người-dùng-này")
+
+
+@functools.cache
+def _dummy() -> str:
+    """A real hash to verify against when the user does not exist, so timing reveals nothing.
+    Made on first use, not at import: every process that imports the app (workers, commands)
+    would otherwise spend an Argon2 hash (64 MiB, ~0.1 s) starting up."""
+    return _hasher.hash("không-có-người-dùng-này")
 
 MIN_LENGTH = 8
 
@@ -18,7 +26,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
