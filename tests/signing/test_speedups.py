@@ -9,6 +9,7 @@ from importlib.metadata import version
 import pytest
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
+from pyhanko.sign.validation import generic_cms
 
 from signing import _pyhanko_speedups
 
@@ -30,21 +31,25 @@ def test_active_with_the_pinned_versions():
     assert generic.read_hex_string_from_stream.__wrapped__ is _pyhanko_speedups.original(HEX)
 
 
-def test_a_changed_original_is_left_alone(monkeypatch):
-    patch = next(p for p in _pyhanko_speedups._PATCHES if p.label == HEX)
-    original = _pyhanko_speedups.original(HEX)
+@pytest.mark.parametrize(("label", "current", "other"), [
+    (HEX, lambda: generic.read_hex_string_from_stream, NAME_EQ),
+    (CERT_USAGE, lambda: generic_cms.validate_cert_usage, HEX),
+], ids=["hex-reader", "cert-usage"])
+def test_a_changed_original_is_left_alone(monkeypatch, label, current, other):
+    patch = next(p for p in _pyhanko_speedups._PATCHES if p.label == label)
+    original = _pyhanko_speedups.original(label)
     try:
         _pyhanko_speedups.uninstall()
-        assert generic.read_hex_string_from_stream is original
+        assert current() is original
         monkeypatch.setattr(patch, "fingerprint", "0" * 64)  # as if pyHanko had changed it
         _pyhanko_speedups.install()
-        assert generic.read_hex_string_from_stream is original
-        assert _pyhanko_speedups.active()[HEX] is False
-        assert _pyhanko_speedups.active()[NAME_EQ] is True
+        assert current() is original
+        assert _pyhanko_speedups.active()[label] is False
+        assert _pyhanko_speedups.active()[other] is True
     finally:
         monkeypatch.undo()
         _pyhanko_speedups.install()
-    assert _pyhanko_speedups.active()[HEX] is True
+    assert _pyhanko_speedups.active()[label] is True
 
 
 # --- the hex string reader ------------------------------------------------------------------
