@@ -252,7 +252,8 @@ def _attach_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
                                       content_type="application/pdf", sha256=info.sha256,
                                       size=info.size, page_count=pages, **extra))
         texts.append(extract_text(upload.data))
-    session.flush()
+    if doc.id is None:
+        session.flush()
     text = "\n".join(texts)
     session.add(DocumentText(document_id=doc.id, content=text))
     return text

@@ -80,8 +80,10 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
     """(Re)write the document's search entry in the caller's transaction; the database's
     triggers (SQLite) or generated column (PostgreSQL) update the full-text index with it.
     Without ``text``, the stored extracted text of the document is used. ``new``: the
-    document was created in this transaction, so it has no entry yet (no lookup)."""
-    session.flush()
+    document was created in this transaction, so it has no entry yet (no lookup; on
+    PostgreSQL the entry and its ``tsv`` are written by one INSERT)."""
+    if text is None or document.id is None:
+        session.flush()
     if text is None:
         stored = session.get(DocumentText, document.id)
         text = stored.content if stored is not None else ""
@@ -92,6 +94,16 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
     fields = {"agency_id": document.agency_id, "meta": meta, "body": stored_body,
               "confidential": document.confidentiality is not Confidentiality.NORMAL,
               "doc_type": document.doc_type, "document_date": document.document_date}
+    tsv_params = {"meta": meta, "body": body, "agency": agency_lexeme(document.agency_id),
+                  "id": document.id}
+    if new and postgres:  # the document's row exists: it has its id
+        session.execute(text_sql(
+            "INSERT INTO search_entries (document_id, agency_id, meta, body, confidential, "
+            "doc_type, document_date, tsv) VALUES (:id, :agency_id, :meta, '', :confidential, "
+            ":doc_type, :document_date, " + _TSV_SQL + ")"),
+            {**tsv_params, "agency_id": fields["agency_id"], "confidential": fields["confidential"],
+             "doc_type": fields["doc_type"], "document_date": fields["document_date"]})
+        return
     entry = None if new else session.get(SearchEntry, document.id)
     if entry is None:
         session.add(SearchEntry(document_id=document.id, **fields))
@@ -99,15 +111,17 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
         for name, value in fields.items():
             if getattr(entry, name) != value:
                 setattr(entry, name, value)
-    session.flush()
+    session.flush()  # visible to the caller's next statement, as the raw INSERT above is
     if postgres:
-        session.execute(text_sql(
-            "UPDATE search_entries SET tsv = "
-            "setweight(to_tsvector('simple'::regconfig, :meta), 'A') || "
+        session.execute(text_sql("UPDATE search_entries SET tsv = " + _TSV_SQL
+                                 + " WHERE document_id = :id"), tsv_params)
+
+
+_TSV_SQL = ("setweight(to_tsvector('simple'::regconfig, :meta), 'A') || "
             "setweight(to_tsvector('simple'::regconfig, :body), 'D') || "
-            "to_tsvector('simple'::regconfig, :agency) WHERE document_id = :id"),
-            {"meta": meta, "body": body, "agency": agency_lexeme(document.agency_id),
-             "id": document.id})
+            "to_tsvector('simple'::regconfig, :agency)")
+"""The weighted text vector of an entry: its metadata (weight A), its text (D) and its
+agency's lexeme (every entry of an agency matches it)."""
 
 
 def agency_lexeme(agency_id: int) -> str:
