@@ -266,6 +266,14 @@ def _record_failure(session: Session, hub: str, message_id: str, item_to: list[s
             state=InboxState.FAILED, error=error, received_at=utcnow()))
 
 
+def _refuse_unknown(session: Session, outcome: Outcome, hub: str, message_id: str, organ: str,
+                    messagetype: str, sender: str, document_id: str) -> None:
+    """A recipient of the message that is not an agency of this system."""
+    error = f"Cơ quan {organ} không có trong hệ thống này."
+    _record_failure(session, hub, message_id, [organ], messagetype, sender, document_id, error, {})
+    outcome.failed[organ] = error
+
+
 def receive_package(rt: Exchange, hub: str, message_id: str, to: list[str], messagetype: str,
                     data: bytes, *, sender: str = "", document_id: str = "",
                     session: Session | None = None) -> Outcome:
@@ -307,10 +315,8 @@ def _receive_locked(rt: Exchange, session: Session, hub: str, message_id: str, t
     for organ in pending:
         agency = agencies.get(organ)
         if agency is None:
-            _record_failure(session, hub, message_id, [organ], messagetype, sender,
-                            document_id, f"Cơ quan {organ} không có trong hệ thống này.",
-                            agencies)
-            outcome.failed[organ] = f"Cơ quan {organ} không có trong hệ thống này."
+            _refuse_unknown(session, outcome, hub, message_id, organ, messagetype, sender,
+                            document_id)
             continue
         try:
             with session.begin_nested():
@@ -398,10 +404,8 @@ def receive_statuses(rt: Exchange, hub: str,
             for organ in pending:
                 agency = agencies.get(organ)
                 if agency is None:
-                    error = f"Cơ quan {organ} không có trong hệ thống này."
-                    _record_failure(session, hub, item.message_id, [organ], "status",
-                                    item.sender, item.document_id, error, agencies)
-                    outcome.failed[organ] = error
+                    _refuse_unknown(session, outcome, hub, item.message_id, organ, "status",
+                                    item.sender, item.document_id)
                     continue
                 inbox = _receive_status(
                     session, hub, item.message_id, agency, package,

@@ -270,3 +270,12 @@ def test_unreachable_hub_is_retried_without_a_count_then_dead_lettered_after_day
 def test_base64_is_outside_the_envelope(db: Session, federation: Federation) -> None:
     data = signed_package(db, federation, outgoing(db, federation))
     assert b"AttachmentEncoded" in data and base64.b64encode(b"%PDF")[:4] in data
+
+
+def test_a_recipient_unknown_here_is_refused_by_name(db: Session, federation: Federation) -> None:
+    data = signed_package(db, federation, outgoing(db, federation, recipients=(CA_MAU,)))
+    outcome = receive(federation, data, to=(CA_MAU, "000.00.99.H99"))
+    assert outcome.delivered == [CA_MAU]
+    assert outcome.failed == {"000.00.99.H99": "Cơ quan 000.00.99.H99 không có trong hệ thống này."}
+    assert "không có trong hệ thống" in db.scalars(select(ExchangeInbox.error).where(
+        ExchangeInbox.recipient_organ_id == "000.00.99.H99")).one()

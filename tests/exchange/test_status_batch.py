@@ -115,3 +115,16 @@ def test_when_the_batch_fails_each_status_is_stored_on_its_own(
     assert sorted(outcomes) == [f"s-{i}" for i in range(1, 7)]
     assert outcomes["s-1"].delivered == [BNV] and "digest_mismatch" in outcomes["s-6"].failed[BNV]
     assert _history(db, sent) == {CA_MAU: ["01", "03"], U_MINH: ["01", "03"]}
+
+
+def test_a_recipient_unknown_here_is_refused_by_name(db: Session, federation: Federation,
+                                                     sent: str) -> None:
+    good = _status(db, federation, CA_MAU, sent, "03")
+    [(item, data)] = [_item("s-9", good, CA_MAU, sent)]
+    item = ReceivedEdoc(**{**{f: getattr(item, f) for f in item.__slots__}, "to": (BNV, "000.00.99.H99")})
+    [(_, outcome)] = receipt.receive_statuses(federation.rt, "tinh", [(item, data)])
+    assert outcome.delivered == [BNV]
+    assert outcome.failed == {"000.00.99.H99": "Cơ quan 000.00.99.H99 không có trong hệ thống này."}
+    rows = dict(db.execute(select(ExchangeInbox.recipient_organ_id, ExchangeInbox.state).where(
+        ExchangeInbox.message_id == "s-9")).all())
+    assert rows == {BNV: "status", "000.00.99.H99": "failed"}
