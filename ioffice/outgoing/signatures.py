@@ -57,14 +57,20 @@ BOX_WIDTH, BOX_HEIGHT, RIGHT_MARGIN, BOTTOM_MARGIN = 220.0, 120.0, 50.0, 60.0
 AGENCY_LEVEL = PadesLevel.B_T
 
 
-def _page_size(pdf: bytes, index: int) -> tuple[int, float, float]:
+def _page_sizes(pdf: bytes) -> list[tuple[float, float]]:
+    """Width and height, in points, of each page of ``pdf``."""
     doc = pdfium.PdfDocument(pdf)
     try:
-        index = len(doc) - 1 if index < 0 or index >= len(doc) else index
-        width, height = doc[index].get_size()
+        return [doc.get_page_size(i) for i in range(len(doc))]
     finally:
         doc.close()
-    return index, width, height
+
+
+def _page_size(pdf: bytes, index: int) -> tuple[int, float, float]:
+    """The page ``index`` (the last page if there is no such page) and its size."""
+    sizes = _page_sizes(pdf)
+    index = len(sizes) - 1 if index < 0 or index >= len(sizes) else index
+    return index, *sizes[index]
 
 
 def stamp_box(doc: OutgoingDocument, pdf: bytes) -> Box:
@@ -112,14 +118,10 @@ def place_stamp(session: Session, blobs: BlobStore, actor: Actor, document_id: i
         number = int(page)
     except ValueError:
         raise InvalidInput({"page": f"Số trang {page!r} không hợp lệ."}) from None
-    pdf_doc = pdfium.PdfDocument(blobs.read_bytes(doc.current_sha256))
-    try:
-        pages = len(pdf_doc)
-        if not 1 <= number <= pages:
-            raise InvalidInput({"page": f"Văn bản có {pages} trang; không có trang {number}."})
-        width, height = pdf_doc[number - 1].get_size()
-    finally:
-        pdf_doc.close()
+    sizes = _page_sizes(blobs.read_bytes(doc.current_sha256))
+    if not 1 <= number <= len(sizes):
+        raise InvalidInput({"page": f"Văn bản có {len(sizes)} trang; không có trang {number}."})
+    width, height = sizes[number - 1]
     if x or y:  # the centre of the box where the preview was clicked
         x1 = _fraction(x, "x") * width - BOX_WIDTH / 2
         y1 = (1 - _fraction(y, "y")) * height - BOX_HEIGHT / 2
