@@ -58,19 +58,36 @@ def test_bucket_creation_races_are_harmless(s3_server: S3Server) -> None:
         assert stores[0].read_bytes(info.sha256) == f"worker {index}".encode()
 
 
-def test_an_existing_object_is_not_uploaded_again(s3_server: S3Server) -> None:
+def test_an_existing_object_is_not_streamed_again(s3_server: S3Server) -> None:
     bucket = fresh_bucket()
     store = s3_server.store(bucket)
     client = s3_server.client()
-    info = store.put_bytes(b"same content")
+    info = store.put(io.BytesIO(b"same content"))
     etag = client.stat_object(bucket, f"sha256/{info.sha256}").etag
     modified = client.stat_object(bucket, f"sha256/{info.sha256}").last_modified
 
     time.sleep(1.1)  # Last-Modified has one-second resolution
-    store.put_bytes(b"same content")
+    assert store.put(io.BytesIO(b"same content")) == info
 
     stat = client.stat_object(bucket, f"sha256/{info.sha256}")
     assert (stat.etag, stat.last_modified) == (etag, modified)
+
+
+def test_small_bytes_are_written_without_asking_and_keep_their_content(s3_server: S3Server) -> None:
+    """put_bytes skips the HEAD: writing the same bytes again rewrites the same object."""
+    bucket = fresh_bucket()
+    store = s3_server.store(bucket)
+    client = s3_server.client()
+    info = store.put_bytes(b"same content")
+    modified = client.stat_object(bucket, f"sha256/{info.sha256}").last_modified
+
+    time.sleep(1.1)
+    assert store.put_bytes(b"same content") == info
+
+    stat = client.stat_object(bucket, f"sha256/{info.sha256}")
+    assert stat.last_modified != modified  # written again, not asked about
+    assert stat.size == len(b"same content")
+    assert store.read_bytes(info.sha256) == b"same content"
 
 
 def test_large_upload_goes_multipart(s3_server: S3Server) -> None:
