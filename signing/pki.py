@@ -535,6 +535,8 @@ class Pki:
         self._lock = threading.Lock()
         self._keys: dict[str, PrivateKey] = {}
         self._certs: dict[str, x509.Certificate] = {}
+        # serial -> (the key and certificate files' identities, the credential loaded from them)
+        self._credentials: dict[int, tuple[tuple[tuple[int, int, int], ...], Credential]] = {}
 
     # --- creating and opening ---------------------------------------------------------------
 
@@ -679,16 +681,25 @@ class Pki:
         return _to_asn1(self._issue_leaf(pub, subject, valid_days, None))
 
     def credential(self, serial: int) -> Credential:
-        """Load a server-held key issued by this PKI, with its certificate."""
+        """Load a server-held key issued by this PKI, with its certificate.
+
+        Decrypting the key file costs ~28 ms (the passphrase's key derivation), paid once per
+        serial: the credential is kept while neither file changes (checked by a ``stat`` on
+        each call), like the CA keys this object holds already."""
         path = self.directory / "keys" / f"{serial:x}.key"
+        cert_path = self.directory / "certs" / f"{serial:x}.crt"
         try:
+            files = (_file_identity(path), _file_identity(cert_path))
+            cached = self._credentials.get(serial)
+            if cached is not None and cached[0] == files:
+                return cached[1]
             key = _load_key(path.read_bytes(), self._passphrase)
-            cert = x509.load_pem_x509_certificate(
-                (self.directory / "certs" / f"{serial:x}.crt").read_bytes()
-            )
+            cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         except OSError as exc:
             raise PkiError(f"Không có khóa cho chứng thư số {serial:x}.") from exc
-        return self._credential(cert, key)
+        credential = self._credential(cert, key)
+        self._credentials[serial] = (files, credential)
+        return credential
 
     def certificate(self, serial: int) -> asn1_x509.Certificate:
         """An end-entity certificate issued by this PKI."""
@@ -990,6 +1001,12 @@ def _load_key(pem: bytes, passphrase: bytes) -> PrivateKey:
         raise PkiError("Sai mật khẩu của PKI hoặc tệp khóa bị hỏng.") from exc
     assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
     return key
+
+
+def _file_identity(path: Path) -> tuple[int, int, int]:
+    """What changes when a file is replaced or rewritten (``_atomic_write`` makes a new inode)."""
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
