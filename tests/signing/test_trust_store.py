@@ -122,3 +122,38 @@ def test_verdicts_do_not_depend_on_what_was_validated_before(pki, demo_pdf, seal
     for name in order:
         assert validate_pdf(pdfs[name], trust) == fresh[name], name
     assert trust.validation_context().seeded
+
+
+def _revinfo_state(vc) -> dict:
+    rm = vc.revinfo_manager
+    return {
+        "crls": [id(c) for c in rm._crls],
+        "ocsps": [id(o) for o in rm._ocsps],
+        "revocation_certs": sorted(rm._revocation_certs),
+        "registry": sorted(vc.certificate_registry.certs),
+        "poe": [(p.digest, p.poe_type, p.validation_object.object_type, id(p.validation_object.value))
+                for p in rm.poe_manager],
+    }
+
+
+def test_a_context_starts_with_the_revinfo_state_pyhankos_own_constructor_gives(pki, tmp_path):
+    """The prepared revocation data (sorted and hashed once per trust store) leaves a new
+    context exactly as ``ValidationContext(crls=..., ocsps=...)`` does, POE times included."""
+    from pyhanko_certvalidator import ValidationContext
+
+    for index in range(3):  # several OCSP responses, so that the order is tested
+        pki.issue_seal(f"000.00.00.G{index + 50}", f"Bộ số {index}")
+    trust = pki.trust_store()
+    crls, ocsps = trust._revinfo()
+    assert len(ocsps) >= 4 and trust._prepared_revinfo().ocsp_poe[0].certs
+
+    before = dt.datetime.now(dt.UTC)
+    ours = trust.validation_context()
+    theirs = ValidationContext(trust_roots=list(trust.roots), other_certs=list(trust.intermediates),
+                               crls=list(crls), ocsps=list(ocsps), allow_fetching=False,
+                               revocation_mode="require")
+    after = dt.datetime.now(dt.UTC)
+
+    assert _revinfo_state(ours) == _revinfo_state(theirs)
+    assert all(before <= p.poe_time <= after for p in ours.revinfo_manager.poe_manager)
+    assert trust.validation_context().revinfo_manager._crls is not ours.revinfo_manager._crls
