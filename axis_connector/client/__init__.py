@@ -24,7 +24,7 @@ from typing import Any, Literal
 import urllib3
 
 from .signing import sign_headers
-from .wire import Blob, b64decode, dumps_with_blobs
+from .wire import BLOBS_MEDIA_TYPE, Blob, b64decode, dumps_binary, loads_binary
 
 __all__ = [
     "AgencyInfo",
@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 MessageType = Literal["edoc", "status"]
+_ACCEPT = f"{BLOBS_MEDIA_TYPE}, application/json"
 
 
 class AxisError(Exception):
@@ -156,9 +157,10 @@ class AxisClient:
 
     def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST one operation; the answer's JSON, or AxisError / AxisUnavailable."""
-        body = dumps_with_blobs(payload)  # packages (Blob) spliced in as base64, not escaped by json
+        # packages (Blob) travel as raw bytes after the JSON (wire.py), and are asked for so
+        body, content_type = dumps_binary(payload)
         path = f"{self._prefix}/api/{operation}"
-        headers = {"Content-Type": "application/json",
+        headers = {"Content-Type": content_type, "Accept": _ACCEPT,
                    **sign_headers(self._secret, "POST", path, self.system_id, body)}
         try:
             response = self._pool.request("POST", f"{self.base_url}/api/{operation}", body=body,
@@ -166,8 +168,11 @@ class AxisClient:
         except urllib3.exceptions.HTTPError as exc:
             raise AxisUnavailable(f"{self.base_url}: {exc}") from exc
         try:
-            data = json.loads(response.data or b"{}")
-        except ValueError:
+            if (response.headers.get("Content-Type") or "").startswith(BLOBS_MEDIA_TYPE):
+                data = loads_binary(response.data)
+            else:
+                data = json.loads(response.data or b"{}")
+        except ValueError:  # WireError included
             data = None
         if response.status >= 500 and response.status != 508:
             raise AxisUnavailable(f"{self.base_url}/api/{operation}: HTTP {response.status}")
@@ -247,7 +252,9 @@ class AxisClient:
     def _edoc(item: dict[str, Any]) -> Edoc:
         """A package as ``getEdoc`` answers it (also each item of ``getEdocs``), its bytes checked
         against content_sha256."""
-        package = b64decode(item["package"])
+        package = item["package"]
+        if not isinstance(package, bytes):  # a hub answering in JSON (base64)
+            package = b64decode(package)
         if hashlib.sha256(package).hexdigest() != item["content_sha256"]:
             raise AxisUnavailable(f"package {item['message_id']} arrived corrupted (SHA-256 mismatch)")
         return Edoc(item["message_id"], item["from"], item["document_id"], item["messagetype"],

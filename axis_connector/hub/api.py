@@ -22,7 +22,15 @@ from axis_connector.client.signing import (
     TIMESTAMP_HEADER,
     verify_signature,
 )
-from axis_connector.client.wire import Blob, b64decode, dumps_with_blobs
+from axis_connector.client.wire import (
+    BLOBS_MEDIA_TYPE,
+    Blob,
+    WireError,
+    b64decode,
+    dumps_binary,
+    dumps_with_blobs,
+    loads_binary,
+)
 
 from . import services
 from .directory import SystemEntry
@@ -98,6 +106,9 @@ def operation(name: str, *, max_body: int | None = None) -> Callable[[Callable[.
             after = g.pop("after_commit", None)
             if after is not None:
                 after()
+            if BLOBS_MEDIA_TYPE in request.headers.get("Accept", ""):  # packages as raw bytes
+                body, mimetype = dumps_binary(result)  # plain JSON when it holds none
+                return current_app.response_class(body, mimetype=mimetype)
             # packages (Blob) are spliced in as base64: json would scan each of their characters
             return current_app.response_class(dumps_with_blobs(result), mimetype="application/json")
 
@@ -108,6 +119,14 @@ def operation(name: str, *, max_body: int | None = None) -> Callable[[Callable[.
 
 
 def _json() -> dict[str, Any]:
+    if request.mimetype == BLOBS_MEDIA_TYPE:
+        try:
+            data = loads_binary(request.get_data(cache=True))
+        except WireError as exc:
+            raise HubError("invalid_request", f"thân yêu cầu dạng {BLOBS_MEDIA_TYPE} sai: {exc}") from None
+        if not isinstance(data, dict):
+            raise HubError("invalid_request", "thân yêu cầu phải là một đối tượng JSON")
+        return data
     data = request.get_json(silent=True) if request.content_length else {}
     if not isinstance(data, dict):
         raise HubError("invalid_request", "thân yêu cầu phải là một đối tượng JSON")
@@ -179,6 +198,11 @@ def _agency(agency: Agency) -> dict[str, Any]:
 
 
 def _package(payload: dict[str, Any]) -> bytes:
+    value = payload.get("package")
+    if isinstance(value, bytes):  # sent as raw bytes (wire.py's binary form)
+        if not value:
+            raise HubError("invalid_request", "trường 'package' phải là gói tin edXML, không rỗng")
+        return value
     try:
         # strict: only the base64 alphabet and correct padding (what b64decode(validate=True)
         # checks, without its regular expression over the whole package)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
@@ -28,6 +26,7 @@ from axis_connector.hub.models import Base, System
 from axis_connector.hub.services import AgencyInput, add_system, register_agency
 from tests.axis_connector.conftest import CA_MAU, SO_TTTT, VPCP, make_document, make_status
 from tests.axis_connector.pki import Identity, make_agency, make_ca
+from tests.support.flask_pool import FlaskPool
 
 __all__ = ["CA_MAU", "SO_TTTT", "VPCP", "make_document", "make_status"]
 
@@ -101,24 +100,6 @@ def app(hub_database_url: str, root_ca: Identity, seals: dict[str, Identity]) ->
         session.commit()
     yield app
     hub.db.dispose()
-
-
-@dataclass
-class _Response:
-    status: int
-    data: bytes
-
-
-class FlaskPool:
-    """Lets :class:`AxisClient` talk to a Flask test client instead of the network."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-
-    def request(self, method: str, url: str, *, body: bytes, headers: dict[str, str], **_: Any) -> _Response:
-        path = "/" + url.split("://", 1)[1].split("/", 1)[1]
-        response = self.client.open(path, method=method, data=body, headers=headers)
-        return _Response(response.status_code, response.get_data())
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -201,3 +202,62 @@ def test_relative_namespace_uri_is_refused_not_a_server_error(camau: AxisClient,
     error = _refused(camau, odd)
     assert error.status == 400 and error.code == "signature_invalid"
     assert count_messages(app) == 0
+
+
+def _post_binary(app: Flask, operation: str, body: bytes, accept: str = "") -> object:
+    from axis_connector.client.wire import BLOBS_MEDIA_TYPE
+
+    headers = sign_headers(SECRETS["sys-camau"], "POST", f"/api/{operation}", "sys-camau", body)
+    if accept:
+        headers["Accept"] = accept
+    return app.test_client().post(f"/api/{operation}", data=body, headers=headers,
+                                  content_type=BLOBS_MEDIA_TYPE)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"messagetype": "edoc", "package": {"$blob": 10}}\x00short',
+    b'{"messagetype": "edoc", "package": {"$blob": 2}}\x00abEXTRA',
+    b'{"messagetype": "edoc", "package": {"$blob": 2}}no NUL',
+], ids=["length beyond the body", "bytes left over", "no NUL"])
+def test_a_binary_request_that_breaks_the_format_is_refused(app: Flask, body: bytes) -> None:
+    response = _post_binary(app, "sendEdoc", body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_request" and "application/vnd.ioffice.axis-blobs" in error["message"]
+    assert count_messages(app) == 0
+
+
+def test_raw_bytes_where_text_is_expected_are_refused(app: Flask, seals: dict[str, Identity]) -> None:
+    package = sign(make_document(), seals[CA_MAU.organ_id])
+    body = b'{"messagetype": "edoc", "to": [{"$blob": 3}], "package": {"$blob": %d}}\x00' % len(package)
+    response = _post_binary(app, "sendEdoc", body + SO_TTTT.organ_id[:3].encode() + package)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {"code": "invalid_request",
+                                            "message": "trường 'to' phải là danh sách chuỗi"}
+    assert count_messages(app) == 0
+
+
+def test_packages_come_back_in_the_form_the_client_asked_for(app: Flask, camau: AxisClient,
+                                                             clients: dict[str, AxisClient],
+                                                             seals: dict[str, Identity]) -> None:
+    """AxisClient sends and asks for raw bytes; a JSON-only client still gets base64."""
+    package = sign(make_document(), seals[CA_MAU.organ_id])
+    sent = camau.send_edoc(package)
+    edoc = camau.get_edoc(sent.message_id)  # the binary round trip (the hub adds its TraceHeader)
+    assert hashlib.sha256(edoc.package).hexdigest() == edoc.content_sha256
+    assert b"TraceHeader" in edoc.package and len(edoc.package) > len(package)
+
+    body = json.dumps({"message_id": sent.message_id}).encode()
+    headers = sign_headers(SECRETS["sys-camau"], "POST", "/api/getEdoc", "sys-camau", body)
+    plain = app.test_client().post("/api/getEdoc", data=body, headers=headers,
+                                   content_type="application/json")
+    assert plain.mimetype == "application/json"
+    assert base64.b64decode(plain.get_json()["package"]) == edoc.package
+
+    from axis_connector.client.wire import BLOBS_MEDIA_TYPE, loads_binary
+    headers = sign_headers(SECRETS["sys-camau"], "POST", "/api/getEdoc", "sys-camau", body)
+    raw = app.test_client().post("/api/getEdoc", data=body, content_type="application/json",
+                                 headers={**headers, "Accept": f"{BLOBS_MEDIA_TYPE}, application/json"})
+    assert raw.mimetype == BLOBS_MEDIA_TYPE
+    assert raw.get_data().endswith(edoc.package)
+    assert loads_binary(raw.get_data())["package"] == edoc.package

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from axis_connector.client import AxisClient
@@ -35,26 +34,9 @@ from ioffice.incoming.registration import today_vn
 from ioffice.keys.service import seal_credential
 from signing import Pki, sign_pdf
 from signing.demo import make_text_pdf
+from tests.support.flask_pool import FlaskPool
 
 BNV, VPCP, CA_MAU, U_MINH = "000.00.00.G09", "000.00.00.G22", "000.00.00.H12", "000.00.21.H12"
-
-
-@dataclass
-class _Response:
-    status: int
-    data: bytes
-
-
-class FlaskPool:
-    """Lets AxisClient talk to a Flask test client instead of the network."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-
-    def request(self, method: str, url: str, *, body: bytes, headers: dict[str, str], **_: Any) -> _Response:
-        path = "/" + url.split("://", 1)[1].split("/", 1)[1]
-        response = self.client.open(path, method=method, data=body, headers=headers)
-        return _Response(response.status_code, response.get_data())
 
 
 @pytest.fixture(scope="session")
