@@ -20,7 +20,8 @@ from cryptography import x509
 from cryptography.x509 import verification
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, undefer
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from axis_connector.edxml import (
     DocumentPackage,
@@ -494,10 +495,36 @@ def get_edocs(session: Session, caller: Caller, message_ids: Sequence[str]) -> l
     for_caller = select(Delivery.id).where(Delivery.message_id == Message.id,
                                            Delivery.system_id == caller.id).exists()
     found = {m.id: m for m in session.scalars(
-        select(Message).options(undefer(Message.package))
-        .where(Message.id.in_(list(dict.fromkeys(message_ids))),
-               or_(Message.sender_system_id == caller.id, for_caller)))}
+        select(Message).where(Message.id.in_(list(dict.fromkeys(message_ids))),
+                              or_(Message.sender_system_id == caller.id, for_caller)))}
+    load_packages(session, list(found.values()))
     return [found.get(i) or _not_found(caller, i) for i in message_ids]
+
+
+_PACKAGES_SQL = f"SELECT id, package FROM {Message.__tablename__} WHERE id = ANY(%s)"
+
+
+def load_packages(session: Session, messages: Sequence[Message]) -> None:
+    """Fill in the (deferred) package bytes of ``messages`` with one query.
+
+    On PostgreSQL (psycopg) the bytes are read in binary format: in text format the server
+    writes ``bytea`` as hex, twice its size, and the client decodes it back (~0.5 ms of CPU
+    for a 300 KB package, measured), for every package a recipient fetches."""
+    missing = [m for m in messages if "package" not in m.__dict__]
+    if not missing:
+        return
+    ids = [m.id for m in missing]
+    conn = session.connection()
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        # the session's own connection, so its transaction
+        with conn.connection.driver_connection.cursor(binary=True) as cursor:
+            cursor.execute(_PACKAGES_SQL, [ids])
+            packages = {row[0]: bytes(row[1]) for row in cursor.fetchall()}
+    else:
+        packages = {row.id: row.package for row in session.execute(
+            select(Message.id, Message.package).where(Message.id.in_(ids)))}
+    for message in missing:
+        set_committed_value(message, "package", packages[message.id])
 
 
 def get_edoc(session: Session, caller: Caller, message_id: str) -> Message:

@@ -162,3 +162,34 @@ def test_batch_get_and_acknowledge(clients: dict[str, AxisClient], signed_docume
     with pytest.raises(AxisError) as info:
         clients["vpcp"].call("getEdocs", {"message_ids": []})
     assert info.value.code == "invalid_request"
+
+
+def test_packages_are_read_back_byte_for_byte_and_never_written_again(
+        app: Flask, clients: dict[str, AxisClient], signed_document: bytes, seals: dict[str, Identity]) -> None:
+    """getEdocs fills the deferred package column with one query (binary format on
+    PostgreSQL); the bytes are the stored ones, and reading them marks nothing to update."""
+    import hashlib
+
+    from sqlalchemy import event, select
+
+    from axis_connector.hub.models import Message
+    from axis_connector.hub.services import load_packages
+
+    document = clients["camau"].send_edoc(signed_document).message_id
+    clients["vpcp"].update_status(document, "delivered")
+    status = clients["vpcp"].send_edoc(sign(make_status(), seals[VPCP.organ_id]), "status").message_id
+    sent = [document, status]
+    with app.extensions["axis_hub"].db.session() as session:
+        statements: list[str] = []
+        event.listen(session.get_bind(), "before_cursor_execute",
+                     lambda conn, cursor, sql, *a: statements.append(sql))
+        messages = list(session.scalars(select(Message).where(Message.id.in_(sent))))
+        assert all("package" not in m.__dict__ for m in messages)  # deferred
+        load_packages(session, messages)
+        for message in messages:
+            assert hashlib.sha256(message.package).hexdigest() == message.content_sha256
+            assert len(message.package) == message.content_length
+        assert not session.dirty
+        session.commit()
+        assert not any(sql.lstrip().upper().startswith("UPDATE") for sql in statements)
+        load_packages(session, messages)  # loaded already: nothing asked again
