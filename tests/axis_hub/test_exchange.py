@@ -165,7 +165,8 @@ def test_batch_get_and_acknowledge(clients: dict[str, AxisClient], signed_docume
 
 
 def test_packages_are_read_back_byte_for_byte_and_never_written_again(
-        app: Flask, clients: dict[str, AxisClient], signed_document: bytes, seals: dict[str, Identity]) -> None:
+        app: Flask, clients: dict[str, AxisClient], signed_document: bytes,
+        seals: dict[str, Identity]) -> None:
     """getEdocs fills the deferred package column with one query (binary format on
     PostgreSQL); the bytes are the stored ones, and reading them marks nothing to update."""
     import hashlib
