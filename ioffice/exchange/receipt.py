@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,9 +119,64 @@ def _sender_name(session: Session, package: DocumentPackage) -> str:
         DirectoryEntry.organ_id == package.sender.organ_id)) or package.sender.organ_id
 
 
+@dataclass(frozen=True)
+class _Audit:
+    """The audit event of a received document, recorded at the end of its transaction: the
+    agency's audit chain is locked from the first event to the commit, so events come last."""
+
+    agency_id: int
+    document_id: int
+    details: dict[str, Any]
+
+
+def _record_audits(session: Session, audits: list[_Audit]) -> None:
+    for audit in audits:
+        record(session, AuditContext(None, audit.agency_id, "axis"), "incoming:document:receive",
+               subject_type="incoming", subject_id=audit.document_id, details=audit.details)
+
+
+@dataclass
+class _Checked:
+    """A package verified and parsed (or refused, ``error``) before its transaction, with the
+    verdicts on its PDF signatures."""
+
+    message_id: str
+    to: list[str]
+    messagetype: str
+    sender: str
+    document_id: str
+    package: DocumentPackage | StatusPackage | None
+    error: str | None
+    verdicts: list[tuple[str, str]]
+
+
+def _check(rt: Exchange, message_id: str, to: list[str], messagetype: str, data: bytes, *,
+           sender: str, document_id: str) -> _Checked:
+    try:
+        package, error = verify_and_parse(rt, data, messagetype), None
+    except Refused as exc:
+        package, error = None, exc.message
+    verdicts = _pdf_verdicts(rt, package) if isinstance(package, DocumentPackage) else []
+    return _Checked(message_id, list(to), messagetype, sender, document_id, package, error,
+                    verdicts)
+
+
+def _done(session: Session, hub: str, message_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The inbox rows already stored for these messages: message id -> recipient -> row."""
+    done: dict[str, dict[str, Any]] = {}
+    for row in session.execute(select(
+            ExchangeInbox.message_id, ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
+            ExchangeInbox.error).where(ExchangeInbox.hub == hub,
+                                       ExchangeInbox.message_id.in_(message_ids))):
+        done.setdefault(row.message_id, {})[row.recipient_organ_id] = row
+    return done
+
+
 def _new_document(session: Session, rt: Exchange, agency: Agency, package: DocumentPackage,
                   verdicts: list[tuple[str, str]], hub: str, message_id: str,
-                  sender_name: str) -> IncomingDocument:
+                  sender_name: str, audits: list[_Audit]) -> IncomingDocument:
+    """The incoming document awaiting registration, its files and its status 01; its audit
+    event is appended to ``audits`` (recorded by the caller before commit)."""
     number = package.code.number.strip()[:20] or "?"
     notation = package.code.notation.strip()[:60]
     signer = ", ".join(x for x in (package.signer.competence, package.signer.full_name) if x) \
@@ -144,11 +199,10 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
         add_files(session, rt.blobs, doc, files, verdicts=verdicts)
     except InvalidInput as exc:
         raise Refused(f"Tệp đính kèm không hợp lệ: {exc.message}", "invalid_attachment") from exc
-    record(session, AuditContext(None, agency.id, "axis"), "incoming:document:receive",
-           subject_type="incoming", subject_id=doc.id,
-           details={"hub": hub, "message_id": message_id, "from": package.sender.organ_id,
-                    "document_identifier": package.document_id,
-                    "invalid_pdf_signatures": sum(v != "valid" for v, _ in verdicts)})
+    audits.append(_Audit(agency.id, doc.id, {
+        "hub": hub, "message_id": message_id, "from": package.sender.organ_id,
+        "document_identifier": package.document_id,
+        "invalid_pdf_signatures": sum(v != "valid" for v, _ in verdicts)}))
     enqueue_status_for(session, agency, to=package.sender.organ_id,
                        document_identifier=package.document_id, code=StatusCode.ARRIVED,
                        number_notation=doc.number_notation, promulgation_date=doc.document_date)
@@ -157,7 +211,7 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
 
 def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
                       agency: Agency, package: DocumentPackage,
-                      verdicts: list[tuple[str, str]]) -> ExchangeInbox:
+                      verdicts: list[tuple[str, str]], audits: list[_Audit]) -> ExchangeInbox:
     business = BUSINESS_NAMES[package.business.doc_type]
     sender = package.sender.organ_id
     sender_name = _sender_name(session, package)
@@ -187,7 +241,8 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
     else:
         inbox.state = InboxState.DELIVERED
     if package.business.doc_type is not BusinessDocType.REVOKE:
-        doc = _new_document(session, rt, agency, package, verdicts, hub, message_id, sender_name)
+        doc = _new_document(session, rt, agency, package, verdicts, hub, message_id, sender_name,
+                            audits)
         inbox.incoming_document_id = doc.id
     session.add(inbox)
     return inbox
@@ -293,51 +348,78 @@ def receive_package(rt: Exchange, hub: str, message_id: str, to: list[str], mess
 
 def _receive_locked(rt: Exchange, session: Session, hub: str, message_id: str, to: list[str],
                     messagetype: str, data: bytes, *, sender: str, document_id: str) -> Outcome:
+    checked = _check(rt, message_id, to, messagetype, data, sender=sender, document_id=document_id)
+    done = _done(session, hub, [message_id]).get(message_id, {})
+    agencies = _agencies(session, [o for o in to if o not in done])
+    audits: list[_Audit] = []
+    outcome = _store(session, rt, hub, checked, done, agencies, audits)
+    _record_audits(session, audits)
+    session.commit()
+    return outcome
+
+
+def _store(session: Session, rt: Exchange, hub: str, checked: _Checked, done: dict[str, Any],
+           agencies: dict[str, Agency], audits: list[_Audit]) -> Outcome:
+    """Store a checked package for its recipients not stored before (``done``), each in a
+    savepoint of its own; nothing is committed here."""
     outcome = Outcome()
-    try:
-        package = verify_and_parse(rt, data, messagetype)
-        error = None
-    except Refused as exc:
-        package, error = None, exc.message
-    verdicts = _pdf_verdicts(rt, package) if isinstance(package, DocumentPackage) else []
-    done = {row.recipient_organ_id: row for row in session.execute(select(
-        ExchangeInbox.recipient_organ_id, ExchangeInbox.state, ExchangeInbox.error).where(
-        ExchangeInbox.hub == hub, ExchangeInbox.message_id == message_id))}
-    pending = [o for o in to if o not in done]
-    agencies = _agencies(session, pending)
-    if error is not None:
-        _record_failure(session, hub, message_id, pending, messagetype, sender, document_id,
-                        error, agencies)
-        outcome.failed = dict.fromkeys(to, error)
-        session.commit()
-        log.warning("package %s from %s refused: %s", message_id, sender, error)
+    pending = [o for o in checked.to if o not in done]
+    if checked.error is not None:
+        _record_failure(session, hub, checked.message_id, pending, checked.messagetype,
+                        checked.sender, checked.document_id, checked.error, agencies)
+        outcome.failed = dict.fromkeys(checked.to, checked.error)
+        log.warning("package %s from %s refused: %s", checked.message_id, checked.sender,
+                    checked.error)
         return outcome
+    package = checked.package
     for organ in pending:
         agency = agencies.get(organ)
         if agency is None:
-            _refuse_unknown(session, outcome, hub, message_id, organ, messagetype, sender,
-                            document_id)
+            _refuse_unknown(session, outcome, hub, checked.message_id, organ, checked.messagetype,
+                            checked.sender, checked.document_id)
             continue
+        mine: list[_Audit] = []
         try:
             with session.begin_nested():
                 if isinstance(package, DocumentPackage):
-                    inbox = _receive_document(session, rt, hub, message_id, agency, package,
-                                              verdicts)
+                    inbox = _receive_document(session, rt, hub, checked.message_id, agency,
+                                              package, checked.verdicts, mine)
                 else:
-                    inbox = _receive_status(session, hub, message_id, agency, package)
+                    assert isinstance(package, StatusPackage)
+                    inbox = _receive_status(session, hub, checked.message_id, agency, package)
                 session.flush()
         except Refused as exc:
-            _record_failure(session, hub, message_id, [organ], messagetype, sender,
-                            document_id, exc.message, agencies)
+            _record_failure(session, hub, checked.message_id, [organ], checked.messagetype,
+                            checked.sender, checked.document_id, exc.message, agencies)
             outcome.failed[organ] = exc.message
             continue
+        audits += mine  # its savepoint held: its document exists
         if inbox.state == InboxState.IGNORED:
             outcome.failed[organ] = inbox.error
         else:
             outcome.delivered.append(organ)
-    _stored_before(outcome, to, done)
-    session.commit()
+    _stored_before(outcome, checked.to, done)
     return outcome
+
+
+def receive_documents(rt: Exchange, hub: str,
+                      items: list[tuple[ReceivedEdoc, bytes]]) -> list[tuple[str, Outcome]]:
+    """Store several document packages (already locked, see :func:`receive_batch`) in one
+    transaction: what :func:`receive_package` does for each, with the lookups made once for the
+    batch and one commit. Each package is verified and its PDF signatures validated before the
+    transaction; each recipient's document is stored in a savepoint of its own (a refused
+    attachment costs only that one); the audit events come last."""
+    checked = [_check(rt, item.message_id, list(item.to), "edoc", data, sender=item.sender,
+                      document_id=item.document_id) for item, data in items]
+    with rt.session_factory() as session:
+        done = _done(session, hub, [c.message_id for c in checked])
+        agencies = _agencies(session, sorted({o for c in checked for o in c.to}))
+        audits: list[_Audit] = []
+        outcomes = [(c.message_id, _store(session, rt, hub, c, done.get(c.message_id, {}),
+                                          agencies, audits)) for c in checked]
+        _record_audits(session, audits)
+        session.commit()
+    return outcomes
 
 
 def _stored_before(outcome: Outcome, to: list[str] | tuple[str, ...], done: dict[str, Any]) -> None:
@@ -368,13 +450,7 @@ def receive_statuses(rt: Exchange, hub: str,
             parsed.append((item, None, exc.message))
     outcomes: list[tuple[str, Outcome]] = []
     with rt.session_factory() as session:
-        done: dict[str, dict[str, Any]] = {}
-        for row in session.execute(select(
-                ExchangeInbox.message_id, ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
-                ExchangeInbox.error).where(
-                ExchangeInbox.hub == hub,
-                ExchangeInbox.message_id.in_([item.message_id for item, _, _ in parsed]))):
-            done.setdefault(row.message_id, {})[row.recipient_organ_id] = row
+        done = _done(session, hub, [item.message_id for item, _, _ in parsed])
         agencies = _agencies(session, sorted({o for item, _, _ in parsed for o in item.to}))
         doc_ids = sorted({p.response_for.document_id for _, p, _ in parsed if p is not None})
         agency_ids = sorted(a.id for a in agencies.values())
@@ -490,14 +566,7 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
         if not items:
             return
         with rt.session_factory() as session:
-            rows = session.execute(select(
-                ExchangeInbox.message_id, ExchangeInbox.recipient_organ_id, ExchangeInbox.state,
-                ExchangeInbox.error).where(
-                ExchangeInbox.hub == hub_name,
-                ExchangeInbox.message_id.in_([i.message_id for i in items]))).all()
-        seen: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            seen.setdefault(row.message_id, {})[row.recipient_organ_id] = row
+            seen = _done(session, hub_name, [i.message_id for i in items])
         acks: list[tuple[str, Outcome]] = []
         fetch: list[ReceivedEdoc] = []
         limit = int(rt.setting("MAX_PACKAGE_MB") * 1024 * 1024)
@@ -525,27 +594,19 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
                 else:
                     fetch.append(item)
             edocs = client.get_edocs([i.message_id for i in fetch]) if fetch else []
+            documents: list[tuple[ReceivedEdoc, bytes]] = []
             statuses: list[tuple[ReceivedEdoc, bytes]] = []
             for item, edoc in zip(fetch, edocs, strict=True):
                 if isinstance(edoc, AxisError):
                     log.warning("receiving %s from %s failed: %s", item.message_id, hub_name, edoc)
                     continue
-                if item.messagetype == "status":  # stored together below
-                    statuses.append((item, edoc.package))
-                    continue
-                try:
-                    with rt.session_factory() as session:  # ``locks`` holds the lock
-                        outcome = receive_package(rt, hub_name, item.message_id, list(item.to),
-                                                  item.messagetype, edoc.package,
-                                                  sender=item.sender, document_id=item.document_id,
-                                                  session=session)
-                except IntegrityError:  # another worker stored it first; it acknowledges
-                    log.info("message %s stored concurrently by another worker", item.message_id)
-                    continue
+                # each kind stored together below
+                (statuses if item.messagetype == "status" else documents).append((item, edoc.package))
+            for message_id, outcome in _together_or_each(rt, hub_name, documents, receive_documents):
                 report.received += len(outcome.delivered)
                 report.refused += len(outcome.failed)
-                acks.append((item.message_id, outcome))
-            for message_id, outcome in _receive_statuses_or_each(rt, hub_name, statuses):
+                acks.append((message_id, outcome))
+            for message_id, outcome in _together_or_each(rt, hub_name, statuses, receive_statuses):
                 report.statuses += len(outcome.delivered)
                 report.refused += len(outcome.failed)
                 acks.append((message_id, outcome))
@@ -554,23 +615,24 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
                 _ack_all(client, acks)
 
 
-def _receive_statuses_or_each(rt: Exchange, hub: str,
-                              items: list[tuple[ReceivedEdoc, bytes]]) -> list[tuple[str, Outcome]]:
-    """:func:`receive_statuses`; if its transaction fails, each package on its own, so that
-    one bad row costs only its own message."""
+def _together_or_each(rt: Exchange, hub: str, items: list[tuple[ReceivedEdoc, bytes]],
+                      together: Callable[[Exchange, str, list[tuple[ReceivedEdoc, bytes]]],
+                                         list[tuple[str, Outcome]]]) -> list[tuple[str, Outcome]]:
+    """``together`` (:func:`receive_documents`, :func:`receive_statuses`); if its transaction
+    fails, each package on its own, so that one bad row costs only its own message."""
     if not items:
         return []
     try:
-        return receive_statuses(rt, hub, items)
+        return together(rt, hub, items)
     except SQLAlchemyError as exc:
-        log.warning("storing %d statuses together failed (%s); one at a time", len(items), exc)
+        log.warning("storing %d packages together failed (%s); one at a time", len(items), exc)
     outcomes = []
     for item, data in items:
         try:
             with rt.session_factory() as session:  # the caller holds the lock
                 outcomes.append((item.message_id, receive_package(
-                    rt, hub, item.message_id, list(item.to), "status", data, sender=item.sender,
-                    document_id=item.document_id, session=session)))
+                    rt, hub, item.message_id, list(item.to), item.messagetype, data,
+                    sender=item.sender, document_id=item.document_id, session=session)))
         except IntegrityError:  # another worker stored it first; it acknowledges
             log.info("message %s stored concurrently by another worker", item.message_id)
     return outcomes

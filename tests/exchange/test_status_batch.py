@@ -105,13 +105,12 @@ def test_a_batch_of_statuses_is_stored_as_one_by_one(db: Session, federation: Fe
 
 
 def test_when_the_batch_fails_each_status_is_stored_on_its_own(
-        db: Session, federation: Federation, sent: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        db: Session, federation: Federation, sent: str) -> None:
     def broken(*args, **kwargs):
         raise OperationalError("INSERT ...", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(receipt, "receive_statuses", broken)
-    outcomes = dict(receipt._receive_statuses_or_each(federation.rt, "tinh",
-                                                      _batch(db, federation, sent)))
+    outcomes = dict(receipt._together_or_each(federation.rt, "tinh", _batch(db, federation, sent),
+                                              broken))
     assert sorted(outcomes) == [f"s-{i}" for i in range(1, 7)]
     assert outcomes["s-1"].delivered == [BNV] and "digest_mismatch" in outcomes["s-6"].failed[BNV]
     assert _history(db, sent) == {CA_MAU: ["01", "03"], U_MINH: ["01", "03"]}
