@@ -70,8 +70,12 @@ class Directory:
 _SESSION_KEY = "axis_directory"
 
 
+_VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == 1)
+"""One statement object (its cache key computed once): it runs on every request."""
+
+
 def _version(session: Session) -> int:
-    return session.scalar(select(DirectoryVersion.version).where(DirectoryVersion.id == 1)) or 0
+    return session.scalar(_VERSION) or 0
 
 
 def _certificate(pem: str | None) -> x509.Certificate | None:

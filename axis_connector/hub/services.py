@@ -14,11 +14,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.x509 import verification
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -145,6 +145,21 @@ NONCE_PURGE_SECONDS = 30.0
 _last_purge = 0.0
 
 
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str, build: Callable[[Any], Any]) -> Any:
+    """One statement object per name and dialect (``build`` gets the dialect's ``insert``
+    construct), executed with parameters: SQLAlchemy computes a statement's cache key once per
+    object, where a new ``insert(...).values(...)`` per call cost it every time (with the
+    package among the values: ~0.3 ms per package, measured in the hub)."""
+    dialect = session.get_bind().dialect.name
+    statement = _STATEMENTS.get((name, dialect))
+    if statement is None:
+        statement = _STATEMENTS[(name, dialect)] = build(upsert_insert(session))
+    return statement
+
+
 def _purge_nonces(session: Session, now: dt.datetime) -> None:
     """Delete expired nonces, at most every ``NONCE_PURGE_SECONDS`` per process: on every
     request this was one more statement per call, and concurrent requests queued on each
@@ -169,8 +184,8 @@ def check_nonce(session: Session, settings: HubSettings, system_id: str, nonce: 
     _purge_nonces(session, now)
     expires = dt.datetime.fromtimestamp(timestamp, dt.UTC) + dt.timedelta(seconds=settings.auth_window)
     try:
-        session.execute(insert(Nonce).values(system_id=system_id, nonce=nonce,
-                                             expires_at=max(expires, now)))
+        session.execute(_statement(session, "nonce", lambda _: Nonce.__table__.insert()),
+                        {"system_id": system_id, "nonce": nonce, "expires_at": max(expires, now)})
     except IntegrityError:
         raise HubError("replayed_request", "yêu cầu đã được gửi trước đó (nonce dùng lại)", 401) from None
 
@@ -351,16 +366,18 @@ def _route(directory_: Directory, settings: HubSettings, recipients: Sequence[st
     return routes
 
 
+_STATUS_TARGET = (select(Delivery.id).join(Message)
+                  .where(Message.document_id == bindparam("document_id"),
+                         Message.messagetype == MessageType.EDOC,
+                         Delivery.recipient_organ_id == bindparam("organ_id"))
+                  .limit(1))
+
+
 def _check_status_target(session: Session, package: StatusPackage) -> None:
     """A status is accepted only about a document this hub routed to the agency sending the status."""
     document_id = package.response_for.document_id
-    found = session.scalar(
-        select(Delivery.id)
-        .join(Message)
-        .where(Message.document_id == document_id, Message.messagetype == MessageType.EDOC,
-               Delivery.recipient_organ_id == package.sender.organ_id)
-        .limit(1)
-    )
+    found = session.scalar(_STATUS_TARGET, {"document_id": document_id,
+                                            "organ_id": package.sender.organ_id})
     if found is None:
         raise HubError("document_not_received",
                        f"{package.sender.organ_id} chưa từng nhận văn bản {document_id} qua trục, "
@@ -422,28 +439,30 @@ def _store(session: Session, settings: HubSettings, caller: Caller | None,
     table = Message.__table__
     # The dedupe key's unique index decides, in one statement: a resend of the same package
     # (or the same package stored a moment ago by another process) answers with the first id.
-    inserted = session.scalar(
-        upsert_insert(session)(table).values(
-            id=message_id,
-            dedupe_key=key,
-            sender_system_id=caller.id if caller else None,
-            sender_organ_id=package.sender.organ_id,
-            document_id=_document_id(package),
-            messagetype=messagetype,
-            status_code=package.status.value if is_status else None,
-            response_for_document_id=package.response_for.document_id if is_status else None,
-            received_sha256=received_sha,
-            content_sha256=hashlib.sha256(stored).hexdigest(),
-            content_length=len(stored),
-            package=stored,
-            created_at=now,
-        ).on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(table.c.id))
+    inserted = session.scalar(_statement(session, "message", lambda insert_: insert_(table)
+                                         .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+                                         .returning(table.c.id)), {
+        "id": message_id,
+        "dedupe_key": key,
+        "sender_system_id": caller.id if caller else None,
+        "sender_organ_id": package.sender.organ_id,
+        "document_id": _document_id(package),
+        "messagetype": messagetype,
+        "status_code": package.status.value if is_status else None,
+        "response_for_document_id": package.response_for.document_id if is_status else None,
+        "received_sha256": received_sha,
+        "content_sha256": hashlib.sha256(stored).hexdigest(),
+        "content_length": len(stored),
+        "package": stored,
+        "created_at": now,
+    })
     if inserted is None:
         existing = session.scalar(select(Message.id).where(Message.dedupe_key == key))
         return SendResult(existing, duplicate=True)
-    session.execute(insert(Delivery), [
+    session.execute(_statement(session, "delivery", lambda _: Delivery.__table__.insert()), [
         {"message_id": message_id, "recipient_organ_id": organ_id, "system_id": system.id if system else None,
-         "state": DeliveryState.PENDING if system else DeliveryState.FORWARDING, "updated_at": now}
+         "state": DeliveryState.PENDING if system else DeliveryState.FORWARDING, "reason": "",
+         "updated_at": now}
         for organ_id, system in routes])
     upstream = [organ_id for organ_id, system in routes if system is None]
     if upstream:
