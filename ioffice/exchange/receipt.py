@@ -546,12 +546,29 @@ def _lock_connection(rt: Exchange) -> Iterator[Connection | None]:
             yield conn
 
 
+def _lock_key(hub: str, message_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{hub}|{message_id}".encode()).digest()[:8], "big",
+                          signed=True)
+
+
 def _try_lock(conn: Connection | None, hub: str, message_id: str) -> bool:
     if conn is None:
         return True
-    key = int.from_bytes(hashlib.sha256(f"{hub}|{message_id}".encode()).digest()[:8], "big",
-                         signed=True)
-    return bool(conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+    return bool(conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                            {"k": _lock_key(hub, message_id)}))
+
+
+_TRY_LOCKS = text("SELECT k.key, pg_try_advisory_xact_lock(k.key) "
+                  "FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS k(key, n) ORDER BY k.n")
+
+
+def _try_locks(conn: Connection | None, hub: str, message_ids: list[str]) -> set[str]:
+    """The messages among ``message_ids`` whose lock this connection took (or already held),
+    in one statement, the locks taken in the order given."""
+    if conn is None or not message_ids:
+        return set(message_ids)
+    keys = {_lock_key(hub, m): m for m in message_ids}
+    return {keys[key] for key, taken in conn.execute(_TRY_LOCKS, {"keys": list(keys)}) if taken}
 
 
 def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report: WorkReport) -> None:
@@ -562,7 +579,8 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
     acknowledgement, so another worker polling the same list skips them."""
     client = rt.client(rt.hub_named(hub_name))
     with _lock_connection(rt) as locks:
-        items = [i for i in items if _try_lock(locks, hub_name, i.message_id)]
+        locked = _try_locks(locks, hub_name, [i.message_id for i in items])
+        items = [i for i in items if i.message_id in locked]
         if not items:
             return
         with rt.session_factory() as session:

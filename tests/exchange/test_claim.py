@@ -90,3 +90,25 @@ def test_concurrent_claims_never_share_a_row(engine: Engine,
         t.join()
     claimed = [i for r in results for i in r]
     assert sorted(claimed) == ids[:6] and len(set(claimed)) == 6
+
+
+def test_message_locks_are_taken_together_and_keep_another_worker_out(engine: Engine) -> None:
+    """receive_batch locks the listed messages in one statement (PostgreSQL advisory locks held
+    until its connection's transaction ends); a second worker gets only the others."""
+    import uuid
+
+    from ioffice.exchange.receipt import _try_locks
+
+    m1, m2, m3 = (f"lock-test-{uuid.uuid4()}" for _ in range(3))
+    if engine.dialect.name != "postgresql":  # one worker: no lock connection, nothing to exclude
+        assert _try_locks(None, "tinh", [m1, m2]) == {m1, m2}
+        return
+    with engine.connect() as first, engine.connect() as second:
+        assert _try_locks(first, "tinh", [m1, m2]) == {m1, m2}
+        assert _try_locks(second, "tinh", [m2, m3]) == {m3}
+        assert _try_locks(first, "tinh", [m1, m3]) == {m1}  # its own again; m3 is the other's
+        assert _try_locks(second, "quoc-gia", [m1]) == {m1}  # the same id from another hub
+        assert _try_locks(first, "tinh", []) == set()
+        first.rollback()  # its transaction ended: its locks are gone
+        assert _try_locks(second, "tinh", [m1, m2]) == {m1, m2}
+        second.rollback()
