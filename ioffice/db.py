@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -78,7 +80,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                                **kwargs)
         _sqlite_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+"""A pooled connection unused for longer is checked with a round trip before it is handed out."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for connections that sat idle in the pool.
+
+    ``pool_pre_ping`` sends a round trip on every checkout: ~3 per exchanged document in the
+    workers (bench/exchange.py counted them in PostgreSQL's statement log). A connection the
+    server dropped (a restart, an idle timeout) is one that sat unused, so only those are
+    pinged; one dropped while in constant use fails its statement once, SQLAlchemy then
+    discards the pool, and the caller retries (the worker's next round, the user's next
+    click). A failed ping makes the pool replace the connection before handing it out."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # just connected, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool discards it and connects again
+            raise DisconnectionError(f"idle connection dropped by the server: {exc}") from exc
 
 
 def _sqlite_transactions(engine: Engine) -> None:
