@@ -97,12 +97,16 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
     tsv_params = {"meta": meta, "body": body, "agency": agency_lexeme(document.agency_id),
                   "id": document.id}
     if new and postgres:  # the document's row exists: it has its id
-        session.execute(text_sql(
-            "INSERT INTO search_entries (document_id, agency_id, meta, body, confidential, "
-            "doc_type, document_date, tsv) VALUES (:id, :agency_id, :meta, '', :confidential, "
-            ":doc_type, :document_date, " + _TSV_SQL + ")"),
-            {**tsv_params, "agency_id": fields["agency_id"], "confidential": fields["confidential"],
-             "doc_type": fields["doc_type"], "document_date": fields["document_date"]})
+        # nothing else pending needs flushing first (the entry refers to the document only):
+        # the caller's next flush writes it all in one unit of work
+        with session.no_autoflush:
+            session.execute(text_sql(
+                "INSERT INTO search_entries (document_id, agency_id, meta, body, confidential, "
+                "doc_type, document_date, tsv) VALUES (:id, :agency_id, :meta, '', :confidential, "
+                ":doc_type, :document_date, " + _TSV_SQL + ")"),
+                {**tsv_params, "agency_id": fields["agency_id"],
+                 "confidential": fields["confidential"], "doc_type": fields["doc_type"],
+                 "document_date": fields["document_date"]})
         return
     entry = None if new else session.get(SearchEntry, document.id)
     if entry is None:
