@@ -54,8 +54,49 @@ def record(session: Session, ctx: AuditContext, tag: Tag | str, *, subject_type:
            subject_id: object = "", details: dict[str, Any] | None = None,
            agency_id: int | None = None) -> AuditEvent:
     """Append an event in the caller's transaction (it commits or rolls back with the action)."""
-    agency = agency_id if agency_id is not None else ctx.agency_id
-    chain = _chain_for(agency)
+    return record_many(session, [Entry(ctx, tag, subject_type, subject_id, details, agency_id)])[0]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event for :func:`record_many`: the arguments of :func:`record`."""
+
+    ctx: AuditContext
+    tag: Tag | str
+    subject_type: str = ""
+    subject_id: object = ""
+    details: dict[str, Any] | None = None
+    agency_id: int | None = None
+
+
+def record_many(session: Session, entries: list[Entry]) -> list[AuditEvent]:
+    """Append several events, in order, in the caller's transaction: each chain's head is
+    locked and read once and updated once (a batch of received documents: 3 statements per
+    event before, 1 now, plus 2 per chain)."""
+    heads: dict[str, AuditHead] = {}
+    events: list[AuditEvent] = []
+    for entry in entries:
+        agency = entry.agency_id if entry.agency_id is not None else entry.ctx.agency_id
+        chain = _chain_for(agency)
+        head = heads.get(chain)
+        if head is None:
+            head = heads[chain] = _locked_head(session, chain)
+        # second-precision timestamps survive every database round trip unchanged
+        event = AuditEvent(chain=chain, seq=head.seq + 1,
+                           occurred_at=utcnow().replace(microsecond=0), agency_id=agency,
+                           actor_id=entry.ctx.actor_id, tag=str(entry.tag),
+                           subject_type=entry.subject_type, subject_id=str(entry.subject_id),
+                           remote_addr=entry.ctx.remote_addr[:64], details=entry.details or {},
+                           prev_hash=head.hash, hash="")
+        event.hash = _digest(head.hash, event.seq, event.occurred_at, _content(event))
+        head.seq, head.hash = event.seq, event.hash
+        session.add(event)
+        events.append(event)
+    session.flush()
+    return events
+
+
+def _locked_head(session: Session, chain: str) -> AuditHead:
     head = session.scalars(select(AuditHead).where(AuditHead.chain == chain)
                            .with_for_update()).one_or_none()
     if head is None:
@@ -63,17 +104,7 @@ def record(session: Session, ctx: AuditContext, tag: Tag | str, *, subject_type:
             session.add(AuditHead(chain=chain, seq=0, hash=GENESIS))
         head = session.scalars(select(AuditHead).where(AuditHead.chain == chain)
                                .with_for_update()).one()
-    # second-precision timestamps survive every database round trip unchanged
-    event = AuditEvent(chain=chain, seq=head.seq + 1,
-                       occurred_at=utcnow().replace(microsecond=0), agency_id=agency,
-                       actor_id=ctx.actor_id, tag=str(tag), subject_type=subject_type,
-                       subject_id=str(subject_id), remote_addr=ctx.remote_addr[:64],
-                       details=details or {}, prev_hash=head.hash, hash="")
-    event.hash = _digest(head.hash, event.seq, event.occurred_at, _content(event))
-    head.seq, head.hash = event.seq, event.hash
-    session.add(event)
-    session.flush()
-    return event
+    return head
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from axis_connector.edxml import (
     open_package,
 )
 from ioffice.agencies.models import Agency
-from ioffice.audit import AuditContext, record
+from ioffice.audit import AuditContext, Entry, record_many
 from ioffice.db import utcnow
 from ioffice.documents.vocabulary import Confidentiality, Urgency, notation_text
 from ioffice.exchange.dispatch import enqueue_status_for
@@ -130,9 +130,10 @@ class _Audit:
 
 
 def _record_audits(session: Session, audits: list[_Audit]) -> None:
-    for audit in audits:
-        record(session, AuditContext(None, audit.agency_id, "axis"), "incoming:document:receive",
-               subject_type="incoming", subject_id=audit.document_id, details=audit.details)
+    record_many(session, [Entry(AuditContext(None, audit.agency_id, "axis"),
+                                "incoming:document:receive", subject_type="incoming",
+                                subject_id=audit.document_id, details=audit.details)
+                          for audit in audits])
 
 
 @dataclass

@@ -63,3 +63,40 @@ def test_the_verify_command_reports_a_tampered_event(app, db: Session) -> None:
     bad = runner.invoke(args=["audit", "verify"])
     assert bad.exit_code == 1
     assert f"sự kiện #{ev.seq} (id {ev.id}): nội dung sự kiện đã bị sửa" in bad.output
+
+
+def test_several_events_in_one_call_chain_as_one_by_one_would(db: Session) -> None:
+    from sqlalchemy import event
+
+    from ioffice.audit import Entry, record_many
+
+    ctx = _ctx(db)
+    other = AuditContext(None, get_agency_by_code(db, "000.00.00.G09").id)
+    before = record(db, ctx, "incoming:document:read", subject_id=0)
+    selects: list[str] = []
+
+    def on_execute(conn, cursor, sql, *args):
+        if "FROM audit_heads" in sql:
+            selects.append(sql)
+
+    engine = db.get_bind().engine if hasattr(db.get_bind(), "engine") else db.get_bind()
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        events = record_many(db, [
+            Entry(ctx, "incoming:document:receive", "incoming", 1, {"message_id": "m-1"}),
+            Entry(other, "incoming:document:receive", "incoming", 2),
+            Entry(ctx, "incoming:document:receive", "incoming", 3, {"tên": "Cà Mau"}),
+        ])
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert len(selects) == 2  # each chain's head read (and locked) once
+    first, second, third = events
+    assert (first.chain, third.chain) == (before.chain, before.chain) and second.chain != before.chain
+    assert (first.seq, first.prev_hash) == (before.seq + 1, before.hash)
+    assert (third.seq, third.prev_hash) == (first.seq + 1, first.hash)
+    assert [e.subject_id for e in events] == ["1", "2", "3"] and third.details == {"tên": "Cà Mau"}
+    assert all(e.id is not None for e in events)  # flushed
+    after = record(db, ctx, "incoming:document:read", subject_id=4)
+    assert (after.seq, after.prev_hash) == (third.seq + 1, third.hash)
+    assert verify_chain(db) == []
+    assert record_many(db, []) == []
