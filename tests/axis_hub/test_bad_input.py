@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -261,3 +262,35 @@ def test_packages_come_back_in_the_form_the_client_asked_for(app: Flask, camau: 
     assert raw.mimetype == BLOBS_MEDIA_TYPE
     assert raw.get_data().endswith(edoc.package)
     assert loads_binary(raw.get_data())["package"] == edoc.package
+
+
+def test_a_body_arriving_in_pieces_is_read_whole_and_once(app: Flask) -> None:
+    """The hub reads a request body itself (large reads); a socket hands it over in pieces."""
+    import io
+
+    from axis_connector.hub.api import _body
+
+    data = os.urandom(300_000)
+
+    class Trickle(io.RawIOBase):
+        reads = 0
+
+        def __init__(self) -> None:
+            self.pos = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            Trickle.reads += 1
+            piece = data[self.pos:self.pos + min(len(buffer), 65_536)]
+            buffer[:len(piece)] = piece
+            self.pos += len(piece)
+            return len(piece)
+
+    with app.test_request_context("/api/sendEdoc", method="POST", content_type="application/octet-stream",
+                                  environ_overrides={"wsgi.input": Trickle(),
+                                                     "CONTENT_LENGTH": str(len(data))}):
+        assert _body() == data
+        assert _body() is _body()  # kept for the request: read once
+    assert Trickle.reads == 5  # 300,000 bytes in 64 KiB pieces, no read past the end
