@@ -481,27 +481,39 @@ def _store(session: Session, settings: HubSettings, caller: Caller | None,
 
 @dataclass(frozen=True)
 class ReceivedItem:
-    message: Message
+    message: Any
+    """The message's summary columns (``id``, ``sender_organ_id``, ``document_id``,
+    ``messagetype``, ``status_code``, ``created_at``, ``content_length``, ``content_sha256``),
+    as attributes."""
     to: tuple[str, ...]
+
+
+_SUMMARY = (Message.id, Message.sender_organ_id, Message.document_id, Message.messagetype,
+            Message.status_code, Message.created_at, Message.content_length, Message.content_sha256)
 
 
 def received_list(session: Session, caller: Caller, messagetype: MessageType | None = None,
                   limit: int = 100) -> list[ReceivedItem]:
-    """Packages waiting for the caller's agencies, oldest first, until acknowledged."""
-    query = (
-        select(Delivery)
-        .join(Message)
-        .where(Delivery.system_id == caller.id, Delivery.state == DeliveryState.PENDING)
-        .order_by(Message.created_at, Message.id, Delivery.id)
-    )
+    """Packages waiting for the caller's agencies, oldest first, until acknowledged.
+
+    The database picks the ``limit`` oldest messages and returns their summaries as rows:
+    every worker of every connected system polls this, and loading every pending delivery
+    (and its message) as objects made each poll cost as much as the backlog."""
+    pending = [Delivery.system_id == caller.id, Delivery.state == DeliveryState.PENDING]
     if messagetype is not None:
-        query = query.where(Message.messagetype == messagetype)
-    grouped: dict[str, list[Delivery]] = {}
-    for delivery in session.scalars(query.options(selectinload(Delivery.message))):
-        if delivery.message_id not in grouped and len(grouped) >= limit:
-            break
-        grouped.setdefault(delivery.message_id, []).append(delivery)
-    return [ReceivedItem(ds[0].message, tuple(d.recipient_organ_id for d in ds)) for ds in grouped.values()]
+        pending.append(Message.messagetype == messagetype)
+    oldest = (select(Message.id).join(Delivery, Delivery.message_id == Message.id).where(*pending)
+              .group_by(Message.id, Message.created_at).order_by(Message.created_at, Message.id)
+              .limit(limit))
+    rows = session.execute(
+        select(*_SUMMARY, Delivery.recipient_organ_id)
+        .join(Delivery, Delivery.message_id == Message.id)
+        .where(*pending, Message.id.in_(oldest.scalar_subquery()))
+        .order_by(Message.created_at, Message.id, Delivery.id))
+    grouped: dict[str, tuple[Any, list[str]]] = {}
+    for row in rows:
+        grouped.setdefault(row.id, (row, []))[1].append(row.recipient_organ_id)
+    return [ReceivedItem(row, tuple(to)) for row, to in grouped.values()]
 
 
 def _not_found(caller: Caller, message_id: str) -> HubError:

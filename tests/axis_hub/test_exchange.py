@@ -194,3 +194,35 @@ def test_packages_are_read_back_byte_for_byte_and_never_written_again(
         session.commit()
         assert not any(sql.lstrip().upper().startswith("UPDATE") for sql in statements)
         load_packages(session, messages)  # loaded already: nothing asked again
+
+
+def test_the_list_offers_the_oldest_messages_up_to_the_limit_with_all_their_recipients(
+        clients: dict[str, AxisClient], seals: dict[str, Identity]) -> None:
+    """A system serving two agencies gets each message once, with both; ``limit`` counts
+    messages, not deliveries; acknowledged ones leave the list."""
+    from axis_connector.edxml import Organization
+
+    from .conftest import make_document
+
+    cuc = Organization("000.00.23.G22", "Cục Văn thư và Lưu trữ (thử)")
+    clients["admin"].register_agency(cuc.organ_id, cuc.organ_name, system_id="sys-vpcp")
+    sent = [clients["camau"].send_edoc(sign(make_document(
+        recipients=(VPCP, cuc), document_id=f"000.00.00.H12,2024/05/02,{1000 + i}/UBND-VP"),
+        seals[CA_MAU.organ_id])).message_id for i in range(5)]
+    clients["camau"].send_edoc(sign(make_document(recipients=(SO_TTTT,)), seals[CA_MAU.organ_id]))
+
+    first = clients["vpcp"].get_received_edoc_list(limit=3)
+    assert [i.message_id for i in first] == sent[:3]
+    assert all(sorted(i.to) == sorted([VPCP.organ_id, cuc.organ_id]) for i in first)
+    assert [i.document_id for i in first] == [f"000.00.00.H12,2024/05/02,{1000 + i}/UBND-VP"
+                                             for i in range(3)]
+    assert all(i.sender == CA_MAU.organ_id and i.messagetype == "edoc" and i.content_length > 0
+               for i in first)
+
+    clients["vpcp"].update_status(sent[0], "delivered", organ_ids=[VPCP.organ_id])  # one of two
+    again = clients["vpcp"].get_received_edoc_list(limit=3)
+    assert [(i.message_id, i.to) for i in again][:1] == [(sent[0], (cuc.organ_id,))]
+    assert [i.message_id for i in again] == sent[:3]
+    clients["vpcp"].update_status(sent[0], "delivered")
+    assert [i.message_id for i in clients["vpcp"].get_received_edoc_list()] == sent[1:]
+    assert clients["vpcp"].get_received_edoc_list("status") == []
