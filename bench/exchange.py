@@ -5,9 +5,10 @@ incoming document awaiting registration at the recipient.
 
 Every party runs on this machine as in production, in separate processes (the harness of
 ``tests/exchange/test_crash_safety.py``): the sender deployment (BNV) with its database, blob
-store and ``flask --app wsgi exchange worker`` processes; the axis hub (gunicorn, 2 workers);
-the recipient deployment (Cà Mau) with its own database, blob store and workers (``--workers``,
-default 2 per deployment on PostgreSQL, 1 on SQLite). PostgreSQL
+store and ``flask --app wsgi exchange worker`` processes; the axis hub (gunicorn,
+``--hub-workers`` processes of 4 threads, default 1); the recipient deployment (Cà Mau) with
+its own database, blob store and workers (``--workers``, default 2 per deployment on
+PostgreSQL, 1 on SQLite). PostgreSQL
 (``$IOFFICE_BENCH_DATABASE_URL``, default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``,
 three schemas ``bench_<pid>_*``) and S3 (a SeaweedFS server started here) when available,
 else SQLite and local folders; the first line says which.
@@ -236,6 +237,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--requests", action="store_true",
                         help="log the hub's requests and print how many of each operation per document")
+    parser.add_argument("--hub-workers", type=int, default=1,
+                        help="gunicorn processes of the hub (4 threads each; default 1: on 2 "
+                             "cores shared by every party, a second process measured slower)")
     parser.add_argument("--workers", type=int, default=None,
                         help="exchange worker processes per deployment (default: 2 on "
                              "PostgreSQL, which shares the work safely; 1 on SQLite)")
@@ -289,7 +293,8 @@ def main() -> None:
 
         port = harness.free_port()
         hub_url = f"http://127.0.0.1:{port}"
-        hub = harness.hub_proc(urls[2], port, work / "ca.pem", work / "hub.log")
+        hub = harness.hub_proc(urls[2], port, work / "ca.pem", work / "hub.log",
+                               workers=args.hub_workers)
         access_log = work / "hub-access.log"
         if args.requests:
             hub.argv[1:1] = ["--access-logfile", str(access_log), "--access-logformat", "%(U)s"]
@@ -301,7 +306,8 @@ def main() -> None:
                       worker(f"recipient worker {k + 1}", recipient, hub_url,
                              harness.RECIPIENT_SYSTEM, ["*.H12"], pki_dir,
                              work / f"recipient-worker-{k + 1}.log")]
-        print(f"{per_party} exchange worker process(es) per deployment, hub: gunicorn 2 workers")
+        print(f"{per_party} exchange worker process(es) per deployment, hub: gunicorn "
+              f"{args.hub_workers} process(es) x 4 threads")
         hub.start()
         harness.wait_http(hub_url + "/", hub)
         for proc in procs[1:]:
