@@ -34,6 +34,7 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from . import appearance
+from ._loop import run_sync
 from .errors import CertificateRejected, SigningError
 from .pki import Credential, TrustStore
 
@@ -130,7 +131,7 @@ def _run(coro):
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return run_sync(coro)
     coro.close()
     raise SigningError("Inside an event loop: use the async_ variant.")
 

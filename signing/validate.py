@@ -7,7 +7,6 @@ by signature fields being filled (a second approval signature) or by long-term v
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import logging
@@ -25,6 +24,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
+from ._loop import run_sync
 from .pki import TrustStore
 
 __all__ = ["SignatureReport", "ValidationReport", "Verdict", "async_validate_pdf", "validate_pdf"]
@@ -260,4 +260,4 @@ def validate_pdf(
     """Validate every signature and timestamp in ``pdf`` against ``trust``; never raises
     on a bad file (the verdict is then invalid). Revocation data is required for every
     certificate (no network fetching)."""
-    return asyncio.run(async_validate_pdf(pdf, trust, moment=moment))
+    return run_sync(async_validate_pdf(pdf, trust, moment=moment))
