@@ -6,11 +6,11 @@ Fixtures (reuse them from any test under tests/browser/):
   ``wsgi:app`` with 2 workers, on a database of its own, migrated and loaded with the demo
   province by the app's own commands (``flask db upgrade``, ``flask demo load``). Every demo
   account's password is ``DEMO_PASSWORD``. On PostgreSQL (``IOFFICE_TEST_DATABASE_URL``) the
-  database is ``ioffice_browser`` on the same server, dropped and created for the run;
+  database is ``ioffice_browser_<pid>`` on the same server, created for the run and dropped after;
   otherwise a SQLite file in a temporary folder.
 - ``axis_server`` (session) -> ``AxisServer`` (``.url``, ``.env``, ``.log``): another server,
   set up like ``make run`` (hubs mounted, ``exchange setup-demo``, forwarders and the exchange
-  worker running), on its own database (``ioffice_story``) and instance folder. Only the
+  worker running), on its own database (``ioffice_story_<pid>``) and instance folder. Only the
   cross-agency story (``test_story.py``) uses it.
 - ``browser`` (package: stopped on leaving tests/browser/, see ``playwright``)
   -> ``playwright.sync_api.Browser``: headless /usr/bin/chromium.
@@ -59,21 +59,58 @@ PHONE = {"width": 390, "height": 844}
 
 # --- the database of the live server ---------------------------------------------------------
 
+def _admin_url(test_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(test_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _browser_database_url(tmp: Path, name: str = BROWSER_DB) -> str:
-    """A database of its own: never the one the unit tests roll back in."""
+    """A database of its own: never the one the unit tests roll back in, nor another run's.
+    On PostgreSQL it is ``<name>_<pid of this run>``, dropped by :func:`_drop_browser_database`;
+    one left by a run that no longer exists (interrupted) is dropped here first."""
     test_url = os.environ.get("IOFFICE_TEST_DATABASE_URL", "")
     if not test_url.startswith("postgresql"):
         return f"sqlite:///{tmp / 'browser.db'}"
     import psycopg
     from sqlalchemy.engine import make_url
 
-    url = make_url(test_url)
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        # FORCE: a gunicorn left over from an interrupted run must not block the drop
+    own = f"{name}_{os.getpid()}"
+    with psycopg.connect(_admin_url(test_url), autocommit=True) as conn:
+        existing = [row[0] for row in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s",
+            (name, name.replace("_", r"\_") + r"\_%"))]
+        for datname in existing:
+            suffix = datname[len(name) + 1:]
+            if datname == own or (suffix.isdigit() and _alive(int(suffix))):
+                continue
+            # FORCE: a gunicorn left over from an interrupted run must not block the drop
+            conn.execute(f'DROP DATABASE IF EXISTS "{datname}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{own}"')
+    return make_url(test_url).set(database=own).render_as_string(hide_password=False)
+
+
+def _drop_browser_database(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(database_url).database
+    # connected to the tests' database: PostgreSQL cannot drop the one a session is in
+    with psycopg.connect(_admin_url(os.environ["IOFFICE_TEST_DATABASE_URL"]), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
@@ -148,7 +185,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live_server")
-    env = _app_env(_browser_database_url(tmp), tmp)
+    database_url = _browser_database_url(tmp)
+    env = _app_env(database_url, tmp)
     # an instance folder of its own: wsgi.py would read the repository's instance/, where a
     # developer's `make run` leaves exchange-demo.json (hubs on, and their PKI is not ours)
     env["IOFFICE_TEST_INSTANCE_PATH"] = str(tmp / "instance")
@@ -170,6 +208,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
+        _drop_browser_database(database_url)
 
 
 @pytest.fixture(scope="session")
@@ -177,12 +216,13 @@ def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AxisServer
     """A second live server set up like ``make run``: both demo hubs mounted (``/truc/tinh``,
     ``/truc/quoc-gia``), ``exchange setup-demo`` done, the hub forwarders and the exchange worker
     running in one gunicorn worker. Its instance folder (hub databases, worker lock) is a
-    temporary one (``tests.e2e.live_wsgi``), its database ``ioffice_story`` on PostgreSQL.
+    temporary one (``tests.e2e.live_wsgi``), its database ``ioffice_story_<pid>`` on PostgreSQL.
     Polls every 0.3 s (``make run``: 2 s) so a package crosses both hubs in about 2 s."""
     tmp = tmp_path_factory.mktemp("axis_server")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = _app_env(_browser_database_url(tmp, STORY_DB), tmp)
+    database_url = _browser_database_url(tmp, STORY_DB)
+    env = _app_env(database_url, tmp)
     env.update({"IOFFICE_TEST_INSTANCE_PATH": str(tmp / "instance"),
                 "IOFFICE_EXCHANGE_DEMO_URL": url,
                 "IOFFICE_EXCHANGE_POLL_INTERVAL": "0.3",
@@ -205,6 +245,7 @@ def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AxisServer
         yield AxisServer(url, env, log)
     finally:
         _stop(proc)
+        _drop_browser_database(database_url)
 
 
 @dataclass(frozen=True)
