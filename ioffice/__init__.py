@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -13,7 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from ioffice.config import load_config
     from ioffice.web import init_app as init_web
 
-    app = Flask(__name__, instance_relative_config=True,
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path(),
                 template_folder="web/templates", static_folder="web/static")
     load_config(app, config)
     if int(app.config["PROXY_COUNT"]) > 0:
@@ -28,3 +30,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_web(app)
     cli.init_app(app)
     return app
+
+
+def instance_path() -> str | None:
+    """``IOFFICE_INSTANCE_PATH``: the folder of this installation's own files (the SQLite
+    database, local blobs, the PKI and secrets when not configured otherwise, the demo hubs'
+    databases, the exchange worker's lock), made absolute. Unset: Flask's default, the
+    repository's ``instance/``."""
+    value = os.environ.get("IOFFICE_INSTANCE_PATH", "").strip()
+    return str(Path(value).expanduser().resolve()) if value else None

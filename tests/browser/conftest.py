@@ -189,9 +189,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = _app_env(database_url, tmp)
     # an instance folder of its own: wsgi.py would read the repository's instance/, where a
     # developer's `make run` leaves exchange-demo.json (hubs on, and their PKI is not ours)
-    env["IOFFICE_TEST_INSTANCE_PATH"] = str(tmp / "instance")
+    env["IOFFICE_INSTANCE_PATH"] = str(tmp / "instance")
     (tmp / "instance").mkdir()
-    app = "tests.e2e.live_wsgi"
+    app = "wsgi"
     _flask(env, "db", "upgrade", app=app)
     _flask(env, "pki", "init", app=app)
     _flask(env, "demo", "load", "--password", DEMO_PASSWORD, app=app)
@@ -216,19 +216,19 @@ def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AxisServer
     """A second live server set up like ``make run``: both demo hubs mounted (``/truc/tinh``,
     ``/truc/quoc-gia``), ``exchange setup-demo`` done, the hub forwarders and the exchange worker
     running in one gunicorn worker. Its instance folder (hub databases, worker lock) is a
-    temporary one (``tests.e2e.live_wsgi``), its database ``ioffice_story_<pid>`` on PostgreSQL.
+    temporary one (``IOFFICE_INSTANCE_PATH``), its database ``ioffice_story_<pid>`` on PostgreSQL.
     Polls every 0.3 s (``make run``: 2 s) so a package crosses both hubs in about 2 s."""
     tmp = tmp_path_factory.mktemp("axis_server")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     database_url = _browser_database_url(tmp, STORY_DB)
     env = _app_env(database_url, tmp)
-    env.update({"IOFFICE_TEST_INSTANCE_PATH": str(tmp / "instance"),
+    env.update({"IOFFICE_INSTANCE_PATH": str(tmp / "instance"),
                 "IOFFICE_EXCHANGE_DEMO_URL": url,
                 "IOFFICE_EXCHANGE_POLL_INTERVAL": "0.3",
                 "IOFFICE_EXCHANGE_BACKOFF_SECONDS": "0.5"})
     (tmp / "instance").mkdir()
-    app = "tests.e2e.live_wsgi"
+    app = "wsgi"
     _flask(env, "db", "upgrade", app=app)
     _flask(env, "pki", "init", app=app)
     _flask(env, "demo", "load", "--password", DEMO_PASSWORD, app=app)
@@ -238,7 +238,7 @@ def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AxisServer
         proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
              "--access-logfile", "-", "--graceful-timeout", "3",
-             "-c", "python:tests.e2e.gunicorn_hooks", f"{app}:application"],
+             "-c", "python:ioffice.exchange.gunicorn_hooks", f"{app}:application"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(proc, url, log)

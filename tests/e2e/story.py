@@ -1,7 +1,8 @@
-"""Step 1 and 2 of the story through the services, for a live server (``tests.e2e.live_wsgi``):
-the Ministry of Home Affairs drafts, signs (PIN), numbers, seals and dispatches a Công văn to
-Cà Mau; the axis carries it; optionally Cà Mau's clerk registers it, the chairman gives it to
-the Department of Information and Communications and the department head to the specialist.
+"""Step 1 and 2 of the story through the services, for a live server (``wsgi``, run with the
+server's ``IOFFICE_*`` environment): the Ministry of Home Affairs drafts, signs (PIN),
+numbers, seals and dispatches a Công văn to Cà Mau; the axis carries it; optionally Cà Mau's
+clerk registers it, the chairman gives it to the Department of Information and Communications
+and the department head to the specialist.
 
 Run in its own process (the browser tests' Playwright loop must not see the signing code), with
 the live server's ``IOFFICE_*`` environment:
@@ -110,7 +111,7 @@ def main() -> None:
 
     from ioffice.db_session import database
     from ioffice.services import services
-    from tests.e2e.live_wsgi import app
+    from wsgi import app
 
     with app.app_context():
         ports = services(app)
