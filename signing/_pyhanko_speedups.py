@@ -26,6 +26,12 @@ in work whose result is already known or can be had in one C call (docs/signing.
   (the unused path iterator is cancelled); otherwise the original runs and a success is
   handed to the memo. When a success may be reused is the memo's business
   (``signing.pki._PathMemo``).
+* ``generic_cms.extract_certs_for_validation`` (parse the CMS certificates, pick the signer's,
+  check the signing-certificate attribute: ~5 % of a validation) ran twice per signature: for
+  ``EmbeddedPdfSignature.signer_cert`` (our report's signer names) and again inside
+  ``cms_basic_validation`` on the same ``SignedData`` object. Its result is remembered for as
+  long as that object lives (keyed by identity, dropped by a weak reference's callback); a
+  call that raises is never remembered.
 
 :func:`install` swaps them in (``signing/__init__.py`` calls it once). Each is installed only
 if the original is exactly the code it was checked against (a sha256 of its source) and, for
@@ -42,6 +48,7 @@ import functools
 import hashlib
 import inspect
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -189,6 +196,29 @@ def _memo_cert_usage(original: Callable) -> Callable:
     return validate_cert_usage
 
 
+def _memo_cert_extraction(original: Callable) -> Callable:
+    results: dict[int, tuple[weakref.ref, object]] = {}
+
+    def extract_certs_for_validation(signed_data):
+        key = id(signed_data)
+        entry = results.get(key)
+        if entry is not None and entry[0]() is signed_data:
+            return entry[1]
+        value = original(signed_data)
+        try:
+            # the callback runs when signed_data dies, before its id can be reused
+            ref = weakref.ref(signed_data, lambda _ref, key=key: results.pop(key, None))
+        except TypeError:  # not weakly referenceable: nothing to key on safely
+            return value
+        results[key] = (ref, value)
+        return value
+
+    extract_certs_for_validation.__doc__ = original.__doc__
+    extract_certs_for_validation.__wrapped__ = original
+    extract_certs_for_validation.remembered = results
+    return extract_certs_for_validation
+
+
 def _remember(results: dict, key, value):
     # Bounded by starting over: the names a server meets are few (its PKI's CAs and signers).
     if len(results) >= _NAME_CACHE_SIZE:
@@ -228,6 +258,13 @@ _PATCHES = (
         name="validate_cert_usage",
         fingerprint="9f30029477edd97770f85e1efc06fe3a4d34843915a678c4fb2feeb055c2a1dc",
         make=_memo_cert_usage,
+        caller=getattr(generic_cms, "cms_basic_validation", None),
+    ),
+    _Patch(
+        owner=generic_cms,
+        name="extract_certs_for_validation",
+        fingerprint="5d3207f7a0b9b3d28064900b730d4b20777e37fd6243c25bff7593ec02f5161b",
+        make=_memo_cert_extraction,
         caller=getattr(generic_cms, "cms_basic_validation", None),
     ),
 )

@@ -18,13 +18,15 @@ PREP = "NameTypeAndValue._ldap_string_prep"
 NAME_EQ = "Name.__eq__"
 NAME_HASHABLE = "Name.hashable"
 CERT_USAGE = "generic_cms.validate_cert_usage"
+CERT_EXTRACTION = "generic_cms.extract_certs_for_validation"
 WHITESPACE = b"\x00\t\n\x0c\r "
 
 
 def test_active_with_the_pinned_versions():
     assert version("pyhanko").startswith("0.38.") and version("asn1crypto") == "1.5.1"
     assert _pyhanko_speedups.active() == {HEX: True, PREP: True, NAME_EQ: True,
-                                          NAME_HASHABLE: True, CERT_USAGE: True}, (
+                                          NAME_HASHABLE: True, CERT_USAGE: True,
+                                          CERT_EXTRACTION: True}, (
         "a pyHanko or asn1crypto upgrade changed a function signing/_pyhanko_speedups.py "
         "replaces: check the replacement against the new code, then update its fingerprint"
     )
@@ -34,7 +36,8 @@ def test_active_with_the_pinned_versions():
 @pytest.mark.parametrize(("label", "current", "other"), [
     (HEX, lambda: generic.read_hex_string_from_stream, NAME_EQ),
     (CERT_USAGE, lambda: generic_cms.validate_cert_usage, HEX),
-], ids=["hex-reader", "cert-usage"])
+    (CERT_EXTRACTION, lambda: generic_cms.extract_certs_for_validation, CERT_USAGE),
+], ids=["hex-reader", "cert-usage", "cert-extraction"])
 def test_a_changed_original_is_left_alone(monkeypatch, label, current, other):
     patch = next(p for p in _pyhanko_speedups._PATCHES if p.label == label)
     original = _pyhanko_speedups.original(label)
@@ -225,3 +228,61 @@ def test_name_hashable_memo_same_as_original():
         for name in _names():
             expected = _eq_outcome(lambda n, _: original(n), name, None)
             assert _eq_outcome(lambda n, _: n.hashable, name, None) == expected
+
+
+# --- the CMS certificates of a signature ------------------------------------------------------
+
+def _signed_data(pdf: bytes):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    return PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[0].signed_data
+
+
+def test_cert_extraction_remembered_per_signed_data_object(seal, trust, demo_pdf, monkeypatch):
+    import gc
+
+    from signing import sign_pdf, validate_pdf
+
+    original = _pyhanko_speedups.original(CERT_EXTRACTION)
+    pdf = sign_pdf(demo_pdf, seal, trust=trust)
+    calls: list[int] = []
+    replacement = generic_cms.extract_certs_for_validation
+    memo = replacement.remembered
+    # the replacement calls the original it was built from: count through a wrapper around it
+    patch = next(p for p in _pyhanko_speedups._PATCHES if p.label == CERT_EXTRACTION)
+    counting = _pyhanko_speedups._memo_cert_extraction(
+        lambda sd: calls.append(id(sd)) or original(sd))
+    monkeypatch.setattr(generic_cms, "extract_certs_for_validation", counting)
+    try:
+        report = validate_pdf(pdf, trust)
+        assert report.verdict.value == "valid" and report.signatures[0].signer_name
+        assert len(calls) == 1  # signer_cert for the report, then cms_basic_validation: once
+        signed_data = _signed_data(pdf)
+        expected = original(signed_data)
+        first = counting(signed_data)
+        assert counting(signed_data) is first and len(calls) == 2
+        assert first.signer_cert.dump() == expected.signer_cert.dump()
+        assert [c.dump() for c in first.other_certs] == [c.dump() for c in expected.other_certs]
+        key = id(signed_data)
+        assert key in counting.remembered
+        del signed_data, first
+        gc.collect()
+        assert key not in counting.remembered  # gone with the object it was about
+    finally:
+        monkeypatch.undo()
+    assert generic_cms.extract_certs_for_validation is replacement and patch.installed
+    assert isinstance(memo, dict)
+
+
+def test_cert_extraction_errors_are_not_remembered(seal, trust, demo_pdf):
+    from pyhanko.sign.validation.errors import SignatureValidationError
+
+    from signing import sign_pdf
+
+    signed_data = _signed_data(sign_pdf(demo_pdf, seal, trust=trust))
+    # a signature whose CMS carries no certificates: the signer's cannot be found
+    signed_data["certificates"] = None
+    for _ in range(2):
+        with pytest.raises(SignatureValidationError, match="signer certificate not included"):
+            generic_cms.extract_certs_for_validation(signed_data)
+    assert id(signed_data) not in generic_cms.extract_certs_for_validation.remembered
