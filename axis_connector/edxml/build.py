@@ -8,8 +8,9 @@ attachment go into the output with one copy.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
+
+import pybase64
 
 from .errors import EdxmlError
 from .model import (
@@ -211,7 +212,7 @@ def _finish(w: _Writer, attachments: tuple[Attachment, ...]) -> bytes:
         )
         w.open("ContentTransferEncoded")
         chunks.append("".join(w.parts).encode("utf-8"))
-        chunks.append(base64.b64encode(attachment.data))
+        chunks.append(pybase64.b64encode(attachment.data))
         w.parts = []
         w.close("ContentTransferEncoded")
         w.close("Attachment")

@@ -15,6 +15,7 @@ import binascii
 import re
 from typing import TypeVar
 
+import pybase64
 from lxml import etree
 
 from .errors import EdxmlError
@@ -266,9 +267,15 @@ def _organ_id_list(node: _Node | None) -> tuple[str, ...]:
 
 def _decode_base64(node: _Node) -> bytes:
     text = node.element.text or ""
-    # strict: only the alphabet and correct padding, as b64decode(validate=True) checks, in
-    # one C pass (validate=True runs a regular expression over the text first: +0.25 ms for
-    # the 290 KB of a 200 KB PDF, on every hop)
+    # strict: only the alphabet and correct padding, as base64.b64decode(validate=True)
+    # checks. First pybase64's SIMD decoder (0.35 -> 0.01 ms for the 290 KB of a 200 KB PDF,
+    # on every hop: the axis and the recipient); it is stricter than the standard library
+    # (it refuses padding after a complete group, "QUJD="), so what it refuses is judged by
+    # binascii's strict mode, as before.
+    try:
+        return pybase64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        pass
     try:
         return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):

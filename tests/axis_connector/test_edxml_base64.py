@@ -42,6 +42,17 @@ CASES = {
     "a bang": "!!" + ENCODED,
     "non-ascii": "QUJD" + "đ",
     "truncated": ENCODED[:-1],
+    "space inside": "QU JD",
+    "tab and CRLF": "QUJD\t\r\nREVG",
+    "no-break space": "QUJD\u00a0REVG",
+    "padding split by a space": "QQ= =",
+    "three characters, padded": "QUI=",
+    "three characters, unpadded": "QUI",
+    "one character": "Q",
+    "one character, padded": "Q===",
+    "a second padded group": "QUI=QUI=",
+    "padding after a complete group": "QUJD=",
+    "two paddings after a complete group": "QUJD==",
 }
 
 
@@ -58,3 +69,35 @@ def test_attachment_base64_is_judged_as_validate_true_judged_it(text: str) -> No
         assert caught.value.path == node.path
     else:
         assert _decode_base64(node) == expected
+
+
+def test_random_texts_are_judged_as_validate_true_judged_them() -> None:
+    import random
+
+    rng = random.Random(20261127)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    specials = ["=", "==", " ", "\n", "\r\n", "\t", "-", "_", "!", "\u00a0", "đ", "\x00", "."]
+    for _ in range(20000):
+        parts = []
+        for _ in range(rng.randint(0, 12)):
+            if rng.random() < 0.8:
+                parts.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9))))
+            else:
+                parts.append(rng.choice(specials))
+        if rng.random() < 0.3:  # often a valid encoding, sometimes wrapped or padded oddly
+            raw = rng.randbytes(rng.randint(0, 40))
+            encode = base64.encodebytes if rng.random() < 0.5 else base64.b64encode
+            parts = [encode(raw).decode(), *parts[: rng.randint(0, 1)]]
+        text = "".join(parts)
+        element = etree.fromstring(b"<ContentTransferEncoded/>")
+        try:
+            element.text = text
+        except ValueError:  # not XML-compatible (a NUL): cannot occur in a parsed package
+            continue
+        node = _Node(element, "/edXML/AttachmentEncoded/Attachment[1]/ContentTransferEncoded")
+        expected = _reference(text)
+        if expected is None:
+            with pytest.raises(EdxmlError):
+                _decode_base64(node)
+        else:
+            assert _decode_base64(node) == expected, repr(text)
