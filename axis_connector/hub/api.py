@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from axis_connector.client.signing import (
     NONCE_HEADER,
@@ -120,28 +120,40 @@ def operation(name: str, *, max_body: int | None = None) -> Callable[[Callable[.
 
 
 def _body() -> bytes:
-    """The request body, read once (then kept for the request) with reads as large as what is
-    left of it. werkzeug's ``get_data`` reads 64 KiB at a time, and gunicorn copies what it
-    has buffered on each of those reads: ~9 % of the hub's CPU for 300 KB packages
-    (bench/exchange.py). ``request.stream`` still refuses a body over the limit
-    (413 ``too_large``)."""
+    """The request body, read once (then kept for the request). With a Content-Length, straight
+    from the server's input in reads as large as what is left (gunicorn hands the whole body
+    over in one read): werkzeug's ``request.stream`` first zero-fills a buffer of that size,
+    copies into it and copies it again into bytes, and ``get_data`` reads 64 KiB steps that
+    made gunicorn copy its buffer each time. A body over the request's limit is refused before
+    any of it is read (413 ``too_large``), one that ends early as werkzeug refuses it (400).
+    Without a length (chunked), werkzeug's stream."""
     body = g.get("axis_body")
     if body is None:
-        stream = request.stream
-        remaining = request.content_length
-        if remaining is None:
-            body = stream.read()
+        length = request.content_length
+        if length is None or request.environ.get("wsgi.input_terminated"):
+            body = request.stream.read()
         else:
-            parts: list[bytes] = []
-            while remaining > 0:
-                part = stream.read(remaining)
-                if not part:
-                    break
-                parts.append(part)
-                remaining -= len(part)
-            body = parts[0] if len(parts) == 1 else b"".join(parts)
+            limit = request.max_content_length
+            if limit is not None and length > limit:
+                raise RequestEntityTooLarge()
+            body = _read_exactly(request.environ["wsgi.input"], length)
         g.axis_body = body
     return body
+
+
+def _read_exactly(stream: Any, length: int) -> bytes:
+    parts: list[bytes] = []
+    remaining = length
+    while remaining > 0:
+        try:
+            part = stream.read(remaining)
+        except (OSError, ValueError):
+            part = b""
+        if not part:
+            raise ClientDisconnected()
+        parts.append(part)
+        remaining -= len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _json() -> dict[str, Any]:

@@ -294,3 +294,55 @@ def test_a_body_arriving_in_pieces_is_read_whole_and_once(app: Flask) -> None:
         assert _body() == data
         assert _body() is _body()  # kept for the request: read once
     assert Trickle.reads == 5  # 300,000 bytes in 64 KiB pieces, no read past the end
+
+
+def test_a_body_over_the_limit_is_refused_unread_and_a_short_body_as_disconnected(app: Flask) -> None:
+    import io
+
+    from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+
+    from axis_connector.hub.api import _body
+
+    class Counting(io.BytesIO):
+        reads = 0
+
+        def read(self, size=-1):
+            Counting.reads += 1
+            return super().read(size)
+
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    with app.test_request_context("/api/sendEdoc", method="POST", content_type="application/octet-stream",
+                                  environ_overrides={"wsgi.input": Counting(b"x" * 10),
+                                                     "CONTENT_LENGTH": str(limit + 1)}), \
+            pytest.raises(RequestEntityTooLarge):
+        _body()
+    assert Counting.reads == 0
+    with app.test_request_context("/api/sendEdoc", method="POST", content_type="application/octet-stream",
+                                  environ_overrides={"wsgi.input": Counting(b"x" * 10),
+                                                     "CONTENT_LENGTH": "1000"}), \
+            pytest.raises(ClientDisconnected):
+        _body()
+
+
+def test_a_body_without_a_length_is_read_through_werkzeug(app: Flask) -> None:
+    import io
+
+    from axis_connector.hub.api import _body
+
+    data = os.urandom(100_000)
+    with app.test_request_context("/api/sendEdoc", method="POST", content_type="application/octet-stream",
+                                  environ_overrides={"wsgi.input": io.BytesIO(data),
+                                                     "wsgi.input_terminated": True}):
+        assert _body() == data
+
+
+def test_a_request_that_ends_early_stores_nothing(app: Flask) -> None:
+    body = json.dumps({"messagetype": "edoc", "package": "QUJD"}).encode()
+    headers = sign_headers(SECRETS["sys-camau"], "POST", "/api/sendEdoc", "sys-camau", body)
+    headers["Content-Length"] = str(len(body) + 500)
+    import io
+
+    response = app.test_client().post("/api/sendEdoc", input_stream=io.BytesIO(body), headers=headers,
+                                      content_type="application/json")
+    assert response.status_code == 400
+    assert count_messages(app) == 0
