@@ -37,16 +37,16 @@ def thread_loop() -> asyncio.AbstractEventLoop:
     return holder.loop
 
 
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+def run_sync(coro: Coroutine[Any, Any, T], refusal: type[Exception] = RuntimeError) -> T:
     """Run ``coro`` to completion on this thread's loop. Like ``asyncio.run``, refuses to run
-    inside a running event loop (RuntimeError; the coroutine is closed, never started)."""
+    inside a running event loop (``refusal``; the coroutine is closed, never started)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         pass
     else:
         coro.close()
-        raise RuntimeError("called from a running event loop: use the async_ variant")
+        raise refusal("Inside an event loop: use the async_ variant.")
     loop = thread_loop()
     try:
         return loop.run_until_complete(coro)

@@ -7,7 +7,6 @@ fixed size (no dry run to measure it), and the stamp font is a pre-made Vietname
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -128,12 +127,7 @@ async def async_check_certificate(
 
 
 def _run(coro):
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return run_sync(coro)
-    coro.close()
-    raise SigningError("Inside an event loop: use the async_ variant.")
+    return run_sync(coro, SigningError)
 
 
 def _field_name(writer: IncrementalPdfFileWriter, stamp) -> str:
