@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from axis_connector.edxml import STATUS_DESCRIPTIONS, StatusCode
@@ -109,12 +109,14 @@ def _json_payload(edoc: OutgoingEdoc) -> dict[str, Any]:
 
 
 def known_organs(session: Session, organ_ids: list[str]) -> dict[str, str]:
-    """Names of the given agencies found locally or in the cached hub directory."""
-    names = dict(session.execute(select(DirectoryEntry.organ_id, DirectoryEntry.name)
-                                 .where(DirectoryEntry.organ_id.in_(organ_ids))).all())
-    names.update(session.execute(select(Agency.code, Agency.name)
-                                 .where(Agency.code.in_(organ_ids))).all())
-    return names
+    """Names of the given agencies found locally or in the cached hub directory (the local
+    name when both know one), in one statement."""
+    rows = session.execute(union_all(
+        select(DirectoryEntry.organ_id, DirectoryEntry.name, literal(0).label("local"))
+        .where(DirectoryEntry.organ_id.in_(organ_ids)),
+        select(Agency.code, Agency.name, literal(1).label("local"))
+        .where(Agency.code.in_(organ_ids)))).all()
+    return {organ: name for organ, name, _ in sorted(rows, key=lambda row: row[2])}
 
 
 def dispatch(session: Session, ctx: AuditContext, edoc: OutgoingEdoc) -> list[ExchangeOutbox]:

@@ -214,6 +214,20 @@ def test_unknown_recipient_is_named(db: Session, federation: Federation) -> None
     assert "000.00.99.X99" in exc.value.message and CA_MAU not in exc.value.message
 
 
+def test_recipients_are_named_from_the_agencies_then_the_directory(db: Session,
+                                                                   federation: Federation) -> None:
+    from ioffice.exchange.dispatch import known_organs
+
+    listed = db.scalar(select(DirectoryEntry).where(DirectoryEntry.organ_id == CA_MAU))
+    listed.name = "Tên trên trục (cũ)"  # the hub's directory lags behind the agency's own record
+    db.add(DirectoryEntry(organ_id="000.00.97.H12", name="Sở chỉ có trên trục", hub="tinh"))
+    db.flush()
+    names = known_organs(db, [CA_MAU, "000.00.97.H12", "000.00.99.X99"])
+    assert names == {CA_MAU: agency(db, CA_MAU).name, "000.00.97.H12": "Sở chỉ có trên trục"}
+    [row] = dispatch(db, CTX, outgoing(db, federation, recipients=(CA_MAU, "000.00.97.H12")))
+    assert row.payload["recipient_names"] == names
+
+
 def test_hub_refusal_dead_letters_with_the_hubs_message_and_retry(db: Session,
                                                                   federation: Federation) -> None:
     db.add(DirectoryEntry(organ_id="000.00.98.H12", name="Cơ quan đã giải thể", hub="tinh"))
