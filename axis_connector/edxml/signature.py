@@ -463,7 +463,7 @@ def _without_last_trace_headers(header: etree._Element, count: int) -> Iterator[
             parent.insert(index, element)
 
 
-def _guessed_trace_count(header: etree._Element, sender: str) -> int:
+def _guessed_trace_count(removable: list[etree._Element], sender: str) -> int:
     """How many trailing trace headers the axes added after signing, guessed from who wrote them:
     the trace headers at the end of the list whose ``OrganId`` is not the sender's, and the
     ``TraceHeaderList`` too when it holds nothing else (an axis creates one for a sender that sent
@@ -474,7 +474,6 @@ def _guessed_trace_count(header: etree._Element, sender: str) -> int:
     that sent an empty list, or trace headers of its own under another code) costs one more
     verification and never decides anything.
     """
-    removable = _removable_trace(header)
     trace = [e for e in removable if etree.QName(e).localname == "TraceHeader"]  # last first
     count = 0
     for element in trace:
@@ -488,7 +487,7 @@ def _guessed_trace_count(header: etree._Element, sender: str) -> int:
 def _verify_signature(
     root: etree._Element,
     header: etree._Element,
-    signature: etree._Element,
+    sender: str,
     signer: x509.Certificate,
     config: SignatureConfiguration,
 ) -> int:
@@ -500,8 +499,9 @@ def _verify_signature(
     other candidate (0 to as many as could be removed) is tried, the nearest to the guess first.
     The tree is left as it was.
     """
-    guess = _guessed_trace_count(header, _sender_organ_id(root))
-    others = sorted((n for n in range(len(_removable_trace(header)) + 1) if n != guess),
+    removable = _removable_trace(header)
+    guess = _guessed_trace_count(removable, sender)
+    others = sorted((n for n in range(len(removable) + 1) if n != guess),
                     key=lambda n: (abs(n - guess), n))
     for count in (guess, *others):
         with _without_last_trace_headers(header, count) as possible:
@@ -612,7 +612,7 @@ def verify_tree(
         digest_algorithms=_DIGESTS,
         verification_time=at,
     )
-    stripped = _verify_signature(root, header, signature, signer, config)
+    stripped = _verify_signature(root, header, sender, signer, config)
     weak = "sha1" in method_uri.lower() or "sha1" in digest_uri.lower()
     return VerificationResult(
         signer_certificate=signer,
