@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ioffice.audit.models import AuditEvent, AuditHead
@@ -44,15 +45,16 @@ def _digest(prev_hash: str, seq: int, occurred_at: dt.datetime, event: dict[str,
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+_CONTENT = ("agency_id", "actor_id", "tag", "subject_type", "subject_id", "remote_addr", "details")
+
+
 def _content(ev: AuditEvent) -> dict[str, Any]:
-    return {"agency_id": ev.agency_id, "actor_id": ev.actor_id, "tag": ev.tag,
-            "subject_type": ev.subject_type, "subject_id": ev.subject_id,
-            "remote_addr": ev.remote_addr, "details": ev.details}
+    return {k: getattr(ev, k) for k in _CONTENT}
 
 
 def record(session: Session, ctx: AuditContext, tag: Tag | str, *, subject_type: str = "",
            subject_id: object = "", details: dict[str, Any] | None = None,
-           agency_id: int | None = None) -> AuditEvent:
+           agency_id: int | None = None) -> RecordedEvent:
     """Append an event in the caller's transaction (it commits or rolls back with the action)."""
     return record_many(session, [Entry(ctx, tag, subject_type, subject_id, details, agency_id)])[0]
 
@@ -69,42 +71,79 @@ class Entry:
     agency_id: int | None = None
 
 
-def record_many(session: Session, entries: list[Entry]) -> list[AuditEvent]:
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as stored (the row of ``audit_events``)."""
+
+    id: int
+    chain: str
+    seq: int
+    occurred_at: dt.datetime
+    agency_id: int | None
+    actor_id: int | None
+    tag: str
+    subject_type: str
+    subject_id: str
+    remote_addr: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+_EVENTS = AuditEvent.__table__
+_HEADS = AuditHead.__table__
+_LOCK_HEAD = (select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.chain == bindparam("chain"))
+              .with_for_update())
+_INSERT_HEAD = insert(_HEADS).values(chain=bindparam("chain"), seq=0, hash=GENESIS)
+_MOVE_HEAD = (update(_HEADS).where(_HEADS.c.chain == bindparam("chain_"))
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+
+
+def record_many(session: Session, entries: list[Entry]) -> list[RecordedEvent]:
     """Append several events, in order, in the caller's transaction: each chain's head is
-    locked and read once and updated once (a batch of received documents: 3 statements per
-    event before, 1 now, plus 2 per chain)."""
-    heads: dict[str, AuditHead] = {}
-    events: list[AuditEvent] = []
+    locked and read once and moved once, and the events go in one INSERT (a batch of received
+    documents: 3 statements per event before, 1 now, plus 2 per chain).
+
+    Plain SQL statements, not ORM objects: the dispatch of one document spent more on the
+    ORM's unit of work for its audit event than on the rest of its own rows."""
+    if not entries:
+        return []
+    heads: dict[str, list[Any]] = {}
+    rows: list[dict[str, Any]] = []
+    # second-precision timestamps survive every database round trip unchanged
+    now = utcnow().replace(microsecond=0)
     for entry in entries:
         agency = entry.agency_id if entry.agency_id is not None else entry.ctx.agency_id
         chain = _chain_for(agency)
         head = heads.get(chain)
         if head is None:
             head = heads[chain] = _locked_head(session, chain)
-        # second-precision timestamps survive every database round trip unchanged
-        event = AuditEvent(chain=chain, seq=head.seq + 1,
-                           occurred_at=utcnow().replace(microsecond=0), agency_id=agency,
-                           actor_id=entry.ctx.actor_id, tag=str(entry.tag),
-                           subject_type=entry.subject_type, subject_id=str(entry.subject_id),
-                           remote_addr=entry.ctx.remote_addr[:64], details=entry.details or {},
-                           prev_hash=head.hash, hash="")
-        event.hash = _digest(head.hash, event.seq, event.occurred_at, _content(event))
-        head.seq, head.hash = event.seq, event.hash
-        session.add(event)
-        events.append(event)
-    session.flush()
-    return events
+        row = {"chain": chain, "seq": head[0] + 1, "occurred_at": now, "agency_id": agency,
+               "actor_id": entry.ctx.actor_id, "tag": str(entry.tag),
+               "subject_type": entry.subject_type, "subject_id": str(entry.subject_id),
+               "remote_addr": entry.ctx.remote_addr[:64], "details": entry.details or {},
+               "prev_hash": head[1]}
+        row["hash"] = _digest(head[1], row["seq"], now, {k: row[k] for k in _CONTENT})
+        head[0], head[1] = row["seq"], row["hash"]
+        rows.append(row)
+    ids = session.execute(_INSERT_EVENTS, rows).scalars().all()
+    moves = [{"chain_": chain, "new_seq": seq, "new_hash": hash_} for chain, (seq, hash_) in heads.items()]
+    session.execute(_MOVE_HEAD, moves)
+    session.flush()  # as before: the caller's pending rows reach the database with the events
+    return [RecordedEvent(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
 
 
-def _locked_head(session: Session, chain: str) -> AuditHead:
-    head = session.scalars(select(AuditHead).where(AuditHead.chain == chain)
-                           .with_for_update()).one_or_none()
+def _locked_head(session: Session, chain: str) -> list[Any]:
+    head = session.execute(_LOCK_HEAD, {"chain": chain}).one_or_none()
     if head is None:
-        with session.begin_nested():
-            session.add(AuditHead(chain=chain, seq=0, hash=GENESIS))
-        head = session.scalars(select(AuditHead).where(AuditHead.chain == chain)
-                               .with_for_update()).one()
-    return head
+        try:  # the first event of a chain; another transaction may be creating it too
+            with session.begin_nested():
+                session.execute(_INSERT_HEAD, {"chain": chain})
+        except IntegrityError:
+            pass
+        head = session.execute(_LOCK_HEAD, {"chain": chain}).one()
+    return [head.seq, head.hash]
 
 
 @dataclass(frozen=True)
@@ -118,7 +157,8 @@ class ChainProblem:
 def verify_chain(session: Session) -> list[ChainProblem]:
     """Recompute every chain; an empty list means the log is intact."""
     problems: list[ChainProblem] = []
-    heads = {h.chain: h for h in session.scalars(select(AuditHead))}
+    # rows, not objects: heads are moved by plain UPDATEs, an object loaded earlier would be stale
+    heads = {h.chain: h for h in session.execute(select(AuditHead.chain, AuditHead.seq, AuditHead.hash))}
     for chain, head in heads.items():
         prev, expected_seq = GENESIS, 1
         for ev in _events(session, chain):
