@@ -238,7 +238,8 @@ def _signed_data(pdf: bytes):
     return PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[0].signed_data
 
 
-def test_cert_extraction_remembered_per_signed_data_object(seal, trust, demo_pdf, monkeypatch):
+def test_cert_extraction_remembered_per_signed_data_object(seal, seal_ec, trust, demo_pdf,
+                                                            monkeypatch):
     import gc
 
     from signing import sign_pdf, validate_pdf
@@ -260,7 +261,14 @@ def test_cert_extraction_remembered_per_signed_data_object(seal, trust, demo_pdf
         signed_data = _signed_data(pdf)
         expected = original(signed_data)
         first = counting(signed_data)
-        assert counting(signed_data) is first and len(calls) == 2
+        # another object holding the same certificates, signer and signing-certificate
+        # attribute (another document sealed by the same agency): what it reads decides
+        assert counting(signed_data) is first and len(calls) == 1
+        other = _signed_data(sign_pdf(demo_pdf, seal_ec, trust=trust))  # another seal
+        assert counting(other).signer_cert.dump() == original(other).signer_cert.dump()
+        assert len(calls) == 2
+        assert first.signer_cert.dump() != counting(other).signer_cert.dump() and len(calls) == 2
+        del other
         assert first.signer_cert.dump() == expected.signer_cert.dump()
         assert [c.dump() for c in first.other_certs] == [c.dump() for c in expected.other_certs]
         key = id(signed_data)
