@@ -17,7 +17,7 @@ from lxml import etree
 
 from .model import DocumentPackage, Package, StatusPackage, TraceHeader
 from .parse import check_message_type, parse_tree
-from .safe_xml import DEFAULT_LIMITS, ParseLimits, parse_xml
+from .safe_xml import DEFAULT_LIMITS, ParseLimits, document_bytes, parse_xml
 from .signature import TrustCallback, VerificationResult, _insert_trace_header, verify_tree
 from .values import TRACE_LIST, check_organ_id
 
@@ -58,7 +58,7 @@ class ReceivedPackage:
         check_organ_id(trace.organ_id, TRACE_LIST + "/TraceHeader/OrganId")
         undo = _insert_trace_header(self._root, trace)
         try:
-            return etree.tostring(self._root, xml_declaration=True, encoding="UTF-8")
+            return document_bytes(self._root)
         finally:
             undo()
 

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 
 import signxml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
@@ -59,7 +58,7 @@ from signxml.exceptions import (
 from .errors import SignatureError
 from .model import LEGACY_NAMESPACES, NAMESPACE, TraceHeader
 from .parse import DSIG_NAMESPACE
-from .safe_xml import DEFAULT_LIMITS, ParseLimits, parse_xml
+from .safe_xml import DEFAULT_LIMITS, ParseLimits, document_bytes, parse_xml
 from .values import HEADER, TRACE_LIST, check_organ_id, format_timestamp
 
 __all__ = [
@@ -155,6 +154,14 @@ class _Verifier(XMLVerifier):
     def get_root(self, data):
         return data if _is_document_root(data) else super().get_root(data)
 
+    def _get_cert_validity_error(self, cert, cert_source):
+        # signxml writes the certificate's description (its subject as an RFC 4514 string)
+        # before comparing the dates, for a message needed only when they fail
+        at = self._get_cert_verification_time()
+        if cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
+            return None
+        return super()._get_cert_validity_error(cert, cert_source)
+
 
 def organ_id_from_certificate(certificate: x509.Certificate) -> str | None:
     """The agency identifier a seal certificate is issued to: its subject ``UID`` attribute,
@@ -242,7 +249,7 @@ def sign_package(
         c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
     )
     signed = signer.sign(root, key=key, cert=list(cert_chain))
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    return document_bytes(signed)
 
 
 def add_trace_header(xml_bytes: bytes, trace: TraceHeader, *, limits: ParseLimits = DEFAULT_LIMITS) -> bytes:
@@ -253,7 +260,7 @@ def add_trace_header(xml_bytes: bytes, trace: TraceHeader, *, limits: ParseLimit
     check_organ_id(trace.organ_id, TRACE_LIST + "/TraceHeader/OrganId")
     root = parse_xml(xml_bytes, limits)
     _insert_trace_header(root, trace)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return document_bytes(root)
 
 
 def _insert_trace_header(root: etree._Element, trace: TraceHeader) -> Callable[[], None]:
@@ -349,7 +356,7 @@ def _b64(text: str) -> bytes:
 
 _CHAIN_CACHE_SECONDS = 60.0
 _CHAIN_CACHE_SIZE = 256
-_chain_cache: collections.OrderedDict[tuple[bytes, ...], tuple[float, tuple[x509.Certificate, ...]]] = (
+_chain_cache: collections.OrderedDict[tuple[object, ...], tuple[float, tuple[x509.Certificate, ...]]] = (
     collections.OrderedDict())
 _chain_cache_lock = threading.Lock()
 
@@ -368,8 +375,9 @@ def _trusted_chain(
     pins each agency's current certificate.)"""
     if at is not None:
         return _validate_chain(signer, others, trusted_ca_certs, at)
-    fingerprints = [c.fingerprint(hashes.SHA256()) for c in (signer, *others, *trusted_ca_certs)]
-    key = (len(others).to_bytes(2, "big"), *fingerprints)
+    # Certificates hash and compare by their DER encoding: the tuple is the key (a SHA-256
+    # fingerprint of each, as before, cost more than the rest of a cache hit).
+    key = (len(others), signer, *others, *trusted_ca_certs)
     now = time.time()
     with _chain_cache_lock:
         cached = _chain_cache.get(key)

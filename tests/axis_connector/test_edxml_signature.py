@@ -440,6 +440,16 @@ def test_a_validated_chain_is_remembered_only_for_the_same_certificates_and_anch
     verify_package(signed, [root_ca.certificate])
     verify_package(signed, [root_ca.certificate])
     assert len(chain_validations) == 1
+    # the same anchor read again (another object, the same DER): remembered; the anchor and
+    # another certificate beside it: validated again
+    from cryptography.hazmat.primitives.serialization import Encoding
+    copy = x509.load_der_x509_certificate(root_ca.certificate.public_bytes(Encoding.DER))
+    assert copy is not root_ca.certificate
+    verify_package(signed, [copy])
+    assert len(chain_validations) == 1
+    verify_package(signed, [root_ca.certificate, rogue_ca.certificate])
+    assert len(chain_validations) == 2
+    del chain_validations[1:]
     with pytest.raises(SignatureError) as refused:  # other trust anchors: validated again, refused
         verify_package(signed, [rogue_ca.certificate])
     assert refused.value.code == "untrusted_certificate" and len(chain_validations) == 2
@@ -534,6 +544,30 @@ def test_verifier_judges_as_plain_signxml(document: bytes, signed: bytes, root_c
     # trace headers the axes added removed, the changed ones never
     for (name, hops, removed), outcome in outcomes.items():
         assert (outcome == "ok") == (name in untouched and removed == hops), (name, hops, removed, outcome)
+
+
+@pytest.mark.parametrize("when", ["before", "inside", "after"])
+def test_the_certificate_dates_are_judged_as_plain_signxml(signed: bytes, ca_mau_seal: Identity,
+                                                            when: str) -> None:
+    """_Verifier compares the certificate's dates before writing signxml's message: the same
+    outcome and, outside the validity period, the same message."""
+    cert = ca_mau_seal.certificate
+    at = {"before": cert.not_valid_before_utc - dt.timedelta(days=1),
+          "inside": cert.not_valid_before_utc + dt.timedelta(minutes=1),
+          "after": cert.not_valid_after_utc + dt.timedelta(days=1)}[when]
+    config = signxml.SignatureConfiguration(location=".//",
+                                            signature_methods=signature_module._SIGNATURE_METHODS,
+                                            digest_algorithms=signature_module._DIGESTS,
+                                            verification_time=at)
+    outcomes = []
+    for verifier in (signxml.XMLVerifier(), signature_module._Verifier()):
+        try:
+            verifier.verify(parse_xml(signed), x509_cert=cert, expect_config=config)
+            outcomes.append("ok")
+        except signxml.exceptions.InvalidCertificate as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
+    assert (outcomes[0] == "ok") == (when == "inside")
 
 
 def test_signxml_copies_nodes_as_the_verifier_expects() -> None:
