@@ -346,3 +346,27 @@ def test_a_request_that_ends_early_stores_nothing(app: Flask) -> None:
                                       content_type="application/json")
     assert response.status_code == 400
     assert count_messages(app) == 0
+
+
+def test_a_body_with_a_length_is_read_exactly_under_gunicorn(app: Flask) -> None:
+    """gunicorn sets ``wsgi.input_terminated`` on every request: a body with a Content-Length
+    is still read straight from its input, in one read of exactly that length."""
+    import io
+
+    from axis_connector.hub.api import _body
+
+    data = os.urandom(300_000)
+
+    class Counting(io.BytesIO):
+        sizes: list[int] = []
+
+        def read(self, size=-1):
+            Counting.sizes.append(size)
+            return super().read(size)
+
+    with app.test_request_context("/api/sendEdoc", method="POST", content_type="application/octet-stream",
+                                  environ_overrides={"wsgi.input": Counting(data + b"next request"),
+                                                     "wsgi.input_terminated": True,
+                                                     "CONTENT_LENGTH": str(len(data))}):
+        assert _body() == data
+    assert Counting.sizes == [len(data)]
