@@ -13,9 +13,9 @@ from ioffice.errors import DomainError
 PDF_MAGIC = b"%PDF-"
 # the header may follow a little junk (the PDF spec tolerates up to 1024 bytes)
 HEADER_WINDOW = 1024
-_ENCRYPT = re.compile(rb"/Encrypt\s")
-_JAVASCRIPT = re.compile(rb"/(JavaScript|JS)\b")
-_EMBEDDED = re.compile(rb"/EmbeddedFiles?\b")
+# The names looked for, in one pass over the file (three searches took most of a check's time
+# for a 200 KB PDF): /Encrypt (refused), /JavaScript or /JS, /EmbeddedFile(s) (reported).
+_FLAGGED = re.compile(rb"/(Encrypt\s|JavaScript\b|JS\b|EmbeddedFiles?\b)")
 
 
 class InvalidPdf(DomainError):
@@ -37,7 +37,8 @@ def inspect_pdf(data: bytes, filename: str = "") -> PdfFacts:
     if PDF_MAGIC not in data[:HEADER_WINDOW]:
         raise InvalidPdf(f"Tệp{name} không phải là PDF (dù có thể mang đuôi .pdf). "
                          "Hãy quét hoặc xuất văn bản ra định dạng PDF.")
-    if _ENCRYPT.search(data):
+    flagged = {match[:2] for match in _FLAGGED.findall(data)}  # b"En", b"Ja", b"JS", b"Em"
+    if b"En" in flagged:
         raise InvalidPdf(f"Tệp PDF{name} được mã hoá hoặc đặt mật khẩu; hệ thống không lưu được "
                          "tệp này. Hãy gỡ mật khẩu rồi tải lên lại.")
     try:
@@ -53,8 +54,8 @@ def inspect_pdf(data: bytes, filename: str = "") -> PdfFacts:
         pdf[0].get_size()
     finally:
         pdf.close()
-    return PdfFacts(page_count=pages, has_javascript=bool(_JAVASCRIPT.search(data)),
-                    has_attachments=bool(_EMBEDDED.search(data)))
+    return PdfFacts(page_count=pages, has_javascript=bool(flagged & {b"Ja", b"JS"}),
+                    has_attachments=b"Em" in flagged)
 
 
 def extract_text(data: bytes, max_chars: int = 200_000) -> str:
