@@ -36,6 +36,15 @@ in work whose result is already known or can be had in one C call (docs/signing.
   parsing them, picking the signer's and checking the attribute cost ~5 % of a recipient's
   CPU per document); a call that raises is never remembered.
 
+* ``pyhanko.pdf_utils.generic._decode_name`` (a PDF name's bytes to a ``NameObject``, one
+  byte at a time: ~40 names per document read, the most called function of a validation):
+  the decoded text remembered by the name's bytes, a new ``NameObject`` made from it on each
+  call (``read_object`` sets each object's ``container_ref``: objects are never shared); a
+  name the original refuses raises again.
+* ``generic_cms.check_ess_certid`` (hash the signer's certificate, compare issuer and serial
+  with the signing-certificate attribute), remembered by the DER of the certificate and of
+  the attribute's ``ESSCertID``: the same pair for every document an agency seals.
+
 :func:`install` swaps them in (``signing/__init__.py`` calls it once). Each is installed only
 if the original is exactly the code it was checked against (a sha256 of its source) and, for
 the hex reader and ``validate_cert_usage``, pyHanko still calls it through the module global
@@ -244,6 +253,43 @@ def _memo_cert_extraction(original: Callable) -> Callable:
     return extract_certs_for_validation
 
 
+def _memo_decode_name(original: Callable) -> Callable:
+    decoded: dict[bytes, str] = {}
+
+    def _decode_name(name_bytes):
+        text = decoded.get(name_bytes) if type(name_bytes) is bytes else None
+        if text is None:
+            name = original(name_bytes)
+            if type(name_bytes) is bytes:
+                _remember(decoded, name_bytes, str(name))
+            return name
+        return generic.NameObject(text)  # a new object: read_object sets its container_ref
+
+    _decode_name.__doc__ = original.__doc__
+    _decode_name.__wrapped__ = original
+    _decode_name.remembered = decoded
+    return _decode_name
+
+
+def _memo_ess_certid(original: Callable) -> Callable:
+    matches: dict[tuple[bytes, bytes], bool] = {}
+
+    def check_ess_certid(cert, certid):
+        try:
+            key = (cert.dump(), certid.dump(), type(certid).__name__)
+        except Exception:  # not encodable: the original says what is wrong
+            return original(cert, certid)
+        result = matches.get(key)
+        if result is None:
+            result = _remember(matches, key, original(cert, certid))
+        return result
+
+    check_ess_certid.__doc__ = original.__doc__
+    check_ess_certid.__wrapped__ = original
+    check_ess_certid.remembered = matches
+    return check_ess_certid
+
+
 def _remember(results: dict, key, value):
     # Bounded by starting over: the names a server meets are few (its PKI's CAs and signers).
     if len(results) >= _NAME_CACHE_SIZE:
@@ -284,6 +330,20 @@ _PATCHES = (
         fingerprint="9f30029477edd97770f85e1efc06fe3a4d34843915a678c4fb2feeb055c2a1dc",
         make=_memo_cert_usage,
         caller=getattr(generic_cms, "cms_basic_validation", None),
+    ),
+    _Patch(
+        owner=generic,
+        name="_decode_name",
+        fingerprint="963405df0a1e5d065bee31c001a23282daaa69306db2be73f67ee1f9cf9c74a9",
+        make=_memo_decode_name,
+        caller=generic.NameObject.read_from_stream,
+    ),
+    _Patch(
+        owner=generic_cms,
+        name="check_ess_certid",
+        fingerprint="2aaefa7c8528b33b8196e33cfe3e86b159e7befefe152fc8820fdb65227741eb",
+        make=_memo_ess_certid,
+        caller=getattr(generic_cms, "_check_signing_certificate", None),
     ),
     _Patch(
         owner=generic_cms,
