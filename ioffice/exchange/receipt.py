@@ -48,7 +48,7 @@ from ioffice.exchange.runtime import Exchange
 from ioffice.exchange.sending import WorkReport
 from ioffice.incoming.errors import InvalidInput
 from ioffice.incoming.models import DocumentStatus, IncomingDocument, Source
-from ioffice.incoming.registration import UploadedFile, add_files
+from ioffice.incoming.registration import UploadedFile, check_files, finish_files, stage_files
 from signing import validate_pdf
 
 log = logging.getLogger(__name__)
@@ -175,9 +175,16 @@ def _done(session: Session, hub: str, message_ids: list[str]) -> dict[str, dict[
 
 def _new_document(session: Session, rt: Exchange, agency: Agency, package: DocumentPackage,
                   verdicts: list[tuple[str, str]], hub: str, message_id: str,
-                  sender_name: str, audits: list[_Audit]) -> IncomingDocument:
-    """The incoming document awaiting registration, its files and its status 01; its audit
-    event is appended to ``audits`` (recorded by the caller before commit)."""
+                  sender_name: str, staged: _Staged, inbox: ExchangeInbox) -> IncomingDocument:
+    """The incoming document awaiting registration, its files and its status 01, added to the
+    session without a flush; ``staged`` completes it (its id, text, search entry, inbox row and
+    audit event) with the others of the transaction. The attachments are checked before
+    anything is added: a refused one leaves nothing behind."""
+    files = tuple(UploadedFile(a.name, a.data, a.content_type) for a in package.attachments)
+    try:
+        checked = check_files(files)
+    except InvalidInput as exc:
+        raise Refused(f"Tệp đính kèm không hợp lệ: {exc.message}", "invalid_attachment") from exc
     number = package.code.number.strip()[:20] or "?"
     notation = package.code.notation.strip()[:60]
     signer = ", ".join(x for x in (package.signer.competence, package.signer.full_name) if x) \
@@ -192,27 +199,55 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
         urgency=Urgency(URGENCY_OF_PRIORITY[package.other.priority]),
         confidentiality=Confidentiality.NORMAL, due_date=package.due_date,
         notes=package.content or "", arrived_at=utcnow(),
-        files=[])  # an empty collection now: adding files after the flush needs no SELECT
+        files=[])  # an empty collection now: adding files needs no SELECT
+    text = stage_files(rt.blobs, doc, checked, verdicts)
+    doc.page_count = doc.page_count or sum(p for _, p in checked)
     session.add(doc)
-    session.flush()
-    files = tuple(UploadedFile(a.name, a.data, a.content_type) for a in package.attachments)
-    try:
-        add_files(session, rt.blobs, doc, files, verdicts=verdicts)
-    except InvalidInput as exc:
-        raise Refused(f"Tệp đính kèm không hợp lệ: {exc.message}", "invalid_attachment") from exc
-    audits.append(_Audit(agency.id, doc.id, {
-        "hub": hub, "message_id": message_id, "from": package.sender.organ_id,
-        "document_identifier": package.document_id,
-        "invalid_pdf_signatures": sum(v != "valid" for v, _ in verdicts)}))
     enqueue_status_for(session, agency, to=package.sender.organ_id,
                        document_identifier=package.document_id, code=StatusCode.ARRIVED,
                        number_notation=doc.number_notation, promulgation_date=doc.document_date)
+    staged.documents.append(_StagedDocument(doc, text, inbox, {
+        "hub": hub, "message_id": message_id, "from": package.sender.organ_id,
+        "document_identifier": package.document_id,
+        "invalid_pdf_signatures": sum(v != "valid" for v, _ in verdicts)}))
     return doc
+
+
+@dataclass
+class _StagedDocument:
+    document: IncomingDocument
+    text: str
+    inbox: ExchangeInbox
+    audit: dict[str, Any]
+
+
+@dataclass
+class _Staged:
+    """What a transaction receiving documents completes after one flush (which gives every new
+    document its id) instead of one flush per document: the documents' texts, search entries,
+    inbox rows and audit events, several rows per statement. ``keys``: the dedupe keys of
+    the inbox rows stored before (read for the whole batch in one query) or in this
+    transaction."""
+
+    keys: set[str] = field(default_factory=set)
+    documents: list[_StagedDocument] = field(default_factory=list)
+
+    def finish(self, session: Session) -> None:
+        if not self.documents:
+            return
+        session.flush()
+        for item in self.documents:
+            item.inbox.incoming_document_id = item.document.id
+        session.add_all([item.inbox for item in self.documents])
+        finish_files(session, [(item.document, item.text) for item in self.documents])
+        _record_audits(session, [_Audit(item.document.agency_id, item.document.id, item.audit)
+                                 for item in self.documents])
+        self.documents.clear()
 
 
 def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
                       agency: Agency, package: DocumentPackage,
-                      verdicts: list[tuple[str, str]], audits: list[_Audit]) -> ExchangeInbox:
+                      verdicts: list[tuple[str, str]], staged: _Staged) -> ExchangeInbox:
     business = BUSINESS_NAMES[package.business.doc_type]
     sender = package.sender.organ_id
     sender_name = _sender_name(session, package)
@@ -222,9 +257,8 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
                           document_identifier=package.document_id[:255], business_type=business,
                           subject=package.subject, reason=package.business.reason,
                           received_at=utcnow())
-    key = f"{agency.code}|{sender}|{package.document_id}|{business}"[:400]
-    first = session.scalar(select(ExchangeInbox.id).where(ExchangeInbox.dedupe_key == key))
-    if first is not None:
+    key = _dedupe_key(agency.code, package)
+    if key in staged.keys:  # stored before (read for the batch) or earlier in this batch
         inbox.state = InboxState.DUPLICATE
         inbox.error = "Đã nhận văn bản này trước đó (cùng mã định danh); không tạo lại."
         session.add(inbox)
@@ -242,11 +276,28 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
     else:
         inbox.state = InboxState.DELIVERED
     if package.business.doc_type is not BusinessDocType.REVOKE:
-        doc = _new_document(session, rt, agency, package, verdicts, hub, message_id, sender_name,
-                            audits)
-        inbox.incoming_document_id = doc.id
-    session.add(inbox)
+        # the inbox row is added with its document, once that has its id
+        _new_document(session, rt, agency, package, verdicts, hub, message_id, sender_name,
+                      staged, inbox)
+    else:
+        session.add(inbox)
+    staged.keys.add(key)  # not before: a refused attachment stores nothing under this key
     return inbox
+
+
+def _dedupe_key(organ_id: str, package: DocumentPackage) -> str:
+    business = BUSINESS_NAMES[package.business.doc_type]
+    return f"{organ_id}|{package.sender.organ_id}|{package.document_id}|{business}"[:400]
+
+
+def _known_keys(session: Session, checked: list[_Checked]) -> set[str]:
+    """The dedupe keys of these packages' documents already in the inbox: one query."""
+    keys = {_dedupe_key(organ, c.package) for c in checked
+            if isinstance(c.package, DocumentPackage) for organ in c.to}
+    if not keys:
+        return set()
+    return set(session.scalars(select(ExchangeInbox.dedupe_key).where(
+        ExchangeInbox.dedupe_key.in_(sorted(keys)))))
 
 
 def _status_key(agency_id: int, document_id: str, organ_id: str, code: str,
@@ -352,17 +403,19 @@ def _receive_locked(rt: Exchange, session: Session, hub: str, message_id: str, t
     checked = _check(rt, message_id, to, messagetype, data, sender=sender, document_id=document_id)
     done = _done(session, hub, [message_id]).get(message_id, {})
     agencies = _agencies(session, [o for o in to if o not in done])
-    audits: list[_Audit] = []
-    outcome = _store(session, rt, hub, checked, done, agencies, audits)
-    _record_audits(session, audits)
+    staged = _Staged(keys=_known_keys(session, [checked]))
+    outcome = _store(session, rt, hub, checked, done, agencies, staged)
+    staged.finish(session)
     session.commit()
     return outcome
 
 
 def _store(session: Session, rt: Exchange, hub: str, checked: _Checked, done: dict[str, Any],
-           agencies: dict[str, Agency], audits: list[_Audit]) -> Outcome:
-    """Store a checked package for its recipients not stored before (``done``), each in a
-    savepoint of its own; nothing is committed here."""
+           agencies: dict[str, Agency], staged: _Staged) -> Outcome:
+    """Store a checked package for its recipients not stored before (``done``); a recipient
+    whose copy is refused (an attachment) costs only that one, since the refusal comes before
+    anything of it is added. Nothing is flushed or committed here: the caller finishes
+    ``staged``, then commits."""
     outcome = Outcome()
     pending = [o for o in checked.to if o not in done]
     if checked.error is not None:
@@ -379,22 +432,18 @@ def _store(session: Session, rt: Exchange, hub: str, checked: _Checked, done: di
             _refuse_unknown(session, outcome, hub, checked.message_id, organ, checked.messagetype,
                             checked.sender, checked.document_id)
             continue
-        mine: list[_Audit] = []
         try:
-            with session.begin_nested():
-                if isinstance(package, DocumentPackage):
-                    inbox = _receive_document(session, rt, hub, checked.message_id, agency,
-                                              package, checked.verdicts, mine)
-                else:
-                    assert isinstance(package, StatusPackage)
-                    inbox = _receive_status(session, hub, checked.message_id, agency, package)
-                session.flush()
+            if isinstance(package, DocumentPackage):
+                inbox = _receive_document(session, rt, hub, checked.message_id, agency,
+                                          package, checked.verdicts, staged)
+            else:
+                assert isinstance(package, StatusPackage)
+                inbox = _receive_status(session, hub, checked.message_id, agency, package)
         except Refused as exc:
             _record_failure(session, hub, checked.message_id, [organ], checked.messagetype,
                             checked.sender, checked.document_id, exc.message, agencies)
             outcome.failed[organ] = exc.message
             continue
-        audits += mine  # its savepoint held: its document exists
         if inbox.state == InboxState.IGNORED:
             outcome.failed[organ] = inbox.error
         else:
@@ -408,17 +457,18 @@ def receive_documents(rt: Exchange, hub: str,
     """Store several document packages (already locked, see :func:`receive_batch`) in one
     transaction: what :func:`receive_package` does for each, with the lookups made once for the
     batch and one commit. Each package is verified and its PDF signatures validated before the
-    transaction; each recipient's document is stored in a savepoint of its own (a refused
-    attachment costs only that one); the audit events come last."""
+    transaction; a refused attachment costs only its recipient's copy (refused before anything
+    of it is added); one flush gives every document its id, then their texts, search entries,
+    inbox rows and (last) audit events follow several rows per statement."""
     checked = [_check(rt, item.message_id, list(item.to), "edoc", data, sender=item.sender,
                       document_id=item.document_id) for item, data in items]
     with rt.session_factory() as session:
         done = _done(session, hub, [c.message_id for c in checked])
         agencies = _agencies(session, sorted({o for c in checked for o in c.to}))
-        audits: list[_Audit] = []
+        staged = _Staged(keys=_known_keys(session, checked))
         outcomes = [(c.message_id, _store(session, rt, hub, c, done.get(c.message_id, {}),
-                                          agencies, audits)) for c in checked]
-        _record_audits(session, audits)
+                                          agencies, staged)) for c in checked]
+        staged.finish(session)
         session.commit()
     return outcomes
 

@@ -37,7 +37,7 @@ from ioffice.incoming.models import (
 )
 from ioffice.registers.models import RegisterKind
 from ioffice.registers.numbering import get_or_create_register, next_number
-from ioffice.search import index_incoming
+from ioffice.search import index_incoming, index_new_incoming
 from ioffice.storage import BlobStore
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -242,6 +242,28 @@ def _attach_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
     """Blobs are written before the transaction commits; content addressing makes a blob left
     by a rolled-back registration harmless (the next upload of the same bytes reuses it).
     Returns the extracted text (stored with the document)."""
+    text = stage_files(blobs, doc, checked, verdicts)
+    if doc.id is None:
+        session.flush()
+    session.add(DocumentText(document_id=doc.id, content=text))
+    return text
+
+
+def check_files(files: tuple[UploadedFile, ...]) -> list[tuple[UploadedFile, int]]:
+    """Files for a document the exchange creates, checked as a clerk's upload is (each with its
+    page count); :class:`InvalidInput` if one is refused."""
+    errors: dict[str, str] = {}
+    checked = _check_files(files, errors)
+    if errors:
+        raise InvalidInput(errors)
+    return checked
+
+
+def stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[UploadedFile, int]],
+                verdicts: list[tuple[str, str]] | None = None) -> str:
+    """Store checked files' bytes and add their rows to ``doc.files`` (written with the
+    document, by the caller's next flush); return their extracted text, which
+    :func:`finish_files` stores once the document has its id."""
     texts: list[str] = []
     verdicts = list(verdicts or [])
     for position, (upload, pages) in enumerate(checked):
@@ -252,23 +274,14 @@ def _attach_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
                                       content_type="application/pdf", sha256=info.sha256,
                                       size=info.size, page_count=pages, **extra))
         texts.append(extract_text(upload.data))
-    if doc.id is None:
-        session.flush()
-    text = "\n".join(texts)
-    session.add(DocumentText(document_id=doc.id, content=text))
-    return text
+    return "\n".join(texts)
 
 
-def add_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
-              files: tuple[UploadedFile, ...], *, verdicts: list[tuple[str, str]] | None = None) -> None:
-    """Attach files to a document created by the exchange (already checked by the caller)."""
-    errors: dict[str, str] = {}
-    checked = _check_files(files, errors)
-    if errors:
-        raise InvalidInput(errors)
-    text = _attach_files(session, blobs, doc, checked, verdicts)
-    doc.page_count = doc.page_count or sum(p for _, p in checked)
-    index_incoming(session, doc, text, new=True)
+def finish_files(session: Session, staged: list[tuple[IncomingDocument, str]]) -> None:
+    """The extracted text and the search entry of documents created in this transaction, once
+    a flush gave them their ids: several documents' rows in one statement each."""
+    session.add_all([DocumentText(document_id=doc.id, content=text) for doc, text in staged])
+    index_new_incoming(session, staged)
 
 
 def _safe_name(name: str) -> str:

@@ -7,6 +7,7 @@ from ioffice.search.service import (
     delete_saved,
     get_saved,
     index_incoming,
+    index_new_incoming,
     list_saved,
     run_saved,
     save_search,
@@ -14,4 +15,4 @@ from ioffice.search.service import (
 )
 
 __all__ = ["SearchError", "SearchPage", "SearchResult", "delete_saved", "get_saved",
-           "index_incoming", "list_saved", "run_saved", "save_search", "search"]
+           "index_incoming", "index_new_incoming", "list_saved", "run_saved", "save_search", "search"]

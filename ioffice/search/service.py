@@ -87,8 +87,11 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
     if text is None:
         stored = session.get(DocumentText, document.id)
         text = stored.content if stored is not None else ""
-    meta, body = document_meta(document), fold_words(text[:MAX_BODY_CHARS])
     postgres = session.get_bind().dialect.name == "postgresql"
+    if new and postgres:  # the document's row exists: it has its id
+        _insert_entries(session, [(document, text)])
+        return
+    meta, body = document_meta(document), fold_words(text[:MAX_BODY_CHARS])
     # PostgreSQL keeps the text only inside tsv (out of line), so rows stay narrow
     stored_body = "" if postgres else body
     fields = {"agency_id": document.agency_id, "meta": meta, "body": stored_body,
@@ -96,18 +99,6 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
               "doc_type": document.doc_type, "document_date": document.document_date}
     tsv_params = {"meta": meta, "body": body, "agency": agency_lexeme(document.agency_id),
                   "id": document.id}
-    if new and postgres:  # the document's row exists: it has its id
-        # nothing else pending needs flushing first (the entry refers to the document only):
-        # the caller's next flush writes it all in one unit of work
-        with session.no_autoflush:
-            session.execute(text_sql(
-                "INSERT INTO search_entries (document_id, agency_id, meta, body, confidential, "
-                "doc_type, document_date, tsv) VALUES (:id, :agency_id, :meta, '', :confidential, "
-                ":doc_type, :document_date, " + _TSV_SQL + ")"),
-                {**tsv_params, "agency_id": fields["agency_id"],
-                 "confidential": fields["confidential"], "doc_type": fields["doc_type"],
-                 "document_date": fields["document_date"]})
-        return
     entry = None if new else session.get(SearchEntry, document.id)
     if entry is None:
         session.add(SearchEntry(document_id=document.id, **fields))
@@ -115,10 +106,37 @@ def index_incoming(session: Session, document: IncomingDocument, text: str | Non
         for name, value in fields.items():
             if getattr(entry, name) != value:
                 setattr(entry, name, value)
-    session.flush()  # visible to the caller's next statement, as the raw INSERT above is
+    session.flush()  # visible to the caller's next statement, as _insert_entries' INSERT is
     if postgres:
         session.execute(text_sql("UPDATE search_entries SET tsv = " + _TSV_SQL
                                  + " WHERE document_id = :id"), tsv_params)
+
+
+def index_new_incoming(session: Session, staged: list[tuple[IncomingDocument, str]]) -> None:
+    """:func:`index_incoming` of documents created in this transaction (each with its extracted
+    text), once they have their ids; on PostgreSQL their entries go in one statement."""
+    if not staged:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        for document, text in staged:
+            index_incoming(session, document, text, new=True)
+        return
+    if any(document.id is None for document, _ in staged):
+        session.flush()
+    _insert_entries(session, staged)
+
+
+def _insert_entries(session: Session, staged: list[tuple[IncomingDocument, str]]) -> None:
+    """PostgreSQL: the entries of new documents, text vector included, in one INSERT statement
+    run for each (nothing else pending needs flushing first: an entry refers to its document
+    only, and the caller's next flush writes the rest in one unit of work)."""
+    rows = [{"id": document.id, "agency_id": document.agency_id, "meta": document_meta(document),
+             "body": fold_words(text[:MAX_BODY_CHARS]), "agency": agency_lexeme(document.agency_id),
+             "confidential": document.confidentiality is not Confidentiality.NORMAL,
+             "doc_type": document.doc_type, "document_date": document.document_date}
+            for document, text in staged]
+    with session.no_autoflush:
+        session.execute(_INSERT_ENTRY, rows)
 
 
 _TSV_SQL = ("setweight(to_tsvector('simple'::regconfig, :meta), 'A') || "
@@ -126,6 +144,12 @@ _TSV_SQL = ("setweight(to_tsvector('simple'::regconfig, :meta), 'A') || "
             "to_tsvector('simple'::regconfig, :agency)")
 """The weighted text vector of an entry: its metadata (weight A), its text (D) and its
 agency's lexeme (every entry of an agency matches it)."""
+
+
+_INSERT_ENTRY = text_sql(
+    "INSERT INTO search_entries (document_id, agency_id, meta, body, confidential, doc_type, "
+    "document_date, tsv) VALUES (:id, :agency_id, :meta, '', :confidential, :doc_type, "
+    ":document_date, " + _TSV_SQL + ")")
 
 
 def agency_lexeme(agency_id: int) -> str:

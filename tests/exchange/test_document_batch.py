@@ -119,3 +119,36 @@ def test_when_the_batch_fails_each_document_is_stored_on_its_own(db: Session,
     outcomes = dict(receipt._together_or_each(federation.rt, "tinh", batch, broken))
     _check(db, outcomes, ids)
     assert agency(db, CA_MAU).id  # the session is still usable
+
+
+def test_a_batch_writes_its_documents_several_rows_per_statement(db: Session,
+                                                                 federation: Federation) -> None:
+    """One flush gives every new document of a batch its id: their rows, files, status 01 rows,
+    texts, search entries and inbox rows go in one INSERT per table, not one per document."""
+    from sqlalchemy import event
+
+    packages = [outgoing(db, federation, recipients=(CA_MAU,), subject=f"Văn bản số {i}")
+                for i in range(3)]
+    batch = [_item(f"m-{i}", signed_package(db, federation, p)) for i, p in enumerate(packages)]
+    inserts: dict[str, int] = {}
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO"):
+            table = statement.split()[2]
+            inserts[table] = inserts.get(table, 0) + 1
+
+    engine = db.get_bind().engine if hasattr(db.get_bind(), "engine") else db.get_bind()
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        outcomes = dict(receipt.receive_documents(federation.rt, "tinh", batch))
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert all(o.delivered == [CA_MAU] for o in outcomes.values())
+    # PostgreSQL: one statement per table; SQLite (the embedded default) inserts rows whose
+    # ids are read back one at a time
+    most = 1 if db.get_bind().dialect.name == "postgresql" else len(packages)
+    for table in ("incoming_documents", "incoming_files", "incoming_texts", "exchange_inbox",
+                  "exchange_outbox", "search_entries", "audit_events"):
+        assert 1 <= inserts.get(table, 0) <= most, (table, inserts)
+    for p in packages:
+        assert _documents(db, p.document_identifier) == [CA_MAU]

@@ -15,7 +15,14 @@ from ioffice.agencies.models import Department
 from ioffice.audit.models import AuditEvent
 from ioffice.documents.vocabulary import Confidentiality
 from ioffice.incoming.models import Assignment, AssignmentRole, DocumentStatus, IncomingDocument, Source
-from ioffice.incoming.registration import IncomingInput, UploadedFile, add_files, register_paper
+from ioffice.incoming.registration import (
+    IncomingInput,
+    UploadedFile,
+    check_files,
+    finish_files,
+    register_paper,
+    stage_files,
+)
 from ioffice.search import index_incoming, search
 from ioffice.storage import LocalBlobStore
 from tests.search.conftest import text_pdf
@@ -170,23 +177,33 @@ def test_each_search_is_audited(db: Session, clerk: Actor) -> None:
     assert event.actor_id == clerk.user_id and event.agency_id == clerk.agency_id
 
 
-def test_a_document_received_is_indexed_as_a_reindex_would(db: Session, clerk: Actor,
-                                                             blobs: LocalBlobStore) -> None:
-    """The exchange's new documents (``add_files``: on PostgreSQL one INSERT writes the entry
-    and its text vector) are found by subject and text, with the entry a later re-index writes."""
-    doc = IncomingDocument(
-        agency_id=clerk.agency_id, status=DocumentStatus.AWAITING_REGISTRATION, source=Source.AXIS,
-        issuer_name="Bộ Nội vụ", number="12", notation="BNV-CCHC", number_notation="12/BNV-CCHC",
-        document_date=dt.date(2026, 3, 1), doc_type="cong_van",
-        subject="Công văn về cải cách hành chính rcvword", confidentiality=Confidentiality.NORMAL,
-        files=[])
-    db.add(doc)
+def test_documents_received_are_indexed_as_a_reindex_would(db: Session, clerk: Actor,
+                                                              blobs: LocalBlobStore) -> None:
+    """The exchange's new documents (staged, one flush, then ``finish_files``: on PostgreSQL
+    one INSERT statement writes every entry and its text vector) are found by subject and
+    text, with the entries a later re-index writes."""
+    docs = []
+    for word in ("rcvword", "othword"):
+        doc = IncomingDocument(
+            agency_id=clerk.agency_id, status=DocumentStatus.AWAITING_REGISTRATION,
+            source=Source.AXIS, issuer_name="Bộ Nội vụ", number="12", notation="BNV-CCHC",
+            number_notation="12/BNV-CCHC", document_date=dt.date(2026, 3, 1), doc_type="cong_van",
+            subject=f"Công văn về cải cách hành chính {word}", confidentiality=Confidentiality.NORMAL,
+            files=[])
+        checked = check_files((UploadedFile("cong-van.pdf", text_pdf(f"Noi dung body{word}")),))
+        text = stage_files(blobs, doc, checked)
+        db.add(doc)
+        docs.append((doc, text))
     db.flush()
-    add_files(db, blobs, doc, (UploadedFile("cong-van.pdf", text_pdf("Noi dung bodyword")),))
-    assert ids(search(db, clerk, "cai cach rcvword")) == [doc.id]
-    assert ids(search(db, clerk, "bodyword")) == [doc.id]
+    finish_files(db, docs)
+    (first, _), (second, _) = docs
+    assert ids(search(db, clerk, "cai cach rcvword")) == [first.id]
+    assert ids(search(db, clerk, "bodyrcvword")) == [first.id]
+    assert ids(search(db, clerk, "bodyothword")) == [second.id]
+    assert len(first.files) == 1 and first.files[0].page_count == 1
     columns = "meta, body, tsv" if db.get_bind().dialect.name == "postgresql" else "meta, body"
     entry = text_sql(f"SELECT {columns} FROM search_entries WHERE document_id = :id")
-    written = db.execute(entry, {"id": doc.id}).one()
-    index_incoming(db, doc)  # the update path, from the stored text
-    assert db.execute(entry, {"id": doc.id}).one() == written
+    for doc, _ in docs:
+        written = db.execute(entry, {"id": doc.id}).one()
+        index_incoming(db, doc)  # the update path, from the stored text
+        assert db.execute(entry, {"id": doc.id}).one() == written
