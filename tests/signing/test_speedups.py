@@ -273,6 +273,7 @@ def test_cert_extraction_remembered_per_signed_data_object(seal, seal_ec, trust,
         assert counting(other).signer_cert.dump() == original(other).signer_cert.dump()
         assert len(calls) == 2
         assert first.signer_cert.dump() != counting(other).signer_cert.dump() and len(calls) == 2
+        assert len(counting.remembered_by_inputs) == 2  # one entry per seal
         del other
         assert first.signer_cert.dump() == expected.signer_cert.dump()
         assert [c.dump() for c in first.other_certs] == [c.dump() for c in expected.other_certs]
