@@ -175,7 +175,7 @@ def _done(session: Session, hub: str, message_ids: list[str]) -> dict[str, dict[
 
 def _new_document(session: Session, rt: Exchange, agency: Agency, package: DocumentPackage,
                   verdicts: list[tuple[str, str]], hub: str, message_id: str,
-                  sender_name: str, staged: _Staged, inbox: ExchangeInbox) -> IncomingDocument:
+                  sender_name: str, staged: _Staged, inbox: ExchangeInbox) -> None:
     """The incoming document awaiting registration, its files and its status 01, added to the
     session without a flush; ``staged`` completes it (its id, text, search entry, inbox row and
     audit event) with the others of the transaction. The attachments are checked before
@@ -210,7 +210,6 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
         "hub": hub, "message_id": message_id, "from": package.sender.organ_id,
         "document_identifier": package.document_id,
         "invalid_pdf_signatures": sum(v != "valid" for v, _ in verdicts)}))
-    return doc
 
 
 @dataclass
