@@ -119,23 +119,6 @@ def _sender_name(session: Session, package: DocumentPackage) -> str:
         DirectoryEntry.organ_id == package.sender.organ_id)) or package.sender.organ_id
 
 
-@dataclass(frozen=True)
-class _Audit:
-    """The audit event of a received document, recorded at the end of its transaction: the
-    agency's audit chain is locked from the first event to the commit, so events come last."""
-
-    agency_id: int
-    document_id: int
-    details: dict[str, Any]
-
-
-def _record_audits(session: Session, audits: list[_Audit]) -> None:
-    record_many(session, [Entry(AuditContext(None, audit.agency_id, "axis"),
-                                "incoming:document:receive", subject_type="incoming",
-                                subject_id=audit.document_id, details=audit.details)
-                          for audit in audits])
-
-
 @dataclass
 class _Checked:
     """A package verified and parsed (or refused, ``error``) before its transaction, with the
@@ -239,8 +222,11 @@ class _Staged:
             item.inbox.incoming_document_id = item.document.id
         session.add_all([item.inbox for item in self.documents])
         finish_files(session, [(item.document, item.text) for item in self.documents])
-        _record_audits(session, [_Audit(item.document.agency_id, item.document.id, item.audit)
-                                 for item in self.documents])
+        # last: the agency's audit chain is locked from its first event to the commit
+        record_many(session, [Entry(AuditContext(None, item.document.agency_id, "axis"),
+                                    "incoming:document:receive", subject_type="incoming",
+                                    subject_id=item.document.id, details=item.audit)
+                              for item in self.documents])
         self.documents.clear()
 
 
