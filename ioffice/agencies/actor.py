@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ioffice.agencies.models import Membership, Role
+from ioffice.agencies.permissions import Op, allowed, refusal
 from ioffice.audit import AuditContext
 from ioffice.errors import Forbidden
 
@@ -31,7 +32,11 @@ class Actor:
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
 
-    def require(self, *roles: Role) -> None:
-        if not self.has(*roles):
-            names = ", ".join(r.label for r in roles)
-            raise Forbidden(f"Thao tác này dành cho: {names}.")
+    def may(self, op: Op) -> bool:
+        """Whether the role table lets the actor attempt ``op`` (see ``permissions.RULES``)."""
+        return allowed(self.roles, op)
+
+    def check(self, op: Op) -> None:
+        """Refuse (403) an operation the actor's roles do not allow."""
+        if not self.may(op):
+            raise Forbidden(refusal(op))

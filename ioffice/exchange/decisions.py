@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from axis_connector.edxml import StatusCode
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Agency, Department, Role
+from ioffice.agencies.models import Agency, Department
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.errors import NotFound
@@ -20,7 +21,7 @@ from ioffice.incoming.models import DocumentStatus, IncomingDocument
 
 def retry(session: Session, actor: Actor, outbox_id: int) -> ExchangeOutbox:
     """Put a dead letter back in the queue (attempts start again)."""
-    actor.require(Role.CLERK)
+    actor.check(Op.RETRY_EXCHANGE)
     row = session.get(ExchangeOutbox, outbox_id, with_for_update=True)
     if row is None or row.agency_id != actor.agency_id:
         raise NotFound("Không tìm thấy gói tin.")
@@ -40,7 +41,7 @@ def decide(session: Session, actor: Actor, inbox_id: int, agree: bool, reason: s
     to an update or replace marks it REPLACED by the new document. Refusing a replacement
     rejects the new copy instead.
     """
-    actor.require(Role.CLERK)
+    actor.check(Op.DECIDE_EXCHANGE_REQUEST)
     row = session.get(ExchangeInbox, inbox_id, with_for_update=True)
     if row is None or row.agency_id != actor.agency_id:
         raise NotFound("Không tìm thấy yêu cầu.")

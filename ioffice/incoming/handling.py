@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from ioffice import events
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Department, Membership, Role, User
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.errors import Forbidden, NotFound
+from ioffice.incoming.access import can_handle, get_assignment, get_document
 from ioffice.incoming.errors import IncomingError, InvalidInput
 from ioffice.incoming.models import (
     Assignment,
@@ -43,25 +45,9 @@ class DistributionInput:
     instruction: str = ""
 
 
-def get_document(session: Session, actor: Actor, document_id: int, *,
-                 for_update: bool = False) -> IncomingDocument:
-    """Another agency's document looks exactly like a missing one."""
-    doc = session.get(IncomingDocument, document_id, with_for_update=for_update)
-    if doc is None or doc.agency_id != actor.agency_id:
-        raise NotFound("Không tìm thấy văn bản.")
-    return doc
-
-
-def get_assignment(session: Session, actor: Actor, assignment_id: int) -> Assignment:
-    assignment = session.get(Assignment, assignment_id, with_for_update=True)
-    if assignment is None or assignment.agency_id != actor.agency_id:
-        raise NotFound("Không tìm thấy phân công xử lý.")
-    return assignment
-
-
 def distribute(session: Session, actor: Actor, document_id: int, data: DistributionInput
                ) -> list[Assignment]:
-    actor.require(Role.LEADER)
+    actor.check(Op.DISTRIBUTE)
     doc = get_document(session, actor, document_id, for_update=True)
     if doc.status not in DISTRIBUTABLE:
         raise IncomingError(f"Văn bản đang ở trạng thái «{doc.status.label}», không phân phối được.")
@@ -135,15 +121,8 @@ def _is_member(session: Session, agency_id: int, user_id: int,
     return session.scalar(stmt) is not None
 
 
-def can_handle(actor: Actor, assignment: Assignment) -> bool:
-    if assignment.assignee_user_id is not None:
-        return assignment.assignee_user_id == actor.user_id
-    return (assignment.assignee_department_id is not None
-            and assignment.assignee_department_id == actor.department_id
-            and actor.has(Role.DEPARTMENT_HEAD))
-
-
 def _require_handler(actor: Actor, assignment: Assignment) -> None:
+    actor.check(Op.HANDLE_ASSIGNMENT)
     if not can_handle(actor, assignment):
         raise Forbidden("Bạn không phải người được giao xử lý việc này.")
     if not assignment.status.is_open:
@@ -153,7 +132,7 @@ def _require_handler(actor: Actor, assignment: Assignment) -> None:
 def pass_on(session: Session, actor: Actor, assignment_id: int, user_id: int,
             deadline: dt.date | None, instruction: str = "") -> Assignment:
     """A department head hands an assignment of the department to one of its people."""
-    actor.require(Role.DEPARTMENT_HEAD)
+    actor.check(Op.PASS_ON)
     parent = get_assignment(session, actor, assignment_id)
     _require_handler(actor, parent)
     if actor.department_id is None or not _is_member(session, actor.agency_id, user_id,
@@ -221,7 +200,7 @@ def request_extension(session: Session, actor: Actor, assignment_id: int, new_de
 
 
 def decide_extension(session: Session, actor: Actor, assignment_id: int, approve: bool) -> Assignment:
-    actor.require(Role.LEADER, Role.DEPARTMENT_HEAD)
+    actor.check(Op.DECIDE_EXTENSION)
     assignment = get_assignment(session, actor, assignment_id)
     if assignment.status is not AssignmentStatus.EXTENSION_REQUESTED:
         raise IncomingError("Không có yêu cầu gia hạn nào đang chờ.")

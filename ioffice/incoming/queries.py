@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.audit.models import AuditEvent
-from ioffice.documents.vocabulary import Confidentiality, Urgency
+from ioffice.documents.vocabulary import Urgency
 from ioffice.errors import NotFound
-from ioffice.incoming.handling import can_handle
+from ioffice.incoming.access import can_read
 from ioffice.incoming.models import (
     OPEN_STATUSES,
     Assignment,
@@ -27,15 +28,6 @@ from ioffice.incoming.models import (
 PAGE_SIZE = 50
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=IncomingDocument.urgency)
-
-
-def can_read(session: Session, actor: Actor, doc: IncomingDocument) -> bool:
-    if doc.agency_id != actor.agency_id:
-        return False
-    if doc.confidentiality is Confidentiality.NORMAL or actor.has(Role.CLERK, Role.LEADER):
-        return True
-    return any(can_handle(actor, a) or a.assignee_user_id == actor.user_id
-               for a in doc.assignments)
 
 
 def read_document(session: Session, actor: Actor, document_id: int) -> IncomingDocument:
@@ -119,6 +111,7 @@ def _after_cursor(cursor: str):
 
 def to_distribute(session: Session, actor: Actor, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
     """Registered documents waiting for the leader: the most urgent first, then the oldest."""
+    actor.check(Op.VIEW_TO_DISTRIBUTE)
     stmt = (select(IncomingDocument)
             .where(IncomingDocument.agency_id == actor.agency_id,
                    IncomingDocument.status == DocumentStatus.REGISTERED)
@@ -128,6 +121,8 @@ def to_distribute(session: Session, actor: Actor, limit: int = PAGE_SIZE) -> lis
 
 
 def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
+    """Electronic documents waiting for the clerk to register them."""
+    actor.check(Op.VIEW_TO_REGISTER)
     stmt = (select(IncomingDocument)
             .where(IncomingDocument.agency_id == actor.agency_id,
                    IncomingDocument.status == DocumentStatus.AWAITING_REGISTRATION)
@@ -186,7 +181,7 @@ class RegisterFilter:
 def register_page(session: Session, actor: Actor, flt: RegisterFilter, *,
                   after_number: int | None = None, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
     """The incoming register of a year, in number order, paginated by number (keyset)."""
-    actor.require(Role.CLERK, Role.LEADER)
+    actor.check(Op.VIEW_INCOMING_REGISTER)
     stmt = _register_query(session, actor, flt)
     if stmt is None:
         return []
@@ -201,7 +196,7 @@ def register_page(session: Session, actor: Actor, flt: RegisterFilter, *,
 
 def register_rows(session: Session, actor: Actor, flt: RegisterFilter):
     """Every document of the filtered register, streamed (for exports)."""
-    actor.require(Role.CLERK, Role.LEADER)
+    actor.check(Op.EXPORT_INCOMING_REGISTER)
     stmt = _register_query(session, actor, flt)
     if stmt is None:
         return
@@ -259,7 +254,7 @@ class FollowUpFilter:
 def follow_up(session: Session, actor: Actor, flt: FollowUpFilter, today: dt.date,
               limit: int = 200) -> list[Assignment]:
     """Leader's view: assignments of the agency, by department and period, overdue flagged."""
-    actor.require(Role.LEADER, Role.CLERK)
+    actor.check(Op.FOLLOW_UP)
     stmt = (select(Assignment).where(Assignment.agency_id == actor.agency_id,
                                      Assignment.parent_id.is_(None))
             .options(selectinload(Assignment.document), selectinload(Assignment.assignee_user),

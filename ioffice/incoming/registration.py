@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ioffice import events
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Role
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.documents.pdf import InvalidPdf, extract_text, inspect_pdf
@@ -124,7 +124,7 @@ def find_duplicates(session: Session, agency_id: int, *, document_identifier: st
 def register_paper(session: Session, blobs: BlobStore, actor: Actor, data: IncomingInput,
                    *, today: dt.date | None = None) -> IncomingDocument:
     """A clerk registers a scanned or electronic PDF: numbered at once in the year's register."""
-    actor.require(Role.CLERK)
+    actor.check(Op.REGISTER_INCOMING)
     today = today or today_vn()
     if data.submission_id:
         earlier = session.scalars(select(IncomingDocument).where(
@@ -154,7 +154,7 @@ def register_received(session: Session, actor: Actor, document_id: int, data: In
                       *, today: dt.date | None = None) -> IncomingDocument:
     """A clerk registers an electronic document that arrived over the axis (metadata may be
     corrected); it gets its number now."""
-    actor.require(Role.CLERK)
+    actor.check(Op.REGISTER_INCOMING)
     today = today or today_vn()
     doc = session.get(IncomingDocument, document_id, with_for_update=True)
     if doc is None or doc.agency_id != actor.agency_id:
@@ -175,7 +175,7 @@ def register_received(session: Session, actor: Actor, document_id: int, data: In
 
 def reject_received(session: Session, actor: Actor, document_id: int, reason: str) -> IncomingDocument:
     """A clerk refuses an electronic document (status 02 goes back to the sender)."""
-    actor.require(Role.CLERK)
+    actor.check(Op.REJECT_INCOMING)
     if not reason.strip():
         raise InvalidInput({"reason": "Phải nêu lý do từ chối."})
     doc = session.get(IncomingDocument, document_id, with_for_update=True)

@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Agency, Department, Role, User
+from ioffice.agencies.models import Agency, Department, User
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.documents.vocabulary import Confidentiality
 from ioffice.incoming import handling
-from ioffice.outgoing.drafts import get_document
+from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import InvalidInput, OutgoingError, WrongState
 from ioffice.outgoing.models import (
     OutgoingDocument,
@@ -73,7 +74,7 @@ def _competence(doc: OutgoingDocument) -> str:
 
 
 def dispatch(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
-    actor.require(Role.CLERK)
+    actor.check(Op.DISPATCH)
     doc = get_document(session, actor, document_id, for_update=True)
     if doc.status is OutgoingStatus.DISPATCHED:
         raise WrongState(f"Văn bản {doc.number_notation} đã được phát hành.")
@@ -121,8 +122,9 @@ def recipient_statuses(session: Session, actor: Actor, doc: OutgoingDocument) ->
     return list(exchange.recipient_statuses(session, actor.agency_id, doc.document_identifier))
 
 
-def _require_dispatched(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
-    actor.require(Role.CLERK)
+def _require_dispatched(session: Session, actor: Actor, document_id: int, op: Op
+                        ) -> OutgoingDocument:
+    actor.check(op)
     doc = get_document(session, actor, document_id, for_update=True)
     if doc.status is not OutgoingStatus.DISPATCHED:
         raise WrongState(f"Chỉ thu hồi, cập nhật, thay thế văn bản đã phát hành "
@@ -136,9 +138,9 @@ def _external(doc: OutgoingDocument) -> list[OutgoingRecipient]:
 
 def revoke(session: Session, actor: Actor, document_id: int, reason: str) -> OutgoingDocument:
     """Thu hồi: recipients delete their copy (keeping what happened); ours is frozen."""
+    doc = _require_dispatched(session, actor, document_id, Op.REVOKE)
     if not reason.strip():
         raise InvalidInput({"reason": "Phải nêu lý do thu hồi."})
-    doc = _require_dispatched(session, actor, document_id)
     if _external(doc):
         _exchange().dispatch(session, actor.ctx, _edoc(
             session, actor, doc, [r.agency_code for r in _external(doc)], business_type="revoke",
@@ -153,9 +155,9 @@ def revoke(session: Session, actor: Actor, document_id: int, reason: str) -> Out
 
 def send_update(session: Session, actor: Actor, document_id: int, reason: str) -> OutgoingDocument:
     """Cập nhật: the metadata (subject, due date, urgency) changed; recipients are told."""
+    doc = _require_dispatched(session, actor, document_id, Op.SEND_UPDATE)
     if not reason.strip():
         raise InvalidInput({"reason": "Phải nêu nội dung cập nhật."})
-    doc = _require_dispatched(session, actor, document_id)
     if not _external(doc):
         raise WrongState("Văn bản không gửi cơ quan nào qua trục: không có gì để cập nhật.")
     _exchange().dispatch(session, actor.ctx, _edoc(
@@ -169,9 +171,8 @@ def send_update(session: Session, actor: Actor, document_id: int, reason: str) -
 def start_replacement(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
     """Thay thế: a new draft with the same metadata and recipients; when it is dispatched the
     recipients are told it replaces this one, which is then marked replaced."""
-    from ioffice.outgoing import drafts
 
-    actor.require(*drafts.DRAFTERS)
+    actor.check(Op.REPLACE)
     old = get_document(session, actor, document_id)
     if old.status is not OutgoingStatus.DISPATCHED:
         raise WrongState("Chỉ thay thế được văn bản đã phát hành.")

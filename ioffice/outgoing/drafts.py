@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.identifiers import AgencyIdentifier, InvalidAgencyIdentifier
 from ioffice.agencies.models import Agency, Department, Membership, Role, User
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.documents.pdf import InvalidPdf, inspect_pdf
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import Forbidden, NotFound
 from ioffice.incoming.models import IncomingDocument
 from ioffice.outgoing import convert
+from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import InvalidInput, UnsafePdf, WrongState
 from ioffice.outgoing.models import (
     DraftVersion,
@@ -52,18 +54,6 @@ class DraftInput:
     due_date: dt.date | None = None
     copies: int = 1
     notes: str = ""
-
-
-def get_document(session: Session, actor: Actor, document_id: int, *,
-                 for_update: bool = False) -> OutgoingDocument:
-    """Another agency's document looks exactly like a missing one."""
-    stmt = select(OutgoingDocument).where(OutgoingDocument.id == document_id)
-    if for_update:  # the row as locked now, not as the identity map last saw it
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    doc = session.scalars(stmt).one_or_none()
-    if doc is None or doc.agency_id != actor.agency_id:
-        raise NotFound("Không tìm thấy văn bản đi.")
-    return doc
 
 
 def signers(session: Session, agency_id: int) -> list[User]:
@@ -110,7 +100,7 @@ def _agency(session: Session, actor: Actor) -> Agency:
 def create_draft(session: Session, blobs: BlobStore, actor: Actor, data: DraftInput,
                  upload: Upload) -> OutgoingDocument:
     """A drafter starts a draft with its first version."""
-    actor.require(*DRAFTERS)
+    actor.check(Op.DRAFT_OUTGOING)
     errors = _validate(session, actor, data)
     if data.reply_to_id is not None:
         incoming = session.get(IncomingDocument, data.reply_to_id)
@@ -165,6 +155,7 @@ def can_upload(session: Session, actor: Actor, doc: OutgoingDocument) -> bool:
 def upload_version(session: Session, blobs: BlobStore, actor: Actor, document_id: int,
                    upload: Upload, note: str = "") -> DraftVersion:
     """A new version: by the drafter while a draft, or by the reviewer whose turn it is."""
+    actor.check(Op.UPLOAD_VERSION)
     doc = get_document(session, actor, document_id, for_update=True)
     if doc.status not in (OutgoingStatus.DRAFT, OutgoingStatus.IN_REVIEW):
         raise WrongState("Văn bản đã được duyệt để ký: không thay đổi nội dung được nữa.")
@@ -218,6 +209,8 @@ def _add_version(session: Session, blobs: BlobStore, actor: Actor, doc: Outgoing
 
 
 def add_comment(session: Session, actor: Actor, document_id: int, body: str) -> OutgoingComment:
+    """Anyone who may read the document may comment on it."""
+    actor.check(Op.COMMENT_OUTGOING)
     doc = get_document(session, actor, document_id)
     if not body.strip():
         raise InvalidInput({"body": "Chưa nhập nội dung ý kiến."})

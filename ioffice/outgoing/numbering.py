@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Agency, Department, Role
+from ioffice.agencies.models import Agency, Department
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.documents.vocabulary import Confidentiality, doc_type, notation_text
-from ioffice.outgoing.drafts import get_document
+from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import WrongState
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
 from ioffice.registers.models import RegisterKind
@@ -46,7 +47,7 @@ def register_kind(doc: OutgoingDocument) -> RegisterKind:
 def assign_number(session: Session, actor: Actor, document_id: int, *,
                   today: dt.date | None = None) -> OutgoingDocument:
     """The clerk takes the next number of the year's register; once per document."""
-    actor.require(Role.CLERK)
+    actor.check(Op.NUMBER)
     today = today or today_vn()
     doc = get_document(session, actor, document_id, for_update=True)
     if doc.number is not None:

@@ -10,11 +10,9 @@ from sqlalchemy.orm import Session
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
 from ioffice.audit.models import AuditEvent
-from ioffice.documents.vocabulary import Confidentiality
-from ioffice.errors import NotFound
 from ioffice.incoming.queries import HistoryEntry
 from ioffice.outgoing import review
-from ioffice.outgoing.drafts import get_document
+from ioffice.outgoing.access import can_read, get_document
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
 from ioffice.registers.models import Register, RegisterKind
 
@@ -22,23 +20,8 @@ PAGE_SIZE = 100
 CLERK_STATES = (OutgoingStatus.SIGNED, OutgoingStatus.NUMBERED, OutgoingStatus.SEALED)
 
 
-def can_read(session: Session, actor: Actor, doc: OutgoingDocument) -> bool:
-    if doc.agency_id != actor.agency_id:
-        return False
-    involved = actor.user_id in (doc.created_by_id, doc.signer_id) or actor.has(Role.LEADER, Role.CLERK)
-    same_unit = actor.department_id is not None and actor.department_id == doc.drafting_department_id
-    if doc.confidentiality is not Confidentiality.NORMAL:
-        return involved or (same_unit and actor.has(Role.DEPARTMENT_HEAD))
-    return involved or same_unit or any(
-        r.department_id is not None and r.department_id == actor.department_id
-        for r in doc.recipients) or review.can_review(session, actor, doc)
-
-
 def read_document(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
-    doc = get_document(session, actor, document_id)
-    if not can_read(session, actor, doc):
-        raise NotFound("Không tìm thấy văn bản đi.")
-    return doc
+    return get_document(session, actor, document_id)
 
 
 @dataclass(frozen=True)

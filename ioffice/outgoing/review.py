@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Department, Role
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.errors import Forbidden
-from ioffice.outgoing.drafts import get_document
+from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import InvalidInput, WrongState
 from ioffice.outgoing.models import (
     DEFAULT_CHAIN,
@@ -34,7 +35,7 @@ def chain(session: Session, agency_id: int) -> tuple[ReviewStepKind, ...]:
 
 def set_chain(session: Session, actor: Actor, steps: list[ReviewStepKind]) -> ReviewChain:
     """An administrator sets the agency's chain (order matters; at least one step)."""
-    actor.require(Role.ADMIN)
+    actor.check(Op.ADMIN_REVIEW_CHAIN)
     if not steps:
         raise InvalidInput({"steps": "Quy trình duyệt phải có ít nhất một bước."})
     if len(set(steps)) != len(steps):
@@ -80,6 +81,7 @@ def can_review(session: Session, actor: Actor, doc: OutgoingDocument) -> bool:
 
 def submit(session: Session, actor: Actor, document_id: int, comment: str = "") -> OutgoingDocument:
     """The drafter sends the draft (back) into review, from the first step."""
+    actor.check(Op.SUBMIT_DRAFT)
     doc = get_document(session, actor, document_id, for_update=True)
     if doc.created_by_id != actor.user_id:
         raise Forbidden("Chỉ người soạn thảo trình được dự thảo.")
@@ -105,6 +107,7 @@ def _skip_steps_nobody_can_take(session: Session, actor: Actor, doc: OutgoingDoc
 
 
 def approve(session: Session, actor: Actor, document_id: int, comment: str = "") -> OutgoingDocument:
+    actor.check(Op.REVIEW)
     doc = get_document(session, actor, document_id, for_update=True)
     step = current_step(session, doc)
     if step is None:
@@ -124,6 +127,7 @@ def approve(session: Session, actor: Actor, document_id: int, comment: str = "")
 def send_back(session: Session, actor: Actor, document_id: int, comment: str) -> OutgoingDocument:
     """Any reviewer at their step, or the designated signer before signing, returns the draft
     to its drafter with a comment (required)."""
+    actor.check(Op.REVIEW)
     doc = get_document(session, actor, document_id, for_update=True)
     if not comment.strip():
         raise InvalidInput({"comment": "Phải ghi ý kiến khi trả lại dự thảo."})

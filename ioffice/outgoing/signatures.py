@@ -15,14 +15,15 @@ import pypdfium2 as pdfium
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Role, User
+from ioffice.agencies.models import User
+from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.errors import Forbidden
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
 from ioffice.keys.stores import DbAttemptStore, DbPendingStore
-from ioffice.outgoing.drafts import get_document
+from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import (
     InvalidInput,
     OutgoingError,
@@ -156,6 +157,7 @@ def _require_signer(session: Session, actor: Actor, document_id: int) -> Outgoin
     doc = get_document(session, actor, document_id, for_update=True)
     if actor.user_id != doc.signer_id:
         raise Forbidden(f"Chỉ người được giao ký ({doc.signer.full_name}) mới ký được văn bản này.")
+    actor.check(Op.SIGN)  # a signer who has since lost the leader role
     if doc.status is not OutgoingStatus.APPROVED:
         raise WrongState(f"Văn bản đang ở trạng thái «{doc.status.label}»: chưa ký được "
                          "(phải được duyệt xong và chưa ký).")
@@ -341,7 +343,7 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
                            actor: Actor, document_id: int) -> SignedRevision:
     """The clerk's agency signature: seal over the left third of the personal signature, with
     number, notation and time (+07:00), timestamped (PAdES B-T)."""
-    actor.require(Role.CLERK)
+    actor.check(Op.SEAL)
     doc = get_document(session, actor, document_id, for_update=True)
     if doc.status is not OutgoingStatus.NUMBERED:
         raise WrongState("Chỉ ký số cơ quan được văn bản đã có chữ ký của người có thẩm quyền và "

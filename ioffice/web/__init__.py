@@ -28,10 +28,11 @@ ERROR_TITLES = {
 
 def init_app(app: Flask) -> None:
     from ioffice.api.views import bp as api_bp
-    from ioffice.web import admin, auth, exchange, home, incoming, keys, outgoing, search
+    from ioffice.web import access, admin, auth, exchange, home, incoming, keys, outgoing, search
 
     csrf.init_app(app)
     auth.init_app(app)
+    access.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)

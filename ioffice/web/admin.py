@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
 from ioffice.db_session import get_session
-from ioffice.web.auth import audit_context, current_actor, current_user, roles_required
+from ioffice.web.access import Op, operation
+from ioffice.web.auth import audit_context, current_actor, current_user
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
 
 @bp.route("/phong-ban", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@operation(Op.ADMIN_DEPARTMENTS)
 def departments() -> Any:
     db = get_session()
     error = None
@@ -38,7 +38,7 @@ def departments() -> Any:
 
 
 @bp.route("/nguoi-dung", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@operation(Op.ADMIN_USERS)
 def users() -> Any:
     db = get_session()
     error = None
@@ -66,7 +66,7 @@ def users() -> Any:
 
 
 @bp.route("/quy-trinh-duyet", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@operation(Op.ADMIN_REVIEW_CHAIN)
 def review_chain() -> Any:
     """The agency's review chain for outgoing drafts: the steps, in order."""
     from ioffice.outgoing import review
@@ -150,7 +150,7 @@ def _first_admin(db, agency, form):
 
 
 @bp.route("/co-quan", methods=["GET", "POST"])
-@login_required
+@operation(Op.ADMIN_AGENCIES)
 def agencies_index() -> Any:
     from ioffice.agencies import provisioning
     from ioffice.web.forms import agency_input
@@ -186,7 +186,7 @@ def agencies_index() -> Any:
 
 
 @bp.route("/co-quan/<int:agency_id>", methods=["GET", "POST"])
-@login_required
+@operation(Op.ADMIN_AGENCIES)
 def agency_edit(agency_id: int) -> Any:
     from ioffice.agencies import provisioning
     from ioffice.web.forms import agency_input

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -38,7 +36,6 @@ from ioffice.db_session import get_session
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SessionUser(UserMixin):
@@ -122,22 +119,6 @@ def audit_context() -> AuditContext:
 
 def _remote_addr() -> str:
     return request.remote_addr or ""
-
-
-def roles_required(*roles: Role) -> Callable[[F], F]:
-    """Allow the view only to users holding one of ``roles`` in the current agency."""
-
-    def deco(view: F) -> F:
-        @functools.wraps(view)
-        @login_required
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.has(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return deco
 
 
 def _safe_next(target: str | None) -> str:

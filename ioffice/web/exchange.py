@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from ioffice.agencies.models import Role
 from ioffice.db_session import get_session
 from ioffice.exchange import decisions, install_listeners
 from ioffice.exchange.dispatch import STATUS_LABELS
-from ioffice.web.auth import current_actor, roles_required
+from ioffice.web.access import Op, operation
+from ioffice.web.auth import current_actor
 
 bp = Blueprint("exchange", __name__, url_prefix="/lien-thong")
 # statuses go out on the incoming documents' events from the moment the web app exists
@@ -24,7 +24,7 @@ BUSINESS = {"new": "Văn bản mới", "revoke": "Thu hồi", "update": "Cập n
 
 
 @bp.get("/")
-@roles_required(Role.CLERK, Role.LEADER)
+@operation(Op.VIEW_EXCHANGE)
 def index():
     actor = current_actor()
     session = get_session()
@@ -36,7 +36,7 @@ def index():
 
 
 @bp.post("/goi-di/<int:outbox_id>/gui-lai")
-@roles_required(Role.CLERK)
+@operation(Op.RETRY_EXCHANGE)
 def retry(outbox_id: int):
     session = get_session()
     decisions.retry(session, current_actor(), outbox_id)
@@ -46,7 +46,7 @@ def retry(outbox_id: int):
 
 
 @bp.post("/yeu-cau/<int:inbox_id>")
-@roles_required(Role.CLERK)
+@operation(Op.DECIDE_EXCHANGE_REQUEST)
 def decide(inbox_id: int):
     session = get_session()
     agree = request.form.get("decision") == "agree"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -13,6 +13,7 @@ from ioffice.agencies.models import Membership, Role
 from ioffice.db_session import get_session
 from ioffice.incoming import queries
 from ioffice.incoming.registration import today_vn
+from ioffice.web.access import operation
 from ioffice.web.auth import current_actor
 
 bp = Blueprint("home", __name__)
@@ -27,7 +28,7 @@ ROLE_PANELS: dict[Role, str] = {
 
 
 @bp.route("/")
-@login_required
+@operation(None)
 def index() -> Any:
     memberships = list(get_session().scalars(
         select(Membership).where(Membership.user_id == current_user.user.id)

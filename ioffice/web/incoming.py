@@ -17,7 +17,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,13 +26,14 @@ from ioffice.db_session import get_session
 from ioffice.documents.pdf import render_page_png
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
-from ioffice.incoming import export, handling, queries, registration
+from ioffice.incoming import access, export, handling, queries, registration
 from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, InvalidInput
 from ioffice.incoming.models import AssignmentRole, DocumentFile, DocumentStatus, IncomingDocument
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
 from ioffice.web import forms
-from ioffice.web.auth import current_actor, roles_required
+from ioffice.web.access import Op, operation
+from ioffice.web.auth import current_actor
 
 bp = Blueprint("incoming", __name__, url_prefix="/van-ban-den")
 
@@ -72,7 +72,7 @@ def _input_from_form(form: Any, files: list[registration.UploadedFile], errors: 
 
 
 @bp.route("/vao-so", methods=["GET", "POST"])
-@roles_required(Role.CLERK)
+@operation(Op.REGISTER_INCOMING)
 def register() -> Any:
     db = get_session()
     if request.method == "GET":
@@ -118,7 +118,7 @@ def register() -> Any:
 
 
 @bp.route("/")
-@login_required
+@operation(Op.VIEW_TO_HANDLE)
 def index() -> Any:
     db = get_session()
     actor = current_actor()
@@ -129,10 +129,10 @@ def index() -> Any:
     docs: list[IncomingDocument] = []
     assignments = []
     if tab == "cho-vao-so":
-        actor.require(Role.CLERK)
+        actor.check(Op.VIEW_TO_REGISTER)
         docs = queries.to_register(db, actor)
     elif tab == "cho-phan-phoi":
-        actor.require(Role.LEADER)
+        actor.check(Op.VIEW_TO_DISTRIBUTE)
         docs = queries.to_distribute(db, actor)
     else:
         assignments = queries.to_handle(db, actor, today=today, which=QUEUES[tab][1],
@@ -144,7 +144,7 @@ def index() -> Any:
 
 
 @bp.route("/<int:document_id>")
-@login_required
+@operation(Op.READ_INCOMING)
 def show(document_id: int) -> Any:
     db = get_session()
     actor = current_actor()
@@ -162,7 +162,7 @@ def show(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/vao-so", methods=["POST"])
-@roles_required(Role.CLERK)
+@operation(Op.REGISTER_INCOMING)
 def register_received(document_id: int) -> Any:
     db = get_session()
     errors = forms.FormErrors()
@@ -181,7 +181,7 @@ def register_received(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/tu-choi", methods=["POST"])
-@roles_required(Role.CLERK)
+@operation(Op.REJECT_INCOMING)
 def reject(document_id: int) -> Any:
     db = get_session()
     return _act(lambda: registration.reject_received(db, current_actor(), document_id,
@@ -214,7 +214,7 @@ def _targets(form: Any, name: str, errors: forms.FormErrors) -> tuple[handling.T
 
 
 @bp.route("/<int:document_id>/phan-phoi", methods=["POST"])
-@roles_required(Role.LEADER)
+@operation(Op.DISTRIBUTE)
 def distribute(document_id: int) -> Any:
     db = get_session()
     errors = forms.FormErrors()
@@ -251,20 +251,24 @@ ASSIGNMENT_ACTIONS = {
     "giao-tiep": "pass_on", "tien-do": "progress", "gia-han": "extension",
     "duyet-gia-han": "decide", "hoan-thanh": "finish", "tra-lai": "return",
 }
+ASSIGNMENT_OPS = {"pass_on": Op.PASS_ON, "decide": Op.DECIDE_EXTENSION, "progress":
+                  Op.HANDLE_ASSIGNMENT, "extension": Op.HANDLE_ASSIGNMENT,
+                  "finish": Op.HANDLE_ASSIGNMENT, "return": Op.HANDLE_ASSIGNMENT}
 
 
 @bp.route("/phan-cong/<int:assignment_id>/<action>", methods=["POST"])
-@login_required
+@operation(Op.HANDLE_ASSIGNMENT)
 def assignment_action(assignment_id: int, action: str) -> Any:
     if action not in ASSIGNMENT_ACTIONS:
         abort(404)
     db = get_session()
     actor = current_actor()
+    kind = ASSIGNMENT_ACTIONS[action]
+    actor.check(ASSIGNMENT_OPS[kind])
     assignment = handling.get_assignment(db, actor, assignment_id)
     document_id = assignment.document_id
     form = request.form
     errors = forms.FormErrors()
-    kind = ASSIGNMENT_ACTIONS[action]
     if kind == "pass_on":
         user_id = forms.integer(form, "user_id", errors, "Người nhận")
         deadline = forms.date(form, "deadline", errors, "Hạn xử lý")
@@ -319,7 +323,7 @@ def _file(document_id: int, file_id: int) -> tuple[IncomingDocument, DocumentFil
 
 
 @bp.route("/<int:document_id>/tep/<int:file_id>")
-@login_required
+@operation(Op.READ_INCOMING)
 def download(document_id: int, file_id: int) -> Any:
     _doc, file = _file(document_id, file_id)
     get_session().commit()
@@ -329,13 +333,9 @@ def download(document_id: int, file_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/tep/<int:file_id>/trang-<int:page>.png")
-@login_required
+@operation(Op.READ_INCOMING)
 def preview(document_id: int, file_id: int, page: int) -> Any:
-    db = get_session()
-    doc = db.get(IncomingDocument, document_id)
-    actor = current_actor()
-    if doc is None or not queries.can_read(db, actor, doc):
-        abort(404)
+    doc = access.get_document(get_session(), current_actor(), document_id)
     file = next((f for f in doc.files if f.id == file_id), None)
     if file is None or not 1 <= page <= max(file.page_count, 1):
         abort(404)
@@ -352,7 +352,7 @@ def preview(document_id: int, file_id: int, page: int) -> Any:
 
 
 @bp.route("/so")
-@roles_required(Role.CLERK, Role.LEADER)
+@operation(Op.VIEW_INCOMING_REGISTER)
 def register_book() -> Any:
     db = get_session()
     actor = current_actor()
@@ -372,7 +372,7 @@ def _register_filter() -> queries.RegisterFilter:
 
 
 @bp.route("/so.xlsx")
-@roles_required(Role.CLERK, Role.LEADER)
+@operation(Op.EXPORT_INCOMING_REGISTER)
 def register_export() -> Any:
     db = get_session()
     actor = current_actor()
@@ -389,7 +389,7 @@ def register_export() -> Any:
 
 
 @bp.route("/theo-doi")
-@roles_required(Role.LEADER, Role.CLERK)
+@operation(Op.FOLLOW_UP)
 def follow_up() -> Any:
     db = get_session()
     actor = current_actor()

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 
-from ioffice.agencies.models import Agency, Role, User
+from ioffice.agencies.models import Agency, User
 from ioffice.db_session import get_session
 from ioffice.keys import service as keys
 from ioffice.services import services
-from ioffice.web.auth import current_actor, roles_required
+from ioffice.web.access import Op, operation
+from ioffice.web.auth import current_actor
 
 bp = Blueprint("keys", __name__)
 
 
 @bp.route("/chu-ky-so", methods=["GET", "POST"])
-@login_required
+@operation(Op.OWN_KEYS)
 def mine() -> Any:
     db = get_session()
     actor = current_actor()
@@ -41,14 +41,14 @@ def mine() -> Any:
 
 
 @bp.route("/quan-tri/chu-ky-so")
-@roles_required(Role.ADMIN)
+@operation(Op.ADMIN_KEYS)
 def agency_keys() -> Any:
     db = get_session()
     return render_template("keys/agency.html", pin_keys=keys.pin_keys(db, current_actor().agency_id))
 
 
 @bp.route("/quan-tri/chu-ky-so/<int:certificate_id>/mo-khoa", methods=["POST"])
-@roles_required(Role.ADMIN)
+@operation(Op.ADMIN_KEYS)
 def unlock(certificate_id: int) -> Any:
     db = get_session()
     actor = current_actor()

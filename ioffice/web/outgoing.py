@@ -21,7 +21,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import login_required
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Role, User
@@ -39,7 +38,8 @@ from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientK
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
 from ioffice.web import forms
-from ioffice.web.auth import current_actor, roles_required
+from ioffice.web.access import Op, operation
+from ioffice.web.auth import current_actor
 
 bp = Blueprint("outgoing", __name__, url_prefix="/van-ban-di")
 
@@ -59,7 +59,7 @@ HISTORY_LABELS = {
 
 
 @bp.route("/")
-@login_required
+@operation(Op.READ_OUTGOING)
 def index() -> Any:
     db = get_session()
     actor = current_actor()
@@ -79,7 +79,7 @@ def _form_context(**extra: Any) -> dict[str, Any]:
 
 
 @bp.route("/moi", methods=["GET", "POST"])
-@roles_required(*drafts.DRAFTERS)
+@operation(Op.DRAFT_OUTGOING)
 def new() -> Any:
     db = get_session()
     actor = current_actor()
@@ -131,7 +131,7 @@ def new() -> Any:
 
 
 @bp.route("/<int:document_id>")
-@login_required
+@operation(Op.READ_OUTGOING)
 def show(document_id: int) -> Any:
     db = get_session()
     actor = current_actor()
@@ -176,7 +176,7 @@ def _act(operation: Callable[[], Any], document_id: int,
 
 
 @bp.route("/<int:document_id>/phien-ban", methods=["POST"])
-@login_required
+@operation(Op.UPLOAD_VERSION)
 def upload(document_id: int) -> Any:
     file = request.files.get("file")
     data = drafts.Upload(file.filename or "du-thao.pdf", file.read()) if file else drafts.Upload("", b"")
@@ -186,7 +186,7 @@ def upload(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/y-kien", methods=["POST"])
-@login_required
+@operation(Op.COMMENT_OUTGOING)
 def comment(document_id: int) -> Any:
     return _act(lambda: drafts.add_comment(get_session(), current_actor(), document_id,
                                            forms.text(request.form, "body")),
@@ -194,7 +194,7 @@ def comment(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/trinh", methods=["POST"])
-@login_required
+@operation(Op.SUBMIT_DRAFT)
 def submit(document_id: int) -> Any:
     return _act(lambda: review.submit(get_session(), current_actor(), document_id,
                                       forms.text(request.form, "comment")),
@@ -202,7 +202,7 @@ def submit(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/duyet", methods=["POST"])
-@login_required
+@operation(Op.REVIEW)
 def approve(document_id: int) -> Any:
     return _act(lambda: review.approve(get_session(), current_actor(), document_id,
                                        forms.text(request.form, "comment")),
@@ -210,7 +210,7 @@ def approve(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/tra-lai", methods=["POST"])
-@login_required
+@operation(Op.REVIEW)
 def send_back(document_id: int) -> Any:
     return _act(lambda: review.send_back(get_session(), current_actor(), document_id,
                                          forms.text(request.form, "comment")),
@@ -218,7 +218,7 @@ def send_back(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/ky-pin", methods=["POST"])
-@roles_required(Role.LEADER)
+@operation(Op.SIGN)
 def sign_pin(document_id: int) -> Any:
     pin = (request.form.get("pin") or "").strip()
     return _act(lambda: signatures.sign_with_pin(get_session(), services().blobs, services().trust,
@@ -227,7 +227,7 @@ def sign_pin(document_id: int) -> Any:
 
 
 @bp.route("/khoa-trinh-duyet", methods=["POST"])
-@roles_required(Role.LEADER)
+@operation(Op.ISSUE_BROWSER_KEY)
 def browser_key() -> Any:
     """The browser sends a PKCS#10 CSR for its new key; the agency CA issues the certificate."""
     db = get_session()
@@ -244,7 +244,7 @@ def browser_key() -> Any:
 
 
 @bp.route("/<int:document_id>/ky-trinh-duyet/chuan-bi", methods=["POST"])
-@roles_required(Role.LEADER)
+@operation(Op.SIGN)
 def browser_prepare(document_id: int) -> Any:
     db = get_session()
     s = services()
@@ -261,7 +261,7 @@ def browser_prepare(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/ky-trinh-duyet/hoan-tat", methods=["POST"])
-@roles_required(Role.LEADER)
+@operation(Op.SIGN)
 def browser_finish(document_id: int) -> Any:
     db = get_session()
     body = request.get_json(silent=True) or {}
@@ -285,14 +285,14 @@ def browser_finish(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/cap-so", methods=["POST"])
-@roles_required(Role.CLERK)
+@operation(Op.NUMBER)
 def assign_number(document_id: int) -> Any:
     return _act(lambda: numbering.assign_number(get_session(), current_actor(), document_id),
                 document_id, "Đã cấp số văn bản.")
 
 
 @bp.route("/<int:document_id>/ky-so-co-quan", methods=["POST"])
-@roles_required(Role.CLERK)
+@operation(Op.SEAL)
 def seal(document_id: int) -> Any:
     s = services()
     return _act(lambda: signatures.apply_agency_signature(get_session(), s.blobs, s.pki, s.trust,
@@ -301,14 +301,14 @@ def seal(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/phat-hanh", methods=["POST"])
-@roles_required(Role.CLERK)
+@operation(Op.DISPATCH)
 def send(document_id: int) -> Any:
     return _act(lambda: dispatch.dispatch(get_session(), current_actor(), document_id),
                 document_id, "Đã phát hành văn bản.")
 
 
 @bp.route("/<int:document_id>/thu-hoi", methods=["POST"])
-@roles_required(Role.CLERK)
+@operation(Op.REVOKE)
 def revoke(document_id: int) -> Any:
     return _act(lambda: dispatch.revoke(get_session(), current_actor(), document_id,
                                         forms.text(request.form, "reason")),
@@ -316,7 +316,7 @@ def revoke(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/cap-nhat", methods=["POST"])
-@roles_required(Role.CLERK)
+@operation(Op.SEND_UPDATE)
 def update(document_id: int) -> Any:
     return _act(lambda: dispatch.send_update(get_session(), current_actor(), document_id,
                                              forms.text(request.form, "reason")),
@@ -324,7 +324,7 @@ def update(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/thay-the", methods=["POST"])
-@login_required
+@operation(Op.REPLACE)
 def replace(document_id: int) -> Any:
     return _act(lambda: dispatch.start_replacement(get_session(), current_actor(), document_id),
                 document_id, "Đã tạo dự thảo văn bản thay thế; hãy tải lên nội dung mới.")
@@ -338,7 +338,7 @@ def _blob_of(doc: OutgoingDocument, sha256: str) -> str:
 
 
 @bp.route("/<int:document_id>/tep/<sha256>.pdf")
-@login_required
+@operation(Op.READ_OUTGOING)
 def download(document_id: int, sha256: str) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
     sha = _blob_of(doc, sha256)
@@ -348,7 +348,7 @@ def download(document_id: int, sha256: str) -> Any:
 
 
 @bp.route("/<int:document_id>/tep/<sha256>/trang-<int:page>.png")
-@login_required
+@operation(Op.READ_OUTGOING)
 def preview(document_id: int, sha256: str, page: int) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
     sha = _blob_of(doc, sha256)
@@ -367,7 +367,7 @@ def preview(document_id: int, sha256: str, page: int) -> Any:
 
 
 @bp.route("/<int:document_id>/vi-tri-chu-ky", methods=["POST"])
-@login_required
+@operation(Op.PLACE_SIGNATURE)
 def place_stamp(document_id: int) -> Any:
     form = request.form
     return _act(lambda: signatures.place_stamp(
@@ -377,7 +377,7 @@ def place_stamp(document_id: int) -> Any:
 
 
 @bp.route("/<int:document_id>/vi-tri-chu-ky.png")
-@login_required
+@operation(Op.READ_OUTGOING)
 def stamp_position(document_id: int) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
     png = signatures.stamp_preview_png(doc, services().blobs.read_bytes(doc.current_sha256))
@@ -391,7 +391,7 @@ def _year() -> int:
 
 
 @bp.route("/so")
-@roles_required(Role.CLERK, Role.LEADER)
+@operation(Op.VIEW_OUTGOING_REGISTER)
 def register_book() -> Any:
     db = get_session()
     actor = current_actor()
@@ -405,7 +405,7 @@ def register_book() -> Any:
 
 
 @bp.route("/so.xlsx")
-@roles_required(Role.CLERK, Role.LEADER)
+@operation(Op.EXPORT_OUTGOING_REGISTER)
 def register_export() -> Any:
     db = get_session()
     actor = current_actor()

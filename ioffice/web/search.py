@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from ioffice import search as svc
@@ -14,6 +14,7 @@ from ioffice.agencies.actor import Actor
 from ioffice.db_session import get_session
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE
 from ioffice.search.text import MAX_QUERY_CHARS, highlight
+from ioffice.web.access import Op, operation
 
 bp = Blueprint("search", __name__)
 
@@ -40,7 +41,7 @@ def _document_url(document_id: int) -> str | None:
 
 
 @bp.route("/tim-kiem")
-@login_required
+@operation(Op.SEARCH)
 def index() -> Any:
     db = get_session()
     actor = _actor()
@@ -71,7 +72,7 @@ def index() -> Any:
 
 
 @bp.route("/tim-kiem/da-luu", methods=["POST"])
-@login_required
+@operation(Op.SEARCH)
 def save() -> Any:
     db = get_session()
     name, query = request.form.get("name", ""), request.form.get("q", "")
@@ -87,14 +88,14 @@ def save() -> Any:
 
 
 @bp.route("/tim-kiem/da-luu/<int:saved_id>")
-@login_required
+@operation(Op.SEARCH)
 def run(saved_id: int) -> Any:
     saved = svc.get_saved(get_session(), _actor(), saved_id)
     return redirect(url_for("search.index", q=saved.query))
 
 
 @bp.route("/tim-kiem/da-luu/<int:saved_id>/xoa", methods=["POST"])
-@login_required
+@operation(Op.SEARCH)
 def delete(saved_id: int) -> Any:
     db = get_session()
     svc.delete_saved(db, _actor(), saved_id)
