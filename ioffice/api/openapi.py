@@ -12,6 +12,7 @@ from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ioffice.agencies.permissions import RULES
 from ioffice.api.routing import MULTIPART, ApiBlueprint, Operation
 from ioffice.api.schemas import ErrorOut
 
@@ -89,6 +90,9 @@ def _operation(op: Operation, path: str, refs: dict, defs: dict) -> dict:
     }
     if op.description:
         out["description"] = op.description
+    if op.operation is not None:  # the role table's rule (docs/roles.md)
+        out["x-operation"] = op.operation.value
+        out["x-roles"] = sorted(r.value for r in RULES[op.operation])
     if not op.auth:
         out["security"] = []
     if op.body is not None:

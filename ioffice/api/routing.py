@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from ioffice.agencies.actor import Actor
+from ioffice.agencies.permissions import Op
 from ioffice.api import tokens
 from ioffice.api.schemas import ErrorOut, summary_out
 from ioffice.db_session import get_session
@@ -50,6 +51,8 @@ class Operation:
     status: int = 200
     errors: tuple[int, ...] = ()
     auth: bool = True
+    operation: Op | None = None
+    """What the caller does, checked against the role table; None: any authenticated caller."""
 
 
 @dataclass
@@ -85,12 +88,18 @@ class ApiBlueprint:
         self.bp.register_error_handler(HTTPException, _http_error)
         self.bp.register_error_handler(DomainError, _domain_error_response)
 
-    def route(self, method: str, rule: str, *, summary: str, **options: Any
-              ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    def route(self, method: str, rule: str, *, summary: str, operation: Op | None,
+              **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+        """``operation`` is required: the role table's operation the route performs, or an
+        explicit None for a route every authenticated caller may use."""
+        if operation is not None and not isinstance(operation, Op):
+            raise TypeError(f"API route {rule}: operation must be an Op or None")
+
         def decorator(handler: Callable[..., Any]) -> Callable[..., Response]:
             endpoint = handler.__name__
             op = Operation(endpoint=f"{self.bp.name}.{endpoint}", method=method, rule=rule,
-                           summary=summary, description=(handler.__doc__ or "").strip(), **options)
+                           summary=summary, description=(handler.__doc__ or "").strip(),
+                           operation=operation, **options)
             if op.endpoint in self.operations:
                 raise ValueError(f"duplicate API endpoint {op.endpoint}")
             self.operations[op.endpoint] = op
@@ -115,6 +124,8 @@ def _dispatch(op: Operation, handler: Callable[..., Any], **path_args: Any) -> R
     session = get_session()
     try:
         actor = _authenticate(session) if op.auth else None
+        if actor is not None and op.operation is not None:
+            actor.check(op.operation)
         call = Call(session=session, actor=actor,  # type: ignore[arg-type]
                     query=_parse(op.query, _query_args()) if op.query else None)
         if op.body is not None:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app, jsonify
 
+from ioffice.agencies.permissions import Op
 from ioffice.api import openapi
 from ioffice.api import schemas as s
 from ioffice.api.routing import MULTIPART, ApiBlueprint, Call
@@ -28,12 +29,12 @@ DOCS, QUEUES, HANDLING, REGISTER, META = "documents", "queues", "handling", "reg
 # ----------------------------------------------------------------------------- meta
 
 
-@api.get("/openapi.json", summary="This OpenAPI document", tag=META, auth=False)
+@api.get("/openapi.json", summary="This OpenAPI document", tag=META, auth=False, operation=None)
 def openapi_document(_call: Call) -> Response:
     return jsonify(openapi.build(current_app, api))
 
 
-@api.get("/me", summary="Who the token acts as", tag=META, response=s.MeOut)
+@api.get("/me", summary="Who the token acts as", tag=META, response=s.MeOut, operation=None)
 def me(call: Call) -> s.MeOut:
     from ioffice.agencies.service import load_membership
 
@@ -49,7 +50,7 @@ def me(call: Call) -> s.MeOut:
 
 @api.post("/documents", summary="Register a document from its PDF file(s)", tag=DOCS,
           body=s.RegisterPaperForm, body_media=MULTIPART, files="files", response=s.DocumentOut,
-          status=201, errors=(403, 409, 413, 415))
+          status=201, errors=(403, 409, 413, 415), operation=Op.REGISTER_INCOMING)
 def register_paper(call: Call) -> s.DocumentOut:
     """Clerk only. multipart/form-data: the metadata fields plus one `files` part per PDF.
     The incoming number is assigned at once. A suspected duplicate answers 409
@@ -65,7 +66,8 @@ def register_paper(call: Call) -> s.DocumentOut:
 
 @api.post("/documents/<int:document_id>/register",
           summary="Register an electronic document awaiting registration", tag=DOCS,
-          body=s.DocumentMetadata, response=s.DocumentOut, errors=(400, 403, 404, 409))
+          body=s.DocumentMetadata, response=s.DocumentOut, errors=(400, 403, 404, 409),
+          operation=Op.REGISTER_INCOMING)
 def register_received(call: Call, document_id: int) -> s.DocumentOut:
     """Clerk only. The metadata may correct what arrived; the document gets its number now."""
     doc = registration.register_received(call.session, call.actor, document_id, call.body.to_input())
@@ -73,14 +75,15 @@ def register_received(call: Call, document_id: int) -> s.DocumentOut:
 
 
 @api.post("/documents/<int:document_id>/reject", summary="Refuse an electronic document",
-          tag=DOCS, body=s.RejectIn, response=s.DocumentSummaryOut, errors=(400, 403, 404))
+          tag=DOCS, body=s.RejectIn, response=s.DocumentSummaryOut, errors=(400, 403, 404),
+          operation=Op.REJECT_INCOMING)
 def reject_received(call: Call, document_id: int) -> s.DocumentSummaryOut:
     doc = registration.reject_received(call.session, call.actor, document_id, call.body.reason)
     return s.summary_out(doc)
 
 
 @api.get("/documents/<int:document_id>", summary="A document: metadata, files, assignments, history",
-         tag=DOCS, response=s.DocumentOut, errors=(404,))
+         tag=DOCS, response=s.DocumentOut, errors=(404,), operation=Op.READ_INCOMING)
 def get_document(call: Call, document_id: int) -> s.DocumentOut:
     """The read is recorded in the audit log."""
     doc = queries.read_document(call.session, call.actor, document_id)
@@ -88,7 +91,7 @@ def get_document(call: Call, document_id: int) -> s.DocumentOut:
 
 
 @api.get("/documents/<int:document_id>/files/<int:file_id>", summary="Download a file",
-         tag=DOCS, response_media="application/pdf", errors=(404,))
+         tag=DOCS, response_media="application/pdf", errors=(404,), operation=Op.READ_INCOMING)
 def download_file(call: Call, document_id: int, file_id: int) -> Response:
     """Recorded in the audit log as a read of the document."""
     doc = queries.read_document(call.session, call.actor, document_id)
@@ -112,14 +115,16 @@ def download_file(call: Call, document_id: int, file_id: int) -> Response:
 
 
 @api.get("/queues/to-register", summary="Electronic documents awaiting registration (clerk)",
-         tag=QUEUES, query=s.QueueQuery, response=s.DocumentPage)
+         tag=QUEUES, query=s.QueueQuery, response=s.DocumentPage, errors=(403,),
+         operation=Op.VIEW_TO_REGISTER)
 def to_register(call: Call) -> s.DocumentPage:
     docs = queries.to_register(call.session, call.actor, limit=call.query.limit)
     return s.DocumentPage(items=[s.summary_out(d) for d in docs])
 
 
 @api.get("/queues/to-distribute", summary="Registered documents awaiting distribution (leader)",
-         tag=QUEUES, query=s.QueueQuery, response=s.DocumentPage)
+         tag=QUEUES, query=s.QueueQuery, response=s.DocumentPage, errors=(403,),
+         operation=Op.VIEW_TO_DISTRIBUTE)
 def to_distribute(call: Call) -> s.DocumentPage:
     """The most urgent first, then the oldest."""
     docs = queries.to_distribute(call.session, call.actor, limit=call.query.limit)
@@ -127,7 +132,7 @@ def to_distribute(call: Call) -> s.DocumentPage:
 
 
 @api.get("/queues/to-handle", summary="The caller's open assignments", tag=QUEUES,
-         query=s.ToHandleQuery, response=s.AssignmentPage)
+         query=s.ToHandleQuery, response=s.AssignmentPage, operation=Op.VIEW_TO_HANDLE)
 def to_handle(call: Call) -> s.AssignmentPage:
     """Soonest deadline first (no deadline last), paginated by key."""
     q, today = call.query, today_vn()
@@ -137,7 +142,7 @@ def to_handle(call: Call) -> s.AssignmentPage:
     return s.AssignmentPage(items=[s.assignment_item(a, today) for a in items], next_after=last)
 
 
-@api.get("/counts", summary="Queue sizes for the home page", tag=QUEUES, response=s.CountsOut)
+@api.get("/counts", summary="Queue sizes for the home page", tag=QUEUES, response=s.CountsOut, operation=None)
 def counts(call: Call) -> s.CountsOut:
     c = queries.counts(call.session, call.actor, today_vn())
     return s.CountsOut(to_register=c.to_register, to_distribute=c.to_distribute,
@@ -145,7 +150,7 @@ def counts(call: Call) -> s.CountsOut:
 
 
 @api.get("/follow-up", summary="Assignments of the agency by department and period", tag=QUEUES,
-         query=s.FollowUpQuery, response=s.AssignmentList, errors=(403,))
+         query=s.FollowUpQuery, response=s.AssignmentList, errors=(403,), operation=Op.FOLLOW_UP)
 def follow_up(call: Call) -> s.AssignmentList:
     q, today = call.query, today_vn()
     flt = queries.FollowUpFilter(department_id=q.department_id, start=q.start, end=q.end,
@@ -159,7 +164,7 @@ def follow_up(call: Call) -> s.AssignmentList:
 
 @api.post("/documents/<int:document_id>/distribute", summary="Distribute a document (leader)",
           tag=HANDLING, body=s.DistributeIn, response=s.DistributeOut, status=201,
-          errors=(400, 403, 404))
+          errors=(400, 403, 404), operation=Op.DISTRIBUTE)
 def distribute(call: Call, document_id: int) -> s.DistributeOut:
     created = handling.distribute(call.session, call.actor, document_id, call.body.to_input())
     today = today_vn()
@@ -169,7 +174,7 @@ def distribute(call: Call, document_id: int) -> s.DistributeOut:
 @api.post("/assignments/<int:assignment_id>/pass-on",
           summary="Pass a department's assignment on to one of its people (department head)",
           tag=HANDLING, body=s.PassOnIn, response=s.AssignmentOut, status=201,
-          errors=(400, 403, 404))
+          errors=(400, 403, 404), operation=Op.PASS_ON)
 def pass_on(call: Call, assignment_id: int) -> s.AssignmentOut:
     b = call.body
     child = handling.pass_on(call.session, call.actor, assignment_id, b.user_id, b.deadline,
@@ -178,14 +183,15 @@ def pass_on(call: Call, assignment_id: int) -> s.AssignmentOut:
 
 
 @api.post("/assignments/<int:assignment_id>/progress", summary="Record progress", tag=HANDLING,
-          body=s.ProgressIn, response=s.AssignmentOut, errors=(400, 403, 404))
+          body=s.ProgressIn, response=s.AssignmentOut, errors=(400, 403, 404), operation=Op.HANDLE_ASSIGNMENT)
 def record_progress(call: Call, assignment_id: int) -> s.AssignmentOut:
     a = handling.record_progress(call.session, call.actor, assignment_id, call.body.note)
     return s.assignment_out(a, today_vn())
 
 
 @api.post("/assignments/<int:assignment_id>/extension-request", summary="Ask for more time",
-          tag=HANDLING, body=s.ExtensionRequestIn, response=s.AssignmentOut, errors=(400, 403, 404))
+          tag=HANDLING, body=s.ExtensionRequestIn, response=s.AssignmentOut, errors=(400, 403, 404),
+          operation=Op.HANDLE_ASSIGNMENT)
 def request_extension(call: Call, assignment_id: int) -> s.AssignmentOut:
     b = call.body
     a = handling.request_extension(call.session, call.actor, assignment_id, b.new_deadline, b.reason)
@@ -194,14 +200,15 @@ def request_extension(call: Call, assignment_id: int) -> s.AssignmentOut:
 
 @api.post("/assignments/<int:assignment_id>/extension-decision",
           summary="Approve or refuse an extension (leader, or the department head who passed it on)",
-          tag=HANDLING, body=s.ExtensionDecisionIn, response=s.AssignmentOut, errors=(400, 403, 404))
+          tag=HANDLING, body=s.ExtensionDecisionIn, response=s.AssignmentOut, errors=(400, 403, 404),
+          operation=Op.DECIDE_EXTENSION)
 def decide_extension(call: Call, assignment_id: int) -> s.AssignmentOut:
     a = handling.decide_extension(call.session, call.actor, assignment_id, call.body.approve)
     return s.assignment_out(a, today_vn())
 
 
 @api.post("/assignments/<int:assignment_id>/finish", summary="Finish with a result", tag=HANDLING,
-          body=s.FinishIn, response=s.AssignmentOut, errors=(400, 403, 404))
+          body=s.FinishIn, response=s.AssignmentOut, errors=(400, 403, 404), operation=Op.HANDLE_ASSIGNMENT)
 def finish(call: Call, assignment_id: int) -> s.AssignmentOut:
     """Finishing the lead assignment marks the document done."""
     b = call.body
@@ -210,7 +217,8 @@ def finish(call: Call, assignment_id: int) -> s.AssignmentOut:
 
 
 @api.post("/assignments/<int:assignment_id>/return", summary="Give the work back with a reason",
-          tag=HANDLING, body=s.ReturnIn, response=s.AssignmentOut, errors=(400, 403, 404))
+          tag=HANDLING, body=s.ReturnIn, response=s.AssignmentOut, errors=(400, 403, 404),
+          operation=Op.HANDLE_ASSIGNMENT)
 def return_assignment(call: Call, assignment_id: int) -> s.AssignmentOut:
     a = handling.return_assignment(call.session, call.actor, assignment_id, call.body.reason)
     return s.assignment_out(a, today_vn())
@@ -220,7 +228,7 @@ def return_assignment(call: Call, assignment_id: int) -> s.AssignmentOut:
 
 
 @api.get("/register", summary="The incoming register of a year", tag=REGISTER,
-         query=s.RegisterQuery, response=s.RegisterPage, errors=(403,))
+         query=s.RegisterQuery, response=s.RegisterPage, errors=(403,), operation=Op.VIEW_INCOMING_REGISTER)
 def register_page(call: Call) -> s.RegisterPage:
     """In number order, paginated by number (keyset `after_number`)."""
     q = call.query
