@@ -21,7 +21,7 @@ from ioffice.documents.vocabulary import (
     Urgency,
     notation_text,
 )
-from ioffice.errors import NotFound
+from ioffice.incoming import access
 from ioffice.incoming.errors import (
     AlreadySubmitted,
     DuplicateSuspected,
@@ -156,9 +156,7 @@ def register_received(session: Session, actor: Actor, document_id: int, data: In
     corrected); it gets its number now."""
     actor.check(Op.REGISTER_INCOMING)
     today = today or today_vn()
-    doc = session.get(IncomingDocument, document_id, with_for_update=True)
-    if doc is None or doc.agency_id != actor.agency_id:
-        raise NotFound("Không tìm thấy văn bản.")
+    doc = access.get_document(session, actor, document_id, for_update=True)
     if doc.status is not DocumentStatus.AWAITING_REGISTRATION:
         raise IncomingError(f"Văn bản đã được xử lý ({doc.status.label}); không vào sổ lại được.")
     errors = validate(data, today, need_files=False)
@@ -176,11 +174,9 @@ def register_received(session: Session, actor: Actor, document_id: int, data: In
 def reject_received(session: Session, actor: Actor, document_id: int, reason: str) -> IncomingDocument:
     """A clerk refuses an electronic document (status 02 goes back to the sender)."""
     actor.check(Op.REJECT_INCOMING)
+    doc = access.get_document(session, actor, document_id, for_update=True)
     if not reason.strip():
         raise InvalidInput({"reason": "Phải nêu lý do từ chối."})
-    doc = session.get(IncomingDocument, document_id, with_for_update=True)
-    if doc is None or doc.agency_id != actor.agency_id:
-        raise NotFound("Không tìm thấy văn bản.")
     if doc.status is not DocumentStatus.AWAITING_REGISTRATION:
         raise IncomingError("Chỉ từ chối được văn bản đang chờ vào sổ.")
     doc.status = DocumentStatus.REJECTED

@@ -1,0 +1,245 @@
+"""What stays guarded: every route of the URL map, pages and /api/v1, is probed.
+
+(a) A user of another agency holding every role gets 404, on GET and POST, for every route with
+    a parameter, given the ids of real objects of the demo agency Cà Mau.
+(b) Each role of Cà Mau gets 403 exactly where the role table refuses the route's operation.
+
+The routes are read from ``app.url_map``, and each route's operation from its declaration
+(``@operation`` on a page, ``operation=`` on an API route): a route added later is probed
+without anyone remembering to, and one that declares no operation fails the test. A parameter
+this file has no object for fails it too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
+
+from ioffice.agencies import service as agencies
+from ioffice.agencies.models import Agency, Membership, Role, User
+from ioffice.agencies.permissions import Op, allowed
+from ioffice.api import tokens
+from ioffice.api.views import api
+from ioffice.audit import AuditContext
+from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
+from ioffice.incoming import handling
+from ioffice.keys.models import SigningCertificate
+from ioffice.search import service as search
+from ioffice.storage import BlobStore
+from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
+from tests.conftest import DEMO_PASSWORD, csrf_token, login
+from tests.outgoing.conftest import new_draft
+from tests.support.factories import actor, department, register
+
+CAMAU = "000.00.00.H12"
+BNV = "000.00.00.G09"
+ROLE_USERS = ("vanthu.camau", "lanhdao.camau", "truongphong.camau", "chuyenvien.camau")
+OUTSIDER = "ngoai.bnv"
+MISSING_ID = "987654321"
+NO_LOGIN = {"static", "auth.login", "api_v1.openapi_document"}
+# the user's own session (login, logout, agency switch, password): every logged-in user
+OWN_ACCOUNT_BLUEPRINT = "auth"
+
+
+def _methods(rule: Rule) -> list[str]:
+    return sorted(m for m in rule.methods or () if m in ("GET", "POST"))
+
+
+def declared_operation(app: Flask, endpoint: str) -> tuple[bool, Op | None]:
+    """(classified, operation): what the route declares; None means any logged-in user."""
+    if endpoint in api.operations:
+        return True, api.operations[endpoint].operation
+    view = app.view_functions[endpoint]
+    if hasattr(view, "operation"):
+        return True, view.operation
+    if endpoint.split(".", 1)[0] == OWN_ACCOUNT_BLUEPRINT:
+        return True, None
+    return False, None
+
+
+def _rules(app: Flask) -> list[Rule]:
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint not in NO_LOGIN),
+                  key=lambda r: r.rule)
+
+
+def test_every_route_declares_its_operation(app: Flask) -> None:
+    unclassified = [f"{r.rule} ({r.endpoint})" for r in _rules(app)
+                    if not declared_operation(app, r.endpoint)[0]]
+    assert not unclassified, ("routes that declare no operation: decorate the page with "
+                              f"@operation(Op.X), or give the API route operation=: {unclassified}")
+
+
+@dataclass(frozen=True)
+class Objects:
+    """Ids of real objects of Cà Mau, one per kind of route parameter."""
+
+    incoming_id: int
+    file_id: int
+    assignment_id: int
+    outgoing_id: int
+    sha256: str
+    saved_id: int
+    certificate_id: int
+    outbox_id: int
+    inbox_id: int
+    agency_id: int
+
+    def values(self, endpoint: str, name: str) -> list[str]:
+        blueprint = endpoint.split(".", 1)[0]
+        by_name = {
+            "document_id": self.outgoing_id if blueprint == "outgoing" else self.incoming_id,
+            "file_id": self.file_id, "assignment_id": self.assignment_id, "sha256": self.sha256,
+            "page": 1, "saved_id": self.saved_id, "certificate_id": self.certificate_id,
+            "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
+        }
+        if name == "action":
+            return list(ASSIGNMENT_ACTIONS)
+        assert name in by_name, (f"route {endpoint} has a parameter <{name}> this test has no "
+                                 "object for: add one to Objects")
+        return [str(by_name[name])]
+
+
+@pytest.fixture
+def objects(db: Session, blobs: BlobStore) -> Objects:
+    clerk, leader = actor(db, "vanthu.camau"), actor(db, "lanhdao.camau")
+    incoming = register(db, blobs, clerk)
+    [assignment] = handling.distribute(db, leader, incoming.id, handling.DistributionInput(
+        lead=handling.Target("department", department(db, clerk, "KT").id)))
+    outgoing = new_draft(db, blobs)
+    saved = search.save_search(db, actor(db, "chuyenvien.camau"), "Tìm đã lưu", "ngân sách")
+    certificate_id = db.scalars(select(SigningCertificate.id).where(
+        SigningCertificate.agency_id == clerk.agency_id)).first()
+    assert certificate_id is not None, "the demo gives Cà Mau's leader a PIN key"
+    agency = db.get(Agency, clerk.agency_id)
+    outbox = ExchangeOutbox(agency_id=agency.id, kind="edoc", document_identifier=f"{CAMAU},1",
+                            recipients=[BNV], payload={}, state=OutboxState.DEAD)
+    inbox = ExchangeInbox(hub="test", message_id="m-routes", recipient_organ_id=CAMAU,
+                          agency_id=agency.id, messagetype="edoc", business_type="revoke",
+                          state=InboxState.AWAITING_DECISION)
+    db.add_all([outbox, inbox])
+    db.commit()
+    return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
+                   outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
+                   agency.id)
+
+
+def _paths(rule: Rule, fill) -> Iterator[str]:
+    names = sorted(rule.arguments)
+    for combo in itertools.product(*(fill(rule.endpoint, n) for n in names)):
+        path = rule.rule
+        for name, value in zip(names, combo, strict=True):
+            path = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, path)
+        yield path
+
+
+# a valid body for each API input schema, so the handler runs and meets the object rule
+SAMPLE_BODIES: dict[str, dict] = {
+    "DocumentMetadata": {"issuer_name": "Bộ Nội vụ", "number": "1", "document_date": "2026-01-02",
+                         "doc_type": "cong_van", "subject": "Thử"},
+    "RejectIn": {"reason": "Thử"}, "DistributeIn": {"lead": {"kind": "department", "id": 1}},
+    "PassOnIn": {"user_id": 1}, "ProgressIn": {"note": "Thử"},
+    "ExtensionRequestIn": {"new_deadline": "2030-01-01", "reason": "Thử"},
+    "ExtensionDecisionIn": {"approve": True}, "FinishIn": {"result": "Thử"},
+    "ReturnIn": {"reason": "Thử"},
+}
+
+
+def _api_body(endpoint: str) -> dict | None:
+    body = api.operations[endpoint].body
+    if body is None:
+        return None
+    assert body.__name__ in SAMPLE_BODIES, f"add a sample body for {body.__name__}"
+    return SAMPLE_BODIES[body.__name__]
+
+
+def _outsider(db: Session) -> User:
+    """A user of the Bộ Nội vụ holding every role there."""
+    bnv = db.scalars(select(Agency).where(Agency.code == BNV)).one()
+    user = agencies.create_user(db, AuditContext(None, bnv.id, "test"), agency_id=bnv.id,
+                                username=OUTSIDER, full_name="Người cơ quan khác",
+                                password=DEMO_PASSWORD, roles=list(Role))
+    db.commit()
+    return user
+
+
+def test_another_agency_gets_404_on_every_route_with_an_id(
+        app: Flask, client: FlaskClient, db: Session, objects: Objects) -> None:
+    outsider = _outsider(db)
+    assert login(client, OUTSIDER).status_code == 302
+    token = tokens.issue(db, AuditContext(None, None, "test"), user=outsider,
+                         agency_id=outsider.memberships[0].agency_id, name="probe").secret
+    db.commit()
+    csrf = csrf_token(client, "/")
+    tried: list[str] = []
+    for rule in _rules(app):
+        if not rule.arguments:
+            continue
+        for path, method in itertools.product(_paths(rule, objects.values), _methods(rule)):
+            if rule.endpoint in api.operations:
+                resp = client.open(path, method=method, json=_api_body(rule.endpoint),
+                                   headers={"Authorization": f"Bearer {token}"})
+            else:
+                resp = client.open(path, method=method,
+                                   data={"csrf_token": csrf} if method == "POST" else None)
+            assert resp.status_code == 404, (method, path, resp.status_code,
+                                             resp.get_data(as_text=True)[:300])
+            tried.append(f"{method} {path}")
+    web = sum(1 for t in tried if "/api/" not in t)
+    assert web >= 30 and len(tried) - web >= 10
+    print(f"\nanother agency (every role): {len(tried)} requests on routes with an id "
+          f"({web} pages, {len(tried) - web} API), all 404")
+
+
+def _expected(endpoint: str, path: str, op: Op | None) -> Op | None:
+    if endpoint == "incoming.assignment_action":
+        return ASSIGNMENT_OPS[ASSIGNMENT_ACTIONS[path.rsplit("/", 1)[1]]]
+    return op
+
+
+def test_each_role_gets_what_the_role_table_allows(app: Flask, db: Session) -> None:
+    """With ids that exist nowhere: a refused role gets 403 before anything is looked up, an
+    allowed one gets on to the object (404), the form or the page, never 403."""
+
+    def fill(endpoint: str, name: str) -> list[str]:
+        return list(ASSIGNMENT_ACTIONS) if name == "action" else [
+            "0" * 64 if name == "sha256" else MISSING_ID]
+
+    rules = [r for r in _rules(app) if r.endpoint.split(".", 1)[0] != OWN_ACCOUNT_BLUEPRINT]
+    tried = refused = 0
+    for username in ROLE_USERS:
+        roles = db.scalars(select(Membership).join(User).where(User.username == username)
+                           ).first().roles
+        token = tokens.issue(db, AuditContext(None, None, "test"),
+                             user=db.scalars(select(User).where(User.username == username)).one(),
+                             agency_id=actor(db, username).agency_id, name="probe").secret
+        db.commit()
+        client = app.test_client()
+        assert login(client, username).status_code == 302
+        csrf = csrf_token(client, "/")
+        for rule in rules:
+            op = declared_operation(app, rule.endpoint)[1]
+            for path, method in itertools.product(_paths(rule, fill), _methods(rule)):
+                expected = _expected(rule.endpoint, path, op)
+                if rule.endpoint in api.operations:
+                    resp = client.open(path, method=method,
+                                       headers={"Authorization": f"Bearer {token}"})
+                else:
+                    resp = client.open(path, method=method,
+                                       data={"csrf_token": csrf} if method == "POST" else None)
+                must_refuse = expected is not None and not allowed(roles, expected)
+                assert (resp.status_code == 403) == must_refuse, (
+                    username, method, path, expected, resp.status_code,
+                    resp.get_data(as_text=True)[:300])
+                tried += 1
+                refused += must_refuse
+    print(f"\nroles x routes: {tried} requests by {len(ROLE_USERS)} roles, {refused} refused "
+          f"(403) and {tried - refused} let through, as the table says")
