@@ -241,5 +241,5 @@ def test_each_role_gets_what_the_role_table_allows(app: Flask, db: Session) -> N
                     resp.get_data(as_text=True)[:300])
                 tried += 1
                 refused += must_refuse
-    print(f"\nroles x routes: {tried} requests by {len(ROLE_USERS)} roles, {refused} refused "
-          f"(403) and {tried - refused} let through, as the table says")
+    print(f"\nroles x routes: {len(rules)} rules, {tried} requests by {len(ROLE_USERS)} roles, "
+          f"{refused} refused (403) and {tried - refused} let through, as the table says")
