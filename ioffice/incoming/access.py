@@ -50,6 +50,7 @@ def get_document(session: Session, actor: Actor, document_id: int, *,
 def get_assignment(session: Session, actor: Actor, assignment_id: int) -> Assignment:
     """The assignment (locked), if the actor may read its document; otherwise NotFound."""
     assignment = session.get(Assignment, assignment_id, with_for_update=True)
-    if assignment is None or not can_read(session, actor, assignment.document):
+    if (assignment is None or assignment.agency_id != actor.agency_id
+            or not can_read(session, actor, assignment.document)):
         raise NotFound("Không tìm thấy phân công xử lý.")
     return assignment

@@ -80,5 +80,6 @@ def test_forbidden_page_for_a_specialist(page: Page, live_server: str) -> None:
     response = page.goto(live_server + "/quan-tri/nguoi-dung")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="Không có quyền")).to_be_visible()
-    expect(page.locator("p.error")).to_have_text("Bạn không có quyền thực hiện thao tác này.")
+    expect(page.locator("p.error")).to_have_text(
+        "Bạn không có quyền thực hiện thao tác «Quản trị người dùng» (dành cho: Quản trị).")
     screenshot(page, "desktop-error-403")
