@@ -16,6 +16,7 @@ from ioffice.audit import record
 from ioffice.documents.pdf import InvalidPdf, inspect_pdf
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import Forbidden, NotFound
+from ioffice.incoming import access as incoming_access
 from ioffice.incoming.models import IncomingDocument
 from ioffice.outgoing import convert
 from ioffice.outgoing.access import get_document
@@ -104,7 +105,7 @@ def create_draft(session: Session, blobs: BlobStore, actor: Actor, data: DraftIn
     errors = _validate(session, actor, data)
     if data.reply_to_id is not None:
         incoming = session.get(IncomingDocument, data.reply_to_id)
-        if incoming is None or incoming.agency_id != actor.agency_id:
+        if incoming is None or not incoming_access.can_read(session, actor, incoming):
             errors["reply_to_id"] = "Không tìm thấy văn bản đến được trả lời."
     if errors:
         raise InvalidInput(errors)

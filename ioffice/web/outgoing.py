@@ -29,6 +29,7 @@ from ioffice.db_session import get_session
 from ioffice.documents.pdf import render_page_png
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
+from ioffice.incoming import access as incoming_access
 from ioffice.incoming.models import IncomingDocument
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
@@ -85,7 +86,7 @@ def new() -> Any:
     actor = current_actor()
     reply_to = request.values.get("tra_loi", type=int)
     incoming = db.get(IncomingDocument, reply_to) if reply_to else None
-    if incoming is not None and incoming.agency_id != actor.agency_id:
+    if incoming is not None and not incoming_access.can_read(db, actor, incoming):
         incoming = None
     if request.method == "GET":
         form = {"subject": f"V/v trả lời văn bản số {incoming.number_notation}" if incoming else "",

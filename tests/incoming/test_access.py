@@ -100,3 +100,22 @@ def test_service_actions_refuse_a_head_of_another_department(db: Session, blobs:
             assert SUBJECT not in exc.message
         else:
             raise AssertionError("an unreadable document was acted on")
+
+
+def test_a_reply_cannot_be_started_to_an_unreadable_document(
+        db: Session, blobs: BlobStore, client: FlaskClient, login_as) -> None:
+    """``/van-ban-di/moi?tra_loi=<id>`` filled the subject with the number of the document
+    replied to; the service accepted it as ``reply_to_id`` on the same agency check alone."""
+    from ioffice.outgoing.errors import InvalidInput
+    from tests.outgoing.conftest import new_draft
+
+    doc, _lead = confidential(db, blobs)
+    login_as(SPECIALIST)
+    html = client.get(f"/van-ban-di/moi?tra_loi={doc.id}").get_data(as_text=True)
+    assert doc.number_notation not in html, html[html.find(doc.number_notation) - 300:][:400]
+    try:
+        new_draft(db, blobs, reply_to_id=doc.id)  # drafted by the chuyên viên
+    except InvalidInput as exc:
+        assert set(exc.fields) == {"reply_to_id"}
+    else:
+        raise AssertionError("a reply to an unreadable document was created")
