@@ -422,7 +422,7 @@ def register_agency(session: Session, caller: SystemEntry, payload: dict[str, An
         return _agency(services.register_agency(session, _hub().settings, caller, data))
     except HubError as exc:
         if exc.code in services.GUARD_CODES:  # logged once the refused transaction rolled back
-            g.after_rollback = lambda: _record_refusal(caller, data, exc)
+            g.after_rollback = lambda error=exc: _record_refusal(caller, data, error)
         raise
 
 
