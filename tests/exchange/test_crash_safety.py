@@ -215,9 +215,9 @@ def setup_hub(url: str, pki: Pki, sender: Party, recipient: Party) -> None:
     admin_settings = HubSettings(organ_id="setup")
     try:
         with hub.session() as session:
-            for system_id, name in ((SENDER_SYSTEM, "iOffice Bộ Nội vụ"),
-                                    (RECIPIENT_SYSTEM, "iOffice tỉnh Cà Mau")):
-                add_system(session, system_id, name, SECRETS[system_id])
+            for system_id, name, grants in ((SENDER_SYSTEM, "iOffice Bộ Nội vụ", "*.G*"),
+                                            (RECIPIENT_SYSTEM, "iOffice tỉnh Cà Mau", "*.H12")):
+                add_system(session, system_id, name, SECRETS[system_id], register_patterns=grants)
             for party, system_id, codes in ((sender, SENDER_SYSTEM, (BNV,)),
                                             (recipient, RECIPIENT_SYSTEM, RECIPIENTS)):
                 with party.session() as s:
