@@ -42,6 +42,7 @@ class Hub:
             served_patterns=tuple(p.strip() for p in str(config["SERVED_PATTERNS"] or "").split(",")
                                   if p.strip()),
             auth_window=int(config["AUTH_WINDOW_SECONDS"]),
+            allow_private_callbacks=_flag(config.get("ALLOW_PRIVATE_CALLBACKS")),
         )
         self.push_pool = urllib3.PoolManager(retries=False)
         self._upstream: AxisClient | None = None
@@ -70,6 +71,13 @@ class Hub:
 
         if inline:
             threading.Thread(target=push, name="axis-push", daemon=True).start()
+
+
+def _flag(value: Any) -> bool:
+    """A boolean setting, also when it comes from the environment as text."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _load_cas(config: Mapping[str, Any]) -> tuple[x509.Certificate, ...]:

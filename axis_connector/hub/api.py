@@ -103,6 +103,12 @@ def operation(name: str, *, max_body: int | None = None) -> Callable[[Callable[.
                             _burn(nonce)
                         except Exception:  # the database is failing: report the first error
                             current_app.logger.exception("could not record a failed request's nonce")
+                    after_rollback = g.pop("after_rollback", None)
+                    if after_rollback is not None:
+                        try:
+                            after_rollback()
+                        except Exception:
+                            current_app.logger.exception("could not record a refused request")
                     raise
             after = g.pop("after_commit", None)
             if after is not None:
@@ -412,7 +418,19 @@ def register_agency(session: Session, caller: SystemEntry, payload: dict[str, An
         certificate_pem=_str(payload, "certificate_pem", required=False) or None,
         system_id=_str(payload, "system_id", required=False) or None,
     )
-    return _agency(services.register_agency(session, _hub().settings, caller, data))
+    try:
+        return _agency(services.register_agency(session, _hub().settings, caller, data))
+    except HubError as exc:
+        if exc.code in services.GUARD_CODES:  # logged once the refused transaction rolled back
+            g.after_rollback = lambda error=exc: _record_refusal(caller, data, error)
+        raise
+
+
+def _record_refusal(caller: SystemEntry, data: services.AgencyInput, error: HubError) -> None:
+    with _hub().db.session() as session:
+        services.record_refusal(session, caller, data, error)
+        session.commit()
+    current_app.logger.warning("registerAgency %s by %s refused: %s", data.organ_id, caller.id, error.code)
 
 
 @operation("registerCallback")
@@ -420,7 +438,7 @@ def register_callback(session: Session, caller: SystemEntry, payload: dict[str, 
     url = payload.get("url")
     if url is not None and not isinstance(url, str):
         raise HubError("invalid_request", "url phải là chuỗi hoặc null")
-    stored = services.set_callback(session, caller, url)
+    stored = services.set_callback(session, _hub().settings, caller, url)
     return {"system_id": caller.id, "callback_url": stored}
 
 
@@ -435,8 +453,24 @@ def _http_error(exc: HTTPException) -> Any:
     return jsonify({"error": {"code": "http_error", "message": exc.description}}), exc.code or 500
 
 
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+"""On every hub answer: it serves JSON only, never pages, scripts or frames."""
+
+
+def _security_headers(response: Any) -> Any:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.after_request(_security_headers)
     app.register_error_handler(HubError, _hub_error)
     app.register_error_handler(HTTPException, _http_error)
 

@@ -1,4 +1,6 @@
-"""Commands: ``flask --app axis_connector.hub db-upgrade | add-system | add-agency | forward``."""
+"""Commands: ``flask --app axis_connector.hub db-upgrade | add-system | add-agency | move-agency |
+remove-agency | directory-log | forward``. These are the operator's: the directory guard of
+``registerAgency`` does not apply to them, and every change they make is logged."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ import click
 from flask import Flask, current_app
 
 from . import migrate, services, worker
-from .directory import SystemEntry
-from .services import AgencyInput, HubError
+from .models import Agency
+from .services import OPERATOR, AgencyInput, HubError
 
 __all__ = ["init_app"]
 
@@ -33,15 +35,19 @@ def db_upgrade() -> None:
 @click.option("--secret", default=None, help="HMAC secret (default: a new random one, printed)")
 @click.option("--admin", is_flag=True, help="May register agencies for other systems")
 @click.option("--patterns", default="", help="Agencies served without registration, e.g. '*.H12'")
+@click.option("--may-register", "may_register", default="",
+              help="Agency codes it may registerAgency, e.g. '*.H12' (default: none)")
+@click.option("--base-url", default=None, help="Its own address: registerCallback only under it")
 @click.option("--callback-url", default=None, help="Push notifications to this URL")
 def add_system(system_id: str, name: str, secret: str | None, admin: bool, patterns: str,
-               callback_url: str | None) -> None:
+               may_register: str, base_url: str | None, callback_url: str | None) -> None:
     """Connect a system to this hub (or update it) and print its secret."""
     secret = secret or secrets.token_urlsafe(32)
     with _hub().db.session() as session:
         try:
             services.add_system(session, system_id, name or system_id, secret, is_admin=admin,
-                                organ_patterns=patterns, callback_url=callback_url)
+                                organ_patterns=patterns, callback_url=callback_url,
+                                register_patterns=may_register, base_url=base_url)
         except HubError as exc:
             raise click.ClickException(exc.message) from None
         session.commit()
@@ -62,15 +68,56 @@ def add_agency(organ_id: str, name: str, system_id: str, certificate: str | None
     hub = _hub()
     pem = Path(certificate).read_text() if certificate else None
     with hub.db.session() as session:
-        admin = SystemEntry(id="-cli-", name="cli", secret="", is_admin=True, patterns=(),
-                            callback_url=None)
         try:
-            services.register_agency(session, hub.settings, admin, AgencyInput(
+            services.register_agency(session, hub.settings, OPERATOR, AgencyInput(
                 organ_id, name, parent, level, certificate_pem=pem, system_id=system_id))
         except HubError as exc:
             raise click.ClickException(exc.message) from None
         session.commit()
     click.echo(f"{organ_id} -> {system_id}")
+
+
+@click.command("move-agency")
+@click.argument("organ_id")
+@click.option("--system", "system_id", required=True, help="The system that receives for it from now on")
+@click.option("--reason", default="", help="Why (kept in the directory log)")
+def move_agency(organ_id: str, system_id: str, reason: str) -> None:
+    """Move a registered agency to another system (the only way a code changes system)."""
+    with _hub().db.session() as session:
+        try:
+            old = session.get(Agency, organ_id)
+            old_system = old.system_id if old is not None else None
+            services.move_agency(session, organ_id, system_id, reason=reason)
+        except HubError as exc:
+            raise click.ClickException(exc.message) from None
+        session.commit()
+    click.echo(f"{organ_id}: {old_system} -> {system_id}")
+
+
+@click.command("remove-agency")
+@click.argument("organ_id")
+@click.option("--reason", default="", help="Why (kept in the directory log)")
+def remove_agency(organ_id: str, reason: str) -> None:
+    """Remove an agency from the directory."""
+    with _hub().db.session() as session:
+        try:
+            services.remove_agency(session, organ_id, reason=reason)
+        except HubError as exc:
+            raise click.ClickException(exc.message) from None
+        session.commit()
+    click.echo(f"{organ_id} removed")
+
+
+@click.command("directory-log")
+@click.option("--agency", "organ_id", default=None, help="Only this agency code")
+@click.option("--limit", default=50, show_default=True)
+def directory_log(organ_id: str | None, limit: int) -> None:
+    """The latest directory changes and refused registrations, newest first."""
+    with _hub().db.session() as session:
+        for e in services.directory_log(session, organ_id=organ_id, limit=limit):
+            moved = f"{e.old_system_id or '-'} -> {e.new_system_id or '-'}"
+            click.echo("\t".join((e.at.isoformat(timespec="seconds"), e.action, e.actor,
+                                  e.organ_id or e.system_id or "", moved, e.detail)))
 
 
 @click.command("forward")
@@ -91,5 +138,6 @@ def forward(once: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_upgrade, add_system, add_agency, forward):
+    for command in (db_upgrade, add_system, add_agency, move_agency, remove_agency, directory_log,
+                    forward):
         app.cli.add_command(command)

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "FORWARD_MAX_ATTEMPTS": 12,
     "FORWARD_BACKOFF_SECONDS": 2.0,
     "PUSH_TIMEOUT": 5.0,
+    "ALLOW_PRIVATE_CALLBACKS": False,
     "PUSH_INLINE": True,
     "WORKER_INTERVAL": 2.0,
 }

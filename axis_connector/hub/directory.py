@@ -37,9 +37,16 @@ class SystemEntry:
     is_admin: bool
     patterns: tuple[str, ...]
     callback_url: str | None
+    grants: tuple[str, ...] = ()
+    """The codes it may register (``add-system --may-register``)."""
+    base_url: str | None = None
+    """Its own address: callbacks only under it."""
 
     def serves_pattern(self, organ_id: str) -> bool:
         return any(fnmatch.fnmatchcase(organ_id, p) for p in self.patterns)
+
+    def may_register(self, organ_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(organ_id, p) for p in self.grants)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,10 @@ class Directory:
             return self.systems.get(agency.system_id)
         return next((s for s in self.by_pattern if s.serves_pattern(organ_id)), None)
 
+    def pattern_systems(self, organ_id: str) -> list[SystemEntry]:
+        """Every system that reaches this code by one of its patterns."""
+        return [s for s in self.by_pattern if s.serves_pattern(organ_id)]
+
 
 _SESSION_KEY = "axis_directory"
 
@@ -89,7 +100,8 @@ def _certificate(pem: str | None) -> x509.Certificate | None:
 
 def _load(session: Session, version: int) -> Directory:
     systems = {
-        s.id: SystemEntry(s.id, s.name, s.secret, s.is_admin, tuple(s.patterns()), s.callback_url)
+        s.id: SystemEntry(s.id, s.name, s.secret, s.is_admin, tuple(s.patterns()), s.callback_url,
+                          tuple(s.grants()), s.base_url)
         for s in session.scalars(select(System))
     }
     agencies = {

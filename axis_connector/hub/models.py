@@ -14,6 +14,7 @@ __all__ = [
     "Agency",
     "Delivery",
     "DeliveryState",
+    "DirectoryEvent",
     "DirectoryVersion",
     "Forward",
     "Message",
@@ -70,11 +71,20 @@ class System(Base):
     organ_patterns: Mapped[str] = mapped_column(String(500), default="")
     """Comma-separated globs of agencies this system serves without registering each one
     (a provincial platform on the national axis: ``*.H12``)."""
+    register_patterns: Mapped[str] = mapped_column(String(500), default="")
+    """Comma-separated globs of the agency codes this system may ``registerAgency`` (granted by
+    the operator, ``add-system --may-register``); empty: none."""
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    """The system's own address (set by the operator): ``registerCallback`` accepts only URLs
+    under it."""
     callback_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def patterns(self) -> list[str]:
         return [p.strip() for p in self.organ_patterns.split(",") if p.strip()]
+
+    def grants(self) -> list[str]:
+        return [p.strip() for p in self.register_patterns.split(",") if p.strip()]
 
 
 class Agency(Base):
@@ -103,6 +113,27 @@ class DirectoryVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(default=1)
+
+
+class DirectoryEvent(Base):
+    """One change to the directory (an agency registered, updated, moved or removed; a system's
+    grants changed), or a registration the hub refused: who, what, from which system to which,
+    when. Written in the transaction of the change (a refusal in its own, after the rollback)."""
+
+    __tablename__ = "axis_directory_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    """The connected system that asked, or ``operator`` (a hub command)."""
+    action: Mapped[str] = mapped_column(String(16))
+    """register, update, move, remove, grant, refused."""
+    organ_id: Mapped[str | None] = mapped_column(String(35), index=True)
+    system_id: Mapped[str | None] = mapped_column(String(64))
+    """For ``grant``: the system whose grants changed."""
+    old_system_id: Mapped[str | None] = mapped_column(String(64))
+    new_system_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(1000), default="")
 
 
 class Nonce(Base):

@@ -35,12 +35,14 @@ from axis_connector.edxml import (
 )
 
 from . import directory
+from .callbacks import CallbackRefused, check_callback_url
 from .db import upsert_insert, utcnow
 from .directory import Directory, DirectoryCache, SystemEntry
 from .models import (
     Agency,
     Delivery,
     DeliveryState,
+    DirectoryEvent,
     Forward,
     Message,
     MessageType,
@@ -51,19 +53,25 @@ from .models import (
 )
 
 __all__ = [
+    "OPERATOR",
     "AgencyInput",
     "Caller",
     "HubError",
     "HubSettings",
+    "Operator",
     "SendResult",
     "StatusInput",
     "add_system",
     "agency_list",
     "check_nonce",
+    "directory_log",
     "get_edoc",
     "get_edocs",
+    "move_agency",
     "received_list",
+    "record_refusal",
     "register_agency",
+    "remove_agency",
     "send_edoc",
     "sent_list",
     "set_callback",
@@ -117,6 +125,9 @@ class HubSettings:
     served_patterns: tuple[str, ...] = ()
     """Agencies this hub is responsible for (``*.H12``): unknown ones are refused, not forwarded."""
     auth_window: int = 300
+    allow_private_callbacks: bool = False
+    """Accept callback URLs resolving to loopback/private/link-local addresses
+    (``AXIS_ALLOW_PRIVATE_CALLBACKS``: a federation on one machine or one private network)."""
     clock: Callable[[], dt.datetime] = field(default=utcnow)
     directory: DirectoryCache = field(default_factory=DirectoryCache, compare=False, repr=False)
     """Systems and agencies, cached per process and checked against their version per request."""
@@ -230,8 +241,69 @@ def _check_certificate(settings: HubSettings, pem: str, organ_id: str) -> None:
                            f"chứng thư số của {organ_id} không do CA được trục tin cậy cấp: {exc}") from None
 
 
+@dataclass(frozen=True)
+class Operator:
+    """The hub operator acting through a hub command (or a deployment's setup code): not a
+    connected system, so no grant applies; the only one who moves or removes a code."""
+
+    name: str = "operator"
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def is_admin(self) -> bool:
+        return True
+
+
+OPERATOR = Operator()
+
+GUARD_CODES = frozenset({"agency_not_granted", "agency_served_by_pattern", "agency_taken",
+                         "move_requires_operator", "forbidden"})
+"""The refusals of :func:`register_agency` that :func:`record_refusal` logs."""
+
+
+def _event(session: Session, actor: Caller, action: str, *, organ_id: str | None = None,
+           system_id: str | None = None, old: str | None = None, new: str | None = None,
+           detail: str = "") -> None:
+    session.add(DirectoryEvent(at=utcnow(), actor=actor.id, action=action, organ_id=organ_id,
+                               system_id=system_id, old_system_id=old, new_system_id=new,
+                               detail=detail[:1000]))
+
+
+def _check_claim(known: Directory, caller: Caller, owner_id: str, organ_id: str,
+                 agency: Agency | None) -> None:
+    """The directory guard of ``registerAgency`` for a connected system (not the operator)."""
+    if agency is not None and agency.system_id != owner_id:
+        if caller.is_admin:
+            raise HubError("move_requires_operator",
+                           f"cơ quan {organ_id} đã đăng ký cho hệ thống {agency.system_id}; chỉ người "
+                           "quản trị trục chuyển được (lệnh move-agency)", 409)
+        raise HubError("agency_taken", f"cơ quan {organ_id} đã đăng ký cho hệ thống khác", 409)
+    if agency is not None:
+        return  # its own registration: an update (name, contact, certificate)
+    others = [s.id for s in known.pattern_systems(organ_id) if s.id != owner_id]
+    if others:
+        raise HubError("agency_served_by_pattern",
+                       f"cơ quan {organ_id} do hệ thống {others[0]} phục vụ (theo mẫu mã); "
+                       "không hệ thống nào khác đăng ký được mã này", 409)
+    owner = known.systems.get(owner_id)
+    if owner is None or not owner.may_register(organ_id):
+        raise HubError("agency_not_granted",
+                       f"hệ thống {owner_id} không được cấp quyền đăng ký mã {organ_id} (người quản "
+                       "trị trục cấp bằng add-system --may-register)", 403)
+
+
 def register_agency(session: Session, settings: HubSettings, caller: Caller, data: AgencyInput) -> Agency:
+    """Register (or update) an agency. A connected system registers only a code under its
+    grants that no other system serves (registered or by pattern); the operator
+    (:data:`OPERATOR`) registers any free code for any system. Neither moves a code to another
+    system here: that is :func:`move_agency`. Every change is logged (``axis_directory_events``)."""
+    operator = isinstance(caller, Operator)
     owner_id = data.system_id or caller.id
+    if operator and not data.system_id:
+        raise HubError("invalid_request", "người quản trị phải chỉ rõ hệ thống nhận (--system)")
     if owner_id != caller.id and not caller.is_admin:
         raise HubError("forbidden", "chỉ hệ thống quản trị mới đăng ký cơ quan cho hệ thống khác", 403)
     if session.get(System, owner_id) is None:
@@ -241,14 +313,26 @@ def register_agency(session: Session, settings: HubSettings, caller: Caller, dat
                        "không có khoảng trắng)")
     if not data.name.strip():
         raise HubError("missing_value", "thiếu tên cơ quan")
+    agency = session.get(Agency, data.organ_id)
+    if operator:
+        if agency is not None and agency.system_id != owner_id:
+            raise HubError("agency_taken", f"cơ quan {data.organ_id} đã đăng ký cho hệ thống "
+                           f"{agency.system_id}; chuyển bằng lệnh move-agency", 409)
+    else:
+        _check_claim(settings.directory.get(session), caller, owner_id, data.organ_id, agency)
     if data.certificate_pem:
         _check_certificate(settings, data.certificate_pem, data.organ_id)
-    agency = session.get(Agency, data.organ_id)
-    if agency is not None and agency.system_id != caller.id and not caller.is_admin:
-        raise HubError("agency_taken", f"cơ quan {data.organ_id} đã đăng ký cho hệ thống khác", 409)
+    changed = []
     if agency is None:
         agency = Agency(organ_id=data.organ_id, system_id=owner_id, name=data.name)
         session.add(agency)
+        action = "register"
+    else:
+        action = "update"
+        if agency.name != data.name.strip():
+            changed.append("tên")
+        if data.certificate_pem and agency.certificate_pem != data.certificate_pem:
+            changed.append("chứng thư số")
     agency.system_id = owner_id
     agency.name = data.name.strip()
     agency.parent_id = data.parent_id or None
@@ -256,9 +340,56 @@ def register_agency(session: Session, settings: HubSettings, caller: Caller, dat
     agency.email, agency.telephone, agency.address = data.email, data.telephone, data.address
     if data.certificate_pem:
         agency.certificate_pem = data.certificate_pem
+    _event(session, caller, action, organ_id=data.organ_id, new=owner_id,
+           detail=agency.name if action == "register" else "đổi " + ", ".join(changed or ["thông tin"]))
     session.flush()
     directory.bump(session)
     return agency
+
+
+def record_refusal(session: Session, caller: Caller, data: AgencyInput, error: HubError) -> None:
+    """Log a refused ``registerAgency`` (in its own transaction: the refused one rolled back)."""
+    _event(session, caller, "refused", organ_id=data.organ_id[:35],
+           new=(data.system_id or caller.id)[:64], detail=f"{error.code}: {error.message}")
+
+
+def move_agency(session: Session, organ_id: str, system_id: str, *, reason: str = "",
+                actor: Caller = OPERATOR) -> Agency:
+    """The operator moves a registered code to another system (logged)."""
+    agency = session.get(Agency, organ_id)
+    if agency is None:
+        raise HubError("unknown_agency", f"cơ quan {organ_id} chưa đăng ký trên trục", 404)
+    if session.get(System, system_id) is None:
+        raise HubError("unknown_system", f"hệ thống {system_id!r} chưa kết nối với trục", 404)
+    old = agency.system_id
+    if old == system_id:
+        return agency
+    agency.system_id = system_id
+    _event(session, actor, "move", organ_id=organ_id, old=old, new=system_id, detail=reason)
+    session.flush()
+    directory.bump(session)
+    return agency
+
+
+def remove_agency(session: Session, organ_id: str, *, reason: str = "",
+                  actor: Caller = OPERATOR) -> None:
+    """The operator removes a code from the directory (logged). Packages already stored for it
+    stay; new ones to it are routed as for any unregistered code."""
+    agency = session.get(Agency, organ_id)
+    if agency is None:
+        raise HubError("unknown_agency", f"cơ quan {organ_id} chưa đăng ký trên trục", 404)
+    _event(session, actor, "remove", organ_id=organ_id, old=agency.system_id, detail=reason)
+    session.delete(agency)
+    session.flush()
+    directory.bump(session)
+
+
+def directory_log(session: Session, *, organ_id: str | None = None, limit: int = 100) -> list[DirectoryEvent]:
+    """The latest directory events, newest first (one code's, or all)."""
+    query = select(DirectoryEvent).order_by(DirectoryEvent.id.desc()).limit(limit)
+    if organ_id:
+        query = query.where(DirectoryEvent.organ_id == organ_id)
+    return list(session.scalars(query))
 
 
 def agency_list(session: Session) -> list[Agency]:
@@ -266,26 +397,44 @@ def agency_list(session: Session) -> list[Agency]:
 
 
 def add_system(session: Session, system_id: str, name: str, secret: str, *, is_admin: bool = False,
-               organ_patterns: str = "", callback_url: str | None = None) -> System:
-    """Connect a system (CLI and tests; not an HTTP operation). Updates it if it exists."""
+               organ_patterns: str = "", callback_url: str | None = None,
+               register_patterns: str = "", base_url: str | None = None,
+               actor: Caller = OPERATOR) -> System:
+    """Connect a system (CLI, deployments' setup and tests; not an HTTP operation). Updates it if
+    it exists. ``register_patterns``: the codes it may register; ``base_url``: its own address
+    (callbacks only under it). A change of patterns, grants, admin flag or base URL is logged."""
     if len(secret) < 16:
         raise HubError("weak_secret", "khóa bí mật phải dài ít nhất 16 ký tự")
-    system = session.get(System, system_id) or System(id=system_id)
+    system = session.get(System, system_id)
+    before = None if system is None else (system.organ_patterns, system.register_patterns,
+                                          system.is_admin, system.base_url)
+    system = system or System(id=system_id)
     system.name, system.secret, system.is_admin = name, secret, is_admin
     system.organ_patterns, system.callback_url = organ_patterns, callback_url
+    system.register_patterns, system.base_url = register_patterns, base_url or None
+    after = (organ_patterns, register_patterns, is_admin, base_url or None)
+    if before != after:
+        _event(session, actor, "grant", system_id=system_id,
+               detail=f"patterns={organ_patterns!r} may_register={register_patterns!r} "
+                      f"admin={is_admin} base_url={base_url or ''!r}")
     session.add(system)
     session.flush()
     directory.bump(session)
     return system
 
 
-def set_callback(session: Session, caller: Caller, url: str | None) -> str | None:
-    """Set (or with None clear) the caller's push URL; returns what is stored."""
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise HubError("invalid_callback", "địa chỉ nhận thông báo phải bắt đầu bằng http:// hoặc https://")
+def set_callback(session: Session, settings: HubSettings, caller: Caller, url: str | None) -> str | None:
+    """Set (or with None clear) the caller's push URL; returns what is stored. Only a URL under
+    the system's own base URL, on public addresses unless the operator allows private ones
+    (``callbacks.py``)."""
     system = session.get(System, caller.id)
     if system is None:
         raise HubError("unknown_system", f"hệ thống {caller.id!r} chưa kết nối với trục", 404)
+    if url:
+        try:
+            check_callback_url(url, system.base_url, allow_private=settings.allow_private_callbacks)
+        except CallbackRefused as exc:
+            raise HubError(exc.code, exc.message, 400) from None
     system.callback_url = url or None
     session.flush()
     directory.bump(session)

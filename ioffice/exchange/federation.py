@@ -24,8 +24,14 @@ from sqlalchemy.orm import Session
 from axis_connector.hub import migrate as hub_migrate
 from axis_connector.hub.db import Database as HubDatabase
 from axis_connector.hub.models import Agency as HubAgency
-from axis_connector.hub.models import System
-from axis_connector.hub.services import AgencyInput, HubError, HubSettings, add_system, register_agency
+from axis_connector.hub.services import (
+    OPERATOR,
+    AgencyInput,
+    HubError,
+    HubSettings,
+    add_system,
+    register_agency,
+)
 from ioffice.agencies.models import Agency
 from ioffice.keys.service import agency_seal
 from signing import Pki
@@ -71,10 +77,11 @@ def hub_configs(provincial_db: str, national_db: str, national_url: str, secrets
                   "TRUSTED_CA_PEM": pem, "UPSTREAM_URL": national_url,
                   "UPSTREAM_SYSTEM_ID": "lgsp-camau", "UPSTREAM_SECRET": secrets_.platform,
                   "SERVED_PATTERNS": ",".join(PROVINCIAL_PATTERNS), "PUSH_INLINE": False,
-                  "WORKER_INTERVAL": 0.5, "FORWARD_BACKOFF_SECONDS": 0.5}
+                  "WORKER_INTERVAL": 0.5, "FORWARD_BACKOFF_SECONDS": 0.5,
+                  "ALLOW_PRIVATE_CALLBACKS": True}  # every system of the demo is on this machine
     national = {"DATABASE_URL": national_db, "ORGAN_ID": NATIONAL_ID,
                 "NAME": "Trục liên thông văn bản quốc gia", "TRUSTED_CA_PEM": pem,
-                "PUSH_INLINE": False, "WORKER_INTERVAL": 0.5}
+                "PUSH_INLINE": False, "WORKER_INTERVAL": 0.5, "ALLOW_PRIVATE_CALLBACKS": True}
     return provincial, national
 
 
@@ -125,19 +132,23 @@ def bootstrap(provincial_db: str, national_db: str, secrets_: Secrets,
     if migrate:
         hub_migrate.upgrade(provincial_db)
         hub_migrate.upgrade(national_db)
-    admin = System(id="-setup-", name="setup", secret="", is_admin=True)
+    # (system, name, secret, patterns it serves, codes it may register): the deployment's
+    # iOffice registers the agencies created later itself (worker.register_agencies)
     for url, systems, patterns, system_id in (
-        (national_db, (("ioffice-trunguong", "iOffice – các bộ, ngành", secrets_.ioffice_national, ""),
-                       ("lgsp-camau", "LGSP Cà Mau", secrets_.platform, "*.H12")),
+        (national_db, (("ioffice-trunguong", "iOffice – các bộ, ngành", secrets_.ioffice_national, "",
+                        ",".join(NATIONAL_PATTERNS)),
+                       ("lgsp-camau", "LGSP Cà Mau", secrets_.platform, "*.H12", "")),
          NATIONAL_PATTERNS, "ioffice-trunguong"),
-        (provincial_db, (("ioffice-camau", "iOffice – tỉnh Cà Mau", secrets_.ioffice_provincial, ""),),
+        (provincial_db, (("ioffice-camau", "iOffice – tỉnh Cà Mau", secrets_.ioffice_provincial, "",
+                          ",".join(PROVINCIAL_PATTERNS)),),
          PROVINCIAL_PATTERNS, "ioffice-camau"),
     ):
         db = HubDatabase(url)
         try:
             with db.session() as session:
-                for sid, name, secret, organ_patterns in systems:
-                    add_system(session, sid, name, secret, organ_patterns=organ_patterns)
+                for sid, name, secret, organ_patterns, grants in systems:
+                    add_system(session, sid, name, secret, organ_patterns=organ_patterns,
+                               register_patterns=grants)
                 settings = HubSettings(organ_id="setup")
                 for card in cards:
                     if not _matches(card.code, patterns):
@@ -148,7 +159,7 @@ def bootstrap(provincial_db: str, national_db: str, secrets_: Secrets,
                             and existing.name == card.name and existing.parent_id == card.parent:
                         continue
                     try:
-                        register_agency(session, settings, admin, AgencyInput(
+                        register_agency(session, settings, OPERATOR, AgencyInput(
                             card.code, card.name, card.parent, card.level,
                             certificate_pem=card.certificate_pem, system_id=system_id))
                     except HubError:

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,12 +112,40 @@ def _pdf_verdicts(rt: Exchange, package: DocumentPackage) -> list[tuple[str, str
     return verdicts
 
 
-def _sender_name(session: Session, package: DocumentPackage) -> str:
-    if package.sender.organ_name:
-        return package.sender.organ_name
-    local = session.scalar(select(Agency.name).where(Agency.code == package.sender.organ_id))
-    return local or session.scalar(select(DirectoryEntry.name).where(
-        DirectoryEntry.organ_id == package.sender.organ_id)) or package.sender.organ_id
+def _directory_name(session: Session, organ_id: str) -> str | None:
+    """The name the directory holds for an agency code: a local agency's, else the hubs'
+    (``exchange_directory``, refreshed from their getAgenciesList)."""
+    local = session.scalar(select(Agency.name).where(Agency.code == organ_id))
+    return local or session.scalar(select(DirectoryEntry.name).where(DirectoryEntry.organ_id == organ_id))
+
+
+def _same_name(a: str, b: str) -> bool:
+    def norm(name: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+    return norm(a) == norm(b)
+
+
+def _sender_name(session: Session, package: DocumentPackage,
+                 names: dict[str, str | None] | None = None) -> tuple[str, str | None]:
+    """The issuer name a recipient sees, and the name the package declared when it differs.
+
+    The name comes from the directory for the sender's code: the package's own ``OrganName``
+    is what its sender says of itself, and a sender could otherwise present itself as any
+    agency. Only when the directory does not know the code is the declared name shown (with
+    nothing to compare it to). ``names``: a cache of directory look-ups for a batch."""
+    code = package.sender.organ_id
+    if names is not None and code in names:
+        listed = names[code]
+    else:
+        listed = _directory_name(session, code)
+        if names is not None:
+            names[code] = listed
+    declared = package.sender.organ_name.strip()
+    if not listed:
+        return declared or code, None
+    if declared and not _same_name(declared, listed):
+        return listed, declared
+    return listed, None
 
 
 @dataclass
@@ -158,7 +187,8 @@ def _done(session: Session, hub: str, message_ids: list[str]) -> dict[str, dict[
 
 def _new_document(session: Session, rt: Exchange, agency: Agency, package: DocumentPackage,
                   verdicts: list[tuple[str, str]], hub: str, message_id: str,
-                  sender_name: str, staged: _Staged, inbox: ExchangeInbox) -> None:
+                  sender_name: str, declared_name: str | None, staged: _Staged,
+                  inbox: ExchangeInbox) -> None:
     """The incoming document awaiting registration, its files and its status 01, added to the
     session without a flush; ``staged`` completes it (its id, text, search entry, inbox row and
     audit event) with the others of the transaction. The attachments are checked before
@@ -175,7 +205,8 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
     doc = IncomingDocument(
         agency_id=agency.id, status=DocumentStatus.AWAITING_REGISTRATION, source=Source.AXIS,
         document_identifier=package.document_id[:255], issuer_code=package.sender.organ_id,
-        issuer_name=sender_name[:255], number=number, notation=notation,
+        issuer_name=sender_name[:255], declared_issuer_name=declared_name[:255] if declared_name else None,
+        number=number, notation=notation,
         number_notation=notation_text(number, notation), document_date=package.promulgation.date,
         doc_type=doc_type_code(package.document_type), subject=package.subject,
         signer=signer[:255], page_count=package.other.page_amount or 0,
@@ -193,6 +224,10 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
         "hub": hub, "message_id": message_id, "from": package.sender.organ_id,
         "document_identifier": package.document_id,
         "invalid_pdf_signatures": sum(v != "valid" for v, _ in verdicts)}))
+    if declared_name:
+        staged.mismatches.append((staged.documents[-1], {
+            "from": package.sender.organ_id, "directory_name": sender_name[:255],
+            "declared_name": declared_name[:255], "document_identifier": package.document_id}))
 
 
 @dataclass
@@ -213,6 +248,10 @@ class _Staged:
 
     keys: set[str] = field(default_factory=set)
     documents: list[_StagedDocument] = field(default_factory=list)
+    mismatches: list[tuple[_StagedDocument, dict[str, Any]]] = field(default_factory=list)
+    """Documents whose package declared another issuer name than the directory's."""
+    names: dict[str, str | None] = field(default_factory=dict)
+    """Directory names looked up in this batch, by code."""
 
     def finish(self, session: Session) -> None:
         if not self.documents:
@@ -226,8 +265,13 @@ class _Staged:
         record_many(session, [Entry(AuditContext(None, item.document.agency_id, "axis"),
                                     "incoming:document:receive", subject_type="incoming",
                                     subject_id=item.document.id, details=item.audit)
-                              for item in self.documents])
+                              for item in self.documents] + [
+            Entry(AuditContext(None, item.document.agency_id, "axis"),
+                  "incoming:document:issuer-name-mismatch", subject_type="incoming",
+                  subject_id=item.document.id, details=details)
+            for item, details in self.mismatches])
         self.documents.clear()
+        self.mismatches.clear()
 
 
 def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
@@ -235,7 +279,7 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
                       verdicts: list[tuple[str, str]], staged: _Staged) -> ExchangeInbox:
     business = BUSINESS_NAMES[package.business.doc_type]
     sender = package.sender.organ_id
-    sender_name = _sender_name(session, package)
+    sender_name, declared_name = _sender_name(session, package, staged.names)
     inbox = ExchangeInbox(hub=hub, message_id=message_id, recipient_organ_id=agency.code,
                           agency_id=agency.id, messagetype="edoc", sender_organ_id=sender,
                           sender_name=sender_name[:255],
@@ -263,7 +307,7 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
     if package.business.doc_type is not BusinessDocType.REVOKE:
         # the inbox row is added with its document, once that has its id
         _new_document(session, rt, agency, package, verdicts, hub, message_id, sender_name,
-                      staged, inbox)
+                      declared_name, staged, inbox)
     else:
         session.add(inbox)
     staged.keys.add(key)  # not before: a refused attachment stores nothing under this key

@@ -76,6 +76,9 @@ class IncomingDocument(Base):
     document_identifier: Mapped[str | None] = mapped_column(String(255))
     issuer_code: Mapped[str] = mapped_column(String(35), default="")
     issuer_name: Mapped[str] = mapped_column(String(255))
+    declared_issuer_name: Mapped[str | None] = mapped_column(String(255))
+    """Received over the axis: the name the package declared for its sender, kept only when
+    it differs from the directory's (``issuer_name``); the clerk is warned."""
     number: Mapped[str] = mapped_column(String(20))
     notation: Mapped[str] = mapped_column(String(60), default="")
     number_notation: Mapped[str] = mapped_column(String(90))

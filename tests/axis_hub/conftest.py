@@ -23,7 +23,7 @@ from axis_connector.client import AxisClient
 from axis_connector.edxml import build_package, sign_package
 from axis_connector.hub import create_app, migrate
 from axis_connector.hub.models import Base, System
-from axis_connector.hub.services import AgencyInput, add_system, register_agency
+from axis_connector.hub.services import OPERATOR, AgencyInput, add_system, register_agency
 from tests.axis_connector.conftest import CA_MAU, SO_TTTT, VPCP, make_document, make_status
 from tests.axis_connector.pki import Identity, make_agency, make_ca
 from tests.support.flask_pool import FlaskPool
@@ -33,6 +33,8 @@ __all__ = ["CA_MAU", "SO_TTTT", "VPCP", "make_document", "make_status"]
 HUB_ORGAN_ID = "000.00.00.H12.LGSP"
 SECRETS = {"sys-camau": "secret-camau-0123456789", "sys-vpcp": "secret-vpcp-0123456789",
            "sys-sotttt": "secret-sotttt-0123456789", "sys-admin": "secret-admin-0123456789"}
+GRANTS = {"sys-camau": "*.H12", "sys-vpcp": "*.G22,000.01.30.H12", "sys-sotttt": "000.*.13.H12"}
+"""The codes each system may register (``add-system --may-register``)."""
 
 
 def pg_database_url(name: str) -> str | None:
@@ -78,7 +80,8 @@ def pem(identity: Identity) -> str:
 
 def hub_config(url: str, root_ca: Identity, **changes: Any) -> dict[str, Any]:
     config = {"TESTING": True, "DATABASE_URL": url, "ORGAN_ID": HUB_ORGAN_ID, "NAME": "LGSP Cà Mau",
-              "TRUSTED_CA_PEM": pem(root_ca), "MAX_PACKAGE_MB": 1, "PUSH_INLINE": False}
+              "TRUSTED_CA_PEM": pem(root_ca), "MAX_PACKAGE_MB": 1, "PUSH_INLINE": False,
+              "ALLOW_PRIVATE_CALLBACKS": True}  # the callback receivers listen on 127.0.0.1
     config.update(changes)
     return config
 
@@ -91,15 +94,25 @@ def app(hub_database_url: str, root_ca: Identity, seals: dict[str, Identity]) ->
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(delete(table))
         for system_id, secret in SECRETS.items():
-            add_system(session, system_id, system_id, secret, is_admin=system_id == "sys-admin")
-        admin = session.get(System, "sys-admin")
+            add_system(session, system_id, system_id, secret, is_admin=system_id == "sys-admin",
+                       register_patterns=GRANTS.get(system_id, ""))
         for org, system_id in ((CA_MAU, "sys-camau"), (VPCP, "sys-vpcp"), (SO_TTTT, "sys-sotttt")):
-            register_agency(session, hub.settings, admin, AgencyInput(
+            register_agency(session, hub.settings, OPERATOR, AgencyInput(
                 org.organ_id, org.organ_name, level="test", certificate_pem=pem(seals[org.organ_id]),
                 system_id=system_id))
         session.commit()
     yield app
     hub.db.dispose()
+
+
+def set_base_url(app: Flask, system_id: str, base_url: str | None) -> None:
+    """The operator sets a system's own address (``add-system --base-url``)."""
+    with app.extensions["axis_hub"].db.session() as session:
+        system = session.get(System, system_id)
+        add_system(session, system.id, system.name, system.secret, is_admin=system.is_admin,
+                   organ_patterns=system.organ_patterns, register_patterns=system.register_patterns,
+                   callback_url=system.callback_url, base_url=base_url)
+        session.commit()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from axis_connector.edxml import Organization
 from axis_connector.hub import create_app, directory
 from tests.axis_connector.pki import Identity, make_agency
 
-from .conftest import CA_MAU, SECRETS, VPCP, FlaskPool, hub_config, make_document, pem, sign
+from .conftest import CA_MAU, SECRETS, VPCP, FlaskPool, hub_config, make_document, pem, set_base_url, sign
 
 CA_NUOC = Organization(organ_id="000.01.30.H12", organ_name="Sở Tài nguyên và Môi trường")
 
@@ -65,7 +65,7 @@ def test_a_replaced_seal_certificate_is_enforced_at_once(
 
 
 def test_the_directory_is_loaded_once_while_it_does_not_change(
-        clients: dict[str, AxisClient], seals: dict[str, Identity],
+        app: Flask, clients: dict[str, AxisClient], seals: dict[str, Identity],
         monkeypatch: pytest.MonkeyPatch) -> None:
     loads: list[int] = []
     real_load = directory._load
@@ -78,10 +78,11 @@ def test_the_directory_is_loaded_once_while_it_does_not_change(
     clients["vpcp"].get_received_edoc_list()
     assert len(loads) == 1
 
-    clients["vpcp"].register_callback("http://127.0.0.1:9/callback")  # a change: reloaded once
+    set_base_url(app, "sys-vpcp", "http://127.0.0.1:9")  # the operator's change: reloaded once
+    clients["vpcp"].register_callback("http://127.0.0.1:9/callback")  # and again
     clients["vpcp"].get_received_edoc_list()
     clients["camau"].get_received_edoc_list()
-    assert len(loads) == 2 and loads[1] > loads[0]
+    assert len(loads) == 3 and loads[2] > loads[1] > loads[0]
 
 
 def test_an_unknown_system_is_refused_even_after_another_connected(

@@ -18,7 +18,7 @@ from axis_connector.client import AxisClient
 from axis_connector.edxml import StatusCode, parse_document_package, parse_status_package
 from axis_connector.hub import migrate
 from axis_connector.hub.db import Database
-from axis_connector.hub.services import AgencyInput, HubSettings, add_system, register_agency
+from axis_connector.hub.services import OPERATOR, AgencyInput, HubSettings, add_system, register_agency
 from tests.axis_connector.pki import Identity
 
 from .conftest import CA_MAU, HUB_ORGAN_ID, SECRETS, SO_TTTT, VPCP, make_document, make_status, pem, sign
@@ -38,9 +38,10 @@ def _setup_provincial(url: str, seals: dict[str, Identity]) -> None:
     db = Database(url)
     with db.session() as session:
         for system_id, org in (("sys-camau", CA_MAU), ("sys-sotttt", SO_TTTT)):
-            system = add_system(session, system_id, system_id, SECRETS[system_id])
-            register_agency(session, HubSettings(organ_id=HUB_ORGAN_ID), system, AgencyInput(
-                org.organ_id, org.organ_name, level="tỉnh", certificate_pem=pem(seals[org.organ_id])))
+            add_system(session, system_id, system_id, SECRETS[system_id])
+            register_agency(session, HubSettings(organ_id=HUB_ORGAN_ID), OPERATOR, AgencyInput(
+                org.organ_id, org.organ_name, level="tỉnh", certificate_pem=pem(seals[org.organ_id]),
+                system_id=system_id))
         session.commit()
     db.dispose()
 

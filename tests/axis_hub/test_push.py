@@ -14,7 +14,7 @@ from axis_connector.client import AxisClient, AxisError
 from axis_connector.client.signing import verify_signature
 from axis_connector.hub import worker
 
-from .conftest import SECRETS
+from .conftest import SECRETS, set_base_url
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -32,11 +32,13 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver() -> Iterator[tuple[str, type[_Receiver]]]:
+def receiver(app: Flask) -> Iterator[tuple[str, type[_Receiver]]]:
     handler = type("Receiver", (_Receiver,), {"received": [], "status": 204})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    for system_id in ("sys-vpcp", "sys-sotttt"):  # the receivers' own address, set by the operator
+        set_base_url(app, system_id, f"http://127.0.0.1:{server.server_address[1]}/axis")
     yield f"http://127.0.0.1:{server.server_address[1]}/axis/notify", handler
     server.shutdown()
     server.server_close()

@@ -16,7 +16,7 @@ from axis_connector.client import AxisClient, AxisError
 from axis_connector.edxml import Organization, StatusCode, parse_document_package, parse_status_package
 from axis_connector.hub import create_app, migrate, worker
 from axis_connector.hub.models import Forward, System, WorkState
-from axis_connector.hub.services import AgencyInput, add_system, register_agency
+from axis_connector.hub.services import OPERATOR, AgencyInput, add_system, register_agency
 from tests.axis_connector.pki import Identity
 
 from .conftest import (
@@ -44,9 +44,10 @@ def setup_national(url: str, seals: dict[str, Identity]) -> None:
     db = Database(url)
     with db.session() as session:
         add_system(session, "lgsp-camau", "LGSP Cà Mau", LGSP_SECRET, organ_patterns="*.H12")
-        vpcp = add_system(session, "sys-vpcp", "VPCP", VPCP_SECRET)
-        register_agency(session, HubSettings(organ_id=NATIONAL_ID), vpcp, AgencyInput(
-            VPCP.organ_id, VPCP.organ_name, level="bộ", certificate_pem=pem(seals[VPCP.organ_id])))
+        add_system(session, "sys-vpcp", "VPCP", VPCP_SECRET, register_patterns="*.G*")
+        register_agency(session, HubSettings(organ_id=NATIONAL_ID), OPERATOR, AgencyInput(
+            VPCP.organ_id, VPCP.organ_name, level="bộ", certificate_pem=pem(seals[VPCP.organ_id]),
+            system_id="sys-vpcp"))
         session.commit()
     db.dispose()
 

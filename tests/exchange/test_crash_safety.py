@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session
 from axis_connector.hub import migrate as hub_migrate
 from axis_connector.hub.db import Database as HubDatabase
 from axis_connector.hub.models import Delivery, DeliveryState
-from axis_connector.hub.services import AgencyInput, HubSettings, add_system, register_agency
+from axis_connector.hub.services import OPERATOR, AgencyInput, HubSettings, add_system, register_agency
 from ioffice import demo, migrate
 from ioffice.agencies.models import Agency
 from ioffice.audit import AuditContext
@@ -215,11 +215,9 @@ def setup_hub(url: str, pki: Pki, sender: Party, recipient: Party) -> None:
     admin_settings = HubSettings(organ_id="setup")
     try:
         with hub.session() as session:
-            for system_id, name in ((SENDER_SYSTEM, "iOffice Bộ Nội vụ"),
-                                    (RECIPIENT_SYSTEM, "iOffice tỉnh Cà Mau")):
-                add_system(session, system_id, name, SECRETS[system_id])
-            admin = add_system(session, "crash-admin", "admin", "crash-admin-secret-0123456789",
-                               is_admin=True)
+            for system_id, name, grants in ((SENDER_SYSTEM, "iOffice Bộ Nội vụ", "*.G*"),
+                                            (RECIPIENT_SYSTEM, "iOffice tỉnh Cà Mau", "*.H12")):
+                add_system(session, system_id, name, SECRETS[system_id], register_patterns=grants)
             for party, system_id, codes in ((sender, SENDER_SYSTEM, (BNV,)),
                                             (recipient, RECIPIENT_SYSTEM, RECIPIENTS)):
                 with party.session() as s:
@@ -227,7 +225,7 @@ def setup_hub(url: str, pki: Pki, sender: Party, recipient: Party) -> None:
                 for code in codes:
                     card = cards[code]
                     assert card.certificate_pem, f"{code} has no seal in {party.name}"
-                    register_agency(session, admin_settings, admin, AgencyInput(
+                    register_agency(session, admin_settings, OPERATOR, AgencyInput(
                         card.code, card.name, level=card.level, certificate_pem=card.certificate_pem,
                         system_id=system_id))
             session.commit()
