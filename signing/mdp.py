@@ -35,9 +35,11 @@ from pyhanko.sign.diff_analysis import (
     StandardDiffPolicy,
 )
 from pyhanko.sign.diff_analysis.commons import compare_dicts
-from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm
+from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, enumerate_sig_fields
 from pyhanko.sign.validation import read_certification_data
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+from .errors import ChangesNotPermitted
 
 __all__ = [
     "ALLOWED_AFTER",
@@ -49,6 +51,7 @@ __all__ = [
     "field_lock",
     "is_certification",
     "judge",
+    "refuse_signing",
     "signature_permission",
     "unsigned_changes_allowed",
 ]
@@ -146,6 +149,7 @@ def field_lock(embedded: EmbeddedPdfSignature) -> FieldMDPSpec | None:
         return spec
     try:
         lock = embedded.sig_field.get("/Lock")
+        lock = lock.get_object() if lock is not None else None
         if lock is None or "/Action" not in lock:
             return None
         return FieldMDPSpec.from_pdf_object(lock)
@@ -230,6 +234,51 @@ def unsigned_changes_allowed(
     if certification is None or level is None:
         return False
     return ModificationLevel.LTA_UPDATES < level <= ALLOWED_AFTER[certification.permission]
+
+
+def refuse_signing(reader: PdfFileReader, *, field_name: str | None, visible: bool) -> None:
+    """Raise :class:`ChangesNotPermitted` if a new signature would break the document's
+    certification or a field lock: certified "no changes" (P=1, or a signed field's /Lock
+    with /P 1); certified P=2/3 and a new visible signature field (pyHanko's analysis, like
+    the PDF standard, allows only filling existing fields then); an existing empty field that
+    an earlier signature locked."""
+    certification = document_certification(reader)
+    if certification is not None and certification.permission is MDPPerm.NO_CHANGES:
+        raise ChangesNotPermitted(
+            "Văn bản đã được chứng thực ở mức 'không cho phép thay đổi' (P=1): không thể ký "
+            "thêm vào văn bản này."
+        )
+    try:
+        sig_fields = list(enumerate_sig_fields(reader))
+    except Exception:
+        sig_fields = []
+    empty = {name for name, value, _ in sig_fields if value is None}
+    for name, value, ref in sig_fields:
+        if value is None:
+            continue
+        lock = ref.get_object().get("/Lock")
+        if lock is None:
+            continue
+        lock = lock.get_object()
+        if lock.get("/P") == 1:
+            raise ChangesNotPermitted(
+                f"Chữ ký {name} đã khóa văn bản ở mức 'không cho phép thay đổi' (P=1): không "
+                "thể ký thêm vào văn bản này."
+            )
+        try:
+            spec = FieldMDPSpec.from_pdf_object(lock)
+        except Exception:
+            continue
+        if field_name in empty and spec.is_locked(field_name):
+            raise ChangesNotPermitted(
+                f"Ô chữ ký {field_name} đã bị khóa bởi chữ ký {name}: không thể ký vào ô này."
+            )
+    if certification is not None and visible and field_name not in empty:
+        raise ChangesNotPermitted(
+            f"Văn bản đã được chứng thực ở mức '{_LEVEL_NAMES[certification.permission]}' "
+            f"(P={certification.level}): chữ ký mới chỉ được đặt vào ô chữ ký có sẵn trong văn "
+            "bản, không thêm ô chữ ký mới."
+        )
 
 
 class AnnotationAdditionRule(QualifiedWhitelistRule):
