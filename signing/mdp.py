@@ -21,7 +21,7 @@ against them and words the verdict. Two gaps of pyHanko's default policy are fil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pyhanko.pdf_utils import generic
@@ -91,7 +91,7 @@ _ACTION_KEYS = ("/A", "/AA")
 
 @dataclass(frozen=True)
 class Certification:
-    """The document's certification signature, read from the catalog's /Perms /DocMDP."""
+    """The document's certification: its first signature, with a DocMDP reference."""
 
     permission: MDPPerm
     """DocMDP /P: 1 no changes, 2 form filling and signing, 3 also annotations."""
@@ -112,19 +112,21 @@ class MdpBreach:
     """The rule broken and by which signature, in Vietnamese."""
 
 
-def document_certification(reader: PdfFileReader) -> Certification | None:
-    """The certification of the document (/Perms /DocMDP), or None; None also when the entry
-    is unreadable (the signature's own check then fails)."""
-    try:
-        info = read_certification_data(reader)
-    except Exception:
+def document_certification(
+    embedded: Sequence[EmbeddedPdfSignature],
+) -> Certification | None:
+    """The certification of a document whose signatures are ``embedded`` (oldest first), or
+    None. Read from the first signature's own dictionary, which it signs: the catalog's
+    /Perms /DocMDP entry could be added by a later, unsigned revision."""
+    if not embedded or not is_certification(embedded[0]):
         return None
-    if info is None or info.permission is None:
-        return None
-    return Certification(MDPPerm(info.permission))
+    perm = signature_permission(embedded[0])
+    return Certification(perm) if perm is not None else None
 
 
 def signature_permission(embedded: EmbeddedPdfSignature) -> MDPPerm | None:
+    """The DocMDP level a signature imposes on later revisions (its certification, or its
+    field's /Lock /P), None if none or unreadable."""
     try:
         return embedded.docmdp_level
     except Exception:
@@ -242,7 +244,13 @@ def refuse_signing(reader: PdfFileReader, *, field_name: str | None, visible: bo
     with /P 1); certified P=2/3 and a new visible signature field (pyHanko's analysis, like
     the PDF standard, allows only filling existing fields then); an existing empty field that
     an earlier signature locked."""
-    certification = document_certification(reader)
+    try:
+        certification = document_certification(list(reader.embedded_signatures))
+        catalog = read_certification_data(reader)  # what pyHanko's own signer goes by
+    except Exception:
+        certification, catalog = None, None
+    if catalog is not None and catalog.permission is not None and certification is None:
+        certification = Certification(MDPPerm(catalog.permission))
     if certification is not None and certification.permission is MDPPerm.NO_CHANGES:
         raise ChangesNotPermitted(
             "Văn bản đã được chứng thực ở mức 'không cho phép thay đổi' (P=1): không thể ký "

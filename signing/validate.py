@@ -297,7 +297,7 @@ async def async_validate_pdf(
         return ValidationReport((), Verdict.INVALID, "Văn bản không có chữ ký số.",
                                 reason="no_signature")
     vc = trust.validation_context(moment=moment)
-    certification = mdp.document_certification(reader)
+    certification = mdp.document_certification(embedded)
     policy = mdp.diff_policy_for(mdp.signature_permission(sig) for sig in embedded)
     cert_level = certification.level if certification else None
     reports = []

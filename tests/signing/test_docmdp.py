@@ -240,3 +240,25 @@ def test_signing_a_locked_empty_field_is_refused(author, other, trust):
 def test_certified_files_pass_external_checks(certified, tmp_path):
     for pdf in certified.values():
         external_checks(pdf, tmp_path, expected_signatures=1)
+
+
+def test_a_certification_claimed_by_a_later_unsigned_revision_counts_for_nothing(
+        author, trust):
+    """The level is read from the first signature's own (signed) dictionary, not from a
+    /Perms entry a later revision can write."""
+    signed = m.approve(m.form_pdf(make_demo_pdf(1)), author)
+    w = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    fake = w.add_object(generic.DictionaryObject({
+        pdf_name("/Type"): pdf_name("/Sig"),
+        pdf_name("/Reference"): generic.ArrayObject([generic.DictionaryObject({
+            pdf_name("/TransformMethod"): pdf_name("/DocMDP"),
+            pdf_name("/TransformParams"): generic.DictionaryObject(
+                {pdf_name("/P"): generic.NumberObject(3)}),
+        })]),
+    }))
+    w.root[pdf_name("/Perms")] = generic.DictionaryObject({pdf_name("/DocMDP"): fake})
+    w.update_root()
+    out = io.BytesIO()
+    w.write(out)
+    report = validate_pdf(m.add_annotation(out.getvalue()), trust)
+    assert report.verdict is Verdict.INVALID and report.certification_level is None
