@@ -239,10 +239,11 @@ async def _report(embedded, vc, newest: bool, certification: mdp.Certification |
             "và chưa bị thu hồi."
         )
         if unsigned:
+            what = "Dấu thời gian hợp lệ, do tổ chức được tin cậy cấp" if is_ts else (
+                f"Chữ ký của {who} hợp lệ: chứng thư số được tin cậy và chưa bị thu hồi")
             why = (
-                f"Chữ ký của {who} hợp lệ: chứng thư số được tin cậy và chưa bị thu hồi; sau "
-                f"chữ ký có {_UNSIGNED_CHANGE_NAMES[level]} chưa được ký, được phép theo mức "
-                "chứng thực của văn bản."
+                f"{what}; sau đó có {_UNSIGNED_CHANGE_NAMES[level]} chưa được ký, được phép "
+                "theo mức chứng thực của văn bản."
             )
     cert_level = _certification_level(embedded)
     return SignatureReport(
