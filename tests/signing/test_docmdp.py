@@ -262,3 +262,25 @@ def test_a_certification_claimed_by_a_later_unsigned_revision_counts_for_nothing
     w.write(out)
     report = validate_pdf(m.add_annotation(out.getvalue()), trust)
     assert report.verdict is Verdict.INVALID and report.certification_level is None
+
+
+def test_a_field_lock_without_the_signatures_fieldmdp_reference_still_holds(
+        author, trust, monkeypatch):
+    """pyHanko's analysis reads a lock only from the signature's /Reference FieldMDP; another
+    product may write only the field's /Lock. Our check falls back to it."""
+    import dataclasses
+
+    from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+
+    original = PdfSigningSession._apply_locking_rules
+
+    def without_fieldmdp_reference(self):
+        return dataclasses.replace(original(self), field_lock=None)
+
+    locked = m.form_pdf(make_demo_pdf(1), lock_first=m.lock("include", (m.TEXT_FIELD,)))
+    monkeypatch.setattr(PdfSigningSession, "_apply_locking_rules", without_fieldmdp_reference)
+    signed = m.approve(locked, author)
+    monkeypatch.undo()
+    assert b"/FieldMDP" not in signed and b"/Lock" in signed
+    report = validate_pdf(m.fill_text(signed), trust)
+    assert report.reason == "field_locked", report.explanation
