@@ -8,6 +8,7 @@ from . import _pyhanko_speedups
 from .appearance import AgencyStamp, AttachmentStamp, Box, PersonalStamp, Stamp
 from .errors import (
     CertificateRejected,
+    ChangesNotPermitted,
     InvalidSignatureValue,
     PendingSignatureError,
     PinLocked,
@@ -52,6 +53,7 @@ __all__ = [
     "Box",
     "CertificateKind",
     "CertificateRejected",
+    "ChangesNotPermitted",
     "Credential",
     "FilesystemAttemptStore",
     "FilesystemPendingStore",

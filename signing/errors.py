@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "CertificateRejected",
+    "ChangesNotPermitted",
     "InvalidSignatureValue",
     "PendingSignatureError",
     "PinLocked",
@@ -27,6 +28,10 @@ class PkiError(SigningError):
 
 class CertificateRejected(SigningError):
     """The signer's certificate may not be used to sign now (revoked, expired, untrusted)."""
+
+
+class ChangesNotPermitted(SigningError):
+    """The document's certification (DocMDP) or a field lock forbids the new signature."""
 
 
 class InvalidSignatureValue(SigningError):

@@ -32,7 +32,7 @@ from pyhanko_certvalidator.errors import (
 )
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from . import appearance
+from . import appearance, mdp
 from ._loop import run_sync
 from .errors import CertificateRejected, SigningError
 from .pki import Credential, TrustStore
@@ -201,9 +201,10 @@ async def async_sign_pdf(
     in_place: bool = False,
 ) -> bytes | None:
     """Async variant of :func:`sign_pdf` (use it inside a running event loop)."""
-    await async_check_certificate(credential.certificate, credential.chain, trust)
     stream = io.BytesIO(pdf) if isinstance(pdf, bytes | bytearray) else pdf
     writer = IncrementalPdfFileWriter(stream, strict=False)
+    mdp.refuse_signing(writer.prev, field_name=field_name, visible=stamp is not None)
+    await async_check_certificate(credential.certificate, credential.chain, trust)
     moment = dt.datetime.now(dt.UTC)
     pdf_signer, params = build_pdf_signer(
         writer, KeySigner(credential), trust=trust, stamp=stamp, level=PadesLevel(level),
@@ -242,6 +243,10 @@ def sign_pdf(
     :param stamp: a :class:`PersonalStamp`, :class:`AgencyStamp`, :class:`AttachmentStamp`,
         or None for an invisible signature.
     :param level: ``B-B``, ``B-T`` or ``B-LT``; B-T and B-LT need ``timestamper``.
+
+    A document whose certification or field locks forbid the signature is refused first
+    (:class:`ChangesNotPermitted`): certified "no changes" (P=1), a new visible field in a
+    certified document, a locked empty field.
     """
     return _run(
         async_sign_pdf(

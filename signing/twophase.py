@@ -40,7 +40,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from . import appearance
+from . import appearance, mdp
 from .errors import InvalidSignatureValue, PendingSignatureError, SigningError
 from .pki import TrustStore
 from .sign import RESERVED, PadesLevel, _run, async_check_certificate, build_pdf_signer
@@ -159,6 +159,8 @@ async def async_prepare(
     ttl: dt.timedelta = dt.timedelta(minutes=10),
 ) -> PreparedSignature:
     """Async variant of :func:`prepare`."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    mdp.refuse_signing(writer.prev, field_name=field_name, visible=stamp is not None)
     await async_check_certificate(certificate, chain, trust)
     level = PadesLevel(level)
     mech, algorithm, placeholder = _mechanism(certificate)
@@ -168,7 +170,6 @@ async def async_prepare(
         signature_value=placeholder,
         signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mech}),
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     moment = dt.datetime.now(dt.UTC)
     pdf_signer, params = build_pdf_signer(
         writer, signer, trust=trust, stamp=stamp, level=PadesLevel.B_B, timestamper=None,
@@ -289,7 +290,9 @@ def prepare(
     """Phase one: prepare ``pdf`` for a signature by the key of ``certificate``.
 
     ``signer_id`` is the application's id of the user; :func:`finish` must be called with the
-    same one. The certificate is refused now if it is expired, revoked or untrusted.
+    same one. A document whose certification or field locks forbid the signature is refused
+    first (:class:`ChangesNotPermitted`, as by :func:`sign_pdf`); the certificate is refused
+    now if it is expired, revoked or untrusted.
     """
     return _run(async_prepare(
         pdf, certificate, chain=chain, signer_id=signer_id, trust=trust, store=store,

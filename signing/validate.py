@@ -3,6 +3,9 @@
 Rules on top of pyHanko's checks: any exception is "invalid" (never a crash); the newest
 signature or timestamp must cover the entire file; an earlier signature may only be followed
 by signature fields being filled (a second approval signature) or by long-term validation data.
+A certification (DocMDP P=1/2/3) or a field lock applies to every later revision
+(:mod:`signing.mdp`); in a document certified P=2 (P=3), unsigned form filling (and
+annotations) after the newest signature is allowed and reported in the notes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields
 from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation import (
     async_validate_pdf_signature,
     async_validate_pdf_timestamp,
@@ -24,6 +28,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
+from . import mdp
 from ._loop import run_sync
 from .pki import TrustStore
 
@@ -83,6 +88,16 @@ class SignatureReport:
     """Valid or invalid."""
     explanation: str
     """Why, in Vietnamese."""
+    reason: str = ""
+    """Code of the rule broken, empty if valid: ``unreadable``, ``not_intact``, ``revoked``,
+    ``untrusted``, ``timestamp_invalid``, ``not_covering_file``, ``partial_coverage``,
+    ``modified_after_signing``, ``docmdp_no_changes``, ``docmdp_form_fill_only``,
+    ``docmdp_annotations`` or ``field_locked``."""
+    certification_level: int | None = None
+    """DocMDP /P of a certification signature (1, 2 or 3); None for an approval signature."""
+    unsigned_changes: str = ""
+    """For a valid newest signature: ``form_filling`` or ``annotations`` made after it and
+    allowed by the document's certification level; empty otherwise."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,14 @@ class ValidationReport:
     """Valid only if every signature is valid."""
     explanation: str
     """Why, in Vietnamese."""
+    reason: str = ""
+    """The first invalid signature's :attr:`SignatureReport.reason` (or ``not_pdf``,
+    ``no_signature``); empty if valid."""
+    certification_level: int | None = None
+    """DocMDP /P of the document's certification (1, 2 or 3), None if not certified."""
+    notes: tuple[str, ...] = ()
+    """What a valid document still shows the clerk (unsigned changes allowed by its
+    certification), in Vietnamese."""
 
     @property
     def valid(self) -> bool:
@@ -110,7 +133,8 @@ def _name_attr(cert: asn1_x509.Certificate | None, attr: str) -> str | None:
         return None
 
 
-def _invalid(field_name: str, kind: str, explanation: str, cert=None) -> SignatureReport:
+def _invalid(field_name: str, kind: str, explanation: str, cert=None,
+             reason: str = "unreadable") -> SignatureReport:
     return SignatureReport(
         field_name=field_name, kind=kind, signer_name=_name_attr(cert, "common_name"),
         agency=_name_attr(cert, "organization_name"),
@@ -119,11 +143,18 @@ def _invalid(field_name: str, kind: str, explanation: str, cert=None) -> Signatu
         certificate_serial=f"{int(cert.serial_number):x}" if cert is not None else None,
         signing_time=None, timestamp_time=None, intact=False, trusted=False, revoked=False,
         coverage="unknown", modification_level="unknown", verdict=Verdict.INVALID,
-        explanation=explanation,
+        explanation=explanation, reason=reason,
     )
 
 
-async def _report(embedded, vc, newest: bool) -> SignatureReport:
+_UNSIGNED_CHANGE_NAMES = {
+    ModificationLevel.FORM_FILLING: "phần điền biểu mẫu",
+    ModificationLevel.ANNOTATIONS: "chú thích hoặc phần điền biểu mẫu",
+}
+
+
+async def _report(embedded, vc, newest: bool, certification: mdp.Certification | None = None,
+                  policy=None) -> SignatureReport:
     field_name = embedded.field_name or "?"
     is_ts = str(embedded.sig_object_type) == "/DocTimeStamp"
     kind = "timestamp" if is_ts else "signature"
@@ -135,7 +166,8 @@ async def _report(embedded, vc, newest: bool) -> SignatureReport:
             signing_time = status.timestamp
             ts_time = status.timestamp
         else:
-            status = await async_validate_pdf_signature(embedded, signer_validation_context=vc)
+            status = await async_validate_pdf_signature(
+                embedded, signer_validation_context=vc, diff_policy=policy)
             signing_time = status.signer_reported_dt
             tv = status.timestamp_validity
             ts_time = tv.timestamp if tv is not None else None
@@ -151,45 +183,69 @@ async def _report(embedded, vc, newest: bool) -> SignatureReport:
     revoked = bool(status.revoked)
     trusted = bool(status.trusted)
     intact = bool(status.intact and status.valid)
+    signer = _name_attr(cert, "common_name")
+    breach = None if is_ts else mdp.judge(embedded, status, signer=signer, policy=policy)
+    acceptable = _ACCEPTABLE_LATER_CHANGES
+    if certification is not None and certification.permission is MDPPerm.ANNOTATE:
+        acceptable = (*acceptable, ModificationLevel.ANNOTATIONS)
+    unsigned = (
+        newest and coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and mdp.unsigned_changes_allowed(certification, level)
+    )
     ts_ok = True
     if not is_ts and status.timestamp_validity is not None:
         tv = status.timestamp_validity
         ts_ok = bool(tv.intact and tv.valid and tv.trusted)
     if not intact:
-        why = "Nội dung đã bị thay đổi sau khi ký: chữ ký không còn khớp với văn bản."
+        why, reason = "Nội dung đã bị thay đổi sau khi ký: chữ ký không còn khớp với văn bản.", \
+            "not_intact"
     elif revoked:
-        why = "Chứng thư số của người ký đã bị thu hồi."
+        why, reason = "Chứng thư số của người ký đã bị thu hồi.", "revoked"
     elif not trusted:
-        why = (
+        why, reason = (
             "Chứng thư số không do tổ chức chứng thực được tin cậy cấp, đã hết hạn, "
             "hoặc không kiểm tra được tình trạng thu hồi."
-        )
+        ), "untrusted"
     elif not ts_ok:
-        why = "Dấu thời gian của chữ ký không hợp lệ hoặc không được tin cậy."
+        why, reason = "Dấu thời gian của chữ ký không hợp lệ hoặc không được tin cậy.", \
+            "timestamp_invalid"
+    elif breach is not None:
+        why, reason = breach.message, breach.reason
     elif newest and coverage != SignatureCoverageLevel.ENTIRE_FILE and not (
         coverage == SignatureCoverageLevel.ENTIRE_REVISION
-        and level == ModificationLevel.LTA_UPDATES
+        and (level == ModificationLevel.LTA_UPDATES or unsigned)
     ):
         # Only validation data (DSS, document timestamps) may follow the newest signature.
-        why = "Chữ ký mới nhất không bao trùm toàn bộ tệp: có dữ liệu bị thêm vào sau khi ký."
+        why, reason = (
+            "Chữ ký mới nhất không bao trùm toàn bộ tệp: có dữ liệu bị thêm vào sau khi ký."
+        ), "not_covering_file"
     elif coverage not in (SignatureCoverageLevel.ENTIRE_FILE,
                           SignatureCoverageLevel.ENTIRE_REVISION):
-        why = "Chữ ký không bao trùm toàn bộ phiên bản văn bản đã ký."
-    elif level not in _ACCEPTABLE_LATER_CHANGES:
-        why = (
+        why, reason = "Chữ ký không bao trùm toàn bộ phiên bản văn bản đã ký.", "partial_coverage"
+    elif level not in acceptable:
+        why, reason = (
             "Văn bản đã bị sửa đổi sau khi ký (nội dung, chú thích hoặc mã lệnh được thêm "
             "vào): không còn là văn bản đã được ký."
-        )
+        ), "modified_after_signing"
     else:
-        why = ""
+        why, reason = "", ""
     verdict = Verdict.INVALID if why else Verdict.VALID
+    unsigned = unsigned and not why
     if not why:
-        who = _name_attr(cert, "common_name") or "người ký"
+        who = signer or "người ký"
         why = (
             "Dấu thời gian hợp lệ, do tổ chức được tin cậy cấp." if is_ts else
             f"Chữ ký của {who} hợp lệ: văn bản không bị thay đổi, chứng thư số được tin cậy "
             "và chưa bị thu hồi."
         )
+        if unsigned:
+            what = "Dấu thời gian hợp lệ, do tổ chức được tin cậy cấp" if is_ts else (
+                f"Chữ ký của {who} hợp lệ: chứng thư số được tin cậy và chưa bị thu hồi")
+            why = (
+                f"{what}; sau đó có {_UNSIGNED_CHANGE_NAMES[level]} chưa được ký, được phép "
+                "theo mức chứng thực của văn bản."
+            )
+    cert_level = _certification_level(embedded)
     return SignatureReport(
         field_name=field_name, kind=kind, signer_name=_name_attr(cert, "common_name"),
         agency=_name_attr(cert, "organization_name"),
@@ -199,8 +255,16 @@ async def _report(embedded, vc, newest: bool) -> SignatureReport:
         signing_time=signing_time, timestamp_time=ts_time, intact=intact, trusted=trusted,
         revoked=revoked, coverage=coverage.name.lower() if coverage else "unknown",
         modification_level=level.name.lower() if level else "unknown",
-        verdict=verdict, explanation=why,
+        verdict=verdict, explanation=why, reason=reason, certification_level=cert_level,
+        unsigned_changes=level.name.lower() if unsigned else "",
     )
+
+
+def _certification_level(embedded) -> int | None:
+    if not mdp.is_certification(embedded):
+        return None
+    perm = mdp.signature_permission(embedded)
+    return int(perm.value) if perm is not None else None
 
 
 def _field_names(reader: PdfFileReader) -> list[str]:
@@ -218,7 +282,8 @@ async def async_validate_pdf(
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     except Exception as exc:
         _log.info("unreadable PDF: %r", exc)
-        return ValidationReport((), Verdict.INVALID, "Tệp không phải PDF hợp lệ hoặc bị hỏng.")
+        return ValidationReport((), Verdict.INVALID, "Tệp không phải PDF hợp lệ hoặc bị hỏng.",
+                                reason="not_pdf")
     try:
         embedded = list(reader.embedded_signatures)
     except Exception as exc:
@@ -227,18 +292,24 @@ async def async_validate_pdf(
         reports = tuple(_invalid(name, "signature", broken) for name in _field_names(reader))
         return ValidationReport(
             reports or (_invalid("#1", "signature", broken),), Verdict.INVALID,
-            f"Văn bản không hợp lệ. {broken}",
+            f"Văn bản không hợp lệ. {broken}", reason="unreadable",
         )
     if not embedded:
-        return ValidationReport((), Verdict.INVALID, "Văn bản không có chữ ký số.")
+        return ValidationReport((), Verdict.INVALID, "Văn bản không có chữ ký số.",
+                                reason="no_signature")
     vc = trust.validation_context(moment=moment)
+    certification = mdp.document_certification(embedded)
+    policy = mdp.diff_policy_for(mdp.signature_permission(sig) for sig in embedded)
+    cert_level = certification.level if certification else None
     reports = []
     for i, sig in enumerate(embedded):
         try:
-            reports.append(await _report(sig, vc, newest=i == len(embedded) - 1))
+            reports.append(await _report(sig, vc, newest=i == len(embedded) - 1,
+                                         certification=certification, policy=policy))
         except Exception as exc:
             _log.info("signature %d crashed the report: %r", i, exc)
-            reports.append(_invalid(f"#{i + 1}", "signature", "Chữ ký bị hỏng hoặc không đọc được."))
+            reports.append(_invalid(f"#{i + 1}", "signature",
+                                    "Chữ ký bị hỏng hoặc không đọc được."))
     bad = [r for r in reports if r.verdict is Verdict.INVALID]
     if not bad:  # learn only from a validation where every path and CRL checked out
         trust.remember_crl_issuers(vc)
@@ -247,10 +318,24 @@ async def async_validate_pdf(
         return ValidationReport(
             tuple(reports), Verdict.INVALID,
             f"Văn bản không hợp lệ. Chữ ký {first.field_name}: {first.explanation}",
+            reason=first.reason, certification_level=cert_level,
+        )
+    notes = tuple(
+        f"Sau chữ ký {r.field_name} có "
+        f"{_UNSIGNED_CHANGE_NAMES[ModificationLevel[r.unsigned_changes.upper()]]} chưa được "
+        f"ký, được phép vì văn bản được chứng thực ở mức P={cert_level}."
+        for r in reports if r.unsigned_changes
+    )
+    if notes:
+        return ValidationReport(
+            tuple(reports), Verdict.VALID,
+            f"Văn bản hợp lệ: {len(reports)} chữ ký đều hợp lệ. Lưu ý: {' '.join(notes)}",
+            certification_level=cert_level, notes=notes,
         )
     return ValidationReport(
         tuple(reports), Verdict.VALID,
         f"Văn bản hợp lệ: {len(reports)} chữ ký đều hợp lệ và văn bản không bị thay đổi sau khi ký.",
+        certification_level=cert_level,
     )
 
 

@@ -36,7 +36,6 @@ from ioffice.storage import BlobStore
 from signing import (
     AgencyStamp,
     Box,
-    CertificateRejected,
     Credential,
     PadesLevel,
     PendingSignatureError,
@@ -282,7 +281,7 @@ def _sign_with_credential(session: Session, blobs: BlobStore, trust: TrustStore,
     box = stamp_box(doc, pdf)
     try:
         signed = sign_pdf(pdf, credential, trust=trust, stamp=personal_stamp(doc, doc.signer, box))
-    except CertificateRejected as exc:
+    except SigningError as exc:  # certificate refused, certification forbids, ...
         raise OutgoingError(str(exc)) from exc
     return _personal_done(session, blobs, actor, doc, pdf, signed, box, method,
                           str(credential.serial))
@@ -311,7 +310,7 @@ def prepare_browser_signature(session: Session, blobs: BlobStore, pki: Pki, trus
                            signer_id=_signer_ref(actor, doc), trust=trust,
                            store=store, stamp=personal_stamp(doc, doc.signer, box),
                            ttl=dt.timedelta(minutes=10))
-    except CertificateRejected as exc:
+    except SigningError as exc:  # certificate refused, certification forbids, ...
         raise OutgoingError(str(exc)) from exc
     doc.pending_handle = prepared.handle
     record(session, actor.ctx, "outgoing:signature:prepare", subject_type="outgoing",
@@ -354,7 +353,7 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
     try:
         signed = sign_pdf(pdf, credential, trust=trust, stamp=stamp, level=AGENCY_LEVEL,
                           timestamper=pki.timestamper())
-    except CertificateRejected as exc:
+    except SigningError as exc:  # certificate refused, certification forbids, ...
         raise OutgoingError(str(exc)) from exc
     revision = _store_signed(session, blobs, actor, doc, pdf, signed, kind="agency",
                              method="seal", serial=str(credential.serial), expected=2)
