@@ -101,7 +101,7 @@ def test_another_agencys_user_looks_missing(db: Session) -> None:
 
 def test_deactivate_user_by_name(db: Session) -> None:
     assert not service.deactivate_user(db, CTX, " LanhDao.CaMau ").active
-    with pytest.raises(NotFound, match="khong.co.ai"):
+    with pytest.raises(NotFound, match=r"khong\.co\.ai"):
         service.deactivate_user(db, CTX, "khong.co.ai")
 
 
