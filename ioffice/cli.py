@@ -186,6 +186,23 @@ def user_create(agency_code: str, username: str, full_name: str, position: str,
         click.echo(f"Đã tạo tài khoản {user.username}.")
 
 
+@user_group.command("deactivate", help="Khoá tài khoản: không đăng nhập được nữa, mọi phiên "
+                                        "đăng nhập và mã truy cập API của nó hết hiệu lực.")
+@click.argument("username")
+@with_appcontext
+def user_deactivate(username: str) -> None:
+    from ioffice.agencies import service
+    from ioffice.errors import NotFound
+
+    with _session() as session:
+        try:
+            user = service.deactivate_user(session, CLI_CONTEXT, username)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"Đã khoá tài khoản {user.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")
+
+
 @click.group("audit", help="Nhật ký kiểm toán.")
 def audit_group() -> None:
     pass

@@ -26,8 +26,14 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCK_MINUTES": 15,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": False,
-    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "SESSION_COOKIE_SECURE": None,  # default: on, unless PLAIN_HTTP
+    "PLAIN_HTTP": False,  # the operator serves plain HTTP on purpose (make run, tests)
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # idle: slides on each page load
+    "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,  # from login, however active the session
+    "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379 when several processes serve
+    "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+    "LOGIN_RATE_LIMIT": "10 per minute; 100 per hour",  # refused logins per client address
+    "API_AUTH_RATE_LIMIT": "20 per minute; 200 per hour",  # refused API tokens per address
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
@@ -46,6 +52,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'ioffice.db'}"
     if not app.config.get("BLOB_DIR"):
         app.config["BLOB_DIR"] = str(instance / "blobs")
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = not app.config.get("PLAIN_HTTP")
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)

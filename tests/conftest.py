@@ -152,6 +152,7 @@ def app_config(database_url: str, storage_config: dict[str, object], pki_dir: Pa
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
+        "PLAIN_HTTP": True,  # the test client speaks http://localhost
         "PKI_DIR": str(pki_dir),
         "PKI_PASSPHRASE": PKI_PASSPHRASE,
         **storage_config,

@@ -88,8 +88,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(255), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[dt.datetime | None]
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Stored in each session at login; bumping it ends every session of the user."""
     last_login_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -135,3 +135,18 @@ class MembershipRole(Base):
                                                primary_key=True)
     role: Mapped[Role] = mapped_column(
         Enum(Role, values_callable=enum_values, native_enum=False, length=20), primary_key=True)
+
+
+class LoginThrottle(Base):
+    """Failed logins per typed username, whether or not such a user exists.
+
+    Keyed by a hash of the normalised username, so a lock looks the same for a name that
+    exists and one that does not, and the table lists no usernames.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

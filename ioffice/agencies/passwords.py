@@ -17,7 +17,16 @@ def _dummy() -> str:
     would otherwise spend an Argon2 hash (64 MiB, ~0.1 s) starting up."""
     return _hasher.hash("không-có-người-dùng-này")
 
-MIN_LENGTH = 8
+MIN_LENGTH = 10
+
+
+def password_problem(password: str) -> str | None:
+    """What is wrong with a new password, in Vietnamese, or None when it may be used."""
+    if len(password) < MIN_LENGTH:
+        return f"Mật khẩu phải có ít nhất {MIN_LENGTH} ký tự."
+    if not password.strip():
+        return "Mật khẩu không được chỉ gồm dấu cách."
+    return None
 
 
 def hash_password(password: str) -> str:

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from ioffice.agencies.identifiers import AgencyIdentifier, InvalidAgencyIdentifier
 from ioffice.agencies.models import (
     Agency,
     Department,
+    LoginThrottle,
     Membership,
     MembershipRole,
     Role,
     User,
 )
 from ioffice.agencies.passwords import (
-    MIN_LENGTH,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from ioffice.audit import AuditContext, record
@@ -44,6 +48,10 @@ class InvalidCredentials(DomainError):
 
 class AccountLocked(DomainError):
     status_code = 429
+
+
+class PasswordChangeError(DomainError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -177,8 +185,8 @@ def create_user(session: Session, ctx: AuditContext, *, agency_id: int, username
                           "3 đến 64 ký tự.")
     if not full_name.strip():
         raise AgencyError("Họ và tên không được để trống.")
-    if len(password) < MIN_LENGTH:
-        raise AgencyError(f"Mật khẩu phải có ít nhất {MIN_LENGTH} ký tự.")
+    if problem := password_problem(password):
+        raise AgencyError(problem)
     if get_user_by_username(session, uname):
         raise AgencyError(f"Tên đăng nhập '{uname}' đã tồn tại.")
     if department_id is not None:
@@ -216,36 +224,70 @@ def grant_membership(session: Session, ctx: AuditContext, *, user: User, agency_
     return membership
 
 
+def throttle_key(username: str) -> str:
+    """The ``login_throttles`` key of a typed username (normalised as logins normalise it)."""
+    return hashlib.sha256(f"login:{username.strip().lower()}".encode()).hexdigest()
+
+
 def authenticate(session: Session, ctx: AuditContext, username: str, password: str, *,
                  max_failures: int, lock_minutes: int) -> User:
-    """Check a password. Repeated failures lock the account for a while (kept in the database,
-    so every web process sees it). The error never tells whether the username exists."""
-    user = get_user_by_username(session, username)
+    """Check a password. ``max_failures`` wrong passwords for one typed username lock that name
+    for ``lock_minutes`` (kept in the database, so every web process sees it).
+
+    Neither the answer nor its cost tells whether the username exists: an unknown name is
+    counted and locked like a real one, and every refusal runs one password hash."""
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    throttle = _throttle(session, throttle_key(username), now, lock_minutes)
+    user = get_user_by_username(session, username)
+    if throttle.locked_until is not None:
         verify_password(None, password)  # same cost as a real check
-        record(session, ctx, Tag.AUTH_LOCKED, subject_type="user", subject_id=user.id)
-        raise AccountLocked(_locked_message(user.locked_until, now))
+        _record_attempt(session, ctx, Tag.AUTH_LOCKED, user, throttle)
+        raise AccountLocked(_locked_message(throttle.locked_until, now))
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
-        if user is not None:
-            user.failed_logins += 1
-            details = {"failures": user.failed_logins}
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + dt.timedelta(minutes=lock_minutes)
-                user.failed_logins = 0
-                details["locked_until"] = user.locked_until.isoformat()
-            record(session, ctx, Tag.AUTH_LOGIN_FAILED, subject_type="user", subject_id=user.id,
-                   details=details, agency_id=_first_agency(user))
+        throttle.failures += 1
+        throttle.updated_at = now
+        details: dict[str, object] = {"failures": throttle.failures}
+        if throttle.failures >= max_failures:
+            throttle.locked_until = now + dt.timedelta(minutes=lock_minutes)
+            details["locked_until"] = throttle.locked_until.isoformat()
+        _record_attempt(session, ctx, Tag.AUTH_LOGIN_FAILED, user, throttle, details)
         raise InvalidCredentials("Tên đăng nhập hoặc mật khẩu không đúng.")
-    user.failed_logins = 0
-    user.locked_until = None
+    session.delete(throttle)
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     record(session, ctx, Tag.AUTH_LOGIN, subject_type="user", subject_id=user.id,
            agency_id=_first_agency(user))
     return user
+
+
+def _throttle(session: Session, key: str, now: dt.datetime, lock_minutes: int) -> LoginThrottle:
+    """The row counting failures for ``key``, created if missing and locked for this
+    transaction; a lock that ran out, or failures older than a lock, start again from zero."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(LoginThrottle).values(key=key, failures=0, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    throttle = session.scalars(select(LoginThrottle).where(LoginThrottle.key == key)
+                               .with_for_update().execution_options(populate_existing=True)).one()
+    stale = throttle.updated_at < now - dt.timedelta(minutes=lock_minutes)
+    if (throttle.locked_until is not None and throttle.locked_until <= now) or (
+            throttle.locked_until is None and stale):
+        throttle.failures = 0
+        throttle.locked_until = None
+    return throttle
+
+
+def _record_attempt(session: Session, ctx: AuditContext, tag: Tag, user: User | None,
+                    throttle: LoginThrottle, details: dict[str, object] | None = None) -> None:
+    """A refused login: on the user's chain when the name exists, else on the system chain
+    under the name's hash (a typed name may be a password typed in the wrong field)."""
+    if user is not None:
+        record(session, ctx, tag, subject_type="user", subject_id=user.id, details=details,
+               agency_id=_first_agency(user))
+    else:
+        record(session, ctx, tag, subject_type="login_name", subject_id=throttle.key[:16],
+               details=details)
 
 
 def _first_agency(user: User) -> int | None:
@@ -256,6 +298,62 @@ def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
     minutes = max(1, int((until - now).total_seconds() // 60) + 1)
     return (f"Tài khoản tạm khoá do nhập sai mật khẩu nhiều lần. "
             f"Vui lòng thử lại sau khoảng {minutes} phút.")
+
+
+def end_sessions(user: User) -> None:
+    """Make every session of ``user`` invalid: each carries the epoch it was opened in."""
+    user.session_epoch += 1
+
+
+def logout(session: Session, ctx: AuditContext, user: User) -> None:
+    """Log out: ends this session and every other session of the user (a copied cookie too)."""
+    end_sessions(user)
+    record(session, ctx, Tag.AUTH_LOGOUT, subject_type="user", subject_id=user.id)
+
+
+def change_password(session: Session, ctx: AuditContext, user: User, *, current: str, new: str,
+                    repeat: str) -> None:
+    """Change one's own password; every session of the user ends (the caller opens a new one
+    for the browser that asked)."""
+    if not verify_password(user.password_hash, current):
+        raise PasswordChangeError("Mật khẩu hiện tại không đúng.")
+    if new != repeat:
+        raise PasswordChangeError("Mật khẩu mới nhập lại không khớp.")
+    if problem := password_problem(new):
+        raise PasswordChangeError(problem)
+    if new == current:
+        raise PasswordChangeError("Mật khẩu mới phải khác mật khẩu hiện tại.")
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    record(session, ctx, Tag.AUTH_PASSWORD_CHANGE, subject_type="user", subject_id=user.id,
+           agency_id=ctx.agency_id)
+
+
+def deactivate_member(session: Session, ctx: AuditContext, agency_id: int, user_id: int) -> User:
+    """An agency's admin deactivates one of its members: the account can no longer log in,
+    its sessions end and its API tokens stop working. Other agencies' users look missing."""
+    if load_membership(session, user_id, agency_id) is None:
+        raise NotFound("Không tìm thấy người dùng trong cơ quan này.")
+    user = session.get(User, user_id)
+    assert user is not None  # the membership references it
+    return _deactivate(session, ctx, user, agency_id)
+
+
+def deactivate_user(session: Session, ctx: AuditContext, username: str) -> User:
+    """The operator deactivates an account wherever it is a member (``flask user deactivate``)."""
+    user = get_user_by_username(session, username)
+    if user is None:
+        raise NotFound(f"Không tìm thấy tài khoản «{username.strip()}».")
+    return _deactivate(session, ctx, user, _first_agency(user))
+
+
+def _deactivate(session: Session, ctx: AuditContext, user: User, agency_id: int | None) -> User:
+    was_active = user.active
+    user.active = False
+    end_sessions(user)
+    record(session, ctx, Tag.USER_DEACTIVATE, subject_type="user", subject_id=user.id,
+           details={"username": user.username, "was_active": was_active}, agency_id=agency_id)
+    return user
 
 
 def load_membership(session: Session, user_id: int, agency_id: int) -> Membership | None:

@@ -240,7 +240,8 @@ def _json(result: Any, status: int) -> Response:
 
 
 CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-         413: "too_large", 415: "unsupported_media_type", 422: "invalid_input"}
+         413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
+         429: "too_many_requests"}
 
 
 def _domain_error_response(exc: DomainError) -> Response:

@@ -28,7 +28,7 @@ ERROR_TITLES = {
 
 def init_app(app: Flask) -> None:
     from ioffice.api.views import bp as api_bp
-    from ioffice.web import access, admin, auth, exchange, home, incoming, keys, outgoing, search
+    from ioffice.web import access, admin, auth, exchange, home, incoming, keys, limits, outgoing, search
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens, never cookies
     app.register_blueprint(search.bp)
     app.register_blueprint(exchange.bp)
+    limits.init_app(app)
     _error_handlers(app)
     _filters(app)
     app.jinja_env.globals["Role"] = Role
@@ -60,7 +61,7 @@ def init_app(app: Flask) -> None:
 
 
 API_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 403: "forbidden", 400: "bad_request",
-                   413: "too_large"}
+                   413: "too_large", 429: "too_many_requests"}
 
 
 def _error_page(status: int, message: str):
@@ -94,6 +95,10 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(403)
     def _forbidden(_e: HTTPException):
         return _error_page(403, "Bạn không có quyền thực hiện thao tác này.")
+
+    @app.errorhandler(429)
+    def _too_many(e: HTTPException):
+        return _error_page(429, e.description or "Quá nhiều yêu cầu. Vui lòng thử lại sau.")
 
     @app.errorhandler(405)
     def _method(_e: HTTPException):

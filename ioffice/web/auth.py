@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ from flask_login import (
 from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Agency, Membership, Role, User
+from ioffice.agencies.passwords import MIN_LENGTH
 from ioffice.audit import AuditContext, record
 from ioffice.audit.tags import Tag
 from ioffice.db_session import get_session
@@ -98,7 +100,8 @@ def init_app(app: Flask) -> None:
 def _load(user_id: str) -> SessionUser | None:
     db = get_session()
     user = db.get(User, int(user_id))
-    if user is None or not user.active:
+    if user is None or not user.active or not _session_current(user):
+        session.clear()  # the browser gets an empty cookie in place of the dead one
         return None
     agency_id = session.get("agency_id")
     membership = agencies.load_membership(db, user.id, agency_id) if agency_id else None
@@ -108,6 +111,25 @@ def _load(user_id: str) -> SessionUser | None:
         membership = user.memberships[0]
         session["agency_id"] = membership.agency_id
     return SessionUser(user, membership)
+
+
+def _session_current(user: User) -> bool:
+    """The session was opened in the user's current epoch (no logout, password change or
+    deactivation since) and within the absolute lifetime."""
+    started = session.get("login_at")
+    if session.get("epoch") != user.session_epoch or not isinstance(started, int):
+        return False
+    return time.time() - started < int(current_app.config["SESSION_ABSOLUTE_LIFETIME"])
+
+
+def _open_session(user: User, membership: Membership) -> None:
+    """A fresh session for ``user``, bound to their current epoch, starting now."""
+    session.clear()
+    session["agency_id"] = membership.agency_id
+    session["epoch"] = user.session_epoch
+    session["login_at"] = int(time.time())
+    login_user(SessionUser(user, membership))
+    session.permanent = True
 
 
 def audit_context() -> AuditContext:
@@ -151,10 +173,7 @@ def login() -> Any:
             error = "Tài khoản chưa được gán vào cơ quan nào. Liên hệ quản trị hệ thống."
             return render_template("auth/login.html", error=error, username=username), 403
         db.commit()
-        session.clear()
-        session["agency_id"] = user.memberships[0].agency_id
-        login_user(SessionUser(user, user.memberships[0]))
-        session.permanent = True
+        _open_session(user, user.memberships[0])
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error, username=username)
 
@@ -163,12 +182,38 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     db = get_session()
-    record(db, audit_context(), Tag.AUTH_LOGOUT, subject_type="user", subject_id=current_user.user.id)
+    agencies.logout(db, audit_context(), current_user.user)
     db.commit()
     logout_user()
     session.clear()
     flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/doi-mat-khau", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    """Change one's own password. Every other session of the user ends; this one goes on."""
+    if request.method == "GET":
+        return _password_page(None)
+    db = get_session()
+    user, membership = current_user.user, current_user.membership
+    try:
+        agencies.change_password(db, audit_context(), user,
+                                 current=request.form.get("current_password", ""),
+                                 new=request.form.get("new_password", ""),
+                                 repeat=request.form.get("repeat_password", ""))
+    except agencies.PasswordChangeError as exc:
+        db.rollback()
+        return _password_page(exc.message), exc.status_code
+    db.commit()
+    _open_session(user, membership)
+    flash("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.", "success")
+    return redirect(url_for("home.index"))
+
+
+def _password_page(error: str | None) -> str:
+    return render_template("auth/change_password.html", error=error, min_length=MIN_LENGTH)
 
 
 @bp.route("/chuyen-co-quan", methods=["POST"])

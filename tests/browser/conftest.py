@@ -122,6 +122,7 @@ def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
         "IOFFICE_BLOB_DIR": str(tmp / "blobs"),
         "IOFFICE_PKI_DIR": str(tmp / "pki"),
         "IOFFICE_PKI_PASSPHRASE": secrets.token_urlsafe(16),
+        "IOFFICE_PLAIN_HTTP": "1",  # http://127.0.0.1: a Secure cookie would not come back
         "PYTHONUNBUFFERED": "1",
     })
     return env
