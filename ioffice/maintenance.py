@@ -8,7 +8,9 @@ are older than the grace period, which must exceed the longest transaction that 
 writing its rows (a blob younger than that may belong to one that has not committed yet).
 
 A blob that any row references is never removed: the references are read after the listing,
-so a row committed while the store was being listed is seen.
+so a row committed while the store was being listed is seen. The store must belong to this
+database alone: a bucket or folder shared by two installations would see each other's blobs as
+orphans.
 """
 
 from __future__ import annotations
