@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(pki_group)
     app.cli.add_command(token_group)
     app.cli.add_command(exchange_group)
+    app.cli.add_command(maintenance_group)
 
 
 def _session():
@@ -361,3 +362,42 @@ def exchange_sync_directory() -> None:
     from ioffice.exchange.worker import refresh_directory
 
     click.echo(f"{refresh_directory(exchange(current_app))} cơ quan trong danh bạ.")
+
+
+@click.group("maintenance", help="Dọn dẹp kho lưu trữ.")
+def maintenance_group() -> None:
+    pass
+
+
+@maintenance_group.command("cleanup", help=(
+    "Xoá tệp tải lên dở dang, tệp không còn bản ghi nào tham chiếu và ảnh xem trước của chúng, "
+    "cũ hơn thời gian chờ. Tệp có bản ghi tham chiếu không bao giờ bị xoá."))
+@click.option("--dry-run", is_flag=True, help="Chỉ liệt kê, không xoá.")
+@click.option("--grace-hours", type=click.FloatRange(min=0), default=None,
+              help="Thời gian chờ (giờ); mặc định IOFFICE_CLEANUP_GRACE_HOURS (24).")
+@click.option("--list", "show", is_flag=True, help="In từng mục đã xoá.")
+@with_appcontext
+def maintenance_cleanup(dry_run: bool, grace_hours: float | None, show: bool) -> None:
+    import datetime as dt
+
+    from ioffice import maintenance
+
+    hours = float(current_app.config["CLEANUP_GRACE_HOURS"]) if grace_hours is None else grace_hours
+    with _session() as session:
+        removed = maintenance.cleanup(session, current_app.extensions["ioffice.services"].blobs,
+                                      now=dt.datetime.now(dt.UTC),
+                                      grace=dt.timedelta(hours=hours), dry_run=dry_run)
+    click.echo(maintenance_report(removed, dry_run=dry_run, hours=hours, show=show))
+
+
+def maintenance_report(removed, *, dry_run: bool, hours: float, show: bool) -> str:
+    verb = "Sẽ xoá" if dry_run else "Đã xoá"
+    names = {"blob": "tệp không còn tham chiếu", "preview": "ảnh xem trước",
+             "temporary": "tệp tạm"}
+    counts = ", ".join(f"{sum(1 for r in removed if r.kind == kind)} {label}"
+                       for kind, label in names.items())
+    size = sum(r.size for r in removed)
+    lines = [f"{verb} {counts} ({size} byte), cũ hơn {hours:g} giờ."]
+    if show:
+        lines += [f"  {r.kind}\t{r.key}\t{r.size}\t{r.modified.isoformat()}" for r in removed]
+    return "\n".join(lines)

@@ -214,6 +214,8 @@ MESSAGES = {
     "model_attributes_type": "Phải là một đối tượng JSON.",
     "dict_type": "Phải là một đối tượng JSON.",
     "list_type": "Phải là một danh sách.",
+    "unsafe_text": "Chuỗi {detail}",
+    "int_too_large": "Số quá lớn.",
 }
 
 
@@ -251,7 +253,7 @@ def _domain_error_response(exc: DomainError) -> Response:
         code, extra["document"] = "already_submitted", summary_out(exc.document)
     elif isinstance(exc, DuplicateSuspected):
         code, extra["matches"] = "duplicate_suspected", [summary_out(d) for d in exc.matches]
-    fields = exc.fields if isinstance(exc, InvalidInput) else {}
+    fields = exc.fields if isinstance(exc, InvalidInput) else getattr(exc, "fields", {})
     return _error(exc.status_code, code, exc.message, fields, **extra)
 
 

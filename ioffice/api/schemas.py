@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.incoming import handling, queries
@@ -24,6 +25,7 @@ from ioffice.incoming.models import (
     Source,
 )
 from ioffice.incoming.registration import IncomingInput, UploadedFile
+from ioffice.text import MAX_INT, UnsafeText, clean, unsafe_message
 
 DocTypeCode = Literal[tuple(t.code for t in DOC_TYPES)]  # type: ignore[valid-type]
 Limit = Annotated[int, Field(ge=1, le=200, description="Page size.")]
@@ -31,6 +33,27 @@ Limit = Annotated[int, Field(ge=1, le=200, description="Page size.")]
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _safe(cls, value: Any) -> Any:
+        """The input rule of :mod:`ioffice.text` (no control characters or bidi overrides, NFC),
+        and integers no database column can hold refused (they failed in the driver)."""
+        if isinstance(value, list):
+            return [_safe_value(v) for v in value]
+        return _safe_value(value)
+
+
+def _safe_value(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return clean(value)
+        except UnsafeText as exc:
+            raise PydanticCustomError("unsafe_text", "Chuỗi {detail}",
+                                      {"detail": unsafe_message(exc.char)}) from None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        raise PydanticCustomError("int_too_large", "Số quá lớn.")
+    return value
 
 
 class Output(BaseModel):

@@ -40,6 +40,7 @@ class Exchange:
     blobs_factory: Callable[[], object]
     pki_factory: Callable[[], Pki]
     settings: dict[str, float] = field(default_factory=dict)
+    cleanup_grace_hours: float = 24.0
     clients: dict[str, AxisClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pki: Pki | None = None
@@ -125,6 +126,7 @@ def exchange(app: Flask) -> Exchange:
             session_factory=lambda: database(app).session(),
             blobs_factory=lambda: app.extensions["ioffice.services"].blobs,
             pki_factory=lambda: _open_pki(app),
-            settings={k: float(v) for k, v in settings.items()})
+            settings={k: float(v) for k, v in settings.items()},
+            cleanup_grace_hours=float(app.config.get("CLEANUP_GRACE_HOURS", 24)))
         app.extensions["ioffice.exchange"] = runtime
     return runtime

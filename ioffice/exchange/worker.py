@@ -28,6 +28,28 @@ log = logging.getLogger(__name__)
 DIRECTORY_REFRESH_SECONDS = 600
 DIRECTORY_RETRY_SECONDS = 15
 REVOCATION_CHECK_SECONDS = 3600
+CLEANUP_SECONDS = 24 * 3600
+
+
+def cleanup_storage(rt: Exchange) -> int:
+    """The daily housekeeping of the blob store (:mod:`ioffice.maintenance`); logs what it
+    removed. A failure is logged and waits for the next day."""
+    import datetime as dt
+
+    from ioffice import maintenance
+
+    try:
+        with rt.session_factory() as session:
+            removed = maintenance.cleanup(session, rt.blobs, now=dt.datetime.now(dt.UTC),
+                                          grace=dt.timedelta(hours=rt.cleanup_grace_hours))
+    except Exception:
+        log.exception("storage cleanup failed")
+        return 0
+    for item in removed:
+        log.info("cleanup removed %s %s (%d bytes, written %s)", item.kind, item.key, item.size,
+                 item.modified.isoformat())
+    log.info("storage cleanup: %d item(s) removed", len(removed))
+    return len(removed)
 
 
 def refresh_revocation_data(rt: Exchange) -> bool:
@@ -120,10 +142,14 @@ def run_once(rt: Exchange, *, poll_limit: int = 50) -> WorkReport:
 def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = None) -> None:
     wait = rt.setting("POLL_INTERVAL") if interval is None else interval
     next_refresh = next_revocation_check = 0.0
+    next_cleanup = time.monotonic() + 300  # not in the rush of a start
     while not stop.is_set():
         if time.monotonic() >= next_revocation_check:
             refresh_revocation_data(rt)
             next_revocation_check = time.monotonic() + REVOCATION_CHECK_SECONDS
+        if time.monotonic() >= next_cleanup:
+            cleanup_storage(rt)
+            next_cleanup = time.monotonic() + CLEANUP_SECONDS
         if time.monotonic() >= next_refresh:
             try:
                 register_agencies(rt)  # agencies created since (the admin page also tries at once)

@@ -24,6 +24,7 @@ from ioffice.incoming.models import (
     DocumentStatus,
     IncomingDocument,
 )
+from ioffice.text import MAX_INT
 
 PAGE_SIZE = 50
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -97,6 +98,8 @@ def _after_cursor(cursor: str):
     day, _, ident = cursor.partition("_")
     try:
         last_id = int(ident)
+        if abs(last_id) > MAX_INT:
+            raise ValueError(ident)
         last_day = None if day == "-" else dt.date.fromisoformat(day)
     except ValueError as exc:
         from ioffice.incoming.errors import InvalidInput

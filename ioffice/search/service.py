@@ -39,6 +39,7 @@ from ioffice.errors import DomainError, NotFound
 from ioffice.incoming.models import Assignment, DocumentText, IncomingDocument, SavedSearch
 from ioffice.search.models import SearchEntry
 from ioffice.search.text import MAX_QUERY_CHARS, fold_words, query_terms
+from ioffice.text import MAX_INT
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -172,7 +173,8 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         score, document_id = json.loads(raw)
         if (isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)
-                and isinstance(document_id, int) and not isinstance(document_id, bool)):
+                and isinstance(document_id, int) and not isinstance(document_id, bool)
+                and abs(document_id) <= MAX_INT):
             return float(score), document_id
     except (ValueError, TypeError, UnicodeDecodeError):
         pass

@@ -4,7 +4,7 @@ Use :func:`create_blob_store` with the app config; see ``docs/storage.md``.
 This package depends on neither Flask nor the rest of ``ioffice``.
 """
 
-from .base import BlobInfo, BlobStore
+from .base import BlobInfo, BlobStore, StoredItem
 from .errors import (
     BlobCorrupted,
     BlobNotFound,
@@ -28,5 +28,6 @@ __all__ = [
     "StorageConfigError",
     "StorageError",
     "StorageUnavailable",
+    "StoredItem",
     "create_blob_store",
 ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -16,6 +17,7 @@ __all__ = [
     "CHUNK_SIZE",
     "BlobInfo",
     "BlobStore",
+    "StoredItem",
     "VerifyingReader",
     "check_name",
     "check_sha256",
@@ -38,6 +40,18 @@ class BlobInfo:
     """Lower-case hex SHA-256 of the content; the blob's key."""
     size: int
     """Length of the content in bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """One thing a store holds, as listed for housekeeping."""
+
+    key: str
+    """The blob's SHA-256, the artifact's name, or the temporary file's name."""
+    size: int
+    """Stored length in bytes."""
+    modified: dt.datetime
+    """When it was last written (timezone-aware, UTC)."""
 
 
 @runtime_checkable
@@ -92,6 +106,23 @@ class BlobStore(Protocol):
 
     def delete_named(self, name: str) -> None:
         """Remove a derived artifact; removing a missing one is not an error."""
+        ...
+
+    def list_blobs(self) -> Iterator[StoredItem]:
+        """Every stored blob (``key`` is its SHA-256), in no particular order."""
+        ...
+
+    def list_named(self, prefix: str = "") -> Iterator[StoredItem]:
+        """Every derived artifact whose name starts with ``prefix``."""
+        ...
+
+    def list_temporary(self) -> Iterator[StoredItem]:
+        """Leftovers of writes that never finished (a crash between the temporary file and its
+        rename); empty for a store that leaves none."""
+        ...
+
+    def delete_temporary(self, key: str) -> None:
+        """Remove one item of :meth:`list_temporary`; a missing one is not an error."""
         ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import os
 import tempfile
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .base import (
+    _SHA256,
     BlobInfo,
+    StoredItem,
     VerifyingReader,
     check_name,
     check_sha256,
@@ -105,6 +108,37 @@ class LocalBlobStore:
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             self._named_path(name).unlink()
 
+    # -- listing -----------------------------------------------------------
+
+    def list_blobs(self) -> Iterator[StoredItem]:
+        for path in self._files(self.root, "??/??/*"):
+            if _SHA256.fullmatch(path.name) and path.parent.parent.parent == self.root:
+                yield _item(path.name, path)
+
+    def list_named(self, prefix: str = "") -> Iterator[StoredItem]:
+        base = self.root / _NAMED
+        for path in self._files(base, "**/*"):
+            name = path.relative_to(base).as_posix()
+            if name.startswith(prefix):
+                yield _item(name, path)
+
+    def list_temporary(self) -> Iterator[StoredItem]:
+        for path in self._files(self.root / _TMP, "*"):
+            yield _item(path.name, path)
+
+    def delete_temporary(self, key: str) -> None:
+        if "/" in key or key.startswith("."):
+            raise ValueError(key)
+        (self.root / _TMP / key).unlink(missing_ok=True)
+
+    def _files(self, base: Path, pattern: str) -> Iterator[Path]:
+        try:
+            for path in base.glob(pattern):
+                if path.is_file():
+                    yield path
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
+
     # -- internals ---------------------------------------------------------
 
     def _blob_path(self, sha256: str) -> Path:
@@ -152,6 +186,11 @@ class LocalBlobStore:
             _fsync_dir(target.parent)
         except OSError as exc:
             raise self._unavailable(exc) from exc
+
+
+def _item(key: str, path: Path) -> StoredItem:
+    stat = path.stat()
+    return StoredItem(key, stat.st_size, dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC))
 
 
 def _fsync_dir(directory: Path) -> None:

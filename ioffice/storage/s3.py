@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import io
 import os
@@ -20,7 +21,9 @@ from minio.helpers import check_bucket_name
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .base import (
+    _SHA256,
     BlobInfo,
+    StoredItem,
     VerifyingReader,
     check_name,
     check_sha256,
@@ -194,6 +197,38 @@ class S3BlobStore:
 
     def delete_named(self, name: str) -> None:
         self._remove(_NAMED + check_name(name))
+
+    # -- listing -----------------------------------------------------------
+
+    def list_blobs(self) -> Iterator[StoredItem]:
+        for item in self._list(_BLOBS):
+            if _SHA256.fullmatch(item.key):
+                yield item
+
+    def list_named(self, prefix: str = "") -> Iterator[StoredItem]:
+        yield from self._list(_NAMED + prefix, strip=_NAMED)
+
+    def list_temporary(self) -> Iterator[StoredItem]:
+        """Uploads are spooled to anonymous temporary files that vanish with their process, and
+        an object appears only once its upload completed: nothing is left behind."""
+        return iter(())
+
+    def delete_temporary(self, key: str) -> None:
+        return None
+
+    def _list(self, prefix: str, *, strip: str | None = None) -> Iterator[StoredItem]:
+        strip = prefix if strip is None else strip
+        with self._errors(prefix):
+            try:
+                objects = self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+                for obj in objects:
+                    if obj.is_dir or obj.object_name is None:
+                        continue
+                    yield StoredItem(obj.object_name.removeprefix(strip), obj.size or 0,
+                                     obj.last_modified or dt.datetime.now(dt.UTC))
+            except S3Error as exc:
+                if exc.code != "NoSuchBucket":
+                    raise
 
     # -- internals ---------------------------------------------------------
 

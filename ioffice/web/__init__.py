@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ioffice.agencies.models import Role
 from ioffice.errors import DomainError
+from ioffice.storage import StorageError, StorageUnavailable
 from ioffice.web.labels import history_label
 
 csrf = CSRFProtect()
@@ -21,18 +23,37 @@ ERROR_TITLES = {
     404: "Không tìm thấy",
     405: "Thao tác không được phép",
     413: "Tệp quá lớn",
+    422: "Dữ liệu không hợp lệ",
     429: "Thử lại sau",
     500: "Lỗi hệ thống",
+    503: "Tạm thời không phục vụ được",
 }
+UNAVAILABLE = ("Hệ thống tạm thời không truy cập được kho lưu trữ hoặc cơ sở dữ liệu; thao tác "
+               "chưa được thực hiện. Vui lòng thử lại sau ít phút; nếu vẫn lỗi, báo quản trị viên.")
+INTERNAL = ("Đã xảy ra lỗi hệ thống; thao tác chưa được thực hiện. Lỗi đã được ghi lại để quản "
+            "trị viên kiểm tra.")
 
 
 def init_app(app: Flask) -> None:
     from ioffice.api.views import bp as api_bp
-    from ioffice.web import access, admin, auth, exchange, home, incoming, keys, limits, outgoing, search
+    from ioffice.web import (
+        access,
+        admin,
+        auth,
+        exchange,
+        home,
+        incoming,
+        inputs,
+        keys,
+        limits,
+        outgoing,
+        search,
+    )
 
     csrf.init_app(app)
     auth.init_app(app)
     access.init_app(app)
+    inputs.init_app(app)  # before the blueprints: it bounds their <int:...> converters
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
@@ -50,26 +71,38 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-            "script-src 'self'; frame-ancestors 'self'; form-action 'self'")
+        for name, value in SECURITY_HEADERS.items():
+            resp.headers.setdefault(name, value)
         return resp
 
 
+# no page is ever framed (not even by the app itself), no script or style comes inline or from
+# elsewhere, no plugin runs, and no <base> can redirect relative links
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+
+
 API_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 403: "forbidden", 400: "bad_request",
-                   413: "too_large", 429: "too_many_requests"}
+                   413: "too_large", 422: "invalid_input", 429: "too_many_requests",
+                   500: "server_error", 503: "unavailable"}
 
 
-def _error_page(status: int, message: str):
+def _error_page(status: int, message: str, *, bare: bool = False):
+    """``bare``: the page needs neither the database nor the session (they may be what
+    failed)."""
     if request.path.startswith("/api/"):  # routing errors never reach the API blueprint
         code = API_ERROR_CODES.get(status, "error")
         return jsonify({"error": {"code": code, "message": message, "fields": {}}}), status
     title = ERROR_TITLES.get(status, "Lỗi")
-    return render_template("error.html", title=title, message=message, status=status), status
+    template = "error_bare.html" if bare else "error.html"
+    return render_template(template, title=title, message=message, status=status), status
 
 
 def _error_handlers(app: Flask) -> None:
@@ -103,6 +136,39 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(405)
     def _method(_e: HTTPException):
         return _error_page(405, f"Không hỗ trợ phương thức {request.method} ở đây.")
+
+    @app.errorhandler(400)
+    def _bad_request(_e: HTTPException):
+        return _error_page(400, "Yêu cầu có dữ liệu không hợp lệ; kiểm tra lại đường dẫn hoặc "
+                                "biểu mẫu rồi thử lại.")
+
+    @app.errorhandler(StorageError)
+    def _storage(e: StorageError):
+        if isinstance(e, StorageUnavailable):
+            return _failure(503, UNAVAILABLE, e)
+        return _failure(500, INTERNAL, e)  # a missing or corrupted blob: for the operator
+
+    @app.errorhandler(OperationalError)
+    def _database(e: OperationalError):
+        return _failure(503, UNAVAILABLE, e)
+
+    @app.errorhandler(500)
+    def _internal(e: InternalServerError):
+        return _failure(500, INTERNAL, e.original_exception or e)
+
+
+def _failure(status: int, message: str, cause: BaseException):
+    """A failure of the system, not of the request: logged with its cause, answered with a page
+    that renders without the database or the session."""
+    current_app.logger.error("%s %s failed (%s): %s", request.method, request.path,
+                             type(cause).__name__, cause, exc_info=cause)
+    session = g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # the database may be the very thing that failed
+            current_app.logger.warning("rollback after the failure failed too", exc_info=True)
+    return _error_page(status, message, bare=True)
 
 
 def _filters(app: Flask) -> None:

@@ -35,6 +35,7 @@ from ioffice.agencies.passwords import MIN_LENGTH
 from ioffice.audit import AuditContext, record
 from ioffice.audit.tags import Tag
 from ioffice.db_session import get_session
+from ioffice.text import parse_int
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -219,9 +220,8 @@ def _password_page(error: str | None) -> str:
 @bp.route("/chuyen-co-quan", methods=["POST"])
 @login_required
 def switch_agency() -> Any:
-    try:
-        agency_id = int(request.form.get("agency_id", ""))
-    except ValueError:
+    agency_id = parse_int(request.form.get("agency_id"))
+    if agency_id is None:  # garbage or larger than any id: no such membership
         abort(400)
     db = get_session()
     membership = agencies.load_membership(db, current_user.user.id, agency_id)

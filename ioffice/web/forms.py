@@ -9,6 +9,7 @@ from typing import TypeVar
 from werkzeug.datastructures import MultiDict
 
 from ioffice.agencies.service import AgencyInput
+from ioffice.text import MAX_INT
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -39,10 +40,14 @@ def integer(form: MultiDict, name: str, errors: FormErrors, label: str) -> int |
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         errors[name] = f"{label} phải là số."
         return None
+    if abs(value) > MAX_INT:  # no row has such a number; the database driver would fail
+        errors[name] = f"{label} quá lớn."
+        return None
+    return value
 
 
 def choice(form: MultiDict, name: str, enum_cls: type[E], default: E) -> E:

@@ -31,7 +31,7 @@ from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, Invali
 from ioffice.incoming.models import AssignmentRole, DocumentFile, DocumentStatus, IncomingDocument
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
-from ioffice.web import forms
+from ioffice.web import forms, inputs
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
@@ -357,15 +357,15 @@ def register_book() -> Any:
     db = get_session()
     actor = current_actor()
     flt = _register_filter()
-    docs = queries.register_page(db, actor, flt, after_number=request.args.get("sau", type=int))
+    docs = queries.register_page(db, actor, flt, after_number=inputs.arg_int(request.args, "sau", "sau"))
     return render_template("incoming/register_book.html", docs=docs, flt=flt,
                            years=queries.years_with_registers(db, actor) or [flt.year],
                            doc_types=DOC_TYPES, page_size=queries.PAGE_SIZE)
 
 
 def _register_filter() -> queries.RegisterFilter:
-    year = request.args.get("nam", type=int) or registration.today_vn().year
-    month = request.args.get("thang", type=int)
+    year = inputs.arg_int(request.args, "nam", "năm") or registration.today_vn().year
+    month = inputs.arg_int(request.args, "thang", "tháng")
     return queries.RegisterFilter(year=year, month=month if month and 1 <= month <= 12 else None,
                                   doc_type=request.args.get("loai") or None,
                                   issuer=request.args.get("noi_gui") or None)
@@ -395,7 +395,7 @@ def follow_up() -> Any:
     actor = current_actor()
     errors = forms.FormErrors()
     flt = queries.FollowUpFilter(
-        department_id=request.args.get("phong", type=int),
+        department_id=inputs.arg_int(request.args, "phong", "phòng"),
         start=forms.date(request.args, "tu", errors, "Từ ngày"),
         end=forms.date(request.args, "den", errors, "Đến ngày"),
         only_overdue=request.args.get("qua_han") == "1")

@@ -38,7 +38,7 @@ from ioffice.outgoing.errors import InvalidInput, PersistedFailure
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientKind
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
-from ioffice.web import forms
+from ioffice.web import forms, inputs
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
@@ -84,7 +84,7 @@ def _form_context(**extra: Any) -> dict[str, Any]:
 def new() -> Any:
     db = get_session()
     actor = current_actor()
-    reply_to = request.values.get("tra_loi", type=int)
+    reply_to = inputs.arg_int(request.values, "tra_loi", "trả lời văn bản")
     incoming = db.get(IncomingDocument, reply_to) if reply_to else None
     if incoming is not None and not incoming_access.can_read(db, actor, incoming):
         incoming = None
@@ -388,7 +388,7 @@ def stamp_position(document_id: int) -> Any:
 
 
 def _year() -> int:
-    return request.args.get("nam", type=int) or numbering.today_vn().year
+    return inputs.arg_int(request.args, "nam", "năm") or numbering.today_vn().year
 
 
 @bp.route("/so")
@@ -398,7 +398,7 @@ def register_book() -> Any:
     actor = current_actor()
     year, confidential = _year(), request.args.get("mat") == "1"
     docs = queries.register_rows(db, actor, year, confidential=confidential,
-                                 after_number=request.args.get("sau", type=int),
+                                 after_number=inputs.arg_int(request.args, "sau", "sau"),
                                  limit=queries.PAGE_SIZE)
     return render_template("outgoing/register_book.html", docs=docs, year=year,
                            confidential=confidential, years=queries.years(db, actor) or [year],

@@ -5,7 +5,7 @@ the typed username, so a name that does not exist locks exactly like one that do
 progress are not carried over: they last minutes, and the old columns held them per account.
 
 Revision ID: b3c9e4f1a2d7
-Revises: 0ebffe5124a5
+Revises: 3b9d0c6e1f27
 Create Date: 2026-12-03 03:25:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b3c9e4f1a2d7'
-down_revision = '0ebffe5124a5'
+down_revision = '3b9d0c6e1f27'
 branch_labels = None
 depends_on = None
 

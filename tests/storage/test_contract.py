@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -304,3 +305,37 @@ def _leftovers(directory: Path) -> list[str]:
     if not directory.exists():
         return []
     return sorted(p.name for p in directory.iterdir())
+
+
+def test_listing_blobs_named_artifacts_and_temporaries(backend: Backend) -> None:
+    store = backend.store
+    assert list(store.list_blobs()) == [] and list(store.list_named()) == []
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    a, b = store.put_bytes(b"van ban A"), store.put_bytes(b"van ban B" * 1000)
+    store.put_named("previews/" + a.sha256 + "/page-1.png", b"png")
+    store.put_named("other/thing.bin", b"x" * 7)
+    blobs = {item.key: item for item in store.list_blobs()}
+    assert set(blobs) == {a.sha256, b.sha256}
+    assert blobs[b.sha256].size == b.size
+    assert all(before < item.modified <= dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+               for item in blobs.values())
+    assert {i.key for i in store.list_named()} == {f"previews/{a.sha256}/page-1.png",
+                                                  "other/thing.bin"}
+    assert [i.key for i in store.list_named("previews/")] == [f"previews/{a.sha256}/page-1.png"]
+    assert [i.size for i in store.list_named("other/")] == [7]
+    assert list(store.list_temporary()) == []  # every write above finished
+    store.delete(a.sha256)
+    assert {i.key for i in store.list_blobs()} == {b.sha256}
+
+
+def test_a_crashed_write_is_listed_as_temporary_and_removable(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    store.put_bytes(b"x")
+    stray = tmp_path / "blobs" / ".tmp" / "put-crashed"
+    stray.write_bytes(b"half a file")
+    assert [(i.key, i.size) for i in store.list_temporary()] == [("put-crashed", 11)]
+    assert len(list(store.list_blobs())) == 1  # the stray file is not a blob
+    store.delete_temporary("put-crashed")
+    assert list(store.list_temporary()) == [] and not stray.exists()
+    with pytest.raises(ValueError):
+        store.delete_temporary("../ab")

@@ -1,0 +1,97 @@
+"""Housekeeping of the blob store: what no row references any more, after a grace period.
+
+A blob is written before the transaction that records it commits (the upload comes first), so
+a refused or rolled-back registration, a crashed worker or a failed signature leaves blobs no
+row points to; a crash between a temporary file and its rename leaves the temporary file; and a
+page preview outlives the blob it was drawn from. :func:`cleanup` removes all three once they
+are older than the grace period, which must exceed the longest transaction that can still be
+writing its rows (a blob younger than that may belong to one that has not committed yet).
+
+A blob that any row references is never removed: the references are read after the listing,
+so a row committed while the store was being listed is seen. The store must belong to this
+database alone: a bucket or folder shared by two installations would see each other's blobs as
+orphans.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioffice.exchange.models import ExchangeOutbox
+from ioffice.incoming.models import DocumentFile
+from ioffice.outgoing.models import DraftVersion, OutgoingDocument, SignedRevision
+from ioffice.storage import BlobStore, StoredItem
+
+__all__ = ["DEFAULT_GRACE", "PREVIEWS", "Removed", "cleanup", "referenced_blobs"]
+
+DEFAULT_GRACE = dt.timedelta(hours=24)
+PREVIEWS = "previews/"
+_SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """One thing :func:`cleanup` removed (or would remove, in a dry run)."""
+
+    kind: str
+    """``blob``, ``preview`` or ``temporary``."""
+    key: str
+    """The blob's SHA-256, the preview's name (``previews/...``), the temporary file's name."""
+    size: int
+    modified: dt.datetime
+
+
+def referenced_blobs(session: Session) -> set[str]:
+    """Every SHA-256 that a row points to: incoming files, outgoing versions (PDF and source),
+    the current PDF and each signed revision (and the one it replaced), and the files of
+    outbox messages not yet sent."""
+    columns = (DocumentFile.sha256, DraftVersion.sha256, DraftVersion.source_sha256,
+               OutgoingDocument.current_sha256, SignedRevision.sha256,
+               SignedRevision.previous_sha256)
+    found: set[str] = set()
+    for column in columns:
+        found.update(v for v in session.scalars(select(column).distinct()) if v)
+    for payload in session.scalars(select(ExchangeOutbox.payload)):
+        # the payload's shape belongs to the exchange; any hash in it counts as a reference
+        found.update(_SHA256.findall(json.dumps(payload)))
+    return found
+
+
+def cleanup(session: Session, blobs: BlobStore, *, now: dt.datetime,
+            grace: dt.timedelta = DEFAULT_GRACE, dry_run: bool = False) -> list[Removed]:
+    """Remove orphaned blobs, previews of orphaned blobs and temporary leftovers older than
+    ``grace``; returns what was removed (what would be, with ``dry_run``)."""
+    cutoff = now - grace
+    old_blobs = [i for i in blobs.list_blobs() if i.modified < cutoff]
+    old_previews = [i for i in blobs.list_named(PREVIEWS) if i.modified < cutoff]
+    old_temporary = [i for i in blobs.list_temporary() if i.modified < cutoff]
+    referenced = referenced_blobs(session)  # after listing: see rows committed meanwhile
+    removed = [*_removed("blob", (i for i in old_blobs if i.key not in referenced)),
+               *_removed("preview", (i for i in old_previews
+                                     if _preview_blob(i.key) not in referenced)),
+               *_removed("temporary", old_temporary)]
+    if not dry_run:
+        for item in removed:
+            if item.kind == "blob":
+                blobs.delete(item.key)
+            elif item.kind == "preview":
+                blobs.delete_named(item.key)
+            else:
+                blobs.delete_temporary(item.key)
+    return removed
+
+
+def _removed(kind: str, items: Iterator[StoredItem]) -> list[Removed]:
+    return [Removed(kind, i.key, i.size, i.modified) for i in items]
+
+
+def _preview_blob(name: str) -> str:
+    """``previews/<sha256>/page-1.png`` -> ``<sha256>``."""
+    return name.removeprefix(PREVIEWS).split("/", 1)[0]
