@@ -43,10 +43,14 @@ class SystemEntry:
     """Its own address: callbacks only under it."""
 
     def serves_pattern(self, organ_id: str) -> bool:
-        return any(fnmatch.fnmatchcase(organ_id, p) for p in self.patterns)
+        return _matches(organ_id, self.patterns)
 
     def may_register(self, organ_id: str) -> bool:
-        return any(fnmatch.fnmatchcase(organ_id, p) for p in self.grants)
+        return _matches(organ_id, self.grants)
+
+
+def _matches(organ_id: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(organ_id, p) for p in patterns)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,10 +81,15 @@ class System(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def patterns(self) -> list[str]:
-        return [p.strip() for p in self.organ_patterns.split(",") if p.strip()]
+        return _pattern_list(self.organ_patterns)
 
     def grants(self) -> list[str]:
-        return [p.strip() for p in self.register_patterns.split(",") if p.strip()]
+        return _pattern_list(self.register_patterns)
+
+
+def _pattern_list(text: str) -> list[str]:
+    """``"*.H12, 000.00.*"`` -> ``["*.H12", "000.00.*"]``."""
+    return [p.strip() for p in text.split(",") if p.strip()]
 
 
 class Agency(Base):

@@ -34,8 +34,7 @@ def can_read(session: Session, actor: Actor, doc: IncomingDocument) -> bool:
         return False
     if doc.confidentiality is Confidentiality.NORMAL or actor.has(Role.CLERK, Role.LEADER):
         return True
-    return any(can_handle(actor, a) or a.assignee_user_id == actor.user_id
-               for a in doc.assignments)
+    return any(can_handle(actor, a) for a in doc.assignments)
 
 
 def get_document(session: Session, actor: Actor, document_id: int, *,
