@@ -16,6 +16,7 @@ from ioffice.errors import NotFound
 from ioffice.exchange.dispatch import enqueue_status_for
 from ioffice.exchange.errors import ExchangeError
 from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
+from ioffice.incoming import handling
 from ioffice.incoming.models import DocumentStatus, IncomingDocument
 
 
@@ -54,11 +55,14 @@ def decide(session: Session, actor: Actor, inbox_id: int, agree: bool, reason: s
     new = session.get(IncomingDocument, row.incoming_document_id) if row.incoming_document_id else None
     if agree:
         if target is not None:
-            target.status = (DocumentStatus.REVOKED if row.business_type == "revoke"
-                             else DocumentStatus.REPLACED)
             target.notes = (target.notes + "\n" if target.notes else "") + (
                 f"{'Thu hồi' if row.business_type == 'revoke' else 'Được thay thế'} theo yêu cầu "
                 f"của {row.sender_name or row.sender_organ_id}: {row.reason}").strip()
+            if row.business_type == "revoke":
+                handling.close_on_revocation(session, actor, target,
+                                             row.sender_name or row.sender_organ_id, row.reason)
+            else:
+                target.status = DocumentStatus.REPLACED
     elif new is not None and new.status is DocumentStatus.AWAITING_REGISTRATION:
         new.status, new.rejection_reason = DocumentStatus.REJECTED, reason.strip()
     row.state = InboxState.AGREED if agree else InboxState.REFUSED
