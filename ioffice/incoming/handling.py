@@ -343,7 +343,7 @@ def close_on_revocation(session: Session, actor: Actor, doc: IncomingDocument, s
     was = doc.status
     doc.status, doc.revocation_note = DocumentStatus.REVOKED, note + "."
     record(session, actor.ctx, "incoming:document:revoke", subject_type="incoming",
-           subject_id=doc.id, details={"from": sender, "reason": reason.strip(), "note": note + ".",
+           subject_id=doc.id, details={"from": sender, "note": note + ".",
                                        "previous_status": was.value,
                                        "closed_assignments": closed})
     return doc

@@ -114,5 +114,5 @@ def reassign(session: Session, actor: Actor, assignment_id: int, user_id: int | 
     record(session, actor.ctx, "incoming:assignment:reassign", subject_type="incoming",
            subject_id=assignment.document_id, details={
                "assignment": assignment.id, "from": before, "to": user.id,
-               "to_name": user.full_name, "reason": reason.strip()})
+               "note": f"từ {before} sang {user.full_name}; lý do: {reason.strip()}"})
     return assignment

@@ -19,7 +19,7 @@ from ioffice.outgoing import review
 from ioffice.outgoing.errors import InvalidInput, WrongState
 from ioffice.outgoing.models import OutgoingComment, OutgoingDocument, OutgoingStatus, ReviewStepKind
 
-__all__ = ["StuckOutgoing", "change_signer", "reassign_step", "stuck_documents"]
+__all__ = ["StuckOutgoing", "candidates", "change_signer", "reassign_step", "stuck_documents"]
 
 CLERK_STATES = (OutgoingStatus.SIGNED, OutgoingStatus.NUMBERED, OutgoingStatus.SEALED)
 SIGNER_STATES = (OutgoingStatus.DRAFT, OutgoingStatus.IN_REVIEW, OutgoingStatus.APPROVED)
@@ -61,6 +61,15 @@ def stuck_documents(session: Session, actor: Actor) -> list[StuckOutgoing]:
             result.append(StuckOutgoing(doc, "Cơ quan không có văn thư nào đang hoạt động để cấp "
                                              "số, ký số cơ quan và phát hành."))
     return result
+
+
+def candidates(session: Session, actor: Actor, item: StuckOutgoing) -> list[User]:
+    """Who the admin may give the stuck step (or the signature) to."""
+    if item.signer or item.step is ReviewStepKind.LEADER:
+        return agencies.active_holders(session, actor.agency_id, (Role.LEADER,))
+    if item.step is not None:
+        return agencies.active_holders(session, actor.agency_id, tuple(RULES[Op.REVIEW]))
+    return []
 
 
 def _document(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
