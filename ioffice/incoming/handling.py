@@ -17,7 +17,6 @@ from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.errors import Forbidden, NotFound
 from ioffice.incoming.access import can_handle, get_assignment, get_document
-from ioffice.incoming.registration import today_vn
 from ioffice.incoming.errors import IncomingError, InvalidInput
 from ioffice.incoming.models import (
     Assignment,
@@ -26,6 +25,7 @@ from ioffice.incoming.models import (
     DocumentStatus,
     IncomingDocument,
 )
+from ioffice.incoming.registration import today_vn
 
 DISTRIBUTABLE = (DocumentStatus.REGISTERED, DocumentStatus.DISTRIBUTED, DocumentStatus.IN_PROGRESS)
 

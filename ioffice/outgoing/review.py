@@ -208,7 +208,7 @@ def _advance(session: Session, actor: Actor, doc: OutgoingDocument) -> None:
         step = route_step(session, doc, steps[doc.review_step])
         if not step.skip:
             break
-        reason = f"Bỏ qua: {step.skip}."
+        reason = f"Bỏ qua bước «{step.label}»: {step.skip}."
         _comment(doc, actor, "skip", step.kind.value, reason)
         record(session, actor.ctx, "outgoing:review:skip", subject_type="outgoing",
                subject_id=doc.id, details={"step": step.kind.value, "reason": reason})

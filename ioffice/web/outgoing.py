@@ -48,7 +48,7 @@ HISTORY_LABELS = {
     "outgoing:draft:create": "tạo dự thảo", "outgoing:draft:upload": "tải lên phiên bản",
     "outgoing:draft:comment": "góp ý", "outgoing:review:submit": "trình duyệt",
     "outgoing:review:approve": "duyệt", "outgoing:review:send-back": "trả lại dự thảo",
-    "outgoing:review:skip": "bỏ qua bước duyệt", "outgoing:review:withdraw": "rút lại dự thảo",
+    "outgoing:review:skip": "chuyển tiếp dự thảo", "outgoing:review:withdraw": "rút lại dự thảo",
     "outgoing:review:reassign": "quản trị giao bước duyệt",
     "outgoing:signer:reassign": "quản trị đổi người ký",
     "outgoing:signature:prepare": "chuẩn bị ký trên trình duyệt",

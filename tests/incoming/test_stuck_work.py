@@ -49,13 +49,13 @@ def test_a_department_without_anyone_is_refused(db: Session, doc) -> None:
 def test_a_department_without_a_head_takes_no_work_but_may_be_informed(db: Session, doc) -> None:
     leader = actor(db, LEADER)
     vp, tttt = department(db, leader, "VP"), department(db, leader, "TTTT")
-    with pytest.raises(InvalidInput, match="không có trưởng đơn vị đang hoạt động.*hãy giao "
-                                           "trực tiếp cho một người"):
+    with pytest.raises(InvalidInput, match=r"không có trưởng đơn vị đang hoạt động.*hãy giao "
+                                           r"trực tiếp cho một người"):
         _to(db, doc, Target("department", vp.id))
     with pytest.raises(InvalidInput, match="không có trưởng đơn vị"):
         _to(db, doc, Target("department", tttt.id), co_handlers=(Target("department", vp.id),))
-    lead, info = _to(db, doc, Target("department", tttt.id),
-                     for_information=(Target("department", vp.id),))
+    _lead, info = _to(db, doc, Target("department", tttt.id),
+                      for_information=(Target("department", vp.id),))
     assert info.status is AssignmentStatus.DONE
 
 
