@@ -158,8 +158,9 @@ def _routing(db: Any, actor: Any, doc: OutgoingDocument) -> dict[str, Any]:
     """What the drafter sees before submitting (the way the draft will go) and after (whether
     it can still be withdrawn): outgoing/_route.html, outgoing/_withdraw.html."""
     mine = doc.created_by_id == actor.user_id
-    return {"route": review.route(db, doc) if mine and doc.status is OutgoingStatus.DRAFT else [],
-            "signer_problem": review.signer_problem(db, doc) if mine else "",
+    drafting = mine and doc.status is OutgoingStatus.DRAFT
+    return {"route": review.route(db, doc) if drafting else [],
+            "signer_problem": review.signer_problem(db, doc) if drafting else "",
             "withdrawable": (mine and doc.status is OutgoingStatus.IN_REVIEW
                              and review.acted_since_submit(doc) is None)}
 
