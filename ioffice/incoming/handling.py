@@ -70,7 +70,7 @@ def distribute(session: Session, actor: Actor, document_id: int, data: Distribut
             errors["targets"] = "Một đơn vị hoặc cá nhân chỉ được giao một vai trò."
         seen.add(key)
         if (problem := _nobody_there(session, actor, role, target)) is not None:
-            errors[f"target_{role.value}"] = problem
+            errors[f"target_{role.value}_{target.kind}_{target.id}"] = problem
         if target.deadline is not None and target.deadline < doc.document_date:
             errors[f"deadline_{role.value}"] = (f"Hạn xử lý ({target.deadline:%d/%m/%Y}) không thể "
                                                 f"trước ngày văn bản ({doc.document_date:%d/%m/%Y}).")
