@@ -127,3 +127,13 @@ def test_only_the_admin_sees_and_moves_stuck_work(db: Session, doc) -> None:
             stuck.stuck_assignments(db, actor(db, who))
         with pytest.raises(Forbidden):
             stuck.reassign(db, actor(db, who), lead.id, user_id(db, HEAD), "Thử")
+
+
+def test_the_distribution_form_offers_no_deactivated_person(db: Session, doc, client, login_as
+                                                            ) -> None:
+    _deactivate(db, SPECIALIST)
+    db.commit()
+    login_as(LEADER)
+    html = client.get(f"/van-ban-den/{doc.id}").get_data(as_text=True)
+    assert f'value="user:{user_id(db, HEAD)}"' in html
+    assert f'value="user:{user_id(db, SPECIALIST)}"' not in html
