@@ -38,6 +38,7 @@ class Op(enum.StrEnum):
     UPLOAD_VERSION = "outgoing.draft.upload"
     COMMENT_OUTGOING = "outgoing.comment"
     SUBMIT_DRAFT = "outgoing.review.submit"
+    WITHDRAW_DRAFT = "outgoing.review.withdraw"
     REVIEW = "outgoing.review.approve-or-return"
     SIGN = "outgoing.sign"
     PLACE_SIGNATURE = "outgoing.sign.place"
@@ -62,6 +63,7 @@ class Op(enum.StrEnum):
     ADMIN_USERS = "admin.users"
     ADMIN_REVIEW_CHAIN = "admin.review-chain"
     ADMIN_AGENCIES = "admin.agencies"
+    ADMIN_STUCK_WORK = "admin.stuck-work"
 
     @property
     def label(self) -> str:
@@ -91,6 +93,7 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.UPLOAD_VERSION: _DRAFTERS,
     Op.COMMENT_OUTGOING: ALL_ROLES,
     Op.SUBMIT_DRAFT: _DRAFTERS,
+    Op.WITHDRAW_DRAFT: _DRAFTERS,
     Op.REVIEW: frozenset({H, C, L}),
     Op.SIGN: frozenset({L}),
     Op.PLACE_SIGNATURE: frozenset({L}),
@@ -113,6 +116,7 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.ADMIN_USERS: frozenset({A}),
     Op.ADMIN_REVIEW_CHAIN: frozenset({A}),
     Op.ADMIN_AGENCIES: frozenset({A}),
+    Op.ADMIN_STUCK_WORK: frozenset({A}),
 }
 
 LABELS: dict[Op, str] = {
@@ -134,6 +138,7 @@ LABELS: dict[Op, str] = {
     Op.UPLOAD_VERSION: "Tải lên phiên bản dự thảo",
     Op.COMMENT_OUTGOING: "Góp ý dự thảo",
     Op.SUBMIT_DRAFT: "Trình duyệt dự thảo",
+    Op.WITHDRAW_DRAFT: "Rút lại dự thảo đã trình (khi chưa ai duyệt)",
     Op.REVIEW: "Duyệt hoặc trả lại dự thảo (ở bước của mình)",
     Op.SIGN: "Ký số văn bản (người được giao ký)",
     Op.PLACE_SIGNATURE: "Chọn vị trí chữ ký",
@@ -156,6 +161,7 @@ LABELS: dict[Op, str] = {
     Op.ADMIN_USERS: "Quản trị người dùng",
     Op.ADMIN_REVIEW_CHAIN: "Cấu hình quy trình duyệt",
     Op.ADMIN_AGENCIES: "Quản trị cơ quan, đơn vị (chỉ quản trị của cơ quan cấp cao nhất)",
+    Op.ADMIN_STUCK_WORK: "Xem việc bị kẹt, chuyển bước duyệt, người ký hoặc việc được giao cho người khác",
 }
 
 assert set(RULES) == set(Op) == set(LABELS), "every operation has one rule and one label"

@@ -377,3 +377,23 @@ def list_members(session: Session, agency_id: int) -> list[Membership]:
 
 def list_agencies(session: Session) -> list[Agency]:
     return list(session.scalars(select(Agency).order_by(Agency.code)))
+
+
+def active_holders(session: Session, agency_id: int, roles: tuple[Role, ...], *,
+                   department_id: int | None = None) -> list[User]:
+    """The agency's active users holding one of ``roles`` (of ``department_id`` when given):
+    who can take a piece of work routed to those roles."""
+    stmt = (select(User).join(Membership, Membership.user_id == User.id)
+            .join(MembershipRole, MembershipRole.membership_id == Membership.id)
+            .where(Membership.agency_id == agency_id, MembershipRole.role.in_(roles), User.active))
+    if department_id is not None:
+        stmt = stmt.where(Membership.department_id == department_id)
+    return list(session.scalars(stmt.order_by(User.full_name).distinct()))
+
+
+def active_membership(session: Session, agency_id: int, user_id: int) -> Membership | None:
+    """The user's membership of the agency, if the account is active."""
+    membership = load_membership(session, user_id, agency_id)
+    if membership is None or not membership.user.active:
+        return None
+    return membership

@@ -16,6 +16,7 @@ from ioffice.errors import NotFound
 from ioffice.exchange.dispatch import enqueue_status_for
 from ioffice.exchange.errors import ExchangeError
 from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
+from ioffice.incoming import handling
 from ioffice.incoming.models import DocumentStatus, IncomingDocument
 
 
@@ -37,7 +38,8 @@ def decide(session: Session, actor: Actor, inbox_id: int, agree: bool, reason: s
            ) -> ExchangeInbox:
     """Agree (15) or refuse (16) a sender's revoke / update / replace request.
 
-    Agreeing to a revoke marks the received copy REVOKED (metadata kept, out of use); agreeing
+    Agreeing to a revoke marks the received copy REVOKED (metadata kept, out of use, its open
+    handling closed, the register's note set: ``handling.close_on_revocation``); agreeing
     to an update or replace marks it REPLACED by the new document. Refusing a replacement
     rejects the new copy instead.
     """
@@ -53,12 +55,14 @@ def decide(session: Session, actor: Actor, inbox_id: int, agree: bool, reason: s
     target = session.get(IncomingDocument, row.target_document_id) if row.target_document_id else None
     new = session.get(IncomingDocument, row.incoming_document_id) if row.incoming_document_id else None
     if agree:
-        if target is not None:
-            target.status = (DocumentStatus.REVOKED if row.business_type == "revoke"
-                             else DocumentStatus.REPLACED)
+        if target is not None and row.business_type == "revoke":
+            handling.close_on_revocation(session, actor, target,
+                                         row.sender_name or row.sender_organ_id, row.reason)
+        elif target is not None:
+            target.status = DocumentStatus.REPLACED
             target.notes = (target.notes + "\n" if target.notes else "") + (
-                f"{'Thu hồi' if row.business_type == 'revoke' else 'Được thay thế'} theo yêu cầu "
-                f"của {row.sender_name or row.sender_organ_id}: {row.reason}").strip()
+                f"Được thay thế theo yêu cầu của {row.sender_name or row.sender_organ_id}: "
+                f"{row.reason}").strip()
     elif new is not None and new.status is DocumentStatus.AWAITING_REGISTRATION:
         new.status, new.rejection_reason = DocumentStatus.REJECTED, reason.strip()
     row.state = InboxState.AGREED if agree else InboxState.REFUSED

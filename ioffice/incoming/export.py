@@ -33,7 +33,7 @@ def row_values(doc: IncomingDocument) -> list[object]:
     handed = doc.distributed_at.astimezone(VN).date() if doc.distributed_at else None
     return [doc.arrived_at.astimezone(VN).date(), doc.incoming_number, doc.issuer_name,
             doc.number_notation, doc.document_date, f"{type_name}: {doc.subject}", receivers(doc),
-            handed, "", doc.notes]
+            handed, "", "\n".join(n for n in (doc.revocation_note, doc.notes) if n)]
 
 
 def register_xlsx(session: Session, actor: Actor, flt: RegisterFilter) -> bytes:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice import events
+from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Department, Membership, Role, User
 from ioffice.agencies.permissions import Op
@@ -24,6 +25,7 @@ from ioffice.incoming.models import (
     DocumentStatus,
     IncomingDocument,
 )
+from ioffice.incoming.registration import today_vn
 
 DISTRIBUTABLE = (DocumentStatus.REGISTERED, DocumentStatus.DISTRIBUTED, DocumentStatus.IN_PROGRESS)
 
@@ -67,6 +69,8 @@ def distribute(session: Session, actor: Actor, document_id: int, data: Distribut
         if key in seen:
             errors["targets"] = "Một đơn vị hoặc cá nhân chỉ được giao một vai trò."
         seen.add(key)
+        if (problem := _nobody_there(session, actor, role, target)) is not None:
+            errors[f"target_{role.value}_{target.kind}_{target.id}"] = problem
         if target.deadline is not None and target.deadline < doc.document_date:
             errors[f"deadline_{role.value}"] = (f"Hạn xử lý ({target.deadline:%d/%m/%Y}) không thể "
                                                 f"trước ngày văn bản ({doc.document_date:%d/%m/%Y}).")
@@ -96,6 +100,30 @@ def distribute(session: Session, actor: Actor, document_id: int, data: Distribut
                                for a in created]})
     events.emit(session, events.INCOMING_DISTRIBUTED, document=doc, actor=actor)
     return created
+
+
+def _nobody_there(session: Session, actor: Actor, role: AssignmentRole, target: Target
+                  ) -> str | None:
+    """Why nobody could act on work given to ``target`` (None: someone can). A department's
+    work is taken by its head (a department only informed needs someone to read it); a person
+    must be an active member of the agency."""
+    if target.kind == "department":
+        dept = session.get(Department, target.id)
+        if dept is None or dept.agency_id != actor.agency_id:
+            return None  # _set_target answers "not found"
+        if not agencies.active_holders(session, actor.agency_id, tuple(Role), department_id=dept.id):
+            return (f"{dept.name} không có ai đang hoạt động: không giao cho đơn vị này được. "
+                    "Hãy chọn đơn vị hoặc người khác.")
+        if role is AssignmentRole.INFO or agencies.active_holders(
+                session, actor.agency_id, (Role.DEPARTMENT_HEAD,), department_id=dept.id):
+            return None
+        return (f"{dept.name} không có trưởng đơn vị đang hoạt động để nhận và giao tiếp việc: "
+                "hãy giao trực tiếp cho một người của đơn vị.")
+    if target.kind == "user":
+        user = session.get(User, target.id)
+        if user is not None and not user.active and _is_member(session, actor.agency_id, user.id):
+            return f"Tài khoản của {user.full_name} đã ngừng hoạt động: không giao việc được."
+    return None
 
 
 def _set_target(session: Session, actor: Actor, assignment: Assignment, target: Target) -> None:
@@ -138,6 +166,11 @@ def pass_on(session: Session, actor: Actor, assignment_id: int, user_id: int,
     if actor.department_id is None or not _is_member(session, actor.agency_id, user_id,
                                                      actor.department_id):
         raise NotFound("Người nhận không thuộc phòng của bạn.")
+    receiver = session.get(User, user_id)
+    assert receiver is not None  # the membership references it
+    if not receiver.active:
+        raise InvalidInput({"user_id": f"Tài khoản của {receiver.full_name} đã ngừng hoạt động: "
+                                       "không giao việc được."})
     if deadline is not None and parent.deadline is not None and deadline > parent.deadline:
         raise InvalidInput({"deadline": "Hạn giao tiếp không được sau hạn của lãnh đạo "
                                         f"({parent.deadline:%d/%m/%Y})."})
@@ -289,4 +322,28 @@ def finish_with_reply(session: Session, actor: Actor, document_id: int, reply_nu
     record(session, actor.ctx, "incoming:document:reply", subject_type="incoming",
            subject_id=doc.id, details={"reply_number": reply_number})
     events.emit(session, events.INCOMING_FINISHED, document=doc, actor=actor)
+    return doc
+
+
+def close_on_revocation(session: Session, actor: Actor, doc: IncomingDocument, sender: str,
+                        reason: str) -> IncomingDocument:
+    """The agency agreed (status 15) to its sender's revocation of ``doc``: the document leaves
+    use (and the "Chờ vào sổ" queue, if it was never registered), its open handling closes,
+    and the register shows why. Called by the exchange in the clerk's decision transaction."""
+    now = utcnow()
+    note = f"Đã thu hồi theo yêu cầu của {sender} ngày {today_vn():%d/%m/%Y}"
+    if reason.strip():
+        note += f" (lý do: {reason.strip()})"
+    closed = []
+    for assignment in doc.assignments:
+        if assignment.status.is_open or assignment.status is AssignmentStatus.DELEGATED:
+            assignment.status, assignment.finished_at = AssignmentStatus.CLOSED, now
+            assignment.result = note + "."
+            closed.append(assignment.id)
+    was = doc.status
+    doc.status, doc.revocation_note = DocumentStatus.REVOKED, note + "."
+    record(session, actor.ctx, "incoming:document:revoke", subject_type="incoming",
+           subject_id=doc.id, details={"from": sender, "note": note + ".",
+                                       "previous_status": was.value,
+                                       "closed_assignments": closed})
     return doc

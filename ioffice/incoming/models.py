@@ -99,6 +99,8 @@ class IncomingDocument(Base):
     finished_at: Mapped[dt.datetime | None]
     reply_number: Mapped[str] = mapped_column(String(90), default="")
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    revocation_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Set when the agency agreed to its sender's revocation: "Đã thu hồi theo ... ngày ..."."""
 
     agency: Mapped[Agency] = relationship()
     registered_by: Mapped[User | None] = relationship()
@@ -154,12 +156,14 @@ class AssignmentStatus(enum.StrEnum):
     DELEGATED = "delegated"
     DONE = "done"
     RETURNED = "returned"
+    CLOSED = "closed"  # closed without a result: the document was revoked by its sender
 
     @property
     def label(self) -> str:
         return {"pending": "Chưa xử lý", "in_progress": "Đang xử lý",
                 "extension_requested": "Xin gia hạn", "delegated": "Đã giao tiếp",
-                "done": "Hoàn thành", "returned": "Trả lại"}[self.value]
+                "done": "Hoàn thành", "returned": "Trả lại",
+                "closed": "Đã đóng (văn bản bị thu hồi)"}[self.value]
 
     @property
     def is_open(self) -> bool:

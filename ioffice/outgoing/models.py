@@ -106,6 +106,9 @@ class OutgoingDocument(Base):
     copies: Mapped[int] = mapped_column(default=1)
     notes: Mapped[str] = mapped_column(Text, default="")
     review_step: Mapped[int] = mapped_column(default=0)
+    # set by the agency admin when nobody could take the current step: it is this user's alone
+    # until the step is done (cleared on every move of the draft)
+    assigned_reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # where the personal signature goes: zero-based page (-1 = last page) and a box in points
     stamp_page: Mapped[int] = mapped_column(default=-1)
     stamp_x1: Mapped[float | None]
@@ -131,6 +134,7 @@ class OutgoingDocument(Base):
     drafting_department: Mapped[Department | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     signer: Mapped[User] = relationship(foreign_keys=[signer_id])
+    assigned_reviewer: Mapped[User | None] = relationship(foreign_keys=[assigned_reviewer_id])
     versions: Mapped[list[DraftVersion]] = relationship(
         back_populates="document", order_by="DraftVersion.version_no",
         cascade="all, delete-orphan")

@@ -3,11 +3,14 @@ by a leader (configurable per agency); each step approves or sends back with a c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Department, Role
+from ioffice.agencies.models import Department, Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
@@ -64,6 +67,8 @@ def _office_id(session: Session, agency_id: int) -> int | None:
 
 
 def may_act_on(session: Session, actor: Actor, doc: OutgoingDocument, step: ReviewStepKind) -> bool:
+    if doc.assigned_reviewer_id is not None:  # the admin gave this step to one person
+        return actor.user_id == doc.assigned_reviewer_id
     if step is ReviewStepKind.DEPARTMENT_HEAD:
         return (actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None
                 and actor.department_id == doc.drafting_department_id)
@@ -79,8 +84,97 @@ def can_review(session: Session, actor: Actor, doc: OutgoingDocument) -> bool:
     return step is not None and may_act_on(session, actor, doc, step)
 
 
+# -- who can take each step: the system never routes a draft to nobody ------------------------
+
+@dataclass(frozen=True)
+class RouteStep:
+    """One step of a draft's way through review, as it would go now."""
+
+    kind: ReviewStepKind
+    people: tuple[User, ...]
+    """The active users who can take the step."""
+    skip: str = ""
+    """Why the step will be skipped (empty: it will not be)."""
+    blocked: str = ""
+    """Why nobody can take the step and it cannot be skipped (the approval by a leader)."""
+
+    @property
+    def label(self) -> str:
+        return self.kind.label
+
+
+def holders(session: Session, doc: OutgoingDocument, step: ReviewStepKind) -> list[User]:
+    """The active users of the agency who may act on ``step`` of ``doc`` (by their roles)."""
+    if step is ReviewStepKind.DEPARTMENT_HEAD:
+        if doc.drafting_department_id is None:
+            return []
+        return agencies.active_holders(session, doc.agency_id, (Role.DEPARTMENT_HEAD,),
+                                       department_id=doc.drafting_department_id)
+    if step is ReviewStepKind.OFFICE:
+        people = agencies.active_holders(session, doc.agency_id, (Role.CLERK,))
+        office = _office_id(session, doc.agency_id)
+        if office is not None:
+            people += [u for u in agencies.active_holders(
+                session, doc.agency_id, (Role.DEPARTMENT_HEAD,), department_id=office)
+                if u not in people]
+        return people
+    return agencies.active_holders(session, doc.agency_id, (Role.LEADER,))
+
+
+def route_step(session: Session, doc: OutgoingDocument, step: ReviewStepKind) -> RouteStep:
+    if doc.assigned_reviewer_id is not None and step is current_step(session, doc):
+        user = doc.assigned_reviewer
+        if agencies.active_membership(session, doc.agency_id, user.id) is not None:
+            return RouteStep(step, (user,))
+        return RouteStep(step, (), blocked=f"{user.full_name} (được giao bước này) không còn "
+                                           "hoạt động trong cơ quan")
+    people = tuple(holders(session, doc, step))
+    if step is ReviewStepKind.DEPARTMENT_HEAD:
+        if doc.drafting_department_id is None:
+            return RouteStep(step, people, skip="người soạn thảo không thuộc đơn vị nào")
+        if any(u.id == doc.created_by_id for u in people):
+            return RouteStep(step, people, skip="người soạn thảo là trưởng đơn vị")
+        if not people:
+            return RouteStep(step, people, skip="đơn vị soạn thảo không có trưởng đơn vị "
+                                                "đang hoạt động")
+    elif step is ReviewStepKind.OFFICE and not people:
+        return RouteStep(step, people, skip="cơ quan không có văn thư hay trưởng văn phòng "
+                                            "đang hoạt động")
+    elif step is ReviewStepKind.LEADER and not people:
+        return RouteStep(step, people, blocked="cơ quan không có lãnh đạo nào đang hoạt động "
+                                               "để duyệt")
+    return RouteStep(step, people)
+
+
+def route(session: Session, doc: OutgoingDocument) -> list[RouteStep]:
+    """The steps still ahead of the draft (all of them before it is submitted): who can take
+    each, which will be skipped and why, which nobody can take."""
+    steps = chain(session, doc.agency_id)
+    if doc.status is OutgoingStatus.DRAFT:
+        ahead = steps
+    elif doc.status is OutgoingStatus.IN_REVIEW:
+        ahead = steps[doc.review_step:]
+    else:
+        return []
+    return [route_step(session, doc, s) for s in ahead]
+
+
+def signer_problem(session: Session, doc: OutgoingDocument) -> str:
+    """Why the designated signer cannot sign (empty when they can)."""
+    membership = agencies.active_membership(session, doc.agency_id, doc.signer_id)
+    if membership is None:
+        return (f"Người ký được giao ({doc.signer.full_name}) không còn hoạt động trong cơ quan.")
+    if not membership.has(Role.LEADER):
+        return f"Người ký được giao ({doc.signer.full_name}) không còn là lãnh đạo của cơ quan."
+    return ""
+
+
+ASK_ADMIN = " Hãy báo quản trị của cơ quan (trang «Việc bị kẹt») để giao cho người khác."
+
+
 def submit(session: Session, actor: Actor, document_id: int, comment: str = "") -> OutgoingDocument:
-    """The drafter sends the draft (back) into review, from the first step."""
+    """The drafter sends the draft (back) into review, from the first step; steps nobody can
+    take are skipped, and a draft nobody could approve or sign is refused."""
     actor.check(Op.SUBMIT_DRAFT)
     doc = get_document(session, actor, document_id, for_update=True)
     if doc.created_by_id != actor.user_id:
@@ -89,21 +183,38 @@ def submit(session: Session, actor: Actor, document_id: int, comment: str = "") 
         raise WrongState(f"Văn bản đang ở trạng thái «{doc.status.label}».")
     if not doc.versions:
         raise WrongState("Chưa có tệp dự thảo: hãy tải lên bản PDF hoặc DOCX trước khi trình.")
+    if problem := signer_problem(session, doc):
+        raise WrongState(f"Không trình được: {problem}" + ASK_ADMIN)
+    doc.assigned_reviewer_id = None
+    blocked = [s for s in route(session, doc) if s.blocked]
+    if blocked:
+        raise WrongState(f"Không trình được: bước «{blocked[0].label}» không có ai thực hiện "
+                         f"({blocked[0].blocked})." + ASK_ADMIN)
     doc.status, doc.review_step = OutgoingStatus.IN_REVIEW, 0
     _comment(doc, actor, "submit", "", comment)
     record(session, actor.ctx, "outgoing:review:submit", subject_type="outgoing",
            subject_id=doc.id, details={"version": len(doc.versions), "comment": comment.strip()})
-    _skip_steps_nobody_can_take(session, actor, doc)
+    _advance(session, actor, doc)
     return doc
 
 
-def _skip_steps_nobody_can_take(session: Session, actor: Actor, doc: OutgoingDocument) -> None:
-    """A draft written by the department head has had its content check already."""
+def _advance(session: Session, actor: Actor, doc: OutgoingDocument) -> None:
+    """Skip the steps ahead that nobody can take, each with its reason in the history; the
+    draft is approved when no step is left. A step nobody can take and that cannot be skipped
+    (the leader's) stays: the admin's list of stuck work shows it."""
     steps = chain(session, doc.agency_id)
-    while (doc.review_step < len(steps) and steps[doc.review_step] is ReviewStepKind.DEPARTMENT_HEAD
-           and may_act_on(session, actor, doc, steps[doc.review_step])):
-        _comment(doc, actor, "approve", steps[doc.review_step].value, "Người soạn thảo là trưởng đơn vị.")
+    doc.assigned_reviewer_id = None
+    while doc.review_step < len(steps):
+        step = route_step(session, doc, steps[doc.review_step])
+        if not step.skip:
+            break
+        reason = f"Bỏ qua bước «{step.label}»: {step.skip}."
+        _comment(doc, actor, "skip", step.kind.value, reason)
+        record(session, actor.ctx, "outgoing:review:skip", subject_type="outgoing",
+               subject_id=doc.id, details={"step": step.kind.value, "reason": reason})
         doc.review_step += 1
+    if doc.review_step >= len(steps):
+        doc.status = OutgoingStatus.APPROVED
 
 
 def approve(session: Session, actor: Actor, document_id: int, comment: str = "") -> OutgoingDocument:
@@ -116,11 +227,41 @@ def approve(session: Session, actor: Actor, document_id: int, comment: str = "")
         raise Forbidden(f"Bước hiện tại ({step.label}) không phải của bạn.")
     _comment(doc, actor, "approve", step.value, comment)
     doc.review_step += 1
-    if doc.review_step >= len(chain(session, doc.agency_id)):
-        doc.status = OutgoingStatus.APPROVED
     record(session, actor.ctx, "outgoing:review:approve", subject_type="outgoing",
            subject_id=doc.id, details={"step": step.value, "comment": comment.strip(),
                                        "version": len(doc.versions)})
+    _advance(session, actor, doc)
+    return doc
+
+
+def acted_since_submit(doc: OutgoingDocument) -> OutgoingComment | None:
+    """The first approval since the draft was last submitted, if any (a step skipped by the
+    system is not an action)."""
+    submitted = max((c.id for c in doc.comments if c.kind == "submit"), default=None)
+    if submitted is None:
+        return None
+    return next((c for c in doc.comments if c.id > submitted and c.kind == "approve"), None)
+
+
+def withdraw(session: Session, actor: Actor, document_id: int, comment: str = "") -> OutgoingDocument:
+    """The drafter takes a submitted draft back, as long as nobody has acted on it."""
+    actor.check(Op.WITHDRAW_DRAFT)
+    doc = get_document(session, actor, document_id, for_update=True)
+    if doc.created_by_id != actor.user_id:
+        raise Forbidden("Chỉ người soạn thảo rút lại được dự thảo của mình.")
+    if doc.status is not OutgoingStatus.IN_REVIEW:
+        raise WrongState(f"Chỉ rút lại được dự thảo đang trình duyệt; văn bản đang ở trạng thái "
+                         f"«{doc.status.label}».")
+    acted = acted_since_submit(doc)
+    if acted is not None:
+        raise WrongState(f"Không rút lại được: {acted.author.full_name} đã duyệt dự thảo "
+                         f"(bước «{ReviewStepKind(acted.step).label}»). Hãy đề nghị người đang "
+                         "duyệt trả lại dự thảo.")
+    where = doc.review_step
+    doc.status, doc.review_step, doc.assigned_reviewer_id = OutgoingStatus.DRAFT, 0, None
+    _comment(doc, actor, "withdraw", "", comment)
+    record(session, actor.ctx, "outgoing:review:withdraw", subject_type="outgoing",
+           subject_id=doc.id, details={"step": where, "comment": comment.strip()})
     return doc
 
 
@@ -141,7 +282,7 @@ def send_back(session: Session, actor: Actor, document_id: int, comment: str) ->
     else:
         raise WrongState(f"Văn bản đang ở trạng thái «{doc.status.label}»: không trả lại được.")
     _comment(doc, actor, "send_back", where, comment)
-    doc.status, doc.review_step = OutgoingStatus.DRAFT, 0
+    doc.status, doc.review_step, doc.assigned_reviewer_id = OutgoingStatus.DRAFT, 0, None
     record(session, actor.ctx, "outgoing:review:send-back", subject_type="outgoing",
            subject_id=doc.id, details={"step": where, "comment": comment.strip()})
     return doc

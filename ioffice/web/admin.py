@@ -217,3 +217,78 @@ def agency_edit(agency_id: int) -> Any:
                            parents=[p for p in provisioning.parent_choices(db, scope)
                                     if p.id != agency.id]), \
         (400 if error else 200)
+
+
+# --- work nobody can do (docs/outgoing.md "Stuck work", docs/incoming.md) ---
+
+def _stuck_page(error: tuple[str, int, str] | None = None) -> Any:
+    """The agency's stuck work; ``error``: (kind, id, message) of a refused reassignment, shown
+    next to its item with what was typed."""
+    from ioffice.incoming import stuck as incoming_stuck
+    from ioffice.outgoing import stuck as outgoing_stuck
+
+    db = get_session()
+    actor = current_actor()
+    outgoing = outgoing_stuck.stuck_documents(db, actor)
+    return render_template(
+        "admin/stuck.html", outgoing=outgoing,
+        outgoing_people={(i.document.id, i.signer): outgoing_stuck.candidates(db, actor, i)
+                         for i in outgoing},
+        assignments=incoming_stuck.stuck_assignments(db, actor),
+        incoming=incoming_stuck.stuck_documents(db, actor),
+        members=agencies.active_holders(db, actor.agency_id, tuple(Role)),
+        error=error, form=request.form), (422 if error else 200)
+
+
+@bp.route("/viec-bi-ket")
+@operation(Op.ADMIN_STUCK_WORK)
+def stuck() -> Any:
+    return _stuck_page()
+
+
+def _reassign(kind: str, ident: int, action: Any, success: str) -> Any:
+    from ioffice.errors import DomainError, NotFound
+    from ioffice.web import forms
+
+    db = get_session()
+    try:
+        action(forms.integer(request.form, "user_id", forms.FormErrors(), "Người nhận việc"),
+               forms.text(request.form, "reason"))
+    except NotFound:
+        db.rollback()
+        raise
+    except DomainError as exc:
+        db.rollback()
+        return _stuck_page((kind, ident, exc.message))
+    db.commit()
+    flash(success, "success")
+    return redirect(url_for("admin.stuck"))
+
+
+@bp.route("/viec-bi-ket/van-ban-di/<int:document_id>/buoc-duyet", methods=["POST"])
+@operation(Op.ADMIN_STUCK_WORK)
+def stuck_reassign_step(document_id: int) -> Any:
+    from ioffice.outgoing import stuck as outgoing_stuck
+
+    return _reassign("step", document_id, lambda user_id, reason: outgoing_stuck.reassign_step(
+        get_session(), current_actor(), document_id, user_id, reason),
+        "Đã giao bước duyệt cho người được chọn.")
+
+
+@bp.route("/viec-bi-ket/van-ban-di/<int:document_id>/nguoi-ky", methods=["POST"])
+@operation(Op.ADMIN_STUCK_WORK)
+def stuck_change_signer(document_id: int) -> Any:
+    from ioffice.outgoing import stuck as outgoing_stuck
+
+    return _reassign("signer", document_id, lambda user_id, reason: outgoing_stuck.change_signer(
+        get_session(), current_actor(), document_id, user_id, reason), "Đã đổi người ký.")
+
+
+@bp.route("/viec-bi-ket/phan-cong/<int:assignment_id>", methods=["POST"])
+@operation(Op.ADMIN_STUCK_WORK)
+def stuck_reassign_assignment(assignment_id: int) -> Any:
+    from ioffice.incoming import stuck as incoming_stuck
+
+    return _reassign("assignment", assignment_id, lambda user_id, reason: incoming_stuck.reassign(
+        get_session(), current_actor(), assignment_id, user_id, reason),
+        "Đã chuyển việc cho người được chọn.")

@@ -149,7 +149,7 @@ def show(document_id: int) -> Any:
     doc = queries.read_document(db, actor, document_id)
     db.commit()  # the read is audited
     today = registration.today_vn()
-    members = agencies.list_members(db, actor.agency_id)
+    members = [m for m in agencies.list_members(db, actor.agency_id) if m.user.active]
     dept_members = [m for m in members if actor.department_id and m.department_id == actor.department_id]
     return render_template(
         "incoming/show.html", doc=doc, history=queries.history(db, doc), today=today,

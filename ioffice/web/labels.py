@@ -12,7 +12,8 @@ HISTORY_LABELS = {
     "incoming:assignment:extension-refuse": "không đồng ý gia hạn",
     "incoming:assignment:finish": "hoàn thành xử lý",
     "incoming:assignment:return": "trả lại",
-    "incoming:document:revoke": "văn bản bị bên gửi thu hồi",
+    "incoming:document:revoke": "văn bản bị bên gửi thu hồi, đóng các việc đang xử lý",
+    "incoming:assignment:reassign": "quản trị chuyển việc",
     "incoming:document:replace": "văn bản được thay thế",
 }
 

@@ -48,6 +48,9 @@ HISTORY_LABELS = {
     "outgoing:draft:create": "tạo dự thảo", "outgoing:draft:upload": "tải lên phiên bản",
     "outgoing:draft:comment": "góp ý", "outgoing:review:submit": "trình duyệt",
     "outgoing:review:approve": "duyệt", "outgoing:review:send-back": "trả lại dự thảo",
+    "outgoing:review:skip": "chuyển tiếp dự thảo", "outgoing:review:withdraw": "rút lại dự thảo",
+    "outgoing:review:reassign": "quản trị giao bước duyệt",
+    "outgoing:signer:reassign": "quản trị đổi người ký",
     "outgoing:signature:prepare": "chuẩn bị ký trên trình duyệt",
     "outgoing:signature:position": "chọn vị trí chữ ký",
     "outgoing:signature:personal": "ký số (người có thẩm quyền)",
@@ -148,7 +151,18 @@ def show(document_id: int) -> Any:
         reply_to=db.get(IncomingDocument, doc.reply_to_id) if doc.reply_to_id else None,
         statuses_by_recipient={s.organ_id: s for s in dispatch.recipient_statuses(db, actor, doc)},
         browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
-        user=db.get(User, actor.user_id), labels=HISTORY_LABELS)
+        user=db.get(User, actor.user_id), labels=HISTORY_LABELS, **_routing(db, actor, doc))
+
+
+def _routing(db: Any, actor: Any, doc: OutgoingDocument) -> dict[str, Any]:
+    """What the drafter sees before submitting (the way the draft will go) and after (whether
+    it can still be withdrawn): outgoing/_route.html, outgoing/_withdraw.html."""
+    mine = doc.created_by_id == actor.user_id
+    drafting = mine and doc.status is OutgoingStatus.DRAFT
+    return {"route": review.route(db, doc) if drafting else [],
+            "signer_problem": review.signer_problem(db, doc) if drafting else "",
+            "withdrawable": (mine and doc.status is OutgoingStatus.IN_REVIEW
+                             and review.acted_since_submit(doc) is None)}
 
 
 def _act(operation: Callable[[], Any], document_id: int,
@@ -200,6 +214,14 @@ def submit(document_id: int) -> Any:
     return _act(lambda: review.submit(get_session(), current_actor(), document_id,
                                       forms.text(request.form, "comment")),
                 document_id, "Đã trình duyệt dự thảo.")
+
+
+@bp.route("/<int:document_id>/rut-lai", methods=["POST"])
+@operation(Op.WITHDRAW_DRAFT)
+def withdraw(document_id: int) -> Any:
+    return _act(lambda: review.withdraw(get_session(), current_actor(), document_id,
+                                        forms.text(request.form, "comment")),
+                document_id, "Đã rút lại dự thảo; dự thảo trở về trạng thái soạn thảo.")
 
 
 @bp.route("/<int:document_id>/duyet", methods=["POST"])

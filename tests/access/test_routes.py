@@ -113,7 +113,7 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
     clerk, leader = actor(db, "vanthu.camau"), actor(db, "lanhdao.camau")
     incoming = register(db, blobs, clerk)
     [assignment] = handling.distribute(db, leader, incoming.id, handling.DistributionInput(
-        lead=handling.Target("department", department(db, clerk, "KT").id)))
+        lead=handling.Target("department", department(db, clerk, "TTTT").id)))
     outgoing = new_draft(db, blobs)
     saved = search.save_search(db, actor(db, "chuyenvien.camau"), "Tìm đã lưu", "ngân sách")
     certificate_id = db.scalars(select(SigningCertificate.id).where(

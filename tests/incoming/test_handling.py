@@ -24,11 +24,10 @@ def _distribute(db: Session, doc, deadline: dt.date | None = None):
     leader = actor(db, "lanhdao.camau")
     tttt = department(db, leader, "TTTT")
     vp = department(db, leader, "VP")
-    kt = department(db, leader, "KT")
     return handling.distribute(db, leader, doc.id, DistributionInput(
         lead=Target("department", tttt.id, deadline or today_vn() + dt.timedelta(days=8)),
-        co_handlers=(Target("department", vp.id, today_vn() + dt.timedelta(days=6)),),
-        for_information=(Target("department", kt.id),),
+        co_handlers=(Target("user", user_id(db, "vanthu.camau"), today_vn() + dt.timedelta(days=6)),),
+        for_information=(Target("department", vp.id),),
         instruction="Sở TTTT chủ trì, tham mưu báo cáo Bộ Nội vụ."))
 
 
