@@ -78,14 +78,39 @@ def extract_text(data: bytes, max_chars: int = 200_000) -> str:
     return "\n".join(parts)[:max_chars]
 
 
-def render_page_png(data: bytes, page_index: int, width_px: int = 1000) -> bytes:
+RENDER_VERSION = 2
+"""Goes into the name of stored previews and their URLs: a preview rendered by an older
+renderer (version 1 drew no form fields, so neither the signatures nor the seal) is not
+reused."""
+
+
+def open_for_render(data: bytes) -> pdfium.PdfDocument:
+    """The document with its form environment set up, so that rendering draws the form
+    fields' appearances: the signatures and the seal are widgets of signature fields, which
+    pdfium leaves out of a page rendered without one."""
     pdf = pdfium.PdfDocument(data)
+    pdf.init_forms()
+    return pdf
+
+
+def render_page(page: pdfium.PdfPage, scale: float):
+    """The page as a PIL image, annotations and form fields (signatures, seal) included."""
+    return page.render(scale=scale, draw_annots=True, may_draw_forms=True).to_pil()
+
+
+def preview_name(sha256: str, page: int) -> str:
+    """The stored preview of page ``page`` (from 1) of blob ``sha256``."""
+    return f"previews/{sha256}/page-{page}.r{RENDER_VERSION}.png"
+
+
+def render_page_png(data: bytes, page_index: int, width_px: int = 1000) -> bytes:
+    pdf = open_for_render(data)
     try:
         if not 0 <= page_index < len(pdf):
             raise InvalidPdf("Trang không tồn tại.")
         page = pdf[page_index]
         width_pt = page.get_width()
-        image = page.render(scale=width_px / width_pt).to_pil()
+        image = render_page(page, width_px / width_pt)
         page.close()
     finally:
         pdf.close()

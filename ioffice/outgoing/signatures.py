@@ -19,6 +19,7 @@ from ioffice.agencies.models import User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
+from ioffice.documents.pdf import open_for_render, render_page
 from ioffice.errors import Forbidden
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
@@ -374,12 +375,12 @@ def stamp_preview_png(doc: OutgoingDocument, pdf: bytes, width_px: int = 700) ->
     from PIL import ImageDraw
 
     box = stamp_box(doc, pdf)
-    pdf_doc = pdfium.PdfDocument(pdf)
+    pdf_doc = open_for_render(pdf)
     try:
         page = pdf_doc[box.page]
         width_pt, height_pt = page.get_size()
         scale = width_px / width_pt
-        image = page.render(scale=scale).to_pil().convert("RGB")
+        image = render_page(page, scale).convert("RGB")
     finally:
         pdf_doc.close()
     draw = ImageDraw.Draw(image, "RGBA")

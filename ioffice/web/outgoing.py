@@ -26,7 +26,7 @@ from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Role, User
 from ioffice.audit import record
 from ioffice.db_session import get_session
-from ioffice.documents.pdf import render_page_png
+from ioffice.documents.pdf import RENDER_VERSION, preview_name, render_page_png
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
 from ioffice.incoming import access as incoming_access
@@ -43,6 +43,14 @@ from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
 bp = Blueprint("outgoing", __name__, url_prefix="/van-ban-di")
+
+
+@bp.url_defaults
+def _preview_version(endpoint: str, values: dict[str, Any]) -> None:
+    """Preview URLs carry the renderer's version: a browser does not reuse, for up to a day
+    (their Cache-Control), a page it cached from an older renderer."""
+    if endpoint == "outgoing.preview":
+        values.setdefault("r", RENDER_VERSION)
 
 HISTORY_LABELS = {
     "outgoing:draft:create": "tạo dự thảo", "outgoing:draft:upload": "tải lên phiên bản",
@@ -354,7 +362,7 @@ def preview(document_id: int, sha256: str, page: int) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
     sha = _blob_of(doc, sha256)
     blobs = services().blobs
-    name = f"previews/{sha}/page-{page}.png"
+    name = preview_name(sha, page)
     try:
         png = blobs.get_named(name)
     except BlobNotFound:
