@@ -89,7 +89,17 @@ def _validate(session: Session, actor: Actor, data: DraftInput) -> dict[str, str
             errors["agency_codes"] = str(exc)
         if code == _agency(session, actor).code:
             errors["agency_codes"] = "Không gửi văn bản cho chính cơ quan mình qua trục."
+    if data.agency_codes and data.confidentiality is not Confidentiality.NORMAL:
+        errors["agency_codes"] = CONFIDENTIAL_OUTSIDE.format(label=data.confidentiality.label)
     return errors
+
+
+CONFIDENTIAL_OUTSIDE = (
+    "Văn bản độ mật «{label}» không được gửi cho cơ quan khác qua trục liên thông: bỏ các cơ "
+    "quan ngoài khỏi nơi nhận (gửi họ theo đường văn bản mật: giấy, giao trực tiếp), hoặc "
+    "chọn độ mật «Thường» nếu văn bản không mật.")
+"""Refused when the recipients are chosen: the clerk would otherwise find out only at
+dispatch, after the number was taken and the seal applied."""
 
 
 def _agency(session: Session, actor: Actor) -> Agency:
