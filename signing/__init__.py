@@ -6,6 +6,7 @@ A standalone library: it never imports the application.
 
 from . import _pyhanko_speedups
 from .appearance import AgencyStamp, AttachmentStamp, Box, PersonalStamp, Stamp
+from .marks import TextMark
 from .errors import (
     CertificateRejected,
     ChangesNotPermitted,
@@ -71,6 +72,7 @@ __all__ = [
     "SignatureReport",
     "SigningError",
     "Stamp",
+    "TextMark",
     "TrustStore",
     "ValidationReport",
     "Verdict",

@@ -32,7 +32,7 @@ from pyhanko_certvalidator.errors import (
 )
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from . import appearance, mdp
+from . import appearance, marks as _marks, mdp
 from ._loop import run_sync
 from .errors import CertificateRejected, SigningError
 from .pki import Credential, TrustStore
@@ -199,11 +199,14 @@ async def async_sign_pdf(
     reason: str | None = None,
     location: str | None = None,
     in_place: bool = False,
+    marks: tuple[_marks.TextMark, ...] = (),
 ) -> bytes | None:
     """Async variant of :func:`sign_pdf` (use it inside a running event loop)."""
     stream = io.BytesIO(pdf) if isinstance(pdf, bytes | bytearray) else pdf
     writer = IncrementalPdfFileWriter(stream, strict=False)
     mdp.refuse_signing(writer.prev, field_name=field_name, visible=stamp is not None)
+    if marks:
+        _marks.add_marks(writer, tuple(marks))
     await async_check_certificate(credential.certificate, credential.chain, trust)
     moment = dt.datetime.now(dt.UTC)
     pdf_signer, params = build_pdf_signer(
@@ -232,6 +235,7 @@ def sign_pdf(
     reason: str | None = None,
     location: str | None = None,
     in_place: bool = False,
+    marks: tuple[_marks.TextMark, ...] = (),
 ) -> bytes | None:
     """Sign a PDF by incremental update and return the signed bytes.
 
@@ -243,6 +247,8 @@ def sign_pdf(
     :param stamp: a :class:`PersonalStamp`, :class:`AgencyStamp`, :class:`AttachmentStamp`,
         or None for an invisible signature.
     :param level: ``B-B``, ``B-T`` or ``B-LT``; B-T and B-LT need ``timestamper``.
+    :param marks: text written into the document in this signature's own revision (the
+        number and date of issue), see :mod:`signing.marks`.
 
     A document whose certification or field locks forbid the signature is refused first
     (:class:`ChangesNotPermitted`): certified "no changes" (P=1), a new visible field in a
@@ -252,5 +258,6 @@ def sign_pdf(
         async_sign_pdf(
             pdf, credential, trust=trust, stamp=stamp, level=level, timestamper=timestamper,
             field_name=field_name, reason=reason, location=location, in_place=in_place,
+            marks=marks,
         )
     )
