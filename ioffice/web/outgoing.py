@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +34,17 @@ from ioffice.incoming import access as incoming_access
 from ioffice.incoming.models import IncomingDocument
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
-from ioffice.outgoing import dispatch, drafts, export, numbering, queries, review, signatures
+from ioffice.outgoing import (
+    blanks,
+    dispatch,
+    drafts,
+    export,
+    issue,
+    numbering,
+    queries,
+    review,
+    signatures,
+)
 from ioffice.outgoing.errors import InvalidInput, PersistedFailure
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientKind
 from ioffice.services import services
@@ -314,6 +325,30 @@ def seal(document_id: int) -> Any:
 def send(document_id: int) -> Any:
     return _act(lambda: dispatch.dispatch(get_session(), current_actor(), document_id),
                 document_id, "Đã phát hành văn bản.")
+
+
+@bp.route("/<int:document_id>/cap-so-dong-dau-phat-hanh", methods=["POST"])
+@operation(Op.NUMBER)
+def issue_all(document_id: int) -> Any:
+    """The clerk's one action: number, agency signature and dispatch, in one transaction (a
+    failed seal takes no number)."""
+    s = services()
+    return _act(lambda: issue.issue(get_session(), s.blobs, s.pki, s.trust, current_actor(),
+                                    document_id), document_id,
+                lambda doc: f"Đã cấp số {doc.number_notation}, đóng dấu (ký số của cơ quan) và "
+                            "phát hành văn bản.")
+
+
+@functools.lru_cache(maxsize=256)
+def _blanks_of(sha256: str) -> blanks.Blanks:
+    return blanks.find_blanks(services().blobs.read_bytes(sha256))
+
+
+@bp.app_template_global("issue_blanks")
+def issue_blanks(doc: OutgoingDocument) -> blanks.Blanks:
+    """Where the signed draft left the number and the date blank (the clerk's page says when
+    it did not). One parse per signed revision: its content never changes."""
+    return _blanks_of(doc.current_sha256)
 
 
 @bp.route("/<int:document_id>/thu-hoi", methods=["POST"])
