@@ -6,7 +6,6 @@ A standalone library: it never imports the application.
 
 from . import _pyhanko_speedups
 from .appearance import AgencyStamp, AttachmentStamp, Box, PersonalStamp, Stamp
-from .marks import TextMark
 from .errors import (
     CertificateRejected,
     ChangesNotPermitted,
@@ -17,6 +16,7 @@ from .errors import (
     SigningError,
     WrongPin,
 )
+from .marks import TextMark
 from .pki import (
     CertificateKind,
     Credential,

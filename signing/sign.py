@@ -32,7 +32,8 @@ from pyhanko_certvalidator.errors import (
 )
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from . import appearance, marks as _marks, mdp
+from . import appearance, mdp
+from . import marks as _marks
 from ._loop import run_sync
 from .errors import CertificateRejected, SigningError
 from .pki import Credential, TrustStore
