@@ -7,6 +7,7 @@ fixed size (no dry run to measure it), and the stamp font is a pre-made Vietname
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -162,14 +163,19 @@ def build_pdf_signer(
     reason: str | None,
     location: str | None,
     moment: dt.datetime,
+    locks: tuple[str, ...] = (),
 ) -> tuple[signers.PdfSigner, dict[str, str]]:
-    """The configured pyHanko PdfSigner and the stamp's text parameters."""
+    """The configured pyHanko PdfSigner and the stamp's text parameters; the new signature
+    locks the fields named in ``locks`` (FieldMDP Include)."""
     level = PadesLevel(level)
     if level is not PadesLevel.B_B and timestamper is None:
         raise SigningError(f"PAdES {level.value} needs a timestamper (TSA).")
     name = field_name or _field_name(writer, stamp)
     page = 0 if stamp is None or isinstance(stamp, appearance.AttachmentStamp) else stamp.box.page
     spec = appearance.field_spec(name, stamp, _page_size(writer, page))
+    if locks:
+        spec = dataclasses.replace(spec, field_mdp_spec=fields.FieldMDPSpec(
+            fields.FieldMDPAction.INCLUDE, fields=list(locks)))
     style, params = appearance.style_and_params(stamp, moment)
     lt = level is PadesLevel.B_LT
     meta = signers.PdfSignatureMetadata(
@@ -213,7 +219,7 @@ async def async_sign_pdf(
     pdf_signer, params = build_pdf_signer(
         writer, KeySigner(credential), trust=trust, stamp=stamp, level=PadesLevel(level),
         timestamper=timestamper, field_name=field_name, reason=reason, location=location,
-        moment=moment,
+        moment=moment, locks=tuple(m.name for m in marks),
     )
     out = await pdf_signer.async_sign_pdf(
         writer, bytes_reserved=RESERVED[PadesLevel(level).value],

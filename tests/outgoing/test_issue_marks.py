@@ -8,6 +8,7 @@ import functools
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,15 @@ from ioffice.outgoing.blanks import day_text, find_blanks, month_text
 from ioffice.outgoing.convert import docx_to_pdf
 from ioffice.outgoing.models import OutgoingDocument
 from ioffice.storage import BlobStore
-from signing import Box, Pki, TrustStore, Verdict, validate_pdf
+from signing import (
+    Box,
+    ChangesNotPermitted,
+    Pki,
+    TrustStore,
+    Verdict,
+    sign_pdf,
+    validate_pdf,
+)
 from signing.demo import make_text_pdf
 from tests.outgoing.conftest import CLERK, LEADER, PIN, approve_all, new_draft
 from tests.outgoing.hostile import docx
@@ -113,3 +122,14 @@ def test_a_draft_without_blanks_is_sealed_as_before(db: Session, blobs: BlobStor
         AuditEvent.tag == "outgoing:signature:agency",
         AuditEvent.subject_id == str(doc.id)).order_by(AuditEvent.id.desc())).first()
     assert event.details["written"] == []
+
+
+def test_the_seal_locks_the_written_number(db: Session, blobs: BlobStore, pki: Pki,
+                                           trust: TrustStore, pin_key) -> None:
+    """Nobody signs into the number's field afterwards to show another number: the agency
+    signature locks the fields it wrote (FieldMDP), and signing refuses a locked field."""
+    _doc, _signed, final = sealed(db, blobs, pki, trust, blank_draft())
+    intruder = pki.issue_personal("Người Lạ", "CHUYÊN VIÊN", "000.00.00.H12", "UBND",
+                                  key_type="ec")
+    with pytest.raises(ChangesNotPermitted, match="SoVanBan đã bị khóa"):
+        sign_pdf(final, intruder, trust=trust, field_name="SoVanBan")
