@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +32,7 @@ from signing import (
     validate_pdf,
 )
 from signing.demo import make_text_pdf
+from signing.sign import KeySigner
 from tests.outgoing.conftest import CLERK, LEADER, PIN, approve_all, new_draft
 from tests.outgoing.hostile import docx
 from tests.support.factories import actor
@@ -133,3 +137,10 @@ def test_the_seal_locks_the_written_number(db: Session, blobs: BlobStore, pki: P
                                   key_type="ec")
     with pytest.raises(ChangesNotPermitted, match="SoVanBan đã bị khóa"):
         sign_pdf(final, intruder, trust=trust, field_name="SoVanBan")
+    # forced in with pyHanko alone: the agency signature reports its lock broken
+    writer = IncrementalPdfFileWriter(io.BytesIO(final), strict=False)
+    forced = PdfSigner(PdfSignatureMetadata(field_name="SoVanBan"),
+                       signer=KeySigner(intruder)).sign_pdf(writer).getvalue()
+    report = {s.field_name: s for s in validate_pdf(forced, trust).signatures}
+    assert report["ChuKyCoQuan1"].reason == "field_locked"
+    assert report["ChuKyCaNhan1"].verdict is Verdict.VALID
