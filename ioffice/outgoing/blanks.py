@@ -109,7 +109,10 @@ def find_blanks(pdf: bytes) -> Blanks:
     """The blanks of the first pages of ``pdf``, the first of each kind."""
     number = day = month = year = None
     size = 13
-    doc = pdfium.PdfDocument(pdf)
+    try:
+        doc = pdfium.PdfDocument(pdf)
+    except pdfium.PdfiumError:  # checked at upload; if not readable now, there is no place
+        return Blanks(None, None, None, None, size)
     try:
         for index in range(min(PAGES_SEARCHED, len(doc))):
             chars = _chars(doc[index])
