@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ioffice.documents.pdf import RENDER_VERSION
 from ioffice.exchange.models import ExchangeOutbox
 from ioffice.incoming.models import DocumentFile
 from ioffice.outgoing.models import DraftVersion, OutgoingDocument, SignedRevision
@@ -66,8 +67,8 @@ def referenced_blobs(session: Session) -> set[str]:
 
 def cleanup(session: Session, blobs: BlobStore, *, now: dt.datetime,
             grace: dt.timedelta = DEFAULT_GRACE, dry_run: bool = False) -> list[Removed]:
-    """Remove orphaned blobs, previews of orphaned blobs and temporary leftovers older than
-    ``grace``; returns what was removed (what would be, with ``dry_run``)."""
+    """Remove orphaned blobs, previews of orphaned blobs or of an older renderer and temporary
+    leftovers older than ``grace``; returns what was removed (what would be, with ``dry_run``)."""
     cutoff = now - grace
     old_blobs = [i for i in blobs.list_blobs() if i.modified < cutoff]
     old_previews = [i for i in blobs.list_named(PREVIEWS) if i.modified < cutoff]
@@ -75,7 +76,8 @@ def cleanup(session: Session, blobs: BlobStore, *, now: dt.datetime,
     referenced = referenced_blobs(session)  # after listing: see rows committed meanwhile
     removed = [*_removed("blob", (i for i in old_blobs if i.key not in referenced)),
                *_removed("preview", (i for i in old_previews
-                                     if _preview_blob(i.key) not in referenced)),
+                                     if _preview_blob(i.key) not in referenced
+                                     or not is_current_preview(i.key))),
                *_removed("temporary", old_temporary)]
     if not dry_run:
         for item in removed:
@@ -90,6 +92,12 @@ def cleanup(session: Session, blobs: BlobStore, *, now: dt.datetime,
 
 def _removed(kind: str, items: Iterator[StoredItem]) -> list[Removed]:
     return [Removed(kind, i.key, i.size, i.modified) for i in items]
+
+
+def is_current_preview(name: str) -> bool:
+    """Whether the preview was rendered by the current renderer (older ones, e.g. without the
+    signatures' appearances, are never served again: see ``documents.pdf.RENDER_VERSION``)."""
+    return name.endswith(f".r{RENDER_VERSION}.png")
 
 
 def _preview_blob(name: str) -> str:

@@ -16,6 +16,7 @@ from .errors import (
     SigningError,
     WrongPin,
 )
+from .marks import TextMark
 from .pki import (
     CertificateKind,
     Credential,
@@ -71,6 +72,7 @@ __all__ = [
     "SignatureReport",
     "SigningError",
     "Stamp",
+    "TextMark",
     "TrustStore",
     "ValidationReport",
     "Verdict",

@@ -2,7 +2,8 @@
 
 - personal signature: position title, the signature image (blue), full name;
 - agency signature: the red seal overlapping the left third of the personal signature, with
-  the number and notation and the signing time (ISO 8601, +07:00);
+  the number and notation and the signing time (Vietnam time, +07:00, written
+  ``Thời gian ký: 14:05:09 03/12/2026``);
 - agency signature on an attachment: no image, top right of page 1.
 
 Text is drawn with a Noto Sans subset shipped in ``assets/`` (the default Courier turns
@@ -137,8 +138,9 @@ Stamp = PersonalStamp | AgencyStamp | AttachmentStamp
 
 
 def vn_time(moment: dt.datetime) -> str:
-    """ISO 8601 in Vietnam time, seconds precision: ``2025-03-04T09:05:00+07:00``."""
-    return moment.astimezone(VN_TZ).isoformat(timespec="seconds")
+    """Vietnam time (+07:00) as people there write it, time then day/month/year:
+    ``09:05:00 04/03/2025``."""
+    return f"{moment.astimezone(VN_TZ):%H:%M:%S %d/%m/%Y}"
 
 
 # --- styles ------------------------------------------------------------------------------------
@@ -205,7 +207,7 @@ def style_and_params(
         return style, {"title": stamp.position_title, "name": stamp.full_name}
     if isinstance(stamp, AgencyStamp):
         style = TextStampStyle(
-            stamp_text="Số: %(notation)s\n%(time)s",
+            stamp_text="Số: %(notation)s\nThời gian ký: %(time)s",
             text_box_style=_text_style(7, (0.75, 0.0, 0.0)),
             inner_content_layout=_BOTTOM,
             background=_image(stamp.seal_png or demo_seal_png()),

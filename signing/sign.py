@@ -7,6 +7,7 @@ fixed size (no dry run to measure it), and the stamp font is a pre-made Vietname
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -33,6 +34,7 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from . import appearance, mdp
+from . import marks as _marks
 from ._loop import run_sync
 from .errors import CertificateRejected, SigningError
 from .pki import Credential, TrustStore
@@ -161,14 +163,19 @@ def build_pdf_signer(
     reason: str | None,
     location: str | None,
     moment: dt.datetime,
+    locks: tuple[str, ...] = (),
 ) -> tuple[signers.PdfSigner, dict[str, str]]:
-    """The configured pyHanko PdfSigner and the stamp's text parameters."""
+    """The configured pyHanko PdfSigner and the stamp's text parameters; the new signature
+    locks the fields named in ``locks`` (FieldMDP Include)."""
     level = PadesLevel(level)
     if level is not PadesLevel.B_B and timestamper is None:
         raise SigningError(f"PAdES {level.value} needs a timestamper (TSA).")
     name = field_name or _field_name(writer, stamp)
     page = 0 if stamp is None or isinstance(stamp, appearance.AttachmentStamp) else stamp.box.page
     spec = appearance.field_spec(name, stamp, _page_size(writer, page))
+    if locks:
+        spec = dataclasses.replace(spec, field_mdp_spec=fields.FieldMDPSpec(
+            fields.FieldMDPAction.INCLUDE, fields=list(locks)))
     style, params = appearance.style_and_params(stamp, moment)
     lt = level is PadesLevel.B_LT
     meta = signers.PdfSignatureMetadata(
@@ -199,17 +206,20 @@ async def async_sign_pdf(
     reason: str | None = None,
     location: str | None = None,
     in_place: bool = False,
+    marks: tuple[_marks.TextMark, ...] = (),
 ) -> bytes | None:
     """Async variant of :func:`sign_pdf` (use it inside a running event loop)."""
     stream = io.BytesIO(pdf) if isinstance(pdf, bytes | bytearray) else pdf
     writer = IncrementalPdfFileWriter(stream, strict=False)
     mdp.refuse_signing(writer.prev, field_name=field_name, visible=stamp is not None)
+    if marks:
+        _marks.add_marks(writer, tuple(marks))
     await async_check_certificate(credential.certificate, credential.chain, trust)
     moment = dt.datetime.now(dt.UTC)
     pdf_signer, params = build_pdf_signer(
         writer, KeySigner(credential), trust=trust, stamp=stamp, level=PadesLevel(level),
         timestamper=timestamper, field_name=field_name, reason=reason, location=location,
-        moment=moment,
+        moment=moment, locks=tuple(m.name for m in marks),
     )
     out = await pdf_signer.async_sign_pdf(
         writer, bytes_reserved=RESERVED[PadesLevel(level).value],
@@ -232,6 +242,7 @@ def sign_pdf(
     reason: str | None = None,
     location: str | None = None,
     in_place: bool = False,
+    marks: tuple[_marks.TextMark, ...] = (),
 ) -> bytes | None:
     """Sign a PDF by incremental update and return the signed bytes.
 
@@ -243,6 +254,8 @@ def sign_pdf(
     :param stamp: a :class:`PersonalStamp`, :class:`AgencyStamp`, :class:`AttachmentStamp`,
         or None for an invisible signature.
     :param level: ``B-B``, ``B-T`` or ``B-LT``; B-T and B-LT need ``timestamper``.
+    :param marks: text written into the document in this signature's own revision (the
+        number and date of issue), see :mod:`signing.marks`.
 
     A document whose certification or field locks forbid the signature is refused first
     (:class:`ChangesNotPermitted`): certified "no changes" (P=1), a new visible field in a
@@ -252,5 +265,6 @@ def sign_pdf(
         async_sign_pdf(
             pdf, credential, trust=trust, stamp=stamp, level=level, timestamper=timestamper,
             field_name=field_name, reason=reason, location=location, in_place=in_place,
+            marks=marks,
         )
     )

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from ioffice import maintenance
+from ioffice.documents.pdf import preview_name
 from ioffice.exchange import worker
 from ioffice.exchange.runtime import exchange
 from ioffice.storage import BlobStore, LocalBlobStore, create_blob_store
@@ -40,16 +41,18 @@ def _referenced_document(db: Session, store: BlobStore) -> str:
 def test_orphans_go_and_referenced_blobs_stay(db: Session, store: BlobStore) -> None:
     kept = _referenced_document(db, store)
     orphan = store.put_bytes(b"upload of a registration that was rolled back").sha256
-    store.put_named(f"previews/{kept}/page-1.png", b"png kept")
-    store.put_named(f"previews/{orphan}/page-1.png", b"png orphan")
+    store.put_named(preview_name(kept, 1), b"png kept")
+    store.put_named(f"previews/{kept}/page-2.png", b"png of the renderer before issue 16")
+    store.put_named(preview_name(orphan, 1), b"png orphan")
     store.put_named("other/artifact.bin", b"not a preview: never touched")
 
     removed = maintenance.cleanup(db, store, now=LATER)
 
     assert {(r.kind, r.key) for r in removed} == {
-        ("blob", orphan), ("preview", f"previews/{orphan}/page-1.png")}
+        ("blob", orphan), ("preview", preview_name(orphan, 1)),
+        ("preview", f"previews/{kept}/page-2.png")}
     assert store.exists(kept) and not store.exists(orphan)
-    assert store.get_named(f"previews/{kept}/page-1.png") == b"png kept"
+    assert store.get_named(preview_name(kept, 1)) == b"png kept"
     assert store.get_named("other/artifact.bin")
     assert store.read_bytes(kept)  # still whole
     assert maintenance.cleanup(db, store, now=LATER) == []  # nothing left to do

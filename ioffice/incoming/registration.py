@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from ioffice.agencies.actor import Actor
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
-from ioffice.documents.pdf import InvalidPdf, extract_text, inspect_pdf
+from ioffice.documents.pdf import InvalidPdf, extract_text, inspect_pdf, make_signable
 from ioffice.documents.vocabulary import (
     DOC_TYPES_BY_CODE,
     Confidentiality,
@@ -133,7 +134,7 @@ def register_paper(session: Session, blobs: BlobStore, actor: Actor, data: Incom
         if earlier is not None:
             raise AlreadySubmitted(earlier)
     errors = validate(data, today)
-    checked = _check_files(data.files, errors)
+    checked = _check_files(data.files, errors, repair=True)
     if errors:
         raise InvalidInput(errors)
     number_notation = notation_text(data.number, data.notation)
@@ -220,11 +221,20 @@ def _apply_metadata(doc: IncomingDocument, data: IncomingInput, number_notation:
         doc.document_identifier = data.document_identifier.strip() or None
 
 
-def _check_files(files: tuple[UploadedFile, ...], errors: dict[str, str]) -> list[tuple[UploadedFile, int]]:
+def _check_files(files: tuple[UploadedFile, ...], errors: dict[str, str], *,
+                 repair: bool = False) -> list[tuple[UploadedFile, int]]:
+    """Each file's page count; with ``repair`` (a clerk's upload, not the exchange's signed
+    files, which must stay byte for byte what was signed) a broken cross-reference table is
+    rebuilt by qpdf and a truncated file refused (:func:`make_signable`)."""
     checked: list[tuple[UploadedFile, int]] = []
     for upload in files:
         try:
             facts = inspect_pdf(upload.data, upload.filename)
+            if repair:
+                fixed = make_signable(upload.data, upload.filename)
+                if fixed.repaired:
+                    upload = dataclasses.replace(upload, data=fixed.data)
+                    facts = inspect_pdf(upload.data, upload.filename)
         except InvalidPdf as exc:
             errors["files"] = exc.message
             continue

@@ -13,7 +13,7 @@ from ioffice.agencies.identifiers import AgencyIdentifier, InvalidAgencyIdentifi
 from ioffice.agencies.models import Agency, Department, Membership, Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record
-from ioffice.documents.pdf import InvalidPdf, inspect_pdf
+from ioffice.documents.pdf import InvalidPdf, inspect_pdf, make_signable
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import Forbidden, NotFound
 from ioffice.incoming import access as incoming_access
@@ -89,7 +89,17 @@ def _validate(session: Session, actor: Actor, data: DraftInput) -> dict[str, str
             errors["agency_codes"] = str(exc)
         if code == _agency(session, actor).code:
             errors["agency_codes"] = "Không gửi văn bản cho chính cơ quan mình qua trục."
+    if data.agency_codes and data.confidentiality is not Confidentiality.NORMAL:
+        errors["agency_codes"] = CONFIDENTIAL_OUTSIDE.format(label=data.confidentiality.label)
     return errors
+
+
+CONFIDENTIAL_OUTSIDE = (
+    "Văn bản độ mật «{label}» không được gửi cho cơ quan khác qua trục liên thông: bỏ các cơ "
+    "quan ngoài khỏi nơi nhận (gửi họ theo đường văn bản mật: giấy, giao trực tiếp), hoặc "
+    "chọn độ mật «Thường» nếu văn bản không mật.")
+"""Refused when the recipients are chosen: the clerk would otherwise find out only at
+dispatch, after the number was taken and the seal applied."""
 
 
 def _agency(session: Session, actor: Actor) -> Agency:
@@ -183,6 +193,20 @@ def check_pdf(data: bytes, filename: str) -> int:
     return facts.page_count
 
 
+REPAIRED_NOTE = "tệp PDF có bảng tham chiếu chéo hỏng, đã được sửa tự động khi tải lên"
+
+
+def signable(data: bytes, filename: str) -> tuple[bytes, bool]:
+    """The PDF a signature can later be added to (repaired if its cross-reference table was
+    broken) and whether it was repaired; a damaged or truncated file is refused now, not at
+    the signature (:func:`ioffice.documents.pdf.make_signable`)."""
+    try:
+        result = make_signable(data, filename)
+    except InvalidPdf as exc:
+        raise InvalidInput({"file": exc.message}) from exc
+    return result.data, result.repaired
+
+
 def _add_version(session: Session, blobs: BlobStore, actor: Actor, doc: OutgoingDocument,
                  upload: Upload, note: str) -> DraftVersion:
     if not upload.data:
@@ -195,6 +219,10 @@ def _add_version(session: Session, blobs: BlobStore, actor: Actor, doc: Outgoing
         pdf = convert.docx_to_pdf(upload.data, name)
         name = name.rsplit(".", 1)[0] + ".pdf"
     pages = check_pdf(pdf, name)
+    pdf, repaired = signable(pdf, name)
+    if repaired:
+        pages = check_pdf(pdf, name)
+        note = f"{note.strip()} ({REPAIRED_NOTE})" if note.strip() else REPAIRED_NOTE
     info = blobs.put_bytes(pdf)
     version = DraftVersion(version_no=len(doc.versions) + 1, filename=name, sha256=info.sha256,
                            size=info.size, page_count=pages, source_filename=source_name,
@@ -205,7 +233,8 @@ def _add_version(session: Session, blobs: BlobStore, actor: Actor, doc: Outgoing
     session.flush()
     record(session, actor.ctx, "outgoing:draft:upload", subject_type="outgoing",
            subject_id=doc.id, details={"version": version.version_no, "sha256": info.sha256,
-                                       "converted_from": source_name or None})
+                                       "converted_from": source_name or None,
+                                       "repaired": repaired})
     return version
 
 

@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable
 
 import pypdfium2 as pdfium
+from pyhanko.pdf_utils.misc import PdfError
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
@@ -19,10 +20,12 @@ from ioffice.agencies.models import User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
+from ioffice.documents.pdf import open_for_render, render_page
 from ioffice.errors import Forbidden
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
 from ioffice.keys.stores import DbAttemptStore, DbPendingStore
+from ioffice.outgoing import blanks
 from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import (
     InvalidInput,
@@ -350,11 +353,17 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
     pdf = blobs.read_bytes(doc.current_sha256)
     credential = keys.seal_credential(session, pki, actor.agency_id)
     stamp = AgencyStamp(stamp_box(doc, pdf), doc.number_notation)
+    # the number and date go into the blanks the signed draft left, in the seal's revision
+    assert doc.promulgation_date is not None  # set with the number
+    marks = blanks.marks_for(blanks.find_blanks(pdf), doc.number_text, doc.promulgation_date)
     try:
         signed = sign_pdf(pdf, credential, trust=trust, stamp=stamp, level=AGENCY_LEVEL,
-                          timestamper=pki.timestamper())
+                          timestamper=pki.timestamper(), marks=marks)
     except SigningError as exc:  # certificate refused, certification forbids, ...
         raise OutgoingError(str(exc)) from exc
+    except (PdfError, ValueError, KeyError, TypeError) as exc:  # pyHanko cannot update this PDF
+        raise OutgoingError(f"Không ký số được tệp PDF của văn bản ({exc}); chưa có gì thay "
+                            "đổi. Hãy báo quản trị hệ thống.") from exc
     revision = _store_signed(session, blobs, actor, doc, pdf, signed, kind="agency",
                              method="seal", serial=str(credential.serial), expected=2)
     doc.status, doc.sealed_at = OutgoingStatus.SEALED, utcnow()
@@ -362,7 +371,8 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
     record(session, actor.ctx, "outgoing:signature:agency", subject_type="outgoing",
            subject_id=doc.id, details={"certificate": revision.certificate_serial,
                                        "sha256": revision.sha256,
-                                       "number_notation": doc.number_notation})
+                                       "number_notation": doc.number_notation,
+                                       "written": [m.name for m in marks]})
     return revision
 
 
@@ -374,12 +384,12 @@ def stamp_preview_png(doc: OutgoingDocument, pdf: bytes, width_px: int = 700) ->
     from PIL import ImageDraw
 
     box = stamp_box(doc, pdf)
-    pdf_doc = pdfium.PdfDocument(pdf)
+    pdf_doc = open_for_render(pdf)
     try:
         page = pdf_doc[box.page]
         width_pt, height_pt = page.get_size()
         scale = width_px / width_pt
-        image = page.render(scale=scale).to_pil().convert("RGB")
+        image = render_page(page, scale).convert("RGB")
     finally:
         pdf_doc.close()
     draw = ImageDraw.Draw(image, "RGBA")

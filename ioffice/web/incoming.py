@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
 from ioffice.db_session import get_session
-from ioffice.documents.pdf import render_page_png
+from ioffice.documents.pdf import RENDER_VERSION, preview_name, render_page_png
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
 from ioffice.incoming import access, export, handling, queries, registration
@@ -36,6 +36,14 @@ from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
 bp = Blueprint("incoming", __name__, url_prefix="/van-ban-den")
+
+
+@bp.url_defaults
+def _preview_version(endpoint: str, values: dict[str, Any]) -> None:
+    """Preview URLs carry the renderer's version: a browser does not reuse, for up to a day
+    (their Cache-Control), a page it cached from an older renderer."""
+    if endpoint == "incoming.preview":
+        values.setdefault("r", RENDER_VERSION)
 
 QUEUES = {
     "can-xu-ly": ("Cần xử lý", "all"),
@@ -338,7 +346,7 @@ def preview(document_id: int, file_id: int, page: int) -> Any:
     if file is None or not 1 <= page <= max(file.page_count, 1):
         abort(404)
     blobs = services().blobs
-    name = f"previews/{file.sha256}/page-{page}.png"
+    name = preview_name(file.sha256, page)
     try:
         png = blobs.get_named(name)
     except BlobNotFound:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
@@ -26,14 +27,24 @@ from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Role, User
 from ioffice.audit import record
 from ioffice.db_session import get_session
-from ioffice.documents.pdf import render_page_png
+from ioffice.documents.pdf import RENDER_VERSION, preview_name, render_page_png
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
 from ioffice.incoming import access as incoming_access
 from ioffice.incoming.models import IncomingDocument
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
-from ioffice.outgoing import dispatch, drafts, export, numbering, queries, review, signatures
+from ioffice.outgoing import (
+    blanks,
+    dispatch,
+    drafts,
+    export,
+    issue,
+    numbering,
+    queries,
+    review,
+    signatures,
+)
 from ioffice.outgoing.errors import InvalidInput, PersistedFailure
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientKind
 from ioffice.services import services
@@ -43,6 +54,14 @@ from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
 bp = Blueprint("outgoing", __name__, url_prefix="/van-ban-di")
+
+
+@bp.url_defaults
+def _preview_version(endpoint: str, values: dict[str, Any]) -> None:
+    """Preview URLs carry the renderer's version: a browser does not reuse, for up to a day
+    (their Cache-Control), a page it cached from an older renderer."""
+    if endpoint == "outgoing.preview":
+        values.setdefault("r", RENDER_VERSION)
 
 HISTORY_LABELS = {
     "outgoing:draft:create": "tạo dự thảo", "outgoing:draft:upload": "tải lên phiên bản",
@@ -330,6 +349,30 @@ def send(document_id: int) -> Any:
                 document_id, "Đã phát hành văn bản.")
 
 
+@bp.route("/<int:document_id>/cap-so-dong-dau-phat-hanh", methods=["POST"])
+@operation(Op.NUMBER)
+def issue_all(document_id: int) -> Any:
+    """The clerk's one action: number, agency signature and dispatch, in one transaction (a
+    failed seal takes no number)."""
+    s = services()
+    return _act(lambda: issue.issue(get_session(), s.blobs, s.pki, s.trust, current_actor(),
+                                    document_id), document_id,
+                lambda doc: f"Đã cấp số {doc.number_notation}, đóng dấu (ký số của cơ quan) và "
+                            "phát hành văn bản.")
+
+
+@functools.lru_cache(maxsize=256)
+def _blanks_of(sha256: str) -> blanks.Blanks:
+    return blanks.find_blanks(services().blobs.read_bytes(sha256))
+
+
+@bp.app_template_global("issue_blanks")
+def issue_blanks(doc: OutgoingDocument) -> blanks.Blanks:
+    """Where the signed draft left the number and the date blank (the clerk's page says when
+    it did not). One parse per signed revision: its content never changes."""
+    return _blanks_of(doc.current_sha256)
+
+
 @bp.route("/<int:document_id>/thu-hoi", methods=["POST"])
 @operation(Op.REVOKE)
 def revoke(document_id: int) -> Any:
@@ -376,7 +419,7 @@ def preview(document_id: int, sha256: str, page: int) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
     sha = _blob_of(doc, sha256)
     blobs = services().blobs
-    name = f"previews/{sha}/page-{page}.png"
+    name = preview_name(sha, page)
     try:
         png = blobs.get_named(name)
     except BlobNotFound:

@@ -136,7 +136,7 @@ def test_other_agency_gets_not_found_for_page_file_and_preview(client: FlaskClie
                            content_type="multipart/form-data").location
     page = client.get(location).get_data(as_text=True)
     download = re.search(r'href="(/van-ban-den/\d+/tep/\d+)"', page).group(1)
-    preview = re.search(r'src="(/van-ban-den/\d+/tep/\d+/trang-1.png)"', page).group(1)
+    preview = re.search(r'src="(/van-ban-den/\d+/tep/\d+/trang-1\.png\?r=\d+)"', page).group(1)
     client.post("/dang-xuat", data={"csrf_token": csrf_token(client, "/")})
     login(client, "vanthu.uminh")
     for url in (location, download, preview):

@@ -26,7 +26,12 @@ from ioffice.outgoing.errors import (
     UnsafePdf,
     WrongState,
 )
-from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
+from ioffice.outgoing.models import (
+    OutgoingDocument,
+    OutgoingRecipient,
+    OutgoingStatus,
+    RecipientKind,
+)
 from ioffice.registers.models import Register, RegisterKind
 from ioffice.storage import BlobStore
 from signing import Pki, TrustStore, make_csr
@@ -172,8 +177,11 @@ def test_sealing_before_the_personal_signature(db: Session, blobs: BlobStore, pk
 
 def test_a_confidential_document_never_goes_through_the_axis(
         db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, pin_key) -> None:
-    doc = approve_all(db, new_draft(db, blobs, confidentiality=Confidentiality.CONFIDENTIAL,
-                                    agency_codes=("000.00.00.G09",)))
+    doc = new_draft(db, blobs, confidentiality=Confidentiality.CONFIDENTIAL)
+    # a draft recorded before recipients were checked (test below): dispatch still refuses
+    doc.recipients.append(OutgoingRecipient(kind=RecipientKind.AGENCY,
+                                            agency_code="000.00.00.G09", name="Bộ Nội vụ"))
+    approve_all(db, doc)
     signatures.sign_with_pin(db, blobs, trust, actor(db, LEADER), doc.id, PIN)
     clerk = actor(db, CLERK)
     numbering.assign_number(db, clerk, doc.id)
@@ -182,6 +190,17 @@ def test_a_confidential_document_never_goes_through_the_axis(
     with pytest.raises(OutgoingError, match="không được gửi qua trục liên thông"):
         dispatch.dispatch(db, clerk, doc.id)
     assert doc.status is OutgoingStatus.SEALED
+
+
+@pytest.mark.parametrize("level", [Confidentiality.CONFIDENTIAL, Confidentiality.TOP_SECRET])
+def test_confidential_with_outside_recipients_refused_when_chosen(
+        db: Session, blobs: BlobStore, level: Confidentiality) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        new_draft(db, blobs, confidentiality=level, agency_codes=("000.00.00.G09",))
+    message = refused.value.fields["agency_codes"]
+    assert f"độ mật «{level.label}» không được gửi cho cơ quan khác" in message
+    assert new_draft(db, blobs, confidentiality=level).status is OutgoingStatus.DRAFT
+    assert new_draft(db, blobs, agency_codes=("000.00.00.G09",)).status is OutgoingStatus.DRAFT
 
 
 def test_a_docx_libreoffice_cannot_convert(db: Session, blobs: BlobStore) -> None:

@@ -100,7 +100,11 @@ def test_vietnamese_stamp_renders(demo_pdf, chairman_rsa, seal, trust, personal_
         capture_output=True, text=True, check=True,
     ).stdout
     assert "Nguyễn Văn An" in text and "CHỦ TỊCH" in text and "45/BC-UBND" in text
-    assert "+07:00" in text
+    seal_time = re.search(r"Thời gian ký: (\d\d:\d\d:\d\d \d\d/\d\d/\d{4})", text)
+    assert seal_time, text  # the seal's time as Vietnamese write it, in Vietnam time
+    moment = dt.datetime.strptime(seal_time[1], "%H:%M:%S %d/%m/%Y").replace(
+        tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    assert abs(moment - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "2", "-l", "2", str(path),
                     str(tmp_path / "page")], check=True)
 
