@@ -30,7 +30,7 @@ class OutgoingCounts:
     """Clerks: signed (to number), numbered (to seal), sealed (to dispatch)."""
 
 
-def _review_turn(session: Session, actor: Actor):
+def review_turn(session: Session, actor: Actor):
     """SQL twin of ``review.can_review``: the document's current step of the agency's chain is
     one the actor may take."""
     steps = review.chain(session, actor.agency_id)
@@ -65,7 +65,7 @@ def counts(session: Session, actor: Actor) -> OutgoingCounts:
 
     row = session.execute(select(
         n(and_(doc.status == OutgoingStatus.DRAFT, doc.created_by_id == actor.user_id)),
-        n(and_(doc.status == OutgoingStatus.IN_REVIEW, _review_turn(session, actor))),
+        n(and_(doc.status == OutgoingStatus.IN_REVIEW, review_turn(session, actor))),
         n(and_(doc.status == OutgoingStatus.APPROVED, doc.signer_id == actor.user_id)),
         n(and_(doc.status == OutgoingStatus.SIGNED, true() if clerk else false())),
         n(and_(doc.status == OutgoingStatus.NUMBERED, true() if clerk else false())),

@@ -15,6 +15,7 @@ from ioffice.db import utcnow
 from ioffice.documents.vocabulary import Confidentiality
 from ioffice.incoming import handling
 from ioffice.outgoing.access import get_document
+from ioffice.search import index_outgoing
 from ioffice.outgoing.errors import InvalidInput, OutgoingError, WrongState
 from ioffice.outgoing.models import (
     OutgoingDocument,
@@ -104,6 +105,7 @@ def dispatch(session: Session, actor: Actor, document_id: int) -> OutgoingDocume
            subject_id=doc.id, details={"number_notation": doc.number_notation,
                                        "internal": [r.name for r in internal],
                                        "external": [r.agency_code for r in external]})
+    index_outgoing(session, doc)
     if doc.reply_to_id is not None:
         handling.finish_with_reply(session, actor, doc.reply_to_id, doc.number_notation)
     if doc.replaces_id is not None:
@@ -189,6 +191,7 @@ def start_replacement(session: Session, actor: Actor, document_id: int) -> Outgo
     session.flush()
     record(session, actor.ctx, "outgoing:draft:create", subject_type="outgoing", subject_id=new.id,
            details={"replaces": old.id, "subject": new.subject})
+    index_outgoing(session, new)
     return new
 
 
