@@ -26,8 +26,14 @@ from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, SignedRevi
 from ioffice.storage import BlobStore
 from signing import Credential, PinLocked, PinProtectedKey, TrustStore, WrongPin
 
-__all__ = ["BatchResult", "MAX_BATCH", "approve_and_sign_with_pin", "awaiting_my_signature",
-           "can_approve_and_sign", "sign_many_with_pin"]
+__all__ = [
+    "MAX_BATCH",
+    "BatchResult",
+    "approve_and_sign_with_pin",
+    "awaiting_my_signature",
+    "can_approve_and_sign",
+    "sign_many_with_pin",
+]
 
 MAX_BATCH = 50
 """The most documents one PIN entry signs (each signature takes a fraction of a second)."""

@@ -15,7 +15,6 @@ from ioffice.db import utcnow
 from ioffice.documents.vocabulary import Confidentiality
 from ioffice.incoming import handling
 from ioffice.outgoing.access import get_document
-from ioffice.search import index_outgoing
 from ioffice.outgoing.errors import InvalidInput, OutgoingError, WrongState
 from ioffice.outgoing.models import (
     OutgoingDocument,
@@ -24,6 +23,7 @@ from ioffice.outgoing.models import (
     RecipientKind,
     RecipientStatus,
 )
+from ioffice.search import index_outgoing
 
 CONFIDENTIAL_REFUSED = ("Văn bản có độ mật «{label}» không được gửi qua trục liên thông văn bản. "
                         "Nơi nhận ngoài cơ quan ({names}) phải nhận theo đường văn bản mật (giấy, "

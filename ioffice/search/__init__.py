@@ -20,6 +20,6 @@ from ioffice.search.service import (
     search,
 )
 
-__all__ = ["DIRECTIONS", "INCOMING", "OUTGOING", "Filters", "SearchError", "SearchPage", "SearchResult", "delete_saved",
-           "get_saved", "index_incoming", "index_new_incoming", "index_outgoing", "list_saved",
-           "run_saved", "save_search", "search"]
+__all__ = ["DIRECTIONS", "INCOMING", "OUTGOING", "Filters", "SearchError", "SearchPage",
+           "SearchResult", "delete_saved", "get_saved", "index_incoming", "index_new_incoming",
+           "index_outgoing", "list_saved", "run_saved", "save_search", "search"]

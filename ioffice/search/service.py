@@ -537,7 +537,24 @@ def delete_saved(session: Session, actor: Actor, saved_id: int) -> None:
     session.flush()
 
 
-__all__ = ["DIRECTIONS", "Filters", "INCOMING", "OUTGOING", "SearchError", "SearchPage",
-           "SearchResult", "delete_saved", "document_meta", "get_saved", "index_incoming",
-           "index_outgoing", "list_saved", "outgoing_meta", "readable", "readable_outgoing",
-           "run_saved", "save_search", "search"]
+__all__ = [
+    "DIRECTIONS",
+    "INCOMING",
+    "OUTGOING",
+    "Filters",
+    "SearchError",
+    "SearchPage",
+    "SearchResult",
+    "delete_saved",
+    "document_meta",
+    "get_saved",
+    "index_incoming",
+    "index_outgoing",
+    "list_saved",
+    "outgoing_meta",
+    "readable",
+    "readable_outgoing",
+    "run_saved",
+    "save_search",
+    "search",
+]

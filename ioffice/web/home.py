@@ -11,10 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from ioffice.agencies.models import Membership, Role
 from ioffice.db_session import get_session
-from ioffice.outgoing import counts as outgoing_counts
 from ioffice.exchange import requests as exchange_requests
 from ioffice.incoming import overview, queries
 from ioffice.incoming.registration import today_vn
+from ioffice.outgoing import counts as outgoing_counts
 from ioffice.web.access import operation
 from ioffice.web.auth import current_actor
 

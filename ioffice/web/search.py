@@ -11,8 +11,8 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from ioffice import search as svc
-from ioffice.agencies.actor import Actor
 from ioffice.agencies import service as agencies
+from ioffice.agencies.actor import Actor
 from ioffice.db_session import get_session
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE
 from ioffice.incoming.models import DocumentStatus

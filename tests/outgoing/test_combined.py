@@ -19,7 +19,7 @@ from ioffice.outgoing.drafts import DraftInput, Upload
 from ioffice.outgoing.errors import OutgoingError, PinRefused, WrongState
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
 from ioffice.storage import BlobStore
-from signing import Pki, PinProtectedKey, TrustStore
+from signing import PinProtectedKey, Pki, TrustStore
 from signing.demo import make_demo_pdf
 from tests.outgoing.conftest import (
     CLERK,
@@ -87,9 +87,9 @@ def test_approve_and_sign_keeps_no_approval_when_the_signature_fails(
     certified = mdp_files.certify(make_demo_pdf(2), author, 1)  # "no changes": cannot be signed
     doc = at_leader_step(db, new_draft(db, blobs, data=certified))
     comments, events = len(doc.comments), tags(db, doc.id)
-    with pytest.raises(OutgoingError, match="P=1"):
-        with db.begin_nested():  # what the page's handler does: roll the operation back
-            combined.approve_and_sign_with_pin(db, blobs, trust, actor(db, LEADER), doc.id, PIN)
+    # the savepoint does what the page's handler does: roll the operation back
+    with pytest.raises(OutgoingError, match="P=1"), db.begin_nested():
+        combined.approve_and_sign_with_pin(db, blobs, trust, actor(db, LEADER), doc.id, PIN)
     db.refresh(doc)
     assert doc.status is OutgoingStatus.IN_REVIEW and len(doc.comments) == comments
     assert tags(db, doc.id) == events  # neither the approval nor the signature was recorded
@@ -114,7 +114,8 @@ def other_agency_draft(db: Session, blobs: BlobStore) -> OutgoingDocument:
     drafter = actor(db, "chuyenvien.uminh")
     return drafts.create_draft(db, blobs, drafter, DraftInput(
         doc_type="bao_cao", subject="Báo cáo của huyện U Minh",
-        signer_id=user_id(db, "lanhdao.uminh"), department_ids=(drafter.department_id,)), Upload("du-thao.pdf", pdf_bytes()))
+        signer_id=user_id(db, "lanhdao.uminh"), department_ids=(drafter.department_id,)),
+        Upload("du-thao.pdf", pdf_bytes()))
 
 
 def test_batch_signs_every_waiting_document_and_refuses_the_rest_one_by_one(

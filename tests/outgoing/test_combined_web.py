@@ -14,7 +14,7 @@ from ioffice.keys.models import KeyHolder
 from ioffice.keys.stores import DbAttemptStore
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
 from ioffice.storage import BlobStore
-from signing import Pki, PinProtectedKey
+from signing import PinProtectedKey, Pki
 from signing.demo import make_demo_pdf
 from tests.conftest import csrf_token
 from tests.outgoing.conftest import approve_all, new_draft

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
-from ioffice.agencies.models import Membership, Role, User
 from ioffice.agencies.actor import Actor
+from ioffice.agencies.models import Membership, Role, User
 from ioffice.documents.vocabulary import Confidentiality
 from ioffice.outgoing import access, drafts, numbering
 from ioffice.outgoing.drafts import Upload

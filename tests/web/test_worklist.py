@@ -43,7 +43,7 @@ def test_home_counts_the_outgoing_work_of_each_role(db: Session, blobs: BlobStor
     new_draft(db, blobs)                                   # the specialist's unsubmitted draft
     at_head = new_draft(db, blobs)
     review.submit(db, actor(db, SPECIALIST), at_head.id)   # the department head's step
-    to_sign = approve_all(db, new_draft(db, blobs))        # the leader signs
+    approve_all(db, new_draft(db, blobs))                  # the leader signs
     db.commit()
     after = {u: home(client, login_as, u) for u in (SPECIALIST, HEAD, CLERK, LEADER)}
 
