@@ -60,8 +60,8 @@ def _fold_words(text: str) -> str:
 def upgrade() -> None:
     op.create_table(
         'search_outgoing_entries',
-        sa.Column('document_id', sa.BigInteger(), nullable=False),
-        sa.Column('agency_id', sa.BigInteger(), nullable=False),
+        sa.Column('document_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('agency_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
         sa.Column('meta', sa.Text(), server_default='', nullable=False),
         sa.Column('body', sa.Text(), server_default='', nullable=False),
         sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'],
