@@ -85,6 +85,8 @@ def test_leader_signs_several_documents_with_one_pin(browser: Browser, live_serv
     counter = leader.locator('[data-count="to_sign"]')
     expect(counter).to_be_visible()
     assert int(counter.locator("strong").inner_text()) >= 2
+    expect(leader.locator('[data-count="agency_overdue"]')).to_be_visible()
+    screenshot(leader, "leader-0-home")
     with leader.expect_navigation():
         counter.click()
     assert leader.url.endswith("/van-ban-di/cho-toi-ky")
