@@ -51,7 +51,13 @@ def review_turn(session: Session, actor: Actor):
         else:
             mine = true() if actor.has(Role.LEADER) else false()
         turns.append(and_(at, mine))
-    return or_(*turns) if turns else false()
+    turn = or_(*turns) if turns else false()
+    # a step the agency admin gave to one person is that person's alone (review.may_act_on);
+    # the column comes with the admin's reassignment (issue 16, merged from another branch)
+    assigned = getattr(OutgoingDocument, "assigned_reviewer_id", None)
+    if assigned is None:
+        return turn
+    return or_(assigned == actor.user_id, and_(assigned.is_(None), turn))
 
 
 def counts(session: Session, actor: Actor) -> OutgoingCounts:
