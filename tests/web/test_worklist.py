@@ -78,7 +78,7 @@ def test_leader_sees_agency_wide_overdue_and_the_specialist_does_not(
     clerk, leader = actor(db, CLERK), actor(db, LEADER)
     doc = register(db, blobs, clerk)
     [assignment] = handling.distribute(db, leader, doc.id, handling.DistributionInput(
-        lead=handling.Target("department", department(db, clerk, "KT").id)))
+        lead=handling.Target("department", department(db, clerk, "TTTT").id)))
     assignment.deadline = today_vn() - dt.timedelta(days=2)
     db.commit()
     after = home(client, login_as, LEADER)
