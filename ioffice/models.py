@@ -27,7 +27,7 @@ from ioffice.outgoing.models import (
     SignedRevision,
 )
 from ioffice.registers.models import Register
-from ioffice.search.models import SearchEntry
+from ioffice.search.models import OutgoingSearchEntry, SearchEntry
 
 metadata = Base.metadata
 
@@ -51,6 +51,7 @@ __all__ = [
     "OutgoingComment",
     "OutgoingDocument",
     "OutgoingRecipient",
+    "OutgoingSearchEntry",
     "PendingSignature",
     "PinAttempt",
     "Register",

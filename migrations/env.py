@@ -31,16 +31,17 @@ def _render_item(type_: str, obj, autogen_context):
 
 # Full-text search objects the models cannot describe (docs/search.md): the FTS5 table and its
 # shadow tables on SQLite, the generated tsvector column and its GIN index on PostgreSQL.
-_FTS_INDEXES = {"ix_search_entries_tsv"}
+_FTS_INDEXES = {"ix_search_entries_tsv", "ix_search_outgoing_entries_tsv"}
+_SEARCH_TABLES = ("search_entries", "search_outgoing_entries")
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    if type_ == "table" and name and name.startswith("search_fts"):
+    if type_ == "table" and name and name.startswith(("search_fts", "search_outgoing_fts")):
         return False
     if type_ == "index" and name in _FTS_INDEXES:
         return False
     return not (type_ == "column" and name in ("tsv", "meta_tsv")
-                and obj.table.name == "search_entries")
+                and obj.table.name in _SEARCH_TABLES)
 
 
 def run_migrations_offline() -> None:

@@ -23,6 +23,7 @@ from ioffice.outgoing.models import (
     RecipientKind,
     RecipientStatus,
 )
+from ioffice.search import index_outgoing
 
 CONFIDENTIAL_REFUSED = ("Văn bản có độ mật «{label}» không được gửi qua trục liên thông văn bản. "
                         "Nơi nhận ngoài cơ quan ({names}) phải nhận theo đường văn bản mật (giấy, "
@@ -104,6 +105,7 @@ def dispatch(session: Session, actor: Actor, document_id: int) -> OutgoingDocume
            subject_id=doc.id, details={"number_notation": doc.number_notation,
                                        "internal": [r.name for r in internal],
                                        "external": [r.agency_code for r in external]})
+    index_outgoing(session, doc)
     if doc.reply_to_id is not None:
         handling.finish_with_reply(session, actor, doc.reply_to_id, doc.number_notation)
     if doc.replaces_id is not None:
@@ -189,6 +191,7 @@ def start_replacement(session: Session, actor: Actor, document_id: int) -> Outgo
     session.flush()
     record(session, actor.ctx, "outgoing:draft:create", subject_type="outgoing", subject_id=new.id,
            details={"replaces": old.id, "subject": new.subject})
+    index_outgoing(session, new)
     return new
 
 

@@ -13,7 +13,7 @@ from ioffice.agencies.identifiers import AgencyIdentifier, InvalidAgencyIdentifi
 from ioffice.agencies.models import Agency, Department, Membership, Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record
-from ioffice.documents.pdf import InvalidPdf, inspect_pdf, make_signable
+from ioffice.documents.pdf import InvalidPdf, extract_text, inspect_pdf, make_signable
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import Forbidden, NotFound
 from ioffice.incoming import access as incoming_access
@@ -29,6 +29,7 @@ from ioffice.outgoing.models import (
     OutgoingStatus,
     RecipientKind,
 )
+from ioffice.search import index_outgoing
 from ioffice.storage import BlobStore
 
 DRAFTERS = (Role.SPECIALIST, Role.DEPARTMENT_HEAD, Role.CLERK, Role.LEADER)
@@ -235,6 +236,7 @@ def _add_version(session: Session, blobs: BlobStore, actor: Actor, doc: Outgoing
            subject_id=doc.id, details={"version": version.version_no, "sha256": info.sha256,
                                        "converted_from": source_name or None,
                                        "repaired": repaired})
+    index_outgoing(session, doc, extract_text(pdf))
     return version
 
 

@@ -19,6 +19,7 @@ from ioffice.outgoing.errors import WrongState
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
 from ioffice.registers.models import RegisterKind
 from ioffice.registers.numbering import get_or_create_register, next_number
+from ioffice.search import index_outgoing
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -73,4 +74,5 @@ def assign_number(session: Session, actor: Actor, document_id: int, *,
            subject_id=doc.id, details={"number_notation": doc.number_notation,
                                        "register": register.kind.value, "year": register.year,
                                        "date": today.isoformat()})
+    index_outgoing(session, doc)  # the number is searchable
     return doc

@@ -271,10 +271,12 @@ def sign_with_pin(session: Session, blobs: BlobStore, trust: TrustStore, actor: 
 
 
 def sign_with_server_key(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
-                         document_id: int, credential: Credential) -> SignedRevision:
-    """Signing with a credential the caller already holds (batch tools, the benchmark)."""
+                         document_id: int, credential: Credential, *, method: str = "server"
+                         ) -> SignedRevision:
+    """Signing with a credential the caller already holds (batch tools, the benchmark; a PIN
+    key unlocked once for several documents: ``method="pin"``)."""
     doc = _require_signer(session, actor, document_id)
-    return _sign_with_credential(session, blobs, trust, actor, doc, credential, "server")
+    return _sign_with_credential(session, blobs, trust, actor, doc, credential, method)
 
 
 def _sign_with_credential(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,

@@ -20,12 +20,15 @@ from sqlalchemy import (
     cast,
     column,
     exists,
+    false,
     func,
+    literal,
     literal_column,
     or_,
     select,
     table,
     true,
+    union_all,
 )
 from sqlalchemy import text as text_sql
 from sqlalchemy.exc import IntegrityError
@@ -36,8 +39,20 @@ from ioffice.agencies.models import Role
 from ioffice.audit import record
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality
 from ioffice.errors import DomainError, NotFound
-from ioffice.incoming.models import Assignment, DocumentText, IncomingDocument, SavedSearch
-from ioffice.search.models import SearchEntry
+from ioffice.incoming.models import (
+    Assignment,
+    DocumentStatus,
+    DocumentText,
+    IncomingDocument,
+    SavedSearch,
+)
+from ioffice.outgoing.models import (
+    OutgoingComment,
+    OutgoingDocument,
+    OutgoingRecipient,
+    OutgoingStatus,
+)
+from ioffice.search.models import OutgoingSearchEntry, SearchEntry
 from ioffice.search.text import MAX_QUERY_CHARS, fold_words, query_terms
 from ioffice.text import MAX_INT
 
@@ -52,10 +67,35 @@ class SearchError(DomainError):
     """A query or a saved search refused, with a message the user can act on."""
 
 
+INCOMING, OUTGOING = "incoming", "outgoing"
+DIRECTIONS = {"den": INCOMING, "di": OUTGOING}
+"""The page's ``huong`` values: văn bản đến, văn bản đi."""
+_KIND_RANK = {INCOMING: 0, OUTGOING: 1}
+
+
 @dataclass(frozen=True)
 class SearchResult:
-    document: IncomingDocument
+    document: IncomingDocument | OutgoingDocument
     score: float
+    kind: str = INCOMING
+    """``incoming`` or ``outgoing``: which register ``document`` belongs to."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What narrows a search besides its words. ``direction``: ``incoming``, ``outgoing`` or
+    None for both; ``status``: a status of that direction (an ``IncomingDocument`` or an
+    ``OutgoingDocument`` status value; it implies the direction); ``department_id``: the
+    department an incoming document is assigned to, or the drafting department of an outgoing
+    one; ``date_from``/``date_to``: the document's date (incoming) or its promulgation date
+    (outgoing: drafts have none and drop out of a dated search)."""
+
+    direction: str | None = None
+    status: str | None = None
+    doc_type: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    department_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -159,23 +199,68 @@ def agency_lexeme(agency_id: int) -> str:
     return f"zzag{agency_id}"
 
 
+def outgoing_meta(doc: OutgoingDocument) -> str:
+    """Every metadata field of an outgoing document a user may search by, folded."""
+    doc_type = DOC_TYPES_BY_CODE.get(doc.doc_type)
+    parts = [doc.subject, doc.number_notation, doc_type.name if doc_type else doc.doc_type,
+             doc.signer.full_name if doc.signer else "", doc.signer_position, doc.notes,
+             doc.drafting_department.name if doc.drafting_department else "",
+             *(r.name for r in doc.recipients)]
+    return fold_words(" ".join(p for p in parts if p))
+
+
+_OUTGOING_TSV = text_sql(
+    "UPDATE search_outgoing_entries SET tsv = "
+    "setweight(to_tsvector('simple'::regconfig, meta), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, body), 'D') || "
+    "to_tsvector('simple'::regconfig, :agency) WHERE document_id = :id")
+
+
+def index_outgoing(session: Session, document: OutgoingDocument, text: str | None = None) -> None:
+    """(Re)write an outgoing document's search entry in the caller's transaction: at creation
+    and at each new version (``text``: the version's extracted text), and when its number or
+    recipients change (``text=None`` keeps the stored text)."""
+    session.flush()
+    meta = outgoing_meta(document)
+    entry = session.get(OutgoingSearchEntry, document.id)
+    if entry is None:
+        entry = OutgoingSearchEntry(document_id=document.id, agency_id=document.agency_id,
+                                    meta=meta, body="")
+        session.add(entry)
+    elif entry.meta != meta:
+        entry.meta = meta
+    if text is not None:
+        body = fold_words(text[:MAX_BODY_CHARS])
+        if entry.body != body:
+            entry.body = body
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_OUTGOING_TSV, {"agency": agency_lexeme(document.agency_id),
+                                        "id": document.id})
+
+
 # --- searching ------------------------------------------------------------------------------
 
-def encode_cursor(score: float, document_id: int) -> str:
-    raw = json.dumps([score, document_id], separators=(",", ":")).encode()
+def encode_cursor(score: float, document_id: int, kind: str = INCOMING) -> str:
+    raw = json.dumps([score, document_id, _KIND_RANK[kind]], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[float, int]:
+def decode_cursor(cursor: str) -> tuple[float, int, int]:
+    """(score, document id, kind rank); a cursor of before outgoing search (two values) is an
+    incoming document's."""
     try:
         if len(cursor) > 200:
             raise ValueError(cursor)
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score, document_id = json.loads(raw)
+        values = json.loads(raw)
+        score, document_id, *rest = values
+        kind = rest[0] if len(rest) == 1 else (0 if not rest else None)
         if (isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)
                 and isinstance(document_id, int) and not isinstance(document_id, bool)
-                and abs(document_id) <= MAX_INT):
-            return float(score), document_id
+                and abs(document_id) <= MAX_INT and kind in (0, 1)
+                and not isinstance(kind, bool)):
+            return float(score), document_id, kind
     except (ValueError, TypeError, UnicodeDecodeError):
         pass
     raise SearchError("Liên kết trang kết quả không hợp lệ; hãy tìm lại từ trang đầu.")
@@ -228,41 +313,177 @@ def _scored(session: Session, terms: list[str], agency_id: int):
             and_(literal_column("search_fts").op("MATCH")(match), SearchEntry.agency_id == agency_id))
 
 
+def readable_outgoing(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """SQL twin of ``outgoing.access.can_read`` for documents of the actor's agency: leaders
+    and clerks read all; the drafter, the signer, whoever had a review step and the reviewer
+    whose turn it is read theirs; a confidential one besides the head of the drafting unit; an
+    ordinary one also the drafting unit and the departments it is addressed to."""
+    if actor.has(Role.CLERK, Role.LEADER):
+        return true()
+    from ioffice.outgoing.access import STEP_KINDS
+    from ioffice.outgoing.counts import review_turn
+
+    doc = OutgoingDocument
+    involved = or_(
+        doc.created_by_id == actor.user_id, doc.signer_id == actor.user_id,
+        and_(doc.status == OutgoingStatus.IN_REVIEW, review_turn(session, actor)),
+        exists().where(OutgoingComment.document_id == doc.id,
+                       OutgoingComment.author_id == actor.user_id,
+                       OutgoingComment.kind.in_(STEP_KINDS)))
+    if actor.department_id is None:
+        return involved
+    same_unit = doc.drafting_department_id == actor.department_id
+    addressed = exists().where(OutgoingRecipient.document_id == doc.id,
+                               OutgoingRecipient.department_id == actor.department_id)
+    normal = doc.confidentiality == Confidentiality.NORMAL
+    secret_unit = and_(same_unit, true() if actor.has(Role.DEPARTMENT_HEAD) else false())
+    return or_(involved, and_(normal, or_(same_unit, addressed)), and_(~normal, secret_unit))
+
+
+_OUT_FTS5 = table("search_outgoing_fts", column("rowid"))
+
+
+def _scored_outgoing(session: Session, terms: list[str], agency_id: int):
+    """:func:`_scored` over the outgoing entries, joined to their documents (the read rule and
+    the filters are read there)."""
+    entry = OutgoingSearchEntry
+    if session.get_bind().dialect.name == "postgresql":
+        simple = literal_column("'simple'::regconfig")
+        matching = func.to_tsquery(simple, " & ".join([agency_lexeme(agency_id), *terms])).self_group()
+        ranking = func.to_tsquery(simple, " | ".join(terms)).self_group()
+        score = cast(func.ts_rank(literal_column("search_outgoing_entries.meta_tsv"), ranking),
+                     Float(53))
+        source = entry.__table__.join(OutgoingDocument, OutgoingDocument.id == entry.document_id)
+        return (entry.document_id, score, source,
+                and_(literal_column("search_outgoing_entries.tsv").op("@@")(matching),
+                     entry.agency_id == agency_id))
+    match = " ".join(f'"{t}"' for t in terms)
+    score = -func.bm25(literal_column("search_outgoing_fts"), META_WEIGHT, BODY_WEIGHT)
+    source = (_OUT_FTS5.join(entry.__table__, entry.document_id == _OUT_FTS5.c.rowid)
+              .join(OutgoingDocument, OutgoingDocument.id == entry.document_id))
+    return (_OUT_FTS5.c.rowid, score, source,
+            and_(literal_column("search_outgoing_fts").op("MATCH")(match),
+                 entry.agency_id == agency_id))
+
+
+def _after(score, doc_id, rank: int, after: tuple[float, int, int] | None):
+    """The keyset condition of one direction's part: rows after the cursor in the order
+    (score DESC, kind rank ASC, document id DESC)."""
+    if after is None:
+        return true()
+    last_score, last_id, last_rank = after
+    if rank > last_rank:
+        return score <= last_score
+    if rank < last_rank:
+        return score < last_score
+    return or_(score < last_score, and_(score == last_score, doc_id < last_id))
+
+
+def _direction(flt: Filters) -> set[str]:
+    if flt.status:
+        kind, _, _value = flt.status.partition(":")
+        wanted = {DIRECTIONS.get(kind, "")}
+    else:
+        wanted = {INCOMING, OUTGOING}
+    if flt.direction:
+        wanted &= {flt.direction}
+    return wanted
+
+
+def _status_value(flt: Filters) -> DocumentStatus | OutgoingStatus | None:
+    """``den:<incoming status>`` or ``di:<outgoing status>``; anything else is refused."""
+    if not flt.status:
+        return None
+    kind, _, value = flt.status.partition(":")
+    try:
+        return (DocumentStatus if kind == "den" else OutgoingStatus if kind == "di"
+                else None)(value)  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise SearchError("Trạng thái cần lọc không hợp lệ; hãy chọn trong danh sách.") from None
+
+
 def search(session: Session, actor: Actor, query: str, *, cursor: str | None = None,
            limit: int = DEFAULT_LIMIT, doc_type: str | None = None,
-           date_from: dt.date | None = None, date_to: dt.date | None = None) -> SearchPage:
+           date_from: dt.date | None = None, date_to: dt.date | None = None,
+           filters: Filters | None = None) -> SearchPage:
     """Documents of the actor's agency the actor may read that contain every word of ``query``
-    (diacritics and case ignored), best first, ``limit`` at a time after ``cursor``."""
+    (diacritics and case ignored), best first, ``limit`` at a time after ``cursor``: incoming
+    and outgoing documents together unless ``filters`` (or ``doc_type``, ``date_from``,
+    ``date_to``) narrow them."""
+    flt = filters or Filters(doc_type=doc_type, date_from=date_from, date_to=date_to)
     terms = check_query(query)
     after = decode_cursor(cursor) if cursor else None
     limit = max(1, min(limit, MAX_LIMIT))
     if not terms:
         return SearchPage([], None, [])
-    doc_id, score, source, matches = _scored(session, terms, actor.agency_id)
-    # match, filter, rank and cut the page on the search entries alone; only the page's
-    # documents are then read
-    page = (select(doc_id.label("id"), score.label("score")).select_from(source)
-            .where(matches, readable(actor)))
-    if doc_type:
-        page = page.where(SearchEntry.doc_type == doc_type)
-    if date_from:
-        page = page.where(SearchEntry.document_date >= date_from)
-    if date_to:
-        page = page.where(SearchEntry.document_date <= date_to)
-    if after is not None:
-        page = page.where(or_(score < after[0], and_(score == after[0], doc_id < after[1])))
-    page = page.order_by(score.desc(), doc_id.desc()).limit(limit + 1).subquery()
-    stmt = (select(IncomingDocument, page.c.score).join(page, IncomingDocument.id == page.c.id)
-            .where(IncomingDocument.agency_id == actor.agency_id)
-            .order_by(page.c.score.desc(), page.c.id.desc()))
-    rows = session.execute(stmt).all()
-    results = [SearchResult(doc, float(s)) for doc, s in rows[:limit]]
+    wanted = _direction(flt)
+    status = _status_value(flt)
+    parts = []
+    if INCOMING in wanted:
+        doc_id, score, source, matches = _scored(session, terms, actor.agency_id)
+        # match, filter, rank and cut the page on the search entries alone; only the page's
+        # documents are then read
+        part = (select(literal(_KIND_RANK[INCOMING]).label("kind"), doc_id.label("id"),
+                       score.label("score")).select_from(source)
+                .where(matches, readable(actor), _after(score, doc_id, 0, after)))
+        if flt.doc_type:
+            part = part.where(SearchEntry.doc_type == flt.doc_type)
+        if flt.date_from:
+            part = part.where(SearchEntry.document_date >= flt.date_from)
+        if flt.date_to:
+            part = part.where(SearchEntry.document_date <= flt.date_to)
+        if status:
+            part = part.where(exists().where(IncomingDocument.id == SearchEntry.document_id,
+                                             IncomingDocument.status == status))
+        if flt.department_id:
+            part = part.where(exists().where(
+                Assignment.document_id == SearchEntry.document_id,
+                Assignment.assignee_department_id == flt.department_id))
+        parts.append(part.order_by(score.desc(), doc_id.desc()).limit(limit + 1).subquery())
+    if OUTGOING in wanted:
+        doc_id, score, source, matches = _scored_outgoing(session, terms, actor.agency_id)
+        part = (select(literal(_KIND_RANK[OUTGOING]).label("kind"), doc_id.label("id"),
+                       score.label("score")).select_from(source)
+                .where(matches, OutgoingDocument.agency_id == actor.agency_id,
+                       readable_outgoing(session, actor), _after(score, doc_id, 1, after)))
+        if flt.doc_type:
+            part = part.where(OutgoingDocument.doc_type == flt.doc_type)
+        if flt.date_from:
+            part = part.where(OutgoingDocument.promulgation_date >= flt.date_from)
+        if flt.date_to:
+            part = part.where(OutgoingDocument.promulgation_date <= flt.date_to)
+        if status:
+            part = part.where(OutgoingDocument.status == status)
+        if flt.department_id:
+            part = part.where(OutgoingDocument.drafting_department_id == flt.department_id)
+        parts.append(part.order_by(score.desc(), doc_id.desc()).limit(limit + 1).subquery())
+    if not parts:
+        return SearchPage([], None, terms)
+    both = union_all(*(select(p.c.kind, p.c.id, p.c.score) for p in parts)).subquery()
+    rows = session.execute(select(both.c.kind, both.c.id, both.c.score)
+                           .order_by(both.c.score.desc(), both.c.kind, both.c.id.desc())
+                           .limit(limit + 1)).all()
+    incoming_ids = [r.id for r in rows if r.kind == 0]
+    outgoing_ids = [r.id for r in rows if r.kind == 1]
+    loaded: dict[tuple[int, int], IncomingDocument | OutgoingDocument] = {}
+    if incoming_ids:
+        loaded.update(((0, d.id), d) for d in session.scalars(select(IncomingDocument).where(
+            IncomingDocument.id.in_(incoming_ids), IncomingDocument.agency_id == actor.agency_id)))
+    if outgoing_ids:
+        loaded.update(((1, d.id), d) for d in session.scalars(select(OutgoingDocument).where(
+            OutgoingDocument.id.in_(outgoing_ids), OutgoingDocument.agency_id == actor.agency_id)))
+    kinds = {0: INCOMING, 1: OUTGOING}
+    found = [SearchResult(loaded[(r.kind, r.id)], float(r.score), kinds[r.kind])
+             for r in rows if (r.kind, r.id) in loaded]
+    results = found[:limit]
     record(session, actor.ctx, "search:query:run",
-           details={"q": query, "terms": len(terms), "page": bool(cursor), "found": len(results)})
+           details={"q": query, "terms": len(terms), "page": bool(cursor), "found": len(results),
+                    "direction": flt.direction or "", "status": flt.status or "",
+                    "department": flt.department_id})
     next_cursor = None
-    if len(rows) > limit:
+    if len(rows) > limit and results:
         last = results[-1]
-        next_cursor = encode_cursor(last.score, last.document.id)
+        next_cursor = encode_cursor(last.score, last.document.id, last.kind)
     return SearchPage(results, next_cursor, terms)
 
 
@@ -316,6 +537,24 @@ def delete_saved(session: Session, actor: Actor, saved_id: int) -> None:
     session.flush()
 
 
-__all__ = ["SearchError", "SearchPage", "SearchResult", "delete_saved", "document_meta",
-           "get_saved", "index_incoming", "list_saved", "readable", "run_saved",
-           "save_search", "search"]
+__all__ = [
+    "DIRECTIONS",
+    "INCOMING",
+    "OUTGOING",
+    "Filters",
+    "SearchError",
+    "SearchPage",
+    "SearchResult",
+    "delete_saved",
+    "document_meta",
+    "get_saved",
+    "index_incoming",
+    "index_outgoing",
+    "list_saved",
+    "outgoing_meta",
+    "readable",
+    "readable_outgoing",
+    "run_saved",
+    "save_search",
+    "search",
+]

@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         keys,
         limits,
         outgoing,
+        outgoing_flow,  # noqa: F401  (routes of the outgoing blueprint)
         search,
     )
 

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ioffice.db_session import get_session
 from ioffice.exchange import decisions, install_listeners
+from ioffice.exchange import requests as exchange_requests
 from ioffice.exchange.dispatch import STATUS_LABELS
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
@@ -23,12 +24,20 @@ BUSINESS = {"new": "Văn bản mới", "revoke": "Thu hồi", "update": "Cập n
             "status": "Trạng thái"}
 
 
+@bp.app_template_global("exchange_requests_for")
+def requests_for(document):
+    """Revoke / update / replace requests about a received document the page already shows
+    (the page's view checked that the user may read it), in words."""
+    return exchange_requests.for_document(get_session(), document)
+
+
 @bp.get("/")
 @operation(Op.VIEW_EXCHANGE)
 def index():
     actor = current_actor()
     session = get_session()
     return render_template("exchange/index.html",
+                           requests=exchange_requests.pending(session, actor, limit=200),
                            outbox=decisions.outbox_rows(session, actor.agency_id),
                            inbox=decisions.inbox_rows(session, actor.agency_id),
                            out_states=OUT_STATES, in_states=IN_STATES, business=BUSINESS,
@@ -53,6 +62,6 @@ def decide(inbox_id: int):
     decisions.decide(session, current_actor(), inbox_id, agree,
                      request.form.get("reason", "")[:1000])
     session.commit()
-    flash("Đã đồng ý; trạng thái 15 được gửi cho cơ quan gửi." if agree
-          else "Đã từ chối; trạng thái 16 được gửi cho cơ quan gửi.", "success")
+    flash("Đã đồng ý với đề nghị; cơ quan gửi được báo là đã đồng ý." if agree
+          else "Đã từ chối đề nghị; cơ quan gửi được báo lý do từ chối.", "success")
     return redirect(url_for("exchange.index"))

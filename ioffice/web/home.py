@@ -11,8 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from ioffice.agencies.models import Membership, Role
 from ioffice.db_session import get_session
-from ioffice.incoming import queries
+from ioffice.exchange import requests as exchange_requests
+from ioffice.incoming import overview, queries
 from ioffice.incoming.registration import today_vn
+from ioffice.outgoing import counts as outgoing_counts
 from ioffice.web.access import operation
 from ioffice.web.auth import current_actor
 
@@ -36,6 +38,10 @@ def index() -> Any:
     panels = [(role, ROLE_PANELS[role]) for role in Role if role in current_user.roles]
     db = get_session()
     actor = current_actor()
-    counts = queries.counts(db, actor, today_vn())
+    today = today_vn()
+    counts = queries.counts(db, actor, today)
     return render_template("home/index.html", panels=panels, memberships=memberships,
-                           counts=counts)
+                           counts=counts, out=outgoing_counts.counts(db, actor),
+                           agency_overdue=overview.agency_overdue(db, actor, today),
+                           requests=exchange_requests.pending(db, actor),
+                           request_count=exchange_requests.count_pending(db, actor))

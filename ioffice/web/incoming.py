@@ -125,13 +125,22 @@ def register() -> Any:
                            **_doc_form_context(submission_id=data.submission_id or uuid.uuid4().hex)), 422
 
 
+def _opening_tab(actor: Any, counts: queries.Counts) -> str:
+    """Without a tab asked for, the page opens on what waits for the user: the clerk's
+    documents to register when there are any, else the user's own assignments."""
+    if counts.to_register and actor.may(Op.VIEW_TO_REGISTER):
+        return "cho-vao-so"
+    return "can-xu-ly"
+
+
 @bp.route("/")
 @operation(Op.VIEW_TO_HANDLE)
 def index() -> Any:
     db = get_session()
     actor = current_actor()
     today = registration.today_vn()
-    tab = request.args.get("tab", "can-xu-ly")
+    counts = queries.counts(db, actor, today)
+    tab = request.args.get("tab") or _opening_tab(actor, counts)
     if tab not in QUEUES and tab not in ("cho-vao-so", "cho-phan-phoi"):
         tab = "can-xu-ly"
     docs: list[IncomingDocument] = []
@@ -145,7 +154,7 @@ def index() -> Any:
                                         after=request.args.get("sau") or None)
     return render_template("incoming/index.html", tab=tab, queues=QUEUES, docs=docs,
                            assignments=assignments, today=today, cursor=queries.queue_cursor,
-                           counts=queries.counts(db, actor, today),
+                           counts=counts,
                            extension_requests=queries.extension_requests(db, actor))
 
 

@@ -1,4 +1,5 @@
-"""Search page: full-text search over the agency's incoming documents, and saved searches."""
+"""Search page: full-text search over the agency's incoming and outgoing documents (filters by
+direction, status, department, type and date), and saved searches."""
 
 from __future__ import annotations
 
@@ -10,16 +11,25 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from ioffice import search as svc
+from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
 from ioffice.db_session import get_session
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE
+from ioffice.incoming.models import DocumentStatus
+from ioffice.outgoing.models import OutgoingStatus
 from ioffice.search.text import MAX_QUERY_CHARS, highlight
 from ioffice.web.access import Op, operation
 
 bp = Blueprint("search", __name__)
 
-# the document page belongs to the incoming blueprint; without it results are not links
-DOCUMENT_ENDPOINT = "incoming.show"
+# the document pages belong to the incoming and outgoing blueprints; without them results are
+# not links
+DOCUMENT_ENDPOINTS = {svc.INCOMING: "incoming.show", svc.OUTGOING: "outgoing.show"}
+DOCUMENT_ENDPOINT = DOCUMENT_ENDPOINTS[svc.INCOMING]
+STATUS_GROUPS = (
+    ("Văn bản đến", [(f"den:{s.value}", s.label) for s in DocumentStatus]),
+    ("Văn bản đi", [(f"di:{s.value}", s.label) for s in OutgoingStatus]),
+)
 
 
 def _actor() -> Actor:
@@ -33,11 +43,27 @@ def _date(name: str) -> dt.date | None:
         return None
 
 
-def _document_url(document_id: int) -> str | None:
+def _document_url(document_id: int, kind: str = svc.INCOMING) -> str | None:
     try:
-        return url_for(DOCUMENT_ENDPOINT, document_id=document_id)
+        return url_for(DOCUMENT_ENDPOINTS[kind], document_id=document_id)
     except BuildError:
         return None
+
+
+def _filters(actor: Actor) -> svc.Filters:
+    """The page's filters; an unknown value is ignored (as the type filter always was)."""
+    doc_type = request.args.get("loai") or None
+    if doc_type not in DOC_TYPES_BY_CODE:
+        doc_type = None
+    direction = svc.DIRECTIONS.get(request.args.get("huong", ""))
+    status = request.args.get("trang_thai") or None
+    if status not in {value for _, options in STATUS_GROUPS for value, _ in options}:
+        status = None
+    department = request.args.get("phong", "")
+    department_id = int(department) if department.isdigit() and len(department) < 10 else None
+    return svc.Filters(direction=direction, status=status, doc_type=doc_type,
+                       date_from=_date("tu_ngay"), date_to=_date("den_ngay"),
+                       department_id=department_id)
 
 
 @bp.route("/tim-kiem")
@@ -46,14 +72,12 @@ def index() -> Any:
     db = get_session()
     actor = _actor()
     query = request.args.get("q", "")
-    doc_type = request.args.get("loai") or None
-    if doc_type not in DOC_TYPES_BY_CODE:
-        doc_type = None
-    filters = {"doc_type": doc_type, "date_from": _date("tu_ngay"), "date_to": _date("den_ngay")}
+    filters = _filters(actor)
     page, error = None, None
     if query.strip():
         try:
-            page = svc.search(db, actor, query, cursor=request.args.get("sau") or None, **filters)
+            page = svc.search(db, actor, query, cursor=request.args.get("sau") or None,
+                              filters=filters)
         except svc.SearchError as exc:
             db.rollback()
             error = exc.message
@@ -68,6 +92,8 @@ def index() -> Any:
                            doc_types=DOC_TYPES, doc_type_names={t.code: t.name for t in DOC_TYPES},
                            args=request.args, next_url=next_url, highlight=highlight,
                            document_url=_document_url, max_chars=MAX_QUERY_CHARS,
+                           status_groups=STATUS_GROUPS,
+                           departments=agencies.list_departments(db, actor.agency_id),
                            searching_page=bool(request.args.get("sau"))), 400 if error else 200
 
 
