@@ -92,6 +92,12 @@ def _validate(session: Session, actor: Actor, data: DraftInput) -> dict[str, str
     return errors
 
 
+def validate(session: Session, actor: Actor, data: DraftInput) -> dict[str, str]:
+    """Every error of a draft's fields, for a form that lists them all at once (the file is
+    checked when it is stored)."""
+    return _validate(session, actor, data)
+
+
 def _agency(session: Session, actor: Actor) -> Agency:
     agency = session.get(Agency, actor.agency_id)
     assert agency is not None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
@@ -16,6 +17,24 @@ E = TypeVar("E", bound=enum.Enum)
 
 class FormErrors(dict[str, str]):
     pass
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A refused form of a page, shown again: which form (``name``), what was typed, the
+    errors. ``Kept.none()`` on a page shown normally."""
+
+    name: str
+    values: Any
+    errors: dict[str, str]
+
+    @classmethod
+    def none(cls) -> Kept:
+        return cls("", MultiDict(), {})
+
+    def of(self, name: str) -> Any:
+        """The typed values if ``name`` is the refused form, else None (use the defaults)."""
+        return self.values if name == self.name else None
 
 
 def text(form: MultiDict, name: str, max_len: int = 2000) -> str:
