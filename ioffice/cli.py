@@ -386,14 +386,16 @@ def maintenance_cleanup(dry_run: bool, grace_hours: float | None, show: bool) ->
     with _session() as session:
         removed = maintenance.cleanup(session, current_app.extensions["ioffice.services"].blobs,
                                       now=dt.datetime.now(dt.UTC),
-                                      grace=dt.timedelta(hours=hours), dry_run=dry_run)
+                                      grace=dt.timedelta(hours=hours), dry_run=dry_run,
+                                      held_ttl=dt.timedelta(
+                                          hours=float(current_app.config["HELD_UPLOAD_HOURS"])))
     click.echo(maintenance_report(removed, dry_run=dry_run, hours=hours, show=show))
 
 
 def maintenance_report(removed, *, dry_run: bool, hours: float, show: bool) -> str:
     verb = "Sẽ xoá" if dry_run else "Đã xoá"
     names = {"blob": "tệp không còn tham chiếu", "preview": "ảnh xem trước",
-             "temporary": "tệp tạm"}
+             "temporary": "tệp tạm", "held": "tệp giữ cho biểu mẫu đã hết hạn"}
     counts = ", ".join(f"{sum(1 for r in removed if r.kind == kind)} {label}"
                        for kind, label in names.items())
     size = sum(r.size for r in removed)

@@ -14,6 +14,7 @@ from ioffice.agencies.actor import Actor
 from ioffice.db_session import get_session
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE
 from ioffice.search.text import MAX_QUERY_CHARS, highlight
+from ioffice.web import forms
 from ioffice.web.access import Op, operation
 
 bp = Blueprint("search", __name__)
@@ -27,10 +28,7 @@ def _actor() -> Actor:
 
 
 def _date(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, "").strip())
-    except ValueError:
-        return None
+    return forms.parse_date(request.args.get(name))
 
 
 def _document_url(document_id: int) -> str | None:

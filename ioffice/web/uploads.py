@@ -8,6 +8,7 @@ file replaces what was held.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -135,7 +136,6 @@ def oversize_fields() -> MultiDict:
 
 
 def _add(form: MultiDict, name: str, raw: bytearray) -> None:
-    try:
+    # a field the normal path would refuse is simply not kept
+    with contextlib.suppress(UnicodeDecodeError, UnsafeText):
         form.add(clean(name), clean(raw.decode("utf-8")))
-    except (UnicodeDecodeError, UnsafeText):
-        pass  # a field the normal path would refuse is simply not kept
