@@ -105,10 +105,10 @@ def test_the_cli_reports_what_it_removed(app: Flask, db: Session, store: BlobSto
     out = runner.invoke(args=["maintenance", "cleanup", "--dry-run", "--list",
                               "--grace-hours", "0"])
     assert out.exit_code == 0, out.output
-    assert "Sẽ xoá 1 tệp không còn tham chiếu" in out.output and orphan in out.output
+    assert "Sẽ xóa 1 tệp không còn tham chiếu" in out.output and orphan in out.output
     assert store.exists(orphan)
     out = runner.invoke(args=["maintenance", "cleanup", "--grace-hours", "0"])
-    assert out.exit_code == 0 and "Đã xoá 1 tệp không còn tham chiếu" in out.output
+    assert out.exit_code == 0 and "Đã xóa 1 tệp không còn tham chiếu" in out.output
     assert not store.exists(orphan) and store.exists(kept)
 
 

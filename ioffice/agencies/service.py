@@ -296,7 +296,7 @@ def _first_agency(user: User) -> int | None:
 
 def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
     minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-    return (f"Tài khoản tạm khoá do nhập sai mật khẩu nhiều lần. "
+    return (f"Tài khoản tạm khóa do nhập sai mật khẩu nhiều lần. "
             f"Vui lòng thử lại sau khoảng {minutes} phút.")
 
 

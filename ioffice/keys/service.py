@@ -170,7 +170,7 @@ def pin_keys(session: Session, agency_id: int, user_id: int | None = None) -> li
 def pin_key_in_agency(session: Session, agency_id: int, certificate_id: int) -> SigningCertificate:
     row = session.get(SigningCertificate, certificate_id)
     if row is None or row.agency_id != agency_id or row.holder is not KeyHolder.PIN:
-        raise NotFound("Không tìm thấy khoá ký số.")
+        raise NotFound("Không tìm thấy khóa ký số.")
     return row
 
 
