@@ -74,7 +74,8 @@ def _form_context(**extra: Any) -> dict[str, Any]:
     agencies_all = [a for a in agencies.list_agencies(db) if a.id != actor.agency_id]
     return {"doc_types": DOC_TYPES, "urgencies": list(Urgency),
             "confidentialities": list(Confidentiality),
-            "signers": drafts.signers(db, actor.agency_id),
+            "signers": (chosen := drafts.signers(db, actor.agency_id)),
+            "signer_titles": {u.id: agencies.post_title(db, u, actor.agency_id) for u in chosen},
             "departments": agencies.list_departments(db, actor.agency_id),
             "other_agencies": agencies_all, **extra}
 

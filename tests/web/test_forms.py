@@ -71,3 +71,25 @@ def test_file_inputs_carry_the_server_limit_and_types(app: Flask, client: FlaskC
     limit = app.config["MAX_CONTENT_LENGTH"]
     assert f'data-max-bytes="{limit}"' in page and 'data-accept=".pdf"' in page
     assert "app.js" in page
+
+
+def test_the_post_title_follows_a_switch_of_agency(client: FlaskClient, db: Session) -> None:
+    """A person holding posts in two agencies sees the post of the agency acted for, on the
+    home page and where they are chosen as signer; the certificate gets that title too."""
+    from ioffice.agencies import service as agencies
+    from ioffice.agencies.models import User
+    from ioffice.demo import CONCURRENT_SECOND_POST
+
+    login(client, "kiemnhiem.uminh")
+    home = client.get("/").get_data(as_text=True)
+    assert "Phó Chủ tịch UBND huyện U Minh" in home and CONCURRENT_SECOND_POST not in home
+    khanhan = re.search(r'<option value="(\d+)"[^>]*>Ủy ban nhân dân xã Khánh An<', home).group(1)
+    client.post("/chuyen-co-quan", data={"csrf_token": csrf_token(client, "/"),
+                                         "agency_id": khanhan})
+    home = client.get("/").get_data(as_text=True)
+    assert CONCURRENT_SECOND_POST in home and "Phó Chủ tịch UBND huyện U Minh" not in home
+    user = agencies.get_user_by_username(db, "kiemnhiem.uminh")
+    assert isinstance(user, User)
+    assert agencies.post_title(db, user, int(khanhan)) == CONCURRENT_SECOND_POST
+    draft_form = client.get("/van-ban-di/moi").get_data(as_text=True)
+    assert f"Lê Văn Kiên – {CONCURRENT_SECOND_POST}" in draft_form
