@@ -152,3 +152,19 @@ def test_a_past_deadline_is_pointed_out(page: Page, live_server: str) -> None:
     expect(page.locator(".deadline-past")).to_contain_text("hạn này đã qua")
     due.fill((TODAY + dt.timedelta(days=5)).strftime("%d/%m/%Y"))
     expect(page.locator(".deadline-past")).to_have_count(0)
+
+
+def test_buttons_say_the_form_is_being_processed(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/dang-nhap")
+    # the answer never comes, and it is awaited in another tab: this page stays as it is, with
+    # the form in progress
+    page.context.route("**/dang-nhap", lambda route: None if route.request.method == "POST"
+                       else route.continue_())
+    page.evaluate("document.querySelector('main form').target = '_blank'")
+    page.get_by_label("Tên đăng nhập", exact=True).fill("khong-ton-tai")
+    page.get_by_label("Mật khẩu", exact=True).fill("khong-gui-di")
+    button = page.get_by_role("button", name="Đăng nhập")
+    button.click()
+    busy = page.get_by_role("button", name="Đang xử lý…")
+    expect(busy).to_be_disabled()
+    expect(busy).to_have_attribute("aria-busy", "true")

@@ -168,3 +168,33 @@ def test_dates_are_entered_and_shown_as_day_month_year(client: FlaskClient, db: 
     assert "01/02/2026" in page
     form = client.get("/van-ban-den/vao-so").get_data(as_text=True)
     assert 'type="date"' not in form and 'placeholder="dd/mm/yyyy"' in form
+
+
+def test_a_refused_registration_of_a_received_document_keeps_the_corrections(
+        client: FlaskClient, db: Session) -> None:
+    from ioffice.incoming.models import DocumentStatus, Source
+
+    clerk = actor(db, "vanthu.camau")
+    doc = IncomingDocument(agency_id=clerk.agency_id, status=DocumentStatus.AWAITING_REGISTRATION,
+                           source=Source.AXIS, issuer_name="Sở Tài chính", issuer_code="000.00.10.H12",
+                           number="902", notation="STC-NS", number_notation="902/STC-NS",
+                           document_date=today_vn() - dt.timedelta(days=1), doc_type="cong_van",
+                           subject="Về dự toán ngân sách", document_identifier="000.00.10.H12,902")
+    db.add(doc)
+    db.commit()
+    login(client, "vanthu.camau")
+    page = f"/van-ban-den/{doc.id}"
+    shown = client.get(page).get_data(as_text=True)
+    assert (today_vn() - dt.timedelta(days=1)).strftime("%d/%m/%Y") in shown  # not ISO
+    resp = client.post(f"{page}/vao-so", data={
+        "csrf_token": csrf_token(client, page), "issuer_name": "Sở Tài chính",
+        "issuer_code": "000.00.10.H12", "number": "902", "notation": "STC-NS",
+        "document_date": "05/13/2026", "doc_type": "cong_van", "subject": "",
+        "signer": "Người ký đã sửa", "urgency": "normal", "confidentiality": "normal"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Ngày văn bản «05/13/2026» không phải là ngày hợp lệ" in html
+    assert "Chưa nhập trích yếu nội dung." in html
+    assert 'value="Người ký đã sửa"' in html and 'value="05/13/2026"' in html
+    db.refresh(doc)
+    assert doc.status is DocumentStatus.AWAITING_REGISTRATION
