@@ -162,7 +162,7 @@ def show(document_id: int) -> Any:
     return _show_page(document_id)
 
 
-def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
+def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 422) -> Any:
     """The document page; ``kept``: a refused form of the page shown again as it was typed,
     with its errors (status 422)."""
     db = get_session()
@@ -180,7 +180,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
         statuses_by_recipient={s.organ_id: s for s in dispatch.recipient_statuses(db, actor, doc)},
         browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
         user=db.get(User, actor.user_id), labels=HISTORY_LABELS,
-        kept=kept or forms.Kept.none()), 422 if kept else 200
+        kept=kept or forms.Kept.none()), status if kept else 200
 
 
 def _act(operation: Callable[[], Any], document_id: int,
@@ -224,7 +224,7 @@ def upload(document_id: int) -> Any:
 
 def upload_oversize(form: Any, message: str, document_id: int) -> Any:
     """The document page again after an over-size version: the note kept, the file not."""
-    return _show_page(document_id, forms.Kept("phien-ban", form, {"file": message}))
+    return _show_page(document_id, forms.Kept("phien-ban", form, {"file": message}), status=413)
 
 
 @bp.route("/<int:document_id>/y-kien", methods=["POST"])

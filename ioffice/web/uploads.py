@@ -28,6 +28,10 @@ ACCEPTED = {"pdf": ".pdf", "draft": ".pdf,.docx"}
 EXPIRED = "Tệp đã giữ từ lần gửi trước đã hết hạn hoặc không còn; vui lòng chọn lại tệp."
 # field data kept from an over-size request; the file parts are skipped, not kept
 _OVERSIZE_FIELDS_MAX = 256 * 1024
+# a body this many times the limit is not read through at all (the fields may follow the file)
+_OVERSIZE_READ_FACTOR = 4
+# held tokens read from one submission (a registration takes at most 20 files)
+_HELD_MAX = 20
 
 
 @dataclass
@@ -73,7 +77,7 @@ def files(field_name: str) -> Files:
         return Files(uploads)
     result = Files()
     actor = current_actor()
-    for token in request.form.getlist("held"):
+    for token in request.form.getlist("held")[:_HELD_MAX]:
         found = held.take(services().blobs, token, user_id=actor.user_id,
                           agency_id=actor.agency_id, now=utcnow(), ttl=ttl())
         if found is None:
@@ -105,6 +109,8 @@ def oversize_fields() -> MultiDict:
     remaining = request.content_length
     if stream is None or remaining is None:  # a chunked body: werkzeug already read part of it
         return form
+    if remaining > _OVERSIZE_READ_FACTOR * current_app.config["MAX_CONTENT_LENGTH"]:
+        return form  # not worth reading through to find the fields
     decoder = MultipartDecoder(boundary.encode(), max_form_memory_size=None)
     kept = 0
     current: Field | None = None

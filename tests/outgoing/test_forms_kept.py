@@ -97,3 +97,23 @@ def test_a_refused_version_keeps_its_note(db: Session, client: FlaskClient, logi
     assert resp.status_code == 422
     assert "không phải là PDF" in html
     assert 'value="Sửa theo góp ý của phòng"' in html
+
+
+def test_an_oversize_version_answers_with_the_page_and_its_note(app: Flask, db: Session,
+                                                                client: FlaskClient,
+                                                                login_as) -> None:
+    login_as("chuyenvien.camau")
+    kt = department(db, actor(db, "chuyenvien.camau"), "KT")
+    page = client.post("/van-ban-di/moi", data=_draft(client, db, department_ids=[str(kt.id)]),
+                       content_type="multipart/form-data").location
+    token = csrf_token(client, page)
+    app.config["MAX_CONTENT_LENGTH"] = 100 * 1024
+    app.config["MAX_UPLOAD_MB"] = 0.1
+    big = pdf_bytes() + b"%" + b"x" * (200 * 1024)
+    resp = client.post(page + "/phien-ban", data={
+        "csrf_token": token, "note": "Bản sửa lần hai",
+        "file": (io.BytesIO(big), "lon.pdf")}, content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 413
+    assert "vượt quá giới hạn 0.1 MB" in html and 'value="Bản sửa lần hai"' in html
+    assert 'id="upload"' in html  # the document page, not a bare error page
