@@ -371,7 +371,8 @@ def maintenance_group() -> None:
 
 @maintenance_group.command("cleanup", help=(
     "Xóa tệp tải lên dở dang, tệp không còn bản ghi nào tham chiếu và ảnh xem trước của chúng, "
-    "cũ hơn thời gian chờ. Tệp có bản ghi tham chiếu không bao giờ bị xóa."))
+    "cũ hơn thời gian chờ, và tệp giữ lại cho biểu mẫu bị từ chối đã quá "
+    "IOFFICE_HELD_UPLOAD_HOURS. Tệp có bản ghi tham chiếu không bao giờ bị xóa."))
 @click.option("--dry-run", is_flag=True, help="Chỉ liệt kê, không xóa.")
 @click.option("--grace-hours", type=click.FloatRange(min=0), default=None,
               help="Thời gian chờ (giờ); mặc định IOFFICE_CLEANUP_GRACE_HOURS (24).")

@@ -125,6 +125,9 @@
       });
       var empty = scope.querySelector(".filter-empty");
       if (empty) empty.hidden = shown > 0;
+      scope.querySelectorAll("fieldset").forEach(function (group) {  // a group left empty goes too
+        group.hidden = !group.querySelector("[data-filter-item]:not([hidden])");
+      });
     });
   });
 
