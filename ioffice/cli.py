@@ -52,7 +52,7 @@ def db_check() -> None:
     click.echo("Lược đồ khớp với mô hình.")
 
 
-@click.group("pki", help="Hạ tầng khoá công khai (mô phỏng Ban Cơ yếu Chính phủ).")
+@click.group("pki", help="Hạ tầng khóa công khai (mô phỏng Ban Cơ yếu Chính phủ).")
 def pki_group() -> None:
     pass
 
@@ -187,7 +187,7 @@ def user_create(agency_code: str, username: str, full_name: str, position: str,
         click.echo(f"Đã tạo tài khoản {user.username}.")
 
 
-@user_group.command("deactivate", help="Khoá tài khoản: không đăng nhập được nữa, mọi phiên "
+@user_group.command("deactivate", help="Khóa tài khoản: không đăng nhập được nữa, mọi phiên "
                                         "đăng nhập và mã truy cập API của nó hết hiệu lực.")
 @click.argument("username")
 @with_appcontext
@@ -201,7 +201,7 @@ def user_deactivate(username: str) -> None:
         except NotFound as exc:
             raise click.ClickException(exc.message) from exc
         session.commit()
-        click.echo(f"Đã khoá tài khoản {user.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")
+        click.echo(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")
 
 
 @click.group("audit", help="Nhật ký kiểm toán.")
@@ -370,12 +370,13 @@ def maintenance_group() -> None:
 
 
 @maintenance_group.command("cleanup", help=(
-    "Xoá tệp tải lên dở dang, tệp không còn bản ghi nào tham chiếu và ảnh xem trước của chúng, "
-    "cũ hơn thời gian chờ. Tệp có bản ghi tham chiếu không bao giờ bị xoá."))
-@click.option("--dry-run", is_flag=True, help="Chỉ liệt kê, không xoá.")
+    "Xóa tệp tải lên dở dang, tệp không còn bản ghi nào tham chiếu và ảnh xem trước của chúng, "
+    "cũ hơn thời gian chờ, và tệp giữ lại cho biểu mẫu bị từ chối đã quá "
+    "IOFFICE_HELD_UPLOAD_HOURS. Tệp có bản ghi tham chiếu không bao giờ bị xóa."))
+@click.option("--dry-run", is_flag=True, help="Chỉ liệt kê, không xóa.")
 @click.option("--grace-hours", type=click.FloatRange(min=0), default=None,
               help="Thời gian chờ (giờ); mặc định IOFFICE_CLEANUP_GRACE_HOURS (24).")
-@click.option("--list", "show", is_flag=True, help="In từng mục đã xoá.")
+@click.option("--list", "show", is_flag=True, help="In từng mục đã xóa.")
 @with_appcontext
 def maintenance_cleanup(dry_run: bool, grace_hours: float | None, show: bool) -> None:
     import datetime as dt
@@ -386,14 +387,16 @@ def maintenance_cleanup(dry_run: bool, grace_hours: float | None, show: bool) ->
     with _session() as session:
         removed = maintenance.cleanup(session, current_app.extensions["ioffice.services"].blobs,
                                       now=dt.datetime.now(dt.UTC),
-                                      grace=dt.timedelta(hours=hours), dry_run=dry_run)
+                                      grace=dt.timedelta(hours=hours), dry_run=dry_run,
+                                      held_ttl=dt.timedelta(
+                                          hours=float(current_app.config["HELD_UPLOAD_HOURS"])))
     click.echo(maintenance_report(removed, dry_run=dry_run, hours=hours, show=show))
 
 
 def maintenance_report(removed, *, dry_run: bool, hours: float, show: bool) -> str:
-    verb = "Sẽ xoá" if dry_run else "Đã xoá"
+    verb = "Sẽ xóa" if dry_run else "Đã xóa"
     names = {"blob": "tệp không còn tham chiếu", "preview": "ảnh xem trước",
-             "temporary": "tệp tạm"}
+             "temporary": "tệp tạm", "held": "tệp giữ cho biểu mẫu đã hết hạn"}
     counts = ", ".join(f"{sum(1 for r in removed if r.kind == kind)} {label}"
                        for kind, label in names.items())
     size = sum(r.size for r in removed)

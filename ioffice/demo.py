@@ -120,6 +120,7 @@ USERNAME_PREFIX = {Role.CLERK: "vanthu", Role.LEADER: "lanhdao",
                    Role.DEPARTMENT_HEAD: "truongphong", Role.SPECIALIST: "chuyenvien"}
 # a person who holds posts in two agencies (kiêm nhiệm), to show the agency switch
 CONCURRENT = ("kiemnhiem.uminh", "Lê Văn Kiên", "Phó Chủ tịch UBND huyện U Minh", ("uminh", "khanhan"))
+CONCURRENT_SECOND_POST = "Chủ tịch UBND xã Khánh An (kiêm nhiệm)"
 
 
 @dataclass
@@ -194,7 +195,8 @@ def _load_concurrent(session: Session, result: DemoResult, by_slug: dict[str, in
         vp = session.scalar(select(Department.id).where(Department.agency_id == by_slug[second],
                                                         Department.short_name == "VP"))
         service.grant_membership(session, CTX, user=user, agency_id=by_slug[second],
-                                 roles=[Role.LEADER], department_id=vp)
+                                 roles=[Role.LEADER], department_id=vp,
+                                 position_title=CONCURRENT_SECOND_POST)
     result.logins.append((username, full_name, "Lãnh đạo – huyện U Minh và xã Khánh An"))
 
 

@@ -4,7 +4,8 @@ A blob is written before the transaction that records it commits (the upload com
 a refused or rolled-back registration, a crashed worker or a failed signature leaves blobs no
 row points to; a crash between a temporary file and its rename leaves the temporary file; and a
 page preview outlives the blob it was drawn from. :func:`cleanup` removes all three once they
-are older than the grace period, which must exceed the longest transaction that can still be
+are older than the grace period (and files held for a refused form, ``held/``, once they have
+expired: :mod:`ioffice.documents.held`), which must exceed the longest transaction that can still be
 writing its rows (a blob younger than that may belong to one that has not committed yet).
 
 A blob that any row references is never removed: the references are read after the listing,
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ioffice.documents import held
 from ioffice.documents.pdf import RENDER_VERSION
 from ioffice.exchange.models import ExchangeOutbox
 from ioffice.incoming.models import DocumentFile
@@ -42,9 +44,10 @@ class Removed:
     """One thing :func:`cleanup` removed (or would remove, in a dry run)."""
 
     kind: str
-    """``blob``, ``preview`` or ``temporary``."""
+    """``blob``, ``preview``, ``temporary`` or ``held``."""
     key: str
-    """The blob's SHA-256, the preview's name (``previews/...``), the temporary file's name."""
+    """The blob's SHA-256, the preview's name (``previews/...``), the temporary file's name,
+    the held file's name (``held/<token>/...``)."""
     size: int
     modified: dt.datetime
 
@@ -66,9 +69,11 @@ def referenced_blobs(session: Session) -> set[str]:
 
 
 def cleanup(session: Session, blobs: BlobStore, *, now: dt.datetime,
-            grace: dt.timedelta = DEFAULT_GRACE, dry_run: bool = False) -> list[Removed]:
+            grace: dt.timedelta = DEFAULT_GRACE, held_ttl: dt.timedelta = held.DEFAULT_TTL,
+            dry_run: bool = False) -> list[Removed]:
     """Remove orphaned blobs, previews of orphaned blobs or of an older renderer and temporary
-    leftovers older than ``grace``; returns what was removed (what would be, with ``dry_run``)."""
+    leftovers older than ``grace``, and held uploads older than ``held_ttl``; returns what was
+    removed (what would be, with ``dry_run``)."""
     cutoff = now - grace
     old_blobs = [i for i in blobs.list_blobs() if i.modified < cutoff]
     old_previews = [i for i in blobs.list_named(PREVIEWS) if i.modified < cutoff]
@@ -78,12 +83,13 @@ def cleanup(session: Session, blobs: BlobStore, *, now: dt.datetime,
                *_removed("preview", (i for i in old_previews
                                      if _preview_blob(i.key) not in referenced
                                      or not is_current_preview(i.key))),
-               *_removed("temporary", old_temporary)]
+               *_removed("temporary", old_temporary),
+               *_removed("held", iter(held.expired(blobs, now=now, ttl=held_ttl)))]
     if not dry_run:
         for item in removed:
             if item.kind == "blob":
                 blobs.delete(item.key)
-            elif item.kind == "preview":
+            elif item.kind in ("preview", "held"):
                 blobs.delete_named(item.key)
             else:
                 blobs.delete_temporary(item.key)

@@ -47,7 +47,7 @@ def unsafe_message(char: str) -> str:
     """What the user reads for a refused character (without the field's name)."""
     kind = ("ký tự điều khiển hướng văn bản" if "\u202a" <= char <= "\u2069"
             else "ký tự điều khiển")
-    return f"chứa {kind} không được phép (U+{ord(char):04X}). Hãy xoá ký tự đó rồi gửi lại."
+    return f"chứa {kind} không được phép (U+{ord(char):04X}). Hãy xóa ký tự đó rồi gửi lại."
 
 
 def parse_int(raw: str | None) -> int | None:

@@ -108,10 +108,10 @@ def test_the_cli_reports_what_it_removed(app: Flask, db: Session, store: BlobSto
     out = runner.invoke(args=["maintenance", "cleanup", "--dry-run", "--list",
                               "--grace-hours", "0"])
     assert out.exit_code == 0, out.output
-    assert "Sẽ xoá 1 tệp không còn tham chiếu" in out.output and orphan in out.output
+    assert "Sẽ xóa 1 tệp không còn tham chiếu" in out.output and orphan in out.output
     assert store.exists(orphan)
     out = runner.invoke(args=["maintenance", "cleanup", "--grace-hours", "0"])
-    assert out.exit_code == 0 and "Đã xoá 1 tệp không còn tham chiếu" in out.output
+    assert out.exit_code == 0 and "Đã xóa 1 tệp không còn tham chiếu" in out.output
     assert not store.exists(orphan) and store.exists(kept)
 
 
@@ -125,3 +125,19 @@ def test_the_worker_cleans_up_and_logs(app: Flask, db: Session, store: BlobStore
         assert worker.cleanup_storage(rt) == 1
     assert any(orphan in r.getMessage() for r in caplog.records)
     assert store.exists(kept) and not store.exists(orphan)
+
+
+def test_expired_held_uploads_go_and_fresh_ones_stay(db: Session, store: BlobStore) -> None:
+    from ioffice.documents import held
+
+    now = dt.datetime.now(dt.UTC)
+    old = held.hold(store, user_id=1, agency_id=1, filename="a.pdf", data=b"%PDF-1", now=now)
+    removed = maintenance.cleanup(db, store, now=now + dt.timedelta(hours=1),
+                                  held_ttl=dt.timedelta(hours=4))
+    assert not [r for r in removed if r.kind == "held"]
+    assert held.take(store, old.token, user_id=1, agency_id=1, now=now) is not None
+    removed = maintenance.cleanup(db, store, now=now + dt.timedelta(hours=5),
+                                  held_ttl=dt.timedelta(hours=4))
+    assert sorted(r.key for r in removed if r.kind == "held") == [
+        f"held/{old.token}/file", f"held/{old.token}/meta.json"]
+    assert held.take(store, old.token, user_id=1, agency_id=1, now=now) is None

@@ -102,7 +102,7 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
             raise EdxmlError(
                 "value_too_large",
                 "",
-                "một giá trị (thường là tệp đính kèm) vượt 10 MB sau mã hoá base64; "
+                "một giá trị (thường là tệp đính kèm) vượt 10 MB sau mã hóa base64; "
                 "cần ParseLimits(allow_huge_text=True)",
             ) from None
         raise EdxmlError("malformed_xml", "", f"XML không hợp lệ: {exc}") from None

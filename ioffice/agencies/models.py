@@ -111,6 +111,8 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(index=True)
+    position_title: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    """The post held in this agency; empty: the user's own title (``User.position_title``)."""
 
     user: Mapped[User] = relationship(back_populates="memberships")
     agency: Mapped[Agency] = relationship()
@@ -119,6 +121,11 @@ class Membership(Base):
         viewonly=True)
     role_rows: Mapped[list[MembershipRole]] = relationship(
         cascade="all, delete-orphan", order_by="MembershipRole.role")
+
+    @property
+    def title(self) -> str:
+        """The post shown and signed with in this agency."""
+        return self.position_title or self.user.position_title
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -202,8 +202,19 @@ def create_user(session: Session, ctx: AuditContext, *, agency_id: int, username
     return user
 
 
+def post_title(session: Session, user: User, agency_id: int) -> str:
+    """The post ``user`` holds in the agency (shown on pages, printed under signatures, written
+    into certificates): the membership's own title, else the user's."""
+    membership = session.scalars(select(Membership).where(
+        Membership.user_id == user.id, Membership.agency_id == agency_id)).one_or_none()
+    return membership.title if membership is not None else user.position_title
+
+
 def grant_membership(session: Session, ctx: AuditContext, *, user: User, agency_id: int,
-                     roles: Iterable[Role], department_id: int | None = None) -> Membership:
+                     roles: Iterable[Role], department_id: int | None = None,
+                     position_title: str | None = None) -> Membership:
+    """``position_title``: the post in this agency when it is not the user's own title (None:
+    left as it is)."""
     role_set = {Role(r) for r in roles}
     if not role_set:
         raise AgencyError("Phải chọn ít nhất một vai trò.")
@@ -216,6 +227,8 @@ def grant_membership(session: Session, ctx: AuditContext, *, user: User, agency_
         membership = Membership(user=user, agency_id=agency_id)
         session.add(membership)
     membership.department_id = department_id
+    if position_title is not None:
+        membership.position_title = position_title.strip()
     membership.role_rows = [MembershipRole(role=r) for r in sorted(role_set)]
     session.flush()
     record(session, ctx, Tag.MEMBERSHIP_GRANT, subject_type="user", subject_id=user.id,
@@ -296,7 +309,7 @@ def _first_agency(user: User) -> int | None:
 
 def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
     minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-    return (f"Tài khoản tạm khoá do nhập sai mật khẩu nhiều lần. "
+    return (f"Tài khoản tạm khóa do nhập sai mật khẩu nhiều lần. "
             f"Vui lòng thử lại sau khoảng {minutes} phút.")
 
 

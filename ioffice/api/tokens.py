@@ -103,7 +103,7 @@ def authenticate(session: Session, secret: str | None, *, now: dt.datetime | Non
     unknown one.
     """
     refused = InvalidToken("Mã truy cập (token) không hợp lệ, đã bị thu hồi hoặc tài khoản đã bị "
-                           "khoá. Gửi tiêu đề «Authorization: Bearer <mã truy cập>».")
+                           "khóa. Gửi tiêu đề «Authorization: Bearer <mã truy cập>».")
     if not secret:
         raise InvalidToken("Thiếu mã truy cập. Gửi tiêu đề «Authorization: Bearer <mã truy cập>».")
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))

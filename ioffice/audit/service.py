@@ -172,7 +172,7 @@ def verify_chain(session: Session) -> list[ChainProblem]:
             prev, expected_seq = ev.hash, ev.seq + 1
         if head.hash != prev or head.seq != expected_seq - 1:
             problems.append(ChainProblem(chain, head.seq, None,
-                                         "sự kiện cuối chuỗi đã bị xoá hoặc thay đổi"))
+                                         "sự kiện cuối chuỗi đã bị xóa hoặc thay đổi"))
     return problems
 
 

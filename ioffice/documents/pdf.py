@@ -39,13 +39,13 @@ def inspect_pdf(data: bytes, filename: str = "") -> PdfFacts:
                          "Hãy quét hoặc xuất văn bản ra định dạng PDF.")
     flagged = {match[:2] for match in _FLAGGED.findall(data)}  # b"En", b"Ja", b"JS", b"Em"
     if b"En" in flagged:
-        raise InvalidPdf(f"Tệp PDF{name} được mã hoá hoặc đặt mật khẩu; hệ thống không lưu được "
+        raise InvalidPdf(f"Tệp PDF{name} được mã hóa hoặc đặt mật khẩu; hệ thống không lưu được "
                          "tệp này. Hãy gỡ mật khẩu rồi tải lên lại.")
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
-            raise InvalidPdf(f"Tệp PDF{name} được mã hoá hoặc đặt mật khẩu.") from exc
+            raise InvalidPdf(f"Tệp PDF{name} được mã hóa hoặc đặt mật khẩu.") from exc
         raise InvalidPdf(f"Tệp PDF{name} bị hỏng, không đọc được ({exc}).") from exc
     try:
         pages = len(pdf)

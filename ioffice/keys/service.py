@@ -8,6 +8,7 @@ from asn1crypto import x509 as asn1_x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, User
 from ioffice.audit import AuditContext, record
 from ioffice.errors import DomainError, NotFound
@@ -71,7 +72,8 @@ def issue_pin_key(session: Session, pki: Pki, ctx: AuditContext, user: User, age
     """A personal key kept on the server, encrypted under the person's PIN (remote signing)."""
     if not pin.isdigit() or not 6 <= len(pin) <= 12:
         raise KeyError_("Mã PIN phải gồm 6 đến 12 chữ số.")
-    credential = pki.issue_personal(user.full_name, user.position_title or "Lãnh đạo", agency.code,
+    title = agencies.post_title(session, user, agency.id) or "Lãnh đạo"
+    credential = pki.issue_personal(user.full_name, title, agency.code,
                                     agency.name, key_type=key_type, store_key=False)
     protected = PinProtectedKey.seal(credential, pin).to_bytes()
     row = _row(agency.id, user.id, KeyHolder.PIN, credential, protected)
@@ -92,7 +94,8 @@ def issue_from_csr(session: Session, pki: Pki, ctx: AuditContext, user: User, ag
     try:
         asn1_cert = pki.issue_from_csr(csr_pem, kind="personal", agency_id=agency.code,
                                        agency_name=agency.name, full_name=user.full_name,
-                                       position=user.position_title or "Lãnh đạo")
+                                       position=agencies.post_title(session, user, agency.id)
+                                       or "Lãnh đạo")
     except (PkiError, ValueError) as exc:
         raise KeyError_(f"Yêu cầu cấp chứng thư không hợp lệ: {exc}") from exc
     cert = x509.load_der_x509_certificate(asn1_cert.dump())
@@ -170,7 +173,7 @@ def pin_keys(session: Session, agency_id: int, user_id: int | None = None) -> li
 def pin_key_in_agency(session: Session, agency_id: int, certificate_id: int) -> SigningCertificate:
     row = session.get(SigningCertificate, certificate_id)
     if row is None or row.agency_id != agency_id or row.holder is not KeyHolder.PIN:
-        raise NotFound("Không tìm thấy khoá ký số.")
+        raise NotFound("Không tìm thấy khóa ký số.")
     return row
 
 

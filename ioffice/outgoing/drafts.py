@@ -12,6 +12,7 @@ from ioffice.agencies.actor import Actor
 from ioffice.agencies.identifiers import AgencyIdentifier, InvalidAgencyIdentifier
 from ioffice.agencies.models import Agency, Department, Membership, Role, User
 from ioffice.agencies.permissions import Op
+from ioffice.agencies.service import post_title
 from ioffice.audit import record
 from ioffice.documents.pdf import InvalidPdf, extract_text, inspect_pdf, make_signable
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality, Urgency
@@ -103,6 +104,12 @@ CONFIDENTIAL_OUTSIDE = (
 dispatch, after the number was taken and the seal applied."""
 
 
+def validate(session: Session, actor: Actor, data: DraftInput) -> dict[str, str]:
+    """Every error of a draft's fields, for a form that lists them all at once (the file is
+    checked when it is stored)."""
+    return _validate(session, actor, data)
+
+
 def _agency(session: Session, actor: Actor) -> Agency:
     agency = session.get(Agency, actor.agency_id)
     assert agency is not None
@@ -128,7 +135,8 @@ def create_draft(session: Session, blobs: BlobStore, actor: Actor, data: DraftIn
         confidentiality=data.confidentiality, due_date=data.due_date,
         drafting_department_id=actor.department_id, created_by_id=actor.user_id,
         signer_id=signer.id, signer_position=(data.signer_position.strip()
-                                              or signer.position_title or "Lãnh đạo"),
+                                              or post_title(session, signer, actor.agency_id)
+                                              or "Lãnh đạo"),
         reply_to_id=data.reply_to_id, copies=data.copies, notes=data.notes.strip())
     session.add(doc)
     _set_recipients(session, actor, doc, data)

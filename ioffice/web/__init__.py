@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -13,6 +15,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from ioffice.agencies.models import Role
 from ioffice.errors import DomainError
 from ioffice.storage import StorageError, StorageUnavailable
+from ioffice.web import uploads
+from ioffice.web.access import may
 from ioffice.web.labels import history_label
 
 csrf = CSRFProtect()
@@ -119,7 +123,12 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_e: HTTPException):
         limit = app.config["MAX_UPLOAD_MB"]
-        return _error_page(413, f"Tệp tải lên vượt quá giới hạn {limit} MB.")
+        message = (f"Tệp tải lên vượt quá giới hạn {limit} MB nên chưa được nhận. Hãy chọn tệp "
+                   "nhỏ hơn (ví dụ quét lại ở 200 dpi, đen trắng) rồi gửi lại.")
+        again = _oversize_form()
+        if again is not None:
+            return again(uploads.oversize_fields(), message)
+        return _error_page(413, message)
 
     @app.errorhandler(404)
     def _not_found(_e: HTTPException):
@@ -158,6 +167,24 @@ def _error_handlers(app: Flask) -> None:
         return _failure(500, INTERNAL, e.original_exception or e)
 
 
+def _oversize_form():
+    """The view's own form for a request refused as too large (the body is refused before the
+    view runs, even before the CSRF check): shown again with the error and the typed fields,
+    to a user whose roles allow the view. None for any other request."""
+    from ioffice.web import incoming, outgoing
+
+    forms = {"incoming.register": incoming.register_oversize, "outgoing.new": outgoing.new_oversize,
+             "outgoing.upload": outgoing.upload_oversize}
+    again = forms.get(request.endpoint or "")
+    view = current_app.view_functions.get(request.endpoint or "")
+    if again is None or view is None or request.path.startswith("/api/"):
+        return None
+    op = getattr(view, "operation", None)
+    if not current_user.is_authenticated or (op is not None and not may(op)):
+        return None
+    return functools.partial(again, **(request.view_args or {}))
+
+
 def _failure(status: int, message: str, cause: BaseException):
     """A failure of the system, not of the request: logged with its cause, answered with a page
     that renders without the database or the session."""
@@ -177,12 +204,25 @@ def _filters(app: Flask) -> None:
 
     @app.template_filter("local")
     def _local(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+        """A moment in the agency's time zone (a naive value is UTC, as the database keeps it)."""
         if value is None:
             return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(tz).strftime(fmt)
 
     app.add_template_filter(history_label, "history_label")
 
     @app.template_filter("vndate")
-    def _vndate(value: dt.date | None) -> str:
+    def _vndate(value: dt.date | dt.datetime | None) -> str:
+        """A date as dd/mm/yyyy (a datetime: its local date)."""
+        if isinstance(value, dt.datetime):
+            return _local(value, "%d/%m/%Y")
         return value.strftime("%d/%m/%Y") if value else ""
+
+    @app.template_global("today_iso")
+    def _today_iso() -> str:
+        """Today in the agency's time zone, for the browser's past-deadline warning."""
+        return dt.datetime.now(tz).date().isoformat()
+
+    app.add_template_global(uploads.accepted_types, "upload_types")

@@ -76,6 +76,7 @@ def review_chain() -> Any:
     db = get_session()
     actor = current_actor()
     error = None
+    steps = None
     if request.method == "POST":
         chosen = [request.form.get(f"step{i}", "") for i in range(1, len(ReviewStepKind) + 1)]
         try:
@@ -91,8 +92,11 @@ def review_chain() -> Any:
             db.commit()
             flash("Đã lưu quy trình duyệt dự thảo; áp dụng cho các dự thảo trình từ nay.", "success")
             return redirect(url_for("admin.review_chain"))
+    saved = review.chain(db, actor.agency_id)
+    # after a refusal the choices stay as they were made, not as they were saved
     return render_template("admin/review_chain.html", error=error, kinds=list(ReviewStepKind),
-                           steps=review.chain(db, actor.agency_id)), (400 if error else 200)
+                           saved=saved, steps=steps if error and steps is not None else saved
+                           ), (400 if error else 200)
 
 
 # --- the agency tree (deployment-wide power, see ioffice/agencies/provisioning.py) ---

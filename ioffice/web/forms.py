@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
@@ -18,21 +19,49 @@ class FormErrors(dict[str, str]):
     pass
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A refused form of a page, shown again: which form (``name``), what was typed, the
+    errors. ``Kept.none()`` on a page shown normally."""
+
+    name: str
+    values: Any
+    errors: dict[str, str]
+
+    @classmethod
+    def none(cls) -> Kept:
+        return cls("", MultiDict(), {})
+
+    def of(self, name: str) -> Any:
+        """The typed values if ``name`` is the refused form, else None (use the defaults)."""
+        return self.values if name == self.name else None
+
+
 def text(form: MultiDict, name: str, max_len: int = 2000) -> str:
     return (form.get(name) or "").strip()[:max_len]
+
+
+def parse_date(raw: str | None) -> dt.date | None:
+    """A date as people type it here, dd/mm/yyyy (d/m/yyyy too), or ISO yyyy-mm-dd (what an
+    ``<input type=date>`` and older links send); None if it is neither or no such day."""
+    raw = (raw or "").strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def date(form: MultiDict, name: str, errors: FormErrors, label: str) -> dt.date | None:
     raw = (form.get(name) or "").strip()
     if not raw:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    errors[name] = f"{label} không đúng định dạng ngày (dd/mm/yyyy)."
-    return None
+    value = parse_date(raw)
+    if value is None:
+        errors[name] = (f"{label} «{raw}» không phải là ngày hợp lệ: nhập theo dạng "
+                        "ngày/tháng/năm, ví dụ 05/12/2026.")
+    return value
 
 
 def integer(form: MultiDict, name: str, errors: FormErrors, label: str) -> int | None:

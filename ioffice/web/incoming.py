@@ -31,7 +31,7 @@ from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, Invali
 from ioffice.incoming.models import AssignmentRole, DocumentFile, DocumentStatus, IncomingDocument
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
-from ioffice.web import forms, inputs
+from ioffice.web import forms, inputs, uploads
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
@@ -84,16 +84,18 @@ def _input_from_form(form: Any, files: list[registration.UploadedFile], errors: 
 def register() -> Any:
     db = get_session()
     if request.method == "GET":
-        return render_template("incoming/register.html", form={}, errors={}, duplicates=[],
-                               **_doc_form_context(submission_id=uuid.uuid4().hex))
+        return _register_form({}, {}, status=200)
     errors = forms.FormErrors()
-    uploads = [registration.UploadedFile(f.filename or "van-ban.pdf", f.read())
-               for f in request.files.getlist("files") if f and f.filename]
-    data = _input_from_form(request.form, uploads, errors)
+    upload = uploads.files("files")
+    if upload.error:
+        errors["files"] = upload.error
+    data = _input_from_form(request.form, [registration.UploadedFile(name, content)
+                                           for name, content in upload.items], errors)
     duplicates: list[IncomingDocument] = []
     try:
-        if errors:
-            raise InvalidInput(dict(errors))
+        if errors:  # the format errors and every other error of the form, at once
+            raise InvalidInput({**registration.validate(data, registration.today_vn(),
+                                                        need_files=not upload.error), **errors})
         doc = registration.register_paper(db, services().blobs, current_actor(), data)
         db.commit()
     except AlreadySubmitted as exc:
@@ -118,11 +120,27 @@ def register() -> Any:
         duplicates = exc.matches
         errors["duplicate"] = exc.message
     else:
+        upload.release()
         flash(f"Đã vào sổ văn bản đến số {doc.incoming_number}.", "success")
         return redirect(url_for("incoming.show", document_id=doc.id))
-    return render_template("incoming/register.html", form=request.form, errors=errors,
-                           duplicates=duplicates,
-                           **_doc_form_context(submission_id=data.submission_id or uuid.uuid4().hex)), 422
+    # a file the service refused (not a PDF, encrypted) is not worth keeping
+    held_files = [] if "files" in errors else upload.hold()
+    return _register_form(request.form, errors, duplicates=duplicates, held_files=held_files,
+                          submission_id=data.submission_id)
+
+
+def _register_form(form: Any, errors: dict[str, str], *, duplicates: Any = (),
+                   held_files: Any = (), submission_id: str = "", status: int = 422) -> Any:
+    return render_template("incoming/register.html", form=form, errors=errors,
+                           duplicates=duplicates, held_files=held_files,
+                           **_doc_form_context(submission_id=submission_id or uuid.uuid4().hex)
+                           ), status
+
+
+def register_oversize(form: Any, message: str) -> Any:
+    """The registration form again after an over-size upload: the fields kept, the file not."""
+    return _register_form(form, {"files": message},
+                          submission_id=form.get("submission_id", ""), status=413)
 
 
 def _opening_tab(actor: Any, counts: queries.Counts) -> str:
@@ -161,6 +179,12 @@ def index() -> Any:
 @bp.route("/<int:document_id>")
 @operation(Op.READ_INCOMING)
 def show(document_id: int) -> Any:
+    return _show_page(document_id)
+
+
+def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
+    """The document page; ``kept``: a form of the page that was refused, shown again with what
+    was typed and its errors (status 422)."""
     db = get_session()
     actor = current_actor()
     doc = queries.read_document(db, actor, document_id)
@@ -173,7 +197,8 @@ def show(document_id: int) -> Any:
         doc_type=DOC_TYPES_BY_CODE.get(doc.doc_type), roles=list(AssignmentRole),
         departments=agencies.list_departments(db, actor.agency_id), members=members,
         dept_members=dept_members, can_handle=lambda a: handling.can_handle(actor, a),
-        actor=actor, Role=Role, statuses=DocumentStatus, **_doc_form_context())
+        actor=actor, Role=Role, statuses=DocumentStatus, kept=kept or forms.Kept.none(),
+        **_doc_form_context()), 422 if kept else 200
 
 
 @bp.route("/<int:document_id>/vao-so", methods=["POST"])
@@ -184,12 +209,15 @@ def register_received(document_id: int) -> Any:
     data = _input_from_form(request.form, [], errors)
     try:
         if errors:
-            raise InvalidInput(dict(errors))
+            raise InvalidInput({**registration.validate(data, registration.today_vn(),
+                                                        need_files=False), **errors})
         doc = registration.register_received(db, current_actor(), document_id, data)
-    except (InvalidInput, DuplicateSuspected) as exc:
+    except InvalidInput as exc:
         db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("incoming.show", document_id=document_id))
+        return _refused(document_id, "vao-so", {**exc.fields, **errors})
+    except DuplicateSuspected as exc:
+        db.rollback()
+        return _refused(document_id, "vao-so", {"duplicate": exc.message})
     db.commit()
     flash(f"Đã vào sổ văn bản đến số {doc.incoming_number}.", "success")
     return redirect(url_for("incoming.show", document_id=doc.id))
@@ -201,7 +229,7 @@ def reject(document_id: int) -> Any:
     db = get_session()
     return _act(lambda: registration.reject_received(db, current_actor(), document_id,
                                                      forms.text(request.form, "reason")),
-                document_id, "Đã từ chối văn bản; bên gửi sẽ nhận được lý do.")
+                document_id, "Đã từ chối văn bản; bên gửi sẽ nhận được lý do.", form="tu-choi")
 
 
 def _target(form: Any, prefix: str, errors: forms.FormErrors) -> handling.Target | None:
@@ -238,25 +266,35 @@ def distribute(document_id: int) -> Any:
         co_handlers=_targets(request.form, "co", errors),
         for_information=_targets(request.form, "info", errors),
         instruction=forms.text(request.form, "instruction"))
-    if errors:
-        flash("; ".join(errors.values()), "error")
-        return redirect(url_for("incoming.show", document_id=document_id))
     return _act(lambda: handling.distribute(db, current_actor(), document_id, data), document_id,
-                "Đã phân phối văn bản.")
+                "Đã phân phối văn bản.", form="phan-phoi", errors=errors)
 
 
-def _act(operation: Any, document_id: int, success: str) -> Any:
-    """Run one service operation; domain errors are shown on the document page, nothing kept."""
+def _refused(document_id: int, form: str, errors: dict[str, str]) -> Any:
+    """The document page again, the refused form keeping what was typed and listing its
+    errors."""
+    return _show_page(document_id, forms.Kept(form, request.form, errors))
+
+
+def _act(operation: Any, document_id: int, success: str, *, form: str,
+         errors: dict[str, str] | None = None) -> Any:
+    """Run one service operation; a refusal shows the page again with the form ``form`` as it
+    was typed and its errors (``errors``: those found while reading the form, listed with the
+    service's)."""
     db = get_session()
     try:
+        if errors:
+            raise InvalidInput(dict(errors))
         operation()
     except NotFound:
         db.rollback()
         raise
     except DomainError as exc:
         db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("incoming.show", document_id=document_id)), 303
+        fields = getattr(exc, "fields", None) or {}
+        if not fields:  # a refusal of the whole action, not of a field: said at the top
+            flash(exc.message, "error")
+        return _refused(document_id, form, {**fields, **(errors or {})})
     db.commit()
     flash(success, "success")
     return redirect(url_for("incoming.show", document_id=document_id))
@@ -322,10 +360,7 @@ def assignment_action(assignment_id: int, action: str) -> Any:
         def op() -> Any:
             return handling.return_assignment(db, actor, assignment_id, forms.text(form, "reason"))
         message = "Đã trả lại văn bản."
-    if errors:
-        flash("; ".join(errors.values()), "error")
-        return redirect(url_for("incoming.show", document_id=document_id)), 303
-    return _act(op, document_id, message)
+    return _act(op, document_id, message, form=f"{action}:{assignment_id}", errors=errors)
 
 
 def _file(document_id: int, file_id: int) -> tuple[IncomingDocument, DocumentFile]:

@@ -32,7 +32,7 @@ def mine() -> Any:
             error = exc.message
         else:
             db.commit()
-            flash("Đã tạo khoá ký số bảo vệ bằng mã PIN mới.", "success")
+            flash("Đã tạo khóa ký số bảo vệ bằng mã PIN mới.", "success")
             return redirect(url_for("keys.mine"))
     return render_template("keys/mine.html", error=error,
                            pin_keys=keys.pin_keys(db, actor.agency_id, actor.user_id),
@@ -55,5 +55,5 @@ def unlock(certificate_id: int) -> Any:
     row = keys.pin_key_in_agency(db, actor.agency_id, certificate_id)
     keys.unlock_pin_key(db, actor.ctx, row)
     db.commit()
-    flash("Đã mở khoá; người ký có thể nhập lại mã PIN.", "success")
+    flash("Đã mở khóa; người ký có thể nhập lại mã PIN.", "success")
     return redirect(url_for("keys.agency_keys"))

@@ -49,7 +49,7 @@ from ioffice.outgoing.errors import InvalidInput, PersistedFailure
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientKind
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
-from ioffice.web import forms, inputs
+from ioffice.web import forms, inputs, uploads
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
@@ -96,7 +96,8 @@ def _form_context(**extra: Any) -> dict[str, Any]:
     agencies_all = [a for a in agencies.list_agencies(db) if a.id != actor.agency_id]
     return {"doc_types": DOC_TYPES, "urgencies": list(Urgency),
             "confidentialities": list(Confidentiality),
-            "signers": drafts.signers(db, actor.agency_id),
+            "signers": (chosen := drafts.signers(db, actor.agency_id)),
+            "signer_titles": {u.id: agencies.post_title(db, u, actor.agency_id) for u in chosen},
             "departments": agencies.list_departments(db, actor.agency_id),
             "other_agencies": agencies_all, **extra}
 
@@ -106,15 +107,11 @@ def _form_context(**extra: Any) -> dict[str, Any]:
 def new() -> Any:
     db = get_session()
     actor = current_actor()
-    reply_to = inputs.arg_int(request.values, "tra_loi", "trả lời văn bản")
-    incoming = db.get(IncomingDocument, reply_to) if reply_to else None
-    if incoming is not None and not incoming_access.can_read(db, actor, incoming):
-        incoming = None
+    incoming = _replied_to()
     if request.method == "GET":
         form = {"subject": f"V/v trả lời văn bản số {incoming.number_notation}" if incoming else "",
                 "agency_codes": [incoming.issuer_code] if incoming and incoming.issuer_code else []}
-        return render_template("outgoing/new.html", form=form, errors={}, incoming=incoming,
-                               **_form_context())
+        return _new_form(form, {}, status=200)
     errors = forms.FormErrors()
     form = request.form
     data = drafts.DraftInput(
@@ -130,12 +127,17 @@ def new() -> Any:
         due_date=forms.date(form, "due_date", errors, "Hạn trả lời"),
         copies=forms.integer(form, "copies", errors, "Số lượng bản") or 1,
         notes=forms.text(form, "notes"))
-    upload = request.files.get("file")
+    upload = uploads.files("file")
+    if upload.error:
+        errors["file"] = upload.error
+    elif not upload.items:
+        errors["file"] = "Chưa chọn tệp dự thảo (PDF hoặc DOCX)."
+    name, content = upload.items[0] if upload.items else ("", b"")
     try:
-        if errors:
-            raise InvalidInput(dict(errors))
-        doc = drafts.create_draft(db, services().blobs, actor, data, drafts.Upload(
-            upload.filename or "du-thao.pdf", upload.read()) if upload else drafts.Upload("", b""))
+        if errors:  # the format errors and the service's own, all listed at once
+            raise InvalidInput({**drafts.validate(db, actor, data), **errors})
+        doc = drafts.create_draft(db, services().blobs, actor, data,
+                                  drafts.Upload(name or "du-thao.pdf", content))
     except InvalidInput as exc:
         db.rollback()
         errors.update(exc.fields)
@@ -146,16 +148,45 @@ def new() -> Any:
         errors["file"] = exc.message
     else:
         db.commit()
+        upload.release()
         flash("Đã tạo dự thảo.", "success")
         return redirect(url_for("outgoing.show", document_id=doc.id))
-    return render_template("outgoing/new.html", form={**form, "agency_codes": form.getlist(
-        "agency_codes"), "department_ids": form.getlist("department_ids")}, errors=errors,
-        incoming=incoming, **_form_context()), 422
+    held_files = [] if "file" in errors else upload.hold()
+    return _new_form(form, errors, held_files=held_files)
+
+
+def _replied_to() -> IncomingDocument | None:
+    reply_to = inputs.arg_int(request.args, "tra_loi", "trả lời văn bản")
+    incoming = get_session().get(IncomingDocument, reply_to) if reply_to else None
+    if incoming is not None and not incoming_access.can_read(get_session(), current_actor(),
+                                                             incoming):
+        return None
+    return incoming
+
+
+def _new_form(form: Any, errors: dict[str, str], *, held_files: Any = (), status: int = 422
+              ) -> Any:
+    if hasattr(form, "getlist"):  # a submitted form: the multiple choices as lists
+        form = {**form, "agency_codes": form.getlist("agency_codes"),
+                "department_ids": form.getlist("department_ids")}
+    return render_template("outgoing/new.html", form=form, errors=errors, held_files=held_files,
+                           incoming=_replied_to(), **_form_context()), status
+
+
+def new_oversize(form: Any, message: str) -> Any:
+    """The draft form again after an over-size upload: the fields kept, the file not."""
+    return _new_form(form, {"file": message}, status=413)
 
 
 @bp.route("/<int:document_id>")
 @operation(Op.READ_OUTGOING)
 def show(document_id: int) -> Any:
+    return _show_page(document_id)
+
+
+def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 422) -> Any:
+    """The document page; ``kept``: a refused form of the page shown again as it was typed,
+    with its errors (status 422)."""
     db = get_session()
     actor = current_actor()
     doc = queries.read_document(db, actor, document_id)
@@ -170,7 +201,8 @@ def show(document_id: int) -> Any:
         reply_to=db.get(IncomingDocument, doc.reply_to_id) if doc.reply_to_id else None,
         statuses_by_recipient={s.organ_id: s for s in dispatch.recipient_statuses(db, actor, doc)},
         browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
-        user=db.get(User, actor.user_id), labels=HISTORY_LABELS, **_routing(db, actor, doc))
+        user=db.get(User, actor.user_id), labels=HISTORY_LABELS, **_routing(db, actor, doc),
+        kept=kept or forms.Kept.none()), status if kept else 200
 
 
 def _routing(db: Any, actor: Any, doc: OutgoingDocument) -> dict[str, Any]:
@@ -185,10 +217,11 @@ def _routing(db: Any, actor: Any, doc: OutgoingDocument) -> dict[str, Any]:
 
 
 def _act(operation: Callable[[], Any], document_id: int,
-         success: str | Callable[[Any], str]) -> Any:
+         success: str | Callable[[Any], str], *, form: str | None = None) -> Any:
     """One service operation; domain errors shown on the page. A PersistedFailure (wrong PIN,
     refused signature) is committed: what it counted must not roll back. ``success``: the
-    message, or what makes it from the operation's result."""
+    message, or what makes it from the operation's result. ``form``: the page's form that
+    posted, shown again as typed after a refusal."""
     db = get_session()
     try:
         result = operation()
@@ -201,6 +234,9 @@ def _act(operation: Callable[[], Any], document_id: int,
         return redirect(url_for("outgoing.show", document_id=document_id)), 303
     except DomainError as exc:
         db.rollback()
+        if form is not None:
+            fields = getattr(exc, "fields", None) or {"form": exc.message}
+            return _show_page(document_id, forms.Kept(form, request.form, fields))
         flash(exc.message, "error")
         return redirect(url_for("outgoing.show", document_id=document_id)), 303
     db.commit()
@@ -216,7 +252,12 @@ def upload(document_id: int) -> Any:
     data = drafts.Upload(file.filename or "du-thao.pdf", file.read()) if file else drafts.Upload("", b"")
     return _act(lambda: drafts.upload_version(get_session(), services().blobs, current_actor(),
                                               document_id, data, forms.text(request.form, "note")),
-                document_id, "Đã tải lên phiên bản mới.")
+                document_id, "Đã tải lên phiên bản mới.", form="phien-ban")
+
+
+def upload_oversize(form: Any, message: str, document_id: int) -> Any:
+    """The document page again after an over-size version: the note kept, the file not."""
+    return _show_page(document_id, forms.Kept("phien-ban", form, {"file": message}), status=413)
 
 
 @bp.route("/<int:document_id>/y-kien", methods=["POST"])
@@ -224,7 +265,7 @@ def upload(document_id: int) -> Any:
 def comment(document_id: int) -> Any:
     return _act(lambda: drafts.add_comment(get_session(), current_actor(), document_id,
                                            forms.text(request.form, "body")),
-                document_id, "Đã ghi ý kiến.")
+                document_id, "Đã ghi ý kiến.", form="y-kien")
 
 
 @bp.route("/<int:document_id>/trinh", methods=["POST"])

@@ -18,6 +18,7 @@ from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE
 from ioffice.incoming.models import DocumentStatus
 from ioffice.outgoing.models import OutgoingStatus
 from ioffice.search.text import MAX_QUERY_CHARS, highlight
+from ioffice.web import forms
 from ioffice.web.access import Op, operation
 
 bp = Blueprint("search", __name__)
@@ -37,10 +38,7 @@ def _actor() -> Actor:
 
 
 def _date(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, "").strip())
-    except ValueError:
-        return None
+    return forms.parse_date(request.args.get(name))
 
 
 def _document_url(document_id: int, kind: str = svc.INCOMING) -> str | None:

@@ -92,7 +92,7 @@ def test_wrong_passwords_lock_the_account(db: Session) -> None:
                                  lock_minutes=15)
     with pytest.raises(service.InvalidCredentials):
         service.authenticate(db, CTX, "vanthu.camau", "sai-5", max_failures=5, lock_minutes=15)
-    with pytest.raises(service.AccountLocked, match="tạm khoá"):
+    with pytest.raises(service.AccountLocked, match="tạm khóa"):
         service.authenticate(db, CTX, "vanthu.camau", "demo-test-pass", max_failures=5,
                              lock_minutes=15)
 

@@ -38,5 +38,5 @@ def test_names_that_only_begin_alike_are_not_flagged(plain: bytes) -> None:
 
 
 def test_an_encrypted_pdf_is_refused_in_vietnamese(plain: bytes) -> None:
-    with pytest.raises(InvalidPdf, match="mã hoá hoặc đặt mật khẩu"):
+    with pytest.raises(InvalidPdf, match="mã hóa hoặc đặt mật khẩu"):
         inspect_pdf(plain + b"\ntrailer << /Encrypt 5 0 R >>\n")

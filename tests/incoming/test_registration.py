@@ -74,7 +74,7 @@ def test_encrypted_pdf_is_refused(db: Session, blobs: BlobStore) -> None:
     with pytest.raises(InvalidInput) as exc:
         register(db, blobs, actor(db, "vanthu.camau"),
                  files=(UploadedFile("mat-khau.pdf", out.getvalue()),))
-    assert "mã hoá" in exc.value.fields["files"]
+    assert "mã hóa" in exc.value.fields["files"]
 
 
 def test_missing_fields_future_date_and_early_due_date(db: Session, blobs: BlobStore) -> None:

@@ -27,7 +27,7 @@ def test_admin_unlocks_a_key_locked_by_five_wrong_pins(client: FlaskClient, db: 
         DbAttemptStore(db).record_failure(_key_id(row))
     login(client, "vanthu.camau")
     page = client.get("/quan-tri/chu-ky-so").get_data(as_text=True)
-    assert "Huỳnh Quốc Việt" in page and "Đang bị khoá (5 lần sai)" in page
+    assert "Huỳnh Quốc Việt" in page and "Đang bị khóa (5 lần sai)" in page
     resp = client.post(f"/quan-tri/chu-ky-so/{row.id}/mo-khoa",
                        data={"csrf_token": csrf_token(client, "/quan-tri/chu-ky-so")})
     assert resp.status_code == 302

@@ -40,7 +40,7 @@ def test_many_wrong_passwords_lock_even_the_right_one(client: FlaskClient) -> No
         assert login(client, "lanhdao.camau", "sai-mat-khau").status_code == 401
     resp = login(client, "lanhdao.camau")
     assert resp.status_code == 429
-    assert "tạm khoá" in resp.get_data(as_text=True)
+    assert "tạm khóa" in resp.get_data(as_text=True)
 
 
 def test_post_without_csrf_token_is_refused_and_changes_nothing(client: FlaskClient,

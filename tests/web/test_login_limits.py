@@ -65,7 +65,7 @@ def test_unknown_and_known_usernames_get_the_same_answer_at_the_same_cost(
         if attempt_no <= 5:
             assert status == 401 and "Tên đăng nhập hoặc mật khẩu không đúng." in page
         else:
-            assert status == 429 and "tạm khoá" in page
+            assert status == 429 and "tạm khóa" in page
 
 
 def test_a_locked_name_refuses_even_the_right_password_from_any_address(

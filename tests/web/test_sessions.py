@@ -121,7 +121,7 @@ def test_deactivation_from_the_command_line(app: Flask, client: FlaskClient, db:
     thief = copy_of(app, logged_in(client, "lanhdao.camau"))
     result = app.test_cli_runner().invoke(args=["user", "deactivate", "lanhdao.camau"])
     assert result.exit_code == 0, result.output
-    assert "Đã khoá tài khoản lanhdao.camau" in result.output
+    assert "Đã khóa tài khoản lanhdao.camau" in result.output
     assert is_logged_out(thief)
     user = db.scalars(select(User).where(User.username == "lanhdao.camau")).one()
     db.refresh(user)
