@@ -99,7 +99,7 @@ def story(cam: Camera, tmp: Path) -> None:
     cam.shoot("anonymous", "/dang-nhap", "login")
     for role in USERS:
         cam.shoot(role, "/", "home")
-    # cam.shoot("clerk", "/", "home-menu", menu=True)
+    cam.shoot("clerk", "/", "home-menu", menu=True)
     cam.shoot("clerk", "/van-ban-den/vao-so", "incoming-register-form")
 
     incoming = register_incoming(b, base, tmp, "Về việc báo cáo kết quả chuyển đổi số năm 2026")

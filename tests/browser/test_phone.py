@@ -334,3 +334,46 @@ def test_a_leader_approves_and_signs_on_a_phone(browser: Browser, live_server: s
     finally:
         page.context.close()
     assert [str(e) for e in console if e.type in ("error", "pageerror")] == []
+
+
+# --- the general rules, for pages not written yet --------------------------------------------
+
+NEW_PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/app.css"></head><body><main class="content">
+<h1>Trang mới</h1>
+<table class="table" id="labelled"><thead><tr><th>Số</th><th>Trích yếu</th></tr></thead><tbody>
+  <tr><td data-label="Số">12/UBND-VP</td><td data-label="Trích yếu">Về việc báo cáo</td></tr>
+</tbody></table>
+<table class="table" id="unlabelled"><thead><tr>{cells}</tr></thead><tbody><tr>{cells}</tr></tbody></table>
+<div class="table-scroll" id="wrapped"><table class="table"><thead><tr>{cells}</tr></thead><tbody><tr>
+  <td data-label="Số">1</td>{cells}</tr></tbody></table></div>
+<section class="card"><form class="stack"><div class="form-grid">
+  <label>Cơ quan ban hành <input name="a"></label><label>Số <input name="b"></label></div>
+  <p>https://congbao.chinhphu.vn/van-ban/mot-duong-dan-rat-dai-khong-co-dau-cach-nao-ca.htm</p>
+</form></section>
+<dl class="meta"><dt>Mã định danh</dt><dd>000.00.00.H12-2026-000000000000000000000000000123</dd></dl>
+</main></body></html>"""
+
+
+def test_the_general_rules_fit_a_new_page_on_a_phone(browser: Browser, live_server: str) -> None:
+    """A page another change adds, with nothing phone-specific in it: a labelled table turns
+    into cards, an unlabelled wide one and one in .table-scroll scroll inside themselves, the
+    form stacks, long words wrap."""
+    page = phone(browser)
+    try:
+        page.goto(live_server + "/dang-nhap")  # the origin of the stylesheet
+        cells = "".join(f"<td>Cột số {i} có nội dung dài</td>" for i in range(8))
+        page.set_content(NEW_PAGE.replace("{cells}", cells), wait_until="load")
+        assert horizontal_overflow(page) <= 0, page.evaluate(WIDE_ELEMENTS_JS)
+        expect(page.locator("#labelled thead")).to_be_hidden()
+        assert page.locator("#labelled td").first.evaluate(
+            "td => getComputedStyle(td, '::before').content") == '"Số: "'
+        for scroller in ("#unlabelled", "#wrapped"):
+            width = page.locator(scroller).evaluate("el => [el.scrollWidth, el.clientWidth]")
+            assert width[0] > width[1] <= PHONE["width"], f"{scroller} does not scroll: {width}"
+        expect(page.locator("#wrapped thead")).to_be_visible()
+        inputs = page.locator(".form-grid input")
+        assert inputs.nth(0).bounding_box()["y"] < inputs.nth(1).bounding_box()["y"]  # stacked
+    finally:
+        page.context.close()
