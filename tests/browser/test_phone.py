@@ -96,11 +96,13 @@ def walk(page: Page, base: str, name: str, *, extra: tuple[tuple[str, int], ...]
     page.on("requestfailed", _failed)
     console = collect_console(page)
     queue, kinds = ["/"], {"/"}
+    icons: set[str] = set()
     while queue and len(seen.pages) < MAX_PAGES:
         path = queue.pop(0)
         resp = page.goto(base + path)
         assert resp is not None and resp.ok, f"{path}: {resp.status if resp else 'no answer'}"
         _check_page(page, seen, path, name)
+        icons.update(page.eval_on_selector_all("link[rel~=icon]", "els => els.map(e => e.href)"))
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
             parts = urlsplit(href)
             if href.startswith(base) and not NOT_PAGES.search(parts.path):
@@ -112,6 +114,12 @@ def walk(page: Page, base: str, name: str, *, extra: tuple[tuple[str, int], ...]
         resp = page.goto(base + path)
         assert resp is not None and resp.status == status, path
         _check_page(page, seen, path, name)
+    # headless Chromium fetches no icon: ask for the ones a browser would (the page's, and
+    # /favicon.ico, where browsers look when a page names none)
+    for icon in sorted(icons | {base + "/favicon.ico"}):
+        status = page.request.get(icon).status
+        if status >= 400:
+            seen.failed_requests.append(f"{status} {icon} (the icon)")
     seen.console_errors = [str(e) for e in console if e.type in ("error", "pageerror")
                            and not any(url in e.text for url in expected_errors)
                            and "the server responded with a status of 40" not in e.text]
