@@ -6,7 +6,9 @@ there (a 404: the favicon was one).
 The pages are found, not listed: each role's walk starts at the home page and follows every link
 of the app it finds (one page per kind of address: ``/van-ban-den/12`` stands for every
 incoming document), so a page added later is walked without anyone remembering to.
-Screenshots: test-artifacts/screenshots/phone-walk-<role>-<page>.png, phone-leader-*.png.
+The roles walked are Cà Mau's clerk (who is also the agency's admin: the admin pages), leader,
+department head and specialist. Screenshots: test-artifacts/screenshots/phone-leader-*.png,
+phone-menu-*.png, and phone-walk-<role>-<page>.png of a page that overflows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Request, Response, expect
 
-from tests.browser.steps import approve, create_draft, register_incoming
 from tests.browser.conftest import (
     PHONE,
     PHONE_DEVICE,
@@ -29,6 +30,7 @@ from tests.browser.conftest import (
     new_page,
     screenshot,
 )
+from tests.browser.steps import approve, create_draft, register_incoming
 
 pytestmark = pytest.mark.browser
 
@@ -50,9 +52,9 @@ WIDE_ELEMENTS_JS = """() => {
         const ox = getComputedStyle(p).overflowX;
         if (ox === 'auto' || ox === 'scroll' || ox === 'hidden') { inScroller = true; break; }
       }
+      const cls = typeof el.className === 'string' ? el.className.trim().replace(/\\s+/g, '.') : '';
       if (!inScroller) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-        (el.className && typeof el.className === 'string' ? '.' + el.className.trim().replace(/\\s+/g, '.') : '') +
-        ' right=' + Math.round(r.right));
+        (cls ? '.' + cls : '') + ' right=' + Math.round(r.right));
     }
   }
   return out.slice(0, 6);
