@@ -4,11 +4,12 @@
 
 starts the app as the browser tests do (gunicorn on a fresh SQLite database with the demo
 province, ``tests/browser/conftest.py``), plays the story of Cà Mau through the real UI (a paper
-document registered; a reply drafted, reviewed, signed with the PIN, numbered, sealed and
-dispatched) and, at each step, saves full-page PNGs of what the clerk, the leader and the
-specialist see, on a desktop (1366x900) and on a phone (390x844, touch, 3x pixels):
-``OUTDIR/<size>-<nn>-<role>-<page>.png``. It prints each file with the page's sideways overflow
-(it should be 0). Not collected by pytest (the name does not start with ``test_``).
+document registered, distributed and passed on to the specialist; a reply drafted, reviewed,
+signed with the PIN, numbered, sealed and dispatched) and, at each step, saves full-page PNGs of
+what the clerk, the leader and the specialist see, on a desktop (1366x900) and on a phone
+(390x844, touch, 3x pixels): ``OUTDIR/<size>-<nn>-<role>-<page>.png``. It prints each file with
+the page's sideways overflow (it should be 0) and exits 1 if a page is wider than the screen.
+Not collected by pytest (the name does not start with ``test_``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser import conftest as live
-from tests.browser.steps import approve, create_draft, register_incoming
+from tests.browser.steps import approve, create_draft, distribute_to_specialist, register_incoming
 
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": live.PHONE_DEVICE}
 USERS = {"clerk": "vanthu.camau", "leader": "lanhdao.camau", "specialist": "chuyenvien.camau"}
@@ -108,6 +109,9 @@ def story(cam: Camera, tmp: Path) -> None:
     cam.shoot("clerk", "/van-ban-den/so", "incoming-register-book")
     cam.shoot("leader", "/van-ban-den/?tab=cho-phan-phoi", "incoming-to-distribute")
     cam.shoot("leader", path, "incoming-distribute")
+    distribute_to_specialist(b, base, incoming)
+    cam.shoot("specialist", "/van-ban-den/?tab=can-xu-ly", "incoming-to-handle")
+    cam.shoot("specialist", path, "incoming-assigned")
 
     cam.shoot("specialist", "/van-ban-di/moi", "outgoing-new")
     draft = create_draft(b, base, tmp, "Báo cáo kết quả chuyển đổi số năm 2026 của tỉnh Cà Mau")

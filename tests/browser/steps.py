@@ -71,3 +71,24 @@ def register_incoming(browser: Browser, base: str, tmp_path: Path, subject: str)
     assert re.search(r"/van-ban-den/\d+$", url), url
     clerk.context.close()
     return url
+
+
+def distribute_to_specialist(browser: Browser, base: str, url: str) -> None:
+    """The leader gives the incoming document at ``url`` to the Department of Information and
+    Communications, whose head passes it on to the specialist (as in test_story)."""
+    leader = login(new_page(browser), base, "lanhdao.camau")
+    leader.goto(url)
+    leader.locator("select[name=lead_target]").select_option(label="Sở Thông tin và Truyền thông")
+    leader.get_by_label("Ý kiến chỉ đạo").fill("Sở TTTT chủ trì, báo cáo trước hạn 2 ngày.")
+    with leader.expect_navigation():
+        leader.get_by_role("button", name="Phân phối").click()
+    leader.context.close()
+    head = login(new_page(browser), base, "truongphong.camau")
+    head.goto(url)
+    actions = head.locator("#assignments details.actions").first
+    actions.locator("summary").click()
+    actions.locator("select[name=user_id]").select_option(label="Lý Minh Khôi")
+    actions.get_by_label("Ý kiến").fill("Soạn báo cáo trả lời Bộ.")
+    with head.expect_navigation():
+        head.get_by_role("button", name="Giao việc").click()
+    head.context.close()
