@@ -227,7 +227,7 @@ def test_the_menu_folds_on_a_phone_and_opens_with_a_tap_or_the_keyboard(browser:
         expect(button).to_have_attribute("aria-expanded", "true")
         link = nav.get_by_role("link", name="Văn bản đến", exact=True)
         expect(link).to_be_visible()
-        for name in ("Trang chủ", "Tìm kiếm", "Sổ văn bản đến", "Người dùng", "Khóa ký số"):
+        for name in ("Trang chủ", "Tìm kiếm", "Sổ văn bản đến", "Người dùng", "Phòng ban"):
             box = nav.get_by_role("link", name=name).bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
             assert box["height"] >= 40, f"menu item {name!r} is too small to tap ({box})"
