@@ -74,6 +74,12 @@ def init_app(app: Flask) -> None:
     _filters(app)
     app.jinja_env.globals["Role"] = Role
 
+    @app.route("/favicon.ico")
+    def favicon():
+        """Where browsers look for the icon without asking the page (no login: the icon of the
+        login page too). Pages name it and the SVG one in their <head>."""
+        return app.send_static_file("favicon.ico")
+
     @app.after_request
     def _security_headers(resp):
         for name, value in SECURITY_HEADERS.items():

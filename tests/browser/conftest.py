@@ -22,6 +22,7 @@ Fixtures (reuse them from any test under tests/browser/):
 Helpers: ``login(page, base_url, username, password=DEMO_PASSWORD)`` fills the real login form;
 ``screenshot(page, name)`` saves ``test-artifacts/screenshots/<name>.png`` (full page);
 ``horizontal_overflow(page)`` is how many CSS pixels the page is wider than its viewport.
+A phone as a phone is emulated (touch, mobile viewport, 3x pixels): ``new_page(browser, **PHONE_DEVICE)``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# a phone as Chromium emulates one: touch, a mobile viewport (the meta viewport applies), 3x pixels
+PHONE_DEVICE = {**PHONE, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 
 
 # --- the database of the live server ---------------------------------------------------------
@@ -340,5 +343,9 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def horizontal_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than its layout viewport. Measured against
+    ``clientWidth``, not ``innerWidth``: on a mobile viewport Chromium zooms out to show a page
+    that is too wide, and ``innerWidth`` grows with it."""
     return int(page.evaluate(
-        "() => document.scrollingElement.scrollWidth - window.innerWidth"))
+        "() => document.scrollingElement.scrollWidth"
+        " - Math.min(window.innerWidth, document.documentElement.clientWidth)"))

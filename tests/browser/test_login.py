@@ -105,6 +105,7 @@ def test_home_on_a_phone_fits_the_screen_and_the_menu_works(browser: Browser,
         assert horizontal_overflow(page) <= 0, "the home page scrolls sideways on a phone"
         screenshot(page, "phone-home-clerk")
 
+        page.get_by_role("button", name="Menu").click()  # folded on a phone (test_phone.py)
         nav = page.get_by_role("navigation", name="Chức năng")
         for name in ("Trang chủ", "Người dùng", "Phòng ban"):
             link = nav.get_by_role("link", name=name)
