@@ -50,7 +50,9 @@ def test_number_seal_and_dispatch_in_one_action(browser: Browser, live_server: s
     drafter.get_by_label("Phòng Kinh tế", exact=False).first.check()
     drafter.get_by_label("Tệp dự thảo (PDF hoặc DOCX)").set_input_files(str(source))
     with drafter.expect_navigation(timeout=60_000):
-        drafter.get_by_role("button", name="Tạo dự thảo").click()
+        # the click waits for the navigation it starts: LibreOffice's first conversion on a
+        # fresh machine (its profile created) takes longer than the default 10 s
+        drafter.get_by_role("button", name="Tạo dự thảo").click(timeout=60_000)
     url = drafter.url
     assert re.search(r"/van-ban-di/\d+$", url), url
     with drafter.expect_navigation():
@@ -74,7 +76,7 @@ def test_number_seal_and_dispatch_in_one_action(browser: Browser, live_server: s
     expect(clerk.locator("#no-blanks")).to_have_count(0)
     screenshot(clerk, "issue-1-clerk-before")
     with clerk.expect_navigation(timeout=60_000):
-        clerk.get_by_role("button", name="Cấp số, đóng dấu và phát hành").click()
+        clerk.get_by_role("button", name="Cấp số, đóng dấu và phát hành").click(timeout=60_000)
     expect(clerk.locator(".flash-success")).to_contain_text("đóng dấu (ký số của cơ quan) và phát hành")
     expect(clerk.locator("#status")).to_have_text("Đã phát hành")
     notation = clerk.locator("#number-notation").inner_text()
