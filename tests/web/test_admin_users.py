@@ -198,10 +198,8 @@ def test_unlock_a_locked_login(app: Flask, admin: FlaskClient, db: Session) -> N
 def test_another_agencys_user_answers_404_and_changes_nothing(
         admin: FlaskClient, db: Session, method: str, suffix: str) -> None:
     path = page_of(db, "chuyenvien.bnv") + suffix
-    if method == "GET":
-        resp = admin.get(path)
-    else:
-        resp = post(admin, path, {"full_name": "X", "roles": ["clerk"]})
+    resp = admin.get(path) if method == "GET" else post(admin, path, {"full_name": "X",
+                                                                      "roles": ["clerk"]})
     assert resp.status_code == 404
     outsider = db.scalars(select(User).where(User.username == "chuyenvien.bnv")).one()
     db.refresh(outsider)
