@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
+from ioffice.agencies import members
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
+from ioffice.db import utcnow
 from ioffice.db_session import get_session
 from ioffice.errors import NotFound
+from ioffice.keys import service as keys
+from ioffice.text import parse_int
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import audit_context, current_actor, current_user
+from ioffice.web.forms import Kept
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
@@ -66,30 +72,19 @@ def users() -> Any:
         (400 if error else 200)
 
 
-def _member_edit(form: Any) -> Any:
-    from ioffice.agencies.members import MemberEdit
-    from ioffice.text import parse_int
-
-    return MemberEdit(full_name=form.get("full_name", ""),
-                      position_title=form.get("position_title", ""),
-                      # a value that is no id names no department of the agency: refused
-                      department_id=(parse_int(raw) or 0) if (raw := form.get("department_id"))
-                      else None,
-                      roles=frozenset(Role(r) for r in form.getlist("roles")
-                                      if r in Role._value2member_map_))
+def _member_edit(form: Any) -> members.MemberEdit:
+    raw = form.get("department_id")
+    return members.MemberEdit(
+        full_name=form.get("full_name", ""), position_title=form.get("position_title", ""),
+        # a value that is no id names no department of the agency: refused as such
+        department_id=(parse_int(raw) or 0) if raw else None,
+        roles=frozenset(Role(r) for r in form.getlist("roles") if r in Role._value2member_map_))
 
 
 def _member_page(user_id: int, kept: Any = None, status: int = 200, *,
                  new_password: str | None = None) -> Any:
     """A member's page: the edit form (``kept``: a refused form of the page, shown again with
     what was typed), the account's state and its actions."""
-    from werkzeug.datastructures import MultiDict
-
-    from ioffice.agencies import members
-    from ioffice.db import utcnow
-    from ioffice.keys import service as keys
-    from ioffice.web.forms import Kept
-
     db = get_session()
     actor = current_actor()
     membership = members.member(db, actor, user_id)
@@ -114,9 +109,6 @@ def _member_page(user_id: int, kept: Any = None, status: int = 200, *,
 @bp.route("/nguoi-dung/<int:user_id>", methods=["GET", "POST"])
 @operation(Op.ADMIN_USERS)
 def user_edit(user_id: int) -> Any:
-    from ioffice.agencies import members
-    from ioffice.web.forms import Kept
-
     if request.method == "GET":
         return _member_page(user_id)
     db = get_session()
@@ -140,8 +132,6 @@ def user_edit(user_id: int) -> Any:
 def _member_action(user_id: int, action: Any) -> Any:
     """One of the account's actions (a POST with nothing to type; ``action`` returns the
     message): done and back to the page, or the page with the refusal."""
-    from ioffice.web.forms import Kept
-
     db = get_session()
     try:
         message = action(db, current_actor(), user_id)
@@ -159,8 +149,6 @@ def _member_action(user_id: int, action: Any) -> Any:
 @bp.route("/nguoi-dung/<int:user_id>/ngung-kich-hoat", methods=["POST"])
 @operation(Op.ADMIN_USERS)
 def user_deactivate(user_id: int) -> Any:
-    from ioffice.agencies import members
-
     return _member_action(user_id, lambda db, actor, uid: (
         f"Đã ngừng kích hoạt tài khoản {members.deactivate(db, actor, uid).username}; mọi phiên "
         "đăng nhập của tài khoản đã kết thúc."))
@@ -169,8 +157,6 @@ def user_deactivate(user_id: int) -> Any:
 @bp.route("/nguoi-dung/<int:user_id>/kich-hoat", methods=["POST"])
 @operation(Op.ADMIN_USERS)
 def user_reactivate(user_id: int) -> Any:
-    from ioffice.agencies import members
-
     return _member_action(user_id, lambda db, actor, uid: (
         f"Đã kích hoạt lại tài khoản {members.reactivate(db, actor, uid).username}."))
 
@@ -181,8 +167,6 @@ UNLOCKED = {"login": "đăng nhập (đếm số lần nhập sai mật khẩu)"
 @bp.route("/nguoi-dung/<int:user_id>/mo-khoa", methods=["POST"])
 @operation(Op.ADMIN_USERS)
 def user_unlock(user_id: int) -> Any:
-    from ioffice.agencies import members
-
     return _member_action(user_id, lambda db, actor, uid: "Đã mở khóa " + " và ".join(
         UNLOCKED[c] for c in members.unlock(db, actor, uid)) + ".")
 
@@ -192,9 +176,6 @@ def user_unlock(user_id: int) -> Any:
 def user_reset_password(user_id: int) -> Any:
     """The temporary password is shown on this answer only (never in a flash message: the
     session cookie is signed, not encrypted)."""
-    from ioffice.agencies import members
-    from ioffice.web.forms import Kept
-
     db = get_session()
     try:
         password = members.reset_password(db, current_actor(), user_id,

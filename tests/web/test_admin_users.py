@@ -211,3 +211,12 @@ def test_the_pages_are_the_admins_only(app: Flask, db: Session) -> None:
     leader = logged_in(app.test_client(), "lanhdao.camau")
     assert leader.get(page_of(db)).status_code == 403
     assert post(leader, page_of(db) + "/ngung-kich-hoat").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999", "-1"])
+def test_a_department_id_that_is_no_id_is_refused(admin: FlaskClient, db: Session,
+                                                  value: str) -> None:
+    resp = post(admin, page_of(db), {"full_name": "Lý Minh Khôi", "department_id": value,
+                                     "roles": ["specialist"]})
+    assert resp.status_code == 422
+    assert "Phòng ban đã chọn không thuộc cơ quan này." in resp.get_data(as_text=True)
