@@ -23,7 +23,7 @@ def upgrade() -> None:
         op.execute('ALTER TABLE outgoing_documents ADD COLUMN assigned_reviewer_id INTEGER '
                    f'CONSTRAINT {FK} REFERENCES users (id)')
     else:
-        op.add_column('outgoing_documents', sa.Column('assigned_reviewer_id', sa.BigInteger(),
+        op.add_column('outgoing_documents', sa.Column('assigned_reviewer_id', sa.Integer(),
                                                       nullable=True))
         op.create_foreign_key(FK, 'outgoing_documents', 'users', ['assigned_reviewer_id'], ['id'])
     op.add_column('incoming_documents', sa.Column('revocation_note', sa.Text(), nullable=False,
