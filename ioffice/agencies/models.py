@@ -90,6 +90,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     """Stored in each session at login; bumping it ends every session of the user."""
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
+    """Set by an admin's password reset: every page leads to /doi-mat-khau until changed."""
     last_login_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

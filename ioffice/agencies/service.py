@@ -337,6 +337,7 @@ def change_password(session: Session, ctx: AuditContext, user: User, *, current:
     if new == current:
         raise PasswordChangeError("Mật khẩu mới phải khác mật khẩu hiện tại.")
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     end_sessions(user)
     record(session, ctx, Tag.AUTH_PASSWORD_CHANGE, subject_type="user", subject_id=user.id,
            agency_id=ctx.agency_id)
@@ -383,7 +384,8 @@ def list_departments(session: Session, agency_id: int) -> list[Department]:
 
 def list_members(session: Session, agency_id: int) -> list[Membership]:
     stmt = (select(Membership).where(Membership.agency_id == agency_id)
-            .options(selectinload(Membership.user), selectinload(Membership.role_rows))
+            .options(selectinload(Membership.user), selectinload(Membership.role_rows),
+                     selectinload(Membership.department))
             .join(User).order_by(func.lower(User.full_name)))
     return list(session.scalars(stmt))
 

@@ -18,4 +18,7 @@ class Tag(enum.StrEnum):
     USER_CREATE = "agencies:user:create"
     USER_UPDATE = "agencies:user:update"
     USER_DEACTIVATE = "agencies:user:deactivate"
+    USER_REACTIVATE = "agencies:user:reactivate"
+    USER_PASSWORD_RESET = "agencies:user:password-reset"
+    USER_UNLOCK = "agencies:user:unlock"
     MEMBERSHIP_GRANT = "agencies:membership:grant"

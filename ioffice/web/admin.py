@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
+from ioffice.agencies import members
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
+from ioffice.db import utcnow
 from ioffice.db_session import get_session
+from ioffice.errors import NotFound
+from ioffice.keys import service as keys
+from ioffice.text import parse_int
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import audit_context, current_actor, current_user
+from ioffice.web.forms import Kept
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
@@ -63,6 +70,127 @@ def users() -> Any:
                            departments=agencies.list_departments(db, current_user.agency_id),
                            members=agencies.list_members(db, current_user.agency_id)), \
         (400 if error else 200)
+
+
+def _member_edit(form: Any) -> members.MemberEdit:
+    raw = form.get("department_id")
+    return members.MemberEdit(
+        full_name=form.get("full_name", ""), position_title=form.get("position_title", ""),
+        # a value that is no id names no department of the agency: refused as such
+        department_id=(parse_int(raw) or 0) if raw else None,
+        roles=frozenset(Role(r) for r in form.getlist("roles") if r in Role._value2member_map_))
+
+
+def _member_page(user_id: int, kept: Any = None, status: int = 200, *,
+                 new_password: str | None = None) -> Any:
+    """A member's page: the edit form (``kept``: a refused form of the page, shown again with
+    what was typed), the account's state and its actions."""
+    db = get_session()
+    actor = current_actor()
+    membership = members.member(db, actor, user_id)
+    user = membership.user
+    kept = kept or Kept.none()
+    values = kept.of("edit")
+    if values is None:
+        values = MultiDict([("full_name", user.full_name), ("position_title", membership.title),
+                            ("department_id", str(membership.department_id or "")),
+                            *(("roles", r.value) for r in sorted(membership.roles))])
+    resp = render_template(
+        "admin/user_edit.html", membership=membership, user=user, kept=kept, values=values,
+        roles=list(Role), departments=agencies.list_departments(db, actor.agency_id),
+        lock=members.login_lock(db, user), now=utcnow(), new_password=new_password,
+        pin_keys=keys.pin_keys(db, actor.agency_id, user.id),
+        other_agencies=[m.agency for m in user.memberships if m.agency_id != actor.agency_id],
+        is_self=user.id == actor.user_id)
+    headers = {"Cache-Control": "no-store"} if new_password else {}
+    return resp, status, headers
+
+
+@bp.route("/nguoi-dung/<int:user_id>", methods=["GET", "POST"])
+@operation(Op.ADMIN_USERS)
+def user_edit(user_id: int) -> Any:
+    if request.method == "GET":
+        return _member_page(user_id)
+    db = get_session()
+    try:
+        membership = members.update_member(db, current_actor(), user_id, _member_edit(request.form))
+    except members.InvalidMember as exc:
+        db.rollback()
+        return _member_page(user_id, Kept("edit", request.form, exc.errors), 422)
+    except NotFound:
+        db.rollback()
+        raise
+    except agencies.AgencyError as exc:
+        db.rollback()
+        return _member_page(user_id, Kept("edit", request.form, {"form": exc.message}), 422)
+    db.commit()
+    flash(f"Đã lưu thông tin {membership.user.full_name}; vai trò và phòng ban có hiệu lực "
+          "ngay từ thao tác tiếp theo của người dùng.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+def _member_action(user_id: int, action: Any) -> Any:
+    """One of the account's actions (a POST with nothing to type; ``action`` returns the
+    message): done and back to the page, or the page with the refusal."""
+    db = get_session()
+    try:
+        message = action(db, current_actor(), user_id)
+    except NotFound:
+        db.rollback()
+        raise
+    except agencies.AgencyError as exc:
+        db.rollback()
+        return _member_page(user_id, Kept("action", request.form, {"action": exc.message}), 422)
+    db.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.route("/nguoi-dung/<int:user_id>/ngung-kich-hoat", methods=["POST"])
+@operation(Op.ADMIN_USERS)
+def user_deactivate(user_id: int) -> Any:
+    return _member_action(user_id, lambda db, actor, uid: (
+        f"Đã ngừng kích hoạt tài khoản {members.deactivate(db, actor, uid).username}; mọi phiên "
+        "đăng nhập của tài khoản đã kết thúc."))
+
+
+@bp.route("/nguoi-dung/<int:user_id>/kich-hoat", methods=["POST"])
+@operation(Op.ADMIN_USERS)
+def user_reactivate(user_id: int) -> Any:
+    return _member_action(user_id, lambda db, actor, uid: (
+        f"Đã kích hoạt lại tài khoản {members.reactivate(db, actor, uid).username}."))
+
+
+UNLOCKED = {"login": "đăng nhập (đếm số lần nhập sai mật khẩu)", "pin": "khóa ký số PIN"}
+
+
+@bp.route("/nguoi-dung/<int:user_id>/mo-khoa", methods=["POST"])
+@operation(Op.ADMIN_USERS)
+def user_unlock(user_id: int) -> Any:
+    return _member_action(user_id, lambda db, actor, uid: "Đã mở khóa " + " và ".join(
+        UNLOCKED[c] for c in members.unlock(db, actor, uid)) + ".")
+
+
+@bp.route("/nguoi-dung/<int:user_id>/dat-lai-mat-khau", methods=["POST"])
+@operation(Op.ADMIN_USERS)
+def user_reset_password(user_id: int) -> Any:
+    """The temporary password is shown on this answer only (never in a flash message: the
+    session cookie is signed, not encrypted)."""
+    db = get_session()
+    try:
+        password = members.reset_password(db, current_actor(), user_id,
+                                          request.form.get("password", ""))
+    except NotFound:
+        db.rollback()
+        raise
+    except members.InvalidMember as exc:
+        db.rollback()
+        return _member_page(user_id, Kept("reset", request.form, exc.errors), 422)
+    except agencies.AgencyError as exc:
+        db.rollback()
+        return _member_page(user_id, Kept("reset", request.form, {"password": exc.message}), 422)
+    db.commit()
+    return _member_page(user_id, new_password=password)
 
 
 @bp.route("/quy-trinh-duyet", methods=["GET", "POST"])

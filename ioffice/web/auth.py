@@ -95,6 +95,22 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    app.before_request(_password_change_first)
+
+
+# what a user with a temporary password may still reach (the API uses tokens, not sessions)
+_BEFORE_PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout", "auth.login",
+                                     "static", "favicon"})
+
+
+def _password_change_first() -> Any:
+    """After an admin's password reset, every page leads to /doi-mat-khau until the user has
+    chosen a password of their own."""
+    if request.endpoint in _BEFORE_PASSWORD_CHANGE or request.path.startswith("/api/"):
+        return None
+    if current_user.is_authenticated and current_user.user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
 
 
 @login_manager.user_loader
@@ -175,6 +191,8 @@ def login() -> Any:
             return render_template("auth/login.html", error=error, username=username), 403
         db.commit()
         _open_session(user, user.memberships[0])
+        if user.must_change_password:  # the page says why
+            return redirect(url_for("auth.change_password"))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error, username=username)
 
@@ -197,6 +215,7 @@ def change_password() -> Any:
     """Change one's own password. Every other session of the user ends; this one goes on."""
     if request.method == "GET":
         return _password_page(None)
+    forced = current_user.user.must_change_password
     db = get_session()
     user, membership = current_user.user, current_user.membership
     try:
@@ -209,12 +228,14 @@ def change_password() -> Any:
         return _password_page(exc.message), exc.status_code
     db.commit()
     _open_session(user, membership)
-    flash("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.", "success")
+    flash("Đã đổi mật khẩu." if forced else
+          "Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.", "success")
     return redirect(url_for("home.index"))
 
 
 def _password_page(error: str | None) -> str:
-    return render_template("auth/change_password.html", error=error, min_length=MIN_LENGTH)
+    return render_template("auth/change_password.html", error=error, min_length=MIN_LENGTH,
+                           forced=current_user.user.must_change_password)
 
 
 @bp.route("/chuyen-co-quan", methods=["POST"])
