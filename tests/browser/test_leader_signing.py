@@ -4,12 +4,11 @@ from the "Chờ tôi ký" page. Screenshots test-artifacts/screenshots/leader-*.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from signing.demo import make_text_pdf
+from tests.browser import steps
 from tests.browser.conftest import login, new_page, screenshot
 
 DEMO_PIN = "123456"
@@ -23,29 +22,9 @@ def _draft(browser: Browser, base: str, tmp_path: Path, subject: str, *, leader_
            ) -> str:
     """A draft through the pages, approved by the department head and the office; by the
     leader too when ``leader_approves``."""
-    page = _as(browser, base, "chuyenvien.camau")
-    pdf = tmp_path / "du-thao.pdf"
-    pdf.write_bytes(make_text_pdf(["KẾ HOẠCH", subject, "Ủy ban nhân dân tỉnh Cà Mau."]))
-    page.goto(base + "/van-ban-di/moi")
-    page.locator("select[name=doc_type]").select_option("bao_cao")
-    page.locator("select[name=signer_id]").select_option(index=1)
-    page.get_by_label("Trích yếu nội dung").fill(subject)
-    page.get_by_label("Phòng Kinh tế", exact=False).first.check()
-    page.get_by_label("Tệp dự thảo (PDF hoặc DOCX)").set_input_files(str(pdf))
-    with page.expect_navigation():
-        page.get_by_role("button", name="Tạo dự thảo").click()
-    url = page.url
-    assert re.search(r"/van-ban-di/\d+$", url), url
-    with page.expect_navigation():
-        page.get_by_role("button", name="Trình duyệt").click()
-    page.context.close()
-    reviewers = ["truongphong.camau", "vanthu.camau"] + (["lanhdao.camau"] if leader_approves else [])
-    for username in reviewers:
-        reviewer = _as(browser, base, username)
-        reviewer.goto(url)
-        with reviewer.expect_navigation():
-            reviewer.get_by_role("button", name="Duyệt", exact=True).click()
-        reviewer.context.close()
+    url = steps.create_draft(browser, base, tmp_path, subject)
+    steps.approve(browser, base, url, "truongphong.camau", "vanthu.camau",
+                  *(["lanhdao.camau"] if leader_approves else []))
     return url
 
 
