@@ -217,11 +217,13 @@ def _routing(db: Any, actor: Any, doc: OutgoingDocument) -> dict[str, Any]:
 
 
 def _act(operation: Callable[[], Any], document_id: int,
-         success: str | Callable[[Any], str], *, form: str | None = None) -> Any:
+         success: str | Callable[[Any], str], *, form: str | None = None,
+         error_prefix: str = "") -> Any:
     """One service operation; domain errors shown on the page. A PersistedFailure (wrong PIN,
     refused signature) is committed: what it counted must not roll back. ``success``: the
     message, or what makes it from the operation's result. ``form``: the page's form that
-    posted, shown again as typed after a refusal."""
+    posted, shown again as typed after a refusal. ``error_prefix``: put before a flashed
+    error (what did not happen)."""
     db = get_session()
     try:
         result = operation()
@@ -230,14 +232,14 @@ def _act(operation: Callable[[], Any], document_id: int,
         raise
     except PersistedFailure as exc:
         db.commit()
-        flash(exc.message, "error")
+        flash(error_prefix + exc.message, "error")
         return redirect(url_for("outgoing.show", document_id=document_id)), 303
     except DomainError as exc:
         db.rollback()
         if form is not None:
             fields = getattr(exc, "fields", None) or {"form": exc.message}
             return _show_page(document_id, forms.Kept(form, request.form, fields))
-        flash(exc.message, "error")
+        flash(error_prefix + exc.message, "error")
         return redirect(url_for("outgoing.show", document_id=document_id)), 303
     db.commit()
     flash(success(result) if callable(success) else success, "success")

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request
 
 from ioffice.db_session import get_session
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE
-from ioffice.errors import DomainError, NotFound
+from ioffice.errors import DomainError
 from ioffice.outgoing import combined
 from ioffice.outgoing.errors import PersistedFailure
 from ioffice.services import services
 from ioffice.web import forms
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
-from ioffice.web.outgoing import bp
+from ioffice.web.outgoing import _act, bp
 
 NOT_APPROVED = "Chưa duyệt, chưa ký: "
 
@@ -27,26 +27,12 @@ NOT_APPROVED = "Chưa duyệt, chưa ký: "
 def approve_and_sign(document_id: int) -> Any:
     """Approve the last step and sign with the PIN; on any failure nothing of it is kept (a
     wrong PIN is counted) and the page says so."""
-    db = get_session()
     s = services()
-    try:
-        combined.approve_and_sign_with_pin(
-            db, s.blobs, s.trust, current_actor(), document_id,
-            (request.form.get("pin") or "").strip(), forms.text(request.form, "comment"))
-    except NotFound:
-        db.rollback()
-        raise
-    except PersistedFailure as exc:
-        db.commit()
-        flash(NOT_APPROVED + exc.message, "error")
-        return redirect(url_for("outgoing.show", document_id=document_id)), 303
-    except DomainError as exc:
-        db.rollback()
-        flash(NOT_APPROVED + exc.message, "error")
-        return redirect(url_for("outgoing.show", document_id=document_id)), 303
-    db.commit()
-    flash("Đã duyệt và ký số văn bản; văn bản chuyển văn thư cấp số.", "success")
-    return redirect(url_for("outgoing.show", document_id=document_id))
+    return _act(lambda: combined.approve_and_sign_with_pin(
+        get_session(), s.blobs, s.trust, current_actor(), document_id,
+        (request.form.get("pin") or "").strip(), forms.text(request.form, "comment")),
+        document_id, "Đã duyệt và ký số văn bản; văn bản chuyển văn thư cấp số.",
+        error_prefix=NOT_APPROVED)
 
 
 def _ids(values: list[str]) -> list[int]:
