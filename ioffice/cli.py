@@ -204,6 +204,82 @@ def user_deactivate(username: str) -> None:
         click.echo(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")
 
 
+def _operator_and_user(session, username: str, agency_code: str | None):
+    """The console operator acting as admin of the user's agency (``--agency``, or the user's
+    only or first agency), and the user's id."""
+    from ioffice.agencies import service
+    from ioffice.agencies.actor import Actor
+
+    user = service.get_user_by_username(session, username)
+    if user is None:
+        raise click.ClickException(f"Không tìm thấy tài khoản «{username.strip()}».")
+    if agency_code:
+        agency = service.get_agency_by_code(session, agency_code)
+        if agency is None:
+            raise click.ClickException(f"Không tìm thấy cơ quan có mã {agency_code}.")
+        agency_id = agency.id
+    elif user.memberships:
+        agency_id = min(m.agency_id for m in user.memberships)
+    else:
+        raise click.ClickException(f"Tài khoản {user.username} không thuộc cơ quan nào.")
+    return Actor.operator(agency_id), user.id
+
+
+def _member_action(username: str, agency_code: str | None, action):
+    from ioffice.errors import DomainError
+
+    with _session() as session:
+        actor, user_id = _operator_and_user(session, username, agency_code)
+        try:
+            result = action(session, actor, user_id)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        return result
+
+
+_AGENCY_OPTION = click.option("--agency", "agency_code", default=None,
+                              help="Mã cơ quan (khi tài khoản thuộc nhiều cơ quan).")
+
+
+@user_group.command("reactivate", help="Mở lại tài khoản đã ngừng hoạt động (mật khẩu giữ "
+                                        "nguyên; đặt lại bằng `user reset-password` nếu cần).")
+@click.argument("username")
+@_AGENCY_OPTION
+@with_appcontext
+def user_reactivate(username: str, agency_code: str | None) -> None:
+    from ioffice.agencies import members
+
+    user = _member_action(username, agency_code, members.reactivate)
+    click.echo(f"Đã mở lại tài khoản {user.username}.")
+
+
+@user_group.command("reset-password", help=(
+    "Đặt mật khẩu tạm thời (in ra một lần); người dùng phải đổi ở lần đăng nhập tới. Mọi phiên "
+    "đăng nhập kết thúc, khóa đăng nhập do nhập sai được gỡ."))
+@click.argument("username")
+@_AGENCY_OPTION
+@with_appcontext
+def user_reset_password(username: str, agency_code: str | None) -> None:
+    from ioffice.agencies import members
+
+    password = _member_action(username, agency_code, members.reset_password)
+    click.echo(f"Mật khẩu tạm thời của {username.strip().lower()}: {password}")
+    click.echo("Người dùng phải đổi mật khẩu này ở lần đăng nhập tới.")
+
+
+@user_group.command("unlock", help="Gỡ khóa đăng nhập do nhập sai mật khẩu và khóa PIN ký số.")
+@click.argument("username")
+@_AGENCY_OPTION
+@with_appcontext
+def user_unlock(username: str, agency_code: str | None) -> None:
+    from ioffice.agencies import members
+
+    cleared = _member_action(username, agency_code, members.unlock)
+    words = {"login": "khóa đăng nhập", "pin": "khóa PIN ký số"}
+    click.echo(f"Đã gỡ {', '.join(words[c] for c in cleared)} của {username.strip().lower()}.")
+
+
 @click.group("audit", help="Nhật ký kiểm toán.")
 def audit_group() -> None:
     pass
