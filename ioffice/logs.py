@@ -26,6 +26,8 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from ioffice.metrics import observe_request
+
 REQUEST_LOG = logging.getLogger("ioffice.request")
 REQUEST_ID_HEADER = "X-Request-Id"
 # an id a front proxy set (nginx's $request_id: 32 hex digits) is kept; anything else is replaced
@@ -83,7 +85,8 @@ def configure(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Give every request an id (kept from a front proxy's ``X-Request-Id`` when it looks
-    like one), send it back in the response, and log the request's line when it ends."""
+    like one), send it back in the response, and log the request's line (and its latency in
+    the metrics) when it ends."""
 
     @app.before_request
     def _start() -> None:
@@ -96,6 +99,10 @@ def init_app(app: Flask) -> None:
         request_id = g.get("request_id")
         if request_id:
             resp.headers[REQUEST_ID_HEADER] = request_id
+        started = g.get("request_started")
+        if started is not None:
+            observe_request(request.url_rule.rule if request.url_rule else None,
+                            request.method, resp.status_code, time.perf_counter() - started)
         if REQUEST_LOG.isEnabledFor(logging.INFO):
             REQUEST_LOG.info("%s %s %s", request.method, request.path, resp.status_code,
                              extra=request_fields(resp.status_code))
