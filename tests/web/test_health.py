@@ -21,7 +21,7 @@ def hub_url() -> Iterator[str]:
     """A server that answers GETs 405, as a hub does (its operations are signed POSTs)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(405)
             self.send_header("Content-Length", "0")
             self.end_headers()
