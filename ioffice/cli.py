@@ -396,6 +396,10 @@ def exchange_group() -> None:
 def exchange_worker(once: bool, with_hubs: bool) -> None:
     import threading
 
+    from ioffice.startup import check_or_exit
+
+    check_or_exit(current_app)
+
     from ioffice.exchange import exchange
     from ioffice.exchange.worker import refresh_directory, run_forever, run_once
 

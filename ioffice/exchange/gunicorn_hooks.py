@@ -1,5 +1,6 @@
 """Gunicorn config for ``make run`` (``-c python:ioffice.exchange.gunicorn_hooks``): one worker
-process starts the demo hubs' forwarders and the exchange worker after it boots; the workers
+process starts the demo hubs' forwarders and the exchange worker after it boots; the master
+checks the database and the storage first (``ioffice/startup.py``); the workers
 count their metrics in files of one folder that ``/metrics`` adds up (prometheus-client's
 multiprocess mode, ``ioffice/metrics.py``)."""
 
@@ -19,6 +20,12 @@ def on_starting(server) -> None:
         os.makedirs(folder, exist_ok=True)
     else:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ioffice-metrics-")
+    # the database, its migrations and the object storage, before any worker starts: a service
+    # that cannot work says why in one line and exits 1 (ioffice/startup.py)
+    from ioffice import create_app
+    from ioffice.startup import check_or_exit
+
+    check_or_exit(create_app())
 
 
 def child_exit(server, worker) -> None:
