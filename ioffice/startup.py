@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 
 from ioffice.migrate import alembic_config
 
-
 _PROBE = "startup-check/probe"
 
 

@@ -9,7 +9,6 @@ from ioffice.agencies.permissions import Op, allowed, refusal
 from ioffice.audit import AuditContext
 from ioffice.errors import Forbidden
 
-
 OPERATOR = 0
 """The ``user_id`` of :meth:`Actor.operator` (ids of real users start at 1)."""
 
