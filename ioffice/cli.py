@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -21,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(token_group)
     app.cli.add_command(exchange_group)
     app.cli.add_command(maintenance_group)
+    app.cli.add_command(backup_group)
 
 
 def _session():
@@ -484,3 +487,40 @@ def maintenance_report(removed, *, dry_run: bool, hours: float, show: bool) -> s
     if show:
         lines += [f"  {r.kind}\t{r.key}\t{r.size}\t{r.modified.isoformat()}" for r in removed]
     return "\n".join(lines)
+
+
+@click.group("backup", help="Sao lưu và khôi phục: cơ sở dữ liệu, mọi tệp và thư mục PKI.")
+def backup_group() -> None:
+    pass
+
+
+@backup_group.command("create", help="Sao lưu vào thư mục DIR (mới hoặc trống), kèm mã băm "
+                                      "SHA-256 của mọi tệp trong manifest.json.")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_create(folder: Path) -> None:
+    from ioffice import backup
+
+    try:
+        summary = backup.create(current_app, folder, progress=click.echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã sao lưu vào {folder}: cơ sở dữ liệu {summary.database}, {summary.blobs} tệp "
+               f"văn bản, {summary.named} tệp phụ, {summary.pki_files} tệp PKI "
+               f"({summary.bytes} byte). Giữ riêng mật khẩu PKI và khóa bí mật.")
+
+
+@backup_group.command("restore", help="Khôi phục từ thư mục DIR sau khi kiểm tra mọi mã băm; "
+                                       "từ chối nếu nơi đích đã có dữ liệu, trừ khi --force.")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Ghi đè cơ sở dữ liệu, kho tệp và PKI đang có.")
+@with_appcontext
+def backup_restore(folder: Path, force: bool) -> None:
+    from ioffice import backup
+
+    try:
+        summary = backup.restore(current_app, folder, force=force, progress=click.echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã khôi phục từ {folder}: {summary.blobs} tệp văn bản, {summary.named} tệp phụ, "
+               f"{summary.pki_files} tệp PKI. Kiểm tra: `audit verify`.")
