@@ -499,3 +499,35 @@ def audit_export() -> Any:
                  ("Đối tượng", 20), ("Địa chỉ", 16), ("Số sự kiện", 12)], rows=rows)
     return send_file(io.BytesIO(data), as_attachment=True, download_name="nhat-ky-hoat-dong.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/ma-truy-cap")
+@operation(Op.ADMIN_USERS)
+def api_tokens() -> Any:
+    """Every API token of the agency, with its holder: the admin revokes any of them."""
+    from ioffice.api import tokens
+
+    return render_template("auth/tokens.html", admin=True, issued=None, error=None,
+                           tokens=tokens.tokens_of(get_session(), current_actor(),
+                                                   whole_agency=True))
+
+
+@bp.route("/ma-truy-cap/<int:token_id>/thu-hoi", methods=["POST"])
+@operation(Op.ADMIN_USERS)
+def revoke_api_token(token_id: int) -> Any:
+    from ioffice.api import tokens
+    from ioffice.errors import DomainError
+
+    db = get_session()
+    try:
+        token = tokens.revoke_by_id(db, current_actor(), token_id, whole_agency=True)
+    except NotFound:
+        db.rollback()
+        raise
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.api_tokens"))
+    db.commit()
+    flash(f"Đã thu hồi mã truy cập «{token.name}».", "success")
+    return redirect(url_for("admin.api_tokens"))
