@@ -25,7 +25,7 @@ run: install
 	$(FLASK) exchange setup-demo
 	@echo ""
 	@echo "iOffice: http://$(HOST):$(PORT)  (Ctrl+C để dừng); trục tỉnh /truc/tinh, trục quốc gia /truc/quoc-gia"
-	IOFFICE_PLAIN_HTTP=1 IOFFICE_EXCHANGE_DEMO_URL=http://$(HOST):$(PORT) $(VENV)/bin/gunicorn --workers 2 --threads 4 \
+	IOFFICE_PLAIN_HTTP=1 IOFFICE_LOG_FORMAT=text IOFFICE_LOG_LEVEL=WARNING IOFFICE_EXCHANGE_DEMO_URL=http://$(HOST):$(PORT) $(VENV)/bin/gunicorn --workers 2 --threads 4 \
 		--bind $(HOST):$(PORT) --access-logfile - -c python:ioffice.exchange.gunicorn_hooks wsgi:application
 
 test: install

@@ -673,6 +673,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "IOFFICE_INSTANCE_PATH": str(tmp / "instance"),
            "IOFFICE_PLAIN_HTTP": "1", "IOFFICE_EXCHANGE_DEMO_URL": base,
+           "IOFFICE_LOG_FORMAT": "text", "IOFFICE_LOG_LEVEL": "WARNING",
            "IOFFICE_DEMO_PASSWORD": PASSWORD}
     dbname, weed, server = None, None, None
     try:

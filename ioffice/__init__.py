@@ -11,7 +11,7 @@ from flask import Flask
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. No side effects beyond that: no migrations, no network."""
-    from ioffice import cli, db_session, services
+    from ioffice import cli, db_session, logs, metrics, services
     from ioffice.config import load_config
     from ioffice.web import init_app as init_web
 
@@ -25,9 +25,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    logs.init_app(app)
     db_session.init_app(app)
     services.init_app(app)
     init_web(app)
+    metrics.init_app(app)
     cli.init_app(app)
     return app
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -21,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(token_group)
     app.cli.add_command(exchange_group)
     app.cli.add_command(maintenance_group)
+    app.cli.add_command(backup_group)
 
 
 def _session():
@@ -204,6 +207,82 @@ def user_deactivate(username: str) -> None:
         click.echo(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")
 
 
+def _operator_and_user(session, username: str, agency_code: str | None):
+    """The console operator acting as admin of the user's agency (``--agency``, or the user's
+    only or first agency), and the user's id."""
+    from ioffice.agencies import service
+    from ioffice.agencies.actor import Actor
+
+    user = service.get_user_by_username(session, username)
+    if user is None:
+        raise click.ClickException(f"Không tìm thấy tài khoản «{username.strip()}».")
+    if agency_code:
+        agency = service.get_agency_by_code(session, agency_code)
+        if agency is None:
+            raise click.ClickException(f"Không tìm thấy cơ quan có mã {agency_code}.")
+        agency_id = agency.id
+    elif user.memberships:
+        agency_id = min(m.agency_id for m in user.memberships)
+    else:
+        raise click.ClickException(f"Tài khoản {user.username} không thuộc cơ quan nào.")
+    return Actor.operator(agency_id), user.id
+
+
+def _member_action(username: str, agency_code: str | None, action):
+    from ioffice.errors import DomainError
+
+    with _session() as session:
+        actor, user_id = _operator_and_user(session, username, agency_code)
+        try:
+            result = action(session, actor, user_id)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        return result
+
+
+_AGENCY_OPTION = click.option("--agency", "agency_code", default=None,
+                              help="Mã cơ quan (khi tài khoản thuộc nhiều cơ quan).")
+
+
+@user_group.command("reactivate", help="Mở lại tài khoản đã ngừng hoạt động (mật khẩu giữ "
+                                        "nguyên; đặt lại bằng `user reset-password` nếu cần).")
+@click.argument("username")
+@_AGENCY_OPTION
+@with_appcontext
+def user_reactivate(username: str, agency_code: str | None) -> None:
+    from ioffice.agencies import members
+
+    user = _member_action(username, agency_code, members.reactivate)
+    click.echo(f"Đã mở lại tài khoản {user.username}.")
+
+
+@user_group.command("reset-password", help=(
+    "Đặt mật khẩu tạm thời (in ra một lần); người dùng phải đổi ở lần đăng nhập tới. Mọi phiên "
+    "đăng nhập kết thúc, khóa đăng nhập do nhập sai được gỡ."))
+@click.argument("username")
+@_AGENCY_OPTION
+@with_appcontext
+def user_reset_password(username: str, agency_code: str | None) -> None:
+    from ioffice.agencies import members
+
+    password = _member_action(username, agency_code, members.reset_password)
+    click.echo(f"Mật khẩu tạm thời của {username.strip().lower()}: {password}")
+    click.echo("Người dùng phải đổi mật khẩu này ở lần đăng nhập tới.")
+
+
+@user_group.command("unlock", help="Gỡ khóa đăng nhập do nhập sai mật khẩu và khóa PIN ký số.")
+@click.argument("username")
+@_AGENCY_OPTION
+@with_appcontext
+def user_unlock(username: str, agency_code: str | None) -> None:
+    from ioffice.agencies import members
+
+    cleared = _member_action(username, agency_code, members.unlock)
+    words = {"login": "khóa đăng nhập", "pin": "khóa PIN ký số"}
+    click.echo(f"Đã gỡ {', '.join(words[c] for c in cleared)} của {username.strip().lower()}.")
+
+
 @click.group("audit", help="Nhật ký kiểm toán.")
 def audit_group() -> None:
     pass
@@ -320,6 +399,10 @@ def exchange_group() -> None:
 def exchange_worker(once: bool, with_hubs: bool) -> None:
     import threading
 
+    from ioffice.startup import check_or_exit
+
+    check_or_exit(current_app)
+
     from ioffice.exchange import exchange
     from ioffice.exchange.worker import refresh_directory, run_forever, run_once
 
@@ -404,3 +487,40 @@ def maintenance_report(removed, *, dry_run: bool, hours: float, show: bool) -> s
     if show:
         lines += [f"  {r.kind}\t{r.key}\t{r.size}\t{r.modified.isoformat()}" for r in removed]
     return "\n".join(lines)
+
+
+@click.group("backup", help="Sao lưu và khôi phục: cơ sở dữ liệu, mọi tệp và thư mục PKI.")
+def backup_group() -> None:
+    pass
+
+
+@backup_group.command("create", help="Sao lưu vào thư mục DIR (mới hoặc trống), kèm mã băm "
+                                      "SHA-256 của mọi tệp trong manifest.json.")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_create(folder: Path) -> None:
+    from ioffice import backup
+
+    try:
+        summary = backup.create(current_app, folder, progress=click.echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã sao lưu vào {folder}: cơ sở dữ liệu {summary.database}, {summary.blobs} tệp "
+               f"văn bản, {summary.named} tệp phụ, {summary.pki_files} tệp PKI "
+               f"({summary.bytes} byte). Giữ riêng mật khẩu PKI và khóa bí mật.")
+
+
+@backup_group.command("restore", help="Khôi phục từ thư mục DIR sau khi kiểm tra mọi mã băm; "
+                                       "từ chối nếu nơi đích đã có dữ liệu, trừ khi --force.")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Ghi đè cơ sở dữ liệu, kho tệp và PKI đang có.")
+@with_appcontext
+def backup_restore(folder: Path, force: bool) -> None:
+    from ioffice import backup
+
+    try:
+        summary = backup.restore(current_app, folder, force=force, progress=click.echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã khôi phục từ {folder}: {summary.blobs} tệp văn bản, {summary.named} tệp phụ, "
+               f"{summary.pki_files} tệp PKI. Kiểm tra: `audit verify`.")

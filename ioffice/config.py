@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "API_AUTH_RATE_LIMIT": "20 per minute; 200 per hour",  # refused API tokens per address
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LOG_FORMAT": "json",  # "text" for a person at a console (docs/deploy.md "Logs")
+    "LOG_LEVEL": "INFO",
+    "METRICS_TOKEN": "",  # /metrics exists only when set; scrapes send it as a bearer token
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
     "PKI_DIR": None,  # default: <instance>/pki
     "PKI_PASSPHRASE": None,  # default: random, kept in <instance>/pki_passphrase

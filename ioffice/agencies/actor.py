@@ -9,6 +9,9 @@ from ioffice.agencies.permissions import Op, allowed, refusal
 from ioffice.audit import AuditContext
 from ioffice.errors import Forbidden
 
+OPERATOR = 0
+"""The ``user_id`` of :meth:`Actor.operator` (ids of real users start at 1)."""
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -25,9 +28,18 @@ class Actor:
                    department_id=membership.department_id, roles=membership.roles,
                    full_name=membership.user.full_name, remote_addr=remote_addr)
 
+    @classmethod
+    def operator(cls, agency_id: int) -> Actor:
+        """The operator at the server's console (``flask user ...``), acting as the agency's
+        admin: no user of the database (``OPERATOR``), audited as no user from "cli"."""
+        return cls(user_id=OPERATOR, agency_id=agency_id, department_id=None,
+                   roles=frozenset({Role.ADMIN}), full_name="Quản trị hệ thống (dòng lệnh)",
+                   remote_addr="cli")
+
     @property
     def ctx(self) -> AuditContext:
-        return AuditContext(self.user_id, self.agency_id, self.remote_addr)
+        return AuditContext(self.user_id if self.user_id != OPERATOR else None, self.agency_id,
+                            self.remote_addr)
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

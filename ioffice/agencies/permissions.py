@@ -64,6 +64,7 @@ class Op(enum.StrEnum):
     ADMIN_REVIEW_CHAIN = "admin.review-chain"
     ADMIN_AGENCIES = "admin.agencies"
     ADMIN_STUCK_WORK = "admin.stuck-work"
+    ADMIN_AUDIT = "admin.audit"
 
     @property
     def label(self) -> str:
@@ -117,6 +118,7 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.ADMIN_REVIEW_CHAIN: frozenset({A}),
     Op.ADMIN_AGENCIES: frozenset({A}),
     Op.ADMIN_STUCK_WORK: frozenset({A}),
+    Op.ADMIN_AUDIT: frozenset({A}),
 }
 
 LABELS: dict[Op, str] = {
@@ -162,6 +164,7 @@ LABELS: dict[Op, str] = {
     Op.ADMIN_REVIEW_CHAIN: "Cấu hình quy trình duyệt",
     Op.ADMIN_AGENCIES: "Quản trị cơ quan, đơn vị (chỉ quản trị của cơ quan cấp cao nhất)",
     Op.ADMIN_STUCK_WORK: "Xem việc bị kẹt, chuyển bước duyệt, người ký hoặc việc được giao cho người khác",
+    Op.ADMIN_AUDIT: "Xem và xuất nhật ký hoạt động của cơ quan",
 }
 
 assert set(RULES) == set(Op) == set(LABELS), "every operation has one rule and one label"

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Membership, User
+from ioffice.agencies.permissions import Op
 from ioffice.agencies.service import load_membership
 from ioffice.api.models import ApiToken
 from ioffice.audit import AuditContext, record
@@ -80,6 +82,10 @@ def revoke(session: Session, ctx: AuditContext, prefix: str) -> ApiToken:
                             ).one_or_none()
     if token is None:
         raise NotFound(f"Không tìm thấy mã truy cập bắt đầu bằng «{prefix}».")
+    return _revoke(session, ctx, token)
+
+
+def _revoke(session: Session, ctx: AuditContext, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record(session, ctx, "api:token:revoke", subject_type="api_token", subject_id=token.id,
@@ -117,3 +123,39 @@ def authenticate(session: Session, secret: str | None, *, now: dt.datetime | Non
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
     return membership
+
+
+def tokens_of(session: Session, actor: Actor, *, whole_agency: bool = False
+              ) -> list[tuple[ApiToken, str]]:
+    """The actor's own tokens in the agency they act for, or (``whole_agency``, the admin
+    managing users) every token of that agency; with the holder's full name, newest first."""
+    if whole_agency:
+        actor.check(Op.ADMIN_USERS)
+    stmt = (select(ApiToken, User.full_name).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.agency_id == actor.agency_id))
+    if not whole_agency:
+        stmt = stmt.where(ApiToken.user_id == actor.user_id)
+    return [(t, name) for t, name in session.execute(stmt.order_by(ApiToken.id.desc()))]
+
+
+def issue_own(session: Session, actor: Actor, name: str) -> IssuedToken:
+    """A token acting as the actor in the agency they act for (the page «Mã truy cập API»)."""
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound("Không tìm thấy tài khoản.")
+    return issue(session, actor.ctx, user=user, agency_id=actor.agency_id, name=name)
+
+
+def revoke_by_id(session: Session, actor: Actor, token_id: int, *, whole_agency: bool = False
+                 ) -> ApiToken:
+    """Revoke one of the actor's own tokens, or (``whole_agency``, the admin) any token of the
+    agency; another user's or agency's token looks missing."""
+    if whole_agency:
+        actor.check(Op.ADMIN_USERS)
+    token = session.get(ApiToken, token_id)
+    if (token is None or token.agency_id != actor.agency_id
+            or (not whole_agency and token.user_id != actor.user_id)):
+        raise NotFound("Không tìm thấy mã truy cập này.")
+    if token.revoked_at is not None:
+        raise DomainError(f"Mã truy cập «{token.name}» đã bị thu hồi từ trước.")
+    return _revoke(session, actor.ctx, token)

@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         admin,
         auth,
         exchange,
+        health,
         home,
         incoming,
         inputs,
@@ -69,6 +70,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens, never cookies
     app.register_blueprint(search.bp)
     app.register_blueprint(exchange.bp)
+    app.register_blueprint(health.bp)
     limits.init_app(app)
     _error_handlers(app)
     _filters(app)

@@ -424,3 +424,110 @@ def stuck_reassign_assignment(assignment_id: int) -> Any:
     return _reassign("assignment", assignment_id, lambda user_id, reason: incoming_stuck.reassign(
         get_session(), current_actor(), assignment_id, user_id, reason),
         "Đã chuyển việc cho người được chọn.")
+
+
+def _audit_filters() -> tuple[Any, dict[str, str]]:
+    """The log's filters from the query string, and the Vietnamese error of each bad one."""
+    from ioffice.audit import viewer
+    from ioffice.web.forms import parse_date
+
+    args, errors = request.args, {}
+    user_id = parse_int(args.get("nguoi"))
+    if args.get("nguoi") and user_id is None:
+        errors["nguoi"] = "Người thực hiện không hợp lệ."
+    subject_type, _, subject_id = (args.get("doi_tuong") or "").partition(":")
+    if subject_type and (subject_type not in viewer.SUBJECTS
+                         or (subject_id and not subject_id.isdigit())):
+        errors["doi_tuong"] = f"Đối tượng «{args.get('doi_tuong')}» không hợp lệ."
+        subject_type = subject_id = ""
+    dates = {}
+    for name, label in (("tu_ngay", "Từ ngày"), ("den_ngay", "Đến ngày")):
+        raw = (args.get(name) or "").strip()
+        dates[name] = parse_date(raw) if raw else None
+        if raw and dates[name] is None:
+            errors[name] = (f"{label} «{raw}» không phải là ngày hợp lệ: nhập theo dạng "
+                            "ngày/tháng/năm, ví dụ 05/12/2026.")
+    if dates["tu_ngay"] and dates["den_ngay"] and dates["tu_ngay"] > dates["den_ngay"]:
+        errors["den_ngay"] = "«Đến ngày» phải sau «Từ ngày»."
+    area = (args.get("hanh_dong") or "").strip()[:80]
+    return viewer.Filters(user_id=user_id, subject_type=subject_type, subject_id=subject_id,
+                          area=area, since=dates["tu_ngay"], until=dates["den_ngay"]), errors
+
+
+@bp.route("/nhat-ky")
+@operation(Op.ADMIN_AUDIT)
+def audit_log() -> Any:
+    from ioffice.audit import viewer
+    from ioffice.web.labels import history_label
+
+    db = get_session()
+    actor = current_actor()
+    filters, errors = _audit_filters()
+    rows, next_key = ([], None) if errors else viewer.page(
+        db, actor, filters, before_id=parse_int(request.args.get("truoc")))
+    return render_template("admin/audit_log.html", rows=rows, next_key=next_key,
+                           filters=filters, errors=errors, people=viewer.people(db, actor),
+                           areas=viewer.AREAS, subjects=viewer.SUBJECTS, label=history_label,
+                           system=viewer.SYSTEM), (422 if errors else 200)
+
+
+@bp.route("/nhat-ky.xlsx")
+@operation(Op.ADMIN_AUDIT)
+def audit_export() -> Any:
+    import io
+
+    from flask import send_file
+
+    from ioffice.audit import viewer
+    from ioffice.documents.xlsx import register_workbook
+    from ioffice.web.labels import history_label
+
+    db = get_session()
+    actor = current_actor()
+    filters, errors = _audit_filters()
+    if errors:
+        return redirect(url_for("admin.audit_log", **request.args))
+    rows = [(r.occurred_at.astimezone(viewer.VN).strftime("%d/%m/%Y %H:%M:%S"),
+             r.actor_name or "Hệ thống", history_label(r.tag), r.tag,
+             f"{viewer.SUBJECTS.get(r.subject_type, r.subject_type)} {r.subject_id}".strip(),
+             r.remote_addr, r.id)
+            for r in viewer.export_rows(db, actor, filters)]
+    db.commit()  # the export's own event
+    data = register_workbook(
+        agency_name=current_user.agency.name, title="NHẬT KÝ HOẠT ĐỘNG", sheet_title="Nhật ký",
+        columns=[("Thời gian", 20), ("Người thực hiện", 26), ("Hoạt động", 40), ("Mã", 30),
+                 ("Đối tượng", 20), ("Địa chỉ", 16), ("Số sự kiện", 12)], rows=rows)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name="nhat-ky-hoat-dong.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/ma-truy-cap")
+@operation(Op.ADMIN_USERS)
+def api_tokens() -> Any:
+    """Every API token of the agency, with its holder: the admin revokes any of them."""
+    from ioffice.api import tokens
+
+    return render_template("auth/tokens.html", admin=True, issued=None, error=None,
+                           tokens=tokens.tokens_of(get_session(), current_actor(),
+                                                   whole_agency=True))
+
+
+@bp.route("/ma-truy-cap/<int:token_id>/thu-hoi", methods=["POST"])
+@operation(Op.ADMIN_USERS)
+def revoke_api_token(token_id: int) -> Any:
+    from ioffice.api import tokens
+    from ioffice.errors import DomainError
+
+    db = get_session()
+    try:
+        token = tokens.revoke_by_id(db, current_actor(), token_id, whole_agency=True)
+    except NotFound:
+        db.rollback()
+        raise
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.api_tokens"))
+    db.commit()
+    flash(f"Đã thu hồi mã truy cập «{token.name}».", "success")
+    return redirect(url_for("admin.api_tokens"))

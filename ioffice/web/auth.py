@@ -35,6 +35,7 @@ from ioffice.agencies.passwords import MIN_LENGTH
 from ioffice.audit import AuditContext, record
 from ioffice.audit.tags import Tag
 from ioffice.db_session import get_session
+from ioffice.errors import DomainError, NotFound
 from ioffice.text import parse_int
 
 bp = Blueprint("auth", __name__)
@@ -259,3 +260,46 @@ def switch_agency() -> Any:
 def current_actor() -> Actor:
     """The acting user for the service layer."""
     return Actor.of(current_user.membership, _remote_addr())
+
+
+@bp.route("/ma-truy-cap", methods=["GET", "POST"])
+@login_required
+def api_tokens() -> Any:
+    """One's own API tokens in the agency one acts for: create (the secret is shown once, on
+    the answer to the form), list, revoke."""
+    from ioffice.api import tokens
+
+    db = get_session()
+    actor = current_actor()
+    issued, error = None, None
+    if request.method == "POST":
+        try:
+            issued = tokens.issue_own(db, actor, request.form.get("name", "")[:200])
+        except DomainError as exc:
+            db.rollback()
+            error = exc.message
+        else:
+            db.commit()
+    return render_template("auth/tokens.html", tokens=tokens.tokens_of(db, actor), issued=issued,
+                           error=error, admin=False), (422 if error else 200)
+
+
+@bp.route("/ma-truy-cap/<int:token_id>/thu-hoi", methods=["POST"])
+@login_required
+def revoke_api_token(token_id: int) -> Any:
+    from ioffice.api import tokens
+
+    db = get_session()
+    try:
+        token = tokens.revoke_by_id(db, current_actor(), token_id)
+    except NotFound:
+        db.rollback()
+        raise
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("auth.api_tokens"))
+    db.commit()
+    flash(f"Đã thu hồi mã truy cập «{token.name}»: hệ thống dùng mã này không gọi API được nữa.",
+          "success")
+    return redirect(url_for("auth.api_tokens"))

@@ -45,7 +45,8 @@ BNV = "000.00.00.G09"
 ROLE_USERS = ("vanthu.camau", "lanhdao.camau", "truongphong.camau", "chuyenvien.camau")
 OUTSIDER = "ngoai.bnv"
 MISSING_ID = "987654321"
-NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document"}
+NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document", "health.healthz",
+            "health.readyz", "metrics.scrape"}
 # the user's own session (login, logout, agency switch, password): every logged-in user
 OWN_ACCOUNT_BLUEPRINT = "auth"
 
@@ -93,6 +94,7 @@ class Objects:
     inbox_id: int
     agency_id: int
     user_id: int
+    token_id: int
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -101,7 +103,7 @@ class Objects:
             "file_id": self.file_id, "assignment_id": self.assignment_id, "sha256": self.sha256,
             "page": 1, "saved_id": self.saved_id, "certificate_id": self.certificate_id,
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
-            "user_id": self.user_id,
+            "user_id": self.user_id, "token_id": self.token_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -128,10 +130,11 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                           agency_id=agency.id, messagetype="edoc", business_type="revoke",
                           state=InboxState.AWAITING_DECISION)
     db.add_all([outbox, inbox])
+    api_token = tokens.issue_own(db, clerk, "Cổng dịch vụ công").token
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
-                   agency.id, clerk.user_id)
+                   agency.id, clerk.user_id, api_token.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:

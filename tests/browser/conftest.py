@@ -49,6 +49,7 @@ BIN = Path(sys.executable).parent
 DEMO_PASSWORD = "demo-browser-pass"
 BROWSER_DB = "ioffice_browser"
 STORY_DB = "ioffice_story"
+METRICS_TOKEN = "metrics-browser-token"  # the axis server's /metrics
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
@@ -230,8 +231,11 @@ def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AxisServer
     env.update({"IOFFICE_INSTANCE_PATH": str(tmp / "instance"),
                 "IOFFICE_EXCHANGE_DEMO_URL": url,
                 "IOFFICE_EXCHANGE_POLL_INTERVAL": "0.3",
-                "IOFFICE_EXCHANGE_BACKOFF_SECONDS": "0.5"})
+                "IOFFICE_EXCHANGE_BACKOFF_SECONDS": "0.5",
+                "IOFFICE_METRICS_TOKEN": METRICS_TOKEN,
+                "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus")})
     (tmp / "instance").mkdir()
+    (tmp / "prometheus").mkdir()  # the commands below count in it too (the hooks empty it)
     app = "wsgi"
     _flask(env, "db", "upgrade", app=app)
     _flask(env, "pki", "init", app=app)
