@@ -125,3 +125,15 @@ def test_opening_a_document_page_appends_its_read_pending(client: FlaskClient, d
                                                AuditEvent.subject_id == str(doc.id))).all()
     assert [(r.seq, r.actor_id) for r in reads] == [(None, actor(db, "vanthu.camau").user_id)]
     assert chain_pending(db) >= 1 and verify_chain(db) == []
+
+
+def test_the_exchange_worker_chains_pending_reads(app, db: Session) -> None:
+    from ioffice.exchange import worker
+    from ioffice.exchange.runtime import exchange
+
+    ctx = _ctx(db)
+    record_read(db, ctx, "search:query:run", details={"q": "giải phóng mặt bằng"})
+    db.commit()
+    assert pending_count(db) >= 1
+    assert worker.chain_audit(exchange(app)) >= 1
+    assert pending_count(db) == 0 and verify_chain(db) == []
