@@ -289,21 +289,46 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify", help="Kiểm tra chuỗi băm của nhật ký; mã thoát 1 nếu bị sửa.")
+@click.option("--no-chain", is_flag=True,
+              help="Không nối các sự kiện đang chờ vào chuỗi trước khi kiểm tra.")
 @with_appcontext
-def audit_verify() -> None:
+def audit_verify(no_chain: bool) -> None:
     from sqlalchemy import func, select
 
-    from ioffice.audit import verify_chain
+    from ioffice.audit import pending_count, verify_chain
     from ioffice.audit.models import AuditEvent
 
+    if not no_chain:
+        _chain_audit()
     with _session() as session:
         problems = verify_chain(session)
         total = session.scalar(select(func.count(AuditEvent.id)))
+        pending = pending_count(session)
     if problems:
         for p in problems:
-            click.echo(f"[{p.chain}] sự kiện #{p.seq} (id {p.event_id}): {p.message}", err=True)
+            where = f"sự kiện #{p.seq}" if p.seq else "sự kiện chờ nối chuỗi"
+            click.echo(f"[{p.chain}] {where} (id {p.event_id}): {p.message}", err=True)
         raise SystemExit(1)
-    click.echo(f"Nhật ký nguyên vẹn: {total} sự kiện.")
+    click.echo(f"Nhật ký nguyên vẹn: {total} sự kiện"
+               + (f" ({pending} sự kiện đọc đang chờ nối chuỗi)." if pending else "."))
+
+
+@audit_group.command("chain", help="Nối các sự kiện đọc đang chờ vào chuỗi băm (tiến trình "
+                                   "trao đổi làm việc này sau mỗi vòng).")
+@with_appcontext
+def audit_chain() -> None:
+    click.echo(f"Đã nối {_chain_audit()} sự kiện vào chuỗi.")
+
+
+def _chain_audit() -> int:
+    from ioffice.audit import chain_pending
+
+    total = 0
+    with _session() as session:
+        while chained := chain_pending(session):
+            session.commit()
+            total += chained
+    return total
 
 
 @click.group("token", help="Mã truy cập (token) cho API /api/v1.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -114,11 +115,21 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"idle connection dropped by the server: {exc}") from exc
 
 
+SQLITE_BEGIN = "ioffice_sqlite_begin"
+"""Execution option of an engine: how its SQLite transactions begin (``IMMEDIATE`` if unset)."""
+
+
 def _sqlite_transactions(engine: Engine) -> None:
     """Let SQLAlchemy own transactions on pysqlite (savepoints work, writers serialise).
 
-    BEGIN IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
-    instead of failing when a read transaction upgrades to a write.
+    A transaction begins IMMEDIATE, taking the single write lock up front, unless its engine
+    says ``DEFERRED`` (:attr:`Database.read_engine`, the web's GET requests). In WAL mode a
+    deferred transaction reads a snapshot without any lock; but if it then writes, SQLite
+    cannot wait for the lock (busy_timeout is not consulted when a read transaction upgrades)
+    and fails at once with "database is locked" when another connection writes. So: writers
+    begin IMMEDIATE and queue on busy_timeout; readers begin DEFERRED and never write in
+    that transaction (their few writes, the audit events of reads, go in a short IMMEDIATE
+    transaction of their own, :func:`after_read`).
     """
 
     @event.listens_for(engine, "connect")
@@ -132,7 +143,49 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+_AFTER_READ = "ioffice_after_read"
+_WRITE_BIND = "ioffice_write_bind"
+
+
+class AppSession(Session):
+    """A session that may be a read session: see :meth:`Database.session`."""
+
+    def commit(self) -> None:
+        writes = self.info.get(_AFTER_READ)
+        if not writes:
+            super().commit()
+            return
+        self.info[_AFTER_READ] = []
+        super().commit()  # the end of the read: its snapshot goes, it held no lock
+        read_bind, self.bind = self.bind, self.info[_WRITE_BIND]
+        try:  # a transaction of its own, begun IMMEDIATE: the lock for these rows only
+            for write in writes:
+                write(self)
+            super().commit()
+        finally:
+            self.bind = read_bind
+
+    def rollback(self) -> None:
+        if self.info.get(_AFTER_READ):
+            self.info[_AFTER_READ] = []
+        super().rollback()
+
+
+def after_read(session: Session, write: Callable[[Session], None]) -> None:
+    """Write something a read leaves behind (its audit event) without making the read a
+    writer: in a read session on SQLite, ``write`` runs at the session's next commit in a
+    short IMMEDIATE transaction after the read transaction has ended (dropped on rollback);
+    in any other session (PostgreSQL, a writer, the tests' ``db``), now, in the caller's
+    transaction (no lock is taken that readers would queue on)."""
+    queue = session.info.get(_AFTER_READ)
+    if queue is None:
+        write(session)
+    else:
+        queue.append(write)
 
 
 class Database:
@@ -141,12 +194,30 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        # the same pool; only the BEGIN differs
+        self.read_engine = self.engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+        self.sessionmaker = sessionmaker(self.engine, class_=AppSession, expire_on_commit=False)
+        self.read_sessionmaker = sessionmaker(self.read_engine, class_=AppSession,
+                                              expire_on_commit=False)
+        self._write_bind: Any = self.engine
 
     def bind_to(self, connection: Any) -> None:
         """Tests: run every session inside an outer transaction that is rolled back."""
-        self.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False,
+        self.sessionmaker = sessionmaker(bind=connection, class_=AppSession,
+                                         expire_on_commit=False,
                                          join_transaction_mode="create_savepoint")
+        self.read_sessionmaker = self.sessionmaker
+        self._write_bind = connection
 
-    def session(self) -> Session:
-        return self.sessionmaker()
+    def session(self, *, read: bool = False) -> Session:
+        """A session; ``read``: one for a request that only reads (an HTTP GET), whose SQLite
+        transactions begin DEFERRED and so never wait for, nor hold, the write lock. Its
+        writes must go through :func:`after_read`."""
+        if not read:
+            return self.sessionmaker()
+        session = self.read_sessionmaker()
+        if self.sqlite:
+            session.info[_AFTER_READ] = []
+            session.info[_WRITE_BIND] = self._write_bind
+        return session

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from ioffice.db import Database
@@ -19,8 +19,16 @@ def database(app: Flask | None = None) -> Database:
 
 def get_session() -> Session:
     if "db_session" not in g:
-        g.db_session = database().session()
+        g.db_session = database().session(read=_reads_only())
     return g.db_session
+
+
+def _reads_only() -> bool:
+    """A page request (GET) only reads: its SQLite transactions begin DEFERRED, so fifty
+    readers neither wait for one another nor for a writer (docs/architecture.md,
+    "Transactions"). The API keeps writer sessions: a token's last use is written on GETs."""
+    return (has_request_context() and request.method in ("GET", "HEAD")
+            and not request.path.startswith("/api/"))
 
 
 def _close(_exc: BaseException | None) -> None:

@@ -1,5 +1,16 @@
 """Tamper-evident audit log: every action on a document, and administration, is an event."""
 
-from ioffice.audit.service import AuditContext, Entry, RecordedEvent, record, record_many, verify_chain
+from ioffice.audit.service import (
+    AuditContext,
+    Entry,
+    RecordedEvent,
+    chain_pending,
+    pending_count,
+    record,
+    record_many,
+    record_read,
+    verify_chain,
+)
 
-__all__ = ["AuditContext", "Entry", "RecordedEvent", "record", "record_many", "verify_chain"]
+__all__ = ["AuditContext", "Entry", "RecordedEvent", "chain_pending", "pending_count", "record",
+           "record_many", "record_read", "verify_chain"]

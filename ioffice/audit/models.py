@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ioffice.db import Base, utcnow
@@ -20,12 +20,21 @@ class AuditHead(Base):
 
 
 class AuditEvent(Base):
+    """One event. Events of reads are appended pending (``seq`` and ``prev_hash`` NULL,
+    ``hash`` the digest of the row alone) and chained shortly after by
+    :func:`ioffice.audit.service.chain_pending` (docs/security.md, "Audit log")."""
+
     __tablename__ = "audit_events"
-    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("chain", "seq"),
+        # the chainer's work list: small, as rows leave it within seconds
+        Index("ix_audit_events_pending", "chain", "id", sqlite_where=text("seq IS NULL"),
+              postgresql_where=text("seq IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chain: Mapped[str] = mapped_column(String(40))
-    seq: Mapped[int]
+    seq: Mapped[int | None]
     occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -34,5 +43,5 @@ class AuditEvent(Base):
     subject_id: Mapped[str] = mapped_column(String(80), default="", index=True)
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -3,6 +3,12 @@
 One chain per agency (and one for events outside any agency) keeps agencies from contending
 for a single lock. Each event's hash covers its content and the previous hash, so editing or
 deleting any row breaks the chain at that point.
+
+Events of reads (a document opened, a search run, a register exported) are not chained by the
+request that reads: fifty readers of one agency would queue on its chain head. They are
+appended pending (:func:`record_read`: ``seq`` and ``prev_hash`` NULL, ``hash`` the digest of
+the row alone) and chained, in id order, by :func:`chain_pending`, which the exchange worker
+runs every round (docs/security.md, "Audit log").
 """
 
 from __future__ import annotations
@@ -14,16 +20,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ioffice.audit.models import AuditEvent, AuditHead
 from ioffice.audit.tags import Tag
-from ioffice.db import utcnow
+from ioffice.db import after_read, utcnow
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
+PENDING = "pending"
+"""The ``prev`` of a pending event's own digest (its ``seq`` is 0 there)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,64 @@ def _locked_head(session: Session, chain: str) -> list[Any]:
     return [head.seq, head.hash]
 
 
+def record_read(session: Session, ctx: AuditContext, tag: Tag | str, *, subject_type: str = "",
+                subject_id: object = "", details: dict[str, Any] | None = None,
+                agency_id: int | None = None) -> None:
+    """Append the event of a read, pending: no chain head is locked, so readers of one agency
+    do not queue on it. In a read session on SQLite the row is written at the session's next
+    commit in a short write transaction of its own (:func:`ioffice.db.after_read`), else now
+    in the caller's transaction. :func:`chain_pending` chains it within seconds."""
+    agency = agency_id if agency_id is not None else ctx.agency_id
+    now = utcnow().replace(microsecond=0)
+    row = {"chain": _chain_for(agency), "seq": None, "occurred_at": now, "agency_id": agency,
+           "actor_id": ctx.actor_id, "tag": str(tag), "subject_type": subject_type,
+           "subject_id": str(subject_id), "remote_addr": ctx.remote_addr[:64],
+           "details": details or {}, "prev_hash": None}
+    row["hash"] = _digest(PENDING, 0, now, {k: row[k] for k in _CONTENT})
+    after_read(session, lambda s: s.execute(_INSERT_PENDING, [row]))
+
+
+_INSERT_PENDING = insert(_EVENTS)
+_PENDING_CHAINS = select(_EVENTS.c.chain).where(_EVENTS.c.seq.is_(None)).distinct()
+_SET_LINK = (update(_EVENTS).where(_EVENTS.c.id == bindparam("id_"))
+             .values(seq=bindparam("new_seq"), prev_hash=bindparam("prev"), hash=bindparam("new_hash")))
+
+
+def chain_pending(session: Session, *, limit: int = 1000) -> int:
+    """Chain pending events, oldest (lowest id) first, up to ``limit`` per chain, in the
+    caller's transaction; returns how many. Each chain's head is locked once for all its
+    rows (the worker's transaction is short: a few statements per chain).
+
+    A pending row whose own digest does not match its content was changed after it was
+    written: it is left pending (and :func:`verify_chain` reports it), not chained over."""
+    done = 0
+    for chain in session.scalars(_PENDING_CHAINS).all():
+        head = _locked_head(session, chain)
+        # read after the head's lock: a concurrent chainer's rows are no longer pending
+        rows = session.execute(
+            select(_EVENTS).where(_EVENTS.c.chain == chain, _EVENTS.c.seq.is_(None))
+            .order_by(_EVENTS.c.id).limit(limit)).all()
+        links = []
+        for ev in rows:
+            content = {k: getattr(ev, k) for k in _CONTENT}
+            if _digest(PENDING, 0, ev.occurred_at, content) != ev.hash:
+                continue
+            seq = head[0] + 1
+            new_hash = _digest(head[1], seq, ev.occurred_at, content)
+            links.append({"id_": ev.id, "new_seq": seq, "prev": head[1], "new_hash": new_hash})
+            head = [seq, new_hash]
+        if links:
+            session.execute(_SET_LINK, links)
+            session.execute(_MOVE_HEAD, [{"chain_": chain, "new_seq": head[0], "new_hash": head[1]}])
+            done += len(links)
+    return done
+
+
+def pending_count(session: Session) -> int:
+    """Events appended but not yet chained (reads of the last seconds, normally)."""
+    return session.scalar(select(func.count()).select_from(_EVENTS).where(_EVENTS.c.seq.is_(None)))
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     chain: str
@@ -155,7 +221,9 @@ class ChainProblem:
 
 
 def verify_chain(session: Session) -> list[ChainProblem]:
-    """Recompute every chain; an empty list means the log is intact."""
+    """Recompute every chain; an empty list means the log is intact. Pending events (not
+    chained yet, :func:`pending_count`) are not part of a chain: only their own digest is
+    checked (a row deleted while pending leaves no trace, docs/security.md)."""
     problems: list[ChainProblem] = []
     # rows, not objects: heads are moved by plain UPDATEs, an object loaded earlier would be stale
     heads = {h.chain: h for h in session.execute(select(AuditHead.chain, AuditHead.seq, AuditHead.hash))}
@@ -173,10 +241,18 @@ def verify_chain(session: Session) -> list[ChainProblem]:
         if head.hash != prev or head.seq != expected_seq - 1:
             problems.append(ChainProblem(chain, head.seq, None,
                                          "sự kiện cuối chuỗi đã bị xóa hoặc thay đổi"))
+    pending = (select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id)
+               .execution_options(yield_per=1000, populate_existing=True))
+    for ev in session.scalars(pending):
+        if _digest(PENDING, 0, ev.occurred_at, _content(ev)) != ev.hash:
+            problems.append(ChainProblem(ev.chain, 0, ev.id,
+                                         "nội dung sự kiện chờ nối chuỗi đã bị sửa"))
     return problems
 
 
 def _events(session: Session, chain: str) -> Iterator[AuditEvent]:
-    stmt = (select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
-            .execution_options(yield_per=1000))
+    stmt = (select(AuditEvent).where(AuditEvent.chain == chain, AuditEvent.seq.is_not(None))
+            .order_by(AuditEvent.seq)
+            # chain_pending links rows by plain UPDATEs: an object loaded before would be stale
+            .execution_options(yield_per=1000, populate_existing=True))
     yield from session.scalars(stmt)

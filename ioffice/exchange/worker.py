@@ -1,5 +1,5 @@
 """The exchange worker: send due outbox rows, poll every hub, register new agencies on their
-hub and refresh the directory.
+hub and refresh the directory; and chain the pending audit events of reads.
 
 Run it with ``flask --app wsgi exchange worker`` (``--once`` for one round), or in a thread
 with :func:`start_background` (``make run``). Several workers may run against PostgreSQL;
@@ -50,6 +50,24 @@ def cleanup_storage(rt: Exchange) -> int:
                  item.modified.isoformat())
     log.info("storage cleanup: %d item(s) removed", len(removed))
     return len(removed)
+
+
+def chain_audit(rt: Exchange) -> int:
+    """Chain the audit events of reads appended since the last round (the web's reads do not
+    lock the chain heads, :func:`ioffice.audit.record_read`): one short transaction, nothing
+    but an indexed look-up when there are none."""
+    from ioffice.audit import chain_pending
+
+    try:
+        with rt.session_factory() as session:
+            chained = chain_pending(session)
+            session.commit()
+    except Exception:  # the rows stay pending; the next round tries again
+        log.exception("chaining the audit log failed")
+        return 0
+    if chained:
+        log.debug("audit: %d event(s) chained", chained)
+    return chained
 
 
 def refresh_revocation_data(rt: Exchange) -> bool:
@@ -158,6 +176,7 @@ def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = No
             except Exception as exc:  # a hub down (or starting): try again soon, not every round
                 log.warning("directory refresh failed: %s", exc)
                 next_refresh = time.monotonic() + DIRECTORY_RETRY_SECONDS
+        chain_audit(rt)  # every round: reads are chained within POLL_INTERVAL seconds
         try:
             report = run_once(rt)
         except Exception:  # keep the loop alive; the rows stay in the outbox / on the hub

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
 from ioffice.agencies.permissions import Op
-from ioffice.audit import record
+from ioffice.audit import record_read
 from ioffice.audit.models import AuditEvent
 from ioffice.documents.vocabulary import Urgency
 from ioffice.errors import NotFound
@@ -42,7 +42,7 @@ def read_document(session: Session, actor: Actor, document_id: int) -> IncomingD
     ).one_or_none()
     if doc is None or not can_read(session, actor, doc):
         raise NotFound("Không tìm thấy văn bản.")
-    record(session, actor.ctx, "incoming:document:read", subject_type="incoming", subject_id=doc.id)
+    record_read(session, actor.ctx, "incoming:document:read", subject_type="incoming", subject_id=doc.id)
     return doc
 
 

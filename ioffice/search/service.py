@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role
-from ioffice.audit import record
+from ioffice.audit import record, record_read
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality
 from ioffice.errors import DomainError, NotFound
 from ioffice.incoming.models import (
@@ -476,10 +476,10 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     found = [SearchResult(loaded[(r.kind, r.id)], float(r.score), kinds[r.kind])
              for r in rows if (r.kind, r.id) in loaded]
     results = found[:limit]
-    record(session, actor.ctx, "search:query:run",
-           details={"q": query, "terms": len(terms), "page": bool(cursor), "found": len(results),
-                    "direction": flt.direction or "", "status": flt.status or "",
-                    "department": flt.department_id})
+    record_read(session, actor.ctx, "search:query:run",
+                details={"q": query, "terms": len(terms), "page": bool(cursor),
+                         "found": len(results), "direction": flt.direction or "",
+                         "status": flt.status or "", "department": flt.department_id})
     next_cursor = None
     if len(rows) > limit and results:
         last = results[-1]

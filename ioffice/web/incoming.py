@@ -428,10 +428,10 @@ def register_export() -> Any:
     actor = current_actor()
     flt = _register_filter()
     data = export.register_xlsx(db, actor, flt)
-    from ioffice.audit import record
+    from ioffice.audit import record_read
 
-    record(db, actor.ctx, "incoming:register:export", subject_type="register",
-           subject_id=flt.year, details={"month": flt.month})
+    record_read(db, actor.ctx, "incoming:register:export", subject_type="register",
+                subject_id=flt.year, details={"month": flt.month})
     db.commit()
     name = f"so-van-ban-den-{flt.year}" + (f"-{flt.month:02d}" if flt.month else "") + ".xlsx"
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name,

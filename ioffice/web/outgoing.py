@@ -25,7 +25,7 @@ from flask import (
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Role, User
-from ioffice.audit import record
+from ioffice.audit import record_read
 from ioffice.db_session import get_session
 from ioffice.documents.pdf import RENDER_VERSION, preview_name, render_page_png
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
@@ -520,8 +520,8 @@ def register_export() -> Any:
     actor = current_actor()
     year, confidential = _year(), request.args.get("mat") == "1"
     data = export.register_xlsx(db, actor, year, confidential=confidential)
-    record(db, actor.ctx, "outgoing:register:export", subject_type="register", subject_id=year,
-           details={"confidential": confidential})
+    record_read(db, actor.ctx, "outgoing:register:export", subject_type="register",
+                subject_id=year, details={"confidential": confidential})
     db.commit()
     name = f"so-van-ban-di{'-mat' if confidential else ''}-{year}.xlsx"
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
