@@ -148,6 +148,8 @@ def _sqlite_transactions(engine: Engine) -> None:
 
 
 _AFTER_READ = "ioffice_after_read"
+COMMITTED_ACTIONS = "ioffice_actions"
+"""``session.info`` key: the audit tags recorded in the transaction, counted when it commits."""
 _WRITE_BIND = "ioffice_write_bind"
 
 
@@ -158,6 +160,7 @@ class AppSession(Session):
         writes = self.info.get(_AFTER_READ)
         if not writes:
             super().commit()
+            self._committed()
             return
         self.info[_AFTER_READ] = []
         super().commit()  # the end of the read: its snapshot goes, it held no lock
@@ -168,11 +171,21 @@ class AppSession(Session):
             super().commit()
         finally:
             self.bind = read_bind
+        self._committed()
 
     def rollback(self) -> None:
         if self.info.get(_AFTER_READ):
             self.info[_AFTER_READ] = []
+        self.info.pop(COMMITTED_ACTIONS, None)
         super().rollback()
+
+    def _committed(self) -> None:
+        """Count the audited actions this commit made durable (``ioffice_actions_total``)."""
+        tags = self.info.pop(COMMITTED_ACTIONS, None)
+        if tags:
+            from ioffice.metrics import count_actions
+
+            count_actions(tags)
 
 
 def after_read(session: Session, write: Callable[[Session], None]) -> None:

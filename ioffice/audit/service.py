@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ioffice.audit.models import AuditEvent, AuditHead
 from ioffice.audit.tags import Tag
-from ioffice.db import after_read, utcnow
+from ioffice.db import COMMITTED_ACTIONS, after_read, utcnow
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
@@ -136,6 +136,7 @@ def record_many(session: Session, entries: list[Entry]) -> list[RecordedEvent]:
         head[0], head[1] = row["seq"], row["hash"]
         rows.append(row)
     ids = session.execute(_INSERT_EVENTS, rows).scalars().all()
+    session.info.setdefault(COMMITTED_ACTIONS, []).extend(row["tag"] for row in rows)
     moves = [{"chain_": chain, "new_seq": seq, "new_hash": hash_} for chain, (seq, hash_) in heads.items()]
     session.execute(_MOVE_HEAD, moves)
     session.flush()  # as before: the caller's pending rows reach the database with the events
@@ -169,6 +170,7 @@ def record_read(session: Session, ctx: AuditContext, tag: Tag | str, *, subject_
            "details": details or {}, "prev_hash": None}
     row["hash"] = _digest(PENDING, 0, now, {k: row[k] for k in _CONTENT})
     after_read(session, lambda s: s.execute(_INSERT_PENDING, [row]))
+    session.info.setdefault(COMMITTED_ACTIONS, []).append(row["tag"])
 
 
 _INSERT_PENDING = insert(_EVENTS)

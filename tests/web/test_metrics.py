@@ -55,3 +55,25 @@ def test_metrics_count_requests_actions_and_queues(app: Flask, client: FlaskClie
     assert resp.status_code == 302
     text = client.get("/metrics", headers=auth).get_data(as_text=True)
     assert _value(text, registered) == had + 1
+
+
+def test_audited_actions_are_counted_when_they_commit(app: Flask, client: FlaskClient) -> None:
+    app.config["METRICS_TOKEN"] = TOKEN
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    sample = 'ioffice_actions_total{tag="incoming:document:register"}'
+    failed = 'ioffice_actions_total{tag="auth:session:login-failed"}'
+    before = client.get("/metrics", headers=auth).get_data(as_text=True)
+    had = _value(before, sample) if sample in before else 0.0
+    had_failed = _value(before, failed) if failed in before else 0.0
+    login(client, "vanthu.camau", "sai-mat-khau")
+    login(client, "vanthu.camau")
+    for _ in range(2):
+        resp = client.post("/van-ban-den/vao-so", data=_form(client),
+                           content_type="multipart/form-data")
+        assert resp.status_code == 302
+    refused = client.post("/van-ban-den/vao-so", data={**_form(client), "subject": ""},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422  # rolled back: nothing recorded, nothing counted
+    text = client.get("/metrics", headers=auth).get_data(as_text=True)
+    assert _value(text, sample) == had + 2
+    assert _value(text, failed) == had_failed + 1
