@@ -146,16 +146,16 @@ def _ioffice(venv: Path, cwd: Path, env: dict[str, str], *args: str) -> str:
     return proc.stdout
 
 
-def _wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+def _wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else "gunicorn exited"
+        assert proc.poll() is None, log.read_text()[-3000:]
         try:
             urllib.request.urlopen(url, timeout=2).close()
             return
         except OSError:
             time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {seconds} s")
+    raise AssertionError(f"{url} did not answer in {seconds} s:\n{log.read_text()[-3000:]}")
 
 
 def _log_in(base: str) -> tuple[str, str]:
@@ -189,11 +189,13 @@ def test_the_installed_command_migrates_serves_a_login_and_runs_the_worker(
 
     port = _free_port()  # the folder as the web unit names it: not made beforehand
     metrics = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "run" / "metrics")}
-    server = subprocess.Popen([str(venv / "bin" / "ioffice"), "serve", "--bind", f"127.0.0.1:{port}",
-                               "--workers", "1", "--threads", "2"],
-                              cwd=cwd, env=env | metrics, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([str(venv / "bin" / "ioffice"), "serve", "--bind", f"127.0.0.1:{port}",
+                                   "--workers", "1", "--threads", "2"],
+                                  cwd=cwd, env=env | metrics, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        _wait_for(f"http://127.0.0.1:{port}/healthz", server, log)
         home, css = _log_in(f"http://127.0.0.1:{port}")
     finally:
         server.terminate()
