@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(exchange_group)
     app.cli.add_command(maintenance_group)
     app.cli.add_command(backup_group)
+    app.cli.add_command(serve)
+    app.cli.add_command(deploy_files)
 
 
 def _session():
@@ -407,8 +409,15 @@ def token_list(username: str | None) -> None:
 
 
 def main() -> None:
+    """The ``ioffice`` command. prometheus-client in multiprocess mode writes into
+    ``PROMETHEUS_MULTIPROC_DIR`` as soon as the app's metrics are defined: a folder the
+    environment names (the web unit's, under /run) is created first."""
+    import os
+
     from ioffice import create_app
 
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     FlaskGroup(create_app=lambda: create_app())(prog_name="ioffice")
 
 
@@ -549,3 +558,69 @@ def backup_restore(folder: Path, force: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Đã khôi phục từ {folder}: {summary.blobs} tệp văn bản, {summary.named} tệp phụ, "
                f"{summary.pki_files} tệp PKI. Kiểm tra: `audit verify`.")
+
+
+def _default_workers() -> int:
+    import os
+
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+@click.command("serve", context_settings={"ignore_unknown_options": True}, help=(
+    "Chạy dịch vụ web (gunicorn, cấu hình ioffice.exchange.gunicorn_hooks: kiểm tra khởi động, "
+    "số đo Prometheus). Tham số sau `--` được chuyển nguyên cho gunicorn."))
+@click.option("--bind", default="127.0.0.1:8000", show_default=True,
+              help="Địa chỉ lắng nghe (nginx chuyển tiếp tới đây).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Số tiến trình (mặc định 2 × số lõi + 1, tối đa 8).")
+@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Số luồng mỗi tiến trình.")
+@click.option("--timeout", type=click.IntRange(min=1), default=120, show_default=True,
+              help="Giây trước khi một yêu cầu treo bị dừng (chuyển PDF có thể lâu).")
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve(bind: str, workers: int | None, threads: int, timeout: int,
+          gunicorn_args: tuple[str, ...]) -> None:
+    """Replaces this process by gunicorn (systemd sees one main process; SIGHUP reloads)."""
+    import os
+    import sys
+
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:ioffice.exchange.gunicorn_hooks",
+            "--bind", bind, "--workers", str(workers or _default_workers()), "--threads", str(threads),
+            "--timeout", str(timeout), "--graceful-timeout", "30", *gunicorn_args,
+            "ioffice.wsgi:application"]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+DEPLOY_FILES = ("ioffice-web.service", "ioffice-worker.service", "ioffice.env.example",
+                "nginx-ioffice.conf")
+
+
+def render_deploy_file(name: str, *, venv: str, bind: str) -> str:
+    """One of ``ioffice/deploy/``'s files with this installation's paths filled in."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    text = (here / "deploy" / name).read_text(encoding="utf-8")
+    return (text.replace("@VENV@", venv).replace("@BIND@", bind)
+            .replace("@STATIC@", str(here / "web" / "static")))
+
+
+@click.command("deploy-files", help=(
+    "Ghi các tệp triển khai vào DIR: đơn vị systemd cho dịch vụ web và tiến trình liên thông, "
+    "tệp cấu hình mẫu, cấu hình nginx (docs/deploy.md)."))
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--venv", default=None,
+              help="Môi trường Python đã cài iOffice (mặc định: môi trường đang chạy).")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True,
+              help="Địa chỉ của dịch vụ web (ioffice serve --bind).")
+def deploy_files(directory: str, venv: str | None, bind: str) -> None:
+    import sys
+    from pathlib import Path
+
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in DEPLOY_FILES:
+        (target / name).write_text(render_deploy_file(name, venv=venv or sys.prefix, bind=bind),
+                                   encoding="utf-8")
+        click.echo(str(target / name))

@@ -1,8 +1,9 @@
-"""Gunicorn config for ``make run`` (``-c python:ioffice.exchange.gunicorn_hooks``): one worker
-process starts the demo hubs' forwarders and the exchange worker after it boots; the master
-checks the database and the storage first (``ioffice/startup.py``); the workers
-count their metrics in files of one folder that ``/metrics`` adds up (prometheus-client's
-multiprocess mode, ``ioffice/metrics.py``)."""
+"""Gunicorn config for ``make run`` and ``ioffice serve``
+(``-c python:ioffice.exchange.gunicorn_hooks``): under ``make run`` one worker process starts
+the demo hubs' forwarders and the exchange worker after it boots; the master checks the
+database and the storage first (``ioffice/startup.py``); the workers count their metrics in
+files of one folder that ``/metrics`` adds up (prometheus-client's multiprocess mode,
+``ioffice/metrics.py``)."""
 
 import os
 import shutil
@@ -36,6 +37,12 @@ def child_exit(server, worker) -> None:
 
 
 def post_worker_init(worker) -> None:
-    import wsgi
+    """The served module's ``start_background`` when it has one: the checkout's ``wsgi.py``
+    starts ``make run``'s demo hubs and exchange worker; ``ioffice.wsgi`` (``ioffice serve``)
+    has none, its exchange worker being a service of its own."""
+    import importlib
 
-    wsgi.start_background()
+    module = importlib.import_module(str(worker.cfg.wsgi_app or worker.app.app_uri).split(":")[0])
+    start = getattr(module, "start_background", None)
+    if start is not None:
+        start()
