@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         admin,
         auth,
         exchange,
+        exchange_push,
         home,
         incoming,
         inputs,
@@ -69,6 +70,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens, never cookies
     app.register_blueprint(search.bp)
     app.register_blueprint(exchange.bp)
+    app.register_blueprint(exchange_push.bp)
+    csrf.exempt(exchange_push.bp)  # signed by the hub, never cookies
     limits.init_app(app)
     _error_handlers(app)
     _filters(app)

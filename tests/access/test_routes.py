@@ -45,7 +45,8 @@ BNV = "000.00.00.G09"
 ROLE_USERS = ("vanthu.camau", "lanhdao.camau", "truongphong.camau", "chuyenvien.camau")
 OUTSIDER = "ngoai.bnv"
 MISSING_ID = "987654321"
-NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document"}
+NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document",
+            "exchange_push.notification"}  # signed by the hub (ioffice.exchange.push)
 # the user's own session (login, logout, agency switch, password): every logged-in user
 OWN_ACCOUNT_BLUEPRINT = "auth"
 
