@@ -242,3 +242,24 @@ def test_a_push_storm_makes_one_pull_at_a_time(pushing: Federation, running: Rou
     assert most[0] == 1
     rounds = len(running.reports) - before
     assert 1 <= rounds <= 4 and polls[0] == rounds * len(pushing.rt.hubs)
+
+
+def test_a_commit_in_another_process_wakes_the_worker() -> None:
+    """gunicorn's other worker process commits a dispatch: the wake crosses by the socket."""
+    import subprocess
+    import sys
+    import uuid
+
+    key = f"sqlite:////tmp/test-wake-{uuid.uuid4().hex}.db"
+    waker = Waker(key).start()
+    try:
+        assert waker._owned  # the worker listens on the deployment's socket
+        code = "import sys; from ioffice.exchange.wake import notify; notify(sys.argv[1])"
+        subprocess.run([sys.executable, "-c", code, key], check=True, timeout=60)
+        assert waker.event.wait(5)
+        other = Waker(key).start()  # a second worker of the same database: in-process wakes only
+        assert not other._owned
+        other.close()
+    finally:
+        waker.close()
+    assert not waker.path.exists()
