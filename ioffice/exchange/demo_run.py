@@ -80,8 +80,8 @@ def hub_apps(app: Flask) -> tuple[Flask, Flask]:
     provincial, national = fed.hub_configs(provincial_db, national_db, base_url() + NATIONAL_PATH,
                                            secrets_, exchange(app).pki)
     # pushes and forwards right after the commit, in whichever gunicorn process took the request
-    return (create_hub({**provincial, "PUSH_INLINE": True, "FORWARD_INLINE": True}),
-            create_hub({**national, "PUSH_INLINE": True, "FORWARD_INLINE": True}))
+    now = {"PUSH_INLINE": True, "FORWARD_INLINE": True, "PUSH_TIMEOUT": 2.0}
+    return create_hub({**provincial, **now}), create_hub({**national, **now})
 
 
 def mount(app: Flask, hubs: tuple[Flask, Flask] | None) -> Any:

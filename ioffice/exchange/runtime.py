@@ -30,7 +30,6 @@ DEFAULTS = {
     "EXCHANGE_PUSH": True,
     "EXCHANGE_CALLBACK_URL": None,
     "EXCHANGE_PUSH_POLL_INTERVAL": 15.0,
-    "EXCHANGE_PUSH_TIMEOUT": 3.0,
 }
 """``EXCHANGE_PUSH``: wake the worker on a dispatch and on the hubs' notifications (off: poll
 only, as before issue 17). ``EXCHANGE_CALLBACK_URL``: this deployment's address for the hubs'
