@@ -62,6 +62,12 @@ class Rounds:
         with self.changed:
             return self.changed.wait_for(lambda: predicate(self.reports), timeout)
 
+    def stop(self) -> None:
+        """End the worker before the test's session reads again (they share one connection)."""
+        self._stop.set()
+        self._thread.join(60)
+        assert not self._thread.is_alive()
+
 
 @pytest.fixture
 def running(pushing: Federation, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rounds]:
@@ -76,12 +82,13 @@ def running(pushing: Federation, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ro
         return report
 
     monkeypatch.setattr(exchange_worker, "run_once", recorded)
-    thread, stop = exchange_worker.start_background(pushing.rt, interval=POLL)
-    assert rounds.wait_for(lambda r: r and r[-1].total == 0, 30), "the worker's first round"
-    time.sleep(0.2)  # now it sleeps on its poll interval
-    yield rounds
-    stop.set()
-    thread.join(10)
+    rounds._thread, rounds._stop = exchange_worker.start_background(pushing.rt, interval=POLL)
+    try:
+        assert rounds.wait_for(lambda r: r and r[-1].total == 0, 60), "the worker's first round"
+        time.sleep(0.2)  # now it sleeps on its poll interval
+        yield rounds
+    finally:
+        rounds.stop()
 
 
 def _received_total(reports: list[WorkReport]) -> int:
@@ -99,7 +106,7 @@ def test_a_dispatched_document_reaches_every_recipient_before_the_poll(
     # which pushes to this deployment for the Ministry (U Minh's copy: the same round's poll)
     assert running.wait_for(lambda r: _received_total(r) >= 2, 15), "not received by push"
     assert time.monotonic() - started < POLL / 4
-    running.wait_for(lambda r: r[-1].total == 0, 10)
+    running.stop()
     db.expire_all()
     assert len(received(db, BNV, edoc.document_identifier)) == 1
     assert len(received(db, U_MINH, edoc.document_identifier)) == 1
@@ -138,7 +145,8 @@ def test_a_failed_push_falls_back_to_polling(db: Session, pushing: Federation,
             time.sleep(0.05)
     finally:
         stop.set()
-        thread.join(10)
+        thread.join(60)
+    assert not thread.is_alive()
     assert _received_total(rounds) == 1  # by the poll
     with national.db.session() as session:
         [row] = session.scalars(select(Notification))
