@@ -21,6 +21,13 @@ the step runs; "delivery" is the worker's wall time divided by the documents it 
 
 Baseline: plain ``signing.sign_pdf`` of the same PDF with the same personal stamp (one
 signature, no database). Last line: ``outgoing: <docs/s> docs/s ratio=<docs/s / baseline/s>``.
+
+Delivery latency (issue 17), after that: documents prepared one at a time, each dispatched by
+the clerk with the exchange worker and both hubs' workers running in threads (the hubs' push
+reaches the app through its test client), timed from the dispatch's commit to its 3 received
+copies existing; first with push off (``EXCHANGE_PUSH`` false, hubs forwarding and pushing
+only from their workers: the baseline), then on. ``--latency-docs`` per mode (20; 6 with
+``--quick``). Line before the last: ``delivery p95: <s> s ratio=<poll-only p95 / push p95>``.
 """
 
 from __future__ import annotations
@@ -94,20 +101,40 @@ def _init(tmp: str, url: str) -> None:
 
 def send_one(i: int) -> dict[str, float]:
     """The sender's steps for one document, each in its own transaction."""
-    env, times = _env, {}
+    times: dict[str, float] = {}
+    doc_id = prepare_one(i, times)
+    dispatch_one(doc_id, times)
+    return times
+
+
+def _step(times: dict[str, float], name: str, fn):
+    env = _env
+    assert env is not None
+    t = time.perf_counter()
+    with Session(env.engine, expire_on_commit=False) as s:
+        result = fn(s)
+        s.commit()
+    times[name] = time.perf_counter() - t
+    return result
+
+
+def dispatch_one(doc_id: int, times: dict[str, float]) -> float:
+    """The clerk's dispatch; the time its transaction committed (perf_counter)."""
+    _step(times, "dispatch", lambda s: dispatch.dispatch(s, actor(s, "vanthu.camau"), doc_id))
+    return time.perf_counter()
+
+
+def prepare_one(i: int, times: dict[str, float], subject: str | None = None) -> int:
+    """Draft to agency signature: a document the clerk may dispatch."""
+    env = _env
     assert env is not None
 
     def step(name: str, fn):
-        t = time.perf_counter()
-        with Session(env.engine, expire_on_commit=False) as s:
-            result = fn(s)
-            s.commit()
-        times[name] = time.perf_counter() - t
-        return result
+        return _step(times, name, fn)
 
     doc = step("draft", lambda s: drafts.create_draft(
         s, env.blobs, actor(s, "chuyenvien.camau"), drafts.DraftInput(
-            doc_type="bao_cao", subject=f"Báo cáo số {i}", signer_id=user_id(s, "lanhdao.camau"),
+            doc_type="bao_cao", subject=subject or f"Báo cáo số {i}", signer_id=user_id(s, "lanhdao.camau"),
             agency_codes=tuple(RECIPIENTS)), drafts.Upload("bao-cao.pdf", PDF)))
     doc_id = doc.id
     step("review", lambda s: [review.submit(s, actor(s, "chuyenvien.camau"), doc_id),
@@ -119,8 +146,7 @@ def send_one(i: int) -> dict[str, float]:
     step("number", lambda s: numbering.assign_number(s, actor(s, "vanthu.camau"), doc_id))
     step("agency signature", lambda s: signatures.apply_agency_signature(
         s, env.blobs, env.pki, env.trust, actor(s, "vanthu.camau"), doc_id))
-    step("dispatch", lambda s: dispatch.dispatch(s, actor(s, "vanthu.camau"), doc_id))
-    return times
+    return doc_id
 
 
 def register_one(incoming_id: int, clerk: str) -> float:
@@ -190,10 +216,68 @@ def pump(app, rt, hubs, rounds: int = 200) -> None:
                 return
 
 
+CALLBACK = "http://ioffice/lien-thong/thong-bao"
+
+
+def delivery_latency(app, rt, hubs, env: Env, n: int, *, push: bool) -> list[float]:
+    """Seconds from each dispatch's commit to the moment its 3 received copies exist ("chờ vào
+    sổ" at every recipient), one document at a time, with the exchange worker and both hubs'
+    workers running in threads as ``make run`` runs them. ``push`` off: the worker polls every
+    ``EXCHANGE_POLL_INTERVAL`` (2 s) and the hubs forward and push only from their own
+    workers (every 0.5 s), as before issue 17; on: dispatches and the hubs' notifications wake
+    the worker, the hubs forward and push right after commit, polling every 15 s as fallback."""
+    from sqlalchemy import func
+
+    from axis_connector.hub import directory as hub_directory
+    from axis_connector.hub import worker as hub_worker
+    from axis_connector.hub.models import System
+    from ioffice.exchange import worker as exchange_worker
+    from ioffice.incoming.models import IncomingDocument
+    from tests.exchange.conftest import FlaskPool
+
+    rt.push, rt.callback_url = push, CALLBACK
+    threads = []
+    for hub_app in hubs:
+        hub = hub_app.extensions["axis_hub"]
+        hub_app.config.update(PUSH_INLINE=push, FORWARD_INLINE=push)
+        hub.push_pool = FlaskPool(app.test_client())
+        with hub.db.session() as session:
+            for system in session.scalars(select(System).where(System.id.like("ioffice-%"))):
+                system.base_url = CALLBACK
+            hub_directory.bump(session)
+            session.commit()
+        threads.append(hub_worker.start_background_worker(hub))
+    with app.app_context():
+        threads.append(exchange_worker.start_background(rt))
+        time.sleep(1.0)  # its first round (callbacks registered or withdrawn, directory)
+        latencies = []
+        for i in range(n):
+            subject = f"Báo cáo độ trễ {'push' if push else 'poll'} {i}"
+            doc_id = prepare_one(i, {}, subject)
+            time.sleep(0.3)  # the worker idle again, as between two clerks' clicks
+            committed = dispatch_one(doc_id, {})
+            with Session(env.engine) as s:
+                while s.scalar(select(func.count()).select_from(IncomingDocument)
+                               .where(IncomingDocument.subject == subject)) < 3:
+                    s.rollback()
+                    if time.perf_counter() - committed > 60:
+                        raise SystemExit(f"{subject}: not at its 3 recipients after 60 s")
+                    time.sleep(0.02)
+            latencies.append(time.perf_counter() - committed)
+    for _thread, stop in threads:
+        stop.set()
+    for thread, _stop in threads:
+        thread.join(10)
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--latency-docs", type=int, default=None,
+                        help="documents dispatched one at a time for the delivery latency, per "
+                             "mode (20; 6 with --quick)")
     args = parser.parse_args()
     n = 8 if args.quick else 40
     procs = max(1, args.processes)
@@ -242,6 +326,12 @@ def main() -> None:
     pump(app, rt, hubs)  # statuses 03 back to the sender (not in the figure)
     wall = time.perf_counter() - start
 
+    # delivery latency, push off (the baseline) then on, in this run
+    _init(str(tmp), url)
+    latency_n = args.latency_docs or (6 if args.quick else 20)
+    polled = delivery_latency(app, rt, hubs, env, latency_n, push=False)
+    pushed = delivery_latency(app, rt, hubs, env, latency_n, push=True)
+
     totals = [sum(values[i] for values in steps.values()) for i in range(n)]
     total_step_time = sum(totals)
     print(f"documents: {n}, database: {url.split(':')[0]}, {procs} processes "
@@ -255,6 +345,12 @@ def main() -> None:
     base_s = 1 / statistics.median(base)
     print(f"baseline plain sign_pdf (RSA, same stamp, one process): median "
           f"{statistics.median(base) * 1000:.0f} ms ({base_s:.1f}/s)")
+    for name, values in (("poll only (push off, baseline)", polled), ("push", pushed)):
+        print(f"delivery latency, dispatch commit -> awaiting registration at all 3 recipients, "
+              f"{name}: p50 {pct(values, 0.5):.2f} s, p95 {pct(values, 0.95):.2f} s, "
+              f"max {max(values):.2f} s ({len(values)} documents)")
+    print(f"delivery p95: {pct(pushed, 0.95):.2f} s ratio={pct(polled, 0.95) / pct(pushed, 0.95):.2f} "
+          f"(push; ratio = poll-only p95 {pct(polled, 0.95):.2f} s / push p95; target < 2 s)")
     print(f"outgoing: {docs_s:.2f} docs/s ratio={docs_s / base_s:.2f}")
     for hub_app in hubs:
         hub_app.extensions["axis_hub"].db.dispose()

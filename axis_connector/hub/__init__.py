@@ -57,17 +57,26 @@ class Hub:
                                         timeout=float(self.config["UPSTREAM_TIMEOUT"]))
         return self._upstream
 
-    def push_after_commit(self, notification_ids: Sequence[int], *, inline: bool | None = None) -> None:
-        """Try the pushes now, off the request thread; the worker retries any that fail."""
-        if not notification_ids:
+    def push_after_commit(self, notification_ids: Sequence[int], *, inline: bool | None = None,
+                          forward: bool = False) -> None:
+        """Try the pushes (and, with ``forward``, the forwards upstream) now, off the request
+        thread; the worker retries any that fail. Each push has a short timeout
+        (``PUSH_TIMEOUT``) and never holds the request that committed."""
+        forward = forward and _flag(self.config.get("FORWARD_INLINE"))
+        if not notification_ids and not forward:
             return
         if inline is None:
-            inline = bool(self.config["PUSH_INLINE"])
-        from .worker import WorkReport, push_once
+            inline = _flag(self.config["PUSH_INLINE"])
+        from .worker import WorkReport, forward_once, push_once
 
         def push() -> None:
+            report = WorkReport()
+            if forward:
+                for _ in range(20):  # what this commit queued; the worker takes the rest
+                    if not forward_once(self, report):
+                        break
             for _ in notification_ids:
-                push_once(self, WorkReport(), notification_ids)
+                push_once(self, report, notification_ids)
 
         if inline:
             threading.Thread(target=push, name="axis-push", daemon=True).start()

@@ -269,16 +269,16 @@ def _send_one(session: Session, caller: SystemEntry, payload: dict[str, Any]) ->
     return services.send_edoc(session, _hub().settings, caller, data, messagetype, _str_list(payload, "to"))
 
 
-def _push_after_commit(notify: list[int]) -> None:
-    if notify:
+def _push_after_commit(notify: list[int], forward: bool = False) -> None:
+    if notify or forward:
         hub = _hub()
-        g.after_commit = lambda: hub.push_after_commit(notify)
+        g.after_commit = lambda: hub.push_after_commit(notify, forward=forward)
 
 
 @operation("sendEdoc")
 def send_edoc(session: Session, caller: SystemEntry, payload: dict[str, Any]) -> dict[str, Any]:
     result = _send_one(session, caller, payload)
-    _push_after_commit(list(result.notify))
+    _push_after_commit(list(result.notify), result.forward)
     return {"message_id": result.message_id, "duplicate": result.duplicate}
 
 
@@ -293,6 +293,7 @@ def send_edocs(session: Session, caller: SystemEntry, payload: dict[str, Any]) -
     stored: every check comes before the first write)."""
     results: list[dict[str, Any]] = []
     notify: list[int] = []
+    forward = False
     for item in _batch(payload, "items"):
         if not isinstance(item, dict):
             raise HubError("invalid_request", "trường 'items' phải là danh sách đối tượng")
@@ -302,8 +303,9 @@ def send_edocs(session: Session, caller: SystemEntry, payload: dict[str, Any]) -
             results.append({"error": exc.as_dict(), "status": exc.status})
             continue
         notify += result.notify
+        forward = forward or result.forward
         results.append({"message_id": result.message_id, "duplicate": result.duplicate})
-    _push_after_commit(notify)
+    _push_after_commit(notify, forward)
     return {"items": results}
 
 

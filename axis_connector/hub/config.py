@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "PUSH_TIMEOUT": 5.0,
     "ALLOW_PRIVATE_CALLBACKS": False,
     "PUSH_INLINE": True,
+    "FORWARD_INLINE": False,
     "WORKER_INTERVAL": 2.0,
 }
 """Keys without the ``AXIS_`` prefix; see docs/axis.md for what each one means."""

@@ -148,6 +148,8 @@ class SendResult:
     duplicate: bool
     notify: tuple[int, ...] = ()
     """Notification rows to push after commit."""
+    forward: bool = False
+    """A forward upstream was queued (sent after commit)."""
 
 
 # --- authentication ------------------------------------------------------------------------------
@@ -623,7 +625,7 @@ def _store(session: Session, settings: HubSettings, caller: Caller | None,
         notify = tuple(session.scalars(insert(Notification).returning(Notification.id), [
             {"system_id": system_id, "message_id": message_id, "state": WorkState.PENDING,
              "next_attempt_at": now} for system_id in sorted(pushed)]))
-    return SendResult(message_id, duplicate=False, notify=notify)
+    return SendResult(message_id, duplicate=False, notify=notify, forward=bool(upstream))
 
 
 # --- receiving -----------------------------------------------------------------------------------

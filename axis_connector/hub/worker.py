@@ -155,10 +155,13 @@ def _notify(hub: Hub, notification_id: int, pool: urllib3.PoolManager) -> bool:
         row = session.get(Notification, notification_id)
         system = session.get(System, row.system_id)
         url, secret, message_id = system.callback_url, system.secret, row.message_id
+        # which of the system's agencies have something waiting (never the package itself)
+        organ_ids = sorted(session.scalars(select(Delivery.recipient_organ_id).where(
+            Delivery.message_id == message_id, Delivery.system_id == system.id)))
     error = ""
     if url:
         body = json.dumps({"event": "edoc_available", "message_id": message_id, "system_id": system.id,
-                           "axis": hub.settings.organ_id}).encode()
+                           "organ_ids": organ_ids, "axis": hub.settings.organ_id}).encode()
         path = urllib3.util.parse_url(url).path or "/"
         headers = {"Content-Type": "application/json", **sign_headers(secret, "POST", path, system.id, body)}
         try:

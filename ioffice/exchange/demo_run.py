@@ -41,6 +41,11 @@ def base_url() -> str:
     return os.environ.get("IOFFICE_EXCHANGE_DEMO_URL", "http://127.0.0.1:5000").rstrip("/")
 
 
+def callback_url() -> str:
+    """Where the demo hubs push their notifications (``ioffice.exchange.push``)."""
+    return base_url() + "/lien-thong/thong-bao"
+
+
 def enabled(app: Flask) -> bool:
     return _paths(app)[0].exists() and not os.environ.get("IOFFICE_EXCHANGE_HUBS")
 
@@ -51,7 +56,7 @@ def setup(app: Flask, session: Session) -> list[fed.AgencyCard]:
     secrets_ = fed.Secrets.load_or_create(secrets_path)
     pki = exchange(app).pki
     cards = fed.agency_cards(session, pki)
-    fed.bootstrap(provincial_db, national_db, secrets_, cards)
+    fed.bootstrap(provincial_db, national_db, secrets_, cards, callback_base_url=callback_url())
     for card in cards:  # the directory the dispatch checks, until the worker refreshes it
         hub = fed.PROVINCIAL if card.code.endswith(".H12") else fed.NATIONAL
         entry = session.get(DirectoryEntry, card.code) or DirectoryEntry(organ_id=card.code)
@@ -66,6 +71,7 @@ def configure(app: Flask) -> None:
     secrets_ = fed.Secrets.load_or_create(_paths(app)[0])
     url = base_url()
     app.config["EXCHANGE_HUBS"] = fed.exchange_hubs(url + PROVINCIAL_PATH, url + NATIONAL_PATH, secrets_)
+    app.config.setdefault("EXCHANGE_CALLBACK_URL", callback_url())
 
 
 def hub_apps(app: Flask) -> tuple[Flask, Flask]:
@@ -73,7 +79,9 @@ def hub_apps(app: Flask) -> tuple[Flask, Flask]:
     secrets_ = fed.Secrets.load_or_create(secrets_path)
     provincial, national = fed.hub_configs(provincial_db, national_db, base_url() + NATIONAL_PATH,
                                            secrets_, exchange(app).pki)
-    return create_hub(provincial), create_hub(national)
+    # pushes and forwards right after the commit, in whichever gunicorn process took the request
+    now = {"PUSH_INLINE": True, "FORWARD_INLINE": True, "PUSH_TIMEOUT": 2.0}
+    return create_hub({**provincial, **now}), create_hub({**national, **now})
 
 
 def mount(app: Flask, hubs: tuple[Flask, Flask] | None) -> Any:

@@ -23,6 +23,7 @@ from ioffice.db import utcnow
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.exchange.errors import ConfidentialRefused, ExchangeError, UnknownRecipients
 from ioffice.exchange.models import DirectoryEntry, ExchangeOutbox, ExchangeStatus, OutboxState
+from ioffice.exchange.wake import request_wake
 from ioffice.incoming.models import IncomingDocument, Source
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ def dispatch(session: Session, ctx: AuditContext, edoc: OutgoingEdoc) -> list[Ex
                          state=OutboxState.PENDING, next_attempt_at=utcnow(), created_at=utcnow())
     session.add(row)
     session.flush()
+    request_wake(session)  # the worker sends it as soon as this commits, not at its next poll
     record(session, ctx, "exchange:edoc:dispatch", subject_type="exchange_outbox",
            subject_id=row.id, agency_id=sender.id,
            details={"document_identifier": row.document_identifier, "recipients": recipients,
@@ -213,6 +215,7 @@ def enqueue_status_for(session: Session, agency: Agency, *, to: str, document_id
                          payload=payload, state=OutboxState.PENDING, next_attempt_at=utcnow(),
                          created_at=utcnow())
     session.add(row)
+    request_wake(session)
     return row
 
 

@@ -127,8 +127,11 @@ def _matches(code: str, patterns: tuple[str, ...]) -> bool:
 
 
 def bootstrap(provincial_db: str, national_db: str, secrets_: Secrets,
-              cards: list[AgencyCard], *, migrate: bool = True) -> None:
-    """Migrate both hub databases, connect the systems, register the agencies (idempotent)."""
+              cards: list[AgencyCard], *, migrate: bool = True,
+              callback_base_url: str | None = None) -> None:
+    """Migrate both hub databases, connect the systems, register the agencies (idempotent).
+    ``callback_base_url``: the deployment's push address (``EXCHANGE_CALLBACK_URL``), set as
+    its systems' base URL so that the hubs accept it in ``registerCallback``."""
     if migrate:
         hub_migrate.upgrade(provincial_db)
         hub_migrate.upgrade(national_db)
@@ -147,8 +150,9 @@ def bootstrap(provincial_db: str, national_db: str, secrets_: Secrets,
         try:
             with db.session() as session:
                 for sid, name, secret, organ_patterns, grants in systems:
+                    base = callback_base_url if sid.startswith("ioffice-") else None
                     add_system(session, sid, name, secret, organ_patterns=organ_patterns,
-                               register_patterns=grants)
+                               register_patterns=grants, base_url=base)
                 settings = HubSettings(organ_id="setup")
                 for card in cards:
                     if not _matches(card.code, patterns):

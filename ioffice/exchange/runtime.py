@@ -27,7 +27,16 @@ DEFAULTS = {
     "EXCHANGE_POLL_INTERVAL": 2.0,
     "EXCHANGE_MAX_PACKAGE_MB": 32,
     "EXCHANGE_TIMEOUT": 30.0,
+    "EXCHANGE_PUSH": True,
+    "EXCHANGE_CALLBACK_URL": None,
+    "EXCHANGE_PUSH_POLL_INTERVAL": 15.0,
 }
+"""``EXCHANGE_PUSH``: wake the worker on a dispatch and on the hubs' notifications (off: poll
+only, as before issue 17). ``EXCHANGE_CALLBACK_URL``: this deployment's address for the hubs'
+notifications (``<url>/<hub name>`` is registered on each hub); unset, the hubs are polled.
+``EXCHANGE_PUSH_POLL_INTERVAL``: the fallback poll once every hub pushes (docs/exchange.md "Push")."""
+
+_TEXT_SETTINGS = ("EXCHANGE_HUBS", "EXCHANGE_CALLBACK_URL", "EXCHANGE_PUSH")
 
 TRUST_RECHECK_SECONDS = 10.0
 """How often a long-lived runtime looks whether the PKI's revocation data was reissued."""
@@ -40,6 +49,9 @@ class Exchange:
     blobs_factory: Callable[[], object]
     pki_factory: Callable[[], Pki]
     settings: dict[str, float] = field(default_factory=dict)
+    push: bool = True
+    callback_url: str | None = None
+    database_key: str = ""
     cleanup_grace_hours: float = 24.0
     clients: dict[str, AxisClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -52,6 +64,13 @@ class Exchange:
 
     def setting(self, name: str) -> float:
         return float(self.settings.get(name, DEFAULTS[f"EXCHANGE_{name}"]))
+
+    def wake(self) -> None:
+        """Wake this deployment's worker, in whichever process of this host it runs."""
+        if self.push:
+            from ioffice.exchange.wake import notify
+
+            notify(self.database_key)
 
     def client(self, hub: HubConfig) -> AxisClient:
         with self._lock:
@@ -105,6 +124,13 @@ class Exchange:
         return self._blobs
 
 
+def _flag(value: object) -> bool:
+    """A boolean setting, also when it comes from the environment as text."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def _open_pki(app: Flask) -> Pki:
     services = app.extensions["ioffice.services"]
     try:
@@ -118,15 +144,19 @@ def exchange(app: Flask) -> Exchange:
     runtime = app.extensions.get("ioffice.exchange")
     if runtime is None:
         from ioffice.db_session import database
+        from ioffice.exchange.wake import database_key
 
         settings = {key.removeprefix("EXCHANGE_"): app.config.get(key, default)
-                    for key, default in DEFAULTS.items() if key != "EXCHANGE_HUBS"}
+                    for key, default in DEFAULTS.items() if key not in _TEXT_SETTINGS}
         runtime = Exchange(
             hubs=parse_hubs(app.config.get("EXCHANGE_HUBS")),
             session_factory=lambda: database(app).session(),
             blobs_factory=lambda: app.extensions["ioffice.services"].blobs,
             pki_factory=lambda: _open_pki(app),
             settings={k: float(v) for k, v in settings.items()},
+            push=_flag(app.config.get("EXCHANGE_PUSH", True)),
+            callback_url=(str(app.config.get("EXCHANGE_CALLBACK_URL") or "").rstrip("/") or None),
+            database_key=database_key(app.config.get("DATABASE_URL")),
             cleanup_grace_hours=float(app.config.get("CLEANUP_GRACE_HOURS", 24)))
         app.extensions["ioffice.exchange"] = runtime
     return runtime

@@ -22,6 +22,7 @@ from ioffice.exchange.models import DirectoryEntry
 from ioffice.exchange.receipt import poll_hub
 from ioffice.exchange.runtime import Exchange
 from ioffice.exchange.sending import WorkReport, send_pending
+from ioffice.exchange.wake import Waker
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,23 @@ def register_agencies(rt: Exchange, codes: Collection[str] | None = None,
     return registered
 
 
+def register_callbacks(rt: Exchange) -> bool:
+    """Ask every hub to push to this deployment (``registerCallback``: ``<callback URL>/<hub
+    name>``), or, with push switched off, to stop pushing. True when every hub pushes to us
+    (then polling is only the fallback). A hub's refusal is logged: it is then polled."""
+    if not rt.callback_url:
+        return False
+    every = True
+    for hub in rt.hubs:
+        url = f"{rt.callback_url}/{hub.name}" if rt.push else None
+        try:
+            rt.client(hub).register_callback(url)
+        except AxisError as exc:
+            log.warning("%s refused the push address %s: %s", hub.name, url, exc)
+            every = False
+    return every and rt.push
+
+
 def run_once(rt: Exchange, *, poll_limit: int = 50) -> WorkReport:
     report = WorkReport()
     send_pending(rt, report)
@@ -158,7 +176,21 @@ def run_once(rt: Exchange, *, poll_limit: int = 50) -> WorkReport:
 
 
 def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = None) -> None:
+    """Rounds until ``stop``; between idle rounds, sleep until woken (a dispatch, a hub's push:
+    ``wake.py``) or the poll interval passed. When every hub pushes, that interval is the
+    slower ``PUSH_POLL_INTERVAL`` (the fallback for pushes lost)."""
+    waker = Waker(rt.database_key).start() if rt.push else None
+    try:
+        _run_forever(rt, stop, interval, waker)
+    finally:
+        if waker is not None:
+            waker.close()
+
+
+def _run_forever(rt: Exchange, stop: threading.Event, interval: float | None,
+                 waker: Waker | None) -> None:
     wait = rt.setting("POLL_INTERVAL") if interval is None else interval
+    pushed = False
     next_refresh = next_revocation_check = 0.0
     next_cleanup = time.monotonic() + 300  # not in the rush of a start
     while not stop.is_set():
@@ -171,6 +203,8 @@ def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = No
         if time.monotonic() >= next_refresh:
             try:
                 register_agencies(rt)  # agencies created since (the admin page also tries at once)
+                if not pushed:
+                    pushed = register_callbacks(rt)
                 refresh_directory(rt)
                 next_refresh = time.monotonic() + DIRECTORY_REFRESH_SECONDS
             except Exception as exc:  # a hub down (or starting): try again soon, not every round
@@ -183,7 +217,12 @@ def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = No
             log.exception("exchange worker round failed")
             report = WorkReport()
         if report.total == 0:
-            stop.wait(wait)
+            if waker is None:
+                stop.wait(wait)
+            else:
+                fallback = max(wait, rt.setting("PUSH_POLL_INTERVAL")) if pushed and interval is None \
+                    else wait
+                waker.wait(fallback, stop)
 
 
 def start_background(rt: Exchange, interval: float | None = None

@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         admin,
         auth,
         exchange,
+        exchange_push,
         health,
         home,
         incoming,
@@ -71,6 +72,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(exchange.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(exchange_push.bp)
+    csrf.exempt(exchange_push.bp)  # signed by the hub, never cookies
     limits.init_app(app)
     _error_handlers(app)
     _filters(app)

@@ -46,7 +46,8 @@ ROLE_USERS = ("vanthu.camau", "lanhdao.camau", "truongphong.camau", "chuyenvien.
 OUTSIDER = "ngoai.bnv"
 MISSING_ID = "987654321"
 NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document", "health.healthz",
-            "health.readyz", "metrics.scrape"}
+            "health.readyz", "metrics.scrape",
+            "exchange_push.notification"}  # signed by the hub (ioffice.exchange.push)
 # the user's own session (login, logout, agency switch, password): every logged-in user
 OWN_ACCOUNT_BLUEPRINT = "auth"
 
