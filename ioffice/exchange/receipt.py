@@ -700,17 +700,38 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
                     continue
                 # each kind stored together below
                 (statuses if item.messagetype == "status" else documents).append((item, edoc.package))
+            listed = {item.message_id: item for item, _ in documents + statuses}
             for message_id, outcome in _together_or_each(rt, hub_name, documents, receive_documents):
                 report.received += len(outcome.delivered)
                 report.refused += len(outcome.failed)
                 acks.append((message_id, outcome))
+                _log_received(hub_name, listed[message_id], outcome)
             for message_id, outcome in _together_or_each(rt, hub_name, statuses, receive_statuses):
                 report.statuses += len(outcome.delivered)
                 report.refused += len(outcome.failed)
                 acks.append((message_id, outcome))
+                _log_received(hub_name, listed[message_id], outcome)
         finally:
             if acks:  # what committed is acknowledged even if a later message failed
                 _ack_all(client, acks)
+
+
+def _log_received(hub: str, item: ReceivedEdoc, outcome: Outcome) -> None:
+    """One line per committed message (``exchange.receive``) and, for a document delivered,
+    the time from the hub's acceptance of the sender's package to its waiting for
+    registration here (``ioffice_exchange_delivery_seconds``)."""
+    from ioffice.metrics import EXCHANGE_SECONDS
+
+    if item.messagetype != "status" and outcome.delivered and item.created_at:
+        EXCHANGE_SECONDS.observe(max(0.0, (utcnow() - item.created_at).total_seconds()))
+    log.info("received %s %s from %s via %s: %d delivered, %d refused", item.messagetype,
+             item.message_id, item.sender, hub, len(outcome.delivered), len(outcome.failed),
+             extra={"event": "exchange.receive", "hub": hub, "message_id": item.message_id,
+                    "messagetype": item.messagetype, "sender": item.sender,
+                    "document_id": item.document_id, "delivered": outcome.delivered,
+                    "refused": sorted(outcome.failed),
+                    "outcome": "refused" if outcome.failed and not outcome.delivered
+                    else "delivered"})
 
 
 def _together_or_each(rt: Exchange, hub: str, items: list[tuple[ReceivedEdoc, bytes]],

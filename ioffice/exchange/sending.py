@@ -201,6 +201,7 @@ def _finish_all(rt: Exchange, attempts: list[_Attempt], report: WorkReport) -> N
             select(ExchangeOutbox).where(ExchangeOutbox.id.in_([a.row_id for a in attempts]))
             .order_by(ExchangeOutbox.id).with_for_update())}
         now = utcnow()
+        lines = []
         for attempt in attempts:
             row = rows.get(attempt.row_id)
             if row is None or row.state != OutboxState.PENDING:
@@ -220,7 +221,15 @@ def _finish_all(rt: Exchange, attempts: list[_Attempt], report: WorkReport) -> N
                 row.next_attempt_at = now + dt.timedelta(seconds=_backoff(rt, row, attempt))
                 row.last_error = error[:4000]
                 report.retried += 1
+            lines.append({"event": "exchange.send", "outbox_id": row.id, "kind": row.kind,
+                          "document_id": row.document_identifier, "hub": row.hub,
+                          "recipients": list(row.recipients), "message_id": row.message_id,
+                          "attempts": row.attempts, "outcome": row.state
+                          if row.state != OutboxState.PENDING else "retry"})
         session.commit()
+    for line in lines:  # once committed: the outcome is what the database says
+        log.info("sent outbox row %s (%s): %s", line["outbox_id"], line["kind"], line["outcome"],
+                 extra=line)
 
 
 def send_claimed(rt: Exchange, row_ids: list[int], report: WorkReport) -> None:
