@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         admin,
         auth,
         exchange,
+        frame,
         home,
         incoming,
         inputs,
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     auth.init_app(app)
     access.init_app(app)
+    frame.init_app(app)
     inputs.init_app(app)  # before the blueprints: it bounds their <int:...> converters
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
