@@ -9,43 +9,34 @@ Neither is kept while templates auto-reload (development), so an edited template
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 
-def _kept(name: str) -> dict | None:
-    """This application's cache ``name``; None while templates auto-reload."""
-    if current_app.jinja_env.auto_reload:
-        return None
-    return current_app.extensions["ioffice.frame"][name]
-
-
-def main_nav() -> Markup:
-    """The rendered menu of the logged-in user (_nav.html)."""
-    key = (current_user.roles, current_user.agency.parent_id is None, request.script_root)
-    kept = _kept("nav")
-    html = kept.get(key) if kept is not None else None
-    if html is None:
-        html = Markup(render_template("_nav.html"))
-        if kept is not None:
-            kept[key] = html
-    return html
-
-
-def frame_url(endpoint: str, filename: str | None = None) -> str:
-    """``url_for`` of a page or static file without arguments of its own, kept per mount
-    path (the frame's links are the same on every page)."""
-    key = (endpoint, filename, request.script_root)
-    kept = _kept("urls")
-    url = kept.get(key) if kept is not None else None
-    if url is None:
-        url = url_for(endpoint, filename=filename) if filename else url_for(endpoint)
-        if kept is not None:
-            kept[key] = url
-    return url
-
-
 def init_app(app: Flask) -> None:
-    app.extensions["ioffice.frame"] = {"nav": {}, "urls": {}}
+    nav: dict[tuple[frozenset, bool, str], Markup] = {}
+    urls: dict[tuple[str, str | None, str], str] = {}
+
+    def main_nav() -> Markup:
+        """The rendered menu of the logged-in user (_nav.html)."""
+        key = (current_user.roles, current_user.agency.parent_id is None, request.script_root)
+        html = nav.get(key)
+        if html is None:
+            html = Markup(render_template("_nav.html"))
+            if not app.jinja_env.auto_reload:
+                nav[key] = html
+        return html
+
+    def frame_url(endpoint: str, filename: str | None = None) -> str:
+        """``url_for`` of a page or static file without arguments of its own, kept per mount
+        path (the frame's links are the same on every page)."""
+        key = (endpoint, filename, request.script_root)
+        url = urls.get(key)
+        if url is None:
+            url = url_for(endpoint, filename=filename) if filename else url_for(endpoint)
+            if not app.jinja_env.auto_reload:
+                urls[key] = url
+        return url
+
     app.jinja_env.globals.update(main_nav=main_nav, frame_url=frame_url)
