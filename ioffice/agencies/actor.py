@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ioffice.agencies.member_view import MembershipView
 from ioffice.agencies.models import Membership, Role
 from ioffice.agencies.permissions import Op, allowed, refusal
 from ioffice.audit import AuditContext
@@ -23,7 +24,7 @@ class Actor:
     remote_addr: str = ""
 
     @classmethod
-    def of(cls, membership: Membership, remote_addr: str = "") -> Actor:
+    def of(cls, membership: Membership | MembershipView, remote_addr: str = "") -> Actor:
         return cls(user_id=membership.user_id, agency_id=membership.agency_id,
                    department_id=membership.department_id, roles=membership.roles,
                    full_name=membership.user.full_name, remote_addr=remote_addr)

@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
         auth,
         exchange,
         exchange_push,
+        frame,
         health,
         home,
         incoming,
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     auth.init_app(app)
     access.init_app(app)
+    frame.init_app(app)
     inputs.init_app(app)  # before the blueprints: it bounds their <int:...> converters
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)

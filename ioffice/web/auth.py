@@ -27,10 +27,12 @@ from flask_login import (
     login_user,
     logout_user,
 )
+from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Agency, Membership, Role, User
+from ioffice.agencies.member_view import AgencyView, MembershipView, UserView, load_member, view_of
+from ioffice.agencies.models import Membership, Role, User
 from ioffice.agencies.passwords import MIN_LENGTH
 from ioffice.audit import AuditContext, record
 from ioffice.audit.tags import Tag
@@ -43,9 +45,13 @@ login_manager = LoginManager()
 
 
 class SessionUser(UserMixin):
-    """The logged-in user with the membership of the agency they are acting for."""
+    """The logged-in user with the membership of the agency they are acting for.
 
-    def __init__(self, user: User, membership: Membership) -> None:
+    Plain values (``member_view``), read in one statement per request: ``user`` and
+    ``membership`` are not ORM objects; a view that changes the user loads it
+    (``db.get(User, current_user.user.id)``)."""
+
+    def __init__(self, user: UserView, membership: MembershipView) -> None:
         self.user = user
         self.membership = membership
 
@@ -57,7 +63,7 @@ class SessionUser(UserMixin):
         return self.user.active
 
     @property
-    def agency(self) -> Agency:
+    def agency(self) -> AgencyView:
         return self.membership.agency
 
     @property
@@ -116,22 +122,21 @@ def _password_change_first() -> Any:
 
 @login_manager.user_loader
 def _load(user_id: str) -> SessionUser | None:
-    db = get_session()
-    user = db.get(User, int(user_id))
-    if user is None or not user.active or not _session_current(user):
+    agency_id = session.get("agency_id")
+    loaded = load_member(get_session(), int(user_id),
+                         agency_id if isinstance(agency_id, int) else None)
+    if loaded is None or not loaded[0].active or not _session_current(loaded[0]):
         session.clear()  # the browser gets an empty cookie in place of the dead one
         return None
-    agency_id = session.get("agency_id")
-    membership = agencies.load_membership(db, user.id, agency_id) if agency_id else None
+    user, membership = loaded
     if membership is None:
-        if not user.memberships:
-            return None
-        membership = user.memberships[0]
+        return None
+    if membership.agency_id != agency_id:  # none yet, or no longer a member there
         session["agency_id"] = membership.agency_id
     return SessionUser(user, membership)
 
 
-def _session_current(user: User) -> bool:
+def _session_current(user: UserView) -> bool:
     """The session was opened in the user's current epoch (no logout, password change or
     deactivation since) and within the absolute lifetime."""
     started = session.get("login_at")
@@ -146,7 +151,7 @@ def _open_session(user: User, membership: Membership) -> None:
     session["agency_id"] = membership.agency_id
     session["epoch"] = user.session_epoch
     session["login_at"] = int(time.time())
-    login_user(SessionUser(user, membership))
+    login_user(SessionUser(*view_of(user, membership)))
     session.permanent = True
 
 
@@ -202,7 +207,7 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     db = get_session()
-    agencies.logout(db, audit_context(), current_user.user)
+    agencies.logout(db, audit_context(), _orm_user(db))
     db.commit()
     logout_user()
     session.clear()
@@ -218,7 +223,9 @@ def change_password() -> Any:
         return _password_page(None)
     forced = current_user.user.must_change_password
     db = get_session()
-    user, membership = current_user.user, current_user.membership
+    user = _orm_user(db)
+    membership = agencies.load_membership(db, user.id, current_user.agency_id)
+    assert membership is not None  # this request's user was loaded with it
     try:
         agencies.change_password(db, audit_context(), user,
                                  current=request.form.get("current_password", ""),
@@ -255,6 +262,13 @@ def switch_agency() -> Any:
     db.commit()
     flash(f"Đang làm việc tại: {membership.agency.name}", "info")
     return redirect(url_for("home.index"))
+
+
+def _orm_user(db: Session) -> User:
+    """The logged-in user as a mapped object, for a view that changes it."""
+    user = db.get(User, current_user.user.id)
+    assert user is not None  # this request's user was loaded a moment ago
+    return user
 
 
 def current_actor() -> Actor:

@@ -201,7 +201,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 4
         reply_to=db.get(IncomingDocument, doc.reply_to_id) if doc.reply_to_id else None,
         statuses_by_recipient={s.organ_id: s for s in dispatch.recipient_statuses(db, actor, doc)},
         browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
-        user=db.get(User, actor.user_id), labels=HISTORY_LABELS, **_routing(db, actor, doc),
+        labels=HISTORY_LABELS, **_routing(db, actor, doc),
         kept=kept or forms.Kept.none()), status if kept else 200
 
 
