@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 from pyhanko.pdf_utils.misc import PdfError
@@ -25,7 +26,7 @@ from ioffice.errors import Forbidden
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
 from ioffice.keys.stores import DbAttemptStore, DbPendingStore
-from ioffice.outgoing import blanks
+from ioffice.outgoing import blanks, numbering
 from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import (
     InvalidInput,
@@ -343,21 +344,38 @@ def finish_browser_signature(session: Session, blobs: BlobStore, trust: TrustSto
                           row.serial if row else "")
 
 
-def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
-                           actor: Actor, document_id: int) -> SignedRevision:
-    """The clerk's agency signature: seal over the left third of the personal signature, with
-    number, notation and time (+07:00), timestamped (PAdES B-T)."""
-    actor.check(Op.SEAL)
-    doc = get_document(session, actor, document_id, for_update=True)
-    if doc.status is not OutgoingStatus.NUMBERED:
-        raise WrongState("Chỉ ký số cơ quan được văn bản đã có chữ ký của người có thẩm quyền và "
-                         f"đã được cấp số (hiện: «{doc.status.label}»).")
+NOT_NUMBERED = ("Chỉ ký số cơ quan được văn bản đã có chữ ký của người có thẩm quyền và "
+                "đã được cấp số (hiện: «{label}»).")
+
+
+@dataclass(frozen=True)
+class AgencySeal:
+    """The agency signature made, checked and stored as a blob before any lock is taken:
+    what :func:`store_agency_seal` needs, under the lock, to keep it."""
+
+    previous_sha256: str
+    sha256: str
+    size: int
+    serial: str
+    number_notation: str
+    written: tuple[str, ...]
+
+
+def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
+                     actor: Actor, doc: OutgoingDocument,
+                     plan: numbering.NumberPlan | None = None) -> AgencySeal:
+    """The slow part of the agency signature (sign, timestamp, check, store the blob), done
+    with reads only: the caller holds no lock and has written nothing yet. ``plan``: the number
+    and date to write, when the document is not numbered yet (the one action)."""
+    number_notation = plan.number_notation if plan is not None else doc.number_notation
+    number_text = plan.number_text if plan is not None else doc.number_text
+    issued = plan.date if plan is not None else doc.promulgation_date
+    assert issued is not None and number_text is not None  # set with the number
     pdf = blobs.read_bytes(doc.current_sha256)
     credential = keys.seal_credential(session, pki, actor.agency_id)
-    stamp = AgencyStamp(stamp_box(doc, pdf), doc.number_notation)
+    stamp = AgencyStamp(stamp_box(doc, pdf), number_notation)
     # the number and date go into the blanks the signed draft left, in the seal's revision
-    assert doc.promulgation_date is not None  # set with the number
-    marks = blanks.marks_for(blanks.find_blanks(pdf), doc.number_text, doc.promulgation_date)
+    marks = blanks.marks_for(blanks.find_blanks(pdf), number_text, issued)
     try:
         signed = sign_pdf(pdf, credential, trust=trust, stamp=stamp, level=AGENCY_LEVEL,
                           timestamper=pki.timestamper(), marks=marks)
@@ -366,16 +384,51 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
     except (PdfError, ValueError, KeyError, TypeError) as exc:  # pyHanko cannot update this PDF
         raise OutgoingError(f"Không ký số được tệp PDF của văn bản ({exc}); chưa có gì thay "
                             "đổi. Hãy báo quản trị hệ thống.") from exc
-    revision = _store_signed(session, blobs, actor, doc, pdf, signed, kind="agency",
-                             method="seal", serial=str(credential.serial), expected=2)
+    serial = str(credential.serial)
+    check_next_signature(pdf, signed, 2, serial)
+    info = blobs.put_bytes(signed)
+    return AgencySeal(doc.current_sha256, info.sha256, info.size, serial, number_notation,
+                      tuple(m.name for m in marks))
+
+
+def store_agency_seal(session: Session, actor: Actor, doc: OutgoingDocument, seal: AgencySeal
+                      ) -> SignedRevision:
+    """Keep a seal made by :func:`make_agency_seal` on the document, locked by the caller and
+    still numbered as the seal says, over the revision it was made on."""
+    if doc.status is not OutgoingStatus.NUMBERED:
+        raise WrongState(NOT_NUMBERED.format(label=doc.status.label))
+    if doc.current_sha256 != seal.previous_sha256 or doc.number_notation != seal.number_notation:
+        raise WrongState("Văn bản đã thay đổi trong lúc ký số cơ quan; hãy tải lại trang và "
+                         "thử lại.")
+    revision = SignedRevision(kind="agency", method="seal", sha256=seal.sha256,
+                              previous_sha256=seal.previous_sha256, size=seal.size,
+                              certificate_serial=seal.serial, signer_id=actor.user_id)
+    doc.signatures.append(revision)
+    doc.current_sha256 = seal.sha256
     doc.status, doc.sealed_at = OutgoingStatus.SEALED, utcnow()
     session.flush()
     record(session, actor.ctx, "outgoing:signature:agency", subject_type="outgoing",
            subject_id=doc.id, details={"certificate": revision.certificate_serial,
                                        "sha256": revision.sha256,
                                        "number_notation": doc.number_notation,
-                                       "written": [m.name for m in marks]})
+                                       "written": list(seal.written)})
     return revision
+
+
+def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
+                           actor: Actor, document_id: int) -> SignedRevision:
+    """The clerk's agency signature: seal over the left third of the personal signature, with
+    number, notation and time (+07:00), timestamped (PAdES B-T).
+
+    The seal is made before the document is locked (reads only), then kept in a short write
+    under the lock if the document is still as it was sealed (else :class:`WrongState`)."""
+    actor.check(Op.SEAL)
+    doc = get_document(session, actor, document_id)
+    if doc.status is not OutgoingStatus.NUMBERED:
+        raise WrongState(NOT_NUMBERED.format(label=doc.status.label))
+    seal = make_agency_seal(session, blobs, pki, trust, actor, doc)
+    doc = get_document(session, actor, document_id, for_update=True)
+    return store_agency_seal(session, actor, doc, seal)
 
 
 def stamp_preview_png(doc: OutgoingDocument, pdf: bytes, width_px: int = 700) -> bytes:
