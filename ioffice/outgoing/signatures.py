@@ -156,8 +156,9 @@ def personal_stamp(doc: OutgoingDocument, signer: User, box: Box) -> PersonalSta
     return PersonalStamp(box, doc.signer_position.upper(), signer.full_name)
 
 
-def _require_signer(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
-    doc = get_document(session, actor, document_id, for_update=True)
+def _require_signer(session: Session, actor: Actor, document_id: int, *, lock: bool = True
+                    ) -> OutgoingDocument:
+    doc = get_document(session, actor, document_id, for_update=lock)
     if actor.user_id != doc.signer_id:
         raise Forbidden(f"Chỉ người được giao ký ({doc.signer.full_name}) mới ký được văn bản này.")
     actor.check(Op.SIGN)  # a signer who has since lost the leader role
@@ -238,13 +239,36 @@ def _personal_done(session: Session, blobs: BlobStore, actor: Actor, doc: Outgoi
                    ) -> SignedRevision:
     revision = _store_signed(session, blobs, actor, doc, previous, signed, kind="personal",
                              method=method, serial=serial, expected=1)
+    _personal_signed(session, actor, doc, revision, box, method)
+    return revision
+
+
+def _personal_signed(session: Session, actor: Actor, doc: OutgoingDocument,
+                     revision: SignedRevision, box: Box, method: str) -> None:
     doc.status, doc.signed_at, doc.pending_handle = OutgoingStatus.SIGNED, utcnow(), ""
     doc.stamp_page, doc.stamp_x1, doc.stamp_y1 = box.page, box.x1, box.y1
     session.flush()
     record(session, actor.ctx, "outgoing:signature:personal", subject_type="outgoing",
-           subject_id=doc.id, details={"method": method, "certificate": serial,
+           subject_id=doc.id, details={"method": method, "certificate": revision.certificate_serial,
                                        "sha256": revision.sha256})
-    return revision
+
+
+class ResetLater(DbAttemptStore):
+    """The PIN attempt store, but a right PIN's reset of the failure count (a ``DELETE``) is
+    kept for :meth:`reset_now`, after the slow signing: nothing is written before it. A wrong
+    PIN's count is written at once (no signing follows it)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.pending: list[str] = []
+
+    def reset(self, key_id: str) -> None:
+        self.pending.append(key_id)
+
+    def reset_now(self) -> None:
+        for key_id in self.pending:
+            super().reset(key_id)
+        self.pending.clear()
 
 
 def sign_with_pin(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
@@ -254,21 +278,24 @@ def sign_with_pin(session: Session, blobs: BlobStore, trust: TrustStore, actor: 
     A wrong PIN raises :class:`PinRefused` (a :class:`PersistedFailure`: commit, so the count
     that locks the key after five stays counted).
     """
-    doc = _require_signer(session, actor, document_id)
+    doc = _require_signer(session, actor, document_id, lock=False)
     row = keys.personal_certificate(session, actor.user_id, actor.agency_id, KeyHolder.PIN)
     if row is None or row.protected_key is None:
         raise OutgoingError("Bạn chưa có khóa ký số dùng mã PIN; hãy ký bằng khóa trên trình "
                             "duyệt hoặc đề nghị quản trị cấp khóa.")
     protected = PinProtectedKey.from_bytes(row.protected_key)
+    attempts = ResetLater(session)
     try:
-        credential = protected.unlock(pin, DbAttemptStore(session))
+        credential = protected.unlock(pin, attempts)
     except (WrongPin, PinLocked) as exc:
         locked = isinstance(exc, PinLocked)
         record(session, actor.ctx, "outgoing:signature:pin-locked" if locked
                else "outgoing:signature:wrong-pin", subject_type="outgoing", subject_id=doc.id,
                details={"certificate": row.serial})
         raise PinRefused(str(exc), locked=locked) from exc
-    return _sign_with_credential(session, blobs, trust, actor, doc, credential, "pin")
+    revision = _sign_with_credential(session, blobs, trust, actor, doc.id, credential, "pin")
+    attempts.reset_now()
+    return revision
 
 
 def sign_with_server_key(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
@@ -276,21 +303,63 @@ def sign_with_server_key(session: Session, blobs: BlobStore, trust: TrustStore, 
                          ) -> SignedRevision:
     """Signing with a credential the caller already holds (batch tools, the benchmark; a PIN
     key unlocked once for several documents: ``method="pin"``)."""
-    doc = _require_signer(session, actor, document_id)
-    return _sign_with_credential(session, blobs, trust, actor, doc, credential, method)
+    return _sign_with_credential(session, blobs, trust, actor, document_id, credential, method)
 
 
-def _sign_with_credential(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
-                          doc: OutgoingDocument, credential: Credential, method: str
-                          ) -> SignedRevision:
+@dataclass(frozen=True)
+class PersonalSignature:
+    """The signer's signature made, checked and stored as a blob before any lock is taken."""
+
+    previous_sha256: str
+    sha256: str
+    size: int
+    serial: str
+    box: Box
+    placed: tuple[int, float | None, float | None]
+    """The document's chosen place when the signature was made (it must not have moved)."""
+
+
+def make_personal_signature(blobs: BlobStore, trust: TrustStore, doc: OutgoingDocument,
+                            credential: Credential) -> PersonalSignature:
+    """The slow part of the personal signature, with no session at all: the caller holds no
+    lock while it runs."""
     pdf = blobs.read_bytes(doc.current_sha256)
     box = stamp_box(doc, pdf)
     try:
         signed = sign_pdf(pdf, credential, trust=trust, stamp=personal_stamp(doc, doc.signer, box))
     except SigningError as exc:  # certificate refused, certification forbids, ...
         raise OutgoingError(str(exc)) from exc
-    return _personal_done(session, blobs, actor, doc, pdf, signed, box, method,
-                          str(credential.serial))
+    serial = str(credential.serial)
+    check_next_signature(pdf, signed, 1, serial)
+    info = blobs.put_bytes(signed)
+    return PersonalSignature(doc.current_sha256, info.sha256, info.size, serial, box,
+                             (doc.stamp_page, doc.stamp_x1, doc.stamp_y1))
+
+
+def keep_personal_signature(session: Session, actor: Actor, document_id: int,
+                            signature: PersonalSignature, method: str) -> SignedRevision:
+    """The short locked part: the document, locked, still waits for this signer's signature
+    over the same revision at the same place; the signature becomes its current revision."""
+    doc = _require_signer(session, actor, document_id)
+    if (doc.current_sha256 != signature.previous_sha256
+            or (doc.stamp_page, doc.stamp_x1, doc.stamp_y1) != signature.placed):
+        raise WrongState("Văn bản đã thay đổi trong lúc ký; hãy tải lại trang và ký lại.")
+    revision = SignedRevision(kind="personal", method=method, sha256=signature.sha256,
+                              previous_sha256=signature.previous_sha256, size=signature.size,
+                              certificate_serial=signature.serial, signer_id=actor.user_id)
+    doc.signatures.append(revision)
+    doc.current_sha256 = signature.sha256
+    _personal_signed(session, actor, doc, revision, signature.box, method)
+    return revision
+
+
+def _sign_with_credential(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
+                          document_id: int, credential: Credential, method: str
+                          ) -> SignedRevision:
+    """Sign with nothing locked (reads only), then keep the signature in a short locked write."""
+    doc = _require_signer(session, actor, document_id, lock=False)
+    signature = make_personal_signature(blobs, trust, doc, credential)
+    return keep_personal_signature(session, actor, document_id, signature, method)
 
 
 def _signer_ref(actor: Actor, doc: OutgoingDocument) -> str:

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ioffice.outgoing import issue, numbering, signatures
+from ioffice.outgoing import combined, issue, numbering, signatures
 from ioffice.outgoing.models import OutgoingStatus
 from ioffice.storage import BlobStore
 from signing import Pki, TrustStore
-from tests.outgoing.conftest import CLERK
+from tests.outgoing.conftest import CLERK, LEADER, PIN, approve_all, new_draft
+from tests.outgoing.test_combined import at_leader_step
 from tests.outgoing.test_issue import last_number, signed
 from tests.support.factories import actor
 from tests.support.locks import lock_watch
@@ -72,3 +73,25 @@ def test_a_number_taken_during_the_seal_is_not_duplicated(
     assert other.number == before + 1 and doc.number == before + 2
     assert last_number(db, doc) == before + 2
     assert len(seals) == 2 and seals[1] == doc.number_notation  # the seal shows its own number
+
+
+def test_the_leaders_signatures_are_made_before_anything_is_locked(
+        db: Session, engine: Engine, blobs: BlobStore, trust: TrustStore, pin_key,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ký bằng PIN, «Duyệt và ký» and signing several at once: the PIN's reset of the failure
+    count, the approval and each kept signature are written after the signing."""
+    leader = actor(db, LEADER)
+    one = approve_all(db, new_draft(db, blobs))
+    both = [approve_all(db, new_draft(db, blobs)) for _ in range(2)]
+    last_step = at_leader_step(db, new_draft(db, blobs))
+    db.commit()
+    with lock_watch(engine, monkeypatch, slow_parts(blobs)) as watch:
+        signatures.sign_with_pin(db, blobs, trust, leader, one.id, PIN)
+        db.commit()
+        combined.approve_and_sign_with_pin(db, blobs, trust, leader, last_step.id, PIN)
+        db.commit()
+        results = combined.sign_many_with_pin(db, blobs, trust, leader, [d.id for d in both], PIN)
+    assert [r.signed for r in results] == [True, True]
+    assert [name for name, _ in watch.calls].count("sign_pdf") == 4
+    assert watch.under_lock() == []
+    assert all(d.status is OutgoingStatus.SIGNED for d in (one, last_step, *both))
