@@ -85,7 +85,7 @@ def approve_and_sign_with_pin(session: Session, blobs: BlobStore, trust: TrustSt
     attempts = signatures.ResetLater(session)
     credential = _unlock(session, actor, pin, [doc.id], attempts)
     # signed before anything is written or locked: the approval does not change the PDF
-    signature = signatures.make_personal_signature(blobs, trust, doc, credential)
+    signature = signatures.make_personal_signature(session, blobs, trust, doc, credential)
     doc = get_document(session, actor, document_id, for_update=True)
     _require_last_step(session, actor, doc)
     review.approve(session, actor, doc.id, comment)
@@ -161,8 +161,8 @@ def sign_many_with_pin(session: Session, blobs: BlobStore, trust: TrustStore, ac
         made: list[tuple[OutgoingDocument, signatures.PersonalSignature]] = []
         for doc in ready:  # every signature made before anything is written or locked
             try:
-                made.append((doc, signatures.make_personal_signature(blobs, trust, doc,
-                                                                     credential)))
+                made.append((doc, signatures.make_personal_signature(session, blobs, trust,
+                                                                     doc, credential)))
             except DomainError as exc:
                 results[doc.id] = BatchResult(doc.id, False, exc.message, doc.subject)
         for doc, signature in made:  # then each kept in its own short savepoint

@@ -35,6 +35,7 @@ from ioffice.outgoing.errors import (
     SignatureRefused,
     WrongState,
 )
+from ioffice.outgoing.locks import end_reads
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, SignedRevision
 from ioffice.storage import BlobStore
 from signing import (
@@ -319,14 +320,16 @@ class PersonalSignature:
     """The document's chosen place when the signature was made (it must not have moved)."""
 
 
-def make_personal_signature(blobs: BlobStore, trust: TrustStore, doc: OutgoingDocument,
-                            credential: Credential) -> PersonalSignature:
-    """The slow part of the personal signature, with no session at all: the caller holds no
-    lock while it runs."""
+def make_personal_signature(session: Session, blobs: BlobStore, trust: TrustStore,
+                            doc: OutgoingDocument, credential: Credential) -> PersonalSignature:
+    """The slow part of the personal signature, after the caller's read transaction ended
+    (:func:`end_reads`): no lock is held while it runs."""
+    signer = doc.signer  # loaded now, with the reads
+    end_reads(session)  # the last read: nothing below touches the database
     pdf = blobs.read_bytes(doc.current_sha256)
     box = stamp_box(doc, pdf)
     try:
-        signed = sign_pdf(pdf, credential, trust=trust, stamp=personal_stamp(doc, doc.signer, box))
+        signed = sign_pdf(pdf, credential, trust=trust, stamp=personal_stamp(doc, signer, box))
     except SigningError as exc:  # certificate refused, certification forbids, ...
         raise OutgoingError(str(exc)) from exc
     serial = str(credential.serial)
@@ -358,7 +361,7 @@ def _sign_with_credential(session: Session, blobs: BlobStore, trust: TrustStore,
                           ) -> SignedRevision:
     """Sign with nothing locked (reads only), then keep the signature in a short locked write."""
     doc = _require_signer(session, actor, document_id, lock=False)
-    signature = make_personal_signature(blobs, trust, doc, credential)
+    signature = make_personal_signature(session, blobs, trust, doc, credential)
     return keep_personal_signature(session, actor, document_id, signature, method)
 
 
@@ -435,13 +438,15 @@ def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustS
                      plan: numbering.NumberPlan | None = None) -> AgencySeal:
     """The slow part of the agency signature (sign, timestamp, check, store the blob), done
     with reads only: the caller holds no lock and has written nothing yet. ``plan``: the number
-    and date to write, when the document is not numbered yet (the one action)."""
+    and date to write, when the document is not numbered yet (the one action). Ends the
+    caller's read transaction (:func:`end_reads`) before signing."""
     number_notation = plan.number_notation if plan is not None else doc.number_notation
     number_text = plan.number_text if plan is not None else doc.number_text
     issued = plan.date if plan is not None else doc.promulgation_date
     assert issued is not None and number_text is not None  # set with the number
     pdf = blobs.read_bytes(doc.current_sha256)
     credential = keys.seal_credential(session, pki, actor.agency_id)
+    end_reads(session)  # the last read: nothing below touches the database
     stamp = AgencyStamp(stamp_box(doc, pdf), number_notation)
     # the number and date go into the blanks the signed draft left, in the seal's revision
     marks = blanks.marks_for(blanks.find_blanks(pdf), number_text, issued)

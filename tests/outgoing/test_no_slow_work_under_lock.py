@@ -8,11 +8,19 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ioffice.outgoing import combined, issue, numbering, signatures
+from ioffice.outgoing import combined, drafts, issue, numbering, signatures
 from ioffice.outgoing.models import OutgoingStatus
 from ioffice.storage import BlobStore
 from signing import Pki, TrustStore
-from tests.outgoing.conftest import CLERK, LEADER, PIN, approve_all, new_draft
+from tests.outgoing.conftest import (
+    CLERK,
+    LEADER,
+    PIN,
+    SPECIALIST,
+    approve_all,
+    new_draft,
+    pdf_bytes,
+)
 from tests.outgoing.test_combined import at_leader_step
 from tests.outgoing.test_issue import last_number, signed
 from tests.support.factories import actor
@@ -95,3 +103,21 @@ def test_the_leaders_signatures_are_made_before_anything_is_locked(
     assert [name for name, _ in watch.calls].count("sign_pdf") == 4
     assert watch.under_lock() == []
     assert all(d.status is OutgoingStatus.SIGNED for d in (one, last_step, *both))
+
+
+def test_a_draft_and_its_versions_are_checked_before_anything_is_written(
+        db: Session, engine: Engine, blobs: BlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF's checks, repair, text extraction and blob (a DOCX's LibreOffice conversion goes
+    the same way) come before the draft's INSERT or the version's row lock."""
+    targets = {"docx_to_pdf": (drafts.convert, "docx_to_pdf"), "check_pdf": (drafts, "check_pdf"),
+               "signable": (drafts, "signable"), "extract_text": (drafts, "extract_text"),
+               "put_bytes": (type(blobs), "put_bytes")}
+    db.commit()
+    with lock_watch(engine, monkeypatch, targets) as watch:
+        doc = new_draft(db, blobs)
+        db.commit()
+        drafts.upload_version(db, blobs, actor(db, SPECIALIST), doc.id,
+                              drafts.Upload("ban-2.pdf", pdf_bytes("Phiên bản thứ hai")), "sửa")
+    assert {"check_pdf", "signable", "extract_text", "put_bytes"} <= watch.called()
+    assert watch.under_lock() == []
+    assert [v.version_no for v in doc.versions] == [1, 2]

@@ -2,7 +2,8 @@
 write or a row lock? :class:`LockWatch` records it for the flows the tests drive.
 
 A transaction "holds a lock" from its first ``INSERT``/``UPDATE``/``DELETE``, ``SELECT ... FOR
-UPDATE`` or SQLite ``BEGIN IMMEDIATE`` until the session's top-level transaction ends (in the
+UPDATE`` (seen in the ORM statement too: SQLite's SQL drops the clause, its write lock being
+whole-database) or SQLite ``BEGIN IMMEDIATE`` until the session's top-level transaction ends (in the
 test fixtures that is a savepoint of the outer, rolled-back transaction; in production the real
 COMMIT or ROLLBACK). Each watched function records, when called, whether a lock was held.
 """
@@ -48,6 +49,11 @@ def lock_watch(engine: Engine, monkeypatch: pytest.MonkeyPatch,
         if watch.held_since is None and WRITE.search(statement):
             watch.held_since = " ".join(statement.split())[:120]
 
+    def orm(state: Any) -> None:  # SQLite drops FOR UPDATE from the SQL: see it in the ORM
+        if (watch.held_since is None and state.is_select
+                and getattr(state.statement, "_for_update_arg", None) is not None):
+            watch.held_since = "SELECT ... FOR UPDATE"
+
     def ended(_session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:  # the session's own outermost transaction
             watch.held_since = None
@@ -56,11 +62,13 @@ def lock_watch(engine: Engine, monkeypatch: pytest.MonkeyPatch,
         monkeypatch.setattr(owner, attribute, _recording(watch, name, getattr(owner, attribute)))
     event.listen(engine, "before_cursor_execute", before)
     event.listen(Session, "after_transaction_end", ended)
+    event.listen(Session, "do_orm_execute", orm)
     try:
         yield watch
     finally:
         event.remove(engine, "before_cursor_execute", before)
         event.remove(Session, "after_transaction_end", ended)
+        event.remove(Session, "do_orm_execute", orm)
 
 
 def _recording(watch: LockWatch, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
