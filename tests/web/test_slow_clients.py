@@ -22,8 +22,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 IDLE = 200
-PROMPT = 3.0
-"""Seconds a normal request may take while the idle connections are open (alone: ~0.05 s)."""
+PROMPT = 8.0
+"""Seconds a normal request may take meanwhile (alone: ~0.05 s; the head deadline is 5 s)."""
 
 
 def run_command(port: int) -> list[str]:
