@@ -153,6 +153,7 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
     with open(log, "ab") as out:
         return subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4",
+             "--worker-class", "ioffice.web.gunicorn_worker.HeadDeadlineWorker",
              "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
              "-c", "python:ioffice.exchange.gunicorn_hooks", "wsgi:application"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

@@ -18,7 +18,6 @@ from ioffice.audit import record
 from ioffice.errors import DomainError, NotFound
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
-from ioffice.keys.stores import DbAttemptStore
 from ioffice.outgoing import review, signatures
 from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import OutgoingError, PinRefused, WrongState
@@ -49,15 +48,17 @@ def can_approve_and_sign(session: Session, actor: Actor, doc: OutgoingDocument) 
             and doc.review_step >= len(steps) - 1 and review.can_review(session, actor, doc))
 
 
-def _unlock(session: Session, actor: Actor, pin: str, subject_ids: list[int]) -> Credential:
+def _unlock(session: Session, actor: Actor, pin: str, subject_ids: list[int],
+            attempts: signatures.ResetLater) -> Credential:
     """The actor's PIN key, unlocked once. A wrong PIN counts ONE failed attempt and is recorded
-    on each document it was meant for (:class:`PinRefused`: the caller commits)."""
+    on each document it was meant for (:class:`PinRefused`: the caller commits). A right one's
+    reset of the count waits in ``attempts`` until the signing is done."""
     row = keys.personal_certificate(session, actor.user_id, actor.agency_id, KeyHolder.PIN)
     if row is None or row.protected_key is None:
         raise OutgoingError(NO_PIN_KEY)
     protected = PinProtectedKey.from_bytes(row.protected_key)
     try:
-        return protected.unlock(pin, DbAttemptStore(session))
+        return protected.unlock(pin, attempts)
     except (WrongPin, PinLocked) as exc:
         locked = isinstance(exc, PinLocked)
         for document_id in subject_ids:
@@ -79,16 +80,26 @@ def approve_and_sign_with_pin(session: Session, blobs: BlobStore, trust: TrustSt
     """
     actor.check(Op.REVIEW)
     actor.check(Op.SIGN)
+    doc = get_document(session, actor, document_id)
+    _require_last_step(session, actor, doc)
+    attempts = signatures.ResetLater(session)
+    credential = _unlock(session, actor, pin, [doc.id], attempts)
+    # signed before anything is written or locked: the approval does not change the PDF
+    signature = signatures.make_personal_signature(session, blobs, trust, doc, credential)
     doc = get_document(session, actor, document_id, for_update=True)
-    if doc.status is not OutgoingStatus.IN_REVIEW or not can_approve_and_sign(session, actor, doc):
-        raise WrongState("«Duyệt và ký» chỉ dùng được khi văn bản đang chờ bạn duyệt ở bước cuối "
-                         "và bạn là người được giao ký.")
-    credential = _unlock(session, actor, pin, [doc.id])
+    _require_last_step(session, actor, doc)
     review.approve(session, actor, doc.id, comment)
     if doc.status is not OutgoingStatus.APPROVED:  # a chain changed under us: nothing kept
         raise WrongState("Sau khi duyệt, văn bản chưa tới bước ký; chưa ký.")
-    return signatures.sign_with_server_key(session, blobs, trust, actor, doc.id, credential,
-                                           method="pin")
+    revision = signatures.keep_personal_signature(session, actor, doc.id, signature, "pin")
+    attempts.reset_now()
+    return revision
+
+
+def _require_last_step(session: Session, actor: Actor, doc: OutgoingDocument) -> None:
+    if doc.status is not OutgoingStatus.IN_REVIEW or not can_approve_and_sign(session, actor, doc):
+        raise WrongState("«Duyệt và ký» chỉ dùng được khi văn bản đang chờ bạn duyệt ở bước cuối "
+                         "và bạn là người được giao ký.")
 
 
 def awaiting_my_signature(session: Session, actor: Actor, limit: int = MAX_BATCH * 4
@@ -145,14 +156,22 @@ def sign_many_with_pin(session: Session, blobs: BlobStore, trust: TrustStore, ac
         else:
             ready.append(doc)
     if ready:
-        credential = _unlock(session, actor, pin, [d.id for d in ready])
-        for doc in ready:
+        attempts = signatures.ResetLater(session)
+        credential = _unlock(session, actor, pin, [d.id for d in ready], attempts)
+        made: list[tuple[OutgoingDocument, signatures.PersonalSignature]] = []
+        for doc in ready:  # every signature made before anything is written or locked
+            try:
+                made.append((doc, signatures.make_personal_signature(session, blobs, trust,
+                                                                     doc, credential)))
+            except DomainError as exc:
+                results[doc.id] = BatchResult(doc.id, False, exc.message, doc.subject)
+        for doc, signature in made:  # then each kept in its own short savepoint
             try:
                 with session.begin_nested():
-                    signatures.sign_with_server_key(session, blobs, trust, actor, doc.id,
-                                                    credential, method="pin")
+                    signatures.keep_personal_signature(session, actor, doc.id, signature, "pin")
             except DomainError as exc:
                 results[doc.id] = BatchResult(doc.id, False, exc.message, doc.subject)
             else:
                 results[doc.id] = BatchResult(doc.id, True, "Đã ký số.", doc.subject)
+        attempts.reset_now()
     return [results[i] for i in ids]

@@ -22,6 +22,7 @@ from ioffice.incoming.models import IncomingDocument
 from ioffice.outgoing import convert
 from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import InvalidInput, UnsafePdf, WrongState
+from ioffice.outgoing.locks import end_reads
 from ioffice.outgoing.models import (
     DraftVersion,
     OutgoingComment,
@@ -127,6 +128,8 @@ def create_draft(session: Session, blobs: BlobStore, actor: Actor, data: DraftIn
             errors["reply_to_id"] = "Không tìm thấy văn bản đến được trả lời."
     if errors:
         raise InvalidInput(errors)
+    end_reads(session)
+    prepared = _prepare_version(blobs, upload, note="Bản dự thảo đầu tiên")  # before any write
     signer = session.get(User, data.signer_id)
     assert signer is not None
     doc = OutgoingDocument(
@@ -145,7 +148,7 @@ def create_draft(session: Session, blobs: BlobStore, actor: Actor, data: DraftIn
            subject_id=doc.id, details={"subject": doc.subject, "doc_type": doc.doc_type,
                                        "signer_id": doc.signer_id,
                                        "reply_to_id": doc.reply_to_id})
-    _add_version(session, blobs, actor, doc, upload, note="Bản dự thảo đầu tiên")
+    _keep_version(session, actor, doc, prepared)
     return doc
 
 
@@ -176,12 +179,19 @@ def upload_version(session: Session, blobs: BlobStore, actor: Actor, document_id
                    upload: Upload, note: str = "") -> DraftVersion:
     """A new version: by the drafter while a draft, or by the reviewer whose turn it is."""
     actor.check(Op.UPLOAD_VERSION)
+    _require_upload(session, actor, get_document(session, actor, document_id))
+    end_reads(session)
+    prepared = _prepare_version(blobs, upload, note)  # converted and checked before the lock
     doc = get_document(session, actor, document_id, for_update=True)
+    _require_upload(session, actor, doc)
+    return _keep_version(session, actor, doc, prepared)
+
+
+def _require_upload(session: Session, actor: Actor, doc: OutgoingDocument) -> None:
     if doc.status not in (OutgoingStatus.DRAFT, OutgoingStatus.IN_REVIEW):
         raise WrongState("Văn bản đã được duyệt để ký: không thay đổi nội dung được nữa.")
     if not can_upload(session, actor, doc):
         raise Forbidden("Chỉ người soạn thảo (hoặc người đang duyệt) được tải lên phiên bản mới.")
-    return _add_version(session, blobs, actor, doc, upload, note=note)
 
 
 UNSAFE = ("Tệp PDF «{name}» có chứa {what}. Văn bản sẽ được ký số, nên không được chứa nội dung "
@@ -216,8 +226,23 @@ def signable(data: bytes, filename: str) -> tuple[bytes, bool]:
     return result.data, result.repaired
 
 
-def _add_version(session: Session, blobs: BlobStore, actor: Actor, doc: OutgoingDocument,
-                 upload: Upload, note: str) -> DraftVersion:
+@dataclass(frozen=True)
+class _Prepared:
+    """An uploaded version converted, checked and stored as blobs, with no session at all: the
+    slow part (LibreOffice, pdfium, text extraction) runs before anything is written or locked."""
+
+    filename: str
+    sha256: str
+    size: int
+    pages: int
+    source_filename: str
+    source_sha256: str
+    note: str
+    repaired: bool
+    text: str
+
+
+def _prepare_version(blobs: BlobStore, upload: Upload, note: str) -> _Prepared:
     if not upload.data:
         raise InvalidInput({"file": "Chưa chọn tệp dự thảo (PDF hoặc DOCX)."})
     name = _safe_name(upload.filename)
@@ -233,18 +258,25 @@ def _add_version(session: Session, blobs: BlobStore, actor: Actor, doc: Outgoing
         pages = check_pdf(pdf, name)
         note = f"{note.strip()} ({REPAIRED_NOTE})" if note.strip() else REPAIRED_NOTE
     info = blobs.put_bytes(pdf)
-    version = DraftVersion(version_no=len(doc.versions) + 1, filename=name, sha256=info.sha256,
-                           size=info.size, page_count=pages, source_filename=source_name,
-                           source_sha256=source_sha, note=note.strip(),
+    return _Prepared(name, info.sha256, info.size, pages, source_name, source_sha, note.strip(),
+                     repaired, extract_text(pdf))
+
+
+def _keep_version(session: Session, actor: Actor, doc: OutgoingDocument, prepared: _Prepared
+                  ) -> DraftVersion:
+    version = DraftVersion(version_no=len(doc.versions) + 1, filename=prepared.filename,
+                           sha256=prepared.sha256, size=prepared.size, page_count=prepared.pages,
+                           source_filename=prepared.source_filename,
+                           source_sha256=prepared.source_sha256, note=prepared.note,
                            uploaded_by_id=actor.user_id)
     doc.versions.append(version)
-    doc.current_sha256, doc.page_count = info.sha256, pages
+    doc.current_sha256, doc.page_count = prepared.sha256, prepared.pages
     session.flush()
     record(session, actor.ctx, "outgoing:draft:upload", subject_type="outgoing",
-           subject_id=doc.id, details={"version": version.version_no, "sha256": info.sha256,
-                                       "converted_from": source_name or None,
-                                       "repaired": repaired})
-    index_outgoing(session, doc, extract_text(pdf))
+           subject_id=doc.id, details={"version": version.version_no, "sha256": prepared.sha256,
+                                       "converted_from": prepared.source_filename or None,
+                                       "repaired": prepared.repaired})
+    index_outgoing(session, doc, prepared.text)
     return version
 
 

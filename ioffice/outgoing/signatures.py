@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 from pyhanko.pdf_utils.misc import PdfError
@@ -25,7 +26,7 @@ from ioffice.errors import Forbidden
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
 from ioffice.keys.stores import DbAttemptStore, DbPendingStore
-from ioffice.outgoing import blanks
+from ioffice.outgoing import blanks, numbering
 from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import (
     InvalidInput,
@@ -34,6 +35,7 @@ from ioffice.outgoing.errors import (
     SignatureRefused,
     WrongState,
 )
+from ioffice.outgoing.locks import end_reads
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, SignedRevision
 from ioffice.storage import BlobStore
 from signing import (
@@ -155,8 +157,9 @@ def personal_stamp(doc: OutgoingDocument, signer: User, box: Box) -> PersonalSta
     return PersonalStamp(box, doc.signer_position.upper(), signer.full_name)
 
 
-def _require_signer(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
-    doc = get_document(session, actor, document_id, for_update=True)
+def _require_signer(session: Session, actor: Actor, document_id: int, *, lock: bool = True
+                    ) -> OutgoingDocument:
+    doc = get_document(session, actor, document_id, for_update=lock)
     if actor.user_id != doc.signer_id:
         raise Forbidden(f"Chỉ người được giao ký ({doc.signer.full_name}) mới ký được văn bản này.")
     actor.check(Op.SIGN)  # a signer who has since lost the leader role
@@ -237,13 +240,36 @@ def _personal_done(session: Session, blobs: BlobStore, actor: Actor, doc: Outgoi
                    ) -> SignedRevision:
     revision = _store_signed(session, blobs, actor, doc, previous, signed, kind="personal",
                              method=method, serial=serial, expected=1)
+    _personal_signed(session, actor, doc, revision, box, method)
+    return revision
+
+
+def _personal_signed(session: Session, actor: Actor, doc: OutgoingDocument,
+                     revision: SignedRevision, box: Box, method: str) -> None:
     doc.status, doc.signed_at, doc.pending_handle = OutgoingStatus.SIGNED, utcnow(), ""
     doc.stamp_page, doc.stamp_x1, doc.stamp_y1 = box.page, box.x1, box.y1
     session.flush()
     record(session, actor.ctx, "outgoing:signature:personal", subject_type="outgoing",
-           subject_id=doc.id, details={"method": method, "certificate": serial,
+           subject_id=doc.id, details={"method": method, "certificate": revision.certificate_serial,
                                        "sha256": revision.sha256})
-    return revision
+
+
+class ResetLater(DbAttemptStore):
+    """The PIN attempt store, but a right PIN's reset of the failure count (a ``DELETE``) is
+    kept for :meth:`reset_now`, after the slow signing: nothing is written before it. A wrong
+    PIN's count is written at once (no signing follows it)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.pending: list[str] = []
+
+    def reset(self, key_id: str) -> None:
+        self.pending.append(key_id)
+
+    def reset_now(self) -> None:
+        for key_id in self.pending:
+            super().reset(key_id)
+        self.pending.clear()
 
 
 def sign_with_pin(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
@@ -253,21 +279,24 @@ def sign_with_pin(session: Session, blobs: BlobStore, trust: TrustStore, actor: 
     A wrong PIN raises :class:`PinRefused` (a :class:`PersistedFailure`: commit, so the count
     that locks the key after five stays counted).
     """
-    doc = _require_signer(session, actor, document_id)
+    doc = _require_signer(session, actor, document_id, lock=False)
     row = keys.personal_certificate(session, actor.user_id, actor.agency_id, KeyHolder.PIN)
     if row is None or row.protected_key is None:
         raise OutgoingError("Bạn chưa có khóa ký số dùng mã PIN; hãy ký bằng khóa trên trình "
                             "duyệt hoặc đề nghị quản trị cấp khóa.")
     protected = PinProtectedKey.from_bytes(row.protected_key)
+    attempts = ResetLater(session)
     try:
-        credential = protected.unlock(pin, DbAttemptStore(session))
+        credential = protected.unlock(pin, attempts)
     except (WrongPin, PinLocked) as exc:
         locked = isinstance(exc, PinLocked)
         record(session, actor.ctx, "outgoing:signature:pin-locked" if locked
                else "outgoing:signature:wrong-pin", subject_type="outgoing", subject_id=doc.id,
                details={"certificate": row.serial})
         raise PinRefused(str(exc), locked=locked) from exc
-    return _sign_with_credential(session, blobs, trust, actor, doc, credential, "pin")
+    revision = _sign_with_credential(session, blobs, trust, actor, doc.id, credential, "pin")
+    attempts.reset_now()
+    return revision
 
 
 def sign_with_server_key(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
@@ -275,21 +304,65 @@ def sign_with_server_key(session: Session, blobs: BlobStore, trust: TrustStore, 
                          ) -> SignedRevision:
     """Signing with a credential the caller already holds (batch tools, the benchmark; a PIN
     key unlocked once for several documents: ``method="pin"``)."""
-    doc = _require_signer(session, actor, document_id)
-    return _sign_with_credential(session, blobs, trust, actor, doc, credential, method)
+    return _sign_with_credential(session, blobs, trust, actor, document_id, credential, method)
 
 
-def _sign_with_credential(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
-                          doc: OutgoingDocument, credential: Credential, method: str
-                          ) -> SignedRevision:
+@dataclass(frozen=True)
+class PersonalSignature:
+    """The signer's signature made, checked and stored as a blob before any lock is taken."""
+
+    previous_sha256: str
+    sha256: str
+    size: int
+    serial: str
+    box: Box
+    placed: tuple[int, float | None, float | None]
+    """The document's chosen place when the signature was made (it must not have moved)."""
+
+
+def make_personal_signature(session: Session, blobs: BlobStore, trust: TrustStore,
+                            doc: OutgoingDocument, credential: Credential) -> PersonalSignature:
+    """The slow part of the personal signature, after the caller's read transaction ended
+    (:func:`end_reads`): no lock is held while it runs."""
+    signer = doc.signer  # loaded now, with the reads
+    end_reads(session)  # the last read: nothing below touches the database
     pdf = blobs.read_bytes(doc.current_sha256)
     box = stamp_box(doc, pdf)
     try:
-        signed = sign_pdf(pdf, credential, trust=trust, stamp=personal_stamp(doc, doc.signer, box))
+        signed = sign_pdf(pdf, credential, trust=trust, stamp=personal_stamp(doc, signer, box))
     except SigningError as exc:  # certificate refused, certification forbids, ...
         raise OutgoingError(str(exc)) from exc
-    return _personal_done(session, blobs, actor, doc, pdf, signed, box, method,
-                          str(credential.serial))
+    serial = str(credential.serial)
+    check_next_signature(pdf, signed, 1, serial)
+    info = blobs.put_bytes(signed)
+    return PersonalSignature(doc.current_sha256, info.sha256, info.size, serial, box,
+                             (doc.stamp_page, doc.stamp_x1, doc.stamp_y1))
+
+
+def keep_personal_signature(session: Session, actor: Actor, document_id: int,
+                            signature: PersonalSignature, method: str) -> SignedRevision:
+    """The short locked part: the document, locked, still waits for this signer's signature
+    over the same revision at the same place; the signature becomes its current revision."""
+    doc = _require_signer(session, actor, document_id)
+    if (doc.current_sha256 != signature.previous_sha256
+            or (doc.stamp_page, doc.stamp_x1, doc.stamp_y1) != signature.placed):
+        raise WrongState("Văn bản đã thay đổi trong lúc ký; hãy tải lại trang và ký lại.")
+    revision = SignedRevision(kind="personal", method=method, sha256=signature.sha256,
+                              previous_sha256=signature.previous_sha256, size=signature.size,
+                              certificate_serial=signature.serial, signer_id=actor.user_id)
+    doc.signatures.append(revision)
+    doc.current_sha256 = signature.sha256
+    _personal_signed(session, actor, doc, revision, signature.box, method)
+    return revision
+
+
+def _sign_with_credential(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
+                          document_id: int, credential: Credential, method: str
+                          ) -> SignedRevision:
+    """Sign with nothing locked (reads only), then keep the signature in a short locked write."""
+    doc = _require_signer(session, actor, document_id, lock=False)
+    signature = make_personal_signature(session, blobs, trust, doc, credential)
+    return keep_personal_signature(session, actor, document_id, signature, method)
 
 
 def _signer_ref(actor: Actor, doc: OutgoingDocument) -> str:
@@ -343,21 +416,40 @@ def finish_browser_signature(session: Session, blobs: BlobStore, trust: TrustSto
                           row.serial if row else "")
 
 
-def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
-                           actor: Actor, document_id: int) -> SignedRevision:
-    """The clerk's agency signature: seal over the left third of the personal signature, with
-    number, notation and time (+07:00), timestamped (PAdES B-T)."""
-    actor.check(Op.SEAL)
-    doc = get_document(session, actor, document_id, for_update=True)
-    if doc.status is not OutgoingStatus.NUMBERED:
-        raise WrongState("Chỉ ký số cơ quan được văn bản đã có chữ ký của người có thẩm quyền và "
-                         f"đã được cấp số (hiện: «{doc.status.label}»).")
+NOT_NUMBERED = ("Chỉ ký số cơ quan được văn bản đã có chữ ký của người có thẩm quyền và "
+                "đã được cấp số (hiện: «{label}»).")
+
+
+@dataclass(frozen=True)
+class AgencySeal:
+    """The agency signature made, checked and stored as a blob before any lock is taken:
+    what :func:`store_agency_seal` needs, under the lock, to keep it."""
+
+    previous_sha256: str
+    sha256: str
+    size: int
+    serial: str
+    number_notation: str
+    written: tuple[str, ...]
+
+
+def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
+                     actor: Actor, doc: OutgoingDocument,
+                     plan: numbering.NumberPlan | None = None) -> AgencySeal:
+    """The slow part of the agency signature (sign, timestamp, check, store the blob), done
+    with reads only: the caller holds no lock and has written nothing yet. ``plan``: the number
+    and date to write, when the document is not numbered yet (the one action). Ends the
+    caller's read transaction (:func:`end_reads`) before signing."""
+    number_notation = plan.number_notation if plan is not None else doc.number_notation
+    number_text = plan.number_text if plan is not None else doc.number_text
+    issued = plan.date if plan is not None else doc.promulgation_date
+    assert issued is not None and number_text is not None  # set with the number
     pdf = blobs.read_bytes(doc.current_sha256)
     credential = keys.seal_credential(session, pki, actor.agency_id)
-    stamp = AgencyStamp(stamp_box(doc, pdf), doc.number_notation)
+    end_reads(session)  # the last read: nothing below touches the database
+    stamp = AgencyStamp(stamp_box(doc, pdf), number_notation)
     # the number and date go into the blanks the signed draft left, in the seal's revision
-    assert doc.promulgation_date is not None  # set with the number
-    marks = blanks.marks_for(blanks.find_blanks(pdf), doc.number_text, doc.promulgation_date)
+    marks = blanks.marks_for(blanks.find_blanks(pdf), number_text, issued)
     try:
         signed = sign_pdf(pdf, credential, trust=trust, stamp=stamp, level=AGENCY_LEVEL,
                           timestamper=pki.timestamper(), marks=marks)
@@ -366,16 +458,51 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
     except (PdfError, ValueError, KeyError, TypeError) as exc:  # pyHanko cannot update this PDF
         raise OutgoingError(f"Không ký số được tệp PDF của văn bản ({exc}); chưa có gì thay "
                             "đổi. Hãy báo quản trị hệ thống.") from exc
-    revision = _store_signed(session, blobs, actor, doc, pdf, signed, kind="agency",
-                             method="seal", serial=str(credential.serial), expected=2)
+    serial = str(credential.serial)
+    check_next_signature(pdf, signed, 2, serial)
+    info = blobs.put_bytes(signed)
+    return AgencySeal(doc.current_sha256, info.sha256, info.size, serial, number_notation,
+                      tuple(m.name for m in marks))
+
+
+def store_agency_seal(session: Session, actor: Actor, doc: OutgoingDocument, seal: AgencySeal
+                      ) -> SignedRevision:
+    """Keep a seal made by :func:`make_agency_seal` on the document, locked by the caller and
+    still numbered as the seal says, over the revision it was made on."""
+    if doc.status is not OutgoingStatus.NUMBERED:
+        raise WrongState(NOT_NUMBERED.format(label=doc.status.label))
+    if doc.current_sha256 != seal.previous_sha256 or doc.number_notation != seal.number_notation:
+        raise WrongState("Văn bản đã thay đổi trong lúc ký số cơ quan; hãy tải lại trang và "
+                         "thử lại.")
+    revision = SignedRevision(kind="agency", method="seal", sha256=seal.sha256,
+                              previous_sha256=seal.previous_sha256, size=seal.size,
+                              certificate_serial=seal.serial, signer_id=actor.user_id)
+    doc.signatures.append(revision)
+    doc.current_sha256 = seal.sha256
     doc.status, doc.sealed_at = OutgoingStatus.SEALED, utcnow()
     session.flush()
     record(session, actor.ctx, "outgoing:signature:agency", subject_type="outgoing",
            subject_id=doc.id, details={"certificate": revision.certificate_serial,
                                        "sha256": revision.sha256,
                                        "number_notation": doc.number_notation,
-                                       "written": [m.name for m in marks]})
+                                       "written": list(seal.written)})
     return revision
+
+
+def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
+                           actor: Actor, document_id: int) -> SignedRevision:
+    """The clerk's agency signature: seal over the left third of the personal signature, with
+    number, notation and time (+07:00), timestamped (PAdES B-T).
+
+    The seal is made before the document is locked (reads only), then kept in a short write
+    under the lock if the document is still as it was sealed (else :class:`WrongState`)."""
+    actor.check(Op.SEAL)
+    doc = get_document(session, actor, document_id)
+    if doc.status is not OutgoingStatus.NUMBERED:
+        raise WrongState(NOT_NUMBERED.format(label=doc.status.label))
+    seal = make_agency_seal(session, blobs, pki, trust, actor, doc)
+    doc = get_document(session, actor, document_id, for_update=True)
+    return store_agency_seal(session, actor, doc, seal)
 
 
 def stamp_preview_png(doc: OutgoingDocument, pdf: bytes, width_px: int = 700) -> bytes:
