@@ -585,6 +585,7 @@ def serve(bind: str, workers: int | None, threads: int, timeout: int,
     import sys
 
     argv = [sys.executable, "-m", "gunicorn", "--config", "python:ioffice.exchange.gunicorn_hooks",
+            "--worker-class", "ioffice.web.gunicorn_worker.HeadDeadlineWorker",
             "--bind", bind, "--workers", str(workers or _default_workers()), "--threads", str(threads),
             "--timeout", str(timeout), "--graceful-timeout", "30", *gunicorn_args,
             "ioffice.wsgi:application"]
