@@ -25,8 +25,9 @@ from signing import Pki
 from tests.support.s3 import S3Server, s3_server_session
 from tests.support.workers import owned_name
 
-# --seed / IOFFICE_TEST_SEED and the `rng` fixture; pytester for the seeds' own tests
-pytest_plugins = ["tests.support.seeds", "pytester"]
+# --seed / IOFFICE_TEST_SEED and the `rng` fixture; the per-worker summary of xdist runs;
+# pytester for the seeds' own tests
+pytest_plugins = ["tests.support.seeds", "tests.support.worker_split", "pytester"]
 
 DEMO_PASSWORD = "demo-test-pass"
 

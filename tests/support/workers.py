@@ -40,3 +40,4 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
