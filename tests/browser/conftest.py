@@ -60,22 +60,6 @@ PHONE = {"width": 390, "height": 844}
 PHONE_DEVICE = {**PHONE, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 
 
-# --- parallel runs (pytest-xdist) -----------------------------------------------------------
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (``--dist loadgroup``)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup`` the tests of one live server run on one worker: each worker
-    that ran any of them would start its own gunicorn, database, demo load and Chromium.
-    ``axis_server``'s story and ``live_server``'s tests form two groups, so the two servers may
-    start on two workers at once."""
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        if "axis_server" in names:
-            item.add_marker(pytest.mark.xdist_group("axis_server"))
-        elif {"live_server", "browser", "page"} & set(names):
-            item.add_marker(pytest.mark.xdist_group("live_server"))
-
-
 # --- the database of the live server ---------------------------------------------------------
 
 def _admin_url(test_url: str) -> str:
@@ -149,7 +133,9 @@ def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
 
 def _flask(env: dict[str, str], *args: str, app: str = "wsgi") -> None:
     cmd = [str(BIN / "flask"), "--app", app, *args]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    # a guard against a hung command, not a budget: `demo load` hashes 37 passwords with argon2
+    # and took over 120 s on a 2-core machine running two workers and other jobs
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         pytest.fail(f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
                     pytrace=False)
