@@ -1,5 +1,6 @@
 # make run   install, migrate, load the demo province, serve on http://127.0.0.1:5000
 # make test  install and run every test (database from IOFFICE_TEST_DATABASE_URL, default SQLite)
+#            in parallel workers (PYTEST_XDIST); `make test PYTEST_ARGS=-n0` runs them serially
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -7,6 +8,9 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
+# pytest-xdist: 2 workers for CI's 2 cores; loadgroup keeps each live server's browser tests on
+# one worker (docs/testing.md, "Parallel runs"). PYTEST_ARGS comes after, so -n0 / -n 3 win.
+PYTEST_XDIST ?= -n 2 --dist loadgroup
 
 .PHONY: run test install lint bench clean serve
 
@@ -30,7 +34,7 @@ run: install
 		--bind $(HOST):$(PORT) --access-logfile - -c python:ioffice.exchange.gunicorn_hooks wsgi:application
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check ioffice signing axis_connector tests bench

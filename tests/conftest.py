@@ -6,6 +6,7 @@ folder). On PostgreSQL the schema is dropped and rebuilt at the start of the run
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -22,6 +23,11 @@ from ioffice.db import make_engine
 from ioffice.storage import BlobStore
 from signing import Pki
 from tests.support.s3 import S3Server, s3_server_session
+from tests.support.workers import owned_name
+
+# --seed / IOFFICE_TEST_SEED and the `rng` fixture; the per-worker summary of xdist runs;
+# pytester for the seeds' own tests
+pytest_plugins = ["tests.support.seeds", "tests.support.worker_split", "pytester"]
 
 DEMO_PASSWORD = "demo-test-pass"
 
@@ -55,13 +61,14 @@ def reset_database(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """On PostgreSQL each run works in a schema of its own (``run_<pid>``) of the given
-    database, created empty and dropped at the end, so concurrent runs never collide."""
+    """On PostgreSQL each run, and each xdist worker of a run, works in a schema of its own
+    (``run_<worker>_<pid>``) of the given database, created empty and dropped at the end, so
+    concurrent runs and workers never collide."""
     url = _database_url(tmp_path_factory.mktemp("db"))
     if not url.startswith("postgresql"):
         yield url
         return
-    schema = f"run_{os.getpid()}"
+    schema = owned_name("run")
     reset_schema(url, schema)
     try:
         yield with_schema(url, schema)
@@ -96,9 +103,16 @@ def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory, pki: Pki
 
 
 def _load_demo(engine: Engine, instance: Path, pki: Pki) -> None:
+    """The demo province, as ``flask demo load`` makes it, but with one argon2 hash of
+    DEMO_PASSWORD shared by its 37 accounts: each hash costs ~64 MiB and tens of milliseconds
+    (more on a busy machine), and every xdist worker loads the demo. Verification is unchanged
+    (the hash carries its own salt and parameters); accounts still differ by everything else."""
     from ioffice import demo
+    from ioffice.agencies import service
 
-    with Session(engine) as session:
+    hashed = functools.cache(service.hash_password)
+    with pytest.MonkeyPatch.context() as patch, Session(engine) as session:
+        patch.setattr(service, "hash_password", hashed)
         demo.load(session, password=DEMO_PASSWORD, instance_path=str(instance), pki=pki)
         session.commit()
 

@@ -1,14 +1,14 @@
 """Fixtures for the axis hub: its own migrated database, a test PKI, connected systems.
 
 The database is a SQLite file, or, when IOFFICE_TEST_DATABASE_URL is a PostgreSQL URL, a
-dedicated database ``axis_test`` on the same server (dropped and created at session start) so
-the hub's tests never touch the application's test database. Migrated once per run; every
+database ``axis_test_<worker>_<pid>`` of its own on the same server (created at session start,
+dropped at the end; see tests/support/pg.py) so the hub's tests never touch the application's
+test database, another xdist worker's or another run's. Migrated once per run; every
 test starts from empty tables.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Flask
-from sqlalchemy import create_engine, delete, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, text
 
 from axis_connector.client import AxisClient
 from axis_connector.edxml import build_package, sign_package
@@ -27,6 +26,7 @@ from axis_connector.hub.services import OPERATOR, AgencyInput, add_system, regis
 from tests.axis_connector.conftest import CA_MAU, SO_TTTT, VPCP, make_document, make_status
 from tests.axis_connector.pki import Identity, make_agency, make_ca
 from tests.support.flask_pool import FlaskPool
+from tests.support.pg import create_owned_database, drop_database
 
 __all__ = ["CA_MAU", "SO_TTTT", "VPCP", "make_document", "make_status"]
 
@@ -37,25 +37,14 @@ GRANTS = {"sys-camau": "*.H12", "sys-vpcp": "*.G22,000.01.30.H12", "sys-sotttt":
 """The codes each system may register (``add-system --may-register``)."""
 
 
-def pg_database_url(name: str) -> str | None:
-    """A fresh PostgreSQL database ``name`` on the test server, or None when testing on SQLite."""
-    base = os.environ.get("IOFFICE_TEST_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        return None
-    url = make_url(base)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
-def hub_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = pg_database_url("axis_test") or f"sqlite:///{tmp_path_factory.mktemp('axis') / 'hub.db'}"
+def hub_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = create_owned_database("axis_test") or f"sqlite:///{tmp_path_factory.mktemp('axis') / 'hub.db'}"
     migrate.upgrade(url)
-    return url
+    try:
+        yield url
+    finally:
+        drop_database(url)
 
 
 @pytest.fixture(scope="session")

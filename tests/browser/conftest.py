@@ -134,7 +134,9 @@ def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
 
 def _flask(env: dict[str, str], *args: str, app: str = "wsgi") -> None:
     cmd = [str(BIN / "flask"), "--app", app, *args]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    # a guard against a hung command, not a budget: `demo load` hashes 37 passwords with argon2
+    # and took over 120 s on a 2-core machine running two workers and other jobs
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         pytest.fail(f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
                     pytrace=False)

@@ -23,8 +23,9 @@ of both recipients reached BNV, no outbox row is dead or pending, the hub delive
 Settings shortened for the test (production values in docs/exchange.md): lease 5 s (a worker
 killed mid-send leaves rows leased for that long), backoff 0.5 s, polling 0.2 s.
 
-``IOFFICE_CRASH_SEED`` replays a schedule (the seed is printed); ``IOFFICE_CRASH_DOCS``
-changes the count.
+The schedule comes from the run's seed (``IOFFICE_TEST_SEED`` or ``--seed``, printed in the
+header and under a failure, see tests/support/seeds.py); ``IOFFICE_CRASH_SEED`` overrides it with
+the schedule seed this test prints. ``IOFFICE_CRASH_DOCS`` changes the count.
 """
 
 from __future__ import annotations
@@ -440,9 +441,9 @@ def _progress(sender: Party, recipient: Party, wanted: dict[str, list[str]]) -> 
 
 
 def test_500_documents_survive_sigkill_of_the_axis_and_both_workers(
-        tmp_path: Path, crash_urls: Urls, pki: Pki, pki_dir: Path) -> None:
+        tmp_path: Path, crash_urls: Urls, pki: Pki, pki_dir: Path, rng: random.Random) -> None:
     started = time.monotonic()
-    seed = int(os.environ.get("IOFFICE_CRASH_SEED") or random.SystemRandom().randrange(2**32))
+    seed = int(os.environ.get("IOFFICE_CRASH_SEED") or rng.randrange(2**32))
     print(f"\ncrash test seed: {seed} (IOFFICE_CRASH_SEED={seed} replays the schedule), "
           f"{N_DOCS} documents, database {crash_urls.sender.split(':', 1)[0]}")
     rng = random.Random(seed)

@@ -1,0 +1,76 @@
+"""A pytest plugin for xdist runs: the browser tests' groups, and a summary line per worker.
+
+``--dist loadgroup`` is meant to keep tests marked ``xdist_group`` on one worker, but
+pytest-xdist 3.8 tags them by assigning ``item._nodeid``, which pytest 9 no longer reads (the
+node id lives in ``item._id``): every test is then handed out alone. So the groups are made here,
+on the controller, from the node ids: the tests of ``tests/browser/`` share one live server
+(``live_server``, started per worker with its database, demo load and Chromium) and run on one
+worker; the story (``test_story.py``, on ``axis_server``) is a second group, so the two servers
+may start on the two workers at once. Every other test is handed out alone, as ``load`` does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+GROUPS = (("tests/browser/test_story.py::", "axis_server"), ("tests/browser/", "live_server"))
+
+
+def group_of(nodeid: str) -> str:
+    """The scope a test is scheduled with: its group, else its own node id."""
+    for prefix, group in GROUPS:
+        if nodeid.startswith(prefix):
+            return group
+    return nodeid
+
+
+def _scheduler_class():
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return BrowserGroupScheduling
+
+
+class WorkerSplit:
+    """Under xdist, a line per worker at the end of the run: how many tests it ran and how long
+    they took (setup, call and teardown), to see whether the groups balance."""
+
+    def __init__(self) -> None:
+        self.tests: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        node = getattr(report, "node", None)
+        worker = getattr(getattr(node, "gateway", None), "id", None)
+        if worker is None:
+            return
+        self.seconds[worker] = self.seconds.get(worker, 0.0) + report.duration
+        if report.when == "call" or (report.when == "setup" and report.skipped):
+            self.tests[worker] = self.tests.get(worker, 0) + 1
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.seconds:
+            return
+        terminalreporter.section("tests per worker")
+        for worker in sorted(self.seconds):
+            terminalreporter.write_line(f"{worker}: {self.tests.get(worker, 0)} tests, "
+                                        f"{self.seconds[worker]:.0f} s in setup/call/teardown")
+
+
+class _Scheduler:
+    """Registered only with xdist installed: ``pytest_xdist_make_scheduler`` is its hook."""
+
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log):
+        if config.getvalue("dist") != "loadgroup":
+            return None
+        return _scheduler_class()(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config, "workerinput", None) is None:  # the xdist controller, or a serial run
+        config.pluginmanager.register(WorkerSplit(), "ioffice-worker-split")
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(_Scheduler(), "ioffice-browser-groups")
