@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-GROUPS = (("tests/browser/test_story.py::", "axis_server"), ("tests/browser/", "live_server"))
+GROUPS = (("tests/browser/test_story.py::", "axis_server"),
+          ("tests/browser/test_metrics_live.py::", "axis_server"),
+          ("tests/browser/", "live_server"))
 
 
 def group_of(nodeid: str) -> str:
