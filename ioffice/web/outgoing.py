@@ -86,8 +86,11 @@ HISTORY_LABELS = {
 def index() -> Any:
     db = get_session()
     actor = current_actor()
-    return render_template("outgoing/index.html", listing=queries.listing(db, actor),
-                           doc_types=DOC_TYPES_BY_CODE)
+    args = request.args
+    listing = queries.listing(db, actor, to_act_after=args.get("sau_cho_xu_ly") or None,
+                              mine_after=args.get("sau_toi_soan") or None,
+                              recent_after=args.get("sau_da_phat_hanh") or None)
+    return render_template("outgoing/index.html", listing=listing, doc_types=DOC_TYPES_BY_CODE)
 
 
 def _form_context(**extra: Any) -> dict[str, Any]:
