@@ -11,7 +11,7 @@ import random
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
@@ -28,6 +28,7 @@ from ioffice.outgoing.models import (
 )
 from tests.outgoing.conftest import CLERK, HEAD, LEADER, SPECIALIST
 from tests.support.factories import actor, department, user_id
+from tests.support.statements import page_statements
 
 
 def _everyone(db: Session, agency_id: int) -> list[Actor]:
@@ -142,30 +143,15 @@ def test_the_page_shows_the_lists_with_their_next_page(db: Session, client: Flas
     assert client.get("/van-ban-di/?sau_cho_xu_ly=zz_1").status_code == 422
 
 
-def _statements(client: FlaskClient, path: str, engine) -> list[str]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return seen
-
-
 @pytest.mark.parametrize("username", [LEADER, CLERK, SPECIALIST])
 def test_the_page_costs_the_same_statements_for_one_document_or_many(
         db: Session, client: FlaskClient, login_as, username: str) -> None:
-    engine = db.get_bind().engine
     login_as(username)
     _seed(db, 1, seed=5)
     db.flush()
     client.get("/van-ban-di/")  # warm: what a first request of a worker loads once
-    few = _statements(client, "/van-ban-di/", engine)
+    few = page_statements(db, client, "/van-ban-di/")
     _seed(db, 60, seed=6)
     db.flush()
-    many = _statements(client, "/van-ban-di/", engine)
+    many = page_statements(db, client, "/van-ban-di/")
     assert len(many) == len(few), (few, many)
