@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Row, Select, and_, extract, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
@@ -17,7 +17,13 @@ from ioffice.outgoing import review
 from ioffice.outgoing.access import can_read, get_document  # noqa: F401  (can_read: re-exported)
 from ioffice.outgoing.counts import review_turn
 from ioffice.outgoing.errors import InvalidInput
-from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
+from ioffice.outgoing.models import (
+    DraftVersion,
+    OutgoingComment,
+    OutgoingDocument,
+    OutgoingStatus,
+    SignedRevision,
+)
 from ioffice.registers.models import Register, RegisterKind
 from ioffice.text import MAX_INT
 
@@ -25,8 +31,19 @@ PAGE_SIZE = 100
 CLERK_STATES = (OutgoingStatus.SIGNED, OutgoingStatus.NUMBERED, OutgoingStatus.SEALED)
 
 
+PAGE_OPTIONS = (
+    joinedload(OutgoingDocument.signer), joinedload(OutgoingDocument.created_by),
+    joinedload(OutgoingDocument.drafting_department),
+    selectinload(OutgoingDocument.versions).joinedload(DraftVersion.uploaded_by),
+    selectinload(OutgoingDocument.comments).joinedload(OutgoingComment.author),
+    selectinload(OutgoingDocument.recipients),
+    selectinload(OutgoingDocument.signatures).joinedload(SignedRevision.signer))
+"""What the document page shows of a document, loaded with it: a statement per collection,
+however many versions, comments, recipients and signatures (and their people) it has."""
+
+
 def read_document(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
-    return get_document(session, actor, document_id)
+    return get_document(session, actor, document_id, options=PAGE_OPTIONS)
 
 
 @dataclass(frozen=True)
