@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Department, Role, User
+from ioffice.agencies.models import Department, Membership, MembershipRole, Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
@@ -204,10 +204,16 @@ def route(session: Session, doc: OutgoingDocument) -> list[RouteStep]:
 
 def signer_problem(session: Session, doc: OutgoingDocument) -> str:
     """Why the designated signer cannot sign (empty when they can)."""
-    membership = agencies.active_membership(session, doc.agency_id, doc.signer_id)
-    if membership is None:
+    # the signer's roles in the agency if the account is active, in one statement
+    rows = session.execute(
+        select(MembershipRole.role).select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .where(Membership.agency_id == doc.agency_id, Membership.user_id == doc.signer_id,
+               User.active)).all()
+    if not rows:
         return (f"Người ký được giao ({doc.signer.full_name}) không còn hoạt động trong cơ quan.")
-    if not membership.has(Role.LEADER):
+    if Role.LEADER not in {role for role, in rows}:
         return f"Người ký được giao ({doc.signer.full_name}) không còn là lãnh đạo của cơ quan."
     return ""
 
