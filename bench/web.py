@@ -596,6 +596,14 @@ def profile_pages(app, seeded: Seeded, rounds: int, rng: random.Random) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
+    from ioffice.db import Base
+
+    loaded: list[int] = [0]
+
+    def built(_target, _context) -> None:
+        loaded[0] += 1
+
+    event.listen(Base, "load", built, propagate=True)  # ORM objects built from rows
     app.config["WTF_CSRF_ENABLED"] = False
     by_role = {u.role: u for u in reversed(seeded.users)}
     pages = [("queue (specialist, can-xu-ly)", "specialist", lambda u: "/van-ban-den/?tab=can-xu-ly"),
@@ -605,10 +613,17 @@ def profile_pages(app, seeded: Seeded, rounds: int, rng: random.Random) -> None:
               lambda u: f"/van-ban-den/{rng.choice(u.own_docs or seeded.doc_ids)}"),
              ("outgoing document", "specialist",
               lambda u: f"/van-ban-di/{rng.choice(u.own_outgoing or seeded.outgoing_ids)}"),
-             ("search", "specialist", lambda u: f"/tim-kiem?q={rng.choice(QUERIES)}")]
+             ("search", "specialist", lambda u: f"/tim-kiem?q={rng.choice(QUERIES)}"),
+             # the leader's pages list more: the distribution form, every open document
+             ("queue (leader, cho-phan-phoi)", "leader", lambda u: "/van-ban-den/?tab=cho-phan-phoi"),
+             ("outgoing list (leader)", "leader", lambda u: "/van-ban-di/"),
+             ("incoming document (leader)", "leader",
+              lambda u: f"/van-ban-den/{rng.choice(seeded.doc_ids)}"),
+             ("outgoing document (leader)", "leader",
+              lambda u: f"/van-ban-di/{rng.choice(seeded.outgoing_ids)}")]
     profiler = cProfile.Profile()
     print(f"\nper request, in-process (test client, {rounds} requests each):")
-    print(f"  {'page kind':<32} {'SQL':>5} {'CPU ms':>7}  statements per request by table")
+    print(f"  {'page kind':<32} {'SQL':>5} {'ORM':>5} {'CPU ms':>7}  statements per request by table")
     clients = {}
     for label, role, path in pages:
         user = by_role[role]
@@ -618,6 +633,7 @@ def profile_pages(app, seeded: Seeded, rounds: int, rng: random.Random) -> None:
         client = clients[role]
         client.get(path(user))  # warm
         statements.clear()
+        loaded[0] = 0
         cpu = time.process_time()
         for _ in range(rounds):
             profiler.enable()
@@ -632,8 +648,10 @@ def profile_pages(app, seeded: Seeded, rounds: int, rng: random.Random) -> None:
             tables[m.group(2) if m else st.split()[0]] += 1
         spread = ", ".join(f"{t} {n / rounds:g}" for t, n in
                            sorted(tables.items(), key=lambda kv: -kv[1])[:8])
-        print(f"  {label:<32} {len(statements) / rounds:>5.1f} {cpu:>7.1f}  {spread}")
+        print(f"  {label:<32} {len(statements) / rounds:>5.1f} {loaded[0] / rounds:>5.1f} "
+              f"{cpu:>7.1f}  {spread}")
     event.remove(engine, "before_cursor_execute", count)
+    event.remove(Base, "load", built)
     print("\nheaviest functions over those requests (cProfile, own time):")
     stats = pstats.Stats(profiler)
     rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:15]  # type: ignore[attr-defined]

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
@@ -20,6 +20,7 @@ from ioffice.incoming.access import can_read
 from ioffice.incoming.models import (
     OPEN_STATUSES,
     Assignment,
+    AssignmentRole,
     AssignmentStatus,
     DocumentStatus,
     IncomingDocument,
@@ -35,15 +36,39 @@ def read_document(session: Session, actor: Actor, document_id: int) -> IncomingD
     """Load a document for display; the read is an audit event."""
     doc = session.scalars(
         select(IncomingDocument).where(IncomingDocument.id == document_id)
+        # the assignments with their assignee and parent in one statement, however many
         .options(selectinload(IncomingDocument.files),
-                 selectinload(IncomingDocument.assignments).selectinload(Assignment.assignee_user),
-                 selectinload(IncomingDocument.assignments)
-                 .selectinload(Assignment.assignee_department))
+                 selectinload(IncomingDocument.assignments).options(
+                     joinedload(Assignment.assignee_user), joinedload(Assignment.assignee_department),
+                     joinedload(Assignment.parent)))
     ).one_or_none()
     if doc is None or not can_read(session, actor, doc):
         raise NotFound("Không tìm thấy văn bản.")
     record_read(session, actor.ctx, "incoming:document:read", subject_type="incoming", subject_id=doc.id)
     return doc
+
+
+def people_to_assign(session: Session, agency_id: int) -> list[Row]:
+    """The active members of the agency as the assignment forms list them (user id, full
+    name, department, post), by name: one statement of plain rows, no member objects."""
+    from ioffice.agencies.models import Membership
+
+    title = func.coalesce(func.nullif(Membership.position_title, ""), User.position_title)
+    return list(session.execute(
+        select(Membership.user_id, User.full_name, Membership.department_id,
+               title.label("title"))
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.agency_id == agency_id, User.active)
+        .order_by(func.lower(User.full_name))))
+
+
+def departments_to_assign(session: Session, agency_id: int) -> list[Row]:
+    """The agency's departments as the distribution form lists them (id, name), by name."""
+    from ioffice.agencies.models import Department
+
+    return list(session.execute(select(Department.id, Department.name)
+                                .where(Department.agency_id == agency_id)
+                                .order_by(Department.name)))
 
 
 @dataclass(frozen=True)
@@ -64,12 +89,17 @@ def history(session: Session, document: IncomingDocument) -> list[HistoryEntry]:
     return [HistoryEntry(ev.occurred_at, name or "Hệ thống", ev.tag, ev.details) for ev, name in rows]
 
 
-def _my_assignments(actor: Actor) -> Select:
+def _mine(actor: Actor) -> ColumnElement[bool]:
+    """The actor's open assignments: their own, and their department's for its head."""
     mine = Assignment.assignee_user_id == actor.user_id
     if actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None:
         mine = or_(mine, Assignment.assignee_department_id == actor.department_id)
-    return (select(Assignment).where(Assignment.agency_id == actor.agency_id, mine,
-                                     Assignment.status.in_(OPEN_STATUSES)))
+    return and_(Assignment.agency_id == actor.agency_id, mine,
+                Assignment.status.in_(OPEN_STATUSES))
+
+
+def _my_assignments(actor: Actor) -> Select:
+    return select(Assignment).where(_mine(actor))
 
 
 def to_handle(session: Session, actor: Actor, *, today: dt.date, which: str = "all",
@@ -78,6 +108,40 @@ def to_handle(session: Session, actor: Actor, *, today: dt.date, which: str = "a
     soonest deadline first, paginated by key (``after`` is :func:`queue_cursor` of the last row)."""
     stmt = _my_assignments(actor).options(
         selectinload(Assignment.document), selectinload(Assignment.assigned_by))
+    return list(session.scalars(_queue(stmt, today, which, after).limit(limit)))
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of the queue page: an assignment with what it shows of its document."""
+
+    id: int
+    document_id: int
+    number_notation: str
+    issuer_name: str
+    subject: str
+    role: AssignmentRole
+    deadline: dt.date | None
+    status: AssignmentStatus
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.status.is_open and self.deadline is not None and self.deadline < today
+
+
+def to_handle_rows(session: Session, actor: Actor, *, today: dt.date, which: str = "all",
+                   after: str | None = None, limit: int = PAGE_SIZE) -> list[QueueRow]:
+    """:func:`to_handle` as the queue page shows it: one statement of the shown columns, no
+    assignment or document objects."""
+    stmt = (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
+                   IncomingDocument.issuer_name, IncomingDocument.subject, Assignment.role,
+                   Assignment.deadline, Assignment.status)
+            .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
+            .where(_mine(actor)))
+    return [QueueRow(*row) for row in session.execute(
+        _queue(stmt, today, which, after).limit(limit))]
+
+
+def _queue(stmt: Select, today: dt.date, which: str, after: str | None) -> Select:
     if which == "overdue":
         stmt = stmt.where(Assignment.deadline < today)
     elif which == "due_soon":
@@ -85,8 +149,7 @@ def to_handle(session: Session, actor: Actor, *, today: dt.date, which: str = "a
                           Assignment.deadline <= today + dt.timedelta(days=3))
     if after:
         stmt = stmt.where(_after_cursor(after))
-    stmt = stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id)
-    return list(session.scalars(stmt.limit(limit)))
+    return stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id)
 
 
 def queue_cursor(assignment: Assignment) -> str:
@@ -112,25 +175,35 @@ def _after_cursor(cursor: str):
                Assignment.deadline.is_(None))
 
 
-def to_distribute(session: Session, actor: Actor, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
-    """Registered documents waiting for the leader: the most urgent first, then the oldest."""
+QUEUE_COLUMNS = (IncomingDocument.id, IncomingDocument.incoming_number,
+                 IncomingDocument.number_notation, IncomingDocument.issuer_name,
+                 IncomingDocument.declared_issuer_name, IncomingDocument.subject,
+                 IncomingDocument.urgency, IncomingDocument.arrived_at)
+"""What the queue page shows of a document waiting for registration or distribution."""
+
+
+def to_distribute(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
+                  rows: bool = False) -> list[IncomingDocument] | list[Row]:
+    """Registered documents waiting for the leader: the most urgent first, then the oldest.
+    ``rows``: only :data:`QUEUE_COLUMNS`, as plain rows (the page's list)."""
     actor.check(Op.VIEW_TO_DISTRIBUTE)
-    stmt = (select(IncomingDocument)
-            .where(IncomingDocument.agency_id == actor.agency_id,
-                   IncomingDocument.status == DocumentStatus.REGISTERED)
-            .order_by(URGENCY_RANK.desc(), IncomingDocument.arrived_at, IncomingDocument.id)
-            .limit(limit))
-    return list(session.scalars(stmt))
+    stmt = (select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
+        IncomingDocument.agency_id == actor.agency_id,
+        IncomingDocument.status == DocumentStatus.REGISTERED).order_by(
+        URGENCY_RANK.desc(), IncomingDocument.arrived_at, IncomingDocument.id).limit(limit)
+    return list(session.execute(stmt) if rows else session.scalars(stmt))
 
 
-def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE) -> list[IncomingDocument]:
-    """Electronic documents waiting for the clerk to register them."""
+def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
+                rows: bool = False) -> list[IncomingDocument] | list[Row]:
+    """Electronic documents waiting for the clerk to register them (``rows``: as
+    :func:`to_distribute`)."""
     actor.check(Op.VIEW_TO_REGISTER)
-    stmt = (select(IncomingDocument)
-            .where(IncomingDocument.agency_id == actor.agency_id,
-                   IncomingDocument.status == DocumentStatus.AWAITING_REGISTRATION)
-            .order_by(URGENCY_RANK.desc(), IncomingDocument.arrived_at).limit(limit))
-    return list(session.scalars(stmt))
+    stmt = (select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
+        IncomingDocument.agency_id == actor.agency_id,
+        IncomingDocument.status == DocumentStatus.AWAITING_REGISTRATION).order_by(
+        URGENCY_RANK.desc(), IncomingDocument.arrived_at).limit(limit)
+    return list(session.execute(stmt) if rows else session.scalars(stmt))
 
 
 def extension_requests(session: Session, actor: Actor) -> list[Assignment]:
@@ -143,6 +216,26 @@ def extension_requests(session: Session, actor: Actor) -> list[Assignment]:
     return list(session.scalars(stmt))
 
 
+def extension_request_rows(session: Session, actor: Actor) -> list[Row]:
+    """:func:`extension_requests` as the queue page shows them, in one statement: the
+    document's number, who asks (the assigned person, else department), until when, why."""
+    if not actor.has(Role.LEADER):
+        return []
+    from ioffice.agencies.models import Department
+
+    return list(session.execute(
+        select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
+               func.coalesce(User.full_name, Department.name, "").label("assignee_label"),
+               Assignment.requested_deadline, Assignment.extension_reason)
+        .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
+        .outerjoin(User, User.id == Assignment.assignee_user_id)
+        .outerjoin(Department, Department.id == Assignment.assignee_department_id)
+        .where(Assignment.agency_id == actor.agency_id,
+               Assignment.status == AssignmentStatus.EXTENSION_REQUESTED,
+               Assignment.parent_id.is_(None))
+        .order_by(Assignment.id)))
+
+
 @dataclass(frozen=True)
 class Counts:
     to_register: int = 0
@@ -153,24 +246,22 @@ class Counts:
 
 
 def counts(session: Session, actor: Actor, today: dt.date) -> Counts:
-    result: dict[str, int] = {}
-    if actor.has(Role.CLERK):
-        result["to_register"] = session.scalar(select(func.count()).select_from(IncomingDocument).where(
-            IncomingDocument.agency_id == actor.agency_id,
-            IncomingDocument.status == DocumentStatus.AWAITING_REGISTRATION)) or 0
-    if actor.has(Role.LEADER):
-        result["to_distribute"] = session.scalar(select(func.count()).select_from(IncomingDocument).where(
-            IncomingDocument.agency_id == actor.agency_id,
-            IncomingDocument.status == DocumentStatus.REGISTERED)) or 0
+    """The queue tabs' counts, in one statement."""
     sub = _my_assignments(actor).subquery()
-    row = session.execute(select(
-        func.count(),
-        func.count().filter(sub.c.deadline < today),
-        func.count().filter(and_(sub.c.deadline >= today,
-                                 sub.c.deadline <= today + dt.timedelta(days=3))),
-    ).select_from(sub)).one()
-    result.update(to_handle=row[0], overdue=row[1], due_soon=row[2])
-    return Counts(**result)
+    columns = [func.count(), func.count().filter(sub.c.deadline < today),
+               func.count().filter(and_(sub.c.deadline >= today,
+                                        sub.c.deadline <= today + dt.timedelta(days=3)))]
+    waiting = {}
+    if actor.has(Role.CLERK):
+        waiting["to_register"] = DocumentStatus.AWAITING_REGISTRATION
+    if actor.has(Role.LEADER):
+        waiting["to_distribute"] = DocumentStatus.REGISTERED
+    columns += [select(func.count()).select_from(IncomingDocument).where(
+        IncomingDocument.agency_id == actor.agency_id, IncomingDocument.status == status)
+        .scalar_subquery() for status in waiting.values()]
+    row = session.execute(select(*columns).select_from(sub)).one()
+    return Counts(to_handle=row[0], overdue=row[1], due_soon=row[2],
+                  **{name: n or 0 for name, n in zip(waiting, row[3:], strict=True)})
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,18 @@ def certificate_chain(trust: TrustStore, certificate: asn1_x509.Certificate
     return tuple(chain)
 
 
+def personal_certificates(session: Session, user_id: int, agency_id: int
+                          ) -> dict[KeyHolder, SigningCertificate]:
+    """The newest active certificate of each holder (PIN, browser, ...) of the user in the
+    agency, in one statement (:func:`personal_certificate` for each holder at once)."""
+    found: dict[KeyHolder, SigningCertificate] = {}
+    for row in session.scalars(select(SigningCertificate).where(
+            SigningCertificate.user_id == user_id, SigningCertificate.agency_id == agency_id,
+            SigningCertificate.active).order_by(SigningCertificate.id.desc())):
+        found.setdefault(row.holder, row)
+    return found
+
+
 def browser_certificate(session: Session, user_id: int, agency_id: int) -> SigningCertificate | None:
     return personal_certificate(session, user_id, agency_id, KeyHolder.BROWSER)
 

@@ -7,8 +7,11 @@ found", like another agency's, and nothing of it (not even its subject) reaches 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role
@@ -44,9 +47,10 @@ def can_read(session: Session, actor: Actor, doc: OutgoingDocument) -> bool:
 
 
 def get_document(session: Session, actor: Actor, document_id: int, *,
-                 for_update: bool = False) -> OutgoingDocument:
-    """The document, if the actor may read it; otherwise NotFound, as for a missing one."""
-    stmt = select(OutgoingDocument).where(OutgoingDocument.id == document_id)
+                 for_update: bool = False, options: Sequence[ORMOption] = ()) -> OutgoingDocument:
+    """The document, if the actor may read it; otherwise NotFound, as for a missing one.
+    ``options``: loader options (what a page shows of it, loaded with it)."""
+    stmt = select(OutgoingDocument).where(OutgoingDocument.id == document_id).options(*options)
     if for_update:  # the row as locked now, not as the identity map last saw it
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     doc = session.scalars(stmt).one_or_none()

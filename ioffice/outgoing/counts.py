@@ -33,8 +33,8 @@ class OutgoingCounts:
 def review_turn(session: Session, actor: Actor):
     """SQL twin of ``review.can_review``: the document's current step of the agency's chain is
     one the actor may take."""
-    steps = review.chain(session, actor.agency_id)
-    office = review._office_id(session, actor.agency_id)
+    rules = review.rules(session, actor.agency_id)
+    steps, office = rules.steps, rules.office_id
     last = len(steps) - 1
     turns = []
     for index, kind in enumerate(steps):

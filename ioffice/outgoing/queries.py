@@ -2,37 +2,66 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import extract, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, Select, and_, extract, false, or_, select, true
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
 from ioffice.audit.models import AuditEvent
+from ioffice.documents.vocabulary import Urgency
 from ioffice.incoming.queries import HistoryEntry
 from ioffice.outgoing import review
-from ioffice.outgoing.access import can_read, get_document
-from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
+from ioffice.outgoing.access import can_read, get_document  # noqa: F401  (can_read: re-exported)
+from ioffice.outgoing.counts import review_turn
+from ioffice.outgoing.errors import InvalidInput
+from ioffice.outgoing.models import (
+    DraftVersion,
+    OutgoingComment,
+    OutgoingDocument,
+    OutgoingStatus,
+    SignedRevision,
+)
 from ioffice.registers.models import Register, RegisterKind
+from ioffice.text import MAX_INT
 
 PAGE_SIZE = 100
 CLERK_STATES = (OutgoingStatus.SIGNED, OutgoingStatus.NUMBERED, OutgoingStatus.SEALED)
 
 
+PAGE_OPTIONS = (
+    joinedload(OutgoingDocument.signer), joinedload(OutgoingDocument.created_by),
+    joinedload(OutgoingDocument.drafting_department),
+    selectinload(OutgoingDocument.versions).joinedload(DraftVersion.uploaded_by),
+    selectinload(OutgoingDocument.comments).joinedload(OutgoingComment.author),
+    selectinload(OutgoingDocument.recipients),
+    selectinload(OutgoingDocument.signatures).joinedload(SignedRevision.signer))
+"""What the document page shows of a document, loaded with it: a statement per collection,
+however many versions, comments, recipients and signatures (and their people) it has."""
+
+
 def read_document(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
-    return get_document(session, actor, document_id)
+    return get_document(session, actor, document_id, options=PAGE_OPTIONS)
 
 
 @dataclass(frozen=True)
 class Listing:
-    to_act: list[OutgoingDocument]
-    mine: list[OutgoingDocument]
-    recent: list[OutgoingDocument]
+    """The outgoing page's three sections, a page of each (rows of the columns the list shows,
+    not documents) and the key of the next page (None: no more)."""
+
+    to_act: list[Row]
+    mine: list[Row]
+    recent: list[Row]
+    to_act_next: str | None = None
+    mine_next: str | None = None
+    recent_next: str | None = None
 
 
 def awaits(session: Session, actor: Actor, doc: OutgoingDocument) -> bool:
-    """Whether the next step of ``doc`` is the actor's."""
+    """Whether the next step of ``doc`` is the actor's (one document; :func:`awaits_clause`
+    is the same rule in SQL, for lists)."""
     if doc.status is OutgoingStatus.IN_REVIEW:
         return review.can_review(session, actor, doc)
     if doc.status is OutgoingStatus.APPROVED:
@@ -44,25 +73,106 @@ def awaits(session: Session, actor: Actor, doc: OutgoingDocument) -> bool:
     return False
 
 
-def listing(session: Session, actor: Actor) -> Listing:
-    open_docs = list(session.scalars(
-        select(OutgoingDocument).where(
-            OutgoingDocument.agency_id == actor.agency_id,
-            OutgoingDocument.status.notin_((OutgoingStatus.DISPATCHED, OutgoingStatus.REVOKED,
-                                            OutgoingStatus.REPLACED)))
-        .order_by(OutgoingDocument.urgency.desc(), OutgoingDocument.id.desc()).limit(500)))
-    to_act = [d for d in open_docs if awaits(session, actor, d)]
-    mine = list(session.scalars(select(OutgoingDocument).where(
-        OutgoingDocument.agency_id == actor.agency_id,
-        or_(OutgoingDocument.created_by_id == actor.user_id,
-            OutgoingDocument.signer_id == actor.user_id))
-        .order_by(OutgoingDocument.id.desc()).limit(PAGE_SIZE)))
-    recent = [d for d in session.scalars(select(OutgoingDocument).where(
-        OutgoingDocument.agency_id == actor.agency_id,
-        OutgoingDocument.status == OutgoingStatus.DISPATCHED)
-        .order_by(OutgoingDocument.dispatched_at.desc()).limit(PAGE_SIZE))
-        if can_read(session, actor, d)]
-    return Listing(to_act, mine, recent)
+def awaits_clause(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """SQL twin of :func:`awaits`: the document's next step is the actor's."""
+    doc = OutgoingDocument
+    return or_(
+        and_(doc.status == OutgoingStatus.IN_REVIEW, review_turn(session, actor)),
+        and_(doc.status == OutgoingStatus.APPROVED, doc.signer_id == actor.user_id),
+        and_(doc.status.in_(CLERK_STATES), true() if actor.has(Role.CLERK) else false()),
+        and_(doc.status == OutgoingStatus.DRAFT, doc.created_by_id == actor.user_id))
+
+
+def _rows(actor: Actor) -> Select:
+    """The columns a list shows, the signer's name joined: no document object is built."""
+    doc = OutgoingDocument
+    return (select(doc.id, doc.number_notation, doc.doc_type, doc.subject, doc.urgency,
+                   doc.confidentiality, doc.status, doc.dispatched_at,
+                   User.full_name.label("signer_name"))
+            .outerjoin(User, User.id == doc.signer_id)
+            .where(doc.agency_id == actor.agency_id))
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput({"after": "Con trỏ phân trang không hợp lệ."})
+
+
+def _page(session: Session, stmt: Select, limit: int, key) -> tuple[list[Row], str | None]:
+    rows = list(session.execute(stmt.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, key(rows[-1]) if more and rows else None
+
+
+def to_act(session: Session, actor: Actor, *, after: str | None = None,
+           limit: int = PAGE_SIZE) -> tuple[list[Row], str | None]:
+    """Documents whose next step is the actor's, the most urgent then the newest first; the
+    key is ``<urgency>_<id>`` of the last row."""
+    doc = OutgoingDocument
+    stmt = (_rows(actor).where(awaits_clause(session, actor))
+            .order_by(doc.urgency.desc(), doc.id.desc()))
+    if after:
+        urgency, _, ident = after.rpartition("_")
+        try:
+            last_urgency, last_id = Urgency(urgency), _ident(ident)
+        except ValueError as exc:
+            raise _bad_cursor() from exc
+        stmt = stmt.where(or_(doc.urgency < last_urgency,
+                              and_(doc.urgency == last_urgency, doc.id < last_id)))
+    return _page(session, stmt, limit, lambda r: f"{r.urgency.value}_{r.id}")
+
+
+def mine(session: Session, actor: Actor, *, after: str | None = None,
+         limit: int = PAGE_SIZE) -> tuple[list[Row], str | None]:
+    """Documents the actor drafted or signs, the newest first; the key is the last id."""
+    doc = OutgoingDocument
+    stmt = (_rows(actor).where(or_(doc.created_by_id == actor.user_id,
+                                   doc.signer_id == actor.user_id))
+            .order_by(doc.id.desc()))
+    if after:
+        try:
+            stmt = stmt.where(doc.id < _ident(after))
+        except ValueError as exc:
+            raise _bad_cursor() from exc
+    return _page(session, stmt, limit, lambda r: str(r.id))
+
+
+def recent(session: Session, actor: Actor, *, after: str | None = None,
+           limit: int = PAGE_SIZE) -> tuple[list[Row], str | None]:
+    """Dispatched documents the actor may read (the read rule in SQL), the latest dispatched
+    first; the key is ``<dispatched_at ISO>_<id>`` of the last row."""
+    # the search service reads this module's neighbours; its twin of the read rule is needed here
+    from ioffice.search.service import readable_outgoing
+
+    doc = OutgoingDocument
+    stmt = (_rows(actor).where(doc.status == OutgoingStatus.DISPATCHED,
+                               readable_outgoing(session, actor))
+            .order_by(doc.dispatched_at.desc(), doc.id.desc()))
+    if after:
+        when, _, ident = after.rpartition("_")
+        try:
+            last_at, last_id = dt.datetime.fromisoformat(when), _ident(ident)
+        except ValueError as exc:
+            raise _bad_cursor() from exc
+        stmt = stmt.where(or_(doc.dispatched_at < last_at,
+                              and_(doc.dispatched_at == last_at, doc.id < last_id)))
+    return _page(session, stmt, limit, lambda r: f"{r.dispatched_at.isoformat()}_{r.id}")
+
+
+def _ident(value: str) -> int:
+    ident = int(value)
+    if not 0 < ident <= MAX_INT:
+        raise ValueError(value)
+    return ident
+
+
+def listing(session: Session, actor: Actor, *, to_act_after: str | None = None,
+            mine_after: str | None = None, recent_after: str | None = None) -> Listing:
+    """The outgoing page: one statement per section, whatever the number of documents."""
+    acting, acting_next = to_act(session, actor, after=to_act_after)
+    own, own_next = mine(session, actor, after=mine_after)
+    sent, sent_next = recent(session, actor, after=recent_after)
+    return Listing(acting, own, sent, acting_next, own_next, sent_next)
 
 
 def history(session: Session, doc: OutgoingDocument) -> list[HistoryEntry]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Department, Role, User
+from ioffice.agencies.models import Department, Membership, MembershipRole, Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
@@ -29,11 +29,55 @@ from ioffice.outgoing.models import (
 OFFICE_SHORT_NAME = "VP"
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What the review rule needs of an agency: its chain and its office (``VP``) department."""
+
+    steps: tuple[ReviewStepKind, ...]
+    office_id: int | None
+
+
+_RULES = "ioffice.outgoing.review.rules"
+
+
+def rules(session: Session, agency_id: int) -> Rules:
+    """The agency's chain and office, read in one statement and remembered by the session
+    until its transaction ends or it writes a chain or a department: a page asks for them
+    several times (the read rule, the current step, the chain shown, whose turn it is)."""
+    memo = session.info.setdefault(_RULES, {})
+    if agency_id in memo and not _changing(session):
+        return memo[agency_id]
+    steps, office = session.execute(select(
+        select(ReviewChain.steps).where(ReviewChain.agency_id == agency_id).scalar_subquery(),
+        select(Department.id).where(Department.agency_id == agency_id,
+                                    Department.short_name == OFFICE_SHORT_NAME)
+        .limit(1).scalar_subquery())).one()
+    found = Rules(tuple(ReviewStepKind(s) for s in steps.split(",")) if steps else DEFAULT_CHAIN,
+                  office)
+    session.info.setdefault(_RULES, {})[agency_id] = found
+    return found
+
+
+def _changing(session: Session) -> bool:
+    """Whether the session holds an unflushed chain or department (read again, flushed)."""
+    return any(isinstance(o, (ReviewChain, Department))
+               for o in (*session.new, *session.dirty, *session.deleted))
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_flush(session: Session, _context: object) -> None:
+    if any(isinstance(o, (ReviewChain, Department))
+           for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_RULES, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, _transaction: object) -> None:
+    session.info.pop(_RULES, None)
+
+
 def chain(session: Session, agency_id: int) -> tuple[ReviewStepKind, ...]:
-    row = session.get(ReviewChain, agency_id)
-    if row is None or not row.steps:
-        return DEFAULT_CHAIN
-    return tuple(ReviewStepKind(s) for s in row.steps.split(","))
+    return rules(session, agency_id).steps
 
 
 def set_chain(session: Session, actor: Actor, steps: list[ReviewStepKind]) -> ReviewChain:
@@ -62,8 +106,7 @@ def current_step(session: Session, doc: OutgoingDocument) -> ReviewStepKind | No
 
 
 def _office_id(session: Session, agency_id: int) -> int | None:
-    return session.scalar(select(Department.id).where(
-        Department.agency_id == agency_id, Department.short_name == OFFICE_SHORT_NAME))
+    return rules(session, agency_id).office_id
 
 
 def may_act_on(session: Session, actor: Actor, doc: OutgoingDocument, step: ReviewStepKind) -> bool:
@@ -161,10 +204,16 @@ def route(session: Session, doc: OutgoingDocument) -> list[RouteStep]:
 
 def signer_problem(session: Session, doc: OutgoingDocument) -> str:
     """Why the designated signer cannot sign (empty when they can)."""
-    membership = agencies.active_membership(session, doc.agency_id, doc.signer_id)
-    if membership is None:
+    # the signer's roles in the agency if the account is active, in one statement
+    rows = session.execute(
+        select(MembershipRole.role).select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .where(Membership.agency_id == doc.agency_id, Membership.user_id == doc.signer_id,
+               User.active)).all()
+    if not rows:
         return (f"Người ký được giao ({doc.signer.full_name}) không còn hoạt động trong cơ quan.")
-    if not membership.has(Role.LEADER):
+    if Role.LEADER not in {role for role, in rows}:
         return f"Người ký được giao ({doc.signer.full_name}) không còn là lãnh đạo của cơ quan."
     return ""
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import text as text_sql
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role
@@ -471,7 +471,8 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
             IncomingDocument.id.in_(incoming_ids), IncomingDocument.agency_id == actor.agency_id)))
     if outgoing_ids:
         loaded.update(((1, d.id), d) for d in session.scalars(select(OutgoingDocument).where(
-            OutgoingDocument.id.in_(outgoing_ids), OutgoingDocument.agency_id == actor.agency_id)))
+            OutgoingDocument.id.in_(outgoing_ids), OutgoingDocument.agency_id == actor.agency_id)
+            .options(joinedload(OutgoingDocument.drafting_department))))  # shown per result
     kinds = {0: INCOMING, 1: OUTGOING}
     found = [SearchResult(loaded[(r.kind, r.id)], float(r.score), kinds[r.kind])
              for r in rows if (r.kind, r.id) in loaded]

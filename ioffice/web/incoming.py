@@ -45,6 +45,9 @@ def _preview_version(endpoint: str, values: dict[str, Any]) -> None:
     if endpoint == "incoming.preview":
         values.setdefault("r", RENDER_VERSION)
 
+DISTRIBUTABLE = (DocumentStatus.REGISTERED, DocumentStatus.DISTRIBUTED, DocumentStatus.IN_PROGRESS)
+"""The statuses in which the document page shows the distribution form."""
+
 QUEUES = {
     "can-xu-ly": ("Cần xử lý", "all"),
     "qua-han": ("Quá hạn", "overdue"),
@@ -161,19 +164,19 @@ def index() -> Any:
     tab = request.args.get("tab") or _opening_tab(actor, counts)
     if tab not in QUEUES and tab not in ("cho-vao-so", "cho-phan-phoi"):
         tab = "can-xu-ly"
-    docs: list[IncomingDocument] = []
-    assignments = []
+    docs: list[Any] = []
+    assignments: list[queries.QueueRow] = []
     if tab == "cho-vao-so":  # the queries refuse a role the table does not allow (403)
-        docs = queries.to_register(db, actor)
+        docs = queries.to_register(db, actor, rows=True)
     elif tab == "cho-phan-phoi":
-        docs = queries.to_distribute(db, actor)
+        docs = queries.to_distribute(db, actor, rows=True)
     else:
-        assignments = queries.to_handle(db, actor, today=today, which=QUEUES[tab][1],
-                                        after=request.args.get("sau") or None)
+        assignments = queries.to_handle_rows(db, actor, today=today, which=QUEUES[tab][1],
+                                             after=request.args.get("sau") or None)
     return render_template("incoming/index.html", tab=tab, queues=QUEUES, docs=docs,
                            assignments=assignments, today=today, cursor=queries.queue_cursor,
                            counts=counts,
-                           extension_requests=queries.extension_requests(db, actor))
+                           extension_requests=queries.extension_request_rows(db, actor))
 
 
 @bp.route("/<int:document_id>")
@@ -190,14 +193,22 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
     doc = queries.read_document(db, actor, document_id)
     db.commit()  # the read is audited
     today = registration.today_vn()
-    members = [m for m in agencies.list_members(db, actor.agency_id) if m.user.active]
-    dept_members = [m for m in members if actor.department_id and m.department_id == actor.department_id]
+    # the people and departments of the assignment forms, read only for a form the page shows
+    distributing = actor.may(Op.DISTRIBUTE) and doc.status in DISTRIBUTABLE
+    passing_on = actor.may(Op.PASS_ON) and actor.department_id is not None and any(
+        a.assignee_department_id and a.status.is_open and handling.can_handle(actor, a)
+        for a in doc.assignments)
+    members = (queries.people_to_assign(db, actor.agency_id)
+               if distributing or passing_on else [])
+    dept_members = [m for m in members if m.department_id == actor.department_id]
     return render_template(
         "incoming/show.html", doc=doc, history=queries.history(db, doc), today=today,
         doc_type=DOC_TYPES_BY_CODE.get(doc.doc_type), roles=list(AssignmentRole),
-        departments=agencies.list_departments(db, actor.agency_id), members=members,
-        dept_members=dept_members, can_handle=lambda a: handling.can_handle(actor, a),
-        actor=actor, Role=Role, statuses=DocumentStatus, kept=kept or forms.Kept.none(),
+        departments=queries.departments_to_assign(db, actor.agency_id) if distributing else [],
+        members=members, dept_members=dept_members,
+        can_handle=lambda a: handling.can_handle(actor, a),
+        actor=actor, Role=Role, statuses=DocumentStatus, distributable=DISTRIBUTABLE,
+        kept=kept or forms.Kept.none(),
         **_doc_form_context()), 422 if kept else 200
 
 

@@ -86,8 +86,11 @@ HISTORY_LABELS = {
 def index() -> Any:
     db = get_session()
     actor = current_actor()
-    return render_template("outgoing/index.html", listing=queries.listing(db, actor),
-                           doc_types=DOC_TYPES_BY_CODE)
+    args = request.args
+    listing = queries.listing(db, actor, to_act_after=args.get("sau_cho_xu_ly") or None,
+                              mine_after=args.get("sau_toi_soan") or None,
+                              recent_after=args.get("sau_da_phat_hanh") or None)
+    return render_template("outgoing/index.html", listing=listing, doc_types=DOC_TYPES_BY_CODE)
 
 
 def _form_context(**extra: Any) -> dict[str, Any]:
@@ -190,8 +193,8 @@ def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 4
     db = get_session()
     actor = current_actor()
     doc = queries.read_document(db, actor, document_id)
-    browser_cert = keys.browser_certificate(db, actor.user_id, actor.agency_id)
-    pin_cert = keys.personal_certificate(db, actor.user_id, actor.agency_id, KeyHolder.PIN)
+    certificates = keys.personal_certificates(db, actor.user_id, actor.agency_id)
+    browser_cert, pin_cert = certificates.get(KeyHolder.BROWSER), certificates.get(KeyHolder.PIN)
     return render_template(
         "outgoing/show.html", doc=doc, actor=actor, Role=Role, statuses=OutgoingStatus,
         doc_type=DOC_TYPES_BY_CODE.get(doc.doc_type), history=queries.history(db, doc),

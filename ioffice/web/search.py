@@ -11,11 +11,11 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from ioffice import search as svc
-from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
 from ioffice.db_session import get_session
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE
 from ioffice.incoming.models import DocumentStatus
+from ioffice.incoming.queries import departments_to_assign
 from ioffice.outgoing.models import OutgoingStatus
 from ioffice.search.text import MAX_QUERY_CHARS, highlight
 from ioffice.web import forms
@@ -91,7 +91,7 @@ def index() -> Any:
                            args=request.args, next_url=next_url, highlight=highlight,
                            document_url=_document_url, max_chars=MAX_QUERY_CHARS,
                            status_groups=STATUS_GROUPS,
-                           departments=agencies.list_departments(db, actor.agency_id),
+                           departments=departments_to_assign(db, actor.agency_id),
                            searching_page=bool(request.args.get("sau"))), 400 if error else 200
 
 
