@@ -149,7 +149,9 @@ def flask(env: dict[str, str], *args: str) -> None:
 
 
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """The Makefile's ``run`` target's gunicorn command, verbatim but for the port."""
+    """The Makefile's ``run`` target's gunicorn command but for the port, gunicorn's access log
+    (the bench counts the demo hubs' calls from it) and the request log lines (WARNING: the
+    figures of docs/benchmarks.md were measured without them)."""
     with open(log, "ab") as out:
         return subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4",

@@ -88,3 +88,25 @@ def test_configure_sets_format_and_level(app: Flask) -> None:
             lg = logging.getLogger(name)
             lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
         app.logger.handlers[:], app.logger.level = saved_app
+
+
+def test_the_console_shows_peoples_requests_not_the_demo_hubs_polling(
+        app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    """`make run` logs the app's request lines (no gunicorn access log): the demo hubs mounted
+    beside it (/truc/...), which the exchange worker polls every second, log none."""
+    from werkzeug.test import Client
+
+    from ioffice.exchange import demo_run
+
+    hubs = []
+    for name in ("tinh", "quoc-gia"):
+        hub = Flask(f"hub-{name}")
+        hub.add_url_rule("/getReceivedEdocList", "poll", lambda: "[]", methods=["POST"])
+        hubs.append(hub)
+    served = Client(demo_run.mount(app, (hubs[0], hubs[1])))
+    with caplog.at_level(logging.INFO, logger="ioffice.request"):
+        for _ in range(5):
+            assert served.post("/truc/tinh/getReceivedEdocList").status_code == 200
+            assert served.post("/truc/quoc-gia/getReceivedEdocList").status_code == 200
+        assert served.get("/dang-nhap").status_code == 200
+    assert [line["path"] for line in _lines(caplog)] == ["/dang-nhap"]
