@@ -43,6 +43,8 @@ REQUEST_SECONDS = Histogram(
 ACTIONS = Counter("ioffice_actions_total",
                   "Audited actions by tag (signatures, seals, validations, failed logins...).",
                   ["tag"])
+VALIDATIONS = Counter("ioffice_signature_validations_total",
+                      "PDF signature validations of received documents, by verdict.", ["verdict"])
 EXCHANGE_SECONDS = Histogram(
     "ioffice_exchange_delivery_seconds",
     "From the sender's dispatch to the document waiting for registration at the recipient.",

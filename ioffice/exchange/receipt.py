@@ -50,6 +50,7 @@ from ioffice.exchange.sending import WorkReport
 from ioffice.incoming.errors import InvalidInput
 from ioffice.incoming.models import DocumentStatus, IncomingDocument, Source
 from ioffice.incoming.registration import UploadedFile, check_files, finish_files, stage_files
+from ioffice.metrics import VALIDATIONS
 from signing import validate_pdf
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def _pdf_verdicts(rt: Exchange, package: DocumentPackage) -> list[tuple[str, str
     for attachment in package.attachments:
         report = validate_pdf(attachment.data, rt.trust)
         verdicts.append((report.verdict.value, report.explanation))
+        VALIDATIONS.labels(report.verdict.value).inc()
     return verdicts
 
 
