@@ -5,6 +5,7 @@ audited."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -36,7 +37,17 @@ AREAS = {
     "registers": "Sổ văn bản",
     "audit": "Nhật ký",
 }
-SUBJECTS = {"incoming": "Văn bản đến", "outgoing": "Văn bản đi", "user": "Người dùng"}
+SUBJECTS = {"incoming": "Văn bản đến", "outgoing": "Văn bản đi", "user": "Người dùng",
+            "certificate": "Chứng thư số", "api_token": "Mã truy cập API",
+            "register": "Sổ văn bản", "assignment": "Phân công"}
+_SUBJECT_TYPE = re.compile(r"[a-z_]{1,40}")
+_SUBJECT_ID = re.compile(r"[A-Za-z0-9._,/-]{0,120}")
+
+
+def valid_subject(subject_type: str, subject_id: str) -> bool:
+    """What the object filter accepts: a type as the log writes them (``incoming``,
+    ``certificate``...) and an id of letters, digits and ``._,/-`` (ids, serials, years)."""
+    return bool(_SUBJECT_TYPE.fullmatch(subject_type) and _SUBJECT_ID.fullmatch(subject_id))
 
 
 @dataclass(frozen=True)

@@ -436,8 +436,7 @@ def _audit_filters() -> tuple[Any, dict[str, str]]:
     if args.get("nguoi") and user_id is None:
         errors["nguoi"] = "Người thực hiện không hợp lệ."
     subject_type, _, subject_id = (args.get("doi_tuong") or "").partition(":")
-    if subject_type and (subject_type not in viewer.SUBJECTS
-                         or (subject_id and not subject_id.isdigit())):
+    if subject_type and not viewer.valid_subject(subject_type, subject_id):
         errors["doi_tuong"] = f"Đối tượng «{args.get('doi_tuong')}» không hợp lệ."
         subject_type = subject_id = ""
     dates = {}
