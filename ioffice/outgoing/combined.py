@@ -22,6 +22,7 @@ from ioffice.outgoing import review, signatures
 from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import OutgoingError, PinRefused, WrongState
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, SignedRevision
+from ioffice.outgoing.queries import URGENCY_RANK
 from ioffice.storage import BlobStore
 from signing import Credential, PinLocked, PinProtectedKey, TrustStore, WrongPin
 
@@ -109,7 +110,7 @@ def awaiting_my_signature(session: Session, actor: Actor, limit: int = MAX_BATCH
         select(OutgoingDocument).where(OutgoingDocument.agency_id == actor.agency_id,
                                        OutgoingDocument.status == OutgoingStatus.APPROVED,
                                        OutgoingDocument.signer_id == actor.user_id)
-        .order_by(OutgoingDocument.urgency.desc(), OutgoingDocument.id).limit(limit)))
+        .order_by(URGENCY_RANK.desc(), OutgoingDocument.id).limit(limit)))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, Select, and_, extract, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    case,
+    extract,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ioffice.agencies.actor import Actor
@@ -93,6 +104,11 @@ def _rows(actor: Actor) -> Select:
             .where(doc.agency_id == actor.agency_id))
 
 
+URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=OutgoingDocument.urgency)
+"""Hỏa tốc first, then thượng khẩn, khẩn, thường (the values' text order would put hỏa tốc,
+``flash``, last)."""
+
+
 def _bad_cursor() -> InvalidInput:
     return InvalidInput({"after": "Con trỏ phân trang không hợp lệ."})
 
@@ -110,15 +126,15 @@ def to_act(session: Session, actor: Actor, *, after: str | None = None,
     key is ``<urgency>_<id>`` of the last row."""
     doc = OutgoingDocument
     stmt = (_rows(actor).where(awaits_clause(session, actor))
-            .order_by(doc.urgency.desc(), doc.id.desc()))
+            .order_by(URGENCY_RANK.desc(), doc.id.desc()))
     if after:
         urgency, _, ident = after.rpartition("_")
         try:
-            last_urgency, last_id = Urgency(urgency), _ident(ident)
+            last_rank, last_id = Urgency(urgency).rank, _ident(ident)
         except ValueError as exc:
             raise _bad_cursor() from exc
-        stmt = stmt.where(or_(doc.urgency < last_urgency,
-                              and_(doc.urgency == last_urgency, doc.id < last_id)))
+        stmt = stmt.where(or_(last_rank > URGENCY_RANK,
+                              and_(last_rank == URGENCY_RANK, doc.id < last_id)))
     return _page(session, stmt, limit, lambda r: f"{r.urgency.value}_{r.id}")
 
 

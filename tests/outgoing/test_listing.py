@@ -69,7 +69,7 @@ def _seed(db: Session, n: int, seed: int = 17) -> list[OutgoingDocument]:
 
 
 def _python_to_act(db: Session, who: Actor, docs: list[OutgoingDocument]) -> list[int]:
-    ranked = sorted(docs, key=lambda d: (d.urgency.value, d.id), reverse=True)
+    ranked = sorted(docs, key=lambda d: (d.urgency.rank, d.id), reverse=True)
     return [d.id for d in ranked if queries.awaits(db, who, d)]
 
 
@@ -155,3 +155,15 @@ def test_the_page_costs_the_same_statements_for_one_document_or_many(
     db.flush()
     many = page_statements(db, client, "/van-ban-di/")
     assert len(many) == len(few), (few, many)
+
+
+def test_the_most_urgent_come_first(db: Session) -> None:
+    """Hỏa tốc, thượng khẩn, khẩn, thường: the urgency's rank, not its value's text (which
+    put «flash» after «normal»)."""
+    docs = _seed(db, 40, seed=5)
+    first = {d.id for d in docs}
+    leader = actor(db, LEADER)
+    listed = [r for r in queries.listing(db, leader).to_act if r.id in first]
+    ranks = [r.urgency.rank for r in listed]
+    assert ranks == sorted(ranks, reverse=True) and Urgency.FLASH.rank in ranks
+    assert listed[0].urgency is Urgency.FLASH
