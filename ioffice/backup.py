@@ -93,14 +93,7 @@ def create(app: Flask, folder: Path, *, progress: Callable[[str], None] = lambda
     progress("Sao lưu cơ sở dữ liệu...")
     if kind == "sqlite":
         target = folder / "database.sqlite"
-        source = sqlite3.connect(make_url(url).database or "")
-        try:
-            dest = sqlite3.connect(target)
-            with dest:
-                source.backup(dest)
-            dest.close()
-        finally:
-            source.close()
+        _sqlite_copy(make_url(url).database or "", target)
     elif kind == "postgresql":
         target = folder / "database.pgdump"
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file",
@@ -142,6 +135,18 @@ def create(app: Flask, folder: Path, *, progress: Callable[[str], None] = lambda
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     return Summary(kind, count_blobs, count_named, pki_files,
                    sum(f["size"] for f in files.values()))
+
+
+def _sqlite_copy(source_path: str | Path, target_path: str | Path) -> None:
+    """SQLite's online backup API: a consistent copy while others keep using the source."""
+    source = sqlite3.connect(source_path)
+    try:
+        dest = sqlite3.connect(target_path)
+        with dest:
+            source.backup(dest)
+        dest.close()
+    finally:
+        source.close()
 
 
 def _revision(app: Flask) -> list[str]:
@@ -207,14 +212,7 @@ def restore(app: Flask, folder: Path, *, force: bool = False,
         target.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
-        source = sqlite3.connect(folder / "database.sqlite")
-        try:
-            dest = sqlite3.connect(target)
-            with dest:
-                source.backup(dest)
-            dest.close()
-        finally:
-            source.close()
+        _sqlite_copy(folder / "database.sqlite", target)
     else:
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
               "--single-transaction", "--dbname", _libpq_url(url),

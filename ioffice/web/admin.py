@@ -514,19 +514,7 @@ def api_tokens() -> Any:
 @bp.route("/ma-truy-cap/<int:token_id>/thu-hoi", methods=["POST"])
 @operation(Op.ADMIN_USERS)
 def revoke_api_token(token_id: int) -> Any:
-    from ioffice.api import tokens
-    from ioffice.errors import DomainError
+    from ioffice.web.auth import revoke_token
 
-    db = get_session()
-    try:
-        token = tokens.revoke_by_id(db, current_actor(), token_id, whole_agency=True)
-    except NotFound:
-        db.rollback()
-        raise
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("admin.api_tokens"))
-    db.commit()
-    flash(f"Đã thu hồi mã truy cập «{token.name}».", "success")
-    return redirect(url_for("admin.api_tokens"))
+    return revoke_token(token_id, whole_agency=True, back="admin.api_tokens",
+                        done="Đã thu hồi mã truy cập «{name}».")

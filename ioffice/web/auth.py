@@ -301,19 +301,26 @@ def api_tokens() -> Any:
 @bp.route("/ma-truy-cap/<int:token_id>/thu-hoi", methods=["POST"])
 @login_required
 def revoke_api_token(token_id: int) -> Any:
+    return revoke_token(token_id, whole_agency=False, back="auth.api_tokens",
+                        done="Đã thu hồi mã truy cập «{name}»: hệ thống dùng mã này không gọi "
+                             "API được nữa.")
+
+
+def revoke_token(token_id: int, *, whole_agency: bool, back: str, done: str) -> Any:
+    """Revoke one token (one's own, or the admin's any in the agency) and go back to ``back``
+    with ``done`` (``{name}``: the token's) or the refusal."""
     from ioffice.api import tokens
 
     db = get_session()
     try:
-        token = tokens.revoke_by_id(db, current_actor(), token_id)
+        token = tokens.revoke_by_id(db, current_actor(), token_id, whole_agency=whole_agency)
     except NotFound:
         db.rollback()
         raise
     except DomainError as exc:
         db.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("auth.api_tokens"))
+        return redirect(url_for(back))
     db.commit()
-    flash(f"Đã thu hồi mã truy cập «{token.name}»: hệ thống dùng mã này không gọi API được nữa.",
-          "success")
-    return redirect(url_for("auth.api_tokens"))
+    flash(done.format(name=token.name), "success")
+    return redirect(url_for(back))

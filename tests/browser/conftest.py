@@ -43,6 +43,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
 
+from tests.support.workers import process_alive
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 BIN = Path(sys.executable).parent
@@ -86,7 +88,7 @@ def _browser_database_url(tmp: Path, name: str = BROWSER_DB) -> str:
             (name, name.replace("_", r"\_") + r"\_%"))]
         for datname in existing:
             suffix = datname[len(name) + 1:]
-            if datname == own or (suffix.isdigit() and _alive(int(suffix))):
+            if datname == own or (suffix.isdigit() and process_alive(int(suffix))):
                 continue
             # FORCE: a gunicorn left over from an interrupted run must not block the drop
             conn.execute(f'DROP DATABASE IF EXISTS "{datname}" WITH (FORCE)')
@@ -107,14 +109,6 @@ def _drop_browser_database(database_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
