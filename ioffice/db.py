@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy import (
@@ -234,3 +236,39 @@ class Database:
             session.info[_AFTER_READ] = []
             session.info[_WRITE_BIND] = self._write_bind
         return session
+
+
+class StatementCache:
+    """Statements kept by what they were built from (a bounded LRU, shared by threads).
+
+    Building a SELECT with SQLAlchemy's constructs and computing its cache key costs more CPU
+    on a page than running it (docs/performance.md, "Statements built once"). A statement
+    whose shape depends on the actor (their roles, department, the agency's review chain) is
+    built once per such key and then executed as is: the key must hold every value the
+    builder reads, the values bound in it included. SQLAlchemy's own compiled cache then
+    shares the compiled form between the keys that differ only in bound values."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        built = build()  # outside the lock; two threads may build the same one, both correct
+        with self._lock:
+            self._items[key] = built
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return built
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+statements = StatementCache()
