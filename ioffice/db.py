@@ -119,6 +119,12 @@ def _ping_when_idle(engine: Engine) -> None:
 
 SQLITE_BEGIN = "ioffice_sqlite_begin"
 """Execution option of an engine: how its SQLite transactions begin (``IMMEDIATE`` if unset)."""
+SQLITE_SYNC = "ioffice_sqlite_sync"
+"""Execution option of an engine: ``NORMAL`` commits its SQLite transactions without waiting
+for the disk (``PRAGMA synchronous=NORMAL``; ``FULL`` if unset). Only the audit events of
+reads are written so (:attr:`Database.read_audit_engine`): in WAL mode such a commit survives
+the application's crash, not a power cut before the next full commit or checkpoint, and it
+holds the write lock for microseconds instead of a disk flush (docs/performance.md)."""
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -145,7 +151,12 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        options = conn.get_execution_options()
+        sync = options.get(SQLITE_SYNC, "FULL")
+        if conn.info.get(SQLITE_SYNC) != sync:  # kept per connection: one PRAGMA on a change
+            conn.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if sync == 'NORMAL' else 'FULL'}")
+            conn.info[SQLITE_SYNC] = sync
+        mode = options.get(SQLITE_BEGIN, "IMMEDIATE")
         conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
@@ -215,7 +226,9 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, class_=AppSession, expire_on_commit=False)
         self.read_sessionmaker = sessionmaker(self.read_engine, class_=AppSession,
                                               expire_on_commit=False)
-        self._write_bind: Any = self.engine
+        # the audit events of reads: their own short transactions, no disk flush on SQLite
+        self.read_audit_engine = self.engine.execution_options(**{SQLITE_SYNC: "NORMAL"})
+        self._write_bind: Any = self.read_audit_engine
 
     def bind_to(self, connection: Any) -> None:
         """Tests: run every session inside an outer transaction that is rolled back."""
