@@ -14,15 +14,32 @@ interleaved, so both see the same machine load:
   * axis and recipient: the separate functions, each parsing the bytes again.
 RSA-2048 seal, CA chain checked.  The last line is
 ``edxml: <verify after one axis, ms> ms ratio=<baseline / now>``.
+
+    python bench/edxml.py --large [--quick] [--mb N]
+
+A package with one 100 MB attachment (``--quick``: 20 MB), its base64 unwrapped and wrapped at
+76 columns: receiving it (parse, decode, verify the signature, copy the attachment to a file) and
+sending it (build from the attachment's file, sign, write), each in a fresh process whose peak
+RSS growth (VmHWM, reset before, minus VmRSS before) and time are measured; the baseline is the
+in-memory functions (``open_package`` of the bytes, ``sign_package(build_document_package())``
+of the attachment's bytes), the streaming ones are ``open_package_file`` and
+``build_package_file`` + ``sign_package_file``. The last line is
+``edxml-large: <receive peak growth / package size> x ratio=<baseline growth / streaming growth>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
+import dataclasses
 import datetime as dt
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -155,11 +172,161 @@ def _medians(runs: int, *actions: Callable[[], object]) -> list[float]:
     return [statistics.median(t) * 1000 for t in times]
 
 
+# --- large packages: peak memory and time, each operation in a fresh process -----------------
+
+_LIMITS_HUGE = {"max_bytes": 1 << 34, "allow_huge_text": True}
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _large_package(attachment: object) -> DocumentPackage:
+    return dataclasses.replace(_package(1), attachments=(
+        Attachment("cid:1", "vb.pdf", "application/pdf", attachment),))  # type: ignore[arg-type]
+
+
+class _File:
+    """An attachment source: a file on disk (as a blob store would hand one)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def open(self):
+        return open(self.path, "rb")
+
+
+def large_child(op: str, work: Path) -> None:
+    """One operation, printing ``<seconds> <peak growth in bytes> <package bytes>``."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from axis_connector.edxml import ParseLimits
+    from axis_connector.edxml.stream import build_package_file, open_package_file, sign_package_file
+
+    key = load_pem_private_key((work / "key.pem").read_bytes(), None)
+    seal = x509.load_pem_x509_certificate((work / "seal.pem").read_bytes())
+    ca = x509.load_pem_x509_certificate((work / "ca.pem").read_bytes())
+    limits = ParseLimits(**_LIMITS_HUGE)
+    action, _, variant = op.partition(":")
+    package_path = work / f"{variant}.xml"
+    out_path = work / "out.bin"
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    before = _status_kb("VmRSS")
+    started = time.perf_counter()
+    if action == "receive-before":
+        data = package_path.read_bytes()
+        _, package = open_package(data, [ca], expect=DocumentPackage, limits=limits)
+        out_path.write_bytes(package.attachments[0].data)
+        size = len(data)
+    elif action == "receive-now":
+        _, streamed = open_package_file(package_path, [ca], expect=DocumentPackage, limits=limits,
+                                        directory=work)
+        with streamed, streamed.package.attachments[0].data.open() as f, open(out_path, "wb") as out:
+            shutil.copyfileobj(f, out, 1 << 20)
+        size = package_path.stat().st_size
+    elif action == "send-before":
+        package = _large_package((work / "attachment.bin").read_bytes())
+        data = sign_package(build_document_package(package), key, [seal], limits=limits)
+        out_path.write_bytes(data)
+        size = len(data)
+    elif action == "send-now":
+        unsigned = work / "unsigned.tmp"
+        with open(unsigned, "wb") as f:
+            build_package_file(_large_package(_File(work / "attachment.bin")), f)
+        with open(out_path, "wb") as out:
+            sign_package_file(unsigned, out, key, [seal], limits=limits, directory=work)
+        unsigned.unlink()
+        size = out_path.stat().st_size
+    else:
+        raise SystemExit(f"unknown operation {op}")
+    spent = time.perf_counter() - started
+    peak = _status_kb("VmHWM") or 0
+    print(spent, (peak - before) * 1024, size)
+
+
+def _run_child(op: str, work: Path) -> tuple[float, int, int]:
+    output = subprocess.run([sys.executable, __file__, "--child", op, str(work)], check=True,
+                            capture_output=True, text=True).stdout.split()
+    return float(output[0]), int(output[1]), int(output[2])
+
+
+def large_main(megabytes: int) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from axis_connector.edxml import ParseLimits
+    from axis_connector.edxml.stream import build_package_file, sign_package_file
+
+    ca, key, seal = _pki()
+    with tempfile.TemporaryDirectory(prefix="bench-edxml-") as name:
+        work = Path(name)
+        (work / "key.pem").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        (work / "seal.pem").write_bytes(seal.public_bytes(serialization.Encoding.PEM))
+        (work / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        with open(work / "attachment.bin", "wb") as f:
+            f.write(b"%PDF-1.7\n")
+            for _ in range(megabytes):
+                f.write(os.urandom(1 << 20))
+        limits = ParseLimits(**_LIMITS_HUGE)
+        unsigned = work / "unsigned.xml"
+        with open(unsigned, "wb") as f:
+            build_package_file(_large_package(_File(work / "attachment.bin")), f)
+        with open(work / "unwrapped.xml", "wb") as out:
+            sign_package_file(unsigned, out, key, [seal], limits=limits)
+        # the same package as a producer that wraps its base64 at 76 columns writes it
+        wrapped_unsigned = work / "wrapped-unsigned.xml"
+        with open(unsigned, "rb") as f, open(wrapped_unsigned, "wb") as out, \
+                open(work / "attachment.bin", "rb") as attachment:
+            head, _, _ = f.read(64 * 1024).partition(b"<edXML:ContentTransferEncoded>")
+            out.write(head + b"<edXML:ContentTransferEncoded>")
+            while chunk := attachment.read(57 * 16384):
+                out.write(base64.encodebytes(chunk))
+            f.seek(-64 * 1024, os.SEEK_END)
+            out.write(b"</edXML:ContentTransferEncoded>" + f.read().partition(
+                b"</edXML:ContentTransferEncoded>")[2])
+        with open(work / "wrapped.xml", "wb") as out:
+            sign_package_file(wrapped_unsigned, out, key, [seal], limits=limits)
+        unsigned.unlink()
+        wrapped_unsigned.unlink()
+
+        print(f"edXML package with a {megabytes} MB attachment; RSA-2048 seal, CA chain checked; "
+              "each figure a fresh process: peak RSS growth (and as a multiple of the package's size), "
+              "seconds")
+        print(f"{'operation':34} {'package MB':>10} {'before MiB':>11} {'x':>5} {'s':>6} "
+              f"{'now MiB':>8} {'x':>5} {'s':>6}")
+        rows = {}
+        for op in ("receive:unwrapped", "receive:wrapped", "send:unwrapped"):
+            action, _, variant = op.partition(":")
+            b_time, b_growth, size = _run_child(f"{action}-before:{variant}", work)
+            n_time, n_growth, _ = _run_child(f"{action}-now:{variant}", work)
+            rows[op] = (b_time, b_growth, n_time, n_growth, size)
+            mib = 1024 * 1024
+            print(f"{op:34} {size / 1e6:10.1f} {b_growth / mib:11.0f} {b_growth / size:5.2f} {b_time:6.2f} "
+                  f"{n_growth / mib:8.0f} {n_growth / size:5.2f} {n_time:6.2f}")
+        worst = max(rows["receive:unwrapped"], rows["receive:wrapped"], key=lambda r: r[3] / r[4])
+        slowest = max(rows["receive:unwrapped"][2], rows["receive:wrapped"][2])
+        print(f"receive (decode, verify, copy out): slowest {slowest:.2f} s (target < 3 s)")
+        print(f"edxml-large: {worst[3] / worst[4]:.2f} x ratio={worst[1] / max(worst[3], 1):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a 20 KB PDF, 7 runs")
     parser.add_argument("--runs", type=int, help="runs per operation (default 51, quick 7)")
+    parser.add_argument("--large", action="store_true", help="a 100 MB attachment (quick: 20 MB)")
+    parser.add_argument("--mb", type=int, help="the large attachment's size in MB")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        large_child(args.child[0], Path(args.child[1]))
+        return
+    if args.large:
+        large_main(args.mb or (20 if args.quick else 100))
+        return
     runs = args.runs or (7 if args.quick else 51)
     ca, key, seal = _pki()
     cas = [ca]

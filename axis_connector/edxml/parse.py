@@ -308,7 +308,9 @@ def _content(node: _Node, contents: Mapping[str, object] | None):
     return _decode_base64(node)
 
 
-def _attachments(root: _Node, envelope: _Node, contents: Mapping[str, object] | None) -> tuple[Attachment, ...]:
+def _attachments(
+    root: _Node, envelope: _Node, contents: Mapping[str, object] | None
+) -> tuple[Attachment, ...]:
     body = envelope.opt("edXMLBody")
     manifest = None if body is None else body.opt("edXMLManifest")
     references = [] if manifest is None else manifest.many("Reference")

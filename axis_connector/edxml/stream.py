@@ -190,12 +190,39 @@ class _Target:
         self.spooler: _Spooler | None = None
         self.contents: dict[str, SpooledFile] = {}
         self.declared: dict[str | None, str] = {}
+        self.error: EdxmlError | None = None
+        """A refusal raised in a callback (lxml reports it as a syntax error): what to raise."""
 
     def start_ns(self, prefix: str, uri: str) -> None:
         # lxml hands a Python target the namespace declarations before their element's start
         self.declared[prefix or None] = uri
 
     def start(self, tag: str, attrib: dict[str, str], nsmap: object = None) -> None:
+        try:
+            self._start(tag, attrib)
+        except EdxmlError as exc:
+            self.error = exc
+            raise
+
+    def data(self, text: str) -> None:
+        try:
+            self._data(text)
+        except EdxmlError as exc:
+            self.error = exc
+            raise
+
+    def end(self, tag: str) -> None:
+        try:
+            self._end(tag)
+        except EdxmlError as exc:
+            self.error = exc
+            raise
+
+    def doctype(self, *args: object) -> None:
+        self.error = EdxmlError("doctype_forbidden", "", "gói tin không được chứa khai báo DOCTYPE")
+        raise self.error
+
+    def _start(self, tag: str, attrib: dict[str, str]) -> None:
         local = tag.rpartition("}")[2]
         self.names.append(local)
         self.count += 1
@@ -216,7 +243,7 @@ class _Target:
         declared, self.declared = self.declared, {}
         self.builder.start(tag, attrib, declared)
 
-    def data(self, text: str) -> None:
+    def _data(self, text: str) -> None:
         if self.spooler is not None:
             self.spooler.write(text)
             return
@@ -226,7 +253,7 @@ class _Target:
                              "một giá trị vượt 10 MB; cần ParseLimits(allow_huge_text=True)")
         self.builder.data(text)
 
-    def end(self, tag: str) -> None:
+    def _end(self, tag: str) -> None:
         if self.spooler is not None:
             spooler, self.spooler = self.spooler, None
             content = spooler.finish()
@@ -237,9 +264,6 @@ class _Target:
         self.names.pop()
         self.text_size = 0
         self.builder.end(tag)
-
-    def doctype(self, *args: object) -> None:
-        raise EdxmlError("doctype_forbidden", "", "gói tin không được chứa khai báo DOCTYPE")
 
     def close(self) -> etree._Element:
         return self.builder.close()
@@ -259,7 +283,9 @@ def _chunks(source: Source) -> Iterator[bytes]:
         yield chunk
 
 
-def _parse(source: Source, limits: ParseLimits, directory: Path, decode: bool) -> tuple[etree._Element, Splice, dict[str, SpooledFile]]:
+def _parse(
+    source: Source, limits: ParseLimits, directory: Path, decode: bool
+) -> tuple[etree._Element, Splice, dict[str, SpooledFile]]:
     splice = Splice()
     target = _Target(limits, directory, splice, decode)
     parser = etree.XMLParser(
@@ -292,6 +318,8 @@ def _parse(source: Source, limits: ParseLimits, directory: Path, decode: bool) -
             raise EdxmlError("malformed_xml", "", "không tìm thấy nội dung XML ở đầu gói tin")
         root = parser.close()
     except etree.XMLSyntaxError as exc:
+        if target.error is not None:
+            raise target.error from None
         if "depth" in str(exc).lower():
             raise EdxmlError("too_deep", "", f"lồng sâu quá {limits.max_depth} cấp") from None
         raise EdxmlError("malformed_xml", "", f"XML không hợp lệ: {exc}") from None
