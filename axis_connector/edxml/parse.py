@@ -303,6 +303,8 @@ def _content(node: _Node, contents: Mapping[str, object] | None):
     text to, named by the placeholder it left as the element's text."""
     if contents is not None:
         found = contents.get(node.element.text or "")
+        if isinstance(found, EdxmlError):  # bad base64, found while spooling
+            raise found
         if found is not None:
             return found
     return _decode_base64(node)
@@ -459,6 +461,10 @@ def parse_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> Docum
     A package whose ``MessageHeader`` has a ``StatusCode`` is a status package.
     Raises :class:`EdxmlError` for unsafe, malformed or invalid input.
     """
+    if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
+        from .stream import parse_in_files  # stream builds on this module
+
+        return parse_in_files(data, limits)
     return parse_tree(parse_xml(data, limits))
 
 

@@ -249,7 +249,16 @@ def sign_package(
     intermediates; all go into ``KeyInfo/X509Data``.  RSA keys sign with
     RSA-SHA256, EC keys with ECDSA-SHA256.
     """
+    if _large(xml_bytes, limits):
+        from .stream import sign_in_files  # stream builds on this module
+
+        return sign_in_files(xml_bytes, key, cert_chain, limits)
     return document_bytes(sign_tree(parse_xml(xml_bytes, limits), key, cert_chain))
+
+
+def _large(data: object, limits: ParseLimits) -> bool:
+    """Parse through files (``ParseLimits.stream_above``)?"""
+    return isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above
 
 
 def sign_tree(
@@ -291,6 +300,10 @@ def add_trace_header(xml_bytes: bytes, trace: TraceHeader, *, limits: ParseLimit
     The sender's signature stays verifiable: see the module docstring.
     """
     check_organ_id(trace.organ_id, TRACE_LIST + "/TraceHeader/OrganId")
+    if _large(xml_bytes, limits):
+        from .stream import add_trace_header_in_files
+
+        return add_trace_header_in_files(xml_bytes, trace, limits)
     root = parse_xml(xml_bytes, limits)
     _insert_trace_header(root, trace)
     return document_bytes(root)
@@ -595,6 +608,12 @@ def verify_package(
     """
     if (trusted_ca_certs is None) == (trust_callback is None):
         raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
+    if _large(xml_bytes, limits):
+        from .stream import verify_in_files
+
+        return verify_in_files(xml_bytes, limits, trusted_ca_certs=trusted_ca_certs,
+                               trust_callback=trust_callback,
+                               require_sender_match=require_sender_match, at=at)
     return verify_tree(
         parse_xml(xml_bytes, limits),
         trusted_ca_certs,

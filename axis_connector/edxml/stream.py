@@ -21,11 +21,16 @@ package's bytes, if the caller has them in memory, are read from there without a
 from __future__ import annotations
 
 import binascii
+import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
+import io
 import os
 import re
+import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -105,19 +110,28 @@ class SpooledFile:
 
 
 class _Spooler:
-    """The text of one attachment: written as canonical text to one file, decoded to another."""
+    """The text of one attachment: written as canonical text to one file, decoded to another.
 
-    def __init__(self, directory: Path, index: int, path: str, decode: bool) -> None:
+    Bad base64 is not refused here but where parse_package refuses it, after the signature
+    (``finish`` returns the error, and :func:`~.parse.parse_tree` raises it)."""
+
+    def __init__(self, directory: Path, index: int, path: str, decode: bool, limits: ParseLimits) -> None:
         self.path = path
+        self.limits = limits
         self.text_path = directory / f"{index}.b64"
         self.data_path = directory / f"{index}.bin"
         self.text = open(self.text_path, "wb")  # noqa: SIM115 - closed in finish/abort
         self.data = open(self.data_path, "wb") if decode else None  # noqa: SIM115
+        self.error: EdxmlError | None = None
         self.pending = bytearray()
         self.hasher = hashlib.sha256()
         self.size = 0
+        self.length = 0
 
     def write(self, text: str) -> None:
+        self.length += len(text)
+        if self.length > _TEXT_CAP and not self.limits.allow_huge_text:
+            raise _value_too_large()
         try:
             raw = text.encode("ascii")
         except UnicodeEncodeError:
@@ -126,7 +140,7 @@ class _Spooler:
             self.text.write(_ESCAPE.sub(lambda m: _ESCAPES[m.group()], text).encode("utf-8"))
         else:
             self.text.write(raw)
-        if self.data is None:
+        if self.data is None or self.error is not None:
             return
         if raw is None:  # non-ASCII whitespace is tolerated, as parse_package does
             raw = _WHITESPACE.sub("", text).encode("utf-8")
@@ -134,44 +148,51 @@ class _Spooler:
         if len(self.pending) >= _DECODE_AT:
             # keep the last group back: only the end of the text may hold padding
             cut = (len(self.pending) // 4 - 1) * 4
-            self._out(self._decode(bytes(self.pending[:cut]), strict_only=True))
+            self._out(bytes(self.pending[:cut]), strict_only=True)
             del self.pending[:cut]
 
-    def _decode(self, text: bytes, *, strict_only: bool = False) -> bytes:
+    def _out(self, text: bytes, *, strict_only: bool = False) -> None:
         # as parse._decode_base64: pybase64's strict decoder, then binascii's strict mode for
-        # what it refuses (the end of the text only: padding cannot come earlier)
+        # what it refuses (at the end of the text only: padding cannot come earlier)
         try:
-            return pybase64.b64decode(text, validate=True)
+            data = pybase64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
-            if strict_only:
-                raise self._invalid() from None
-        try:
-            return binascii.a2b_base64(text, strict_mode=True)
-        except (binascii.Error, ValueError):
-            raise self._invalid() from None
-
-    def _invalid(self) -> EdxmlError:
-        return EdxmlError("invalid_base64", self.path, "nội dung tệp đính kèm không phải base64 hợp lệ")
-
-    def _out(self, data: bytes) -> None:
+            data = None
+        if data is None and not strict_only:
+            with contextlib.suppress(binascii.Error, ValueError):
+                data = binascii.a2b_base64(text, strict_mode=True)
+        if data is None:
+            self.error = EdxmlError("invalid_base64", self.path,
+                                    "nội dung tệp đính kèm không phải base64 hợp lệ")
+            return
         assert self.data is not None
         self.data.write(data)
         self.hasher.update(data)
         self.size += len(data)
 
-    def finish(self) -> SpooledFile | None:
+    def finish(self) -> SpooledFile | EdxmlError | None:
         self.text.close()
         if self.data is None:
             return None
-        if self.pending:
-            self._out(self._decode(bytes(self.pending)))
+        if self.pending and self.error is None:
+            self._out(bytes(self.pending))
         self.data.close()
-        return SpooledFile(self.data_path, self.size, self.hasher.hexdigest())
+        return self.error or SpooledFile(self.data_path, self.size, self.hasher.hexdigest())
 
     def abort(self) -> None:
         self.text.close()
         if self.data is not None:
             self.data.close()
+
+
+def _value_too_large() -> EdxmlError:
+    # as safe_xml.parse_xml words libxml2's refusal
+    return EdxmlError(
+        "value_too_large",
+        "",
+        "một giá trị (thường là tệp đính kèm) vượt 10 MB sau mã hóa base64; "
+        "cần ParseLimits(allow_huge_text=True)",
+    )
 
 
 class _Target:
@@ -188,7 +209,7 @@ class _Target:
         self.text_size = 0
         self.attachments = 0
         self.spooler: _Spooler | None = None
-        self.contents: dict[str, SpooledFile] = {}
+        self.contents: dict[str, SpooledFile | EdxmlError] = {}
         self.declared: dict[str | None, str] = {}
         self.error: EdxmlError | None = None
         """A refusal raised in a callback (lxml reports it as a syntax error): what to raise."""
@@ -239,7 +260,7 @@ class _Target:
             self.attachments += 1
         if tuple(self.names) == _ATTACHMENT_PATH:
             where = f"/edXML/AttachmentEncoded/Attachment[{self.attachments}]/ContentTransferEncoded"
-            self.spooler = _Spooler(self.directory, len(self.splice.files), where, self.decode)
+            self.spooler = _Spooler(self.directory, len(self.splice.files), where, self.decode, self.limits)
         declared, self.declared = self.declared, {}
         self.builder.start(tag, attrib, declared)
 
@@ -249,8 +270,7 @@ class _Target:
             return
         self.text_size += len(text)
         if self.text_size > _TEXT_CAP and not self.limits.allow_huge_text:
-            raise EdxmlError("value_too_large", "/" + "/".join(self.names),
-                             "một giá trị vượt 10 MB; cần ParseLimits(allow_huge_text=True)")
+            raise _value_too_large()
         self.builder.data(text)
 
     def _end(self, tag: str) -> None:
@@ -285,7 +305,7 @@ def _chunks(source: Source) -> Iterator[bytes]:
 
 def _parse(
     source: Source, limits: ParseLimits, directory: Path, decode: bool
-) -> tuple[etree._Element, Splice, dict[str, SpooledFile]]:
+) -> tuple[etree._Element, Splice, dict[str, SpooledFile | EdxmlError]]:
     splice = Splice()
     target = _Target(limits, directory, splice, decode)
     parser = etree.XMLParser(
@@ -406,20 +426,96 @@ def open_package_file(
     limits: ParseLimits = DEFAULT_LIMITS,
     directory: str | os.PathLike | None = None,
 ) -> tuple[VerificationResult, StreamedPackage]:
-    """:func:`open_package` in bounded memory: read, verify, check the kind. The caller closes the
-    :class:`StreamedPackage` (it holds the attachments' files); on an error nothing is left."""
+    """:func:`open_package` in bounded memory, with the same checks in the same order (the
+    signature first). The caller closes the :class:`StreamedPackage` (it holds the attachments'
+    files); on an error nothing is left."""
     if (trusted_ca_certs is None) == (trust_callback is None):
         raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
-    streamed = read_package_file(source, limits=limits, directory=directory)
+    spool = tempfile.TemporaryDirectory(prefix="edxml-", dir=directory)
     try:
-        result = streamed.verify(trusted_ca_certs, trust_callback=trust_callback,
-                                 require_sender_match=require_sender_match, at=at)
+        root, splice, contents = _parse(source, limits, Path(spool.name), decode=True)
+        result = verify_tree(root, trusted_ca_certs, trust_callback=trust_callback,
+                             require_sender_match=require_sender_match, at=at, splice=splice)
+        package = parse_tree(root, contents=contents)
         if expect is not None:
-            check_message_type(streamed.package, expect)
+            check_message_type(package, expect)
     except BaseException:
-        streamed.close()
+        spool.cleanup()
         raise
-    return result, streamed
+    return result, StreamedPackage(package, root, splice, spool)
+
+
+# --- the in-memory functions, for packages over ParseLimits.stream_above -------------------------
+
+class _Spool:
+    """A temporary directory removed when the last reference to it goes (a ReceivedPackage's)."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="edxml-"))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
+
+    def cleanup(self) -> None:
+        self._finalizer()
+
+
+def _in_memory(package: Package) -> Package:
+    """``package`` with its spooled attachments read into bytes, as parse_package returns them."""
+    if isinstance(package, StatusPackage):
+        return package
+    return dataclasses.replace(package, attachments=tuple(
+        dataclasses.replace(a, data=a.data.read_bytes()) if isinstance(a.data, SpooledFile) else a
+        for a in package.attachments))
+
+
+def read_spooled(data: bytes, limits: ParseLimits, *, decode: bool = True,
+                 ) -> tuple[etree._Element, Splice, dict[str, SpooledFile | EdxmlError], _Spool]:
+    """Parse bytes through files: the tree, its splice, the spooled attachments and the spool
+    (the caller keeps it as long as it needs the tree)."""
+    spool = _Spool()
+    try:
+        root, splice, contents = _parse(data, limits, spool.path, decode=decode)
+    except BaseException:
+        spool.cleanup()
+        raise
+    return root, splice, contents, spool
+
+
+def parse_in_files(data: bytes, limits: ParseLimits) -> Package:
+    """:func:`parse_package` of a large package: the same object, attachments in bytes."""
+    root, _, contents, spool = read_spooled(data, limits)
+    try:
+        return _in_memory(parse_tree(root, contents=contents))
+    finally:
+        spool.cleanup()
+
+
+def verify_in_files(data: bytes, limits: ParseLimits, **kwargs: object) -> VerificationResult:
+    """:func:`verify_package` of a large package."""
+    root, splice, _, spool = read_spooled(data, limits, decode=False)
+    try:
+        return verify_tree(root, splice=splice, **kwargs)  # type: ignore[arg-type]
+    finally:
+        spool.cleanup()
+
+
+def add_trace_header_in_files(data: bytes, trace: TraceHeader, limits: ParseLimits) -> bytes:
+    """:func:`add_trace_header` of a large package."""
+    root, splice, _, spool = read_spooled(data, limits, decode=False)
+    try:
+        _insert_trace_header(root, trace)
+        out = io.BytesIO()
+        splice.write(document_bytes(root), out)
+        return out.getvalue()
+    finally:
+        spool.cleanup()
+
+
+def sign_in_files(data: bytes, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+                  cert_chain: Sequence[x509.Certificate], limits: ParseLimits) -> bytes:
+    """:func:`sign_package` of a large package."""
+    out = io.BytesIO()
+    sign_package_file(data, out, key, cert_chain, limits=limits)
+    return out.getvalue()
 
 
 def _read_full(f: BinaryIO, size: int) -> bytes:
