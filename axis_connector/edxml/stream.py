@@ -136,7 +136,8 @@ class _Spooler:
             raw = text.encode("ascii")
         except UnicodeEncodeError:
             raw = None
-        if raw is None or _ESCAPE.search(text):
+        # (four memchr-fast tests of the bytes: a regular expression search took half the time)
+        if raw is None or b"\r" in raw or b"&" in raw or b"<" in raw or b">" in raw:
             self.text.write(_ESCAPE.sub(lambda m: _ESCAPES[m.group()], text).encode("utf-8"))
         else:
             self.text.write(raw)
