@@ -214,6 +214,7 @@ def large_child(op: str, work: Path) -> None:
     action, _, variant = op.partition(":")
     package_path = work / f"{variant}.xml"
     out_path = work / "out.bin"
+    hub_client = _hub(work, ca, seal) if action.startswith("hub-") else None
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
     before = _status_kb("VmRSS")
@@ -243,6 +244,15 @@ def large_child(op: str, work: Path) -> None:
                             limits=tree if action == "send-before" else streaming)
         out_path.write_bytes(data)
         size = len(data)
+    elif action in ("hub-before", "hub-bytes"):
+        data = package_path.read_bytes()
+        client, hub = hub_client
+        if action == "hub-before":  # the hub's limits as before: the in-memory path
+            type(hub.settings).limits = property(lambda settings: ParseLimits(
+                max_bytes=settings.max_package_bytes, allow_huge_text=True, stream_above=1 << 62))
+        [result] = client.send_edocs([(data, "edoc")])
+        assert not isinstance(result, Exception), result
+        size = len(data)
     elif action == "send-now":
         unsigned = work / "unsigned.tmp"
         with open(unsigned, "wb") as f:
@@ -257,6 +267,39 @@ def large_child(op: str, work: Path) -> None:
     cpu = time.process_time() - cpu
     peak = _status_kb("VmHWM") or 0
     print(spent, (peak - before) * 1024, size, cpu)
+
+
+def _hub(work: Path, ca: x509.Certificate, seal: x509.Certificate) -> tuple[object, object]:
+    """A hub (SQLite, in this process) taking packages of up to 512 MB, the sender's and the
+    recipient's systems connected, and the sender's client talking to it through Flask's test
+    client: a sendEdoc as the worker makes it and the hub accepts it, without a network."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from axis_connector.client import AxisClient
+    from axis_connector.hub import create_app, migrate
+    from axis_connector.hub.services import OPERATOR, AgencyInput, add_system, register_agency
+    from tests.support.flask_pool import FlaskPool
+
+    url = f"sqlite:///{work / 'hub.db'}"
+    (work / "hub.db").unlink(missing_ok=True)
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "ORGAN_ID": "000.00.00.H12.LGSP", "NAME": "LGSP",
+                      "TRUSTED_CA_PEM": ca.public_bytes(Encoding.PEM).decode(), "MAX_PACKAGE_MB": 512,
+                      "PUSH_INLINE": False})
+    hub = app.extensions["axis_hub"]
+    with hub.db.session() as session:
+        for system_id, pattern in (("sys-sender", "*.H12"), ("sys-recipient", "*.G22")):
+            add_system(session, system_id, system_id, f"{system_id}-secret-0123456789",
+                       register_patterns=pattern)
+        register_agency(session, hub.settings, OPERATOR, AgencyInput(
+            SENDER, "UBND tỉnh Cà Mau", certificate_pem=seal.public_bytes(Encoding.PEM).decode(),
+            system_id="sys-sender"))
+        register_agency(session, hub.settings, OPERATOR, AgencyInput(
+            "000.00.00.G22", "Văn phòng Chính phủ", system_id="sys-recipient"))
+        session.commit()
+    client = AxisClient("http://hub", "sys-sender", "sys-sender-secret-0123456789",
+                        pool=FlaskPool(app.test_client()))
+    return client, hub
 
 
 def _run_child(op: str, work: Path) -> tuple[float, int, int, float]:
@@ -314,7 +357,8 @@ def large_main(megabytes: int) -> None:
         rows = {}
         for op, now in (("receive:unwrapped", "now"), ("receive:wrapped", "now"),
                         ("receive:unwrapped", "bytes"), ("receive:wrapped", "bytes"),
-                        ("axis:unwrapped", "bytes"), ("send:unwrapped", "now"), ("send:unwrapped", "bytes")):
+                        ("axis:unwrapped", "bytes"), ("hub:unwrapped", "bytes"),
+                        ("send:unwrapped", "now"), ("send:unwrapped", "bytes")):
             action, _, variant = op.partition(":")
             b_time, b_growth, size, b_cpu = _run_child(f"{action}-before:{variant}", work)
             n_time, n_growth, _, n_cpu = _run_child(f"{action}-{now}:{variant}", work)
