@@ -84,7 +84,12 @@ def read_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> Receiv
     """
     if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
         root, splice, contents, spool = read_spooled(data, limits)
-        return ReceivedPackage(_in_memory(parse_tree(root, contents=contents)), root, splice, spool)
+        try:
+            package = _in_memory(parse_tree(root, contents=contents))
+        except BaseException:
+            spool.cleanup()
+            raise
+        return ReceivedPackage(package, root, splice, spool)
     root = parse_xml(data, limits)
     return ReceivedPackage(parse_tree(root), root)
 
