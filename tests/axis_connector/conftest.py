@@ -27,7 +27,6 @@ from axis_connector.edxml import (
     StatusPackage,
     TraceHeader,
 )
-
 from axis_connector.edxml.safe_xml import DEFAULT_LIMITS, ParseLimits
 
 from .pki import Identity, make_agency, make_ca
