@@ -9,6 +9,7 @@ These functions parse it once and give the same results and the same errors.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from .model import DocumentPackage, Package, StatusPackage, TraceHeader
 from .parse import check_message_type, parse_tree
 from .safe_xml import DEFAULT_LIMITS, ParseLimits, document_bytes, parse_xml
 from .signature import TrustCallback, VerificationResult, _insert_trace_header, verify_tree
+from .splice import Splice
+from .stream import _in_memory, read_spooled
 from .values import TRACE_LIST, check_organ_id
 
 __all__ = ["ReceivedPackage", "open_package", "read_package"]
@@ -35,6 +38,10 @@ class ReceivedPackage:
     package: Package
     """What :func:`parse_package` returns for the same bytes."""
     _root: etree._Element = field(repr=False)
+    _splice: Splice | None = field(default=None, repr=False)
+    """For a package read through files: its attachments' text (see :mod:`.stream`)."""
+    _spool: object = field(default=None, repr=False)
+    """The temporary files, removed when this object goes."""
 
     def verify(
         self,
@@ -51,6 +58,7 @@ class ReceivedPackage:
             trust_callback=trust_callback,
             require_sender_match=require_sender_match,
             at=at,
+            splice=self._splice,
         )
 
     def with_trace_header(self, trace: TraceHeader) -> bytes:
@@ -58,7 +66,11 @@ class ReceivedPackage:
         check_organ_id(trace.organ_id, TRACE_LIST + "/TraceHeader/OrganId")
         undo = _insert_trace_header(self._root, trace)
         try:
-            return document_bytes(self._root)
+            if self._splice is None:
+                return document_bytes(self._root)
+            out = io.BytesIO()
+            self._splice.write(document_bytes(self._root), out)
+            return out.getvalue()
         finally:
             undo()
 
@@ -70,6 +82,14 @@ def read_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> Receiv
     :func:`verify_package` raises, ``.with_trace_header(...)`` returns what
     :func:`add_trace_header` returns.
     """
+    if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
+        root, splice, contents, spool = read_spooled(data, limits)
+        try:
+            package = _in_memory(parse_tree(root, contents=contents))
+        except BaseException:
+            spool.cleanup()
+            raise
+        return ReceivedPackage(package, root, splice, spool)
     root = parse_xml(data, limits)
     return ReceivedPackage(parse_tree(root), root)
 
@@ -94,13 +114,22 @@ def open_package(
     """
     if (trusted_ca_certs is None) == (trust_callback is None):
         raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
-    root = parse_xml(data, limits)
-    result = verify_tree(
-        root,
-        trusted_ca_certs,
-        trust_callback=trust_callback,
-        require_sender_match=require_sender_match,
-        at=at,
-    )
-    package = parse_tree(root)
+    splice = spool = contents = None
+    if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
+        root, splice, contents, spool = read_spooled(data, limits)
+    else:
+        root = parse_xml(data, limits)
+    try:
+        result = verify_tree(
+            root,
+            trusted_ca_certs,
+            trust_callback=trust_callback,
+            require_sender_match=require_sender_match,
+            at=at,
+            splice=splice,
+        )
+        package = parse_tree(root) if spool is None else _in_memory(parse_tree(root, contents=contents))
+    finally:
+        if spool is not None:
+            spool.cleanup()
     return result, package if expect is None else check_message_type(package, expect)
