@@ -148,13 +148,14 @@ def flask(env: dict[str, str], *args: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, log: Path, workers: int = 2,
+                 threads: int = 4) -> subprocess.Popen[bytes]:
     """The Makefile's ``run`` target's gunicorn command but for the port, gunicorn's access log
     (the bench counts the demo hubs' calls from it) and the request log lines (WARNING: the
     figures of docs/benchmarks.md were measured without them)."""
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4",
+            [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
              "--worker-class", "ioffice.web.gunicorn_worker.HeadDeadlineWorker",
              "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
              "-c", "python:ioffice.exchange.gunicorn_hooks", "wsgi:application"],
@@ -684,6 +685,10 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true",
                     help="after seeding, count SQL statements and profile each page kind "
                          "in-process, instead of the load")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="gunicorn workers (make run: 2), to compare settings")
+    ap.add_argument("--threads", type=int, default=4,
+                    help="threads per worker (make run: 4), to compare settings")
     args = ap.parse_args()
     seconds = args.seconds or (20 if args.quick else 60)
     solo_seconds = args.solo_seconds or (10 if args.quick else 20)
@@ -738,9 +743,10 @@ def main() -> None:
             return
         global ACCESS_LOG
         log = ACCESS_LOG = tmp / "gunicorn.log"
-        server = start_server(env, port, log)
+        server = start_server(env, port, log, args.workers, args.threads)
         wait_ready(base, server, log)
-        print(f"server: gunicorn 2 workers x 4 threads on {base} (pid {server.pid})", flush=True)
+        print(f"server: gunicorn {args.workers} workers x {args.threads} threads on {base} "
+              f"(pid {server.pid})", flush=True)
         from signing.demo import make_text_pdf
 
         mix = Mix(seeded, rng, make_text_pdf(["SỞ NỘI VỤ TỈNH CÀ MAU\n\nCÔNG VĂN\nVề việc thử tải"]))
