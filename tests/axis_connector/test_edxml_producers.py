@@ -288,3 +288,49 @@ def test_plain_signxml_fails_such_a_signature_which_is_why_the_verifier_canonica
                                             digest_algorithms=frozenset(signxml.DigestAlgorithm))
     with pytest.raises(signxml.exceptions.InvalidSignature):
         signxml.XMLVerifier().verify(signed, x509_cert=ca_mau_seal.certificate, expect_config=config)
+
+
+def test_our_output_never_uses_the_tolerated_forms(ca_mau_seal: Identity, root_ca: Identity) -> None:
+    """Our own packages stay strict: prefixed, dates yyyy/MM/dd, trace headers with OrganId,
+    ResponseFor on updates and replacements, one line of base64, signed with SHA-256, valid
+    against our XSD."""
+    import re
+
+    from lxml import etree
+
+    from axis_connector.edxml import (
+        NAMESPACE,
+        build_document_package,
+        build_status_package,
+        sign_package,
+        validate_schema,
+        verify_package,
+    )
+    from axis_connector.edxml.safe_xml import parse_xml
+
+    from .conftest import make_document, make_status
+
+    date = re.compile(r"\d{4}/\d{2}/\d{2}( \d{2}:\d{2}:\d{2})?")
+    built = [build_document_package(make_document(kind)) for kind in BusinessDocType]
+    built.append(build_status_package(make_status()))
+    for data in built:
+        signed = sign_package(data, ca_mau_seal.key, [ca_mau_seal.certificate])
+        validate_schema(signed)
+        result = verify_package(signed, [root_ca.certificate], require_sender_match=False)
+        assert result.signature_method.endswith("rsa-sha256") and result.digest_method.endswith("sha256")
+        assert not result.weak_algorithm
+        assert re.findall(rb"<(?!edXML:|ds:|/|\?)", signed) == []  # every element prefixed
+        root = parse_xml(signed)
+        for element in root.iter(f"{{{NAMESPACE}}}*"):
+            name = etree.QName(element).localname
+            if name in ("PromulgationDate", "DueDate", "Timestamp"):
+                assert date.fullmatch(element.text or ""), (name, element.text)
+            if name == "TraceHeader":
+                assert element.find(f"{{{NAMESPACE}}}OrganId").text
+            if name == "ContentTransferEncoded":
+                assert not re.search(r"\s", element.text or "")
+        package = parse_package(signed)
+        if isinstance(package, DocumentPackage) and package.business.doc_type is not BusinessDocType.NEW:
+            assert package.response_for
+        check, _ = open_received_package(signed, [root_ca.certificate], require_sender_match=False)
+        assert check.verified and check.detail == ""
