@@ -49,9 +49,16 @@ from ioffice.exchange.models import (
 from ioffice.exchange.packages import BUSINESS_NAMES, URGENCY_OF_PRIORITY, doc_type_code
 from ioffice.exchange.runtime import Exchange
 from ioffice.exchange.sending import WorkReport
+from ioffice.exchange.zipped import is_zip, read_zip
 from ioffice.incoming.errors import InvalidInput
 from ioffice.incoming.models import DocumentStatus, IncomingDocument, ReceiptFlag, Source
-from ioffice.incoming.registration import UploadedFile, check_files, finish_files, stage_files
+from ioffice.incoming.registration import (
+    UploadedFile,
+    check_files,
+    finish_files,
+    stage_files,
+    stage_received_file,
+)
 from ioffice.metrics import VALIDATIONS
 from signing import validate_pdf
 
@@ -118,10 +125,34 @@ def _agencies(session: Session, organ_ids: list[str]) -> dict[str, Agency]:
 def _pdf_verdicts(rt: Exchange, package: DocumentPackage) -> list[tuple[str, str]]:
     verdicts = []
     for attachment in package.attachments:
+        if is_zip(attachment.data):
+            verdicts.append(_zip_verdict(rt, attachment.data))
+            continue
         report = validate_pdf(attachment.data, rt.trust)
         verdicts.append((report.verdict.value, report.explanation))
         VALIDATIONS.labels(report.verdict.value).inc()
     return verdicts
+
+
+def _zip_verdict(rt: Exchange, data: bytes) -> tuple[str, str]:
+    """A zipped attachment (rule zipped-attachment): "valid" when it holds PDFs and every one
+    has a valid signature; the summary names each PDF with its verdict, or why the zip was not
+    opened (limits, unsafe names: :func:`zipped.read_zip`)."""
+    listing = read_zip(data)
+    if listing.problem:
+        return "unchecked", f"Tệp nén không được mở: {listing.problem}. Tải về để kiểm tra."
+    parts, verdicts = [], []
+    for name, pdf in listing.pdfs:
+        report = validate_pdf(pdf, rt.trust)
+        VALIDATIONS.labels(report.verdict.value).inc()
+        verdicts.append(report.verdict.value)
+        parts.append(f"{name}: {report.explanation}")
+    parts += [f"{name}: không đọc được (mã hóa hoặc quá lớn)" for name in listing.skipped]
+    if not parts:
+        return "unchecked", (f"Tệp nén ({len(listing.names)} tệp) không chứa tệp PDF nào: "
+                             + ", ".join(listing.names[:10]))
+    valid = bool(verdicts) and not listing.skipped and all(v == "valid" for v in verdicts)
+    return ("valid" if valid else "invalid"), f"Tệp nén ({len(listing.names)} tệp). " + "; ".join(parts)
 
 
 _ENVELOPE_FLAGS = {
@@ -246,7 +277,9 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
     session without a flush; ``staged`` completes it (its id, text, search entry, inbox row and
     audit event) with the others of the transaction. The attachments are checked before
     anything is added: a refused one leaves nothing behind."""
-    files = tuple(UploadedFile(a.name, a.data, a.content_type) for a in package.attachments)
+    zipped = [i for i, a in enumerate(package.attachments) if is_zip(a.data)]
+    files = tuple(UploadedFile(a.name, a.data, a.content_type)
+                  for i, a in enumerate(package.attachments) if i not in zipped)
     try:
         checked = check_files(files)
     except InvalidInput as exc:
@@ -268,7 +301,11 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
         notes=package.content or "", arrived_at=utcnow(),
         receipt_flags=" ".join(flags or ()),
         files=[])  # an empty collection now: adding files needs no SELECT
-    text = stage_files(rt.blobs, doc, checked, verdicts)
+    text = stage_files(rt.blobs, doc, checked, [v for i, v in enumerate(verdicts) if i not in zipped])
+    for i in zipped:  # stored as received, after the PDFs
+        attachment = package.attachments[i]
+        stage_received_file(rt.blobs, doc, attachment.name, attachment.data, "application/zip",
+                            verdicts[i] if i < len(verdicts) else None)
     doc.page_count = doc.page_count or sum(p for _, p in checked)
     session.add(doc)
     enqueue_status_for(session, agency, to=package.sender.organ_id,

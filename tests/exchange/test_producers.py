@@ -144,3 +144,32 @@ def test_status_package_as_the_spec_writes_it_is_recorded(db: Session, federatio
     assert outcome.delivered == [BNV], outcome.failed
     [status] = recipient_statuses(db, agency(db, BNV).id, edoc.document_identifier)
     assert (status.organ_id, status.code, status.staff) == (CA_MAU, "03", "Phạm Thị Thu")
+
+
+def test_zipped_pdf_is_stored_as_received_and_judged_inside(db: Session, federation: Federation) -> None:
+    """rule zipped-attachment"""
+    from .test_zipped import make_zip
+
+    pdf = signed_pdf(db, federation.pki, agency(db, BNV).id)
+    archive = make_zip({"cong-van.pdf": pdf, "ban-do.png": b"\x89PNG\r\n"})
+    package = producer(db, federation, files=(("ho-so.zip", "application/octet-stream", archive),))
+    assert receive(federation, package.document()).delivered == [CA_MAU]
+    doc = received(db, package.document_id)
+    [f] = doc.files
+    assert (f.filename, f.content_type, f.page_count) == ("ho-so.zip", "application/zip", 0)
+    assert federation.rt.blobs.read_bytes(f.sha256) == archive  # byte for byte as received
+    assert f.signature_verdict == "valid" and f.signature_summary.startswith("Tệp nén (2 tệp). cong-van.pdf:")
+    assert doc.receipt_flags == "envelope_absent"  # a valid PDF signature, inside the zip
+
+
+def test_zip_bomb_is_stored_unopened_and_the_document_flagged(db: Session,
+                                                              federation: Federation) -> None:
+    from .test_zipped import make_zip
+
+    archive = make_zip({"../cong-van.pdf": bytes(3 * 1024 * 1024)})
+    package = producer(db, federation, files=(("ho-so.zip", "application/zip", archive),))
+    assert receive(federation, package.document()).delivered == [CA_MAU]
+    doc = received(db, package.document_id)
+    [f] = doc.files
+    assert f.signature_verdict == "unchecked" and "không được mở" in f.signature_summary
+    assert doc.receipt_flags == "envelope_absent no_valid_pdf_signature"
