@@ -49,7 +49,7 @@ from ioffice.exchange.models import (
 from ioffice.exchange.packages import BUSINESS_NAMES, URGENCY_OF_PRIORITY, doc_type_code
 from ioffice.exchange.runtime import Exchange
 from ioffice.exchange.sending import WorkReport
-from ioffice.exchange.zipped import is_zip, read_zip
+from ioffice.exchange.zipped import ZIP, read_zip, stored_as_received
 from ioffice.incoming.errors import InvalidInput
 from ioffice.incoming.models import DocumentStatus, IncomingDocument, ReceiptFlag, Source
 from ioffice.incoming.registration import (
@@ -125,8 +125,13 @@ def _agencies(session: Session, organ_ids: list[str]) -> dict[str, Agency]:
 def _pdf_verdicts(rt: Exchange, package: DocumentPackage) -> list[tuple[str, str]]:
     verdicts = []
     for attachment in package.attachments:
-        if is_zip(attachment.data):
+        kind = stored_as_received(attachment.name, attachment.data)
+        if kind == ZIP:
             verdicts.append(_zip_verdict(rt, attachment.data))
+            continue
+        if kind is not None:
+            verdicts.append(("unchecked", "Tệp văn phòng, lưu nguyên như khi nhận; chữ ký số chỉ "
+                                          "được kiểm tra trên tệp PDF."))
             continue
         report = validate_pdf(attachment.data, rt.trust)
         verdicts.append((report.verdict.value, report.explanation))
@@ -277,7 +282,8 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
     session without a flush; ``staged`` completes it (its id, text, search entry, inbox row and
     audit event) with the others of the transaction. The attachments are checked before
     anything is added: a refused one leaves nothing behind."""
-    zipped = [i for i, a in enumerate(package.attachments) if is_zip(a.data)]
+    kinds = {i: stored_as_received(a.name, a.data) for i, a in enumerate(package.attachments)}
+    zipped = [i for i, kind in kinds.items() if kind is not None]  # zips and office files
     files = tuple(UploadedFile(a.name, a.data, a.content_type)
                   for i, a in enumerate(package.attachments) if i not in zipped)
     try:
@@ -304,7 +310,7 @@ def _new_document(session: Session, rt: Exchange, agency: Agency, package: Docum
     text = stage_files(rt.blobs, doc, checked, [v for i, v in enumerate(verdicts) if i not in zipped])
     for i in zipped:  # stored as received, after the PDFs
         attachment = package.attachments[i]
-        stage_received_file(rt.blobs, doc, attachment.name, attachment.data, "application/zip",
+        stage_received_file(rt.blobs, doc, attachment.name, attachment.data, kinds[i] or ZIP,
                             verdicts[i] if i < len(verdicts) else None)
     doc.page_count = doc.page_count or sum(p for _, p in checked)
     session.add(doc)

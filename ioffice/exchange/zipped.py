@@ -12,7 +12,20 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-__all__ = ["ZipLimits", "ZipListing", "is_zip", "read_zip"]
+__all__ = ["ZipLimits", "ZipListing", "is_zip", "read_zip", "stored_as_received"]
+
+ZIP = "application/zip"
+_OFFICE_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint",
+}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,20 @@ def is_zip(data: bytes) -> bool:
     """A zip by its bytes (``PK\\x03\\x04`` or an empty archive's ``PK\\x05\\x06``), whatever
     the producer named it or declared its type."""
     return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def stored_as_received(name: str, data: bytes) -> str | None:
+    """The content type under which a received attachment that is not a PDF is stored as
+    received, or None (a PDF, or a kind we do not store: refused as before). Judged by the
+    bytes (a zip, or an OLE2 compound file: the older Office formats); the name's extension
+    only tells an office file (.docx, .odt, .doc...) from a zip. The type is ours, from this
+    list, never the producer's ``ContentType``."""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if data.startswith(_OLE2):
+        return _OFFICE_TYPES.get(extension, "application/x-ole-storage")
+    if is_zip(data):
+        return _OFFICE_TYPES.get(extension, ZIP) if extension != "zip" else ZIP
+    return None
 
 
 def _unsafe_name(name: str) -> bool:

@@ -285,8 +285,9 @@ def stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[Upl
 
 def stage_received_file(blobs: BlobStore, doc: IncomingDocument, filename: str, data: bytes,
                         content_type: str, verdict: tuple[str, str] | None = None) -> None:
-    """A file the exchange received that is not a PDF (a zip), stored as received after the
-    PDFs: no pages, no text; ``verdict`` on the signatures of what it holds."""
+    """A file the exchange received that is not a PDF (a zip, an office file), stored as
+    received after the PDFs: no pages, no text; ``verdict`` on the signatures of what it
+    holds."""
     info = blobs.put_bytes(data)
     extra = {"signature_verdict": verdict[0], "signature_summary": verdict[1]} if verdict else {}
     doc.files.append(DocumentFile(position=len(doc.files), filename=_safe_name(filename, "tep-nen.zip"),

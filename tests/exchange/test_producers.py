@@ -173,3 +173,24 @@ def test_zip_bomb_is_stored_unopened_and_the_document_flagged(db: Session,
     [f] = doc.files
     assert f.signature_verdict == "unchecked" and "không được mở" in f.signature_summary
     assert doc.receipt_flags == "envelope_absent no_valid_pdf_signature"
+
+
+def test_office_file_beside_the_pdf_is_stored_as_received(db: Session, federation: Federation) -> None:
+    """rule zipped-attachment (office files come unzipped)"""
+    from .test_zipped import make_zip
+
+    pdf = signed_pdf(db, federation.pki, agency(db, BNV).id)
+    docx = make_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+    package = producer(db, federation, files=(("cong-van.pdf", "application/pdf", pdf),
+                                              ("du-thao.docx", "application/msword", docx)))
+    assert receive(federation, package.document()).delivered == [CA_MAU]
+    doc = received(db, package.document_id)
+    assert [(f.filename, f.content_type.rsplit(".", 1)[-1], f.signature_verdict) for f in doc.files] == [
+        ("cong-van.pdf", "application/pdf", "valid"), ("du-thao.docx", "document", "unchecked")]
+    assert federation.rt.blobs.read_bytes(doc.files[1].sha256) == docx
+
+
+def test_an_attachment_of_another_kind_is_still_refused(db: Session, federation: Federation) -> None:
+    package = producer(db, federation, files=(("trang.html", "text/html", b"<html><script>x</script>"),))
+    outcome = receive(federation, package.document())
+    assert outcome.failed[CA_MAU].startswith("Tệp đính kèm không hợp lệ")

@@ -52,3 +52,18 @@ def test_a_pdf_over_its_limit_is_listed_not_read() -> None:
 
 def test_a_broken_zip_is_not_opened() -> None:
     assert "hỏng" in read_zip(b"PK\x03\x04" + b"\x00" * 40).problem
+
+
+def test_what_is_stored_as_received_is_judged_by_the_bytes() -> None:
+    from ioffice.exchange.zipped import stored_as_received
+
+    archive = make_zip({"a.pdf": PDF})
+    ooxml = make_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"})
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)
+    assert stored_as_received("ho-so.zip", archive) == "application/zip"
+    assert stored_as_received("ho-so", archive) == "application/zip"
+    assert stored_as_received("du-thao.docx", ooxml).endswith("wordprocessingml.document")
+    assert stored_as_received("bang.xls", ole2) == "application/vnd.ms-excel"
+    assert stored_as_received("cong-van.pdf", PDF) is None
+    assert stored_as_received("trang.html", b"<html><script>") is None      # refused as before
+    assert stored_as_received("x.docx", b"MZ\x90\x00") is None              # not what it says
