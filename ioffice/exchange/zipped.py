@@ -59,15 +59,24 @@ def is_zip(data: bytes) -> bool:
 def stored_as_received(name: str, data: bytes) -> str | None:
     """The content type under which a received attachment that is not a PDF is stored as
     received, or None (a PDF, or a kind we do not store: refused as before). Judged by the
-    bytes (a zip, or an OLE2 compound file: the older Office formats); the name's extension
-    only tells an office file (.docx, .odt, .doc...) from a zip. The type is ours, from this
-    list, never the producer's ``ContentType``."""
+    bytes (a zip whose list of files can be read, or an OLE2 compound file: the older Office
+    formats); the name's extension only tells an office file (.docx, .odt, .doc...) from a zip.
+    The type is ours, from this list, never the producer's ``ContentType``. A file that only
+    starts like a zip is refused, as a broken PDF is."""
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if data.startswith(_OLE2):
         return _OFFICE_TYPES.get(extension, "application/x-ole-storage")
-    if is_zip(data):
+    if is_zip(data) and _listable(data):
         return _OFFICE_TYPES.get(extension, ZIP) if extension != "zip" else ZIP
     return None
+
+
+def _listable(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)):
+            return True
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
 
 
 def _unsafe_name(name: str) -> bool:

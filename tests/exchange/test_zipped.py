@@ -50,8 +50,12 @@ def test_a_pdf_over_its_limit_is_listed_not_read() -> None:
     assert listing.skipped == ("lon.pdf",) and listing.pdfs == (("nho.pdf", b"%PDF"),)
 
 
-def test_a_broken_zip_is_not_opened() -> None:
-    assert "hỏng" in read_zip(b"PK\x03\x04" + b"\x00" * 40).problem
+def test_a_broken_zip_is_not_opened_nor_stored() -> None:
+    from ioffice.exchange.zipped import stored_as_received
+
+    broken = b"PK\x03\x04" + b"\x00" * 40
+    assert "hỏng" in read_zip(broken).problem
+    assert stored_as_received("ho-so.zip", broken) is None  # refused, as a broken PDF is
 
 
 def test_what_is_stored_as_received_is_judged_by_the_bytes() -> None:
