@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy import (
@@ -117,6 +119,12 @@ def _ping_when_idle(engine: Engine) -> None:
 
 SQLITE_BEGIN = "ioffice_sqlite_begin"
 """Execution option of an engine: how its SQLite transactions begin (``IMMEDIATE`` if unset)."""
+SQLITE_SYNC = "ioffice_sqlite_sync"
+"""Execution option of an engine: ``NORMAL`` commits its SQLite transactions without waiting
+for the disk (``PRAGMA synchronous=NORMAL``; ``FULL`` if unset). Only the audit events of
+reads are written so (:attr:`Database.read_audit_engine`): in WAL mode such a commit survives
+the application's crash, not a power cut before the next full commit or checkpoint, and it
+holds the write lock for microseconds instead of a disk flush (docs/performance.md)."""
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -143,7 +151,12 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        options = conn.get_execution_options()
+        sync = options.get(SQLITE_SYNC, "FULL")
+        if conn.info.get(SQLITE_SYNC) != sync:  # kept per connection: one PRAGMA on a change
+            conn.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if sync == 'NORMAL' else 'FULL'}")
+            conn.info[SQLITE_SYNC] = sync
+        mode = options.get(SQLITE_BEGIN, "IMMEDIATE")
         conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
@@ -213,7 +226,9 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, class_=AppSession, expire_on_commit=False)
         self.read_sessionmaker = sessionmaker(self.read_engine, class_=AppSession,
                                               expire_on_commit=False)
-        self._write_bind: Any = self.engine
+        # the audit events of reads: their own short transactions, no disk flush on SQLite
+        self.read_audit_engine = self.engine.execution_options(**{SQLITE_SYNC: "NORMAL"})
+        self._write_bind: Any = self.read_audit_engine
 
     def bind_to(self, connection: Any) -> None:
         """Tests: run every session inside an outer transaction that is rolled back."""
@@ -234,3 +249,39 @@ class Database:
             session.info[_AFTER_READ] = []
             session.info[_WRITE_BIND] = self._write_bind
         return session
+
+
+class StatementCache:
+    """Statements kept by what they were built from (a bounded LRU, shared by threads).
+
+    Building a SELECT with SQLAlchemy's constructs and computing its cache key costs more CPU
+    on a page than running it (docs/performance.md, "Statements built once"). A statement
+    whose shape depends on the actor (their roles, department, the agency's review chain) is
+    built once per such key and then executed as is: the key must hold every value the
+    builder reads, the values bound in it included. SQLAlchemy's own compiled cache then
+    shares the compiled form between the keys that differ only in bound values."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        built = build()  # outside the lock; two threads may build the same one, both correct
+        with self._lock:
+            self._items[key] = built
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return built
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+statements = StatementCache()

@@ -156,3 +156,20 @@ def test_read_sessions_begin_deferred_and_writers_immediate(database: Database) 
         s.execute(text("SELECT 1"))
         s.commit()
     assert begins == ["BEGIN DEFERRED", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+
+
+def test_only_the_audit_events_of_reads_commit_without_a_disk_flush(database: Database) -> None:
+    """``PRAGMA synchronous``: 1 (NORMAL) in the short transaction that writes what a read
+    leaves behind, 2 (FULL) in every other write transaction, on the same pooled connection."""
+    seen: list[int] = []
+    with database.session(read=True) as s:
+        s.execute(text("SELECT sum(v) FROM t"))
+        after_read(s, lambda w: seen.append(w.execute(text("PRAGMA synchronous")).scalar_one()))
+        after_read(s, lambda w: w.execute(text("INSERT INTO t (v) VALUES (2)")))
+        s.commit()
+    with database.session() as s:
+        seen.append(s.execute(text("PRAGMA synchronous")).scalar_one())
+        s.execute(text("INSERT INTO t (v) VALUES (3)"))
+        s.commit()
+    assert seen == [1, 2]
+    assert _read(database) == 6  # both writes are there

@@ -8,7 +8,7 @@ attachment go into the output with one copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pybase64
 
@@ -192,7 +192,16 @@ def _business(w: _Writer, business: Business) -> None:
     w.close("Bussiness")
 
 
-def _finish(w: _Writer, attachments: tuple[Attachment, ...]) -> bytes:
+_Encode = Callable[[int, Attachment], bytes]
+"""The base64 text of the n-th attachment (from 0); :mod:`.stream` passes one that returns a
+placeholder, to write the text itself from a file."""
+
+
+def _base64(index: int, attachment: Attachment) -> bytes:
+    return pybase64.b64encode(attachment.data)
+
+
+def _finish(w: _Writer, attachments: tuple[Attachment, ...], encode: _Encode = _base64) -> bytes:
     if not attachments:
         w.parts.append("</edXML:edXML>")
         return "".join(w.parts).encode("utf-8")
@@ -212,7 +221,7 @@ def _finish(w: _Writer, attachments: tuple[Attachment, ...]) -> bytes:
         )
         w.open("ContentTransferEncoded")
         chunks.append("".join(w.parts).encode("utf-8"))
-        chunks.append(pybase64.b64encode(attachment.data))
+        chunks.append(encode(index - 1, attachment))
         w.parts = []
         w.close("ContentTransferEncoded")
         w.close("Attachment")
@@ -229,6 +238,10 @@ def build_document_package(package: DocumentPackage) -> bytes:
     (no recipient, an ``OrganId`` over 35 characters, a revoke without
     ``ResponseFor``, duplicate ``ContentId``, a control character in a value...).
     """
+    return _document(package, _base64)
+
+
+def _document(package: DocumentPackage, encode: _Encode) -> bytes:
     check_document_rules(package)
     w = _Writer()
     w.open("edXMLEnvelope")
@@ -311,7 +324,7 @@ def build_document_package(package: DocumentPackage) -> bytes:
     w.close("edXMLManifest")
     w.close("edXMLBody")
     w.close("edXMLEnvelope")
-    return _finish(w, package.attachments)
+    return _finish(w, package.attachments, encode)
 
 
 def build_status_package(package: StatusPackage) -> bytes:

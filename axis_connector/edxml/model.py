@@ -269,7 +269,9 @@ class Attachment:
     content_type: str
     """``ContentType``: a MIME type, e.g. ``application/pdf``."""
     data: bytes = field(repr=False)
-    """The decoded file content."""
+    """The decoded file content. In a package read by :mod:`.stream` (``read_package_file``,
+    ``open_package_file``) a ``SpooledFile`` instead (a temporary file); ``build_package_file``
+    also takes any object with ``open()`` (an ``AttachmentSource``)."""
     description: str = ""
 
 

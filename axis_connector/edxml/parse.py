@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Mapping
 from typing import TypeVar
 
 import pybase64
@@ -299,7 +300,21 @@ def _decode_base64(node: _Node) -> bytes:
         ) from None
 
 
-def _attachments(root: _Node, envelope: _Node) -> tuple[Attachment, ...]:
+def _content(node: _Node, contents: Mapping[str, object] | None):
+    """The attachment's bytes; or, for a package read by :mod:`.stream`, what it spooled the
+    text to, named by the placeholder it left as the element's text."""
+    if contents is not None:
+        found = contents.get(node.element.text or "")
+        if isinstance(found, EdxmlError):  # bad base64, found while spooling
+            raise found
+        if found is not None:
+            return found
+    return _decode_base64(node)
+
+
+def _attachments(
+    root: _Node, envelope: _Node, contents: Mapping[str, object] | None
+) -> tuple[Attachment, ...]:
     body = envelope.opt("edXMLBody")
     manifest = None if body is None else body.opt("edXMLManifest")
     references = [] if manifest is None else manifest.many("Reference")
@@ -334,7 +349,7 @@ def _attachments(root: _Node, envelope: _Node) -> tuple[Attachment, ...]:
                 name=node.text("AttachmentName") or ref.text("AttachmentName"),
                 content_type=node.text("ContentType") or ref.text("ContentType"),
                 description=node.text("Description") or ref.text("Description"),
-                data=_decode_base64(node.one("ContentTransferEncoded")),
+                data=_content(node.one("ContentTransferEncoded"), contents),
             )
         )
     if files:
@@ -358,7 +373,8 @@ def _root(tree: etree._Element) -> _Node:
     return _Node(tree, "/edXML")
 
 
-def _document(root: _Node, envelope: _Node, header: _Node, message: _Node) -> DocumentPackage:
+def _document(root: _Node, envelope: _Node, header: _Node, message: _Node,
+              contents: Mapping[str, object] | None = None) -> DocumentPackage:
     document_id = message.required_text("DocumentId")
     code = message.one("Code")
     promulgation = message.one("PromulgationInfo")
@@ -395,7 +411,7 @@ def _document(root: _Node, envelope: _Node, header: _Node, message: _Node) -> Do
         steering_type=message.integer("SteeringType"),
         to_places=() if places is None else tuple(node.value() for node in places.many("Place")),
         trace=trace,
-        attachments=_attachments(root, envelope),
+        attachments=_attachments(root, envelope, contents),
     )
     check_document_rules(package, received=True)
     return package
@@ -427,15 +443,18 @@ def _status(header: _Node, message: _Node) -> StatusPackage:
     return package
 
 
-def parse_tree(tree: etree._Element) -> DocumentPackage | StatusPackage:
-    """Read a package from an already (safely) parsed tree."""
+def parse_tree(
+    tree: etree._Element, *, contents: Mapping[str, object] | None = None
+) -> DocumentPackage | StatusPackage:
+    """Read a package from an already (safely) parsed tree. ``contents``: the attachments
+    :mod:`.stream` spooled to files, by the placeholder text it left in their place."""
     root = _root(tree)
     envelope = root.one("edXMLEnvelope")
     header = envelope.one("edXMLHeader")
     message = header.one("MessageHeader")
     if "StatusCode" in message.children:
         return _status(header, message)
-    return _document(root, envelope, header, message)
+    return _document(root, envelope, header, message, contents)
 
 
 def parse_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> DocumentPackage | StatusPackage:
@@ -444,6 +463,10 @@ def parse_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> Docum
     A package whose ``MessageHeader`` has a ``StatusCode`` is a status package.
     Raises :class:`EdxmlError` for unsafe, malformed or invalid input.
     """
+    if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
+        from .stream import parse_in_files  # stream builds on this module
+
+        return parse_in_files(data, limits)
     return parse_tree(parse_xml(data, limits))
 
 

@@ -9,6 +9,7 @@ These functions parse it once and give the same results and the same errors.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +27,8 @@ from .signature import (
     unverifiable_signature,
     verify_tree,
 )
+from .splice import Splice
+from .stream import _in_memory, read_spooled
 from .values import TRACE_LIST, check_organ_id
 
 __all__ = ["EnvelopeCheck", "ReceivedPackage", "open_package", "open_received_package", "read_package"]
@@ -42,6 +45,10 @@ class ReceivedPackage:
     package: Package
     """What :func:`parse_package` returns for the same bytes."""
     _root: etree._Element = field(repr=False)
+    _splice: Splice | None = field(default=None, repr=False)
+    """For a package read through files: its attachments' text (see :mod:`.stream`)."""
+    _spool: object = field(default=None, repr=False)
+    """The temporary files, removed when this object goes."""
 
     def verify(
         self,
@@ -58,6 +65,7 @@ class ReceivedPackage:
             trust_callback=trust_callback,
             require_sender_match=require_sender_match,
             at=at,
+            splice=self._splice,
         )
 
     def with_trace_header(self, trace: TraceHeader) -> bytes:
@@ -65,7 +73,11 @@ class ReceivedPackage:
         check_organ_id(trace.organ_id, TRACE_LIST + "/TraceHeader/OrganId")
         undo = _insert_trace_header(self._root, trace)
         try:
-            return document_bytes(self._root)
+            if self._splice is None:
+                return document_bytes(self._root)
+            out = io.BytesIO()
+            self._splice.write(document_bytes(self._root), out)
+            return out.getvalue()
         finally:
             undo()
 
@@ -77,6 +89,14 @@ def read_package(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> Receiv
     :func:`verify_package` raises, ``.with_trace_header(...)`` returns what
     :func:`add_trace_header` returns.
     """
+    if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
+        root, splice, contents, spool = read_spooled(data, limits)
+        try:
+            package = _in_memory(parse_tree(root, contents=contents))
+        except BaseException:
+            spool.cleanup()
+            raise
+        return ReceivedPackage(package, root, splice, spool)
     root = parse_xml(data, limits)
     return ReceivedPackage(parse_tree(root), root)
 
@@ -101,15 +121,24 @@ def open_package(
     """
     if (trusted_ca_certs is None) == (trust_callback is None):
         raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
-    root = parse_xml(data, limits)
-    result = verify_tree(
-        root,
-        trusted_ca_certs,
-        trust_callback=trust_callback,
-        require_sender_match=require_sender_match,
-        at=at,
-    )
-    package = parse_tree(root)
+    splice = spool = contents = None
+    if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
+        root, splice, contents, spool = read_spooled(data, limits)
+    else:
+        root = parse_xml(data, limits)
+    try:
+        result = verify_tree(
+            root,
+            trusted_ca_certs,
+            trust_callback=trust_callback,
+            require_sender_match=require_sender_match,
+            at=at,
+            splice=splice,
+        )
+        package = parse_tree(root) if spool is None else _in_memory(parse_tree(root, contents=contents))
+    finally:
+        if spool is not None:
+            spool.cleanup()
     return result, package if expect is None else check_message_type(package, expect)
 
 
@@ -150,18 +179,27 @@ def open_received_package(
     """
     if (trusted_ca_certs is None) == (trust_callback is None):
         raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
-    root = parse_xml(data, limits)
-    unverifiable = unverifiable_signature(root)
-    if unverifiable is None:
-        result = verify_tree(
-            root,
-            trusted_ca_certs,
-            trust_callback=trust_callback,
-            require_sender_match=require_sender_match,
-            at=at,
-        )
-        check = EnvelopeCheck(EnvelopeSignature.VERIFIED, "; ".join(result.warnings), result)
+    splice = spool = contents = None
+    if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
+        root, splice, contents, spool = read_spooled(data, limits)  # as open_package does
     else:
-        check = EnvelopeCheck(*unverifiable)
-    package = parse_tree(root)
+        root = parse_xml(data, limits)
+    try:
+        unverifiable = unverifiable_signature(root)
+        if unverifiable is None:
+            result = verify_tree(
+                root,
+                trusted_ca_certs,
+                trust_callback=trust_callback,
+                require_sender_match=require_sender_match,
+                at=at,
+                splice=splice,
+            )
+            check = EnvelopeCheck(EnvelopeSignature.VERIFIED, "; ".join(result.warnings), result)
+        else:
+            check = EnvelopeCheck(*unverifiable)
+        package = parse_tree(root) if spool is None else _in_memory(parse_tree(root, contents=contents))
+    finally:
+        if spool is not None:
+            spool.cleanup()
     return check, package if expect is None else check_message_type(package, expect)

@@ -36,6 +36,10 @@ class ParseLimits:
     attachments over about 7.5 MB; the other limits still apply."""
     preamble_scan: int = 4096
     """How far to look for ``<?xml`` when there are junk bytes before it."""
+    stream_above: int = 4 * 1024 * 1024
+    """Packages larger than this (in bytes) are parsed through temporary files by every entry
+    point (``axis_connector.edxml.stream``): attachments are not held in the tree, so memory
+    stays near the size of the bytes given plus what is returned. ``0``: always."""
 
 
 DEFAULT_LIMITS = ParseLimits()

@@ -37,6 +37,7 @@ from enum import StrEnum
 
 import signxml
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
@@ -60,6 +61,7 @@ from .errors import SignatureError
 from .model import LEGACY_NAMESPACES, NAMESPACE, TraceHeader
 from .parse import DSIG_NAMESPACE
 from .safe_xml import DEFAULT_LIMITS, ParseLimits, document_bytes, parse_xml
+from .splice import Splice
 from .values import HEADER, TRACE_LIST, check_organ_id, format_timestamp
 
 __all__ = [
@@ -95,6 +97,19 @@ def _tostring_utf8(self: object, xml_node: etree._Element, **kwargs: object) -> 
     return etree.tostring(xml_node, **{"encoding": "utf-8", **kwargs})
 
 
+def _spliced_digest(self, data: bytes, algorithm: DigestAlgorithm) -> bytes:
+    # A package read or built by .stream holds its attachments' text in files, a placeholder in
+    # the tree: the digest is of the canonical form with each placeholder replaced by that text
+    # (the canonical form of a text node of base64 is the text itself), fed in chunks.
+    # Without a splice this is signxml's own _get_digest.
+    hasher = hashes.Hash(signxml.algorithms.digest_algorithm_implementations[algorithm]())
+    if self._splice is None:
+        hasher.update(data)
+    else:
+        self._splice.feed(data, hasher.update)
+    return hasher.finalize()
+
+
 class _Signer(XMLSigner):
     """signxml's signer, without its serialise-and-parse copies of the whole document.
 
@@ -104,9 +119,12 @@ class _Signer(XMLSigner):
     """
 
     _tostring = _tostring_utf8
+    _splice: Splice | None = None
 
     def get_root(self, data):
         return copy.deepcopy(data) if _is_document_root(data) else super().get_root(data)
+
+    _get_digest = _spliced_digest
 
 
 class _DocumentCopy:
@@ -147,6 +165,7 @@ class _Verifier(XMLVerifier):
     """
 
     _digested: object = None
+    _splice: Splice | None = None
 
     def _tostring(self, xml_node, **kwargs):
         if not kwargs and _is_document_root(xml_node):
@@ -162,7 +181,7 @@ class _Verifier(XMLVerifier):
 
     def _get_digest(self, data, algorithm):
         self._digested = data
-        return super()._get_digest(data, algorithm)
+        return _spliced_digest(self, data, algorithm)
 
     def get_root(self, data):
         return data if _is_document_root(data) else super().get_root(data)
@@ -255,6 +274,27 @@ def sign_package(
     intermediates; all go into ``KeyInfo/X509Data``.  RSA keys sign with
     RSA-SHA256, EC keys with ECDSA-SHA256.
     """
+    if _large(xml_bytes, limits):
+        from .stream import sign_in_files  # stream builds on this module
+
+        return sign_in_files(xml_bytes, key, cert_chain, limits)
+    return document_bytes(sign_tree(parse_xml(xml_bytes, limits), key, cert_chain))
+
+
+def _large(data: object, limits: ParseLimits) -> bool:
+    """Parse through files (``ParseLimits.stream_above``)?"""
+    return isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above
+
+
+def sign_tree(
+    root: etree._Element,
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    cert_chain: Sequence[x509.Certificate],
+    *,
+    splice: Splice | None = None,
+) -> etree._Element:
+    """:func:`sign_package` on a tree :func:`~.safe_xml.parse_xml` (or :mod:`.stream`, with its
+    ``splice``) made; returns the signed tree (a copy)."""
     if isinstance(key, rsa.RSAPrivateKey):
         method = SignatureMethod.RSA_SHA256
     elif isinstance(key, ec.EllipticCurvePrivateKey):
@@ -263,7 +303,6 @@ def sign_package(
         raise TypeError("only RSA and EC keys can sign edXML packages")
     if not cert_chain:
         raise ValueError("cert_chain must contain at least the signer's certificate")
-    root = parse_xml(xml_bytes, limits)
     if root.find(f".//{_DS}Signature") is not None:
         raise SignatureError("already_signed", HEADER + "/Signature", "gói tin đã có chữ ký")
     etree.SubElement(_header(root), f"{_DS}Signature", {"Id": "placeholder"}, nsmap={"ds": DSIG_NAMESPACE})
@@ -273,8 +312,11 @@ def sign_package(
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
     )
-    signed = signer.sign(root, key=key, cert=list(cert_chain))
-    return document_bytes(signed)
+    signer._splice = splice
+    try:
+        return signer.sign(root, key=key, cert=list(cert_chain))
+    finally:
+        _header(root).remove(root.find(f".//{_DS}Signature"))  # the caller's tree as it was
 
 
 def add_trace_header(xml_bytes: bytes, trace: TraceHeader, *, limits: ParseLimits = DEFAULT_LIMITS) -> bytes:
@@ -283,6 +325,10 @@ def add_trace_header(xml_bytes: bytes, trace: TraceHeader, *, limits: ParseLimit
     The sender's signature stays verifiable: see the module docstring.
     """
     check_organ_id(trace.organ_id, TRACE_LIST + "/TraceHeader/OrganId")
+    if _large(xml_bytes, limits):
+        from .stream import add_trace_header_in_files
+
+        return add_trace_header_in_files(xml_bytes, trace, limits)
     root = parse_xml(xml_bytes, limits)
     _insert_trace_header(root, trace)
     return document_bytes(root)
@@ -523,6 +569,7 @@ def _verify_signature(
     sender: str,
     signer: x509.Certificate,
     config: SignatureConfiguration,
+    splice: Splice | None = None,
 ) -> int:
     """signxml's verification of the signature value and digest; return how many trailing trace
     headers were added after signing.
@@ -540,8 +587,10 @@ def _verify_signature(
         with _without_last_trace_headers(header, count) as possible:
             if not possible:  # a guess beyond what the package holds
                 continue
+            verifier = _Verifier()
+            verifier._splice = splice
             try:
-                _Verifier().verify(root, x509_cert=signer, expect_config=config)
+                verifier.verify(root, x509_cert=signer, expect_config=config)
                 return count
             except InvalidDigest:
                 continue
@@ -584,6 +633,12 @@ def verify_package(
     """
     if (trusted_ca_certs is None) == (trust_callback is None):
         raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
+    if _large(xml_bytes, limits):
+        from .stream import verify_in_files
+
+        return verify_in_files(xml_bytes, limits, trusted_ca_certs=trusted_ca_certs,
+                               trust_callback=trust_callback,
+                               require_sender_match=require_sender_match, at=at)
     return verify_tree(
         parse_xml(xml_bytes, limits),
         trusted_ca_certs,
@@ -600,8 +655,10 @@ def verify_tree(
     trust_callback: TrustCallback | None = None,
     require_sender_match: bool = True,
     at: dt.datetime | None = None,
+    splice: Splice | None = None,
 ) -> VerificationResult:
-    """:func:`verify_package` on a tree :func:`~.safe_xml.parse_xml` made; the tree is left as it was."""
+    """:func:`verify_package` on a tree :func:`~.safe_xml.parse_xml` made (or :mod:`.stream`, with
+    its ``splice``); the tree is left as it was."""
     if (trusted_ca_certs is None) == (trust_callback is None):
         raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
     signatures = root.findall(f".//{_DS}Signature")
@@ -645,7 +702,7 @@ def verify_tree(
         digest_algorithms=_DIGESTS,
         verification_time=at,
     )
-    stripped = _verify_signature(root, header, sender, signer, config)
+    stripped = _verify_signature(root, header, sender, signer, config, splice)
     weak = "sha1" in method_uri.lower() or "sha1" in digest_uri.lower()
     return VerificationResult(
         signer_certificate=signer,

@@ -88,11 +88,37 @@ class Confidentiality(enum.StrEnum):
                 "top_secret": "Tuyệt mật"}[self.value]
 
 
-def fold(text: str) -> str:
-    """Lower-case and strip Vietnamese diacritics: "Quyết định Đầu tư" -> "quyet dinh dau tu"."""
+def _fold_slow(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", stripped).lower()
+
+
+def _fold_table() -> dict[int, str]:
+    """Each precomposed Latin letter (Vietnamese's among them) to its folded form, where that
+    is plain ASCII: one ``str.translate`` then does what :func:`_fold_slow` does char by char."""
+    table = {}
+    for start, end in ((0x00C0, 0x0250), (0x1E00, 0x1F00)):
+        for cp in range(start, end):
+            folded = _fold_slow(chr(cp))
+            if folded.isascii() and folded != chr(cp):
+                table[cp] = folded
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics: "Quyết định Đầu tư" -> "quyet dinh dau tu".
+
+    Search folds every word it shows and indexes (hundreds per page): the precomposed letters
+    go through one table, and only text with something else outside ASCII (a combining mark,
+    a dash, a quote) takes the general path, which gives the same result."""
+    translated = text.translate(_FOLD)
+    if translated.isascii():
+        return translated.lower()
+    return _fold_slow(translated)
 
 
 def notation_text(number: str, notation: str) -> str:

@@ -4,7 +4,14 @@ so the hub answers with the same message id)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import io
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import Any, BinaryIO
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from axis_connector.edxml import (
     Attachment,
@@ -15,6 +22,7 @@ from axis_connector.edxml import (
     DocumentType,
     Organization,
     OtherInfo,
+    ParseLimits,
     Priority,
     PromulgationInfo,
     ReplacementInfo,
@@ -24,7 +32,9 @@ from axis_connector.edxml import (
     StatusCode,
     StatusPackage,
     build_package,
+    sign_package,
 )
+from axis_connector.edxml.stream import build_package_file, sign_package_file
 from ioffice.agencies.models import Agency
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, doc_type_by_name
 from ioffice.storage import BlobStore
@@ -54,7 +64,50 @@ def doc_type_code(document_type: DocumentType) -> str:
     return "cong_van"
 
 
+STREAM_FILES_ABOVE = 4 * 1024 * 1024
+"""Files larger than this in all are read from the blob store while the package is written to a
+temporary file, and signed from there (``build_signed_document``)."""
+
+_OWN_PACKAGE = ParseLimits(max_bytes=sys.maxsize, allow_huge_text=True)
+"""Our own package, signed: no limit of an untrusted input applies."""
+
+
+class _BlobFile:
+    """An attachment read from the blob store while the package is written (verified against its
+    key as it is read)."""
+
+    def __init__(self, blobs: BlobStore, sha256: str) -> None:
+        self.blobs = blobs
+        self.sha256 = sha256
+
+    def open(self) -> BinaryIO:
+        return self.blobs.open(self.sha256)  # type: ignore[return-value]  # a context manager
+
+
 def build_document(agency: Agency, payload: dict[str, Any], blobs: BlobStore) -> bytes:
+    return build_package(document_package(agency, payload, blobs))
+
+
+def build_signed_document(agency: Agency, payload: dict[str, Any], blobs: BlobStore,
+                          key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+                          chain: Sequence[x509.Certificate]) -> bytes:
+    """The signed package (the bytes ``sign_package(build_document(...))`` gives). When its files
+    are large, in memory about the package's size: the files are base64-encoded from the blob
+    store into a temporary file and the package signed from there (``axis_connector.edxml.stream``)."""
+    if sum(blobs.size(sha256) for _, sha256 in payload["files"]) <= STREAM_FILES_ABOVE:
+        return sign_package(build_document(agency, payload, blobs), key, chain, limits=_OWN_PACKAGE)
+    with tempfile.TemporaryFile() as unsigned:
+        build_package_file(document_package(agency, payload, blobs, stream=True), unsigned)
+        unsigned.seek(0)
+        out = io.BytesIO()
+        sign_package_file(unsigned, out, key, chain, limits=_OWN_PACKAGE)
+        return out.getvalue()
+
+
+def document_package(agency: Agency, payload: dict[str, Any], blobs: BlobStore, *,
+                     stream: bool = False) -> DocumentPackage:
+    """The package of an outbox row; ``stream``: its attachments' data read from the blob store
+    only when written (for ``build_package_file``), else their bytes."""
     doc_type = DOC_TYPES_BY_CODE[payload["doc_type_code"]]
     names = payload.get("recipient_names") or {}
     business_type = _BUSINESS[payload.get("business_type") or "new"]
@@ -72,9 +125,9 @@ def build_document(agency: Agency, payload: dict[str, Any], blobs: BlobStore) ->
                                             tuple(payload["recipients"])),)
     attachments = tuple(
         Attachment(content_id=f"cid:{i + 1}", name=name, content_type="application/pdf",
-                   data=blobs.read_bytes(sha256))
+                   data=_BlobFile(blobs, sha256) if stream else blobs.read_bytes(sha256))  # type: ignore[arg-type]
         for i, (name, sha256) in enumerate(payload["files"]))
-    package = DocumentPackage(
+    return DocumentPackage(
         sender=organization(agency),
         recipients=tuple(Organization(organ_id=r, organ_name=names.get(r, ""))
                          for r in payload["recipients"]),
@@ -99,7 +152,6 @@ def build_document(agency: Agency, payload: dict[str, Any], blobs: BlobStore) ->
                                           payload.get("staff_mobile") or "")),
         attachments=attachments,
     )
-    return build_package(package)
 
 
 def build_status(payload: dict[str, Any]) -> bytes:

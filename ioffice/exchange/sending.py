@@ -14,7 +14,7 @@ from axis_connector.edxml import EdxmlError, sign_package
 from ioffice.agencies.models import Agency
 from ioffice.db import utcnow
 from ioffice.exchange.models import ExchangeOutbox, OutboxState
-from ioffice.exchange.packages import build_document, build_status
+from ioffice.exchange.packages import build_signed_document, build_status
 from ioffice.exchange.runtime import Exchange
 from ioffice.keys.service import KeyError_, seal_credential
 from ioffice.storage import BlobNotFound
@@ -107,9 +107,10 @@ def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
             try:
                 attempt.hub_name = rt.hub_for(agency.code).name
                 key, chain = _seal(rt, session, row.agency_id)
-                unsigned = (build_document(agency, row.payload, rt.blobs) if row.kind == "edoc"
-                            else build_status(row.payload))
-                attempt.data = sign_package(unsigned, key, chain)
+                if row.kind == "edoc":
+                    attempt.data = build_signed_document(agency, row.payload, rt.blobs, key, chain)
+                else:
+                    attempt.data = sign_package(build_status(row.payload), key, chain)
             except (EdxmlError, BlobNotFound, KeyError_, KeyError, ValueError) as exc:
                 attempt.error = f"Không tạo được gói tin: {getattr(exc, 'message', exc)}"
                 attempt.permanent = True

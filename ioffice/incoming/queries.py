@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, Integer, Row, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ioffice.agencies.actor import Actor
@@ -32,16 +33,21 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=IncomingDocument.urgency)
 
 
+# Statements read on every page are built once (per shape) with their values as bound
+# parameters: building a SELECT and its cache key costs more CPU than running it on SQLite
+# (docs/performance.md, "Statements built once").
+_READ_DOCUMENT = (
+    select(IncomingDocument).where(IncomingDocument.id == bindparam("document_id", type_=Integer))
+    # the assignments with their assignee and parent in one statement, however many
+    .options(selectinload(IncomingDocument.files),
+             selectinload(IncomingDocument.assignments).options(
+                 joinedload(Assignment.assignee_user), joinedload(Assignment.assignee_department),
+                 joinedload(Assignment.parent))))
+
+
 def read_document(session: Session, actor: Actor, document_id: int) -> IncomingDocument:
     """Load a document for display; the read is an audit event."""
-    doc = session.scalars(
-        select(IncomingDocument).where(IncomingDocument.id == document_id)
-        # the assignments with their assignee and parent in one statement, however many
-        .options(selectinload(IncomingDocument.files),
-                 selectinload(IncomingDocument.assignments).options(
-                     joinedload(Assignment.assignee_user), joinedload(Assignment.assignee_department),
-                     joinedload(Assignment.parent)))
-    ).one_or_none()
+    doc = session.scalars(_READ_DOCUMENT, {"document_id": document_id}).one_or_none()
     if doc is None or not can_read(session, actor, doc):
         raise NotFound("Không tìm thấy văn bản.")
     record_read(session, actor.ctx, "incoming:document:read", subject_type="incoming", subject_id=doc.id)
@@ -79,13 +85,19 @@ class HistoryEntry:
     details: dict
 
 
+_HISTORY = (
+    select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
+    .where(AuditEvent.agency_id == bindparam("agency_id", type_=Integer),
+           AuditEvent.subject_type == "incoming",
+           AuditEvent.subject_id == bindparam("subject_id"),
+           AuditEvent.tag != "incoming:document:read")
+    .order_by(AuditEvent.seq))
+
+
 def history(session: Session, document: IncomingDocument) -> list[HistoryEntry]:
     """The document's timeline: every action on it (reads left out), from the audit log."""
-    rows = session.execute(
-        select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.agency_id == document.agency_id, AuditEvent.subject_type == "incoming",
-               AuditEvent.subject_id == str(document.id), AuditEvent.tag != "incoming:document:read")
-        .order_by(AuditEvent.seq)).all()
+    rows = session.execute(_HISTORY, {"agency_id": document.agency_id,
+                                      "subject_id": str(document.id)}).all()
     return [HistoryEntry(ev.occurred_at, name or "Hệ thống", ev.tag, ev.details) for ev, name in rows]
 
 
@@ -96,6 +108,25 @@ def _mine(actor: Actor) -> ColumnElement[bool]:
         mine = or_(mine, Assignment.assignee_department_id == actor.department_id)
     return and_(Assignment.agency_id == actor.agency_id, mine,
                 Assignment.status.in_(OPEN_STATUSES))
+
+
+def _heads_department(actor: Actor) -> bool:
+    return actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None
+
+
+def _mine_bound(heads_department: bool) -> ColumnElement[bool]:
+    """:func:`_mine` with the actor's ids as bound parameters (``agency_id``, ``user_id``,
+    ``department_id``), for the statements built once."""
+    mine = Assignment.assignee_user_id == bindparam("user_id", type_=Integer)
+    if heads_department:
+        mine = or_(mine, Assignment.assignee_department_id == bindparam("department_id", type_=Integer))
+    return and_(Assignment.agency_id == bindparam("agency_id", type_=Integer), mine,
+                Assignment.status.in_(OPEN_STATUSES))
+
+
+def _mine_values(actor: Actor) -> dict[str, int | None]:
+    return {"agency_id": actor.agency_id, "user_id": actor.user_id,
+            "department_id": actor.department_id}
 
 
 def _my_assignments(actor: Actor) -> Select:
@@ -132,13 +163,40 @@ def to_handle_rows(session: Session, actor: Actor, *, today: dt.date, which: str
                    after: str | None = None, limit: int = PAGE_SIZE) -> list[QueueRow]:
     """:func:`to_handle` as the queue page shows it: one statement of the shown columns, no
     assignment or document objects."""
+    values = _mine_values(actor)
+    cursor_kind = None
+    if after:
+        last_day, last_id = _parse_cursor(after)
+        cursor_kind = "none" if last_day is None else "day"
+        values.update(last_day=last_day, last_id=last_id)
+    values.update(today=today, soon=today + dt.timedelta(days=3))
+    stmt = _handle_rows_statement(_heads_department(actor), which, cursor_kind, limit)
+    return [QueueRow(*row) for row in session.execute(stmt, values)]
+
+
+@lru_cache(maxsize=64)
+def _handle_rows_statement(heads_department: bool, which: str, cursor_kind: str | None,
+                           limit: int) -> Select:
     stmt = (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
                    IncomingDocument.issuer_name, IncomingDocument.subject, Assignment.role,
                    Assignment.deadline, Assignment.status)
             .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
-            .where(_mine(actor)))
-    return [QueueRow(*row) for row in session.execute(
-        _queue(stmt, today, which, after).limit(limit))]
+            .where(_mine_bound(heads_department)))
+    today, soon = bindparam("today", type_=Date), bindparam("soon", type_=Date)
+    if which == "overdue":
+        stmt = stmt.where(Assignment.deadline < today)
+    elif which == "due_soon":
+        stmt = stmt.where(Assignment.deadline >= today, Assignment.deadline <= soon)
+    last_id = bindparam("last_id", type_=Integer)
+    if cursor_kind == "none":
+        stmt = stmt.where(and_(Assignment.deadline.is_(None), Assignment.id > last_id))
+    elif cursor_kind == "day":
+        last_day = bindparam("last_day", type_=Date)
+        stmt = stmt.where(or_(Assignment.deadline > last_day,
+                              and_(Assignment.deadline == last_day, Assignment.id > last_id),
+                              Assignment.deadline.is_(None)))
+    return stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline,
+                         Assignment.id).limit(limit)
 
 
 def _queue(stmt: Select, today: dt.date, which: str, after: str | None) -> Select:
@@ -157,7 +215,7 @@ def queue_cursor(assignment: Assignment) -> str:
     return f"{day}_{assignment.id}"
 
 
-def _after_cursor(cursor: str):
+def _parse_cursor(cursor: str) -> tuple[dt.date | None, int]:
     day, _, ident = cursor.partition("_")
     try:
         last_id = int(ident)
@@ -168,6 +226,11 @@ def _after_cursor(cursor: str):
         from ioffice.incoming.errors import InvalidInput
 
         raise InvalidInput({"after": "Con trỏ phân trang không hợp lệ."}) from exc
+    return last_day, last_id
+
+
+def _after_cursor(cursor: str):
+    last_day, last_id = _parse_cursor(cursor)
     if last_day is None:
         return and_(Assignment.deadline.is_(None), Assignment.id > last_id)
     return or_(Assignment.deadline > last_day,
@@ -188,11 +251,9 @@ def to_distribute(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
     """Registered documents waiting for the leader: the most urgent first, then the oldest.
     ``rows``: only :data:`QUEUE_COLUMNS`, as plain rows (the page's list)."""
     actor.check(Op.VIEW_TO_DISTRIBUTE)
-    stmt = (select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
-        IncomingDocument.agency_id == actor.agency_id,
-        IncomingDocument.status == DocumentStatus.REGISTERED).order_by(
-        URGENCY_RANK.desc(), IncomingDocument.arrived_at, IncomingDocument.id).limit(limit)
-    return list(session.execute(stmt) if rows else session.scalars(stmt))
+    stmt = _waiting_statement(DocumentStatus.REGISTERED, rows, limit)
+    values = {"agency_id": actor.agency_id}
+    return list(session.execute(stmt, values) if rows else session.scalars(stmt, values))
 
 
 def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
@@ -200,11 +261,17 @@ def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
     """Electronic documents waiting for the clerk to register them (``rows``: as
     :func:`to_distribute`)."""
     actor.check(Op.VIEW_TO_REGISTER)
-    stmt = (select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
-        IncomingDocument.agency_id == actor.agency_id,
-        IncomingDocument.status == DocumentStatus.AWAITING_REGISTRATION).order_by(
-        URGENCY_RANK.desc(), IncomingDocument.arrived_at).limit(limit)
-    return list(session.execute(stmt) if rows else session.scalars(stmt))
+    stmt = _waiting_statement(DocumentStatus.AWAITING_REGISTRATION, rows, limit)
+    values = {"agency_id": actor.agency_id}
+    return list(session.execute(stmt, values) if rows else session.scalars(stmt, values))
+
+
+@lru_cache(maxsize=16)
+def _waiting_statement(status: DocumentStatus, rows: bool, limit: int) -> Select:
+    return ((select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
+        IncomingDocument.agency_id == bindparam("agency_id", type_=Integer),
+        IncomingDocument.status == status).order_by(
+        URGENCY_RANK.desc(), IncomingDocument.arrived_at, IncomingDocument.id).limit(limit))
 
 
 def extension_requests(session: Session, actor: Actor) -> list[Assignment]:
@@ -248,21 +315,32 @@ class Counts:
 
 def counts(session: Session, actor: Actor, today: dt.date) -> Counts:
     """The queue tabs' counts, in one statement."""
-    sub = _my_assignments(actor).subquery()
-    columns = [func.count(), func.count().filter(sub.c.deadline < today),
-               func.count().filter(and_(sub.c.deadline >= today,
-                                        sub.c.deadline <= today + dt.timedelta(days=3)))]
-    waiting = {}
+    waiting = []
     if actor.has(Role.CLERK):
-        waiting["to_register"] = DocumentStatus.AWAITING_REGISTRATION
+        waiting.append("to_register")
     if actor.has(Role.LEADER):
-        waiting["to_distribute"] = DocumentStatus.REGISTERED
-    columns += [select(func.count()).select_from(IncomingDocument).where(
-        IncomingDocument.agency_id == actor.agency_id, IncomingDocument.status == status)
-        .scalar_subquery() for status in waiting.values()]
-    row = session.execute(select(*columns).select_from(sub)).one()
+        waiting.append("to_distribute")
+    stmt = _counts_statement(_heads_department(actor), tuple(waiting))
+    row = session.execute(stmt, {**_mine_values(actor), "today": today,
+                                 "soon": today + dt.timedelta(days=3)}).one()
     return Counts(to_handle=row[0], overdue=row[1], due_soon=row[2],
                   **{name: n or 0 for name, n in zip(waiting, row[3:], strict=True)})
+
+
+_WAITING_STATUS = {"to_register": DocumentStatus.AWAITING_REGISTRATION,
+                   "to_distribute": DocumentStatus.REGISTERED}
+
+
+@lru_cache(maxsize=16)
+def _counts_statement(heads_department: bool, waiting: tuple[str, ...]) -> Select:
+    sub = select(Assignment).where(_mine_bound(heads_department)).subquery()
+    today, soon = bindparam("today", type_=Date), bindparam("soon", type_=Date)
+    columns = [func.count(), func.count().filter(sub.c.deadline < today),
+               func.count().filter(and_(sub.c.deadline >= today, sub.c.deadline <= soon))]
+    columns += [select(func.count()).select_from(IncomingDocument).where(
+        IncomingDocument.agency_id == bindparam("agency_id", type_=Integer),
+        IncomingDocument.status == _WAITING_STATUS[name]).scalar_subquery() for name in waiting]
+    return select(*columns).select_from(sub)
 
 
 @dataclass(frozen=True)

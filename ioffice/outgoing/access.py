@@ -8,8 +8,9 @@ found", like another agency's, and nothing of it (not even its subject) reaches 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -50,10 +51,20 @@ def get_document(session: Session, actor: Actor, document_id: int, *,
                  for_update: bool = False, options: Sequence[ORMOption] = ()) -> OutgoingDocument:
     """The document, if the actor may read it; otherwise NotFound, as for a missing one.
     ``options``: loader options (what a page shows of it, loaded with it)."""
-    stmt = select(OutgoingDocument).where(OutgoingDocument.id == document_id).options(*options)
-    if for_update:  # the row as locked now, not as the identity map last saw it
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    doc = session.scalars(stmt).one_or_none()
+    stmt = _document_statement(tuple(options), for_update)
+    doc = session.scalars(stmt, {"document_id": document_id}).one_or_none()
     if doc is None or not can_read(session, actor, doc):
         raise NotFound(NOT_FOUND)
     return doc
+
+
+@lru_cache(maxsize=32)
+def _document_statement(options: tuple[ORMOption, ...], for_update: bool) -> Select:
+    """Built once per set of loader options (the pages' are module constants): building the
+    statement and its cache key cost more than running it (docs/performance.md)."""
+    stmt = (select(OutgoingDocument)
+            .where(OutgoingDocument.id == bindparam("document_id", type_=Integer))
+            .options(*options))
+    if for_update:  # the row as locked now, not as the identity map last saw it
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return stmt

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     Select,
     and_,
+    bindparam,
     case,
     extract,
     false,
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
 from ioffice.audit.models import AuditEvent
+from ioffice.db import statements
 from ioffice.documents.vocabulary import Urgency
 from ioffice.incoming.queries import HistoryEntry
 from ioffice.outgoing import review
@@ -114,7 +117,9 @@ def _bad_cursor() -> InvalidInput:
 
 
 def _page(session: Session, stmt: Select, limit: int, key) -> tuple[list[Row], str | None]:
-    rows = list(session.execute(stmt.limit(limit + 1)))
+    """``stmt`` selects ``limit + 1`` rows (the statements are kept with their LIMIT: adding
+    it here would make a new statement, and its cache key, per request)."""
+    rows = list(session.execute(stmt))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, key(rows[-1]) if more and rows else None
@@ -125,8 +130,11 @@ def to_act(session: Session, actor: Actor, *, after: str | None = None,
     """Documents whose next step is the actor's, the most urgent then the newest first; the
     key is ``<urgency>_<id>`` of the last row."""
     doc = OutgoingDocument
-    stmt = (_rows(actor).where(awaits_clause(session, actor))
-            .order_by(URGENCY_RANK.desc(), doc.id.desc()))
+    stmt = statements.get(
+        ("outgoing.to_act", actor.agency_id, actor.user_id, actor.department_id, actor.roles,
+         review.rules(session, actor.agency_id), limit),
+        lambda: _rows(actor).where(awaits_clause(session, actor))
+        .order_by(URGENCY_RANK.desc(), doc.id.desc()).limit(limit + 1))
     if after:
         urgency, _, ident = after.rpartition("_")
         try:
@@ -142,9 +150,11 @@ def mine(session: Session, actor: Actor, *, after: str | None = None,
          limit: int = PAGE_SIZE) -> tuple[list[Row], str | None]:
     """Documents the actor drafted or signs, the newest first; the key is the last id."""
     doc = OutgoingDocument
-    stmt = (_rows(actor).where(or_(doc.created_by_id == actor.user_id,
-                                   doc.signer_id == actor.user_id))
-            .order_by(doc.id.desc()))
+    stmt = statements.get(
+        ("outgoing.mine", actor.agency_id, actor.user_id, limit),
+        lambda: _rows(actor).where(or_(doc.created_by_id == actor.user_id,
+                                       doc.signer_id == actor.user_id))
+        .order_by(doc.id.desc()).limit(limit + 1))
     if after:
         try:
             stmt = stmt.where(doc.id < _ident(after))
@@ -161,9 +171,12 @@ def recent(session: Session, actor: Actor, *, after: str | None = None,
     from ioffice.search.service import readable_outgoing
 
     doc = OutgoingDocument
-    stmt = (_rows(actor).where(doc.status == OutgoingStatus.DISPATCHED,
-                               readable_outgoing(session, actor))
-            .order_by(doc.dispatched_at.desc(), doc.id.desc()))
+    stmt = statements.get(
+        ("outgoing.recent", actor.agency_id, actor.user_id, actor.department_id, actor.roles,
+         review.rules(session, actor.agency_id), limit),
+        lambda: _rows(actor).where(doc.status == OutgoingStatus.DISPATCHED,
+                                   readable_outgoing(session, actor))
+        .order_by(doc.dispatched_at.desc(), doc.id.desc()).limit(limit + 1))
     if after:
         when, _, ident = after.rpartition("_")
         try:
@@ -191,12 +204,15 @@ def listing(session: Session, actor: Actor, *, to_act_after: str | None = None,
     return Listing(acting, own, sent, acting_next, own_next, sent_next)
 
 
+_HISTORY = (
+    select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
+    .where(AuditEvent.agency_id == bindparam("agency_id", type_=Integer),
+           AuditEvent.subject_type == "outgoing", AuditEvent.subject_id == bindparam("subject_id"))
+    .order_by(AuditEvent.seq))
+
+
 def history(session: Session, doc: OutgoingDocument) -> list[HistoryEntry]:
-    rows = session.execute(
-        select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.agency_id == doc.agency_id, AuditEvent.subject_type == "outgoing",
-               AuditEvent.subject_id == str(doc.id))
-        .order_by(AuditEvent.seq)).all()
+    rows = session.execute(_HISTORY, {"agency_id": doc.agency_id, "subject_id": str(doc.id)}).all()
     return [HistoryEntry(ev.occurred_at, name or "Hệ thống", ev.tag, ev.details) for ev, name in rows]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import event, select
+from sqlalchemy import Integer, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
@@ -40,6 +40,14 @@ class Rules:
 _RULES = "ioffice.outgoing.review.rules"
 
 
+_AGENCY = bindparam("agency_id", type_=Integer)
+_RULES_STATEMENT = select(
+    select(ReviewChain.steps).where(ReviewChain.agency_id == _AGENCY).scalar_subquery(),
+    select(Department.id).where(Department.agency_id == _AGENCY,
+                                Department.short_name == OFFICE_SHORT_NAME)
+    .limit(1).scalar_subquery())
+
+
 def rules(session: Session, agency_id: int) -> Rules:
     """The agency's chain and office, read in one statement and remembered by the session
     until its transaction ends or it writes a chain or a department: a page asks for them
@@ -47,11 +55,7 @@ def rules(session: Session, agency_id: int) -> Rules:
     memo = session.info.setdefault(_RULES, {})
     if agency_id in memo and not _changing(session):
         return memo[agency_id]
-    steps, office = session.execute(select(
-        select(ReviewChain.steps).where(ReviewChain.agency_id == agency_id).scalar_subquery(),
-        select(Department.id).where(Department.agency_id == agency_id,
-                                    Department.short_name == OFFICE_SHORT_NAME)
-        .limit(1).scalar_subquery())).one()
+    steps, office = session.execute(_RULES_STATEMENT, {"agency_id": agency_id}).one()
     found = Rules(tuple(ReviewStepKind(s) for s in steps.split(",")) if steps else DEFAULT_CHAIN,
                   office)
     session.info.setdefault(_RULES, {})[agency_id] = found
@@ -146,32 +150,39 @@ class RouteStep:
         return self.kind.label
 
 
-def holders(session: Session, doc: OutgoingDocument, step: ReviewStepKind) -> list[User]:
-    """The active users of the agency who may act on ``step`` of ``doc`` (by their roles)."""
+ROUTE_ROLES = (Role.DEPARTMENT_HEAD, Role.CLERK, Role.LEADER)
+"""The roles that can take a review step (:func:`holders`)."""
+
+
+def holders(session: Session, doc: OutgoingDocument, step: ReviewStepKind,
+            people: agencies.Holders | None = None) -> list[User]:
+    """The active users of the agency who may act on ``step`` of ``doc`` (by their roles);
+    ``people``: the agency's :data:`ROUTE_ROLES` holders when already read."""
+    if people is None:
+        people = agencies.role_holders(session, doc.agency_id, ROUTE_ROLES)
     if step is ReviewStepKind.DEPARTMENT_HEAD:
         if doc.drafting_department_id is None:
             return []
-        return agencies.active_holders(session, doc.agency_id, (Role.DEPARTMENT_HEAD,),
-                                       department_id=doc.drafting_department_id)
+        return people.of((Role.DEPARTMENT_HEAD,), department_id=doc.drafting_department_id)
     if step is ReviewStepKind.OFFICE:
-        people = agencies.active_holders(session, doc.agency_id, (Role.CLERK,))
+        found = people.of((Role.CLERK,))
         office = _office_id(session, doc.agency_id)
         if office is not None:
-            people += [u for u in agencies.active_holders(
-                session, doc.agency_id, (Role.DEPARTMENT_HEAD,), department_id=office)
-                if u not in people]
-        return people
-    return agencies.active_holders(session, doc.agency_id, (Role.LEADER,))
+            found += [u for u in people.of((Role.DEPARTMENT_HEAD,), department_id=office)
+                      if u not in found]
+        return found
+    return people.of((Role.LEADER,))
 
 
-def route_step(session: Session, doc: OutgoingDocument, step: ReviewStepKind) -> RouteStep:
+def route_step(session: Session, doc: OutgoingDocument, step: ReviewStepKind,
+               known: agencies.Holders | None = None) -> RouteStep:
     if doc.assigned_reviewer_id is not None and step is current_step(session, doc):
         user = doc.assigned_reviewer
         if agencies.active_membership(session, doc.agency_id, user.id) is not None:
             return RouteStep(step, (user,))
         return RouteStep(step, (), blocked=f"{user.full_name} (được giao bước này) không còn "
                                            "hoạt động trong cơ quan")
-    people = tuple(holders(session, doc, step))
+    people = tuple(holders(session, doc, step, known))
     if step is ReviewStepKind.DEPARTMENT_HEAD:
         if doc.drafting_department_id is None:
             return RouteStep(step, people, skip="người soạn thảo không thuộc đơn vị nào")
@@ -199,7 +210,8 @@ def route(session: Session, doc: OutgoingDocument) -> list[RouteStep]:
         ahead = steps[doc.review_step:]
     else:
         return []
-    return [route_step(session, doc, s) for s in ahead]
+    people = agencies.role_holders(session, doc.agency_id, ROUTE_ROLES) if ahead else None
+    return [route_step(session, doc, s, people) for s in ahead]
 
 
 def signer_problem(session: Session, doc: OutgoingDocument) -> str:

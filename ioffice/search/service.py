@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Select,
+    String,
     and_,
+    bindparam,
     cast,
     column,
     exists,
@@ -37,6 +40,7 @@ from sqlalchemy.orm import Session, joinedload
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role
 from ioffice.audit import record, record_read
+from ioffice.db import statements
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, Confidentiality
 from ioffice.errors import DomainError, NotFound
 from ioffice.incoming.models import (
@@ -290,27 +294,33 @@ def readable(actor: Actor) -> ColumnElement[bool]:
 _FTS5 = table("search_fts", column("rowid"))
 
 
-def _scored(session: Session, terms: list[str], agency_id: int):
+def _scored(pg: bool, agency_id: int):
     """(document id column, score column, FROM clause, match condition), per engine; a higher
-    score is a better match on both."""
-    if session.get_bind().dialect.name == "postgresql":
+    score is a better match on both. The words are bound parameters (:func:`_term_values`)."""
+    if pg:
         # every word, inside the agency's entries; a lossy bitmap would re-read every tsv
-        session.execute(text_sql("SET LOCAL work_mem = '32MB'"))
         simple = literal_column("'simple'::regconfig")
-        matching = func.to_tsquery(simple, " & ".join([agency_lexeme(agency_id), *terms])).self_group()
+        matching = func.to_tsquery(simple, bindparam("ts_all", type_=String)).self_group()
         # ranked by the metadata alone (subject, number, issuer...: small, kept in the row),
         # any word counting; among equals the newest document first
-        ranking = func.to_tsquery(simple, " | ".join(terms)).self_group()
+        ranking = func.to_tsquery(simple, bindparam("ts_any", type_=String)).self_group()
         # float8 so the score survives the round trip through the cursor exactly
         score = cast(func.ts_rank(literal_column("search_entries.meta_tsv"), ranking), Float(53))
         return (SearchEntry.document_id, score, SearchEntry.__table__,
                 and_(literal_column("search_entries.tsv").op("@@")(matching),
                      SearchEntry.agency_id == agency_id))
-    match = " ".join(f'"{t}"' for t in terms)
     score = -func.bm25(literal_column("search_fts"), META_WEIGHT, BODY_WEIGHT)
     source = _FTS5.join(SearchEntry.__table__, SearchEntry.document_id == _FTS5.c.rowid)
     return (_FTS5.c.rowid, score, source,
-            and_(literal_column("search_fts").op("MATCH")(match), SearchEntry.agency_id == agency_id))
+            and_(literal_column("search_fts").op("MATCH")(bindparam("fts_match", type_=String)),
+                 SearchEntry.agency_id == agency_id))
+
+
+def _term_values(terms: list[str], agency_id: int) -> dict[str, str]:
+    """The bound values of :func:`_scored` and :func:`_scored_outgoing` for ``terms``."""
+    return {"ts_all": " & ".join([agency_lexeme(agency_id), *terms]),
+            "ts_any": " | ".join(terms),
+            "fts_match": " ".join(f'"{t}"' for t in terms)}
 
 
 def readable_outgoing(session: Session, actor: Actor) -> ColumnElement[bool]:
@@ -343,27 +353,26 @@ def readable_outgoing(session: Session, actor: Actor) -> ColumnElement[bool]:
 _OUT_FTS5 = table("search_outgoing_fts", column("rowid"))
 
 
-def _scored_outgoing(session: Session, terms: list[str], agency_id: int):
+def _scored_outgoing(pg: bool, agency_id: int):
     """:func:`_scored` over the outgoing entries, joined to their documents (the read rule and
     the filters are read there)."""
     entry = OutgoingSearchEntry
-    if session.get_bind().dialect.name == "postgresql":
+    if pg:
         simple = literal_column("'simple'::regconfig")
-        matching = func.to_tsquery(simple, " & ".join([agency_lexeme(agency_id), *terms])).self_group()
-        ranking = func.to_tsquery(simple, " | ".join(terms)).self_group()
+        matching = func.to_tsquery(simple, bindparam("ts_all", type_=String)).self_group()
+        ranking = func.to_tsquery(simple, bindparam("ts_any", type_=String)).self_group()
         score = cast(func.ts_rank(literal_column("search_outgoing_entries.meta_tsv"), ranking),
                      Float(53))
         source = entry.__table__.join(OutgoingDocument, OutgoingDocument.id == entry.document_id)
         return (entry.document_id, score, source,
                 and_(literal_column("search_outgoing_entries.tsv").op("@@")(matching),
                      entry.agency_id == agency_id))
-    match = " ".join(f'"{t}"' for t in terms)
     score = -func.bm25(literal_column("search_outgoing_fts"), META_WEIGHT, BODY_WEIGHT)
     source = (_OUT_FTS5.join(entry.__table__, entry.document_id == _OUT_FTS5.c.rowid)
               .join(OutgoingDocument, OutgoingDocument.id == entry.document_id))
     return (_OUT_FTS5.c.rowid, score, source,
-            and_(literal_column("search_outgoing_fts").op("MATCH")(match),
-                 entry.agency_id == agency_id))
+            and_(literal_column("search_outgoing_fts").op("MATCH")(
+                bindparam("fts_match", type_=String)), entry.agency_id == agency_id))
 
 
 def _after(score, doc_id, rank: int, after: tuple[float, int, int] | None):
@@ -402,25 +411,14 @@ def _status_value(flt: Filters) -> DocumentStatus | OutgoingStatus | None:
         raise SearchError("Trạng thái cần lọc không hợp lệ; hãy chọn trong danh sách.") from None
 
 
-def search(session: Session, actor: Actor, query: str, *, cursor: str | None = None,
-           limit: int = DEFAULT_LIMIT, doc_type: str | None = None,
-           date_from: dt.date | None = None, date_to: dt.date | None = None,
-           filters: Filters | None = None) -> SearchPage:
-    """Documents of the actor's agency the actor may read that contain every word of ``query``
-    (diacritics and case ignored), best first, ``limit`` at a time after ``cursor``: incoming
-    and outgoing documents together unless ``filters`` (or ``doc_type``, ``date_from``,
-    ``date_to``) narrow them."""
-    flt = filters or Filters(doc_type=doc_type, date_from=date_from, date_to=date_to)
-    terms = check_query(query)
-    after = decode_cursor(cursor) if cursor else None
-    limit = max(1, min(limit, MAX_LIMIT))
-    if not terms:
-        return SearchPage([], None, [])
-    wanted = _direction(flt)
-    status = _status_value(flt)
+def _search_statement(session: Session, actor: Actor, pg: bool, wanted: set[str],
+                      status: DocumentStatus | OutgoingStatus | None, flt: Filters,
+                      after: tuple[float, int, int] | None, limit: int) -> Select | None:
+    """The ranked page of (kind, id, score) rows of :func:`search`; the words are bound
+    parameters (:func:`_term_values`), everything else is in the statement."""
     parts = []
     if INCOMING in wanted:
-        doc_id, score, source, matches = _scored(session, terms, actor.agency_id)
+        doc_id, score, source, matches = _scored(pg, actor.agency_id)
         # match, filter, rank and cut the page on the search entries alone; only the page's
         # documents are then read
         part = (select(literal(_KIND_RANK[INCOMING]).label("kind"), doc_id.label("id"),
@@ -441,7 +439,7 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
                 Assignment.assignee_department_id == flt.department_id))
         parts.append(part.order_by(score.desc(), doc_id.desc()).limit(limit + 1).subquery())
     if OUTGOING in wanted:
-        doc_id, score, source, matches = _scored_outgoing(session, terms, actor.agency_id)
+        doc_id, score, source, matches = _scored_outgoing(pg, actor.agency_id)
         part = (select(literal(_KIND_RANK[OUTGOING]).label("kind"), doc_id.label("id"),
                        score.label("score")).select_from(source)
                 .where(matches, OutgoingDocument.agency_id == actor.agency_id,
@@ -458,11 +456,47 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
             part = part.where(OutgoingDocument.drafting_department_id == flt.department_id)
         parts.append(part.order_by(score.desc(), doc_id.desc()).limit(limit + 1).subquery())
     if not parts:
-        return SearchPage([], None, terms)
+        return None
     both = union_all(*(select(p.c.kind, p.c.id, p.c.score) for p in parts)).subquery()
-    rows = session.execute(select(both.c.kind, both.c.id, both.c.score)
-                           .order_by(both.c.score.desc(), both.c.kind, both.c.id.desc())
-                           .limit(limit + 1)).all()
+    return (select(both.c.kind, both.c.id, both.c.score)
+            .order_by(both.c.score.desc(), both.c.kind, both.c.id.desc()).limit(limit + 1))
+
+
+def search(session: Session, actor: Actor, query: str, *, cursor: str | None = None,
+           limit: int = DEFAULT_LIMIT, doc_type: str | None = None,
+           date_from: dt.date | None = None, date_to: dt.date | None = None,
+           filters: Filters | None = None) -> SearchPage:
+    """Documents of the actor's agency the actor may read that contain every word of ``query``
+    (diacritics and case ignored), best first, ``limit`` at a time after ``cursor``: incoming
+    and outgoing documents together unless ``filters`` (or ``doc_type``, ``date_from``,
+    ``date_to``) narrow them."""
+    flt = filters or Filters(doc_type=doc_type, date_from=date_from, date_to=date_to)
+    terms = check_query(query)
+    after = decode_cursor(cursor) if cursor else None
+    limit = max(1, min(limit, MAX_LIMIT))
+    if not terms:
+        return SearchPage([], None, [])
+    wanted = _direction(flt)
+    status = _status_value(flt)
+    pg = session.get_bind().dialect.name == "postgresql"
+    if pg:  # every word, inside the agency's entries; a lossy bitmap would re-read every tsv
+        session.execute(text_sql("SET LOCAL work_mem = '32MB'"))
+
+    def build():
+        return _search_statement(session, actor, pg, wanted, status, flt, after, limit)
+
+    if after is None:  # the first page: one statement per actor, rules and filters
+        from ioffice.outgoing.review import rules as review_rules
+
+        rules = review_rules(session, actor.agency_id) if OUTGOING in wanted else None
+        stmt = statements.get(("search", pg, actor.agency_id, actor.user_id, actor.department_id,
+                               actor.roles, rules, tuple(sorted(wanted)), status, flt, limit),
+                              build)
+    else:
+        stmt = build()
+    if stmt is None:
+        return SearchPage([], None, terms)
+    rows = session.execute(stmt, _term_values(terms, actor.agency_id)).all()
     incoming_ids = [r.id for r in rows if r.kind == 0]
     outgoing_ids = [r.id for r in rows if r.kind == 1]
     loaded: dict[tuple[int, int], IncomingDocument | OutgoingDocument] = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup, escape
+
 from ioffice.documents.vocabulary import fold
 
 # Only letters and digits reach either full-text engine: punctuation becomes a space on both
@@ -12,6 +14,7 @@ from ioffice.documents.vocabulary import fold
 _NON_WORD = re.compile(r"[\W_]+")
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 24
+_WORD = re.compile(r"(\w+)")
 
 
 def fold_words(text: str) -> str:
@@ -32,7 +35,7 @@ def highlight(text: str, terms: list[str] | set[str]) -> list[tuple[str, bool]]:
     query term. The pieces join back to ``text`` exactly."""
     wanted = set(terms)
     pieces: list[tuple[str, bool]] = []
-    for part in re.split(r"(\w+)", text):
+    for part in _WORD.split(text):
         if not part:
             continue
         hit = bool(wanted) and part[0].isalnum() and fold(part) in wanted
@@ -41,3 +44,13 @@ def highlight(text: str, terms: list[str] | set[str]) -> list[tuple[str, bool]]:
         else:
             pieces.append((part, hit))
     return pieces
+
+
+def marked(text: str | None, terms: list[str] | set[str]) -> Markup:
+    """``text`` escaped, with the words matching ``terms`` in ``<mark>`` (the search results)."""
+    if not text:
+        return Markup("")
+    if not terms:
+        return escape(text)
+    return Markup("".join(f"<mark>{escape(piece)}</mark>" if hit else str(escape(piece))
+                          for piece, hit in highlight(text, terms)))

@@ -88,11 +88,21 @@ class PageRefreshedSession(SecureCookieSessionInterface):
     A response whose request changed the session still sets it, whatever was requested.
     """
 
+    SLIDE_EVERY = 60
+    """Seconds: the expiry slides at most once a minute (re-signing the cookie on every page
+    was a share of each page's CPU; an 8-hour idle lifetime loses nothing to a minute)."""
+
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
         if session.modified:
             return True
-        return (super().should_set_cookie(app, session)
-                and request.headers.get("Sec-Fetch-Dest", "document") in ("document", "iframe"))
+        if not (super().should_set_cookie(app, session)
+                and request.headers.get("Sec-Fetch-Dest", "document") in ("document", "iframe")):
+            return False
+        minute = int(time.time()) // self.SLIDE_EVERY
+        if session.get("_slid") == minute:
+            return False
+        session["_slid"] = minute
+        return True
 
 
 def init_app(app: Flask) -> None:

@@ -191,7 +191,6 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
     db = get_session()
     actor = current_actor()
     doc = queries.read_document(db, actor, document_id)
-    db.commit()  # the read is audited
     today = registration.today_vn()
     # the people and departments of the assignment forms, read only for a form the page shows
     distributing = actor.may(Op.DISTRIBUTE) and doc.status in DISTRIBUTABLE
@@ -201,7 +200,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
     members = (queries.people_to_assign(db, actor.agency_id)
                if distributing or passing_on else [])
     dept_members = [m for m in members if m.department_id == actor.department_id]
-    return render_template(
+    page = render_template(
         "incoming/show.html", doc=doc, history=queries.history(db, doc), today=today,
         doc_type=DOC_TYPES_BY_CODE.get(doc.doc_type), roles=list(AssignmentRole),
         departments=queries.departments_to_assign(db, actor.agency_id) if distributing else [],
@@ -209,7 +208,10 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
         can_handle=lambda a: handling.can_handle(actor, a),
         actor=actor, Role=Role, statuses=DocumentStatus, distributable=DISTRIBUTABLE,
         kept=kept or forms.Kept.none(),
-        **_doc_form_context()), 422 if kept else 200
+        **_doc_form_context())
+    # the read is audited before the page leaves (one read transaction, then the event's)
+    db.commit()
+    return page, 422 if kept else 200
 
 
 @bp.route("/<int:document_id>/vao-so", methods=["POST"])

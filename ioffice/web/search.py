@@ -17,7 +17,7 @@ from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE
 from ioffice.incoming.models import DocumentStatus
 from ioffice.incoming.queries import departments_to_assign
 from ioffice.outgoing.models import OutgoingStatus
-from ioffice.search.text import MAX_QUERY_CHARS, highlight
+from ioffice.search.text import MAX_QUERY_CHARS, marked
 from ioffice.web import forms
 from ioffice.web.access import Op, operation
 
@@ -88,7 +88,7 @@ def index() -> Any:
         next_url = url_for("search.index", **args, sau=page.next_cursor)
     return render_template("search/index.html", query=query, page=page, error=error, saved=saved,
                            doc_types=DOC_TYPES, doc_type_names={t.code: t.name for t in DOC_TYPES},
-                           args=request.args, next_url=next_url, highlight=highlight,
+                           args=request.args, next_url=next_url, marked=marked,
                            document_url=_document_url, max_chars=MAX_QUERY_CHARS,
                            status_groups=STATUS_GROUPS,
                            departments=departments_to_assign(db, actor.agency_id),

@@ -27,8 +27,30 @@ from axis_connector.edxml import (
     StatusPackage,
     TraceHeader,
 )
+from axis_connector.edxml.safe_xml import DEFAULT_LIMITS, ParseLimits
 
 from .pki import Identity, make_agency, make_ca
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--edxml-stream-all", action="store_true", default=False,
+        help="parse every package through files (ParseLimits.stream_above=0): the edXML tests then "
+             "check that the streaming path reads, verifies and refuses as the in-memory one does",
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _edxml_stream_all(request: pytest.FixtureRequest):
+    if not request.config.getoption("--edxml-stream-all", default=False):
+        yield
+        return
+    defaults = ParseLimits.__init__.__defaults__
+    object.__setattr__(DEFAULT_LIMITS, "stream_above", 0)
+    ParseLimits.__init__.__defaults__ = (*defaults[:-1], 0)  # stream_above is the last field
+    yield
+    ParseLimits.__init__.__defaults__ = defaults
+    object.__setattr__(DEFAULT_LIMITS, "stream_above", 4 * 1024 * 1024)
 
 CA_MAU = Organization(
     organ_id="000.00.00.H12",

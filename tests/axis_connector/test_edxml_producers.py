@@ -334,3 +334,19 @@ def test_our_output_never_uses_the_tolerated_forms(ca_mau_seal: Identity, root_c
             assert package.response_for
         check, _ = open_received_package(signed, [root_ca.certificate], require_sender_match=False)
         assert check.verified and check.detail == ""
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "sha1-xmldsig"])
+def test_received_through_files_as_in_memory(signed: bool, ca_mau_seal: Identity,
+                                              root_ca: Identity) -> None:
+    """A large package (read through temporary files, see docs/edxml.md "Large packages") is
+    judged by open_received_package exactly as a small one."""
+    from axis_connector.edxml import ParseLimits
+
+    data = producer().document()
+    if signed:
+        data = axis_trace_header(xmldsig_sha1(data, ca_mau_seal.key, ca_mau_seal.certificate))
+    small = open_received_package(data, [root_ca.certificate])
+    large = open_received_package(data, [root_ca.certificate], limits=ParseLimits(stream_above=0))
+    assert large[0].signature is small[0].signature
+    assert large[1] == small[1] and large[1].attachments[0].data == PDF

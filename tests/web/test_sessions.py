@@ -189,3 +189,22 @@ def test_plain_http_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
     assert create_app(production).config["SESSION_COOKIE_SECURE"] is True
     monkeypatch.setenv("IOFFICE_PLAIN_HTTP", "1")
     assert create_app(production).config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_page_loads_slide_the_cookie_once_a_minute(client: FlaskClient, monkeypatch) -> None:
+    """The idle expiry slides on a page load, but the cookie is re-sent at most once a minute;
+    a change of the session (a flash message) is always sent."""
+    from ioffice.web import auth
+
+    logged_in(client)
+    now = [time.time() // 60 * 60 + 600.0]  # the start of a minute
+    monkeypatch.setattr(auth.time, "time", lambda: now[0])
+    first = client.get("/", headers={"Sec-Fetch-Dest": "document"})
+    assert "Set-Cookie" in first.headers  # the first page of this minute slides it
+    again = client.get("/", headers={"Sec-Fetch-Dest": "document"})
+    assert "Set-Cookie" not in again.headers
+    now[0] += 61
+    later = client.get("/", headers={"Sec-Fetch-Dest": "document"})
+    assert "Set-Cookie" in later.headers
+    image = client.get("/", headers={"Sec-Fetch-Dest": "image"})
+    assert "Set-Cookie" not in image.headers
