@@ -32,10 +32,11 @@ from .model import (
     TraceHeader,
 )
 from .parse import parse_document_package, parse_package, parse_status_package
-from .received import ReceivedPackage, open_package, read_package
+from .received import EnvelopeCheck, ReceivedPackage, open_package, open_received_package, read_package
 from .safe_xml import ParseLimits
 from .schema import edxml_schema, validate_schema
 from .signature import (
+    EnvelopeSignature,
     TrustCallback,
     VerificationResult,
     add_trace_header,
@@ -58,6 +59,8 @@ __all__ = [
     "DocumentPackage",
     "DocumentType",
     "EdxmlError",
+    "EnvelopeCheck",
+    "EnvelopeSignature",
     "Organization",
     "OtherInfo",
     "Package",
@@ -81,6 +84,7 @@ __all__ = [
     "build_status_package",
     "edxml_schema",
     "open_package",
+    "open_received_package",
     "organ_id_from_certificate",
     "parse_document_package",
     "parse_package",

@@ -204,6 +204,8 @@ class TraceHeader:
     """``TraceHeader``: one system the package passed through."""
 
     organ_id: str
+    """Empty when read from the national axis's own trace header, which has no ``OrganId``
+    (never built so: :func:`build_package` refuses an empty one)."""
     timestamp: dt.datetime
     """Aware datetime; written in Vietnam time."""
 

@@ -19,12 +19,19 @@ from lxml import etree
 from .model import DocumentPackage, Package, StatusPackage, TraceHeader
 from .parse import check_message_type, parse_tree
 from .safe_xml import DEFAULT_LIMITS, ParseLimits, document_bytes, parse_xml
-from .signature import TrustCallback, VerificationResult, _insert_trace_header, verify_tree
+from .signature import (
+    EnvelopeSignature,
+    TrustCallback,
+    VerificationResult,
+    _insert_trace_header,
+    unverifiable_signature,
+    verify_tree,
+)
 from .splice import Splice
 from .stream import _in_memory, read_spooled
 from .values import TRACE_LIST, check_organ_id
 
-__all__ = ["ReceivedPackage", "open_package", "read_package"]
+__all__ = ["EnvelopeCheck", "ReceivedPackage", "open_package", "open_received_package", "read_package"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -133,3 +140,66 @@ def open_package(
         if spool is not None:
             spool.cleanup()
     return result, package if expect is None else check_message_type(package, expect)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeCheck:
+    """What :func:`open_received_package` found of a package's envelope signature."""
+
+    signature: EnvelopeSignature
+    detail: str = ""
+    """For the clerk, in Vietnamese: why the envelope is not verified, or the verified
+    signature's warning (SHA-1); empty for a verified signature with nothing to say."""
+    verification: VerificationResult | None = None
+    """The verification, when the signature was a real XML-DSig (and therefore held)."""
+
+    @property
+    def verified(self) -> bool:
+        return self.signature is EnvelopeSignature.VERIFIED
+
+
+def open_received_package(
+    data: bytes,
+    trusted_ca_certs: Sequence[x509.Certificate] | None = None,
+    *,
+    trust_callback: TrustCallback | None = None,
+    require_sender_match: bool = True,
+    at: dt.datetime | None = None,
+    expect: type[DocumentPackage] | type[StatusPackage] | None = None,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> tuple[EnvelopeCheck, Package]:
+    """:func:`open_package` as a recipient of the real axis needs it: liberal on the envelope.
+
+    A real XML-DSig is verified exactly as :func:`open_package` does, and a failure is raised
+    (:class:`SignatureError`: tampering, an untrusted or foreign signer). A package whose
+    signature is absent, empty, not XML-DSig or a placeholder
+    (:func:`~.signature.unverifiable_signature`) is parsed all the same, and the returned
+    :class:`EnvelopeCheck` says which it was, for the caller to flag: its documents are then
+    judged by their own (PAdES) signatures.
+    """
+    if (trusted_ca_certs is None) == (trust_callback is None):
+        raise TypeError("give exactly one of trusted_ca_certs or trust_callback")
+    splice = spool = contents = None
+    if isinstance(data, (bytes, bytearray)) and len(data) > limits.stream_above:
+        root, splice, contents, spool = read_spooled(data, limits)  # as open_package does
+    else:
+        root = parse_xml(data, limits)
+    try:
+        unverifiable = unverifiable_signature(root)
+        if unverifiable is None:
+            result = verify_tree(
+                root,
+                trusted_ca_certs,
+                trust_callback=trust_callback,
+                require_sender_match=require_sender_match,
+                at=at,
+                splice=splice,
+            )
+            check = EnvelopeCheck(EnvelopeSignature.VERIFIED, "; ".join(result.warnings), result)
+        else:
+            check = EnvelopeCheck(*unverifiable)
+        package = parse_tree(root) if spool is None else _in_memory(parse_tree(root, contents=contents))
+    finally:
+        if spool is not None:
+            spool.cleanup()
+    return check, package if expect is None else check_message_type(package, expect)

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 
 import signxml
 from cryptography import x509
@@ -64,11 +65,13 @@ from .splice import Splice
 from .values import HEADER, TRACE_LIST, check_organ_id, format_timestamp
 
 __all__ = [
+    "EnvelopeSignature",
     "TrustCallback",
     "VerificationResult",
     "add_trace_header",
     "organ_id_from_certificate",
     "sign_package",
+    "unverifiable_signature",
     "verify_package",
 ]
 
@@ -134,6 +137,16 @@ class _DocumentCopy:
         self.root = root
 
 
+def _standalone(element: etree._Element) -> etree._Element:
+    """A copy of ``element`` as the root of its own document, declaring every namespace in
+    scope where ``element`` is (what inclusive C14N of the element renders on it)."""
+    copy_ = etree.Element(element.tag, dict(element.attrib), nsmap=element.nsmap)
+    copy_.text = element.text
+    for child in element:
+        copy_.append(copy.deepcopy(child))
+    return copy_
+
+
 class _Verifier(XMLVerifier):
     """signxml's verifier, reading our (safely parsed) tree without first copying it, and
     copying whole documents without serialising and parsing them.
@@ -172,6 +185,18 @@ class _Verifier(XMLVerifier):
 
     def get_root(self, data):
         return data if _is_document_root(data) else super().get_root(data)
+
+    def _c14n(self, nodes, algorithm, inclusive_ns_prefixes=None):
+        # libxml2 (2.14 at least) writes a wrong xmlns="" on the grandchildren of an element
+        # canonicalized (inclusive C14N) inside a document when an ancestor redeclares the
+        # default namespace: exactly SignedInfo under <Signature xmlns="...xmldsig#"> in a
+        # package whose root has xmlns="QCVN" (how other producers write it), whose signature
+        # then never verifies. The same element as the root of a document of its own, with
+        # every namespace in scope declared on it, canonicalizes as C14N 1.0 says.
+        if (isinstance(nodes, etree._Element) and not _is_document_root(nodes)
+                and not algorithm.value.startswith("http://www.w3.org/2001/10/xml-exc-c14n#")):
+            nodes = _standalone(nodes)
+        return super()._c14n(nodes, algorithm, inclusive_ns_prefixes=inclusive_ns_prefixes)
 
     def _get_cert_validity_error(self, cert, cert_source):
         # signxml writes the certificate's description (its subject as an RFC 4514 string)
@@ -690,3 +715,104 @@ def verify_tree(
         trace_headers_after_signing=stripped,
         warnings=("chữ ký dùng SHA-1, thuật toán yếu",) if weak else (),
     )
+
+
+class EnvelopeSignature(StrEnum):
+    """What a received package's envelope signature was (see :func:`unverifiable_signature`)."""
+
+    VERIFIED = "verified"
+    """A real XML-DSig, verified: the signer's chain, the sender and the digest all hold."""
+    ABSENT = "absent"
+    """No ``Signature`` element at all (the axis delivers unsigned packages)."""
+    EMPTY = "empty"
+    """An empty ``<Signature/>``, in either namespace."""
+    NOT_XMLDSIG = "not_xmldsig"
+    """A ``<Signature>`` outside the XML-DSig namespace (a bare one falls in the QCVN namespace)."""
+    PLACEHOLDER = "placeholder"
+    """XML-DSig in shape, but without the values any signer would have computed: a
+    ``SignatureValue``, a ``DigestValue`` or an ``X509Certificate`` missing, empty, not base64,
+    of impossible length, or a certificate that does not parse."""
+
+
+_ENVELOPE_DETAIL = {
+    EnvelopeSignature.ABSENT: "phong bì không ký số (gói tin không có phần tử Signature)",
+    EnvelopeSignature.EMPTY: "phong bì không ký số (phần tử Signature rỗng)",
+    EnvelopeSignature.NOT_XMLDSIG: "phong bì không ký số (Signature không theo chuẩn XML-DSig)",
+    EnvelopeSignature.PLACEHOLDER: "chữ ký phong bì không kiểm tra được (giá trị chữ ký, giá trị băm "
+                                   "hoặc chứng thư số chỉ là giá trị giữ chỗ)",
+}
+_DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
+_MIN_SIGNATURE_BYTES = 64
+"""No RSA (1024 bits and up) or ECDSA (P-256 and up) signature is shorter."""
+
+
+def _strict_b64(text: str | None) -> bytes | None:
+    try:
+        data = base64.b64decode("".join((text or "").split()), validate=True)
+    except ValueError:
+        return None
+    return data or None
+
+
+def _placeholder(signature: etree._Element) -> bool:
+    value = _strict_b64(signature.findtext(f"{_DS}SignatureValue"))
+    if value is None or len(value) < _MIN_SIGNATURE_BYTES:
+        return True
+    references = signature.findall(f"{_DS}SignedInfo/{_DS}Reference")
+    if not references:
+        return True
+    for reference in references:
+        digest = _strict_b64(reference.findtext(f"{_DS}DigestValue"))
+        algorithm = reference.find(f"{_DS}DigestMethod")
+        uri = "" if algorithm is None else algorithm.get("Algorithm", "")
+        size = next((n for name, n in _DIGEST_SIZES.items() if uri.lower().endswith(name)), None)
+        if digest is None or (size is not None and len(digest) != size):
+            return True
+    certificates = signature.findall(f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate")
+    if not certificates:
+        return True
+    for element in certificates:
+        der = _strict_b64(element.text)
+        if der is None:
+            return True
+        try:
+            x509.load_der_x509_certificate(der)
+        except ValueError:
+            return True
+    return False
+
+
+def unverifiable_signature(root: etree._Element) -> tuple[EnvelopeSignature, str] | None:
+    """Why a received package's envelope signature cannot be verified at all, with the clerk's
+    wording; None when it is a real XML-DSig, which :func:`verify_tree` then judges (and
+    refuses if it fails: a real signature that does not hold is tampering, not a producer's
+    habit).
+
+    Real producers send packages without a signature, with an empty ``<Signature/>``, with a
+    bare ``<Signature>`` in the QCVN namespace, or with an XML-DSig whose values are
+    placeholders (:class:`EnvelopeSignature`). Several ``ds:Signature`` elements, or one in the
+    wrong place, are left to :func:`verify_tree` (refused).
+    """
+    signatures = root.findall(f".//{_DS}Signature")
+    if not signatures:
+        try:
+            header = _header(root)
+        except SignatureError:
+            return None  # no header: the parser refuses the package
+        other = next((c for c in header if isinstance(c.tag, str)
+                      and etree.QName(c).localname == "Signature"), None)
+        if other is None:
+            kind = EnvelopeSignature.ABSENT
+        elif len(other) == 0 and not (other.text or "").strip():
+            kind = EnvelopeSignature.EMPTY
+        else:
+            kind = EnvelopeSignature.NOT_XMLDSIG
+        return kind, _ENVELOPE_DETAIL[kind]
+    if len(signatures) > 1:
+        return None
+    signature = signatures[0]
+    if len(signature) == 0 and not (signature.text or "").strip():
+        return EnvelopeSignature.EMPTY, _ENVELOPE_DETAIL[EnvelopeSignature.EMPTY]
+    if _placeholder(signature):
+        return EnvelopeSignature.PLACEHOLDER, _ENVELOPE_DETAIL[EnvelopeSignature.PLACEHOLDER]
+    return None

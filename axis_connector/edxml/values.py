@@ -24,6 +24,9 @@ ATTACHMENTS = "/edXML/AttachmentEncoded"
 
 _DATE = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
 _TIMESTAMP = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
+# Tolerated on receipt only (rule ``date-day-first``): the year last, as some producers write.
+_DATE_DAY_FIRST = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
+_TIMESTAMP_DAY_FIRST = re.compile(r"(\d{2})/(\d{2})/(\d{4}) (\d{2}):(\d{2}):(\d{2})")
 # XML 1.0 forbids these characters even as character references.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -32,12 +35,32 @@ def format_date(value: dt.date) -> str:
     return f"{value.year:04d}/{value.month:02d}/{value.day:02d}"
 
 
+def _date_fields(text: str, ours: re.Pattern[str], day_first: re.Pattern[str]) -> list[int] | None:
+    """The fields (year, month, day[, h, m, s]) of ``yyyy/MM/dd...`` or ``dd/MM/yyyy...``.
+
+    Unambiguous by construction: the four-digit year is at the start or at the end, so a text
+    matches at most one of the two forms. A day-first text is always read day, month (the
+    Vietnamese order, the one producers were seen writing); a month-first text such as
+    ``03/25/2024`` is therefore not a real date and is refused, never re-read as month/day;
+    two-digit years and one-digit fields are refused too.
+    """
+    match = ours.fullmatch(text)
+    if match is not None:
+        return [int(x) for x in match.groups()]
+    match = day_first.fullmatch(text)
+    if match is not None:
+        day, month, year, *clock = (int(x) for x in match.groups())
+        return [year, month, day, *clock]
+    return None
+
+
 def parse_date(text: str, path: str) -> dt.date:
-    match = _DATE.fullmatch(text)
-    if match is None:
+    """``yyyy/MM/dd`` (what we write), or ``dd/MM/yyyy`` (tolerated, see :func:`_date_fields`)."""
+    fields = _date_fields(text, _DATE, _DATE_DAY_FIRST)
+    if fields is None:
         raise EdxmlError("invalid_date", path, f"ngày {text!r} không đúng định dạng yyyy/MM/dd")
     try:
-        return dt.date(*map(int, match.groups()))
+        return dt.date(*fields)
     except ValueError:
         raise EdxmlError("invalid_date", path, f"ngày {text!r} không tồn tại") from None
 
@@ -49,13 +72,14 @@ def format_timestamp(value: dt.datetime) -> str:
 
 
 def parse_timestamp(text: str, path: str) -> dt.datetime:
-    match = _TIMESTAMP.fullmatch(text)
-    if match is None:
+    """``yyyy/MM/dd HH:mm:ss`` (what we write), or ``dd/MM/yyyy HH:mm:ss`` (tolerated)."""
+    fields = _date_fields(text, _TIMESTAMP, _TIMESTAMP_DAY_FIRST)
+    if fields is None:
         raise EdxmlError(
             "invalid_timestamp", path, f"thời điểm {text!r} không đúng định dạng yyyy/MM/dd HH:mm:ss"
         )
     try:
-        return dt.datetime(*map(int, match.groups()), tzinfo=VIETNAM_TZ)
+        return dt.datetime(*fields, tzinfo=VIETNAM_TZ)
     except ValueError:
         raise EdxmlError("invalid_timestamp", path, f"thời điểm {text!r} không tồn tại") from None
 
@@ -80,8 +104,14 @@ def check_xml_text(value: str, path: str) -> str:
     return value
 
 
-def check_document_rules(package: DocumentPackage) -> None:
-    """Cross-field rules of a document package; raised with the wire path."""
+def check_document_rules(package: DocumentPackage, *, received: bool = False) -> None:
+    """Cross-field rules of a document package; raised with the wire path.
+
+    ``received`` (the parser): an update may come without ``ResponseFor`` (its target is
+    ``Bussiness/DocumentId``), a replacement too (its targets are in ``ReplacementInfoList``),
+    rule ``target-without-response-for``; a revocation still needs its ``ResponseFor``. What we
+    build always carries one.
+    """
     if not package.recipients:
         raise EdxmlError(
             "missing_element", MESSAGE_HEADER + "/To", "gói tin văn bản phải có ít nhất một nơi nhận (To)"
@@ -89,7 +119,9 @@ def check_document_rules(package: DocumentPackage) -> None:
     if not package.document_id:
         raise EdxmlError("missing_value", MESSAGE_HEADER + "/DocumentId", "thiếu mã văn bản (DocumentId)")
     kind = package.business.doc_type
-    if kind is not BusinessDocType.NEW and not package.response_for:
+    needs_response_for = (kind is BusinessDocType.REVOKE if received
+                          else kind is not BusinessDocType.NEW)
+    if needs_response_for and not package.response_for:
         raise EdxmlError(
             "missing_element",
             MESSAGE_HEADER + "/ResponseFor",

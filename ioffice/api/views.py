@@ -105,7 +105,7 @@ def download_file(call: Call, document_id: int, file_id: int) -> Response:
             while chunk := stream.read(CHUNK_SIZE):
                 yield chunk
 
-    resp = Response(chunks(), mimetype="application/pdf")
+    resp = Response(chunks(), mimetype=f.content_type)
     resp.headers["Content-Length"] = str(f.size)
     resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f.filename)}"
     return resp

@@ -52,6 +52,36 @@ class DocumentStatus(enum.StrEnum):
                 "replaced": "Đã bị thay thế"}[self.value]
 
 
+class ReceiptFlag(enum.StrEnum):
+    """What the exchange noticed on receiving a document from the axis, for the clerk to see
+    before registering it (``IncomingDocument.receipt_flags``; docs/edxml.md, "Received as
+    other producers write it")."""
+
+    ENVELOPE_ABSENT = "envelope_absent"
+    ENVELOPE_EMPTY = "envelope_empty"
+    ENVELOPE_NOT_XMLDSIG = "envelope_not_xmldsig"
+    ENVELOPE_PLACEHOLDER = "envelope_placeholder"
+    ENVELOPE_SHA1 = "envelope_sha1"
+    NO_VALID_PDF_SIGNATURE = "no_valid_pdf_signature"
+
+    @property
+    def label(self) -> str:
+        return {
+            "envelope_absent": "Phong bì không ký số",
+            "envelope_empty": "Phong bì không ký số (thẻ chữ ký rỗng)",
+            "envelope_not_xmldsig": "Phong bì không ký số (chữ ký không theo chuẩn XML-DSig)",
+            "envelope_placeholder": "Chữ ký phong bì không kiểm tra được",
+            "envelope_sha1": "Chữ ký phong bì dùng SHA-1 (thuật toán yếu)",
+            "no_valid_pdf_signature": "Không tệp PDF nào có chữ ký số hợp lệ",
+        }[self.value]
+
+
+def receipt_flag_labels(flags: str | None) -> list[str]:
+    """The clerk's wording of a ``receipt_flags`` value (codes unknown here are skipped)."""
+    known = {flag.value: flag for flag in ReceiptFlag}
+    return [known[code].label for code in (flags or "").split() if code in known]
+
+
 class IncomingDocument(Base):
     __tablename__ = "incoming_documents"
     __table_args__ = (
@@ -100,6 +130,9 @@ class IncomingDocument(Base):
     reply_number: Mapped[str] = mapped_column(String(90), default="")
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
     revocation_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    receipt_flags: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    """:class:`ReceiptFlag` values separated by spaces (an unsigned envelope, no valid PDF
+    signature...): set once, on receipt from the axis."""
     """Set when the agency agreed to its sender's revocation: "Đã thu hồi theo ... ngày ..."."""
 
     agency: Mapped[Agency] = relationship()

@@ -241,7 +241,8 @@ def _after_cursor(cursor: str):
 QUEUE_COLUMNS = (IncomingDocument.id, IncomingDocument.incoming_number,
                  IncomingDocument.number_notation, IncomingDocument.issuer_name,
                  IncomingDocument.declared_issuer_name, IncomingDocument.subject,
-                 IncomingDocument.urgency, IncomingDocument.arrived_at)
+                 IncomingDocument.urgency, IncomingDocument.arrived_at,
+                 IncomingDocument.receipt_flags)
 """What the queue page shows of a document waiting for registration or distribution."""
 
 

@@ -283,6 +283,18 @@ def stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[Upl
     return "\n".join(texts)
 
 
+def stage_received_file(blobs: BlobStore, doc: IncomingDocument, filename: str, data: bytes,
+                        content_type: str, verdict: tuple[str, str] | None = None) -> None:
+    """A file the exchange received that is not a PDF (a zip, an office file), stored as
+    received after the PDFs: no pages, no text; ``verdict`` on the signatures of what it
+    holds."""
+    info = blobs.put_bytes(data)
+    extra = {"signature_verdict": verdict[0], "signature_summary": verdict[1]} if verdict else {}
+    doc.files.append(DocumentFile(position=len(doc.files), filename=_safe_name(filename, "tep-nen.zip"),
+                                  content_type=content_type[:100], sha256=info.sha256,
+                                  size=info.size, page_count=0, **extra))
+
+
 def finish_files(session: Session, staged: list[tuple[IncomingDocument, str]]) -> None:
     """The extracted text and the search entry of documents created in this transaction, once
     a flush gave them their ids: several documents' rows in one statement each."""
@@ -290,8 +302,8 @@ def finish_files(session: Session, staged: list[tuple[IncomingDocument, str]]) -
     index_new_incoming(session, staged)
 
 
-def _safe_name(name: str) -> str:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "van-ban.pdf"
+def _safe_name(name: str, default: str = "van-ban.pdf") -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or default
     return "".join(c for c in base if c.isprintable())[:200]
 
 

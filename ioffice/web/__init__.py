@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ioffice.agencies.models import Role
 from ioffice.errors import DomainError
+from ioffice.incoming.models import receipt_flag_labels
 from ioffice.storage import StorageError, StorageUnavailable
 from ioffice.web import uploads
 from ioffice.web.access import may
@@ -239,3 +240,4 @@ def _filters(app: Flask) -> None:
         return dt.datetime.now(tz).date().isoformat()
 
     app.add_template_global(uploads.accepted_types, "upload_types")
+    app.add_template_filter(receipt_flag_labels, "receipt_flags")

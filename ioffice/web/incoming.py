@@ -391,7 +391,7 @@ def download(document_id: int, file_id: int) -> Any:
     _doc, file = _file(document_id, file_id)
     get_session().commit()
     blobs = services().blobs
-    return send_file(io.BytesIO(blobs.read_bytes(file.sha256)), mimetype="application/pdf",
+    return send_file(io.BytesIO(blobs.read_bytes(file.sha256)), mimetype=file.content_type,
                      as_attachment=request.args.get("xem") != "1", download_name=file.filename)
 
 
@@ -400,7 +400,7 @@ def download(document_id: int, file_id: int) -> Any:
 def preview(document_id: int, file_id: int, page: int) -> Any:
     doc = access.get_document(get_session(), current_actor(), document_id)
     file = next((f for f in doc.files if f.id == file_id), None)
-    if file is None or not 1 <= page <= max(file.page_count, 1):
+    if file is None or file.content_type != "application/pdf" or not 1 <= page <= max(file.page_count, 1):
         abort(404)
     blobs = services().blobs
     name = preview_name(file.sha256, page)

@@ -224,7 +224,8 @@ STATUS = build_status_package(make_status())
             MH + "/DueDate",
         ),
         (
-            _edit(DOC, "<edXML:PromulgationDate>2024/04/20<", "<edXML:PromulgationDate>20/04/2024<"),
+            # 20/04/2024 is read (rule date-day-first); a two-digit year never is
+            _edit(DOC, "<edXML:PromulgationDate>2024/04/20<", "<edXML:PromulgationDate>20/04/24<"),
             "invalid_date",
             MH + "/ResponseFor[1]/PromulgationDate",
         ),
@@ -265,7 +266,10 @@ STATUS = build_status_package(make_status())
         ),
         (re.sub(rb"<edXML:Code>.*?</edXML:Code>", b"", DOC, count=1), "missing_element", MH + "/Code"),
         (
-            re.sub(rb"<edXML:ResponseFor>.*?</edXML:ResponseFor>", b"", DOC),
+            # a revocation names its target only there (an update may do without: rule
+            # target-without-response-for)
+            re.sub(rb"<edXML:ResponseFor>.*?</edXML:ResponseFor>", b"",
+                   build_document_package(make_document(BusinessDocType.REVOKE))),
             "missing_element",
             MH + "/ResponseFor",
         ),
