@@ -33,6 +33,7 @@ from lxml import etree
 from axis_connector.client import (
     AgencyInfo,
     AxisError,
+    AxisUnavailable,
     Edoc,
     ReceivedEdoc,
     RecipientState,
@@ -46,6 +47,7 @@ __all__ = ["PackageRoute", "VxpHubClient", "package_route"]
 
 MessageType = Literal["edoc", "status"]
 _HEADER_SCAN_BYTES = 1 << 20
+UNKNOWN_RECIPIENT = "(không rõ)"
 
 
 class PackageRoute(NamedTuple):
@@ -124,17 +126,26 @@ class VxpHubClient:
                                     to=list(to) if to is not None else list(route.recipients))
         return SendResult(doc_id, False)
 
-    def send_edocs(self, packages: Sequence[tuple[bytes, MessageType]]) -> list[SendResult | AxisError]:
-        """One ``sendEdoc`` per package, in order: a refusal is that package's AxisError; the
-        axis unreachable raises (the rows not yet sent are retried; those sent before are
-        resent too, see docs/vxp.md "Idempotence")."""
-        results: list[SendResult | AxisError] = []
+    def send_edocs(self, packages: Sequence[tuple[bytes, MessageType]]
+                   ) -> list[SendResult | AxisError | AxisUnavailable]:
+        """One ``sendEdoc`` per package, in order: a refusal is that package's AxisError. The
+        axis unreachable at the first package raises, as a batch request would; later, that
+        package and the rest (not tried) are each an :class:`AxisUnavailable`, so the packages
+        already accepted are not sent again."""
+        results: list[SendResult | AxisError | AxisUnavailable] = []
         for data, kind in packages:
+            if results and isinstance(results[-1], AxisUnavailable):
+                results.append(results[-1])  # not tried: the axis was just unreachable
+                continue
             try:
                 results.append(self.send_edoc(data, kind))
             except ValueError as exc:  # our own package without a readable header
                 results.append(AxisError("bad_package", f"Không đọc được phần đầu gói tin: {exc}", 400))
             except VxpError as exc:
+                results.append(exc)
+            except AxisUnavailable as exc:
+                if not results:
+                    raise
                 results.append(exc)
         return results
 
@@ -163,6 +174,8 @@ class VxpHubClient:
                 to = ()
             with self._lock:
                 self._prefetched[item.doc_id] = data
+            # still none: receipt refuses it ('fail') rather than leave it listed for ever
+            to = to or (UNKNOWN_RECIPIENT,)
         created = item.created_time or dt.datetime.now(dt.UTC)
         return ReceivedEdoc(item.doc_id, item.sender, tuple(to), "", kind, None, created, 0, "")
 

@@ -168,6 +168,9 @@ def _send_all(rt: Exchange, attempts: list[_Attempt]) -> None:
             for attempt, result in zip(batch, results, strict=True):
                 if isinstance(result, AxisError):
                     attempt.error, attempt.permanent = _refused(result), True
+                elif isinstance(result, AxisUnavailable):  # a hub without batches (VXP): per item
+                    attempt.error = f"Không kết nối được trục liên thông: {result}"
+                    attempt.unreachable = True
                 else:
                     attempt.message_id = result.message_id
 

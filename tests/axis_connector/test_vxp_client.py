@@ -8,10 +8,8 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -29,6 +27,7 @@ from axis_connector.vxp import (
     signed_headers,
 )
 from axis_connector.vxp.signing import hash_header
+from tests.support.scripted_http import ok, scripted_server
 
 # -- header construction: vectors worked out by hand ---------------------------------------------
 
@@ -124,51 +123,42 @@ def test_package_route_reads_the_header_only() -> None:
 # -- answers and retries over real HTTP ------------------------------------------------------------
 
 
-class _Script:
-    """What the scripted server answers, and what it saw."""
-
-    def __init__(self) -> None:
-        self.answers: list[tuple[int, bytes, float] | str] = []
-        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-
-
 @pytest.fixture
-def server() -> Iterator[tuple[str, _Script]]:
-    script = _Script()
+def server() -> Iterator[tuple[str, _Compat]]:
+    with scripted_server() as (url, script):
+        yield url, _Compat(script)
 
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            script.requests.append((self.command, self.path, dict(self.headers), body))
-            answer = script.answers.pop(0) if script.answers else (200, b'{"status":"OK","ErrorCode":"0"}', 0)
-            if answer == "drop":  # close without an answer
-                self.close_connection = True
-                self.connection.close()
-                return
-            status, payload, delay = answer
-            time.sleep(delay)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
 
-        do_POST = do_GET = _serve
+class _Compat:
+    """The script, its requests seen as (method, path, headers, body)."""
 
-        def log_message(self, *args: object) -> None:
-            pass
+    def __init__(self, script) -> None:
+        self._script = script
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/vxp", script
-    httpd.shutdown()
-    httpd.server_close()
+    @property
+    def answers(self):
+        return self._script.answers
+
+    @answers.setter
+    def answers(self, value) -> None:
+        self._script.answers[:] = value
+
+    @property
+    def requests(self):
+        return _Requests(self._script.requests)
+
+
+class _Requests(list):
+    def __init__(self, seen) -> None:
+        super().__init__((r.method, r.path, r.headers, r.body) for r in seen)
+        self._seen = seen
+
+    def clear(self) -> None:
+        self._seen.clear()
 
 
 def _ok(**extra: object) -> tuple[int, bytes, float]:
-    return 200, json.dumps({"status": "OK", "ErrorCode": "0", "ErrorDesc": "", **extra}).encode(), 0
+    return ok(**extra)
 
 
 def test_send_edoc_posts_the_body_with_crlf_and_its_quirky_hash(server) -> None:
