@@ -17,8 +17,8 @@ What differs, and how it is bridged:
 * Acknowledgement: ``delivered`` -> ``updateStatus done``, ``failed`` -> ``fail``, once per
   item (an item some of whose recipients were refused and others stored is ``done``: it was
   taken). The axis keeps no reason: the reason stays on our inbox row.
-* A package that is not base64 is given to receipt as it came, which refuses it with the
-  reason (``fail``), instead of leaving it on the axis to be fetched forever.
+* A package that is not base64 is that item's ``VxpError`` with code ``bad_package``, which
+  receipt refuses with the reason (``fail``) instead of leaving it on the axis for ever.
 """
 
 from __future__ import annotations
@@ -167,13 +167,14 @@ class VxpHubClient:
     def _received(self, item: VxpReceived, kind: MessageType) -> ReceivedEdoc:
         to = item.to
         if not to:  # no recipients in the list: the package names them
-            data = self._fetch(item.doc_id)
             try:
+                data = self._fetch(item.doc_id)
                 to = package_route(data).recipients
-            except ValueError:
-                to = ()
-            with self._lock:
-                self._prefetched[item.doc_id] = data
+            except (VxpError, ValueError):  # receipt fetches it again and refuses it
+                data, to = None, ()
+            if data is not None:
+                with self._lock:
+                    self._prefetched[item.doc_id] = data
             # still none: receipt refuses it ('fail') rather than leave it listed for ever
             to = to or (UNKNOWN_RECIPIENT,)
         created = item.created_time or dt.datetime.now(dt.UTC)
@@ -184,13 +185,7 @@ class VxpHubClient:
             data = self._prefetched.pop(doc_id, None)
         if data is not None:
             return data
-        try:
-            return self.vxp.get_edoc(doc_id)
-        except VxpError as exc:
-            if exc.code != "bad_package":
-                raise
-            # handed to receipt as it came: refused there with the reason, acknowledged 'fail'
-            return f"<!-- {exc.message} -->".encode()
+        return self.vxp.get_edoc(doc_id)
 
     def get_edocs(self, message_ids: Sequence[str]) -> list[Edoc | AxisError]:
         out: list[Edoc | AxisError] = []

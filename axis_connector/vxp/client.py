@@ -340,7 +340,7 @@ class VxpClient:
             raise VxpError("bad_package", f"getEdoc {doc_id}: không có dữ liệu gói tin", 200, "getEdoc")
         try:
             return binascii.a2b_base64(re.sub(r"\s+", "", data), strict_mode=True)
-        except binascii.Error as exc:
+        except (binascii.Error, ValueError) as exc:  # ValueError: not ASCII
             raise VxpError("bad_package", f"getEdoc {doc_id}: dữ liệu không phải base64 ({exc})",
                            200, "getEdoc") from exc
 

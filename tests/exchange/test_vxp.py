@@ -1,0 +1,260 @@
+"""Agencies behind the national axis's own wire protocol (VXP): the exchange worker's real code
+path, over real HTTP, to the stand-in VXP (``axis_connector.vxp_standin``) or, for the failures
+a real server is not made to produce, to a scripted one.
+
+Văn phòng Chính phủ and xã Khánh An are each a system of their own on the stand-in (two hubs of
+``protocol: vxp`` on the same URL): a document goes from one to the other, and its statuses,
+as edXML status packages, come back the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from axis_connector.vxp import VxpClient, VxpError
+from axis_connector.vxp_standin import create_app as create_standin
+from axis_connector.vxp_standin import prepare as prepare_standin
+from ioffice.audit import AuditContext
+from ioffice.exchange import dispatch, exchange, install_listeners, recipient_statuses
+from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox
+from ioffice.exchange.runtime import Exchange
+from ioffice.exchange.sending import WorkReport, send_pending
+from ioffice.exchange.worker import refresh_directory, run_once
+from ioffice.incoming.models import DocumentStatus, IncomingDocument
+from signing import Pki
+from tests.support.scripted_http import fail, ok, scripted_server
+
+from .conftest import agency, outgoing
+from .test_flow import register
+
+CTX = AuditContext(actor_id=None, agency_id=None, remote_addr="test")
+VPCP, KHANH_AN, U_MINH = "000.00.00.G22", "000.01.21.H12", "000.00.21.H12"
+
+
+@dataclass
+class VxpDeployment:
+    app: Flask
+    rt: Exchange
+    pki: Pki
+    url: str
+    secrets: dict[str, str]
+
+    def pump(self, rounds: int = 20) -> WorkReport:
+        total = WorkReport()
+        for _ in range(rounds):
+            report = run_once(self.rt)
+            for name in ("sent", "retried", "dead", "received", "statuses", "refused"):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            if report.sent + report.received + report.statuses + report.refused + report.dead == 0:
+                break
+        return total
+
+
+def _vxp_hub(name: str, url: str, system_id: str, secret: str, agencies: list[str],
+             **extra: Any) -> dict[str, Any]:
+    return {"name": name, "protocol": "vxp", "url": url, "system_id": system_id, "secret": secret,
+            "agencies": agencies, **extra}
+
+
+@pytest.fixture
+def vxp(app: Flask, db: Session, pki: Pki, tmp_path: Path) -> Iterator[VxpDeployment]:
+    install_listeners()
+    keys = {s: secrets.token_urlsafe(24) for s in ("ioffice-vpcp", "ioffice-khanhan")}
+    standin = create_standin({
+        "TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'vxp.db'}", "SYSTEMS": keys,
+        "AGENCIES": {"ioffice-vpcp": [{"code": VPCP, "name": "Văn phòng Chính phủ"}],
+                     "ioffice-khanhan": [{"code": KHANH_AN, "name": "Ủy ban nhân dân xã Khánh An",
+                                          "pcode": U_MINH}]}})
+    prepare_standin(standin)
+    server = make_server("127.0.0.1", 0, standin, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["EXCHANGE_HUBS"] = [
+        _vxp_hub("vxp-vpcp", url, "ioffice-vpcp", keys["ioffice-vpcp"], [VPCP]),
+        _vxp_hub("vxp-khanhan", url, "ioffice-khanhan", keys["ioffice-khanhan"], [KHANH_AN])]
+    app.config["EXCHANGE_BACKOFF_SECONDS"] = 0
+    rt = exchange(app)
+    refresh_directory(rt)
+    yield VxpDeployment(app, rt, pki, url, keys)
+    server.shutdown()
+    thread.join(5)
+    server.server_close()
+    standin.extensions["vxp_standin"].db.dispose()
+
+
+def _received(db: Session, code: str, document_identifier: str) -> list[IncomingDocument]:
+    return list(db.scalars(select(IncomingDocument).where(
+        IncomingDocument.agency_id == agency(db, code).id,
+        IncomingDocument.document_identifier == document_identifier)))
+
+
+def test_a_document_through_the_vxp_and_its_statuses_back(db: Session, vxp: VxpDeployment) -> None:
+    edoc = outgoing(db, vxp, sender=VPCP, recipients=(KHANH_AN,))
+    [row] = dispatch(db, CTX, edoc)
+    db.commit()
+    report = vxp.pump()
+    db.expire_all()
+    row = db.get(ExchangeOutbox, row.id)
+    assert row.state == "sent" and row.hub == "vxp-vpcp", row.last_error
+    assert row.message_id  # the VXP's DocId
+    assert report.received == 1 and report.statuses >= 1
+
+    [doc] = _received(db, KHANH_AN, edoc.document_identifier)
+    assert doc.status is DocumentStatus.AWAITING_REGISTRATION and doc.issuer_code == VPCP
+    assert doc.subject == edoc.subject
+    [f] = doc.files
+    assert f.signature_verdict == "valid", f.signature_summary
+    inbox = db.scalars(select(ExchangeInbox).where(ExchangeInbox.incoming_document_id == doc.id)).one()
+    assert (inbox.hub, inbox.state) == ("vxp-khanhan", "delivered")
+
+    # status 01 went out as an edXML status package over the VXP and came back to VPCP
+    statuses = {s.organ_id: s for s in recipient_statuses(db, agency(db, VPCP).id, edoc.document_identifier)}
+    assert statuses[KHANH_AN].code == "01"
+    status_in = db.scalars(select(ExchangeInbox).where(
+        ExchangeInbox.messagetype == "status", ExchangeInbox.document_identifier == edoc.document_identifier)
+    ).all()
+    assert {(i.hub, i.state, i.status_code) for i in status_in} == {("vxp-vpcp", "status", "01")}
+
+    register(db, "vanthu.khanhan", doc)
+    db.commit()
+    vxp.pump()
+    db.expire_all()
+    statuses = {s.organ_id: s for s in recipient_statuses(db, agency(db, VPCP).id, edoc.document_identifier)}
+    assert statuses[KHANH_AN].code == "03", statuses[KHANH_AN]
+
+    # every item pulled was acknowledged: nothing waits on the axis for either system
+    for system in ("ioffice-vpcp", "ioffice-khanhan"):
+        client = VxpClient(vxp.url, system, vxp.secrets[system])
+        assert client.get_received_edoc_list("edoc") == [] and client.get_received_edoc_list("status") == []
+    sent = VxpClient(vxp.url, "ioffice-vpcp", vxp.secrets["ioffice-vpcp"]).get_sent_edoc_list()
+    assert [(s.from_code, s.to_code) for s in sent] == [(VPCP, KHANH_AN)]
+
+
+def test_a_resend_after_a_lost_answer_registers_the_document_once(db: Session, vxp: VxpDeployment) -> None:
+    edoc = outgoing(db, vxp, sender=VPCP, recipients=(KHANH_AN,))
+    [row] = dispatch(db, CTX, edoc)
+    db.commit()
+    send_pending(vxp.rt, WorkReport())
+    db.expire_all()
+    row = db.get(ExchangeOutbox, row.id)
+    assert row.state == "sent"
+    # the answer "lost": the outbox sends the same package again
+    row.state, row.message_id = "pending", None
+    db.commit()
+    vxp.pump()
+    db.expire_all()
+    assert len(_received(db, KHANH_AN, edoc.document_identifier)) == 1
+    states = sorted(i.state for i in db.scalars(select(ExchangeInbox).where(
+        ExchangeInbox.messagetype == "edoc", ExchangeInbox.document_identifier == edoc.document_identifier)))
+    assert states in (["delivered"], ["delivered", "duplicate"])  # whether the axis deduped or not
+
+
+def test_a_refusal_is_dead_lettered_with_the_axis_own_text_on_the_clerks_page(
+        db: Session, vxp: VxpDeployment, login_as) -> None:
+    # U Minh is one of ours but not on the VXP: the stand-in refuses the recipient
+    [row] = dispatch(db, CTX, outgoing(db, vxp, sender=VPCP, recipients=(U_MINH,)))
+    db.commit()
+    vxp.pump()
+    db.expire_all()
+    row = db.get(ExchangeOutbox, row.id)
+    assert row.state == "dead" and row.attempts == 1, row.last_error
+    # the axis's own ErrorDesc (it names the recipient) and ErrorCode, as it answered them
+    assert row.last_error.startswith("Trục liên thông từ chối: ") and U_MINH in row.last_error
+    assert row.last_error.endswith("]")
+    html = login_as("vanthu.vpcp").get("/lien-thong/").get_data(as_text=True)
+    from markupsafe import escape
+
+    assert str(escape(row.last_error)) in html
+
+
+def test_a_mismatched_hash_file_is_refused_by_the_axis(vxp: VxpDeployment) -> None:
+    client = VxpClient(vxp.url, "ioffice-vpcp", vxp.secrets["ioffice-vpcp"])
+    body = b"<edXML/>\r\n"
+    response = client.request("sendEdoc", {"from": VPCP, "servicetype": "eDoc", "messagetype": "edoc",
+                                            "hash-file": "0" * 64, "to": f'["{KHANH_AN}"]'},
+                              body, content_type="application/octet-stream", retry=False)
+    with pytest.raises(VxpError) as caught:
+        client._answer("sendEdoc", response)
+    assert caught.value.message  # the axis's own reason
+    assert client.get_received_edoc_list() == []
+
+
+# -- failures a real server is not made to produce: a scripted VXP --------------------------------
+
+
+@pytest.fixture
+def scripted(app: Flask, db: Session, pki: Pki) -> Iterator[tuple[VxpDeployment, Any]]:
+    install_listeners()
+    with scripted_server() as (url, script):
+        app.config["EXCHANGE_HUBS"] = [_vxp_hub("vxp", url, "ioffice-vxp", "k", [VPCP, KHANH_AN],
+                                                read_timeout=0.5, connect_timeout=1)]
+        app.config["EXCHANGE_BACKOFF_SECONDS"] = 0
+        yield VxpDeployment(app, exchange(app), pki, url, {}), script
+
+
+@pytest.mark.parametrize("answer, state, text", [
+    ((200, b"<html><body>502 Bad Gateway</body></html>", 0), "pending", "không phải JSON"),
+    ((503, '{"status":"FAIL","ErrorCode":"-500","ErrorDesc":"Trục đang bảo trì"}'.encode(), 0),
+     "pending", "Trục đang bảo trì"),
+    ((200, b'{"status":"OK","DocId":"late"}', 2.0), "pending", "Read timed out"),
+    (fail("-102", "Đơn vị nhận 000.01.21.H12 chưa kết nối trục"), "dead",
+     "Trục liên thông từ chối: Đơn vị nhận 000.01.21.H12 chưa kết nối trục [-102]"),
+])
+def test_a_send_the_axis_answers_badly_is_retried_or_dead_lettered(
+        db: Session, scripted, answer, state: str, text: str, login_as) -> None:
+    deployment, script = scripted
+    [row] = dispatch(db, CTX, outgoing(db, deployment, sender=VPCP, recipients=(KHANH_AN,)))
+    db.commit()
+    script.answers.append(answer)
+    send_pending(deployment.rt, WorkReport(), max_rounds=1)
+    db.expire_all()
+    row = db.get(ExchangeOutbox, row.id)
+    assert script.operations() == ["sendEdoc"]  # one attempt: sendEdoc is never retried in the client
+    assert (row.state, row.attempts) == (state, 1) and text in row.last_error, row.last_error
+    html = login_as("vanthu.vpcp").get("/lien-thong/").get_data(as_text=True)
+    assert text.replace('"', "&#34;") in html or text in html
+
+
+def _item(doc_id: str, messagetype: str = "edoc", to: str = KHANH_AN) -> dict[str, Any]:
+    return {"docId": doc_id, "from": "000.00.99.H12", "to": to, "serviceType": "eDoc",
+            "messageType": messagetype, "created_time": "2026/12/03 09:00:00", "status": "initial"}
+
+
+@pytest.mark.parametrize("data, reason", [
+    (base64.b64encode(b"<edXML><edXMLEnvelope><broken").decode(), "Gói tin không hợp lệ"),
+    ("%%% không phải base64 %%%", "không phải base64"),
+])
+def test_a_pulled_package_that_will_not_parse_is_acknowledged_fail_once(
+        db: Session, scripted, data: str, reason: str) -> None:
+    deployment, script = scripted
+
+    def answer(seen) -> tuple[int, bytes, float]:
+        operation = seen.path.rsplit("/", 1)[-1]
+        if operation == "getReceivedEdocList":  # a server that keeps listing it
+            return ok(data=[_item("bad-1")] if seen.vxp("messagetype") == "edoc" else [])
+        if operation == "getEdoc":
+            return ok(data=data)
+        return ok()
+
+    script.default = answer
+    for _ in range(2):
+        run_once(deployment.rt)
+    acks = [(r.vxp("docId"), r.vxp("status")) for r in script.requests
+            if r.path.endswith("/updateStatus")]
+    assert acks == [("bad-1", "fail"), ("bad-1", "fail")]
+    assert script.operations().count("getEdoc") == 1  # refused once, never fetched again
+    [inbox] = db.scalars(select(ExchangeInbox).where(ExchangeInbox.message_id == "bad-1")).all()
+    assert inbox.state == "failed" and reason in inbox.error and inbox.recipient_organ_id == KHANH_AN
