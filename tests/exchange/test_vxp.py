@@ -258,3 +258,23 @@ def test_a_pulled_package_that_will_not_parse_is_acknowledged_fail_once(
     assert script.operations().count("getEdoc") == 1  # refused once, never fetched again
     [inbox] = db.scalars(select(ExchangeInbox).where(ExchangeInbox.message_id == "bad-1")).all()
     assert inbox.state == "failed" and reason in inbox.error and inbox.recipient_organ_id == KHANH_AN
+
+
+def test_a_status_goes_back_by_the_hub_its_document_came_by(db: Session, vxp: VxpDeployment) -> None:
+    """Khánh An's own hub (by its code) is another one, first in the list and down; the document
+    came by the VXP, so its statuses go back by the VXP (a hub accepts a status only for a
+    document it delivered)."""
+    from ioffice.exchange.config import HubConfig
+
+    elsewhere = HubConfig("elsewhere", "http://127.0.0.1:9", "x", "x", (KHANH_AN,))
+    vxp.rt.hubs = (elsewhere, *vxp.rt.hubs)
+    assert vxp.rt.hub_for(KHANH_AN).name == "elsewhere"
+    edoc = outgoing(db, vxp, sender=VPCP, recipients=(KHANH_AN,))
+    dispatch(db, CTX, edoc)
+    db.commit()
+    vxp.pump()
+    db.expire_all()
+    [status_row] = db.scalars(select(ExchangeOutbox).where(ExchangeOutbox.kind == "status")).all()
+    assert (status_row.state, status_row.hub) == ("sent", "vxp-khanhan"), status_row.last_error
+    statuses = {s.organ_id: s for s in recipient_statuses(db, agency(db, VPCP).id, edoc.document_identifier)}
+    assert statuses[KHANH_AN].code == "01"
