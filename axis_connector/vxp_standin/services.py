@@ -317,7 +317,7 @@ def _pending(session: Session, caller: Caller, message_type: str) -> Select[tupl
 
 
 def received_list(session: Session, caller: Caller) -> list[dict[str, Any]]:
-    message_type = _message_type(caller)
+    message_type = _message_type(caller, "edoc")
     query = _pending(session, caller, message_type).order_by(Delivery.created_at, Delivery.id)
     items = session.scalars(query)
     return [{"docId": d.id, "from": d.document.from_code, "to": d.to_code, "serviceType": SERVICE_TYPE,
