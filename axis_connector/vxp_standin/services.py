@@ -95,7 +95,7 @@ def _caller_codes(session: Session, caller: Caller) -> list[str]:
 
 
 def _ids_by_code(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Agency.code, Agency.id)).tuples())
+    return {code: id_ for code, id_ in session.execute(select(Agency.code, Agency.id))}
 
 
 def agencies_list(session: Session) -> list[dict[str, Any]]:
