@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import urllib3
 from flask import Flask
 from werkzeug.serving import make_server
@@ -86,3 +87,27 @@ def test_mounted_under_truc_vxp(vxp_database_url: str) -> None:
         thread.join(5)
         server.server_close()
         standin.extensions["vxp_standin"].db.dispose()
+
+
+def test_configuration_from_the_environment_and_a_file(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VXP_STANDIN_SYSTEMS", json.dumps({"sys-env": "env-secret"}))
+    monkeypatch.setenv("VXP_STANDIN_AGENCIES", json.dumps({"sys-env": ["000.00.00.E01"]}))
+    monkeypatch.setenv("VXP_STANDIN_MAX_CLOCK_SKEW_SECONDS", "60")
+    settings = create_app({"DATABASE_URL": "sqlite://"}).extensions["vxp_standin"].settings
+    assert dict(settings.secrets) == {"sys-env": "env-secret"}
+    assert [(a.code, a.system_id) for a in settings.agencies] == [("000.00.00.E01", "sys-env")]
+    assert settings.max_skew.total_seconds() == 60 and not settings.add_trace_header
+
+    file = tmp_path / "vxp.json"
+    file.write_text(json.dumps({"SYSTEMS": {"sys-file": "file-secret"}, "ADD_TRACE_HEADER": True}))
+    monkeypatch.setenv("VXP_STANDIN_CONFIG_FILE", str(file))
+    monkeypatch.delenv("VXP_STANDIN_AGENCIES")
+    settings = create_app({"DATABASE_URL": "sqlite://", "MAX_BODY_MB": 2}).extensions["vxp_standin"].settings
+    assert dict(settings.secrets) == {"sys-file": "file-secret"}  # the file over the environment
+    assert settings.add_trace_header and settings.max_body_bytes == 2 * 1024 * 1024
+
+
+def test_agencies_of_an_unknown_system_refused_at_build() -> None:
+    with pytest.raises(ValueError, match="sys-ghost"):
+        create_app({"DATABASE_URL": "sqlite://", "SYSTEMS": {"a": "s"}, "AGENCIES": {"sys-ghost": ["X"]}})
