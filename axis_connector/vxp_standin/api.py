@@ -155,7 +155,7 @@ def _body(limit: int) -> bytes:
     return body
 
 
-@bp.route("/<operation>", methods=["GET", "POST"])
+@bp.route("/<operation>", methods=["GET", "POST"], provide_automatic_options=False)
 def dispatch(operation: str) -> Any:
     standin = _standin()
     found = OPERATIONS.get(operation)

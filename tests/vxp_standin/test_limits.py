@@ -85,6 +85,7 @@ def test_wrong_method(server: Server) -> None:
     fail(server.call("sendEdoc", "sys-camau", method="GET"), "161", 405)
     fail(server.call("downloadEdoc", "sys-vpcp", {"docId": "x"}), "161", 405)
     fail(server.raw("PUT", "getEdoc", {}, b"{}"), "161", 405)
+    fail(server.raw("OPTIONS", "getEdoc", {}), "161", 405)
 
 
 def test_a_handler_crash_answers_json_500(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
