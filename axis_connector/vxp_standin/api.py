@@ -147,12 +147,15 @@ def _body(limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise VxpError("TOO_LARGE", f"thân yêu cầu {request.content_length} byte vượt giới hạn {limit} byte")
     try:
-        return request.get_data(cache=True)
+        body = request.get_data(cache=True)
     except RequestEntityTooLarge:
-        raise VxpError("TOO_LARGE", f"thân yêu cầu vượt giới hạn {limit} byte") from None
+        body = None
+    if body is None or len(body) > limit:
+        raise VxpError("TOO_LARGE", f"thân yêu cầu vượt giới hạn {limit} byte")
+    return body
 
 
-@bp.route("/<operation>", methods=["GET", "POST"])
+@bp.route("/<operation>", methods=["GET", "POST"], provide_automatic_options=False)
 def dispatch(operation: str) -> Any:
     standin = _standin()
     found = OPERATIONS.get(operation)

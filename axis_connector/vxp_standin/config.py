@@ -40,7 +40,9 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
     if config:
         app.config.from_mapping(config)
     app.config["MAX_BODY_BYTES"] = int(float(app.config["MAX_BODY_MB"]) * 1024 * 1024)
-    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    # one byte more than allowed: a chunked body is cut at MAX_CONTENT_LENGTH without an error,
+    # so reading one byte past the cap is how api._body tells "over" from "exactly at"
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"] + 1
 
 
 def _flag(value: Any) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from axis_connector.edxml import STATUS_DESCRIPTIONS, VIETNAM_TZ, EdxmlError, StatusCode
@@ -317,7 +317,7 @@ def _pending(session: Session, caller: Caller, message_type: str) -> Select[tupl
 
 
 def received_list(session: Session, caller: Caller) -> list[dict[str, Any]]:
-    message_type = _message_type(caller)
+    message_type = _message_type(caller, "edoc")
     query = _pending(session, caller, message_type).order_by(Delivery.created_at, Delivery.id)
     items = session.scalars(query)
     return [{"docId": d.id, "from": d.document.from_code, "to": d.to_code, "serviceType": SERVICE_TYPE,
@@ -328,7 +328,8 @@ def received_list(session: Session, caller: Caller) -> list[dict[str, Any]]:
 
 def count_received(session: Session, caller: Caller, default_type: str) -> int:
     message_type = _message_type(caller, default_type)
-    return len(session.scalars(_pending(session, caller, message_type)).all())
+    pending = _pending(session, caller, message_type).subquery()
+    return session.scalar(select(func.count()).select_from(pending)) or 0
 
 
 def delivery_for(session: Session, caller: Caller) -> Delivery:

@@ -146,7 +146,8 @@ def serve(vxp_database_url: str) -> Iterator[Callable[..., Server]]:
                 session.execute(delete(table))
             session.commit()
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  daemon=True)
         thread.start()
         running.append((server, thread, app))
         return Server(app, f"http://127.0.0.1:{server.server_port}")
