@@ -27,7 +27,7 @@ from axis_connector.vxp import (
     signed_headers,
 )
 from axis_connector.vxp.signing import hash_header
-from tests.support.scripted_http import ok, scripted_server
+from tests.support.scripted_http import Script, ok, scripted_server
 
 # -- header construction: vectors worked out by hand ---------------------------------------------
 
@@ -124,37 +124,9 @@ def test_package_route_reads_the_header_only() -> None:
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[str, _Compat]]:
+def server() -> Iterator[tuple[str, Script]]:
     with scripted_server() as (url, script):
-        yield url, _Compat(script)
-
-
-class _Compat:
-    """The script, its requests seen as (method, path, headers, body)."""
-
-    def __init__(self, script) -> None:
-        self._script = script
-
-    @property
-    def answers(self):
-        return self._script.answers
-
-    @answers.setter
-    def answers(self, value) -> None:
-        self._script.answers[:] = value
-
-    @property
-    def requests(self):
-        return _Requests(self._script.requests)
-
-
-class _Requests(list):
-    def __init__(self, seen) -> None:
-        super().__init__((r.method, r.path, r.headers, r.body) for r in seen)
-        self._seen = seen
-
-    def clear(self) -> None:
-        self._seen.clear()
+        yield url, script
 
 
 def _ok(**extra: object) -> tuple[int, bytes, float]:
@@ -163,10 +135,11 @@ def _ok(**extra: object) -> tuple[int, bytes, float]:
 
 def test_send_edoc_posts_the_body_with_crlf_and_its_quirky_hash(server) -> None:
     url, script = server
-    script.answers = [_ok(DocId="vxp-1")]
+    script.answers[:] = [_ok(DocId="vxp-1")]
     client = VxpClient(url, "sys-01", "k")
     assert client.send_edoc(b"<edXML>17</edXML>", sender="000.00.00.G22", to=["000.00.00.H12"]) == "vxp-1"
-    method, path, headers, body = script.requests[0]
+    first = script.requests[0]
+    method, path, headers, body = first.method, first.path, first.headers, first.body
     assert (method, path, body) == ("POST", "/vxp/sendEdoc", b"<edXML>17</edXML>\r\n")
     assert headers["XroadVnpt-hash-file"] == "9e2bae2de26c828cbc44a43aaeb0a921eb072d5ce4aae48de479ca838ef98"
     assert headers["XroadVnpt-from"] == "000.00.00.G22" and headers["XroadVnpt-to"] == '["000.00.00.H12"]'
@@ -178,7 +151,7 @@ def test_send_edoc_posts_the_body_with_crlf_and_its_quirky_hash(server) -> None:
 def test_a_refusal_keeps_the_axis_own_error_text_whatever_the_http_status(server) -> None:
     url, script = server
     client = VxpClient(url, "sys-01", "k")
-    script.answers = [(200, json.dumps({"status": "FAIL", "ErrorCode": "-102",
+    script.answers[:] = [(200, json.dumps({"status": "FAIL", "ErrorCode": "-102",
                                         "ErrorDesc": "Đơn vị nhận không tồn tại"}).encode(), 0),
                       (403, b'{"status":"OK","ErrorCode":"0","data":[]}', 0)]
     with pytest.raises(VxpError) as caught:
@@ -192,7 +165,7 @@ def test_a_refusal_keeps_the_axis_own_error_text_whatever_the_http_status(server
                                     (502, b'{"status":"FAIL","ErrorCode":"-1","ErrorDesc":"upstream"}', 0)])
 def test_non_json_and_5xx_are_transport_failures(server, answer) -> None:
     url, script = server
-    script.answers = [answer]
+    script.answers[:] = [answer]
     with pytest.raises(VxpUnavailable) as caught:
         VxpClient(url, "sys-01", "k").send_edoc(b"<x/>", sender="A")
     assert isinstance(caught.value, AxisUnavailable)
@@ -202,18 +175,19 @@ def test_non_json_and_5xx_are_transport_failures(server, answer) -> None:
 def test_post_retried_after_a_dropped_connection_but_not_send_edoc(server) -> None:
     url, script = server
     client = VxpClient(url, "sys-01", "k", attempts=3)
-    script.answers = ["drop", "drop", _ok(count=4)]
+    script.answers[:] = ["drop", "drop", _ok(count=4)]
     assert client.count_received("status") == 4
-    assert [r[1] for r in script.requests] == ["/vxp/countReceiveStatus"] * 3
-    stamps = {r[2]["XroadVnpt-sign-header"] for r in script.requests}
-    assert len(stamps) >= 1  # signed anew each attempt (same second: may be equal)
+    assert [r.path for r in script.requests] == ["/vxp/countReceiveStatus"] * 3
+    for seen in script.requests:  # each attempt fully signed (anew: a fresh timestamp)
+        assert seen.vxp("hash-header") == hash_header("k", seen.vxp("sign-header"))
+        assert json.loads(seen.vxp("sign-header"))["XroadVnpt-timestamp"] == seen.vxp("timestamp")
     script.requests.clear()
-    script.answers = ["drop", "drop", "drop"]
+    script.answers[:] = ["drop", "drop", "drop"]
     with pytest.raises(VxpUnavailable):
         client.count_received()
     assert len(script.requests) == 3
     script.requests.clear()
-    script.answers = ["drop", _ok(DocId="x")]
+    script.answers[:] = ["drop", _ok(DocId="x")]
     with pytest.raises(VxpUnavailable):
         client.send_edoc(b"<x/>", sender="A")
     assert len(script.requests) == 1
@@ -222,7 +196,7 @@ def test_post_retried_after_a_dropped_connection_but_not_send_edoc(server) -> No
 def test_timeout_is_not_retried(server) -> None:
     url, script = server
     client = VxpClient(url, "sys-01", "k", connect_timeout=1, read_timeout=0.3)
-    script.answers = [(*_ok()[:2], 1.0), _ok()]
+    script.answers[:] = [(*_ok()[:2], 1.0), _ok()]
     started = time.monotonic()
     with pytest.raises(VxpUnavailable):
         client.update_status("d1", "done")
@@ -247,7 +221,7 @@ def test_every_operation_sends_its_parameters(server) -> None:
     item = {"docId": "d1", "from": "A", "to": "B;C", "serviceType": "eDoc", "messageType": "edoc",
             "created_time": "2026/12/03 10:00:00", "updated_time": None, "status": "initial",
             "status_desc": ""}
-    script.answers = [
+    script.answers[:] = [
         _ok(data=[item]), _ok(data=base64.encodebytes(package).decode()),
         (200, package, 0), _ok(), _ok(data=[{"senderDocId": "s", "toCode": "B", "receiveStatus": "done"}]),
         _ok(count="2"),
@@ -274,9 +248,9 @@ def test_every_operation_sends_its_parameters(server) -> None:
     assert unit.is_agency and not unit.deleted and unit.version == "3"
     client.register_agency("A", "Cơ quan Á", pcode="P", mail="a@x")
     client.delete_agency("A")
-    seen = [(r[0], r[1].removeprefix("/vxp/"), {k.removeprefix("XroadVnpt-"): v for k, v in r[2].items()
-                                               if k.startswith("XroadVnpt-")}, r[3])
-            for r in script.requests]
+    seen = [(r.method, r.path.removeprefix("/vxp/"),
+             {k.removeprefix("XroadVnpt-"): v for k, v in r.headers.items() if k.startswith("XroadVnpt-")},
+             r.body) for r in script.requests]
     ops = [(m, op) for m, op, _, _ in seen]
     assert ops == [("POST", "getReceivedEdocList"), ("POST", "getEdoc"), ("GET", "downloadEdoc"),
                    ("POST", "updateStatus"), ("POST", "getSentEdocList"), ("POST", "countReceiveEdoc"),
@@ -300,7 +274,7 @@ def test_every_operation_sends_its_parameters(server) -> None:
 
 def test_get_edoc_that_is_not_base64_is_a_bad_package(server) -> None:
     url, script = server
-    script.answers = [_ok(data="@@ not base64 @@")]
+    script.answers[:] = [_ok(data="@@ not base64 @@")]
     with pytest.raises(VxpError) as caught:
         VxpClient(url, "sys", "k").get_edoc("d1")
     assert caught.value.code == "bad_package"
@@ -311,13 +285,13 @@ def test_adapter_acknowledges_done_once_any_copy_was_stored(server) -> None:
 
     url, script = server
     hub = VxpHubClient(VxpClient(url, "sys", "k"))
-    script.answers = [_ok(), _ok(), (200, json.dumps({"status": "FAIL", "ErrorCode": "9",
+    script.answers[:] = [_ok(), _ok(), (200, json.dumps({"status": "FAIL", "ErrorCode": "9",
                                                            "ErrorDesc": "đã xử lý"}).encode(), 0)]
     results = hub.update_statuses([StatusUpdate("m1", "delivered", organ_ids=("A",)),
                                    StatusUpdate("m1", "failed", "lỗi", ("B",)),
                                    StatusUpdate("m2", "failed", "hỏng", ("A",)),
                                    StatusUpdate("m3", "delivered")])
-    acks = [(r[2]["XroadVnpt-docId"], r[2]["XroadVnpt-status"]) for r in script.requests]
+    acks = [(r.vxp("docId"), r.vxp("status")) for r in script.requests]
     assert acks == [("m1", "done"), ("m2", "fail"), ("m3", "done")]
     assert results[:3] == [(), (), ()] and isinstance(results[3], AxisError)
     assert results[3].message == "đã xử lý"
