@@ -154,6 +154,9 @@ class VxpHubClient:
     def get_received_edoc_list(self, messagetype: MessageType | None = None, *,
                                limit: int = 100) -> list[ReceivedEdoc]:
         kinds: tuple[MessageType, ...] = (messagetype,) if messagetype else ("edoc", "status")
+        with self._lock:  # what an earlier listing left unfetched is fetched again if listed
+            self._listed.clear()
+            self._prefetched.clear()
         items: list[ReceivedEdoc] = []
         for kind in kinds:
             for item in self.vxp.get_received_edoc_list(kind):

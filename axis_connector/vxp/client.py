@@ -310,7 +310,8 @@ class VxpClient:
                   to: Sequence[str] | None = None) -> str:
         """Post a package (a document, or a status package with ``messagetype="status"``);
         the axis's ``DocId``. Never retried here (as the SDK): a resend after a lost answer
-        may be delivered twice, and the recipient's receipt is what dedupes (docs/exchange.md, "Idempotence of sendEdoc")."""
+        may be delivered twice, and the recipient's receipt is what dedupes (docs/exchange.md,
+        "Idempotence of sendEdoc")."""
         body = package + b"\r\n"
         params = {"from": sender, "servicetype": SERVICE_TYPE, "messagetype": messagetype,
                   "hash-file": sdk_hash_file(body)}

@@ -278,3 +278,55 @@ def test_a_status_goes_back_by_the_hub_its_document_came_by(db: Session, vxp: Vx
     assert (status_row.state, status_row.hub) == ("sent", "vxp-khanhan"), status_row.last_error
     statuses = {s.organ_id: s for s in recipient_statuses(db, agency(db, VPCP).id, edoc.document_identifier)}
     assert statuses[KHANH_AN].code == "01"
+
+
+def test_an_item_listed_without_recipients_is_routed_by_its_package(db: Session, scripted) -> None:
+    """The list's ``to`` empty: the package is fetched once, its To read, and receipt goes on
+    (here refusing it: it is not signed) for that recipient."""
+    deployment, script = scripted
+    ns = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+    package = (f'<edXML xmlns="{ns}"><edXMLEnvelope><edXMLHeader><MessageHeader>'
+               f'<From><OrganId>000.00.99.H12</OrganId></From><To><OrganId>{KHANH_AN}</OrganId></To>'
+               '</MessageHeader></edXMLHeader></edXMLEnvelope></edXML>').encode()
+
+    def answer(seen) -> tuple[int, bytes, float]:
+        operation = seen.path.rsplit("/", 1)[-1]
+        if operation == "getReceivedEdocList":
+            return ok(data=[_item("no-to", to="")] if seen.vxp("messagetype") == "edoc" else [])
+        if operation == "getEdoc":
+            return ok(data=base64.b64encode(package).decode())
+        return ok()
+
+    script.default = answer
+    run_once(deployment.rt)
+    assert script.operations().count("getEdoc") == 1
+    [inbox] = db.scalars(select(ExchangeInbox).where(ExchangeInbox.message_id == "no-to")).all()
+    assert inbox.recipient_organ_id == KHANH_AN and inbox.state == "failed" and inbox.error
+    assert [(r.vxp("docId"), r.vxp("status")) for r in script.requests
+            if r.path.endswith("/updateStatus")] == [("no-to", "fail")]
+
+
+def test_hub_protocol_config_builds_the_right_client() -> None:
+    from axis_connector.client import AxisClient
+    from axis_connector.vxp import VxpHubClient
+    from ioffice.exchange.config import parse_hubs
+    from ioffice.exchange.runtime import make_client
+
+    ours, vxp_hub = parse_hubs([
+        {"url": "http://hub", "system_id": "a", "secret": "s"},
+        {"name": "vxp", "protocol": "VXP", "url": "https://vxp/api/", "system_id": "b", "secret": "t",
+         "agencies": "000.00.00.G22", "connect_timeout": 3, "read_timeout": 45, "attempts": 4}])
+    assert (ours.protocol, vxp_hub.protocol, vxp_hub.agencies) == ("ioffice", "vxp", ("000.00.00.G22",))
+    assert isinstance(make_client(ours, 30.0), AxisClient)
+    client = make_client(vxp_hub, 30.0)
+    assert isinstance(client, VxpHubClient) and client.base_url == "https://vxp/api"
+    timeout = client.vxp.timeout
+    assert (timeout.connect_timeout, timeout.read_timeout, client.vxp.attempts) == (3, 45, 4)
+    [plain] = parse_hubs([{"protocol": "vxp", "url": "u", "system_id": "b", "secret": "t"}])
+    timeout = make_client(plain, 12.0).vxp.timeout
+    assert (timeout.connect_timeout, timeout.read_timeout) == (12.0, 12.0)
+    for bad in ({"protocol": "soap"}, {"protocol": "vxp", "read_timeout": 0},
+                {"protocol": "vxp", "attempts": 9}):
+        with pytest.raises(ValueError):
+            hub = parse_hubs([{"url": "u", "system_id": "b", "secret": "t", **bad}])[0]
+            make_client(hub, 30.0)
