@@ -74,7 +74,7 @@ def vxp(app: Flask, db: Session, pki: Pki, tmp_path: Path) -> Iterator[VxpDeploy
     keys = {s: secrets.token_urlsafe(24) for s in ("ioffice-vpcp", "ioffice-khanhan")}
     standin = create_standin({
         "TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'vxp.db'}", "SYSTEMS": keys,
-        "AGENCIES": {"ioffice-vpcp": [{"code": VPCP, "name": "Văn phòng Chính phủ"}],
+        "AGENCIES": {"ioffice-vpcp": [{"code": VPCP, "name": "Văn phòng Chính phủ", "old_code": "G22"}],
                      "ioffice-khanhan": [{"code": KHANH_AN, "name": "Ủy ban nhân dân xã Khánh An",
                                           "pcode": U_MINH}]}})
     prepare_standin(standin)
@@ -330,3 +330,39 @@ def test_hub_protocol_config_builds_the_right_client() -> None:
         with pytest.raises(ValueError):
             hub = parse_hubs([{"url": "u", "system_id": "b", "secret": "t", **bad}])[0]
             make_client(hub, 30.0)
+
+
+def test_every_other_operation_against_the_stand_in(db: Session, vxp: VxpDeployment) -> None:
+    """Download, counts, both directories with the code mapping, synchronisation, register and
+    delete: the client's reading of the spec against the stand-in's, over HTTP."""
+    from axis_connector.vxp import code_mapping
+
+    vpcp = VxpClient(vxp.url, "ioffice-vpcp", vxp.secrets["ioffice-vpcp"])
+    khanhan = VxpClient(vxp.url, "ioffice-khanhan", vxp.secrets["ioffice-khanhan"])
+    edoc = outgoing(db, vxp, sender=VPCP, recipients=(KHANH_AN,))
+    dispatch(db, CTX, edoc)
+    db.commit()
+    send_pending(vxp.rt, WorkReport())
+    assert (khanhan.count_received("edoc"), khanhan.count_received("status")) == (1, 0)
+    [item] = khanhan.get_received_edoc_list("edoc")
+    assert (item.sender, item.to) == (VPCP, (KHANH_AN,))
+    assert khanhan.download_edoc(item.doc_id) == khanhan.get_edoc(item.doc_id)
+    assert edoc.document_identifier.encode() in khanhan.get_edoc(item.doc_id)
+    with pytest.raises(VxpError):  # not ours to fetch
+        vpcp.get_edoc(item.doc_id)
+
+    vpcp.register_agency("000.00.00.G22.01", "Cổng Thông tin điện tử Chính phủ", pcode=VPCP,
+                         mail="ttdt@chinhphu.vn")
+    listed = {a.code: a for a in vpcp.get_agencies_list()}
+    assert listed["000.00.00.G22.01"].pid == listed[VPCP].id
+    assert listed["000.00.00.G22.01"].name == "Cổng Thông tin điện tử Chính phủ"
+    qd20 = vpcp.get_agencies_list_qd20()
+    assert {a.code for a in qd20} >= {VPCP, KHANH_AN, "000.00.00.G22.01"}
+    new_to_old, old_to_new = code_mapping(qd20)
+    assert new_to_old[VPCP] == "G22" and old_to_new["G22"] == VPCP and KHANH_AN not in new_to_old
+    with pytest.raises(VxpError):  # another system's agency
+        khanhan.delete_agency("000.00.00.G22.01")
+    vpcp.delete_agency("000.00.00.G22.01")
+    assert "000.00.00.G22.01" not in {a.code for a in vpcp.get_agencies_list()}
+    units = {u.code: u for u in vpcp.get_synchronize_unit()}
+    assert units["000.00.00.G22.01"].deleted and not units[VPCP].deleted
