@@ -70,6 +70,14 @@ class VxpError(AxisError):
         self.operation = operation
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP answer read whole: its status and body."""
+
+    status: int
+    data: bytes
+
+
 class VxpUnavailable(AxisUnavailable):
     """The axis could not be reached, timed out, failed (5xx) or answered something that is
     not a JSON object: try again later."""
@@ -227,7 +235,10 @@ class VxpClient:
 
     def __init__(self, base_url: str, system_id: str, secret: str, *,
                  connect_timeout: float = 10.0, read_timeout: float = 60.0, attempts: int = 3,
-                 maxsize: int = 10, pool: urllib3.PoolManager | None = None) -> None:
+                 max_answer_bytes: int | None = None, maxsize: int = 10,
+                 pool: urllib3.PoolManager | None = None) -> None:
+        """``max_answer_bytes``: an answer longer than this is refused while it is read
+        (``VxpError`` ``too_large``) instead of being held in memory whole."""
         if not 2 <= attempts <= 5:
             raise ValueError("attempts must be between 2 and 5 (as the SDK)")
         self.base_url = base_url.rstrip("/")
@@ -235,6 +246,7 @@ class VxpClient:
         self._secret = secret
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.attempts = attempts
+        self.max_answer_bytes = max_answer_bytes
         self._pool = pool or urllib3.PoolManager(maxsize=maxsize, retries=False)
 
     def __repr__(self) -> str:
@@ -244,28 +256,52 @@ class VxpClient:
 
     def request(self, operation: str, params: dict[str, str] | None = None, body: bytes = b"", *,
                 method: str = "POST", content_type: str = JSON_TYPE,
-                retry: bool = True) -> urllib3.BaseHTTPResponse:
+                retry: bool = True) -> Answer:
         """Send one signed request; the raw answer (any HTTP status), or VxpUnavailable when
-        no answer came. Headers are signed anew for each attempt (a fresh timestamp)."""
+        no answer came. Headers are signed anew for each attempt (a fresh timestamp); only a
+        failure before the answer began is retried."""
         url = f"{self.base_url}/{operation}"
         attempts = self.attempts if retry and method == "POST" else 1
         for attempt in range(1, attempts + 1):
             headers = signed_headers(self._secret, self.system_id, params or {},
                                      content_type=content_type)
             try:
-                return self._pool.request(method, url, body=body if method == "POST" else None,
-                                          headers=headers, timeout=self.timeout, retries=False,
-                                          preload_content=True)
+                response = self._pool.request(method, url, body=body if method == "POST" else None,
+                                              headers=headers, timeout=self.timeout, retries=False,
+                                              preload_content=False)
             except (NewConnectionError, ProtocolError) as exc:
                 # refused, reset, closed before an answer (NewConnectionError subclasses
                 # ConnectTimeoutError in urllib3: this clause must come first)
                 if attempt == attempts:
                     raise VxpUnavailable(f"{url}: {exc} ({attempts} lần thử)") from exc
+                continue
             except (TimeoutError, ConnectTimeoutError, ReadTimeoutError, SSLError) as exc:
                 raise VxpUnavailable(f"{url}: {exc}") from exc
             except HTTPError as exc:
                 raise VxpUnavailable(f"{url}: {exc}") from exc
+            return self._read(url, response)
         raise AssertionError("unreachable")
+
+    def _read(self, url: str, response: urllib3.BaseHTTPResponse) -> Answer:
+        done = False
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.stream(1 << 16):
+                size += len(chunk)
+                if self.max_answer_bytes is not None and size > self.max_answer_bytes:
+                    raise VxpError("too_large", f"câu trả lời vượt {self.max_answer_bytes} byte",
+                                   response.status, url.rsplit("/", 1)[-1])
+                chunks.append(chunk)
+            done = True
+            return Answer(response.status, b"".join(chunks))
+        except HTTPError as exc:  # timed out or cut while the answer was read
+            raise VxpUnavailable(f"{url}: {exc}") from exc
+        finally:
+            if done:
+                response.release_conn()
+            else:  # the rest of the answer is not read: the connection cannot be reused
+                response.close()
 
     def call(self, operation: str, params: dict[str, str] | None = None, body: bytes = b"", *,
              content_type: str = JSON_TYPE, retry: bool = True) -> dict[str, Any]:
@@ -274,7 +310,7 @@ class VxpClient:
         response = self.request(operation, params, body, content_type=content_type, retry=retry)
         return self._answer(operation, response)
 
-    def _answer(self, operation: str, response: urllib3.BaseHTTPResponse) -> dict[str, Any]:
+    def _answer(self, operation: str, response: Answer) -> dict[str, Any]:
         try:
             data = json.loads(response.data or b"")
         except ValueError:  # UnicodeDecodeError included
@@ -336,7 +372,12 @@ class VxpClient:
     def get_edoc(self, doc_id: str) -> bytes:
         """One package (``data``, base64, wrapped or not). Raises VxpError when ``data`` is
         missing or not base64, with ``code`` ``bad_package``: the caller refuses such an item."""
-        data = self.call("getEdoc", {"docId": doc_id}, b"{}").get("data")
+        try:
+            data = self.call("getEdoc", {"docId": doc_id}, b"{}").get("data")
+        except VxpError as exc:
+            if exc.code != "too_large":
+                raise
+            raise VxpError("bad_package", f"getEdoc {doc_id}: {exc.message}", exc.status, "getEdoc") from exc
         if not isinstance(data, str) or not data.strip():
             raise VxpError("bad_package", f"getEdoc {doc_id}: không có dữ liệu gói tin", 200, "getEdoc")
         try:

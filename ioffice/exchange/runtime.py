@@ -77,7 +77,9 @@ class Exchange:
         """The hub's client, by its ``protocol``: both answer the worker's batch calls."""
         with self._lock:
             if hub.name not in self.clients:
-                self.clients[hub.name] = make_client(hub, self.setting("TIMEOUT"))
+                self.clients[hub.name] = make_client(
+                    hub, self.setting("TIMEOUT"),
+                    max_package_bytes=int(self.setting("MAX_PACKAGE_MB") * 1024 * 1024))
             return self.clients[hub.name]
 
     def hub_for(self, organ_id: str) -> HubConfig:
@@ -125,13 +127,16 @@ class Exchange:
         return self._blobs
 
 
-def make_client(hub: HubConfig, timeout: float) -> AxisClient | VxpHubClient:
-    """Our own hub's client, or the VXP's behind the same batch calls (timeouts always set)."""
+def make_client(hub: HubConfig, timeout: float, *,
+                max_package_bytes: int | None = None) -> AxisClient | VxpHubClient:
+    """Our own hub's client, or the VXP's behind the same batch calls (timeouts always set;
+    an answer longer than a package in base64 could be is refused while read)."""
     if hub.protocol == "vxp":
+        cap = max_package_bytes * 4 // 3 + (1 << 20) if max_package_bytes else None
         return VxpHubClient(VxpClient(hub.url, hub.system_id, hub.secret,
                                       connect_timeout=hub.connect_timeout or timeout,
                                       read_timeout=hub.read_timeout or timeout,
-                                      attempts=hub.attempts))
+                                      attempts=hub.attempts, max_answer_bytes=cap))
     return AxisClient(hub.url, hub.system_id, hub.secret, timeout=timeout)
 
 

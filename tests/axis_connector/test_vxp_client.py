@@ -295,3 +295,13 @@ def test_adapter_acknowledges_done_once_any_copy_was_stored(server) -> None:
     assert acks == [("m1", "done"), ("m2", "fail"), ("m3", "done")]
     assert results[:3] == [(), (), ()] and isinstance(results[3], AxisError)
     assert results[3].message == "đã xử lý"
+
+
+def test_an_answer_over_the_cap_is_refused_while_read(server) -> None:
+    url, script = server
+    client = VxpClient(url, "sys", "k", max_answer_bytes=1000)
+    script.answers[:] = [_ok(data=base64.b64encode(b"x" * 2000).decode()), _ok(count=1)]
+    with pytest.raises(VxpError) as caught:
+        client.get_edoc("big")
+    assert caught.value.code == "bad_package" and "1000" in caught.value.message
+    assert client.count_received() == 1  # the connection cut short is not reused
