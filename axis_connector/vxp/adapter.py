@@ -101,6 +101,8 @@ def package_route(data: bytes) -> PackageRoute:
 class VxpHubClient:
     """A :class:`VxpClient` answering the batch calls of the exchange worker."""
 
+    supports_push = False
+    """The VXP does not call back: the worker polls it (``worker.register_callbacks``)."""
     carries_certificates = False
     """The VXP's directory has no certificates and no owning system: agencies it lists are
     compared by name and parent only (``worker.register_agencies``)."""

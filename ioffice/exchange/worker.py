@@ -156,6 +156,9 @@ def register_callbacks(rt: Exchange) -> bool:
     every = True
     for hub in rt.hubs:
         url = f"{rt.callback_url}/{hub.name}" if rt.push else None
+        if not getattr(rt.client(hub), "supports_push", True):  # the VXP: polled, silently
+            every = False
+            continue
         try:
             rt.client(hub).register_callback(url)
         except AxisError as exc:

@@ -366,3 +366,11 @@ def test_every_other_operation_against_the_stand_in(db: Session, vxp: VxpDeploym
     assert "000.00.00.G22.01" not in {a.code for a in vpcp.get_agencies_list()}
     units = {u.code: u for u in vpcp.get_synchronize_unit()}
     assert units["000.00.00.G22.01"].deleted and not units[VPCP].deleted
+
+
+def test_the_vxp_is_polled_not_asked_to_push(vxp: VxpDeployment) -> None:
+    from ioffice.exchange.worker import register_callbacks
+
+    vxp.rt.callback_url = "http://127.0.0.1:5000/lien-thong/thong-bao"
+    vxp.rt.push = True
+    assert register_callbacks(vxp.rt) is False  # so the worker keeps its short poll interval
