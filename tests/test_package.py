@@ -84,6 +84,8 @@ def test_the_sdist_holds_migrations_templates_static_files_and_alembic_ini(sdist
                      "migrations/script.py.mako", "ioffice/web/templates/base.html",
                      "ioffice/web/static/app.css", "signing/assets/NotoSans-Vietnamese.ttf",
                      "axis_connector/edxml/edxml.xsd", "axis_connector/hub/migrations/env.py",
+                     "axis_connector/vxp_standin/migrations/env.py",
+                     "axis_connector/vxp_standin/migrations/script.py.mako",
                      "ioffice/deploy/ioffice-web.service"):
         assert expected in names, expected
     assert any(n.startswith("migrations/versions/") and n.endswith(".py") for n in names)

@@ -64,6 +64,9 @@ from signing import validate_pdf
 
 log = logging.getLogger(__name__)
 
+BAD_PACKAGE = "bad_package"
+"""The code of a hub client's per-item error for bytes that are not a package at all."""
+
 
 @dataclass
 class Outcome:
@@ -794,6 +797,18 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
             documents: list[tuple[ReceivedEdoc, bytes]] = []
             statuses: list[tuple[ReceivedEdoc, bytes]] = []
             for item, edoc in zip(fetch, edocs, strict=True):
+                if isinstance(edoc, AxisError) and edoc.code == BAD_PACKAGE:
+                    # what the hub handed over is no package at all (VXP: not base64): refused
+                    # once, with the reason, never fetched again
+                    error = f"Gói tin không hợp lệ: {edoc.message} [{BAD_PACKAGE}]"
+                    with rt.session_factory() as session:
+                        _record_failure(session, hub_name, item.message_id, list(item.to),
+                                        item.messagetype, item.sender, item.document_id, error,
+                                        _agencies(session, list(item.to)))
+                        session.commit()
+                    report.refused += len(item.to)
+                    acks.append((item.message_id, Outcome(failed=dict.fromkeys(item.to, error))))
+                    continue
                 if isinstance(edoc, AxisError):
                     log.warning("receiving %s from %s failed: %s", item.message_id, hub_name, edoc)
                     continue

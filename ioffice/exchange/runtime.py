@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from axis_connector.client import AxisClient
+from axis_connector.vxp import VxpClient, VxpHubClient
 from ioffice.exchange.config import HubConfig, hub_for, parse_hubs
 from ioffice.exchange.errors import NoHub
 from signing import Pki, TrustStore
@@ -53,7 +54,7 @@ class Exchange:
     callback_url: str | None = None
     database_key: str = ""
     cleanup_grace_hours: float = 24.0
-    clients: dict[str, AxisClient] = field(default_factory=dict)
+    clients: dict[str, AxisClient | VxpHubClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pki: Pki | None = None
     _trust: TrustStore | None = None
@@ -72,11 +73,13 @@ class Exchange:
 
             notify(self.database_key)
 
-    def client(self, hub: HubConfig) -> AxisClient:
+    def client(self, hub: HubConfig) -> AxisClient | VxpHubClient:
+        """The hub's client, by its ``protocol``: both answer the worker's batch calls."""
         with self._lock:
             if hub.name not in self.clients:
-                self.clients[hub.name] = AxisClient(hub.url, hub.system_id, hub.secret,
-                                                    timeout=self.setting("TIMEOUT"))
+                self.clients[hub.name] = make_client(
+                    hub, self.setting("TIMEOUT"),
+                    max_package_bytes=int(self.setting("MAX_PACKAGE_MB") * 1024 * 1024))
             return self.clients[hub.name]
 
     def hub_for(self, organ_id: str) -> HubConfig:
@@ -122,6 +125,19 @@ class Exchange:
         if self._blobs is None:
             self._blobs = self.blobs_factory()
         return self._blobs
+
+
+def make_client(hub: HubConfig, timeout: float, *,
+                max_package_bytes: int | None = None) -> AxisClient | VxpHubClient:
+    """Our own hub's client, or the VXP's behind the same batch calls (timeouts always set;
+    an answer longer than a package in base64 could be is refused while read)."""
+    if hub.protocol == "vxp":
+        cap = max_package_bytes * 4 // 3 + (1 << 20) if max_package_bytes else None
+        return VxpHubClient(VxpClient(hub.url, hub.system_id, hub.secret,
+                                      connect_timeout=hub.connect_timeout or timeout,
+                                      read_timeout=hub.read_timeout or timeout,
+                                      attempts=hub.attempts, max_answer_bytes=cap))
+    return AxisClient(hub.url, hub.system_id, hub.secret, timeout=timeout)
 
 
 def _flag(value: object) -> bool:

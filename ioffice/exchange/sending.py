@@ -13,7 +13,7 @@ from axis_connector.client import AxisError, AxisUnavailable
 from axis_connector.edxml import EdxmlError, sign_package
 from ioffice.agencies.models import Agency
 from ioffice.db import utcnow
-from ioffice.exchange.models import ExchangeOutbox, OutboxState
+from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
 from ioffice.exchange.packages import build_signed_document, build_status
 from ioffice.exchange.runtime import Exchange
 from ioffice.keys.service import KeyError_, seal_credential
@@ -97,6 +97,7 @@ def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
             select(ExchangeOutbox).where(ExchangeOutbox.id.in_(row_ids)))}
         agencies = {a.id: a for a in session.scalars(
             select(Agency).where(Agency.id.in_({r.agency_id for r in rows.values()})))}
+        came_by = _inbound_hubs(rt, session, [r for r in rows.values() if r.kind == "status"])
         for row_id in row_ids:
             row = rows.get(row_id)
             if row is None or row.state != OutboxState.PENDING:
@@ -105,7 +106,7 @@ def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
             attempts.append(attempt)
             agency = agencies[row.agency_id]
             try:
-                attempt.hub_name = rt.hub_for(agency.code).name
+                attempt.hub_name = came_by.get(row_id) or rt.hub_for(agency.code).name
                 key, chain = _seal(rt, session, row.agency_id)
                 if row.kind == "edoc":
                     attempt.data = build_signed_document(agency, row.payload, rt.blobs, key, chain)
@@ -119,6 +120,26 @@ def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
                 attempt.error = f"Lỗi khi tạo gói tin: {exc}"
         session.rollback()  # end the read transaction before any network call
     return attempts
+
+
+def _inbound_hubs(rt: Exchange, session, rows: list[ExchangeOutbox]) -> dict[int, str]:
+    """For status rows: the hub through which the document they answer came (a status goes
+    back the way its document came; a hub accepts a status only for a document it delivered).
+    Rows whose document came by no hub still configured are left to the sender's hub."""
+    if not rows:
+        return {}
+    found: dict[tuple[int, str, str], str] = {}
+    for inbox in session.execute(
+            select(ExchangeInbox.agency_id, ExchangeInbox.document_identifier,
+                   ExchangeInbox.sender_organ_id, ExchangeInbox.hub)
+            .where(ExchangeInbox.agency_id.in_({r.agency_id for r in rows}),
+                   ExchangeInbox.document_identifier.in_({r.document_identifier for r in rows}),
+                   ExchangeInbox.messagetype == "edoc", ExchangeInbox.state != InboxState.FAILED)
+            .order_by(ExchangeInbox.id)):
+        if rt.hub_named(inbox.hub) is not None:
+            found[(inbox.agency_id, inbox.document_identifier, inbox.sender_organ_id)] = inbox.hub
+    return {r.id: hub for r in rows if r.recipients
+            and (hub := found.get((r.agency_id, r.document_identifier, r.recipients[0])))}
 
 
 SEND_BATCH_BYTES = 8 * 1024 * 1024
@@ -169,6 +190,9 @@ def _send_all(rt: Exchange, attempts: list[_Attempt]) -> None:
             for attempt, result in zip(batch, results, strict=True):
                 if isinstance(result, AxisError):
                     attempt.error, attempt.permanent = _refused(result), True
+                elif isinstance(result, AxisUnavailable):  # a hub without batches (VXP): per item
+                    attempt.error = f"Không kết nối được trục liên thông: {result}"
+                    attempt.unreachable = True
                 else:
                     attempt.message_id = result.message_id
 

@@ -126,6 +126,8 @@ def register_agencies(rt: Exchange, codes: Collection[str] | None = None,
         known = {a.organ_id: a for a in client.get_agencies_list()}
         for card in mine:
             listed = known.get(card.code)
+            if listed is not None and not getattr(client, "carries_certificates", True):
+                continue  # the VXP's directory names no owner: an entry listed is never overwritten
             if listed is not None and listed.system_id != hub.system_id:
                 log.warning("%s is registered on %s for system %s, not %s: left alone",
                             card.code, hub.name, listed.system_id, hub.system_id)
@@ -154,6 +156,9 @@ def register_callbacks(rt: Exchange) -> bool:
     every = True
     for hub in rt.hubs:
         url = f"{rt.callback_url}/{hub.name}" if rt.push else None
+        if not getattr(rt.client(hub), "supports_push", True):  # the VXP: polled, silently
+            every = False
+            continue
         try:
             rt.client(hub).register_callback(url)
         except AxisError as exc:
