@@ -68,7 +68,9 @@ def _vxp_secret(app: Flask) -> str:
 def _vxp_config(app: Flask, cards: list[fed.AgencyCard]) -> dict[str, Any]:
     """The stand-in's config: this deployment's system, and ``cards`` (the agencies seeded
     into its directory by :func:`setup`; a directory once seeded is the database's)."""
+    # ADD_TRACE_HEADER: as the real axis, a TraceHeader of its own (no OrganId) on delivery
     return {"DATABASE_URL": _vxp_paths(app)[1], "SYSTEMS": {VXP_SYSTEM: _vxp_secret(app)},
+            "ADD_TRACE_HEADER": True,
             "AGENCIES": {VXP_SYSTEM: [{"code": c.code, "name": c.name, "pcode": c.parent or ""}
                                       for c in cards]}}
 

@@ -74,6 +74,7 @@ def vxp(app: Flask, db: Session, pki: Pki, tmp_path: Path) -> Iterator[VxpDeploy
     keys = {s: secrets.token_urlsafe(24) for s in ("ioffice-vpcp", "ioffice-khanhan")}
     standin = create_standin({
         "TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'vxp.db'}", "SYSTEMS": keys,
+        "ADD_TRACE_HEADER": True,  # as the real axis: every delivery carries its trace header
         "AGENCIES": {"ioffice-vpcp": [{"code": VPCP, "name": "Văn phòng Chính phủ", "old_code": "G22"}],
                      "ioffice-khanhan": [{"code": KHANH_AN, "name": "Ủy ban nhân dân xã Khánh An",
                                           "pcode": U_MINH}]}})
