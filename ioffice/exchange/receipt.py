@@ -753,6 +753,18 @@ def _try_locks(conn: Connection | None, hub: str, message_ids: list[str]) -> set
     return {keys[key] for key, taken in conn.execute(_TRY_LOCKS, {"keys": list(keys)}) if taken}
 
 
+def _refuse_item(rt: Exchange, hub_name: str, item: ReceivedEdoc, report: WorkReport,
+                 error: str) -> tuple[str, Outcome]:
+    """A listed item refused before its package is read (too large, not a package): recorded
+    as failed for each of its recipients with ``error``, to be acknowledged once as such."""
+    with rt.session_factory() as session:
+        _record_failure(session, hub_name, item.message_id, list(item.to), item.messagetype,
+                        item.sender, item.document_id, error, _agencies(session, list(item.to)))
+        session.commit()
+    report.refused += len(item.to)
+    return item.message_id, Outcome(failed=dict.fromkeys(item.to, error))
+
+
 def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report: WorkReport) -> None:
     """Receive several listed messages with one ``getEdocs`` and one ``updateStatuses``.
 
@@ -783,14 +795,8 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
                             outcome.delivered.append(organ)
                     acks.append((item.message_id, outcome))
                 elif item.content_length > limit:
-                    error = f"Gói tin {item.content_length} byte vượt giới hạn {limit} byte."
-                    with rt.session_factory() as session:
-                        _record_failure(session, hub_name, item.message_id, list(item.to),
-                                        item.messagetype, item.sender, item.document_id, error,
-                                        _agencies(session, list(item.to)))
-                        session.commit()
-                    report.refused += len(item.to)
-                    acks.append((item.message_id, Outcome(failed=dict.fromkeys(item.to, error))))
+                    acks.append(_refuse_item(rt, hub_name, item, report, f"Gói tin "
+                                             f"{item.content_length} byte vượt giới hạn {limit} byte."))
                 else:
                     fetch.append(item)
             edocs = client.get_edocs([i.message_id for i in fetch]) if fetch else []
@@ -800,14 +806,8 @@ def receive_batch(rt: Exchange, hub_name: str, items: list[ReceivedEdoc], report
                 if isinstance(edoc, AxisError) and edoc.code == BAD_PACKAGE:
                     # what the hub handed over is no package at all (VXP: not base64): refused
                     # once, with the reason, never fetched again
-                    error = f"Gói tin không hợp lệ: {edoc.message} [{BAD_PACKAGE}]"
-                    with rt.session_factory() as session:
-                        _record_failure(session, hub_name, item.message_id, list(item.to),
-                                        item.messagetype, item.sender, item.document_id, error,
-                                        _agencies(session, list(item.to)))
-                        session.commit()
-                    report.refused += len(item.to)
-                    acks.append((item.message_id, Outcome(failed=dict.fromkeys(item.to, error))))
+                    acks.append(_refuse_item(rt, hub_name, item, report, f"Gói tin không hợp lệ: "
+                                             f"{edoc.message} [{BAD_PACKAGE}]"))
                     continue
                 if isinstance(edoc, AxisError):
                     log.warning("receiving %s from %s failed: %s", item.message_id, hub_name, edoc)
