@@ -279,9 +279,5 @@ class StatementCache:
                 self._items.popitem(last=False)
         return built
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
 
 statements = StatementCache()

@@ -101,22 +101,13 @@ def history(session: Session, document: IncomingDocument) -> list[HistoryEntry]:
     return [HistoryEntry(ev.occurred_at, name or "Hệ thống", ev.tag, ev.details) for ev, name in rows]
 
 
-def _mine(actor: Actor) -> ColumnElement[bool]:
-    """The actor's open assignments: their own, and their department's for its head."""
-    mine = Assignment.assignee_user_id == actor.user_id
-    if actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None:
-        mine = or_(mine, Assignment.assignee_department_id == actor.department_id)
-    return and_(Assignment.agency_id == actor.agency_id, mine,
-                Assignment.status.in_(OPEN_STATUSES))
-
-
 def _heads_department(actor: Actor) -> bool:
     return actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None
 
 
 def _mine_bound(heads_department: bool) -> ColumnElement[bool]:
-    """:func:`_mine` with the actor's ids as bound parameters (``agency_id``, ``user_id``,
-    ``department_id``), for the statements built once."""
+    """The actor's open assignments (their own, and their department's for its head), the
+    actor's ids as bound parameters (``agency_id``, ``user_id``, ``department_id``)."""
     mine = Assignment.assignee_user_id == bindparam("user_id", type_=Integer)
     if heads_department:
         mine = or_(mine, Assignment.assignee_department_id == bindparam("department_id", type_=Integer))
@@ -129,17 +120,12 @@ def _mine_values(actor: Actor) -> dict[str, int | None]:
             "department_id": actor.department_id}
 
 
-def _my_assignments(actor: Actor) -> Select:
-    return select(Assignment).where(_mine(actor))
-
-
 def to_handle(session: Session, actor: Actor, *, today: dt.date, which: str = "all",
               after: str | None = None, limit: int = PAGE_SIZE) -> list[Assignment]:
     """Open assignments of the actor: ``all``, ``overdue`` or ``due_soon`` (within 3 days),
     soonest deadline first, paginated by key (``after`` is :func:`queue_cursor` of the last row)."""
-    stmt = _my_assignments(actor).options(
-        selectinload(Assignment.document), selectinload(Assignment.assigned_by))
-    return list(session.scalars(_queue(stmt, today, which, after).limit(limit)))
+    stmt, values = _queue(actor, today, which, after, limit, rows=False)
+    return list(session.scalars(stmt, values))
 
 
 @dataclass(frozen=True)
@@ -163,25 +149,36 @@ def to_handle_rows(session: Session, actor: Actor, *, today: dt.date, which: str
                    after: str | None = None, limit: int = PAGE_SIZE) -> list[QueueRow]:
     """:func:`to_handle` as the queue page shows it: one statement of the shown columns, no
     assignment or document objects."""
-    values = _mine_values(actor)
+    stmt, values = _queue(actor, today, which, after, limit, rows=True)
+    return [QueueRow(*row) for row in session.execute(stmt, values)]
+
+
+def _queue(actor: Actor, today: dt.date, which: str, after: str | None, limit: int, *,
+           rows: bool) -> tuple[Select, dict]:
+    """The queue's statement (built once per shape) and its values."""
+    values: dict = {**_mine_values(actor), "today": today, "soon": today + dt.timedelta(days=3)}
     cursor_kind = None
     if after:
         last_day, last_id = _parse_cursor(after)
         cursor_kind = "none" if last_day is None else "day"
         values.update(last_day=last_day, last_id=last_id)
-    values.update(today=today, soon=today + dt.timedelta(days=3))
-    stmt = _handle_rows_statement(_heads_department(actor), which, cursor_kind, limit)
-    return [QueueRow(*row) for row in session.execute(stmt, values)]
+    return _queue_statement(_heads_department(actor), which, cursor_kind, limit, rows), values
 
 
 @lru_cache(maxsize=64)
-def _handle_rows_statement(heads_department: bool, which: str, cursor_kind: str | None,
-                           limit: int) -> Select:
-    stmt = (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
-                   IncomingDocument.issuer_name, IncomingDocument.subject, Assignment.role,
-                   Assignment.deadline, Assignment.status)
-            .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
-            .where(_mine_bound(heads_department)))
+def _queue_statement(heads_department: bool, which: str, cursor_kind: str | None, limit: int,
+                     rows: bool) -> Select:
+    """``rows``: the columns of :class:`QueueRow`, the document joined; else assignments with
+    their document and assigner loaded."""
+    if rows:
+        stmt = (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
+                       IncomingDocument.issuer_name, IncomingDocument.subject, Assignment.role,
+                       Assignment.deadline, Assignment.status)
+                .join(IncomingDocument, IncomingDocument.id == Assignment.document_id))
+    else:
+        stmt = select(Assignment).options(selectinload(Assignment.document),
+                                          selectinload(Assignment.assigned_by))
+    stmt = stmt.where(_mine_bound(heads_department))
     today, soon = bindparam("today", type_=Date), bindparam("soon", type_=Date)
     if which == "overdue":
         stmt = stmt.where(Assignment.deadline < today)
@@ -197,17 +194,6 @@ def _handle_rows_statement(heads_department: bool, which: str, cursor_kind: str 
                               Assignment.deadline.is_(None)))
     return stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline,
                          Assignment.id).limit(limit)
-
-
-def _queue(stmt: Select, today: dt.date, which: str, after: str | None) -> Select:
-    if which == "overdue":
-        stmt = stmt.where(Assignment.deadline < today)
-    elif which == "due_soon":
-        stmt = stmt.where(Assignment.deadline >= today,
-                          Assignment.deadline <= today + dt.timedelta(days=3))
-    if after:
-        stmt = stmt.where(_after_cursor(after))
-    return stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id)
 
 
 def queue_cursor(assignment: Assignment) -> str:
@@ -227,15 +213,6 @@ def _parse_cursor(cursor: str) -> tuple[dt.date | None, int]:
 
         raise InvalidInput({"after": "Con trỏ phân trang không hợp lệ."}) from exc
     return last_day, last_id
-
-
-def _after_cursor(cursor: str):
-    last_day, last_id = _parse_cursor(cursor)
-    if last_day is None:
-        return and_(Assignment.deadline.is_(None), Assignment.id > last_id)
-    return or_(Assignment.deadline > last_day,
-               and_(Assignment.deadline == last_day, Assignment.id > last_id),
-               Assignment.deadline.is_(None))
 
 
 QUEUE_COLUMNS = (IncomingDocument.id, IncomingDocument.incoming_number,
