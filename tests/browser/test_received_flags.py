@@ -1,7 +1,7 @@
 """A document received as another producer writes it (empty envelope signature, unsigned PDF)
 shows its flags to Cà Mau's clerk, in the queue and on its page. On ``axis_server`` (shared
 with the story), the package handed to the real receipt by ``tests.e2e.producer_package``.
-Screenshot: test-artifacts/screenshots/received-flags.png."""
+Screenshots: test-artifacts/screenshots/received-flags.png, received-flags-phone.png."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import ROOT, AxisServer, _tail, login, new_page, screenshot
+from tests.browser.conftest import (
+    PHONE_DEVICE,
+    ROOT,
+    AxisServer,
+    _tail,
+    horizontal_overflow,
+    login,
+    new_page,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -37,3 +46,11 @@ def test_flagged_received_document_shows_its_flags(browser: Browser, axis_server
         "Phong bì không ký số (thẻ chữ ký rỗng)", "Không tệp PDF nào có chữ ký số hợp lệ"])
     screenshot(clerk, "received-flags")
     clerk.context.close()
+
+    phone = login(new_page(browser, **PHONE_DEVICE), axis_server.url, "vanthu.camau")
+    for path in ("/van-ban-den/?tab=cho-vao-so", f"/van-ban-den/{incoming_id}"):
+        phone.goto(axis_server.url + path)
+        expect(phone.locator(".receipt-flag").first).to_be_visible()
+        assert horizontal_overflow(phone) <= 0, path  # the flags fit a phone's width
+    screenshot(phone, "received-flags-phone")
+    phone.context.close()
