@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import json
 import math
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -34,7 +35,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import text as text_sql
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from ioffice.agencies.actor import Actor
@@ -62,6 +64,13 @@ from ioffice.text import MAX_INT
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+RANK_BUDGET_MS = 150
+"""How long ranking the matches of a query may take before the page lists the newest matches
+instead: a query matching most of a million-document register cannot be ranked within a
+page's time (every match is scored), but its newest matches are found at once."""
+NEWEST_FIRST = -1.0
+"""The score of every result listed newest first (ranked scores are >= 0 on both engines), so
+a cursor says which order its next page follows."""
 MAX_BODY_CHARS = 200_000
 # SQLite bm25 weights of the FTS5 columns (meta, body); PostgreSQL weighs them A and D
 META_WEIGHT, BODY_WEIGHT = 4.0, 1.0
@@ -107,6 +116,9 @@ class SearchPage:
     results: list[SearchResult]
     next_cursor: str | None
     terms: list[str]
+    newest_first: bool = False
+    """The words matched too many documents to rank them within :data:`RANK_BUDGET_MS`: the
+    page lists the newest matching documents first (incoming, then outgoing) instead."""
 
 
 # --- indexing -------------------------------------------------------------------------------
@@ -413,12 +425,16 @@ def _status_value(flt: Filters) -> DocumentStatus | OutgoingStatus | None:
 
 def _search_statement(session: Session, actor: Actor, pg: bool, wanted: set[str],
                       status: DocumentStatus | OutgoingStatus | None, flt: Filters,
-                      after: tuple[float, int, int] | None, limit: int) -> Select | None:
+                      after: tuple[float, int, int] | None, limit: int,
+                      newest_first: bool = False) -> Select | None:
     """The ranked page of (kind, id, score) rows of :func:`search`; the words are bound
-    parameters (:func:`_term_values`), everything else is in the statement."""
+    parameters (:func:`_term_values`), everything else is in the statement. ``newest_first``:
+    every row scores :data:`NEWEST_FIRST`, so the page is the newest matches."""
     parts = []
     if INCOMING in wanted:
         doc_id, score, source, matches = _scored(pg, actor.agency_id)
+        if newest_first:
+            score = literal(NEWEST_FIRST, Float(53))
         # match, filter, rank and cut the page on the search entries alone; only the page's
         # documents are then read
         part = (select(literal(_KIND_RANK[INCOMING]).label("kind"), doc_id.label("id"),
@@ -440,6 +456,8 @@ def _search_statement(session: Session, actor: Actor, pg: bool, wanted: set[str]
         parts.append(part.order_by(score.desc(), doc_id.desc()).limit(limit + 1).subquery())
     if OUTGOING in wanted:
         doc_id, score, source, matches = _scored_outgoing(pg, actor.agency_id)
+        if newest_first:
+            score = literal(NEWEST_FIRST, Float(53))
         part = (select(literal(_KIND_RANK[OUTGOING]).label("kind"), doc_id.label("id"),
                        score.label("score")).select_from(source)
                 .where(matches, OutgoingDocument.agency_id == actor.agency_id,
@@ -465,11 +483,12 @@ def _search_statement(session: Session, actor: Actor, pg: bool, wanted: set[str]
 def search(session: Session, actor: Actor, query: str, *, cursor: str | None = None,
            limit: int = DEFAULT_LIMIT, doc_type: str | None = None,
            date_from: dt.date | None = None, date_to: dt.date | None = None,
-           filters: Filters | None = None) -> SearchPage:
+           filters: Filters | None = None, rank_budget_ms: int | None = None) -> SearchPage:
     """Documents of the actor's agency the actor may read that contain every word of ``query``
     (diacritics and case ignored), best first, ``limit`` at a time after ``cursor``: incoming
     and outgoing documents together unless ``filters`` (or ``doc_type``, ``date_from``,
-    ``date_to``) narrow them."""
+    ``date_to``) narrow them. Ranking that takes longer than ``rank_budget_ms`` (default
+    :data:`RANK_BUDGET_MS`) is given up for the newest matches first (``newest_first``)."""
     flt = filters or Filters(doc_type=doc_type, date_from=date_from, date_to=date_to)
     terms = check_query(query)
     after = decode_cursor(cursor) if cursor else None
@@ -481,22 +500,33 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     pg = session.get_bind().dialect.name == "postgresql"
     if pg:  # every word, inside the agency's entries; a lossy bitmap would re-read every tsv
         session.execute(text_sql("SET LOCAL work_mem = '32MB'"))
+    newest_first = after is not None and after[0] < 0
 
-    def build():
-        return _search_statement(session, actor, pg, wanted, status, flt, after, limit)
+    def statement(newest: bool) -> Select | None:
+        def build():
+            return _search_statement(session, actor, pg, wanted, status, flt, after, limit, newest)
 
-    if after is None:  # the first page: one statement per actor, rules and filters
+        if after is not None:
+            return build()
+        # the first page: one statement per actor, rules, filters and order
         from ioffice.outgoing.review import rules as review_rules
 
         rules = review_rules(session, actor.agency_id) if OUTGOING in wanted else None
-        stmt = statements.get(("search", pg, actor.agency_id, actor.user_id, actor.department_id,
-                               actor.roles, rules, tuple(sorted(wanted)), status, flt, limit),
-                              build)
-    else:
-        stmt = build()
+        return statements.get(("search", pg, newest, actor.agency_id, actor.user_id,
+                               actor.department_id, actor.roles, rules, tuple(sorted(wanted)),
+                               status, flt, limit), build)
+
+    stmt = statement(newest_first)
     if stmt is None:
         return SearchPage([], None, terms)
-    rows = session.execute(stmt, _term_values(terms, actor.agency_id)).all()
+    values = _term_values(terms, actor.agency_id)
+    rows = None
+    if not newest_first:
+        rows = _within_budget(session, pg, stmt, values,
+                              RANK_BUDGET_MS if rank_budget_ms is None else rank_budget_ms)
+    if rows is None:
+        newest_first = True
+        rows = _newest(session, pg, statement(True), values)
     incoming_ids = [r.id for r in rows if r.kind == 0]
     outgoing_ids = [r.id for r in rows if r.kind == 1]
     loaded: dict[tuple[int, int], IncomingDocument | OutgoingDocument] = {}
@@ -514,12 +544,63 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     record_read(session, actor.ctx, "search:query:run",
                 details={"q": query, "terms": len(terms), "page": bool(cursor),
                          "found": len(results), "direction": flt.direction or "",
-                         "status": flt.status or "", "department": flt.department_id})
+                         "status": flt.status or "", "department": flt.department_id,
+                         "newest_first": newest_first})
     next_cursor = None
     if len(rows) > limit and results:
         last = results[-1]
         next_cursor = encode_cursor(last.score, last.document.id, last.kind)
-    return SearchPage(results, next_cursor, terms)
+    return SearchPage(results, next_cursor, terms, newest_first)
+
+
+def _within_budget(session: Session, pg: bool, stmt: Select, values: dict[str, str],
+                   budget_ms: int) -> list[Row] | None:
+    """The ranked rows, or None when ranking took longer than ``budget_ms`` (cancelled by the
+    database: PostgreSQL's statement_timeout inside a savepoint; SQLite's progress handler).
+    The transaction goes on either way."""
+    conn = session.connection()
+    if pg:
+        conn.exec_driver_sql("SAVEPOINT search_rank")
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(budget_ms))}")
+        try:
+            rows = conn.execute(stmt, values).all()
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled
+                raise
+            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT search_rank")  # the SET LOCAL too
+            conn.exec_driver_sql("RELEASE SAVEPOINT search_rank")
+            return None
+        conn.exec_driver_sql("RELEASE SAVEPOINT search_rank")
+        conn.exec_driver_sql("RESET statement_timeout")
+        return rows
+    raw = conn.connection.driver_connection
+    deadline = time.perf_counter() + budget_ms / 1000
+
+    def over() -> int:
+        return 1 if time.perf_counter() > deadline else 0
+
+    raw.set_progress_handler(over, 2000)
+    try:
+        return conn.execute(stmt, values).all()
+    except OperationalError as exc:
+        if "interrupted" not in str(exc.orig):
+            raise
+        return None
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def _newest(session: Session, pg: bool, stmt: Select | None, values: dict[str, str]) -> list[Row]:
+    """The newest matching rows: on PostgreSQL walked down the entries' primary key, matches
+    tested row by row until the page is full (a query this broad fills it at once), rather than
+    a bitmap of every match sorted afterwards."""
+    assert stmt is not None
+    if not pg:
+        return list(session.execute(stmt, values).all())
+    session.execute(text_sql("SET LOCAL enable_bitmapscan = off"))
+    rows = list(session.execute(stmt, values).all())
+    session.execute(text_sql("RESET enable_bitmapscan"))
+    return rows
 
 
 # --- saved searches -------------------------------------------------------------------------

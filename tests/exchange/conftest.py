@@ -37,6 +37,14 @@ from signing.demo import make_text_pdf
 from tests.support.flask_pool import FlaskPool
 
 BNV, VPCP, CA_MAU, U_MINH = "000.00.00.G09", "000.00.00.G22", "000.00.00.H12", "000.00.21.H12"
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def mid(name: str) -> str:
+    """The message id ``name`` of this test process. Receipt takes a PostgreSQL advisory lock
+    per (hub, message id), held until the test's transaction rolls back: two xdist workers on
+    one database using the same id at once made one of them skip the message (seen in CI)."""
+    return f"{name}-{RUN_ID}"
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from signing import sign_pdf
 from signing.demo import make_text_pdf
 from tests.support.factories import actor
 
-from .conftest import BNV, CA_MAU, U_MINH, VPCP, Federation, agency, outgoing
+from .conftest import BNV, CA_MAU, U_MINH, VPCP, Federation, agency, mid, outgoing
 
 CTX = AuditContext(actor_id=None, agency_id=None, remote_addr="test")
 
@@ -47,7 +47,7 @@ def signed_package(db: Session, fed: Federation, edoc, signer: str = BNV) -> byt
 
 def receive(fed: Federation, data: bytes, to: tuple[str, ...] = (CA_MAU,), messagetype: str = "edoc",
             message_id: str = "m-1"):
-    return receive_package(fed.rt, "tinh", message_id, list(to), messagetype, data, sender=BNV)
+    return receive_package(fed.rt, "tinh", mid(message_id), list(to), messagetype, data, sender=BNV)
 
 
 def documents(db: Session) -> int:
@@ -55,7 +55,7 @@ def documents(db: Session) -> int:
 
 
 def failure(db: Session, message_id: str = "m-1") -> str:
-    return db.scalars(select(ExchangeInbox.error).where(ExchangeInbox.message_id == message_id)).first()
+    return db.scalars(select(ExchangeInbox.error).where(ExchangeInbox.message_id == mid(message_id))).first()
 
 
 def test_malformed_xml(db: Session, federation: Federation) -> None:
@@ -183,7 +183,7 @@ def test_the_same_package_twice_creates_one_document(db: Session, federation: Fe
     docs = db.scalars(select(IncomingDocument).where(
         IncomingDocument.document_identifier == edoc.document_identifier)).all()
     assert sorted(d.agency_id for d in docs) == sorted([agency(db, CA_MAU).id, agency(db, U_MINH).id])
-    assert db.scalar(select(ExchangeInbox.state).where(ExchangeInbox.message_id == "m-2")) == "duplicate"
+    assert db.scalar(select(ExchangeInbox.state).where(ExchangeInbox.message_id == mid("m-2"))) == "duplicate"
 
 
 def test_replayed_request_is_refused_by_the_hub(db: Session, federation: Federation) -> None:

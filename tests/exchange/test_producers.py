@@ -18,7 +18,7 @@ from ioffice.incoming.models import DocumentStatus, IncomingDocument, receipt_fl
 from signing.demo import make_text_pdf
 from tests.axis_connector.producers import Producer, axis_trace_header, status_package, xmldsig_sha1
 
-from .conftest import BNV, CA_MAU, Federation, agency, outgoing, signed_pdf
+from .conftest import BNV, CA_MAU, Federation, agency, mid, outgoing, signed_pdf
 
 CTX = AuditContext(actor_id=None, agency_id=None, remote_addr="test")
 
@@ -35,7 +35,7 @@ def producer(db: Session, fed: Federation, *, pdf: bytes | None = None, **change
 
 def receive(fed: Federation, data: bytes, message_id: str = "p-1", messagetype: str = "edoc",
             to: str = CA_MAU):
-    return receive_package(fed.rt, "tinh", message_id, [to], messagetype, data, sender=BNV)
+    return receive_package(fed.rt, "tinh", mid(message_id), [to], messagetype, data, sender=BNV)
 
 
 def received(db: Session, document_id: str) -> IncomingDocument:
@@ -60,7 +60,8 @@ def test_unsigned_envelope_with_a_signed_pdf_is_received_and_flagged(db: Session
 
 def test_empty_signature_and_unsigned_pdf_carry_both_flags(db: Session, federation: Federation) -> None:
     package = producer(db, federation, pdf=make_text_pdf(["Không ký số"]), signature="<Signature/>")
-    assert receive(federation, package.document()).delivered == [CA_MAU]
+    outcome = receive(federation, package.document())
+    assert outcome.delivered == [CA_MAU], outcome.failed
     doc = received(db, package.document_id)
     assert doc.receipt_flags == "envelope_empty no_valid_pdf_signature"
     assert receipt_flag_labels(doc.receipt_flags) == [
@@ -69,7 +70,8 @@ def test_empty_signature_and_unsigned_pdf_carry_both_flags(db: Session, federati
 
 def test_bare_qcvn_signature_is_received_as_not_xmldsig(db: Session, federation: Federation) -> None:
     package = producer(db, federation, signature="<Signature>chuky</Signature>")
-    assert receive(federation, package.document()).delivered == [CA_MAU]
+    outcome = receive(federation, package.document())
+    assert outcome.delivered == [CA_MAU], outcome.failed
     assert received(db, package.document_id).receipt_flags == "envelope_not_xmldsig"
 
 
@@ -79,7 +81,8 @@ def test_real_sha1_signature_after_the_axis_is_verified_and_marked_weak(
     package = producer(db, federation)
     key, chain = _seal(federation.rt, db, agency(db, BNV).id)
     data = axis_trace_header(xmldsig_sha1(package.document(), key, chain[0], exclusive_transform=True))
-    assert receive(federation, data).delivered == [CA_MAU]
+    outcome = receive(federation, data)
+    assert outcome.delivered == [CA_MAU], outcome.failed
     assert received(db, package.document_id).receipt_flags == "envelope_sha1"
 
 
@@ -88,7 +91,8 @@ def test_placeholder_signature_value_is_received_as_unverifiable(db: Session,
     package = producer(db, federation)
     key, chain = _seal(federation.rt, db, agency(db, BNV).id)
     data = xmldsig_sha1(package.document(), key, chain[0], signature_value="...")
-    assert receive(federation, data).delivered == [CA_MAU]
+    outcome = receive(federation, data)
+    assert outcome.delivered == [CA_MAU], outcome.failed
     doc = received(db, package.document_id)
     assert receipt_flag_labels(doc.receipt_flags) == ["Chữ ký phong bì không kiểm tra được"]
 
@@ -109,12 +113,14 @@ def test_update_without_response_for_finds_its_target_by_business_document_id(
         db: Session, federation: Federation) -> None:
     """rule target-without-response-for (update)"""
     original = producer(db, federation)
-    assert receive(federation, original.document(), "p-1").delivered == [CA_MAU]
+    outcome = receive(federation, original.document(), "p-1")
+    assert outcome.delivered == [CA_MAU], outcome.failed
     target = received(db, original.document_id)
     update = producer(db, federation, doc_type=2, reason="Sửa lỗi chính tả trích yếu",
                       business_document_id=original.document_id)
-    assert receive(federation, update.document(), "p-2").delivered == [CA_MAU]
-    row = db.scalars(select(ExchangeInbox).where(ExchangeInbox.message_id == "p-2")).one()
+    outcome = receive(federation, update.document(), "p-2")
+    assert outcome.delivered == [CA_MAU], outcome.failed
+    row = db.scalars(select(ExchangeInbox).where(ExchangeInbox.message_id == mid("p-2"))).one()
     assert (row.business_type, row.state) == ("update", "awaiting_decision")
     assert (row.response_for, row.target_document_id) == (original.document_id, target.id)
 
@@ -123,13 +129,15 @@ def test_replacement_without_response_for_finds_its_target_in_the_list(
         db: Session, federation: Federation) -> None:
     """rule target-without-response-for (replacement)"""
     original = producer(db, federation)
-    assert receive(federation, original.document(), "p-1").delivered == [CA_MAU]
+    outcome = receive(federation, original.document(), "p-1")
+    assert outcome.delivered == [CA_MAU], outcome.failed
     target = received(db, original.document_id)
     replacement = producer(db, federation, doc_type=3, reason="Thay thế văn bản ban hành nhầm",
                            replacements=(("000.00.00.X99,2026/01/01,1/X", ("000.00.00.X99",)),
                                          (original.document_id, (CA_MAU,))))
-    assert receive(federation, replacement.document(), "p-2").delivered == [CA_MAU]
-    row = db.scalars(select(ExchangeInbox).where(ExchangeInbox.message_id == "p-2")).one()
+    outcome = receive(federation, replacement.document(), "p-2")
+    assert outcome.delivered == [CA_MAU], outcome.failed
+    row = db.scalars(select(ExchangeInbox).where(ExchangeInbox.message_id == mid("p-2"))).one()
     assert (row.business_type, row.target_document_id) == ("replace", target.id)
 
 
@@ -153,7 +161,8 @@ def test_zipped_pdf_is_stored_as_received_and_judged_inside(db: Session, federat
     pdf = signed_pdf(db, federation.pki, agency(db, BNV).id)
     archive = make_zip({"cong-van.pdf": pdf, "ban-do.png": b"\x89PNG\r\n"})
     package = producer(db, federation, files=(("ho-so.zip", "application/octet-stream", archive),))
-    assert receive(federation, package.document()).delivered == [CA_MAU]
+    outcome = receive(federation, package.document())
+    assert outcome.delivered == [CA_MAU], outcome.failed
     doc = received(db, package.document_id)
     [f] = doc.files
     assert (f.filename, f.content_type, f.page_count) == ("ho-so.zip", "application/zip", 0)
@@ -168,7 +177,8 @@ def test_zip_bomb_is_stored_unopened_and_the_document_flagged(db: Session,
 
     archive = make_zip({"../cong-van.pdf": bytes(3 * 1024 * 1024)})
     package = producer(db, federation, files=(("ho-so.zip", "application/zip", archive),))
-    assert receive(federation, package.document()).delivered == [CA_MAU]
+    outcome = receive(federation, package.document())
+    assert outcome.delivered == [CA_MAU], outcome.failed
     doc = received(db, package.document_id)
     [f] = doc.files
     assert f.signature_verdict == "unchecked" and "không được mở" in f.signature_summary
@@ -183,7 +193,8 @@ def test_office_file_beside_the_pdf_is_stored_as_received(db: Session, federatio
     docx = make_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
     package = producer(db, federation, files=(("cong-van.pdf", "application/pdf", pdf),
                                               ("du-thao.docx", "application/msword", docx)))
-    assert receive(federation, package.document()).delivered == [CA_MAU]
+    outcome = receive(federation, package.document())
+    assert outcome.delivered == [CA_MAU], outcome.failed
     doc = received(db, package.document_id)
     assert [(f.filename, f.content_type.rsplit(".", 1)[-1], f.signature_verdict) for f in doc.files] == [
         ("cong-van.pdf", "application/pdf", "valid"), ("du-thao.docx", "document", "unchecked")]
