@@ -498,8 +498,6 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     wanted = _direction(flt)
     status = _status_value(flt)
     pg = session.get_bind().dialect.name == "postgresql"
-    if pg:  # every word, inside the agency's entries; a lossy bitmap would re-read every tsv
-        session.execute(text_sql("SET LOCAL work_mem = '32MB'"))
     newest_first = after is not None and after[0] < 0
 
     def statement(newest: bool) -> Select | None:
@@ -520,13 +518,14 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     if stmt is None:
         return SearchPage([], None, terms)
     values = _term_values(terms, actor.agency_id)
-    rows = None
-    if not newest_first:
+    if newest_first:
+        rows = _newest(session, pg, stmt, values, _PG_SETUP)
+    else:
         rows = _within_budget(session, pg, stmt, values,
                               RANK_BUDGET_MS if rank_budget_ms is None else rank_budget_ms)
-    if rows is None:
-        newest_first = True
-        rows = _newest(session, pg, statement(True), values)
+        if rows is None:
+            newest_first = True
+            rows = _newest(session, pg, statement(True), values, _PG_GIVEN_UP)
     incoming_ids = [r.id for r in rows if r.kind == 0]
     outgoing_ids = [r.id for r in rows if r.kind == 1]
     loaded: dict[tuple[int, int], IncomingDocument | OutgoingDocument] = {}
@@ -553,25 +552,29 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     return SearchPage(results, next_cursor, terms, newest_first)
 
 
+_PG_SETUP = "SET LOCAL work_mem = '32MB'"
+"""Every word, inside the agency's entries: a lossy bitmap would re-read every tsv."""
+_PG_GIVEN_UP = "ROLLBACK TO SAVEPOINT search_rank; RELEASE SAVEPOINT search_rank"
+"""After a cancelled ranking; its SET LOCAL (inside the savepoint) is undone with it."""
+
+
 def _within_budget(session: Session, pg: bool, stmt: Select, values: dict[str, str],
                    budget_ms: int) -> list[Row] | None:
     """The ranked rows, or None when ranking took longer than ``budget_ms`` (cancelled by the
     database: PostgreSQL's statement_timeout inside a savepoint; SQLite's progress handler).
-    The transaction goes on either way."""
+    The transaction goes on either way. The settings go with the statements around them, in
+    one round trip each."""
     conn = session.connection()
     if pg:
-        conn.exec_driver_sql("SAVEPOINT search_rank")
-        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(budget_ms))}")
+        conn.exec_driver_sql(f"{_PG_SETUP}; SAVEPOINT search_rank; "
+                             f"SET LOCAL statement_timeout = {max(1, int(budget_ms))}")
         try:
-            rows = conn.execute(stmt, values).all()
+            rows = list(conn.execute(stmt, values).all())
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled
                 raise
-            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT search_rank")  # the SET LOCAL too
-            conn.exec_driver_sql("RELEASE SAVEPOINT search_rank")
-            return None
-        conn.exec_driver_sql("RELEASE SAVEPOINT search_rank")
-        conn.exec_driver_sql("RESET statement_timeout")
+            return None  # the caller rolls back to the savepoint (_PG_GIVEN_UP)
+        conn.exec_driver_sql("RELEASE SAVEPOINT search_rank; RESET statement_timeout")
         return rows
     raw = conn.connection.driver_connection
     deadline = time.perf_counter() + budget_ms / 1000
@@ -579,9 +582,9 @@ def _within_budget(session: Session, pg: bool, stmt: Select, values: dict[str, s
     def over() -> int:
         return 1 if time.perf_counter() > deadline else 0
 
-    raw.set_progress_handler(over, 2000)
+    raw.set_progress_handler(over, 1000)
     try:
-        return conn.execute(stmt, values).all()
+        return list(conn.execute(stmt, values).all())
     except OperationalError as exc:
         if "interrupted" not in str(exc.orig):
             raise
@@ -590,16 +593,19 @@ def _within_budget(session: Session, pg: bool, stmt: Select, values: dict[str, s
         raw.set_progress_handler(None, 0)
 
 
-def _newest(session: Session, pg: bool, stmt: Select | None, values: dict[str, str]) -> list[Row]:
+def _newest(session: Session, pg: bool, stmt: Select | None, values: dict[str, str],
+            before: str) -> list[Row]:
     """The newest matching rows: on PostgreSQL walked down the entries' primary key, matches
     tested row by row until the page is full (a query this broad fills it at once), rather than
-    a bitmap of every match sorted afterwards."""
+    a bitmap of every match sorted afterwards. ``before``: what PostgreSQL runs first, in the
+    same round trip."""
     assert stmt is not None
+    conn = session.connection()
     if not pg:
-        return list(session.execute(stmt, values).all())
-    session.execute(text_sql("SET LOCAL enable_bitmapscan = off"))
-    rows = list(session.execute(stmt, values).all())
-    session.execute(text_sql("RESET enable_bitmapscan"))
+        return list(conn.execute(stmt, values).all())
+    conn.exec_driver_sql(f"{before}; SET LOCAL enable_bitmapscan = off")
+    rows = list(conn.execute(stmt, values).all())
+    conn.exec_driver_sql("RESET enable_bitmapscan")
     return rows
 
 
