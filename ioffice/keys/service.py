@@ -201,3 +201,28 @@ def replace_pin_key(session: Session, pki: Pki, ctx: AuditContext, user: User, a
             SigningCertificate.id != row.id)):
         old.active = False
     return row
+
+
+def revoke_certificate(session: Session, pki: Pki, ctx: AuditContext, serial: int,
+                       reason: str = "key_compromise") -> SigningCertificate | None:
+    """Revoke a certificate of the PKI: it stops being used here (its row, if it has one,
+    retires) and the served CRL and OCSP say so at once (the PKI reissues its CRLs).
+
+    The revocation is written to the PKI before the caller commits: if the commit failed,
+    the certificate would stay revoked (the safe side) without its audit event."""
+    from signing import PkiError
+
+    try:
+        pki.certificate(serial)
+    except PkiError as exc:
+        raise NotFound(f"Không có chứng thư số {serial:x} trong hạ tầng khóa công khai.") from exc
+    row = session.scalars(select(SigningCertificate).where(
+        SigningCertificate.serial == str(serial))).first()
+    if row is not None:
+        row.active = False
+    record(session, ctx, "keys:certificate:revoke", subject_type="certificate",
+           subject_id=str(serial), details={"reason": reason},
+           agency_id=row.agency_id if row is not None else None)
+    session.flush()
+    pki.revoke(serial, reason)
+    return row
