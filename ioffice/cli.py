@@ -103,11 +103,13 @@ def pki_revoke(serial: str, reason: str) -> None:
         raise click.ClickException(str(exc)) from exc
     with _session() as session:
         try:
-            keys.revoke_certificate(session, pki, CLI_CONTEXT, number, reason)
+            seal = keys.revoke_certificate(session, pki, CLI_CONTEXT, number, reason)
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         session.commit()
-    click.echo(f"Đã thu hồi chứng thư số {number:x} ({reason}).")
+        click.echo(f"Đã thu hồi chứng thư số {number:x} ({reason}).")
+        if seal is not None:
+            click.echo(f"Cơ quan đã có con dấu số mới: chứng thư số {int(seal.serial):x}.")
 
 
 @click.group("demo", help="Dữ liệu mẫu: tỉnh Cà Mau.")

@@ -206,7 +206,9 @@ def replace_pin_key(session: Session, pki: Pki, ctx: AuditContext, user: User, a
 def revoke_certificate(session: Session, pki: Pki, ctx: AuditContext, serial: int,
                        reason: str = "key_compromise") -> SigningCertificate | None:
     """Revoke a certificate of the PKI: it stops being used here (its row, if it has one,
-    retires) and the served CRL and OCSP say so at once (the PKI reissues its CRLs).
+    retires) and the served CRL and OCSP say so at once (the PKI reissues its CRLs). An
+    agency's seal is replaced by a new one at once (the agency keeps sealing); the new row is
+    returned, None for other certificates.
 
     The revocation is written to the PKI before the caller commits: if the commit failed,
     the certificate would stay revoked (the safe side) without its audit event."""
@@ -225,4 +227,7 @@ def revoke_certificate(session: Session, pki: Pki, ctx: AuditContext, serial: in
            agency_id=row.agency_id if row is not None else None)
     session.flush()
     pki.revoke(serial, reason)
-    return row
+    if row is None or row.holder is not KeyHolder.AGENCY_SEAL:
+        return None
+    agency = session.get(Agency, row.agency_id)
+    return ensure_agency_seal(session, pki, ctx, agency)

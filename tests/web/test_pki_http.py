@@ -337,6 +337,11 @@ def test_an_outside_validator_checks_revocation_through_the_served_urls(
     assert status.revoked and not status.bottom_line
     db.refresh(row)
     assert not row.active
+    replacement = keys.agency_seal(db, row.agency_id)  # the agency keeps sealing
+    assert replacement is not None and replacement.serial != row.serial
+    new_seal = our_pki.credential(int(replacement.serial))
+    again = sign_pdf(make_demo_pdf(1), new_seal, trust=our_pki.trust_store())
+    assert _outside_validation(again, new_seal.chain[-1]).bottom_line
     event = db.scalars(select(AuditEvent).where(AuditEvent.tag == "keys:certificate:revoke")
                        .order_by(AuditEvent.id.desc())).first()
     assert event is not None and event.subject_id == str(seal.serial)
@@ -427,3 +432,13 @@ def test_the_worker_reissues_what_is_served(app: Flask, served: Live, our_pki: P
     assert (after.extensions.get_extension_for_class(number).value.crl_number
             > before.extensions.get_extension_for_class(number).value.crl_number)
     assert after.next_update_utc >= before.next_update_utc
+
+
+def test_revoking_an_unknown_or_malformed_serial_is_refused_clearly(app: Flask, served: Live) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["pki", "revoke", "abc123"])
+    assert result.exit_code != 0 and "Không có chứng thư số abc123" in result.output
+    result = runner.invoke(args=["pki", "revoke", "xyz"])
+    assert result.exit_code != 0 and "không phải số hiệu hex" in result.output
+    result = runner.invoke(args=["pki", "revoke", "abc123", "--reason", "bored"])
+    assert result.exit_code != 0 and "bored" in result.output
