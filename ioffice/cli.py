@@ -79,13 +79,12 @@ def pki_init() -> None:
     click.echo(f"Đã tạo PKI tại {directory}.")
 
 
-_REASONS = ("key_compromise", "affiliation_changed", "superseded", "cessation_of_operation")
-
-
 @pki_group.command("revoke", help="Thu hồi một chứng thư số (số hiệu dạng hex như trong "
                    "thư mục PKI certs/); CRL và OCSP công bố thay đổi ngay.")
 @click.argument("serial")
-@click.option("--reason", type=click.Choice(_REASONS), default="key_compromise",
+@click.option("--reason", type=click.Choice(["key_compromise", "affiliation_changed", "superseded",
+                                             "cessation_of_operation"]),
+              default="key_compromise",
               show_default=True, help="Lý do thu hồi.")
 @with_appcontext
 def pki_revoke(serial: str, reason: str) -> None:

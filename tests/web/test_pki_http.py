@@ -296,7 +296,7 @@ def test_unknown_authorities_and_serials(served: Live, our_pki: Pki, tmp_path: P
 
 def _agency_seal(db: Session, our_pki: Pki) -> tuple[SigningCertificate, Credential]:
     """A demo agency's seal issued anew, by this module's PKI, through the app's service."""
-    agency = db.scalars(select(Agency).order_by(Agency.id)).first()
+    agency = db.scalars(select(Agency).where(Agency.code == "000.00.00.H12")).one()  # Cà Mau
     for row in db.scalars(select(SigningCertificate).where(
             SigningCertificate.agency_id == agency.id,
             SigningCertificate.holder == KeyHolder.AGENCY_SEAL)):
@@ -442,3 +442,40 @@ def test_revoking_an_unknown_or_malformed_serial_is_refused_clearly(app: Flask, 
     assert result.exit_code != 0 and "không phải số hiệu hex" in result.output
     result = runner.invoke(args=["pki", "revoke", "abc123", "--reason", "bored"])
     assert result.exit_code != 0 and "bored" in result.output
+
+
+def test_the_admin_revokes_the_seal_on_the_keys_page_and_the_served_ocsp_says_so(
+        client, served: Live, our_pki: Pki, db: Session) -> None:
+    from tests.conftest import csrf_token, login
+
+    row, seal = _agency_seal(db, our_pki)
+    db.commit()  # the savepoint: the app's requests see the new row
+    cert, issuing = _crypto(seal.certificate), _crypto(seal.chain[0])
+    assert login(client, "vanthu.camau").status_code == 302
+    page = client.get("/quan-tri/chu-ky-so").get_data(as_text=True)
+    assert "Con dấu số của cơ quan" in page and row.serial[:16] in page and "Lộ khóa bí mật" in page
+    token = csrf_token(client, "/quan-tri/chu-ky-so")
+
+    resp = client.post(f"/quan-tri/chu-ky-so/{row.id}/thu-hoi",
+                       data={"csrf_token": token, "reason": "bored"}, follow_redirects=True)
+    assert "Chọn lý do thu hồi trong danh sách." in resp.get_data(as_text=True)
+    db.refresh(row)
+    assert row.active  # nothing revoked
+    answer = ocsp.load_der_ocsp_response(
+        _post(f"{served.url}/pki/ocsp", _ocsp_request(cert, issuing))[2])
+    assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD
+
+    resp = client.post(f"/quan-tri/chu-ky-so/{row.id}/thu-hoi",
+                       data={"csrf_token": token, "reason": "superseded"}, follow_redirects=True)
+    assert "Đã thu hồi chứng thư số" in resp.get_data(as_text=True)
+    assert "Cơ quan đã có con dấu số mới." in resp.get_data(as_text=True)
+    answer = ocsp.load_der_ocsp_response(
+        _post(f"{served.url}/pki/ocsp", _ocsp_request(cert, issuing))[2])
+    assert answer.certificate_status is ocsp.OCSPCertStatus.REVOKED
+    assert answer.revocation_reason is x509.ReasonFlags.superseded
+    db.refresh(row)
+    assert not row.active and keys.agency_seal(db, row.agency_id).serial != row.serial
+    # revoked already: nothing to revoke any more
+    resp = client.post(f"/quan-tri/chu-ky-so/{row.id}/thu-hoi",
+                       data={"csrf_token": token, "reason": "superseded"})
+    assert resp.status_code == 404
