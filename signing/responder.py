@@ -90,7 +90,10 @@ def ocsp_response(pki: Pki, request: bytes, *, now: dt.datetime | None = None) -
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     status, revoked_at, reason = _status(pki, ca, serial)
-    next_update = crl(pki, ca).next_update
+    try:
+        next_update = crl(pki, ca).next_update
+    except OSError:  # no CRL written yet: the answer holds a short while
+        next_update = None
     if next_update is None or next_update <= now:
         next_update = now + _FALLBACK_VALIDITY
     issuer = pki._ca_cert(ca)

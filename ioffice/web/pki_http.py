@@ -110,6 +110,8 @@ def _published(published: responder.Published, mimetype: str) -> Response:
     if published.this_update is not None:
         response.last_modified = published.this_update
     response.set_etag(hashlib.sha256(published.body).hexdigest())
+    if request.method == "GET":  # a cache revalidating what it holds gets a 304
+        response.make_conditional(request)
     return response
 
 

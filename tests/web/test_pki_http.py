@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -170,6 +171,11 @@ def test_new_certificates_name_the_served_urls_and_each_serves_der(served: Live,
     assert 0 < max_age <= pki_http.MAX_AGE
     assert max_age <= (crl.next_update_utc - dt.datetime.now(dt.UTC)).total_seconds()
     assert "Set-Cookie" not in headers  # no session for a validator
+    revalidated = urllib.request.Request(f"{base}/crl/issuing.crl",
+                                         headers={"If-None-Match": headers["ETag"]})
+    with pytest.raises(urllib.error.HTTPError) as not_modified:  # urllib raises on a 304
+        urllib.request.urlopen(revalidated, timeout=TIMEOUT)
+    assert not_modified.value.code == 304
 
     status, headers, body = _get(f"{base}/ca/issuing.crt")
     assert status == 200 and headers["Content-Type"] == "application/pkix-cert"
