@@ -22,6 +22,8 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 install: $(VENV)/.installed
 
+# certificates the demo PKI issues name its CRL/OCSP URLs on this server (docs/signing.md)
+run: export IOFFICE_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) pki init

@@ -74,8 +74,41 @@ def pki_init() -> None:
         Pki.open(directory, current_app.config["PKI_PASSPHRASE"]).refresh_revocation_data()
         click.echo(f"PKI đã có tại {directory}; đã làm mới CRL/OCSP.")
         return
-    Pki.create(directory, current_app.config["PKI_PASSPHRASE"])
+    Pki.create(directory, current_app.config["PKI_PASSPHRASE"],
+               public_url=current_app.config.get("PUBLIC_URL"))
     click.echo(f"Đã tạo PKI tại {directory}.")
+
+
+@pki_group.command("revoke", help="Thu hồi một chứng thư số (số hiệu dạng hex như trong "
+                   "thư mục PKI certs/); CRL và OCSP công bố thay đổi ngay.")
+@click.argument("serial")
+@click.option("--reason", type=click.Choice(["key_compromise", "affiliation_changed", "superseded",
+                                             "cessation_of_operation"]),
+              default="key_compromise",
+              show_default=True, help="Lý do thu hồi.")
+@with_appcontext
+def pki_revoke(serial: str, reason: str) -> None:
+    from ioffice.errors import DomainError
+    from ioffice.keys import service as keys
+    from ioffice.services import services
+
+    try:
+        number = int(serial, 16)
+    except ValueError as exc:
+        raise click.BadParameter(f"«{serial}» không phải số hiệu hex.") from exc
+    try:
+        pki = services(current_app).pki
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with _session() as session:
+        try:
+            seal = keys.revoke_certificate(session, pki, CLI_CONTEXT, number, reason)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"Đã thu hồi chứng thư số {number:x} ({reason}).")
+        if seal is not None:
+            click.echo(f"Cơ quan đã có con dấu số mới: chứng thư số {int(seal.serial):x}.")
 
 
 @click.group("demo", help="Dữ liệu mẫu: tỉnh Cà Mau.")

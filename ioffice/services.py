@@ -37,7 +37,8 @@ class Services:
             from signing import Pki, PkiError
 
             try:
-                self._pki = Pki.open(self._config["PKI_DIR"], self._config["PKI_PASSPHRASE"])
+                self._pki = Pki.open(self._config["PKI_DIR"], self._config["PKI_PASSPHRASE"],
+                                     self._config.get("PUBLIC_URL"))
             except PkiError as exc:
                 raise RuntimeError(f"{exc} Chạy `flask --app wsgi pki init` trước.") from exc
         return self._pki

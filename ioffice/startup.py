@@ -9,6 +9,7 @@ on a database that is not yet upgraded.
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -53,7 +54,23 @@ def problems(app: Flask) -> list[str]:
         blobs.delete_named(_PROBE)
     except Exception as exc:
         found.append(f"Không truy cập được kho lưu trữ {_store(app)}: {_reason(exc)}")
+    public = public_url_problem(app.config.get("PUBLIC_URL"))
+    if public:
+        found.append(public)
     return found
+
+
+def public_url_problem(value: object) -> str | None:
+    """IOFFICE_PUBLIC_URL, when set, must be where validators can fetch from: an absolute
+    http(s) URL with a host, nothing after the path (certificates issued name it)."""
+    if not value:
+        return None
+    parts = urlsplit(str(value))
+    if parts.scheme in ("http", "https") and parts.hostname and not (parts.query or parts.fragment):
+        return None
+    return (f"IOFFICE_PUBLIC_URL «{value}» không phải địa chỉ http(s) đầy đủ (ví dụ "
+            "http://ioffice.camau.gov.vn): các chứng thư số cấp ra ghi địa chỉ này để bên nhận "
+            "kiểm tra thu hồi.")
 
 
 def _store(app: Flask) -> str:

@@ -36,11 +36,16 @@ def _box(text: str) -> Box:
     return Box(int(page), x1, y1, x2, y2)
 
 
+_PUBLIC_URL_HELP = ("base URL serving /pki/crl, /pki/ocsp, /pki/ca (the app's "
+                    "IOFFICE_PUBLIC_URL), named in the certificates issued")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m signing", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("make-pki", help="create the simulated PKI into a directory")
     m.add_argument("dir")
+    m.add_argument("--public-url", help=_PUBLIC_URL_HELP)
     i = sub.add_parser("issue", help="issue an agency seal or personal certificate")
     i.add_argument("dir")
     i.add_argument("--kind", choices=[k.value for k in CertificateKind], required=True)
@@ -51,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--key-type", choices=["rsa", "ec"], default="rsa")
     i.add_argument("--csr", help="issue for this CSR (PEM) instead of generating a key")
     i.add_argument("--out", help="where to write the certificate issued for a CSR")
+    i.add_argument("--public-url", help=_PUBLIC_URL_HELP)
     r = sub.add_parser("revoke", help="revoke a certificate by serial (hex)")
     r.add_argument("dir")
     r.add_argument("serial")
@@ -78,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     if args.cmd == "make-pki":
-        Pki.create(args.dir, _passphrase(confirm=True))
+        Pki.create(args.dir, _passphrase(confirm=True), public_url=args.public_url)
         print(f"Đã tạo PKI tại {args.dir}")
         return 0
     if args.cmd == "demo-pdf":
@@ -92,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
                   f"{sig.verdict.value}: {sig.explanation}")
         print(report.explanation)
         return 0 if report.valid else 1
-    pki = Pki.open(args.dir, _passphrase())
+    pki = Pki.open(args.dir, _passphrase(), getattr(args, "public_url", None))
     if args.cmd == "issue":
         if args.csr:
             cert = pki.issue_from_csr(

@@ -68,6 +68,7 @@ __all__ = [
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
 _BASE_URL = "http://pki.ioffice.invalid"
+"""Where certificates point for revocation data when no public URL is configured (nowhere)."""
 _REVINFO_DAYS = 7
 REFRESH_MARGIN = dt.timedelta(days=3)
 """Revocation data is reissued once it has less than this left before its next update."""
@@ -608,8 +609,11 @@ def _cap(value: str) -> str:
 class Pki:
     """The simulated PKI, opened with its passphrase. Safe to share between threads."""
 
-    def __init__(self, directory: Path, passphrase: bytes) -> None:
+    def __init__(self, directory: Path, passphrase: bytes, public_url: str | None = None) -> None:
         self.directory = directory
+        self.public_url = (public_url or _BASE_URL).rstrip("/")
+        """The base URL at which the app serves this PKI's CRLs, OCSP and CA certificates
+        (``/pki/...``, see ``signing.responder``): certificates issued from now on name it."""
         self._passphrase = passphrase
         self._lock = threading.Lock()
         self._keys: dict[str, PrivateKey] = {}
@@ -627,14 +631,16 @@ class Pki:
         *,
         root_name: str = "Ban Cơ yếu Chính phủ (mô phỏng) - Root CA",
         issuing_name: str = "CA cấp chứng thư số chuyên dùng (mô phỏng)",
+        public_url: str | None = None,
     ) -> Pki:
-        """Generate a new PKI into an empty (or missing) directory and return it opened."""
+        """Generate a new PKI into an empty (or missing) directory and return it opened;
+        its certificates point at ``public_url`` for revocation data."""
         d = Path(directory)
         if (d / "root.crt").exists():
             raise PkiError(f"Thư mục {d} đã có một PKI.")
         for sub in ("certs", "keys", "crl", "ocsp"):
             (d / sub).mkdir(parents=True, exist_ok=True)
-        pki = cls(d, _pw(passphrase))
+        pki = cls(d, _pw(passphrase), public_url)
         now = _now()
         root_key = generate_key(KeyType.RSA)
         root_subject = _name(
@@ -680,12 +686,14 @@ class Pki:
         return pki
 
     @classmethod
-    def open(cls, directory: str | os.PathLike[str], passphrase: str | bytes) -> Pki:
-        """Open an existing PKI; fails with :class:`PkiError` on a wrong passphrase."""
+    def open(cls, directory: str | os.PathLike[str], passphrase: str | bytes,
+             public_url: str | None = None) -> Pki:
+        """Open an existing PKI; fails with :class:`PkiError` on a wrong passphrase.
+        Certificates it issues point at ``public_url`` for revocation data."""
         d = Path(directory)
         if not (d / "root.crt").exists():
             raise PkiError(f"Không tìm thấy PKI trong thư mục {d}.")
-        pki = cls(d, _pw(passphrase))
+        pki = cls(d, _pw(passphrase), public_url)
         pki._ca_key("issuing")  # checks the passphrase now rather than at first use
         return pki
 
@@ -852,12 +860,15 @@ class Pki:
                     )
                 )
                 for serial_hex, info in entries.items():
-                    builder = builder.add_revoked_certificate(
+                    entry = (
                         x509.RevokedCertificateBuilder()
                         .serial_number(int(serial_hex, 16))
                         .revocation_date(dt.datetime.fromisoformat(info["time"]))
-                        .build()
                     )
+                    reason = x509.ReasonFlags.__members__.get(info.get("reason", ""))
+                    if reason is not None:  # the same reason as the OCSP answers give
+                        entry = entry.add_extension(x509.CRLReason(reason), critical=False)
+                    builder = builder.add_revoked_certificate(entry.build())
                 crl = builder.sign(self._ca_key(ca), hashes.SHA256())
                 _atomic_write(
                     self.directory / "crl" / f"{ca}.crl",
@@ -1006,27 +1017,28 @@ class Pki:
         if eku is not None:
             b = b.add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
         if subject != issuer:
-            b = b.add_extension(
-                x509.CRLDistributionPoints([
-                    x509.DistributionPoint(
-                        full_name=[x509.UniformResourceIdentifier(
-                            f"{_BASE_URL}/crl/{crl_name}.crl")],
-                        relative_name=None, reasons=None, crl_issuer=None,
-                    )
-                ]),
-                critical=False,
-            )
-        if ocsp:
-            b = b.add_extension(
-                x509.AuthorityInformationAccess([
-                    x509.AccessDescription(
-                        x509.oid.AuthorityInformationAccessOID.OCSP,
-                        x509.UniformResourceIdentifier(f"{_BASE_URL}/ocsp"),
-                    )
-                ]),
-                critical=False,
-            )
+            for extension in self._revocation_extensions(crl_name, ocsp):
+                b = b.add_extension(extension, critical=False)
         return b.sign(signing_key, hashes.SHA256())
+
+    def _revocation_extensions(self, issuer: str, ocsp: bool) -> list[x509.ExtensionType]:
+        """Where a validator finds the revocation data and the issuer's certificate of a
+        certificate issued by CA ``issuer`` ("root" or "issuing"): the URLs the app serves
+        (``ioffice/web/pki_http.py``) under :attr:`public_url`."""
+        base = f"{self.public_url}/pki"
+        access = [x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
+            x509.UniformResourceIdentifier(f"{base}/ca/{issuer}.crt"))]
+        if ocsp:
+            access.insert(0, x509.AccessDescription(
+                x509.oid.AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(f"{base}/ocsp")))
+        return [
+            x509.CRLDistributionPoints([x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(f"{base}/crl/{issuer}.crl")],
+                relative_name=None, reasons=None, crl_issuer=None)]),
+            x509.AuthorityInformationAccess(access),
+        ]
 
     def _store_ca(self, name: str, cert: x509.Certificate, key: PrivateKey) -> None:
         _atomic_write(self.directory / f"{name}.crt", cert.public_bytes(serialization.Encoding.PEM))

@@ -57,6 +57,21 @@ def test_unreachable_object_storage_is_named(database_url: str, engine, tmp_path
     assert "ioffice-startup" in found
 
 
+@pytest.mark.parametrize("value", ["ioffice.camau.gov.vn", "ftp://ioffice.camau.gov.vn",
+                                   "http://", "https://ioffice.camau.gov.vn/?x=1"])
+def test_a_public_url_validators_cannot_use_is_named(database_url: str, engine, tmp_path: Path,
+                                                     value: str) -> None:
+    (found,) = problems(create_app(_config(tmp_path, DATABASE_URL=database_url,
+                                           PUBLIC_URL=value)))
+    assert found.startswith(f"IOFFICE_PUBLIC_URL «{value}» không phải địa chỉ http(s)")
+
+
+def test_a_public_url_with_a_path_passes(database_url: str, engine, tmp_path: Path) -> None:
+    config = _config(tmp_path, DATABASE_URL=database_url,
+                     PUBLIC_URL="https://cong.camau.gov.vn/ioffice/")
+    assert problems(create_app(config)) == []
+
+
 def test_gunicorn_refuses_to_start_and_says_why(tmp_path: Path) -> None:
     """The real command of `make run`, on a database nobody upgraded."""
     env = {**os.environ, "IOFFICE_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",

@@ -152,7 +152,8 @@ def _open_pki(app: Flask) -> Pki:
     try:
         return services.pki
     except AttributeError:  # the composition root does not expose it: open it from config
-        return Pki.open(app.config["PKI_DIR"], app.config["PKI_PASSPHRASE"])
+        return Pki.open(app.config["PKI_DIR"], app.config["PKI_PASSPHRASE"],
+                        app.config.get("PUBLIC_URL"))
 
 
 def exchange(app: Flask) -> Exchange:

@@ -201,3 +201,56 @@ def replace_pin_key(session: Session, pki: Pki, ctx: AuditContext, user: User, a
             SigningCertificate.id != row.id)):
         old.active = False
     return row
+
+
+REVOCATION_REASONS = {
+    "key_compromise": "Lộ khóa bí mật",
+    "affiliation_changed": "Thay đổi cơ quan, chức vụ",
+    "superseded": "Đã thay bằng chứng thư mới",
+    "cessation_of_operation": "Thôi sử dụng",
+}
+"""RFC 5280 reasons an admin may give (names of cryptography's ``ReasonFlags``)."""
+
+
+def revoke_in_agency(session: Session, pki: Pki, ctx: AuditContext, agency_id: int,
+                     certificate_id: int, reason: str) -> SigningCertificate | None:
+    """The agency's admin revokes one of its active certificates (seal, PIN or browser key):
+    see :func:`revoke_certificate`. Another agency's certificate looks like a missing one."""
+    row = session.get(SigningCertificate, certificate_id)
+    if row is None or row.agency_id != agency_id or not row.active:
+        raise NotFound("Không tìm thấy chứng thư số (hoặc chứng thư đã bị thu hồi).")
+    if reason not in REVOCATION_REASONS:
+        raise KeyError_("Chọn lý do thu hồi trong danh sách.")
+    return revoke_certificate(session, pki, ctx, int(row.serial), reason)
+
+
+def revoke_certificate(session: Session, pki: Pki, ctx: AuditContext, serial: int,
+                       reason: str = "key_compromise") -> SigningCertificate | None:
+    """Revoke a certificate of the PKI: it stops being used here (its row, if it has one,
+    retires) and the served CRL and OCSP say so at once (the PKI reissues its CRLs). An
+    agency's seal is replaced by a new one at once (the agency keeps sealing); the new row is
+    returned, None for other certificates.
+
+    The revocation is written to the PKI before the caller commits: if the commit failed,
+    the certificate would stay revoked (the safe side) without its audit event."""
+    from signing import PkiError
+
+    if reason not in REVOCATION_REASONS:
+        raise KeyError_("Chọn lý do thu hồi trong danh sách.")
+    try:
+        pki.certificate(serial)
+    except PkiError as exc:
+        raise NotFound(f"Không có chứng thư số {serial:x} trong hạ tầng khóa công khai.") from exc
+    row = session.scalars(select(SigningCertificate).where(
+        SigningCertificate.serial == str(serial))).first()
+    if row is not None:
+        row.active = False
+    record(session, ctx, "keys:certificate:revoke", subject_type="certificate",
+           subject_id=str(serial), details={"reason": reason},
+           agency_id=row.agency_id if row is not None else None)
+    session.flush()
+    pki.revoke(serial, reason)
+    if row is None or row.holder is not KeyHolder.AGENCY_SEAL:
+        return None
+    agency = session.get(Agency, row.agency_id)
+    return ensure_agency_seal(session, pki, ctx, agency)

@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
         limits,
         outgoing,
         outgoing_flow,  # noqa: F401  (routes of the outgoing blueprint)
+        pki_http,
         search,
     )
 
@@ -77,6 +78,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(exchange_push.bp)
     csrf.exempt(exchange_push.bp)  # signed by the hub, never cookies
+    app.register_blueprint(pki_http.bp)
+    csrf.exempt(pki_http.bp)  # validators anywhere, no session: OCSP requests are POSTed
     limits.init_app(app)
     _error_handlers(app)
     _filters(app)

@@ -44,7 +44,28 @@ def mine() -> Any:
 @operation(Op.ADMIN_KEYS)
 def agency_keys() -> Any:
     db = get_session()
-    return render_template("keys/agency.html", pin_keys=keys.pin_keys(db, current_actor().agency_id))
+    agency_id = current_actor().agency_id
+    return render_template("keys/agency.html", pin_keys=keys.pin_keys(db, agency_id),
+                           seal=keys.agency_seal(db, agency_id), reasons=keys.REVOCATION_REASONS)
+
+
+@bp.route("/quan-tri/chu-ky-so/<int:certificate_id>/thu-hoi", methods=["POST"])
+@operation(Op.ADMIN_KEYS)
+def revoke(certificate_id: int) -> Any:
+    """Revoke one of the agency's certificates: the CRL and OCSP served say so at once."""
+    db = get_session()
+    actor = current_actor()
+    try:
+        seal = keys.revoke_in_agency(db, services().pki, actor.ctx, actor.agency_id,
+                                     certificate_id, request.form.get("reason", ""))
+    except keys.KeyError_ as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("keys.agency_keys")), 303
+    db.commit()
+    flash("Đã thu hồi chứng thư số; danh sách thu hồi (CRL) và OCSP đã cập nhật."
+          + (" Cơ quan đã có con dấu số mới." if seal is not None else ""), "success")
+    return redirect(url_for("keys.agency_keys"))
 
 
 @bp.route("/quan-tri/chu-ky-so/<int:certificate_id>/mo-khoa", methods=["POST"])

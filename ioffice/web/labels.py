@@ -48,6 +48,7 @@ HISTORY_LABELS = {
     "keys:personal:issue": "cấp chứng thư số cá nhân",
     "keys:personal:unlock": "mở khóa PIN",
     "keys:seal:issue": "cấp chứng thư số cơ quan",
+    "keys:certificate:revoke": "thu hồi chứng thư số",
     "search:query:run": "tìm kiếm",
     "search:saved:create": "lưu truy vấn tìm kiếm",
     "search:saved:delete": "xóa truy vấn đã lưu",

@@ -47,7 +47,10 @@ OUTSIDER = "ngoai.bnv"
 MISSING_ID = "987654321"
 NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document", "health.healthz",
             "health.readyz", "metrics.scrape",
-            "exchange_push.notification"}  # signed by the hub (ioffice.exchange.push)
+            "exchange_push.notification",  # signed by the hub (ioffice.exchange.push)
+            # public revocation data for validators anywhere (ioffice.web.pki_http)
+            "revocation.crl", "revocation.ca_certificate", "revocation.ocsp_post",
+            "revocation.ocsp_get"}
 # the user's own session (login, logout, agency switch, password): every logged-in user
 OWN_ACCOUNT_BLUEPRINT = "auth"
 
