@@ -25,7 +25,7 @@ in work whose result is already known or can be had in one C call (docs/signing.
   store under the same certificate, key usage settings and certificate registry is returned
   (the unused path iterator is cancelled); otherwise the original runs and a success is
   handed to the memo. When a success may be reused is the memo's business
-  (``signing.pki._PathMemo``).
+  (``signing.trust._PathMemo``).
 * ``generic_cms.extract_certs_for_validation`` (parse the CMS certificates, pick the signer's,
   check the signing-certificate attribute: ~5 % of a validation) ran twice per signature: for
   ``EmbeddedPdfSignature.signer_cert`` (our report's signer names) and again inside
