@@ -60,7 +60,7 @@ from ioffice.incoming.models import IncomingDocument, Source
 from ioffice.incoming.registration import today_vn
 from ioffice.keys.service import seal_credential
 from ioffice.storage import create_blob_store
-from signing import Pki, sign_pdf, validate_pdf
+from signing import Pki, install_speedups, sign_pdf, validate_pdf
 from signing.demo import make_text_pdf
 from tests.conftest import PKI_PASSPHRASE, reset_schema, with_schema
 from tests.exchange import test_crash_safety as harness
@@ -288,6 +288,7 @@ def burst(sender: Party, recipient: Party, procs: list[harness.Proc], bnv: int, 
 
 
 def main() -> None:
+    install_speedups()  # as the application's worker does
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="60 documents")
     parser.add_argument("--docs", type=int, default=None)

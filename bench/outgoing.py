@@ -53,7 +53,7 @@ from ioffice.agencies.models import Agency, User
 from ioffice.db import make_engine
 from ioffice.outgoing import dispatch, drafts, numbering, review, signatures
 from ioffice.storage import create_blob_store
-from signing import PersonalStamp, Pki, sign_pdf
+from signing import PersonalStamp, Pki, install_speedups, sign_pdf
 from signing.demo import make_text_pdf
 from tests.support.factories import actor, user_id
 
@@ -272,6 +272,7 @@ def delivery_latency(app, rt, hubs, env: Env, n: int, *, push: bool) -> list[flo
 
 
 def main() -> None:
+    install_speedups()  # as the application does (the baseline runs with them too)
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)

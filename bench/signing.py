@@ -38,7 +38,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.stamp import TextStampStyle
 
-from signing import Box, PersonalStamp, Pki, sign_pdf, validate_pdf
+from signing import Box, PersonalStamp, Pki, install_speedups, sign_pdf, validate_pdf
 from signing.appearance import demo_signature_png
 from signing.demo import make_demo_pdf
 from signing.twophase import FilesystemPendingStore, finish, prepare
@@ -115,6 +115,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    install_speedups()  # as the application does (both plain pyHanko and ours run with them)
     if args.memory_child:
         _memory_child(args.memory_child[0], args.memory_child[1], int(args.memory_child[2]))
         return

@@ -99,6 +99,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     n, rounds = (6, 2) if args.quick else (30, 5)
+    _pyhanko_speedups.install()  # `import signing` installs nothing; the application does this
     print(f"speed-ups: {', '.join(k for k, on in _pyhanko_speedups.active().items() if on)}")
     with tempfile.TemporaryDirectory() as tmp:
         before, after = _case(Path(tmp) / "bt", level="B-T", certificates=21, n=n,

@@ -10,10 +10,18 @@ from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the application. No side effects beyond that: no migrations, no network."""
+    """Build the application. No side effects beyond that: no migrations, no network.
+
+    One process-wide step: the signing library's speed-ups (faster, equivalent pyHanko and
+    asn1crypto hot spots, ``signing/_pyhanko_speedups.py``) are installed here, for the web
+    processes, the exchange worker and every ``flask``/``ioffice`` command alike, since
+    ``import signing`` itself leaves those libraries as they are. Idempotent."""
     from ioffice import cli, db_session, logs, metrics, services
     from ioffice.config import load_config
     from ioffice.web import init_app as init_web
+    from signing import install_speedups
+
+    install_speedups()
 
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path(),
                 template_folder="web/templates", static_folder="web/static")

@@ -1,18 +1,72 @@
-"""The composition root: the ports each capability uses, built once per app from config."""
+"""The composition root: the ports each capability uses, built once per process from config.
+
+The web processes, the exchange worker and the ``flask``/``ioffice`` commands all get the PKI,
+the trust store and the signing credentials from here (:class:`Signing`): the exchange runtime
+(``ioffice/exchange/runtime.py``) is handed this app's :attr:`Services.signing` rather than
+opening its own.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
     from ioffice.storage import BlobStore
-    from signing import Pki, TrustStore
+    from signing import CredentialSource, Pki, TrustStore
 
 
 def init_app(app: Flask) -> None:
     app.extensions["ioffice.services"] = Services(app)
+
+
+class Signing:
+    """The signing parts, built once: the simulated CA (:class:`signing.Pki`), the trust store
+    its validations use and the credentials (where signing keys live).
+
+    The trust store is kept and shared, so that what validations learn (CRL issuers, validated
+    certification paths: ``signing/trust.py``) serves the next ones; it is replaced by a new
+    one when the CA's revocation data was reissued (a revocation, the worker's periodic
+    refresh; :meth:`signing.Pki.revocation_stamp` changes), looked at no more often than the
+    caller asks: the web on every use (a revocation made by another process is seen at once,
+    as when each request loaded its own), the long-running worker every
+    ``TRUST_RECHECK_SECONDS``."""
+
+    def __init__(self, open_pki: Callable[[], Pki]) -> None:
+        self._open_pki = open_pki
+        self._lock = threading.Lock()
+        self._pki: Pki | None = None
+        self._trust: TrustStore | None = None
+        self._trust_stamp: tuple | None = None
+        self._trust_checked = 0.0
+
+    @property
+    def pki(self) -> Pki:
+        if self._pki is None:
+            with self._lock:
+                if self._pki is None:
+                    self._pki = self._open_pki()
+        return self._pki
+
+    @property
+    def credentials(self) -> CredentialSource:
+        """Where the server-held signing keys live (today the CA's ``keys/`` folder)."""
+        return self.pki.credentials
+
+    def trust(self, recheck_seconds: float = 0.0) -> TrustStore:
+        """The current trust store, reloaded if the revocation data changed since it was
+        loaded; whether it changed is looked at every ``recheck_seconds`` at most."""
+        now = time.monotonic()
+        if self._trust is None or now - self._trust_checked >= recheck_seconds:
+            stamp = self.pki.revocation_stamp()
+            if self._trust is None or stamp != self._trust_stamp:
+                self._trust, self._trust_stamp = self.pki.trust_store(), stamp
+            self._trust_checked = now
+        return self._trust
 
 
 class Services:
@@ -21,7 +75,7 @@ class Services:
     def __init__(self, app: Flask) -> None:
         self._config = app.config
         self._blobs: BlobStore | None = None
-        self._pki: Pki | None = None
+        self.signing = Signing(self._open_pki)
 
     @property
     def blobs(self) -> BlobStore:
@@ -31,21 +85,22 @@ class Services:
             self._blobs = create_blob_store(self._config)
         return self._blobs
 
+    def _open_pki(self) -> Pki:
+        from signing import Pki, PkiError
+
+        try:
+            return Pki.open(self._config["PKI_DIR"], self._config["PKI_PASSPHRASE"],
+                            self._config.get("PUBLIC_URL"))
+        except PkiError as exc:
+            raise RuntimeError(f"{exc} Chạy `flask --app wsgi pki init` trước.") from exc
+
     @property
     def pki(self) -> Pki:
-        if self._pki is None:
-            from signing import Pki, PkiError
-
-            try:
-                self._pki = Pki.open(self._config["PKI_DIR"], self._config["PKI_PASSPHRASE"],
-                                     self._config.get("PUBLIC_URL"))
-            except PkiError as exc:
-                raise RuntimeError(f"{exc} Chạy `flask --app wsgi pki init` trước.") from exc
-        return self._pki
+        return self.signing.pki
 
     @property
     def trust(self) -> TrustStore:
-        return self.pki.trust_store()
+        return self.signing.trust()
 
 
 def services(app: Flask | None = None) -> Services:

@@ -13,10 +13,12 @@ in work whose result is already known or can be had in one C call (docs/signing.
   the original, so errors and odd cases are pyHanko's own.
 * asn1crypto's name comparison (RFC 5280 section 7.1) runs the RFC 4518 string preparation on
   every attribute of every freshly parsed certificate, for each issuer lookup and comparison.
-  Three memos keyed by value: ``NameTypeAndValue._ldap_string_prep`` by its string,
-  ``Name.__eq__`` by the two names' DER encodings, ``Name.hashable`` by the name's DER. Each is
-  a pure function of that key; a call that raises (a value the preparation refuses) is never
-  remembered and raises again. Subclasses and non-string values go to the original.
+  Two memos keyed by value: ``NameTypeAndValue._ldap_string_prep`` by its string,
+  ``Name.__eq__`` by the two names' DER encodings. Each is a pure function of that key; a
+  call that raises (a value the preparation refuses) is never remembered and raises again.
+  Subclasses and non-string values go to the original. (A third, ``Name.hashable`` by the
+  name's DER, and a memo of PDF names, ``generic._decode_name``, were removed in the
+  thirteenth session: measured alone they gained < 3 %, docs/signing.md.)
 * ``pyhanko.sign.validation.generic_cms.validate_cert_usage`` (path building and validation
   with CRL/OCSP checks, then key usage: ~31 % of the time, twice per B-T document: the signer
   and the TSA) is wrapped: with one of the trust store's reusable contexts (validation now,
@@ -25,7 +27,7 @@ in work whose result is already known or can be had in one C call (docs/signing.
   store under the same certificate, key usage settings and certificate registry is returned
   (the unused path iterator is cancelled); otherwise the original runs and a success is
   handed to the memo. When a success may be reused is the memo's business
-  (``signing.pki._PathMemo``).
+  (``signing.trust._PathMemo``).
 * ``generic_cms.extract_certs_for_validation`` (parse the CMS certificates, pick the signer's,
   check the signing-certificate attribute: ~5 % of a validation) ran twice per signature: for
   ``EmbeddedPdfSignature.signer_cert`` (our report's signer names) and again inside
@@ -35,22 +37,17 @@ in work whose result is already known or can be had in one C call (docs/signing.
   its signing-certificate attribute (every document an agency seals carries the same ones, and
   parsing them, picking the signer's and checking the attribute cost ~5 % of a recipient's
   CPU per document); a call that raises is never remembered.
-
-* ``pyhanko.pdf_utils.generic._decode_name`` (a PDF name's bytes to a ``NameObject``, one
-  byte at a time: ~40 names per document read, the most called function of a validation):
-  the decoded text remembered by the name's bytes, a new ``NameObject`` made from it on each
-  call (``read_object`` sets each object's ``container_ref``: objects are never shared); a
-  name the original refuses raises again.
 * ``generic_cms.check_ess_certid`` (hash the signer's certificate, compare issuer and serial
   with the signing-certificate attribute), remembered by the DER of the certificate and of
   the attribute's ``ESSCertID``: the same pair for every document an agency seals.
 
-:func:`install` swaps them in (``signing/__init__.py`` calls it once). Each is installed only
-if the original is exactly the code it was checked against (a sha256 of its source) and, for
-the hex reader and ``validate_cert_usage``, pyHanko still calls it through the module global
-(from ``read_object``, ``cms_basic_validation``); otherwise the original stays,
-silently, and :func:`active` says which are in place. tests/signing/test_speedups.py fails if
-one is not active with the pinned versions, so an upgrade that changes them is noticed.
+:func:`install` swaps them in (``signing.install_speedups()``: the application's factory, the
+worker, the benchmarks; never at import). Each is installed only if the original is exactly
+the code it was checked against (a sha256 of its source) and, for the hex reader and
+``validate_cert_usage``, pyHanko still calls it through the module global (from
+``read_object``, ``cms_basic_validation``); otherwise the original stays, silently, and
+:func:`active` says which are in place. tests/signing/test_speedups.py fails if one is not
+active with the pinned versions, so an upgrade that changes them is noticed.
 """
 
 from __future__ import annotations
@@ -155,21 +152,6 @@ def _memo_name_equality(original: Callable) -> Callable:
     return _replacing(original, __eq__)
 
 
-def _memo_name_hashable(original: Callable) -> Callable:
-    results: dict[bytes, str] = {}
-
-    def hashable(self):
-        if type(self) is not asn1_x509.Name:
-            return original(self)
-        key = self.dump()
-        result = results.get(key)
-        if result is None:
-            result = _remember(results, key, original(self))
-        return result
-
-    return _replacing(original, hashable)
-
-
 def _memo_cert_usage(original: Callable) -> Callable:
     async def validate_cert_usage(
         cert, validation_context, key_usage_settings, paths, pkix_validation_params=None
@@ -239,21 +221,6 @@ def _memo_cert_extraction(original: Callable) -> Callable:
                       remembered_by_inputs=by_inputs)
 
 
-def _memo_decode_name(original: Callable) -> Callable:
-    decoded: dict[bytes, str] = {}
-
-    def _decode_name(name_bytes):
-        text = decoded.get(name_bytes) if type(name_bytes) is bytes else None
-        if text is None:
-            name = original(name_bytes)
-            if type(name_bytes) is bytes:
-                _remember(decoded, name_bytes, str(name))
-            return name
-        return generic.NameObject(text)  # a new object: read_object sets its container_ref
-
-    return _replacing(original, _decode_name, remembered=decoded)
-
-
 def _memo_ess_certid(original: Callable) -> Callable:
     matches: dict[tuple[bytes, bytes], bool] = {}
 
@@ -309,24 +276,11 @@ _PATCHES = (
         make=_memo_name_equality,
     ),
     _Patch(
-        owner=asn1_x509.Name,
-        name="hashable",
-        fingerprint="5f59e0d1a65a619ebc4143c2e947fc52e5b28e98580e57c8982cdecf89d3b413",
-        make=_memo_name_hashable,
-    ),
-    _Patch(
         owner=generic_cms,
         name="validate_cert_usage",
         fingerprint="9f30029477edd97770f85e1efc06fe3a4d34843915a678c4fb2feeb055c2a1dc",
         make=_memo_cert_usage,
         caller=getattr(generic_cms, "cms_basic_validation", None),
-    ),
-    _Patch(
-        owner=generic,
-        name="_decode_name",
-        fingerprint="963405df0a1e5d065bee31c001a23282daaa69306db2be73f67ee1f9cf9c74a9",
-        make=_memo_decode_name,
-        caller=generic.NameObject.read_from_stream,
     ),
     _Patch(
         owner=generic_cms,

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from .credentials import Credential, PrivateKey
 from .errors import PinLocked, SigningError, WrongPin
-from .pki import Credential, PrivateKey
 
 __all__ = ["AttemptStore", "FilesystemAttemptStore", "PinProtectedKey"]
 

@@ -1,7 +1,8 @@
 """Signing a PDF with a server-held key: PAdES B-B, B-T and B-LT.
 
-Fast path (see docs/signing.md): the private key stays parsed in the :class:`Credential`
-(pyHanko's ``SimpleSigner`` re-parses it on every signature), the signature placeholder has a
+Signs with any :class:`~signing.credentials.SigningCredential` (its ``signer()``). Fast path
+(see docs/signing.md): a file key stays parsed in the :class:`Credential` (pyHanko's
+``SimpleSigner`` re-parses it on every signature), the signature placeholder has a
 fixed size (no dry run to measure it), and the stamp font is a pre-made Vietnamese subset.
 """
 
@@ -15,9 +16,6 @@ import time
 from enum import StrEnum
 from typing import BinaryIO
 
-from asn1crypto import algos
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_cms import Signer
@@ -31,13 +29,13 @@ from pyhanko_certvalidator.errors import (
     PathValidationError,
     RevokedError,
 )
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from . import appearance, mdp
 from . import marks as _marks
 from ._loop import run_sync
+from .credentials import KeySigner, SigningCredential  # noqa: F401 (KeySigner: old home)
 from .errors import CertificateRejected, SigningError
-from .pki import Credential, TrustStore
+from .trust import TrustStore
 
 __all__ = [
     "PadesLevel",
@@ -60,29 +58,6 @@ class PadesLevel(StrEnum):
     """With a signature timestamp from the TSA."""
     B_LT = "B-LT"
     """B-T plus certificates, CRLs and OCSP responses in the document security store."""
-
-
-class KeySigner(Signer):
-    """A pyHanko signer over an already parsed key (RSASSA-PKCS1-v1_5 or ECDSA, SHA-256)."""
-
-    def __init__(self, credential: Credential) -> None:
-        key = credential.private_key
-        mech = "sha256_rsa" if isinstance(key, rsa.RSAPrivateKey) else "sha256_ecdsa"
-        super().__init__(
-            signing_cert=credential.certificate,
-            cert_registry=SimpleCertificateStore.from_certs(
-                [credential.certificate, *credential.chain]
-            ),
-            signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mech}),
-        )
-        self._key = key
-
-    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
-        if dry_run:
-            return bytes(256 if isinstance(self._key, rsa.RSAPrivateKey) else 72)
-        if isinstance(self._key, rsa.RSAPrivateKey):
-            return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
 def check_certificate(
@@ -196,7 +171,7 @@ def build_pdf_signer(
 
 async def async_sign_pdf(
     pdf: bytes | BinaryIO,
-    credential: Credential,
+    credential: SigningCredential,
     *,
     trust: TrustStore,
     stamp: appearance.Stamp | None = None,
@@ -217,7 +192,7 @@ async def async_sign_pdf(
     await async_check_certificate(credential.certificate, credential.chain, trust)
     moment = dt.datetime.now(dt.UTC)
     pdf_signer, params = build_pdf_signer(
-        writer, KeySigner(credential), trust=trust, stamp=stamp, level=PadesLevel(level),
+        writer, credential.signer(), trust=trust, stamp=stamp, level=PadesLevel(level),
         timestamper=timestamper, field_name=field_name, reason=reason, location=location,
         moment=moment, locks=tuple(m.name for m in marks),
     )
@@ -232,7 +207,7 @@ async def async_sign_pdf(
 
 def sign_pdf(
     pdf: bytes | BinaryIO,
-    credential: Credential,
+    credential: SigningCredential,
     *,
     trust: TrustStore,
     stamp: appearance.Stamp | None = None,

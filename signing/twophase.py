@@ -42,8 +42,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from . import appearance, mdp
 from .errors import InvalidSignatureValue, PendingSignatureError, SigningError
-from .pki import TrustStore
 from .sign import RESERVED, PadesLevel, _run, async_check_certificate, build_pdf_signer
+from .trust import TrustStore
 
 __all__ = [
     "FilesystemPendingStore",

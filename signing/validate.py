@@ -30,7 +30,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from . import mdp
 from ._loop import run_sync
-from .pki import TrustStore
+from .trust import TrustStore
 
 __all__ = ["SignatureReport", "ValidationReport", "Verdict", "async_validate_pdf", "validate_pdf"]
 

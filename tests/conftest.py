@@ -21,9 +21,13 @@ from sqlalchemy.orm import Session
 from ioffice import create_app, migrate
 from ioffice.db import make_engine
 from ioffice.storage import BlobStore
-from signing import Pki
+from signing import Pki, install_speedups
 from tests.support.s3 import S3Server, s3_server_session
 from tests.support.workers import owned_name
+
+# What every process of the app runs with (create_app installs them; tests of the signing
+# library alone build no app): tests/signing/test_isolation.py checks `import signing` alone.
+install_speedups()
 
 # --seed / IOFFICE_TEST_SEED and the `rng` fixture; the per-worker summary of xdist runs;
 # pytester for the seeds' own tests

@@ -1,10 +1,10 @@
-"""The exchange's ports, built once per app from config: hubs and their clients, the PKI,
-the trust anchors for XML and PDF signatures, blob storage and the database."""
+"""The exchange's ports, built once per app from config: hubs and their clients, the PKI and
+the trust anchors for XML and PDF signatures (both from the composition root,
+``ioffice.services.Signing``), blob storage and the database."""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,6 +16,7 @@ from axis_connector.client import AxisClient
 from axis_connector.vxp import VxpClient, VxpHubClient
 from ioffice.exchange.config import HubConfig, hub_for, parse_hubs
 from ioffice.exchange.errors import NoHub
+from ioffice.services import Signing
 from signing import Pki, TrustStore
 
 DEFAULTS = {
@@ -40,7 +41,8 @@ notifications (``<url>/<hub name>`` is registered on each hub); unset, the hubs 
 _TEXT_SETTINGS = ("EXCHANGE_HUBS", "EXCHANGE_CALLBACK_URL", "EXCHANGE_PUSH")
 
 TRUST_RECHECK_SECONDS = 10.0
-"""How often a long-lived runtime looks whether the PKI's revocation data was reissued."""
+"""How often a long-lived runtime looks whether the PKI's revocation data was reissued (the
+reload itself is the composition root's: ``ioffice.services.Signing.trust``)."""
 
 
 @dataclass
@@ -48,7 +50,10 @@ class Exchange:
     hubs: tuple[HubConfig, ...]
     session_factory: Callable[[], Session]
     blobs_factory: Callable[[], object]
-    pki_factory: Callable[[], Pki]
+    pki_factory: Callable[[], Pki] | None = None
+    """Only where no composition root is at hand (a benchmark, a test): the PKI's opener."""
+    signing: Signing | None = None
+    """The app's signing parts (``services(app).signing``); made from ``pki_factory`` if unset."""
     settings: dict[str, float] = field(default_factory=dict)
     push: bool = True
     callback_url: str | None = None
@@ -56,12 +61,12 @@ class Exchange:
     cleanup_grace_hours: float = 24.0
     clients: dict[str, AxisClient | VxpHubClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _pki: Pki | None = None
-    _trust: TrustStore | None = None
-    _trust_stamp: tuple | None = None
-    _trust_checked: float = 0.0
     _cas: tuple[x509.Certificate, ...] | None = None
     _blobs: object | None = None
+
+    def __post_init__(self) -> None:
+        if self.signing is None:
+            self.signing = Signing(self.pki_factory or _no_pki)
 
     def setting(self, name: str) -> float:
         return float(self.settings.get(name, DEFAULTS[f"EXCHANGE_{name}"]))
@@ -93,22 +98,14 @@ class Exchange:
 
     @property
     def pki(self) -> Pki:
-        if self._pki is None:
-            self._pki = self.pki_factory()
-        return self._pki
+        return self.signing.pki
 
     @property
     def trust(self) -> TrustStore:
         """The PKI's trust store, reloaded when its revocation data was reissued (a revocation,
         or the periodic refresh): the worker runs for weeks, and a revoked seal's PDFs must not
         keep validating until it restarts. Looked at every TRUST_RECHECK_SECONDS at most."""
-        now = time.monotonic()
-        if self._trust is None or now - self._trust_checked >= TRUST_RECHECK_SECONDS:
-            stamp = self.pki.revocation_stamp()
-            if self._trust is None or stamp != self._trust_stamp:
-                self._trust, self._trust_stamp = self.pki.trust_store(), stamp
-            self._trust_checked = now
-        return self._trust
+        return self.signing.trust(TRUST_RECHECK_SECONDS)
 
     @property
     def trusted_cas(self) -> tuple[x509.Certificate, ...]:
@@ -147,13 +144,8 @@ def _flag(value: object) -> bool:
     return bool(value)
 
 
-def _open_pki(app: Flask) -> Pki:
-    services = app.extensions["ioffice.services"]
-    try:
-        return services.pki
-    except AttributeError:  # the composition root does not expose it: open it from config
-        return Pki.open(app.config["PKI_DIR"], app.config["PKI_PASSPHRASE"],
-                        app.config.get("PUBLIC_URL"))
+def _no_pki() -> Pki:
+    raise RuntimeError("Exchange built without a PKI (neither signing nor pki_factory given).")
 
 
 def exchange(app: Flask) -> Exchange:
@@ -169,7 +161,7 @@ def exchange(app: Flask) -> Exchange:
             hubs=parse_hubs(app.config.get("EXCHANGE_HUBS")),
             session_factory=lambda: database(app).session(),
             blobs_factory=lambda: app.extensions["ioffice.services"].blobs,
-            pki_factory=lambda: _open_pki(app),
+            signing=app.extensions["ioffice.services"].signing,
             settings={k: float(v) for k, v in settings.items()},
             push=_flag(app.config.get("EXCHANGE_PUSH", True)),
             callback_url=(str(app.config.get("EXCHANGE_CALLBACK_URL") or "").rstrip("/") or None),

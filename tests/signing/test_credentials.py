@@ -7,7 +7,7 @@ import os
 import pytest
 
 from signing import Pki, PkiError
-from signing import pki as pki_module
+from signing import credentials as credentials_module
 
 from .conftest import PASSPHRASE
 
@@ -15,13 +15,13 @@ from .conftest import PASSPHRASE
 @pytest.fixture()
 def key_loads(monkeypatch) -> list[int]:
     calls: list[int] = []
-    real = pki_module._load_key
+    real = credentials_module._load_key
 
     def counting(pem: bytes, passphrase: bytes):
         calls.append(1)
         return real(pem, passphrase)
 
-    monkeypatch.setattr(pki_module, "_load_key", counting)
+    monkeypatch.setattr(credentials_module, "_load_key", counting)
     return calls
 
 

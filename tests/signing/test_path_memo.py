@@ -14,7 +14,7 @@ from pyhanko_certvalidator import context as certvalidator_context
 from pyhanko_certvalidator import registry
 
 from signing import Pki, Verdict, _pyhanko_speedups, sign_pdf, validate_pdf
-from signing import pki as pki_module
+from signing import trust as trust_module
 from signing.demo import make_text_pdf
 
 from .conftest import AGENCY, AGENCY_ID
@@ -138,8 +138,8 @@ def test_forgotten_after_the_ttl(pki, path_checks, monkeypatch):
     assert validate_pdf(first, trust).valid
     learnt = {key: entry.since for key, entry in _remembered(trust).items()}
     assert len(path_checks) == len(learnt) == 2
-    later = max(learnt.values()) + pki_module.CRL_ISSUER_TTL + 1
-    monkeypatch.setattr(pki_module.time, "monotonic", lambda: later)
+    later = max(learnt.values()) + trust_module.CRL_ISSUER_TTL + 1
+    monkeypatch.setattr(trust_module.time, "monotonic", lambda: later)
     assert validate_pdf(second, trust) == expected
     assert len(path_checks) == 4  # validated again from scratch
     assert {entry.since for entry in _remembered(trust).values()} == {later}  # and relearnt
@@ -151,7 +151,7 @@ def test_the_ttl_counts_from_the_crl_issuers_a_seeded_context_relied_on(pki, mon
     assert validate_pdf(_sealed(pki, seal, 1), trust).valid  # learns CRL issuers at t0
     learnt_at = trust._cache["crl_issuers"][0]
     trust._cache.pop("paths")
-    monkeypatch.setattr(pki_module.time, "monotonic", lambda: learnt_at + 30)
+    monkeypatch.setattr(trust_module.time, "monotonic", lambda: learnt_at + 30)
     vc = trust.validation_context()
     assert vc.seeded and vc.path_memo._since == learnt_at
 
@@ -270,7 +270,7 @@ def test_not_reused_by_a_validation_at_an_earlier_time(pki, path_checks, monkeyp
 
 
 def test_the_memo_stays_small(pki, path_checks, monkeypatch):
-    monkeypatch.setattr(pki_module, "_PATH_MEMO_SIZE", 2)
+    monkeypatch.setattr(trust_module, "_PATH_MEMO_SIZE", 2)
     seals = [pki.issue_seal(AGENCY_ID, AGENCY, key_type="ec") for _ in range(3)]
     pdfs = [_sealed(pki, seal, i, "B-B") for i, seal in enumerate(seals)]
     trust = pki.trust_store()

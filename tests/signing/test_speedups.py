@@ -16,10 +16,8 @@ from signing import _pyhanko_speedups
 HEX = "generic.read_hex_string_from_stream"
 PREP = "NameTypeAndValue._ldap_string_prep"
 NAME_EQ = "Name.__eq__"
-NAME_HASHABLE = "Name.hashable"
 CERT_USAGE = "generic_cms.validate_cert_usage"
 CERT_EXTRACTION = "generic_cms.extract_certs_for_validation"
-DECODE_NAME = "generic._decode_name"
 ESS_CERTID = "generic_cms.check_ess_certid"
 WHITESPACE = b"\x00\t\n\x0c\r "
 
@@ -27,8 +25,7 @@ WHITESPACE = b"\x00\t\n\x0c\r "
 def test_active_with_the_pinned_versions():
     assert version("pyhanko").startswith("0.38.") and version("asn1crypto") == "1.5.1"
     assert _pyhanko_speedups.active() == {HEX: True, PREP: True, NAME_EQ: True,
-                                          NAME_HASHABLE: True, CERT_USAGE: True,
-                                          CERT_EXTRACTION: True, DECODE_NAME: True,
+                                          CERT_USAGE: True, CERT_EXTRACTION: True,
                                           ESS_CERTID: True}, (
         "a pyHanko or asn1crypto upgrade changed a function signing/_pyhanko_speedups.py "
         "replaces: check the replacement against the new code, then update its fingerprint"
@@ -40,9 +37,8 @@ def test_active_with_the_pinned_versions():
     (HEX, lambda: generic.read_hex_string_from_stream, NAME_EQ),
     (CERT_USAGE, lambda: generic_cms.validate_cert_usage, HEX),
     (CERT_EXTRACTION, lambda: generic_cms.extract_certs_for_validation, CERT_USAGE),
-    (DECODE_NAME, lambda: generic._decode_name, HEX),
     (ESS_CERTID, lambda: generic_cms.check_ess_certid, CERT_EXTRACTION),
-], ids=["hex-reader", "cert-usage", "cert-extraction", "decode-name", "ess-certid"])
+], ids=["hex-reader", "cert-usage", "cert-extraction", "ess-certid"])
 def test_a_changed_original_is_left_alone(monkeypatch, label, current, other):
     patch = next(p for p in _pyhanko_speedups._PATCHES if p.label == label)
     original = _pyhanko_speedups.original(label)
@@ -227,14 +223,6 @@ def test_name_equality_memo_same_as_original_on_every_pair():
         assert names[0] == names[10]
 
 
-def test_name_hashable_memo_same_as_original():
-    original = _pyhanko_speedups.original(NAME_HASHABLE).fget
-    for _ in range(2):
-        for name in _names():
-            expected = _eq_outcome(lambda n, _: original(n), name, None)
-            assert _eq_outcome(lambda n, _: n.hashable, name, None) == expected
-
-
 # --- the CMS certificates of a signature ------------------------------------------------------
 
 def _signed_data(pdf: bytes):
@@ -302,37 +290,7 @@ def test_cert_extraction_errors_are_not_remembered(seal, trust, demo_pdf):
     assert id(signed_data) not in generic_cms.extract_certs_for_validation.remembered
 
 
-# --- PDF names and the signing-certificate attribute ----------------------------------------
-
-@pytest.mark.parametrize("raw", [
-    b"Type", b"Sig", b"A#20B", b"Lo#C3#A0i", b"caf#E9", b"ab#2", b"ab#zz", b"x\x01y", b"",
-], ids=["plain", "plain-2", "escaped-space", "utf8", "latin1", "unterminated", "bad-hex",
-        "control", "empty"])
-def test_names_decode_as_the_original(raw: bytes) -> None:
-    original = _pyhanko_speedups.original(DECODE_NAME)
-
-    def outcome(fn):
-        try:
-            value = fn(raw)
-        except Exception as exc:  # the exception is the outcome to compare
-            return ("raised", type(exc), str(exc))
-        return (type(value), str(value))
-
-    expected = outcome(original)
-    for _ in range(2):  # the second time from the memo, when the first succeeded
-        assert outcome(generic._decode_name) == expected
-    if expected[0] == "raised":
-        assert raw not in generic._decode_name.remembered
-
-
-def test_a_remembered_name_is_a_new_object_each_time() -> None:
-    # read_object sets container_ref on what it reads: objects must not be shared
-    first, second = generic._decode_name(b"Annots"), generic._decode_name(b"Annots")
-    assert first == second == "/Annots" and first is not second
-    assert isinstance(second, generic.NameObject)
-    first.container_ref = "somewhere"
-    assert second.container_ref is None
-
+# --- the signing-certificate attribute ----------------------------------------
 
 def test_signing_certificate_checks_match_the_original(seal, seal_ec, trust, demo_pdf) -> None:
     from signing import sign_pdf

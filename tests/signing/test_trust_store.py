@@ -10,7 +10,7 @@ import pytest
 from pyhanko_certvalidator.revinfo import validate_crl
 
 from signing import Pki, TrustStore, Verdict, sign_pdf, validate_pdf
-from signing import pki as pki_module
+from signing import trust as trust_module
 
 from .conftest import AGENCY, AGENCY_ID
 from .test_sign_validate import _force_sign
@@ -79,8 +79,8 @@ def test_crl_issuers_forgotten_after_the_ttl(pki, sealed, crl_issuer_searches, m
     assert validate_pdf(sealed, trust).valid
     learnt_at = trust._cache["crl_issuers"][0]
     searches = len(crl_issuer_searches)
-    now = learnt_at + pki_module.CRL_ISSUER_TTL + 1
-    monkeypatch.setattr(pki_module.time, "monotonic", lambda: now)
+    now = learnt_at + trust_module.CRL_ISSUER_TTL + 1
+    monkeypatch.setattr(trust_module.time, "monotonic", lambda: now)
     assert not trust.validation_context().seeded
     assert validate_pdf(sealed, trust).valid
     assert len(crl_issuer_searches) == 2 * searches  # validated again
