@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
+    from ioffice.outgoing.timestamps import TimestampPolicy
     from ioffice.storage import BlobStore
     from signing import Pki, TrustStore
+    from signing.tsa import TsaResponder
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +24,8 @@ class Services:
         self._config = app.config
         self._blobs: BlobStore | None = None
         self._pki: Pki | None = None
+        self._timestamps: TimestampPolicy | None = None
+        self._tsa_responder: TsaResponder | None = None
 
     @property
     def blobs(self) -> BlobStore:
@@ -45,6 +49,24 @@ class Services:
     @property
     def trust(self) -> TrustStore:
         return self.pki.trust_store()
+
+    @property
+    def timestamps(self) -> TimestampPolicy:
+        """Where seals get their timestamp (``TSA_*`` settings): an HTTP TSA, or none."""
+        if self._timestamps is None:
+            from ioffice.outgoing.timestamps import from_config
+
+            self._timestamps = from_config(self._config)
+        return self._timestamps
+
+    @property
+    def tsa_responder(self) -> TsaResponder:
+        """The simulated PKI's TSA, answering ``POST /pki/tsa`` when ``TSA_SERVE`` is on."""
+        if self._tsa_responder is None:
+            from signing.tsa import TsaResponder
+
+            self._tsa_responder = TsaResponder(*self.pki.timestamp_authority())
+        return self._tsa_responder
 
 
 def services(app: Flask | None = None) -> Services:

@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
         outgoing,
         outgoing_flow,  # noqa: F401  (routes of the outgoing blueprint)
         search,
+        tsa,
     )
 
     csrf.init_app(app)
@@ -77,6 +78,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(exchange_push.bp)
     csrf.exempt(exchange_push.bp)  # signed by the hub, never cookies
+    if app.config.get("TSA_SERVE") in (True, 1, "1", "true", "yes", "on"):
+        app.register_blueprint(tsa.bp)
+        csrf.exempt(tsa.bp)  # a TSA client has no session: RFC 3161 over HTTP
     limits.init_app(app)
     _error_handlers(app)
     _filters(app)
