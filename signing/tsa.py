@@ -159,10 +159,11 @@ class HttpTimestamper(HTTPTimeStamper):
         """What pyHanko's ``handle_tsp_response`` checks, read defensively, and the imprint,
         which it does not check (the token's own check follows in ``async_timestamp``)."""
         try:
-            status = resp["status"]["status"].native
+            lenient = _TimeStampResp.load(resp.dump())
+            status = lenient["status"]["status"].native
             if status not in ("granted", "granted_with_mods"):
-                said = "; ".join(resp["status"]["status_string"].native or [])
-                fail = ", ".join(sorted(resp["status"]["fail_info"].native or []))
+                said = "; ".join(lenient["status"]["status_string"].native or [])
+                fail = ", ".join(sorted(lenient["status"]["fail_info"].native or []))
                 raise _unavailable(self.url, "rejected", f"máy chủ từ chối yêu cầu ({status}"
                                    f"{': ' + said if said else ''}{'; ' + fail if fail else ''}).")
             tst_info = resp["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed
@@ -320,7 +321,15 @@ class TsaResponder:
         return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
 
 
-def _rejection(failure: str, text: str) -> tsp.TimeStampResp:
-    return tsp.TimeStampResp({"status": {
+class _TimeStampResp(core.Sequence):
+    """RFC 3161's TimeStampResp, whose token is OPTIONAL (a rejection has none): asn1crypto's
+    ``tsp.TimeStampResp`` requires it, so neither writes nor reads a rejection."""
+
+    _fields = [("status", tsp.PKIStatusInfo),
+               ("time_stamp_token", cms.ContentInfo, {"optional": True})]
+
+
+def _rejection(failure: str, text: str) -> _TimeStampResp:
+    return _TimeStampResp({"status": {
         "status": "rejection", "status_string": [text],
         "fail_info": tsp.PKIFailureInfo({failure})}})

@@ -47,7 +47,8 @@ OUTSIDER = "ngoai.bnv"
 MISSING_ID = "987654321"
 NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document", "health.healthz",
             "health.readyz", "metrics.scrape",
-            "exchange_push.notification"}  # signed by the hub (ioffice.exchange.push)
+            "exchange_push.notification",  # signed by the hub (ioffice.exchange.push)
+            "tsa.timestamp"}  # the simulated TSA (RFC 3161 clients have no session)
 # the user's own session (login, logout, agency switch, password): every logged-in user
 OWN_ACCOUNT_BLUEPRINT = "auth"
 
