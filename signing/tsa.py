@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import secrets
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
+import certifi
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes
@@ -31,6 +34,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from .errors import SigningError
 
@@ -85,6 +89,32 @@ def _unavailable(url: str, reason: str, detail: str) -> TimestampUnavailable:
                 f"{detail}")
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The TLS context pyHanko's default session builds (certifi's roots), built once: loading
+    the bundle takes longer than the whole timestamp exchange (docs/benchmarks.md, signing)."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class _Session(LazySession):
+    """Like pyHanko's lazy per-request session, with the TLS context built once per process.
+    The timestamper closes it after each request (pyHanko closes only sessions it made)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._client: aiohttp.ClientSession | None = None
+
+    def get_session(self) -> aiohttp.ClientSession:
+        if self._client is None:
+            self._client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=_tls_context()))
+        return self._client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+
 class HttpTimestamper(HTTPTimeStamper):
     """pyHanko's HTTP timestamper, plus a bearer token, the checks of every token, and
     :class:`TimestampUnavailable` for every way of not getting one.
@@ -98,10 +128,12 @@ class HttpTimestamper(HTTPTimeStamper):
         if username is not None and bearer_token:
             raise ValueError("TSA credentials: a user name and password, or a bearer token, "
                              "not both.")
+        self._http = _Session()
         super().__init__(
             url, timeout=timeout,
             auth=(username, password or "") if username is not None else None,
-            headers={"Authorization": f"Bearer {bearer_token}"} if bearer_token else None)
+            headers={"Authorization": f"Bearer {bearer_token}"} if bearer_token else None,
+            session=self._http)
         self._trust = trust
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
@@ -112,6 +144,8 @@ class HttpTimestamper(HTTPTimeStamper):
         except (ValueError, TypeError) as exc:  # asn1crypto on a body that is not DER
             raise _unavailable(self.url, "malformed", "máy chủ trả lời không phải một phản hồi "
                                "dấu thời gian RFC 3161.") from exc
+        finally:
+            await self._http.close()
         self._check_response(req, resp)
         return resp
 
