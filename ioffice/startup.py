@@ -53,6 +53,12 @@ def problems(app: Flask) -> list[str]:
         blobs.delete_named(_PROBE)
     except Exception as exc:
         found.append(f"Không truy cập được kho lưu trữ {_store(app)}: {_reason(exc)}")
+    try:  # read, not contacted: a TSA that is down only refuses seals (or gives B-B ones)
+        from ioffice.outgoing.timestamps import from_config
+
+        from_config(app.config)
+    except ValueError as exc:
+        found.append(f"Cấu hình máy chủ cấp dấu thời gian (IOFFICE_TSA_*) không hợp lệ: {exc}")
     return found
 
 
