@@ -230,3 +230,19 @@ def test_the_clerk_is_told_the_seal_has_no_timestamp(app_with, db: Session, blob
     assert "Đã ký số của cơ quan. Lưu ý: chữ ký số của cơ quan không có dấu thời gian" in html
     db.refresh(doc)
     assert doc.status is OutgoingStatus.SEALED
+
+
+def test_a_body_without_length_is_refused_by_the_live_endpoint(tsa_url: str) -> None:
+    """Over a real socket: a chunked body (no Content-Length) is 411, never read unbounded."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(tsa_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("POST", parts.path, body=iter([_query()]),
+                     headers={"Content-Type": QUERY_TYPE}, encode_chunked=True)
+        resp = conn.getresponse()
+        assert resp.status == 411, resp.read()
+    finally:
+        conn.close()
