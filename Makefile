@@ -31,7 +31,8 @@ run: install
 	$(FLASK) exchange setup-demo
 	@echo ""
 	@echo "iOffice: http://$(HOST):$(PORT)  (Ctrl+C để dừng); trục tỉnh /truc/tinh, trục quốc gia /truc/quoc-gia, trục VXP (mô phỏng) /truc/vxp"
-	IOFFICE_PLAIN_HTTP=1 IOFFICE_LOG_FORMAT=text IOFFICE_LOG_LEVEL=INFO IOFFICE_EXCHANGE_DEMO_URL=http://$(HOST):$(PORT) $(VENV)/bin/gunicorn --workers 2 --threads 4 \
+	IOFFICE_PLAIN_HTTP=1 IOFFICE_LOG_FORMAT=text IOFFICE_LOG_LEVEL=INFO IOFFICE_EXCHANGE_DEMO_URL=http://$(HOST):$(PORT) \
+		IOFFICE_TSA_SERVE=1 IOFFICE_TSA_URL=http://$(HOST):$(PORT)/pki/tsa $(VENV)/bin/gunicorn --workers 2 --threads 4 \
 		--worker-class ioffice.web.gunicorn_worker.HeadDeadlineWorker \
 		--bind $(HOST):$(PORT) -c python:ioffice.exchange.gunicorn_hooks wsgi:application
 

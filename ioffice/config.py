@@ -43,6 +43,14 @@ DEFAULTS: dict[str, Any] = {
     "PKI_DIR": None,  # default: <instance>/pki
     "PKI_PASSPHRASE": None,  # default: random, kept in <instance>/pki_passphrase
     "PUBLIC_URL": None,  # e.g. https://ioffice.camau.gov.vn: certificates name <it>/pki/... URLs
+    "TSA_URL": None,  # RFC 3161 over HTTP; unset: sealing fails (or B-B, see TSA_FALLBACK_BB)
+    "TSA_USERNAME": None,  # HTTP basic authentication at the TSA, with TSA_PASSWORD
+    "TSA_PASSWORD": None,
+    "TSA_BEARER_TOKEN": None,  # or a bearer token (not both)
+    "TSA_TIMEOUT": 10,  # seconds for one timestamp request, connecting and answer included
+    "TSA_FALLBACK_BB": False,  # TSA unavailable: seal without a timestamp (B-B), noted
+    "TSA_SERVE": False,  # serve the simulated PKI's TSA at POST /pki/tsa (make run, tests)
+    "TSA_RATE_LIMIT": "120 per minute; 3000 per hour",  # requests to /pki/tsa per address
     "HELD_UPLOAD_HOURS": 4,  # a file kept for a refused form waits this long for its resubmission
     "CLEANUP_GRACE_HOURS": 24,  # orphaned blobs and temporary uploads older than this go
 }

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
+    from ioffice.outgoing.timestamps import TimestampPolicy
     from ioffice.storage import BlobStore
     from signing import CredentialSource, Pki, TrustStore
+    from signing.tsa import TsaResponder
 
 
 def init_app(app: Flask) -> None:
@@ -76,6 +78,8 @@ class Services:
         self._config = app.config
         self._blobs: BlobStore | None = None
         self.signing = Signing(self._open_pki)
+        self._timestamps: TimestampPolicy | None = None
+        self._tsa_responder: TsaResponder | None = None
 
     @property
     def blobs(self) -> BlobStore:
@@ -101,6 +105,24 @@ class Services:
     @property
     def trust(self) -> TrustStore:
         return self.signing.trust()
+
+    @property
+    def timestamps(self) -> TimestampPolicy:
+        """Where seals get their timestamp (``TSA_*`` settings): an HTTP TSA, or none."""
+        if self._timestamps is None:
+            from ioffice.outgoing.timestamps import from_config
+
+            self._timestamps = from_config(self._config)
+        return self._timestamps
+
+    @property
+    def tsa_responder(self) -> TsaResponder:
+        """The simulated PKI's TSA, answering ``POST /pki/tsa`` when ``TSA_SERVE`` is on."""
+        if self._tsa_responder is None:
+            from signing.tsa import TsaResponder
+
+            self._tsa_responder = TsaResponder(*self.pki.timestamp_authority())
+        return self._tsa_responder
 
 
 def services(app: Flask | None = None) -> Services:

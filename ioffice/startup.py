@@ -57,6 +57,12 @@ def problems(app: Flask) -> list[str]:
     public = public_url_problem(app.config.get("PUBLIC_URL"))
     if public:
         found.append(public)
+    try:  # read, not contacted: a TSA that is down only refuses seals (or gives B-B ones)
+        from ioffice.outgoing.timestamps import from_config
+
+        from_config(app.config)
+    except ValueError as exc:
+        found.append(f"Cấu hình máy chủ cấp dấu thời gian (IOFFICE_TSA_*) không hợp lệ: {exc}")
     return found
 
 

@@ -420,6 +420,13 @@ class Pki:
             certs_to_embed=[_to_asn1(self._ca_cert("root"))],
         )
 
+    def timestamp_authority(self) -> tuple[asn1_x509.Certificate, PrivateKey,
+                                           tuple[asn1_x509.Certificate, ...]]:
+        """The TSA's certificate, private key and chain (the root): what
+        :class:`signing.tsa.TsaResponder` signs with when the app serves the simulated TSA."""
+        return (_to_asn1(self._ca_cert("tsa")), self._ca_key("tsa"),
+                (_to_asn1(self._ca_cert("root")),))
+
     # --- internals -----------------------------------------------------------------------------
 
     @staticmethod

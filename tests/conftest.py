@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from ioffice import create_app, migrate
 from ioffice.db import make_engine
+from ioffice.outgoing import timestamps
+from ioffice.outgoing.timestamps import TimestampPolicy
 from ioffice.storage import BlobStore
 from signing import Pki, install_speedups
 from tests.support.s3 import S3Server, s3_server_session
@@ -97,6 +99,28 @@ def pki(pki_dir: Path) -> Pki:
 
 
 @pytest.fixture(scope="session")
+def tsa_url(database_url: str, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[str]:
+    """``POST`` URL of the simulated TSA, served over HTTP by the app itself (``TSA_SERVE``)
+    on 127.0.0.1 for the whole run: seals in the tests get their timestamps as in production."""
+    from tests.support.tsa import serve_app
+
+    tsa_app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-tsa-server",
+                          "PKI_DIR": str(pki_dir), "PKI_PASSPHRASE": PKI_PASSPHRASE,
+                          "TSA_SERVE": True, "TSA_RATE_LIMIT": "100000 per minute",
+                          "PLAIN_HTTP": True})
+    tsa_app.instance_path = str(tmp_path_factory.mktemp("tsa-instance"))
+    with serve_app(tsa_app) as base:
+        yield f"{base}/pki/tsa"
+
+
+@pytest.fixture(scope="session")
+def tsa(tsa_url: str) -> TimestampPolicy:
+    """The timestamp policy of the test app: the live TSA above, no fallback."""
+    return timestamps.from_config({"TSA_URL": tsa_url})
+
+
+@pytest.fixture(scope="session")
 def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[Engine]:
     reset_database(database_url)
     migrate.upgrade(database_url)
@@ -164,9 +188,11 @@ def storage_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, 
 
 
 @pytest.fixture
-def app_config(database_url: str, storage_config: dict[str, object], pki_dir: Path
-               ) -> dict[str, object]:
+def app_config(database_url: str, storage_config: dict[str, object], pki_dir: Path,
+               tsa_url: str) -> dict[str, object]:
     return {
+        "TSA_URL": tsa_url,  # the live TSA (the app's own endpoint, on another server)
+        "TSA_SERVE": True,
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",

@@ -71,6 +71,18 @@ def test_a_public_url_with_a_path_passes(database_url: str, engine, tmp_path: Pa
                      PUBLIC_URL="https://cong.camau.gov.vn/ioffice/")
     assert problems(create_app(config)) == []
 
+@pytest.mark.parametrize(("settings", "named"), [
+    ({"TSA_URL": "ftp://tsa.example.gov.vn/"}, "http:// or https://"),
+    ({"TSA_URL": "https://tsa.example.gov.vn/", "TSA_TIMEOUT": "mười"}, "IOFFICE_TSA_TIMEOUT"),
+    ({"TSA_URL": "https://tsa.example.gov.vn/", "TSA_USERNAME": "u", "TSA_BEARER_TOKEN": "t"},
+     "not both"),
+])
+def test_bad_tsa_settings_are_named(database_url: str, engine, tmp_path: Path,
+                                    settings: dict[str, object], named: str) -> None:
+    (found,) = problems(create_app(_config(tmp_path, DATABASE_URL=database_url, **settings)))
+    assert found.startswith("Cấu hình máy chủ cấp dấu thời gian (IOFFICE_TSA_*) không hợp lệ")
+    assert named in found
+
 
 def test_gunicorn_refuses_to_start_and_says_why(tmp_path: Path) -> None:
     """The real command of `make run`, on a database nobody upgraded."""

@@ -24,6 +24,7 @@ from ioffice.outgoing import dispatch, numbering, signatures
 from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import WrongState
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
+from ioffice.outgoing.timestamps import TimestampPolicy
 from ioffice.registers.numbering import NumberTaken
 from ioffice.storage import BlobStore
 from signing import Pki, TrustStore
@@ -47,7 +48,7 @@ class _Changed(Exception):
 
 
 def issue(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, actor: Actor,
-          document_id: int) -> OutgoingDocument:
+          document_id: int, *, tsa: TimestampPolicy) -> OutgoingDocument:
     """Number (if not yet), seal (if not yet) and dispatch a signed document, in the caller's
     transaction: the caller commits only if every step succeeded. Nothing is written or locked
     before the seal is made."""
@@ -59,7 +60,7 @@ def issue(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, actor
         if doc.status is OutgoingStatus.SEALED:
             break
         plan = numbering.plan_number(session, doc) if doc.status is OutgoingStatus.SIGNED else None
-        seal = signatures.make_agency_seal(session, blobs, pki, trust, actor, doc, plan)
+        seal = signatures.make_agency_seal(session, blobs, pki, trust, actor, doc, plan, tsa=tsa)
         try:
             with session.begin_nested():  # rolled back on a conflict: its row locks go with it
                 doc = _number_and_seal(session, actor, document_id, plan, seal)

@@ -224,3 +224,6 @@ class SignedRevision(Base):
 
     document: Mapped[OutgoingDocument] = relationship(back_populates="signatures")
     signer: Mapped[User] = relationship()
+
+    without_timestamp = ""  # not stored: set on an agency seal made without a timestamp (the
+    # audit event keeps why), for the message shown right after it

@@ -37,6 +37,7 @@ from ioffice.outgoing.errors import (
 )
 from ioffice.outgoing.locks import end_reads
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, SignedRevision
+from ioffice.outgoing.timestamps import TimestampPolicy
 from ioffice.storage import BlobStore
 from signing import (
     AgencyStamp,
@@ -56,6 +57,7 @@ from signing import (
     prepare,
     sign_pdf,
 )
+from signing.tsa import TimestampUnavailable
 
 # the personal signature block: bottom right of the last page, clear of the page margin
 BOX_WIDTH, BOX_HEIGHT, RIGHT_MARGIN, BOTTOM_MARGIN = 220.0, 120.0, 50.0, 60.0
@@ -431,15 +433,26 @@ class AgencySeal:
     serial: str
     number_notation: str
     written: tuple[str, ...]
+    without_timestamp: str = ""
+    """Why the seal has no timestamp (PAdES B-B, only if the admin allowed it); "" if it has."""
+
+
+NO_TIMESTAMP = ("Chưa đóng dấu (ký số cơ quan) được: {reason} Văn bản chưa thay đổi gì; hãy thử "
+                "lại sau ít phút, nếu vẫn lỗi hãy báo quản trị hệ thống.")
 
 
 def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
                      actor: Actor, doc: OutgoingDocument,
-                     plan: numbering.NumberPlan | None = None) -> AgencySeal:
+                     plan: numbering.NumberPlan | None = None, *,
+                     tsa: TimestampPolicy) -> AgencySeal:
     """The slow part of the agency signature (sign, timestamp, check, store the blob), done
     with reads only: the caller holds no lock and has written nothing yet. ``plan``: the number
     and date to write, when the document is not numbered yet (the one action). Ends the
-    caller's read transaction (:func:`end_reads`) before signing."""
+    caller's read transaction (:func:`end_reads`) before signing.
+
+    The timestamp comes from ``tsa`` over HTTP (bounded by its timeout). If it cannot be had,
+    :class:`OutgoingError` (nothing was written), or, if ``tsa.fallback_bb``, a seal without
+    one whose ``without_timestamp`` says why."""
     number_notation = plan.number_notation if plan is not None else doc.number_notation
     number_text = plan.number_text if plan is not None else doc.number_text
     issued = plan.date if plan is not None else doc.promulgation_date
@@ -450,9 +463,18 @@ def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustS
     stamp = AgencyStamp(stamp_box(doc, pdf), number_notation)
     # the number and date go into the blanks the signed draft left, in the seal's revision
     marks = blanks.marks_for(blanks.find_blanks(pdf), number_text, issued)
+    without_timestamp = ""
     try:
-        signed = sign_pdf(pdf, credential, trust=trust, stamp=stamp, level=AGENCY_LEVEL,
-                          timestamper=pki.timestamper(), marks=marks)
+        try:
+            signed = sign_pdf(pdf, credential, trust=trust, stamp=stamp, level=AGENCY_LEVEL,
+                              timestamper=tsa.timestamper(trust), marks=marks)
+        except TimestampUnavailable as exc:
+            if not tsa.fallback_bb:
+                raise OutgoingError(NO_TIMESTAMP.format(reason=str(exc).rstrip(".") + ".")
+                                    ) from exc
+            without_timestamp = str(exc)
+            signed = sign_pdf(pdf, credential, trust=trust, stamp=stamp, level=PadesLevel.B_B,
+                              marks=marks)
     except SigningError as exc:  # certificate refused, certification forbids, ...
         raise OutgoingError(str(exc)) from exc
     except (PdfError, ValueError, KeyError, TypeError) as exc:  # pyHanko cannot update this PDF
@@ -462,7 +484,7 @@ def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustS
     check_next_signature(pdf, signed, 2, serial)
     info = blobs.put_bytes(signed)
     return AgencySeal(doc.current_sha256, info.sha256, info.size, serial, number_notation,
-                      tuple(m.name for m in marks))
+                      tuple(m.name for m in marks), without_timestamp)
 
 
 def store_agency_seal(session: Session, actor: Actor, doc: OutgoingDocument, seal: AgencySeal
@@ -477,20 +499,24 @@ def store_agency_seal(session: Session, actor: Actor, doc: OutgoingDocument, sea
     revision = SignedRevision(kind="agency", method="seal", sha256=seal.sha256,
                               previous_sha256=seal.previous_sha256, size=seal.size,
                               certificate_serial=seal.serial, signer_id=actor.user_id)
+    revision.without_timestamp = seal.without_timestamp
     doc.signatures.append(revision)
     doc.current_sha256 = seal.sha256
     doc.status, doc.sealed_at = OutgoingStatus.SEALED, utcnow()
     session.flush()
+    details = {"certificate": revision.certificate_serial, "sha256": revision.sha256,
+               "number_notation": doc.number_notation, "written": list(seal.written),
+               "level": PadesLevel.B_B.value if seal.without_timestamp else AGENCY_LEVEL.value}
+    if seal.without_timestamp:
+        details["without_timestamp"] = seal.without_timestamp
     record(session, actor.ctx, "outgoing:signature:agency", subject_type="outgoing",
-           subject_id=doc.id, details={"certificate": revision.certificate_serial,
-                                       "sha256": revision.sha256,
-                                       "number_notation": doc.number_notation,
-                                       "written": list(seal.written)})
+           subject_id=doc.id, details=details)
     return revision
 
 
 def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
-                           actor: Actor, document_id: int) -> SignedRevision:
+                           actor: Actor, document_id: int, *,
+                           tsa: TimestampPolicy) -> SignedRevision:
     """The clerk's agency signature: seal over the left third of the personal signature, with
     number, notation and time (+07:00), timestamped (PAdES B-T).
 
@@ -500,7 +526,7 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
     doc = get_document(session, actor, document_id)
     if doc.status is not OutgoingStatus.NUMBERED:
         raise WrongState(NOT_NUMBERED.format(label=doc.status.label))
-    seal = make_agency_seal(session, blobs, pki, trust, actor, doc)
+    seal = make_agency_seal(session, blobs, pki, trust, actor, doc, tsa=tsa)
     doc = get_document(session, actor, document_id, for_update=True)
     return store_agency_seal(session, actor, doc, seal)
 

@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
         outgoing_flow,  # noqa: F401  (routes of the outgoing blueprint)
         pki_http,
         search,
+        tsa,
     )
 
     csrf.init_app(app)
@@ -80,6 +81,9 @@ def init_app(app: Flask) -> None:
     csrf.exempt(exchange_push.bp)  # signed by the hub, never cookies
     app.register_blueprint(pki_http.bp)
     csrf.exempt(pki_http.bp)  # validators anywhere, no session: OCSP requests are POSTed
+    if app.config.get("TSA_SERVE") in (True, 1, "1", "true", "yes", "on"):
+        app.register_blueprint(tsa.bp)
+        csrf.exempt(tsa.bp)  # a TSA client has no session: RFC 3161 over HTTP
     limits.init_app(app)
     _error_handlers(app)
     _filters(app)

@@ -18,6 +18,8 @@ from flask_limiter.util import get_remote_address
 TOO_MANY = ("Quá nhiều lần thử không thành công từ địa chỉ của bạn. "
             "Vui lòng chờ một lúc rồi thử lại.")
 
+TOO_MANY_TIMESTAMPS = "Quá nhiều yêu cầu dấu thời gian từ địa chỉ của bạn; hãy thử lại sau."
+
 
 def _refused(response: Response) -> bool:
     return response.status_code >= 400
@@ -40,4 +42,8 @@ def init_app(app: Flask) -> Limiter:
             error_message=TOO_MANY)(app.view_functions[endpoint])
     limiter.limit(lambda: app.config["API_AUTH_RATE_LIMIT"], deduct_when=_token_refused,
                   error_message=TOO_MANY)(api_bp)
+    if "tsa.timestamp" in app.view_functions:  # the simulated TSA, if served: every request
+        app.view_functions["tsa.timestamp"] = limiter.limit(
+            lambda: app.config["TSA_RATE_LIMIT"], error_message=TOO_MANY_TIMESTAMPS,
+        )(app.view_functions["tsa.timestamp"])
     return limiter

@@ -384,8 +384,9 @@ def assign_number(document_id: int) -> Any:
 def seal(document_id: int) -> Any:
     s = services()
     return _act(lambda: signatures.apply_agency_signature(get_session(), s.blobs, s.pki, s.trust,
-                                                          current_actor(), document_id),
-                document_id, "Đã ký số của cơ quan.")
+                                                          current_actor(), document_id,
+                                                          tsa=s.timestamps),
+                document_id, lambda rev: "Đã ký số của cơ quan." + _no_timestamp_note(rev))
 
 
 @bp.route("/<int:document_id>/phat-hanh", methods=["POST"])
@@ -402,9 +403,16 @@ def issue_all(document_id: int) -> Any:
     failed seal takes no number)."""
     s = services()
     return _act(lambda: issue.issue(get_session(), s.blobs, s.pki, s.trust, current_actor(),
-                                    document_id), document_id,
+                                    document_id, tsa=s.timestamps), document_id,
                 lambda doc: f"Đã cấp số {doc.number_notation}, đóng dấu (ký số của cơ quan) và "
-                            "phát hành văn bản.")
+                            "phát hành văn bản." + _no_timestamp_note(doc.signatures[-1]))
+
+
+def _no_timestamp_note(revision: Any) -> str:
+    """The admin allows seals without a timestamp when the TSA cannot answer: say so."""
+    why = getattr(revision, "without_timestamp", "")
+    return (f" Lưu ý: chữ ký số của cơ quan không có dấu thời gian (PAdES B-B). {why}"
+            if why else "")
 
 
 @functools.lru_cache(maxsize=256)

@@ -50,7 +50,8 @@ NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document", "healt
             "exchange_push.notification",  # signed by the hub (ioffice.exchange.push)
             # public revocation data for validators anywhere (ioffice.web.pki_http)
             "revocation.crl", "revocation.ca_certificate", "revocation.ocsp_post",
-            "revocation.ocsp_get"}
+            "revocation.ocsp_get",
+            "tsa.timestamp"}  # the simulated TSA (RFC 3161 clients have no session)
 # the user's own session (login, logout, agency switch, password): every logged-in user
 OWN_ACCOUNT_BLUEPRINT = "auth"
 

@@ -126,6 +126,12 @@ def _app_env(database_url: str, tmp: Path) -> dict[str, str]:
     return env
 
 
+def _serve_tsa(env: dict[str, str], url: str) -> None:
+    """The server serves the simulated TSA and seals with timestamps from it, over HTTP, as
+    ``make run`` does."""
+    env.update({"IOFFICE_TSA_SERVE": "1", "IOFFICE_TSA_URL": f"{url}/pki/tsa"})
+
+
 def _flask(env: dict[str, str], *args: str, app: str = "wsgi") -> None:
     cmd = [str(BIN / "flask"), "--app", app, *args]
     # a guard against a hung command, not a budget: `demo load` hashes 37 passwords with argon2
@@ -198,10 +204,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _flask(env, "demo", "load", "--password", DEMO_PASSWORD, app=app)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    _serve_tsa(env, url)
     log = tmp / "gunicorn.log"
     with log.open("wb") as out:
+        # threads: a seal's request to the server's own TSA endpoint is answered by another
+        # thread even when both workers are sealing (docs/signing.md, "Timestamps over HTTP")
         proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+            [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4",
+             "--bind", f"127.0.0.1:{port}",
              "--access-logfile", "-", "--graceful-timeout", "3", f"{app}:app"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -230,6 +240,7 @@ def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AxisServer
                 "IOFFICE_EXCHANGE_BACKOFF_SECONDS": "0.5",
                 "IOFFICE_METRICS_TOKEN": METRICS_TOKEN,
                 "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus")})
+    _serve_tsa(env, url)
     (tmp / "instance").mkdir()
     (tmp / "prometheus").mkdir()  # the commands below count in it too (the hooks empty it)
     app = "wsgi"

@@ -38,7 +38,7 @@ DEMO_PIN = "123456"
 ARRIVAL_TIMEOUT_S = 45.0
 
 
-def bnv_dispatches(s: Session, blobs: Any, trust: Any, pki: Any, subject: str) -> tuple[int, str]:
+def bnv_dispatches(s: Session, blobs: Any, trust: Any, pki: Any, subject: str, tsa: Any) -> tuple[int, str]:
     """BNV's specialist drafts, the chain approves, the vice-minister signs with his PIN, the
     clerk numbers, seals and dispatches to Cà Mau. Commits after each step like the web does."""
     pdf = make_text_pdf(["\n".join([
@@ -60,7 +60,7 @@ def bnv_dispatches(s: Session, blobs: Any, trust: Any, pki: Any, subject: str) -
     clerk = actor(s, "vanthu.bnv")
     numbering.assign_number(s, clerk, doc_id)
     s.commit()
-    signatures.apply_agency_signature(s, blobs, pki, trust, clerk, doc_id)
+    signatures.apply_agency_signature(s, blobs, pki, trust, clerk, doc_id, tsa=tsa)
     s.commit()
     doc = dispatch.dispatch(s, clerk, doc_id)
     s.commit()
@@ -116,7 +116,8 @@ def main() -> None:
     with app.app_context():
         ports = services(app)
         with database(app).session() as s:
-            bnv_id, identifier = bnv_dispatches(s, ports.blobs, ports.trust, ports.pki, args.subject)
+            bnv_id, identifier = bnv_dispatches(s, ports.blobs, ports.trust, ports.pki, args.subject,
+                                                  ports.timestamps)
             doc = wait_for_incoming(s, CA_MAU, identifier)
             if args.handle:
                 camau_hands_to_specialist(s, doc)

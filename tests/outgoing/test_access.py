@@ -39,7 +39,7 @@ def secret_draft(db: Session, blobs: BlobStore, drafter: str = HEAD) -> Outgoing
         Upload("du-thao.pdf", pdf_bytes()))
 
 
-def dispatched_secret(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore) -> OutgoingDocument:
+def dispatched_secret(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa) -> OutgoingDocument:
     doc = secret_draft(db, blobs)
     review.submit(db, actor(db, HEAD), doc.id)  # the head's own draft skips the head's step
     review.approve(db, actor(db, CLERK), doc.id)
@@ -47,15 +47,15 @@ def dispatched_secret(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore
     signatures.sign_with_pin(db, blobs, trust, actor(db, LEADER), doc.id, PIN)
     clerk = actor(db, CLERK)
     numbering.assign_number(db, clerk, doc.id)
-    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id)
+    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id, tsa=tsa)
     dispatch.dispatch(db, clerk, doc.id)
     assert doc.status is OutgoingStatus.DISPATCHED
     return doc
 
 
 @pytest.fixture
-def secret(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, pin_key) -> OutgoingDocument:
-    return dispatched_secret(db, blobs, pki, trust)
+def secret(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa, pin_key) -> OutgoingDocument:
+    return dispatched_secret(db, blobs, pki, trust, tsa)
 
 
 def _counts(db: Session) -> tuple[int, int, int]:
@@ -105,7 +105,7 @@ def _outsider(db: Session) -> Actor:
                  roles=frozenset({Role.SPECIALIST, Role.DEPARTMENT_HEAD, Role.ADMIN}))
 
 
-def _actions(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore
+def _actions(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa
              ) -> dict[str, Callable[[Actor, int], object]]:
     """Every service operation that takes an outgoing document."""
     return {
@@ -120,7 +120,7 @@ def _actions(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore
         "prepare_browser": lambda a, i: signatures.prepare_browser_signature(db, blobs, pki, trust, a, i),
         "finish_browser": lambda a, i: signatures.finish_browser_signature(db, blobs, trust, a, i, "h", b"x"),
         "number": lambda a, i: numbering.assign_number(db, a, i),
-        "seal": lambda a, i: signatures.apply_agency_signature(db, blobs, pki, trust, a, i),
+        "seal": lambda a, i: signatures.apply_agency_signature(db, blobs, pki, trust, a, i, tsa=tsa),
         "dispatch": lambda a, i: dispatch.dispatch(db, a, i),
         "revoke": lambda a, i: dispatch.revoke(db, a, i, "Thu hồi"),
         "send_update": lambda a, i: dispatch.send_update(db, a, i, "Cập nhật"),
@@ -129,14 +129,14 @@ def _actions(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore
 
 
 def test_every_service_action_on_an_unreadable_document_is_refused(
-        db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, pin_key) -> None:
+        db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa, pin_key) -> None:
     """In the service layer, whatever page or API calls it: not found when the roles allow the
     operation, forbidden (by role, before the document is looked at) otherwise; nothing kept."""
-    docs = [secret_draft(db, blobs), dispatched_secret(db, blobs, pki, trust)]
+    docs = [secret_draft(db, blobs), dispatched_secret(db, blobs, pki, trust, tsa)]
     outsider = _outsider(db)
     before = _counts(db)
     results: dict[str, set[str]] = {}
-    for name, act in _actions(db, blobs, pki, trust).items():
+    for name, act in _actions(db, blobs, pki, trust, tsa).items():
         for doc in docs:
             with db.begin_nested() as nested:
                 with pytest.raises((NotFound, Forbidden)) as caught:
@@ -149,7 +149,7 @@ def test_every_service_action_on_an_unreadable_document_is_refused(
                                    "send_back", "replace", "place_stamp", "sign_with_pin",
                                    "prepare_browser", "finish_browser"}
     assert results["Forbidden"] == {"number", "seal", "dispatch", "revoke", "send_update"}
-    print(f"\noutgoing service actions x unreadable documents: {len(_actions(db, blobs, pki, trust))}"
+    print(f"\noutgoing service actions x unreadable documents: {len(_actions(db, blobs, pki, trust, tsa))}"
           f" x {len(docs)} refused; 404: {len(results['NotFound'])}, 403: {len(results['Forbidden'])}")
 
 

@@ -146,13 +146,13 @@ def test_numbering_the_same_document_twice(db: Session, signed_doc: OutgoingDocu
 
 
 def test_only_a_clerk_numbers_seals_and_dispatches(db: Session, blobs: BlobStore, pki: Pki,
-                                                   trust: TrustStore,
+                                                   trust: TrustStore, tsa,
                                                    signed_doc: OutgoingDocument) -> None:
     leader = actor(db, LEADER)
     with pytest.raises(Forbidden):
         numbering.assign_number(db, leader, signed_doc.id)
     with pytest.raises(Forbidden):
-        signatures.apply_agency_signature(db, blobs, pki, trust, leader, signed_doc.id)
+        signatures.apply_agency_signature(db, blobs, pki, trust, leader, signed_doc.id, tsa=tsa)
     with pytest.raises(Forbidden):
         dispatch.dispatch(db, leader, signed_doc.id)
 
@@ -169,14 +169,14 @@ def test_dispatching_before_the_agency_signature(db: Session, blobs: BlobStore,
 
 
 def test_sealing_before_the_personal_signature(db: Session, blobs: BlobStore, pki: Pki,
-                                               trust: TrustStore) -> None:
+                                               trust: TrustStore, tsa) -> None:
     doc = approve_all(db, new_draft(db, blobs))
     with pytest.raises(WrongState, match="chữ ký của người có thẩm quyền"):
-        signatures.apply_agency_signature(db, blobs, pki, trust, actor(db, CLERK), doc.id)
+        signatures.apply_agency_signature(db, blobs, pki, trust, actor(db, CLERK), doc.id, tsa=tsa)
 
 
 def test_a_confidential_document_never_goes_through_the_axis(
-        db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, pin_key) -> None:
+        db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa, pin_key) -> None:
     doc = new_draft(db, blobs, confidentiality=Confidentiality.CONFIDENTIAL)
     # a draft recorded before recipients were checked (test below): dispatch still refuses
     doc.recipients.append(OutgoingRecipient(kind=RecipientKind.AGENCY,
@@ -186,7 +186,7 @@ def test_a_confidential_document_never_goes_through_the_axis(
     clerk = actor(db, CLERK)
     numbering.assign_number(db, clerk, doc.id)
     assert db.get(Register, doc.register_id).kind is RegisterKind.OUTGOING_CONFIDENTIAL
-    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id)
+    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id, tsa=tsa)
     with pytest.raises(OutgoingError, match="không được gửi qua trục liên thông"):
         dispatch.dispatch(db, clerk, doc.id)
     assert doc.status is OutgoingStatus.SEALED

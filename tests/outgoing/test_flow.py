@@ -20,7 +20,7 @@ def pdfsig_valid(path) -> str:
     return out
 
 
-def test_draft_to_dispatch_with_pin(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
+def test_draft_to_dispatch_with_pin(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa,
                                     pin_key, tmp_path) -> None:
     clerk = actor(db, CLERK)
     incoming = register(db, blobs, clerk)
@@ -31,7 +31,7 @@ def test_draft_to_dispatch_with_pin(db: Session, blobs: BlobStore, pki: Pki, tru
     numbering.assign_number(db, clerk, doc.id)
     assert doc.number_notation.endswith("/BC-UBND")
     assert doc.number_text == f"{doc.number:02d}"
-    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id)
+    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id, tsa=tsa)
     dispatch.dispatch(db, clerk, doc.id)
     assert doc.status is OutgoingStatus.DISPATCHED
     assert all(r.status is RecipientStatus.DELIVERED for r in doc.recipients)

@@ -48,10 +48,10 @@ def tags(db: Session, doc: OutgoingDocument, since: int = 0) -> list[str]:
 
 
 def test_one_action_numbers_seals_and_dispatches(db: Session, blobs: BlobStore, pki: Pki,
-                                                 trust: TrustStore, pin_key) -> None:
+                                                 trust: TrustStore, tsa, pin_key) -> None:
     doc = signed(db, blobs, trust)
     before = last_number(db, doc)
-    issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id)
+    issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id, tsa=tsa)
     assert doc.status is OutgoingStatus.DISPATCHED and doc.number == before + 1
     assert validate_pdf(blobs.read_bytes(doc.current_sha256), trust).verdict is Verdict.VALID
     assert tags(db, doc)[-3:] == ["outgoing:document:number", "outgoing:signature:agency",
@@ -59,7 +59,7 @@ def test_one_action_numbers_seals_and_dispatches(db: Session, blobs: BlobStore, 
 
 
 def test_a_failed_seal_takes_no_number(db: Session, blobs: BlobStore, pki: Pki,
-                                       trust: TrustStore, pin_key, tmp_path: Path) -> None:
+                                       trust: TrustStore, tsa, pin_key, tmp_path: Path) -> None:
     doc = signed(db, blobs, trust)
     before = last_number(db, doc)
     # the agency key's certificate is not trusted (another CA): pyHanko's signer refuses it
@@ -67,24 +67,24 @@ def test_a_failed_seal_takes_no_number(db: Session, blobs: BlobStore, pki: Pki,
     untrusted = Pki.open(tmp_path / "other", "khác").trust_store()
     since = newest_event(db)
     with pytest.raises(OutgoingError, match="Chứng thư số"), db.begin_nested():
-        issue.issue(db, blobs, pki, untrusted, actor(db, CLERK), doc.id)
+        issue.issue(db, blobs, pki, untrusted, actor(db, CLERK), doc.id, tsa=tsa)
     db.refresh(doc)
     assert doc.status is OutgoingStatus.SIGNED and doc.number is None
     assert last_number(db, doc) == before
     assert tags(db, doc, since) == []
-    issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id)  # retried: the same number
+    issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id, tsa=tsa)  # retried: the same number
     assert doc.number == before + 1
     following = signed(db, blobs, trust)
-    issue.issue(db, blobs, pki, trust, actor(db, CLERK), following.id)
+    issue.issue(db, blobs, pki, trust, actor(db, CLERK), following.id, tsa=tsa)
     assert following.number == before + 2
 
 
 def test_from_numbered_it_seals_and_dispatches(db: Session, blobs: BlobStore, pki: Pki,
-                                               trust: TrustStore, pin_key) -> None:
+                                               trust: TrustStore, tsa, pin_key) -> None:
     doc = signed(db, blobs, trust)
     numbering.assign_number(db, actor(db, CLERK), doc.id)  # the separate step still works
     number = doc.number
-    issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id)
+    issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id, tsa=tsa)
     assert doc.status is OutgoingStatus.DISPATCHED and doc.number == number
 
 

@@ -53,7 +53,7 @@ def blank_draft() -> bytes:
                             f'<w:body>{body}</w:body></w:document>'), "du-thao.docx")
 
 
-def sealed(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, data: bytes
+def sealed(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa, data: bytes
            ) -> tuple[OutgoingDocument, bytes, bytes]:
     """The document sealed, its signed draft and the sealed PDF."""
     doc = approve_all(db, new_draft(db, blobs, data=data))
@@ -61,7 +61,7 @@ def sealed(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, data: byt
     signed = blobs.read_bytes(doc.current_sha256)
     clerk = actor(db, CLERK)
     numbering.assign_number(db, clerk, doc.id, today=ISSUED)
-    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id)
+    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id, tsa=tsa)
     return doc, signed, blobs.read_bytes(doc.current_sha256)
 
 
@@ -97,9 +97,9 @@ def test_day_and_month_as_the_decree_writes_them() -> None:
 
 
 def test_number_and_date_written_before_the_seal(db: Session, blobs: BlobStore, pki: Pki,
-                                                 trust: TrustStore, pin_key,
+                                                 trust: TrustStore, tsa, pin_key,
                                                  tmp_path: Path) -> None:
-    doc, signed, final = sealed(db, blobs, pki, trust, blank_draft())
+    doc, signed, final = sealed(db, blobs, pki, trust, tsa, blank_draft())
     blanks = find_blanks(signed)
     before, after = render(signed, tmp_path, "signed"), render(final, tmp_path, "sealed")
     for box in (blanks.number, blanks.day, blanks.month):
@@ -119,8 +119,8 @@ def test_number_and_date_written_before_the_seal(db: Session, blobs: BlobStore, 
 
 
 def test_a_draft_without_blanks_is_sealed_as_before(db: Session, blobs: BlobStore, pki: Pki,
-                                                    trust: TrustStore, pin_key) -> None:
-    doc, _signed, final = sealed(db, blobs, pki, trust, make_text_pdf(["Báo cáo", "Lưu: VT."]))
+                                                    trust: TrustStore, tsa, pin_key) -> None:
+    doc, _signed, final = sealed(db, blobs, pki, trust, tsa, make_text_pdf(["Báo cáo", "Lưu: VT."]))
     assert validate_pdf(final, trust).verdict is Verdict.VALID
     event = db.scalars(select(AuditEvent).where(
         AuditEvent.tag == "outgoing:signature:agency",
@@ -129,10 +129,10 @@ def test_a_draft_without_blanks_is_sealed_as_before(db: Session, blobs: BlobStor
 
 
 def test_the_seal_locks_the_written_number(db: Session, blobs: BlobStore, pki: Pki,
-                                           trust: TrustStore, pin_key) -> None:
+                                           trust: TrustStore, tsa, pin_key) -> None:
     """Nobody signs into the number's field afterwards to show another number: the agency
     signature locks the fields it wrote (FieldMDP), and signing refuses a locked field."""
-    _doc, _signed, final = sealed(db, blobs, pki, trust, blank_draft())
+    _doc, _signed, final = sealed(db, blobs, pki, trust, tsa, blank_draft())
     intruder = pki.issue_personal("Người Lạ", "CHUYÊN VIÊN", "000.00.00.H12", "UBND",
                                   key_type="ec")
     with pytest.raises(ChangesNotPermitted, match="SoVanBan đã bị khóa"):

@@ -55,7 +55,7 @@ def own_engine(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[E
             reset_schema(url, schema, drop_only=True)
 
 
-def test_a_slow_seal_holds_up_no_one(own_engine: Engine, blobs: BlobStore, pki: Pki,
+def test_a_slow_seal_holds_up_no_one(own_engine: Engine, blobs: BlobStore, pki: Pki, tsa,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     trust = pki.trust_store()
     with Session(own_engine, expire_on_commit=False) as s:
@@ -78,7 +78,7 @@ def test_a_slow_seal_holds_up_no_one(own_engine: Engine, blobs: BlobStore, pki: 
     def first_clerk() -> None:
         try:
             with Session(own_engine, expire_on_commit=False) as s:
-                issue.issue(s, blobs, pki, trust, actor(s, CLERK), slow_id)
+                issue.issue(s, blobs, pki, trust, actor(s, CLERK), slow_id, tsa=tsa)
                 s.commit()
         except BaseException as exc:  # reported below
             errors.append(exc)

@@ -34,32 +34,32 @@ def slow_parts(blobs: BlobStore) -> dict[str, tuple[object, str]]:
 
 
 def test_the_one_action_seals_before_it_locks(db: Session, engine: Engine, blobs: BlobStore,
-                                              pki: Pki, trust: TrustStore, pin_key,
+                                              pki: Pki, trust: TrustStore, tsa, pin_key,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     doc = signed(db, blobs, trust)
     before = last_number(db, doc)
     db.commit()
     with lock_watch(engine, monkeypatch, slow_parts(blobs)) as watch:
-        issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id)
+        issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id, tsa=tsa)
     assert watch.called() == {"sign_pdf", "check_next_signature", "put_bytes"}
     assert watch.under_lock() == []
     assert doc.status is OutgoingStatus.DISPATCHED and doc.number == before + 1
 
 
 def test_the_separate_seal_seals_before_it_locks(db: Session, engine: Engine, blobs: BlobStore,
-                                                 pki: Pki, trust: TrustStore, pin_key,
+                                                 pki: Pki, trust: TrustStore, tsa, pin_key,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     doc = signed(db, blobs, trust)
     numbering.assign_number(db, actor(db, CLERK), doc.id)
     db.commit()
     with lock_watch(engine, monkeypatch, slow_parts(blobs)) as watch:
-        signatures.apply_agency_signature(db, blobs, pki, trust, actor(db, CLERK), doc.id)
+        signatures.apply_agency_signature(db, blobs, pki, trust, actor(db, CLERK), doc.id, tsa=tsa)
     assert "sign_pdf" in watch.called() and watch.under_lock() == []
     assert doc.status is OutgoingStatus.SEALED
 
 
 def test_a_number_taken_during_the_seal_is_not_duplicated(
-        db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, pin_key,
+        db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa, pin_key,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Another clerk numbers (and commits) a document while this seal is being made: the seal
     is made again with the next number; no number is lost or given twice."""
@@ -77,7 +77,7 @@ def test_a_number_taken_during_the_seal_is_not_duplicated(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(signatures, "sign_pdf", sign_while_another_clerk_numbers)
-    issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id)
+    issue.issue(db, blobs, pki, trust, actor(db, CLERK), doc.id, tsa=tsa)
     assert other.number == before + 1 and doc.number == before + 2
     assert last_number(db, doc) == before + 2
     assert len(seals) == 2 and seals[1] == doc.number_notation  # the seal shows its own number

@@ -28,20 +28,20 @@ def signature_pixels(png: bytes) -> int:
     return sum(1 for r, g, b in image.get_flattened_data() if 140 < b < 190 and r < 40 and g < 60)
 
 
-def sealed(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, doc) -> bytes:
+def sealed(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa, doc) -> bytes:
     clerk = actor(db, CLERK)
     numbering.assign_number(db, clerk, doc.id)
-    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id)
+    signatures.apply_agency_signature(db, blobs, pki, trust, clerk, doc.id, tsa=tsa)
     return blobs.read_bytes(doc.current_sha256)
 
 
 def test_preview_of_sealed_pdf_shows_signature_and_seal(db: Session, blobs: BlobStore, pki: Pki,
-                                                        trust: TrustStore, signed_doc) -> None:
+                                                        trust: TrustStore, tsa, signed_doc) -> None:
     last = signed_doc.stamp_page  # the signature's page
     signed_png = render_page_png(blobs.read_bytes(signed_doc.current_sha256), last)
     assert signature_pixels(signed_png) > 200
     assert seal_pixels(signed_png) < 100  # a few reddish text edges
-    png = render_page_png(sealed(db, blobs, pki, trust, signed_doc), last)
+    png = render_page_png(sealed(db, blobs, pki, trust, tsa, signed_doc), last)
     assert seal_pixels(png) > 500
     assert signature_pixels(png) > 200
 
@@ -52,9 +52,9 @@ def test_stamp_preview_draws_the_signature(db: Session, blobs: BlobStore, signed
     assert signature_pixels(png) > 200
 
 
-def test_old_previews_are_not_reused(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
+def test_old_previews_are_not_reused(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa,
                                      signed_doc, client: FlaskClient, login_as) -> None:
-    sealed(db, blobs, pki, trust, signed_doc)
+    sealed(db, blobs, pki, trust, tsa, signed_doc)
     sha, page_no = signed_doc.current_sha256, signed_doc.stamp_page + 1
     blank = io.BytesIO()
     Image.new("RGB", (10, 10), "white").save(blank, format="PNG")
