@@ -85,6 +85,13 @@ class KeySigner(Signer):
         return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
+def _signer(credential: Credential) -> Signer:
+    """The pyHanko signer for ``credential``: its key's own (a key in a PKCS#11 token gives
+    pyHanko's ``PKCS11Signer``, see :mod:`signing.pkcs11`), else :class:`KeySigner`."""
+    own = getattr(credential.private_key, "pdf_signer", None)
+    return own(credential) if own is not None else KeySigner(credential)
+
+
 def check_certificate(
     certificate, chain, trust: TrustStore, moment: dt.datetime | None = None
 ) -> None:
@@ -217,7 +224,7 @@ async def async_sign_pdf(
     await async_check_certificate(credential.certificate, credential.chain, trust)
     moment = dt.datetime.now(dt.UTC)
     pdf_signer, params = build_pdf_signer(
-        writer, KeySigner(credential), trust=trust, stamp=stamp, level=PadesLevel(level),
+        writer, _signer(credential), trust=trust, stamp=stamp, level=PadesLevel(level),
         timestamper=timestamper, field_name=field_name, reason=reason, location=location,
         moment=moment, locks=tuple(m.name for m in marks),
     )
