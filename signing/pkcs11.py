@@ -34,7 +34,8 @@ from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
@@ -292,12 +293,12 @@ class TokenRSAKey(_TokenKeyMixin, rsa.RSAPrivateKey):
     def __init__(self, config: TokenConfig, token: _Token, public: rsa.RSAPublicKey) -> None:
         self._init(config, token, public)
 
-    def sign(self, data, padding_, algorithm):
-        if not isinstance(padding_, padding.PKCS1v15) or not isinstance(algorithm, hashes.SHA256):
+    def sign(self, data, padding, algorithm):  # cryptography's parameter names: callers use them
+        if not isinstance(padding, asym_padding.PKCS1v15) or not isinstance(algorithm, hashes.SHA256):
             raise TypeError("a token key signs RSASSA-PKCS1-v1_5 with SHA-256 only")
         return self._raw_sign(bytes(data), Mechanism.SHA256_RSA_PKCS)
 
-    def decrypt(self, ciphertext, padding_):
+    def decrypt(self, ciphertext, padding):
         raise TypeError("a seal key only signs")
 
 
@@ -377,7 +378,7 @@ class _SerialPKCS11Signer(PKCS11Signer):
         # the token dropped the session: sign once more through the key, on a new session
         if isinstance(self._key, TokenECKey):
             return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
-        return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return self._key.sign(data, asym_padding.PKCS1v15(), hashes.SHA256())
 
 
 # --- finding things in the token -----------------------------------------------------------
@@ -588,8 +589,8 @@ def check_token(config: TokenConfig) -> TokenStatus:
         probe = b"ioffice token check"
         public = key.public_key()
         if isinstance(key, TokenRSAKey):
-            public.verify(key.sign(probe, padding.PKCS1v15(), hashes.SHA256()), probe,
-                          padding.PKCS1v15(), hashes.SHA256())
+            public.verify(key.sign(probe, asym_padding.PKCS1v15(), hashes.SHA256()), probe,
+                          asym_padding.PKCS1v15(), hashes.SHA256())
         else:
             public.verify(key.sign(probe, ec.ECDSA(hashes.SHA256())), probe,
                           ec.ECDSA(hashes.SHA256()))
