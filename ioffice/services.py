@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
+    from ioffice.keys.tokens import SealTokens
     from ioffice.storage import BlobStore
     from signing import Pki, TrustStore
 
@@ -22,6 +23,7 @@ class Services:
         self._config = app.config
         self._blobs: BlobStore | None = None
         self._pki: Pki | None = None
+        self._seal_tokens: SealTokens | None = None
 
     @property
     def blobs(self) -> BlobStore:
@@ -41,6 +43,15 @@ class Services:
             except PkiError as exc:
                 raise RuntimeError(f"{exc} Chạy `flask --app wsgi pki init` trước.") from exc
         return self._pki
+
+    @property
+    def seal_tokens(self) -> SealTokens:
+        """Agency seals held in PKCS#11 tokens (``IOFFICE_SEAL_TOKENS``)."""
+        if self._seal_tokens is None:
+            from ioffice.keys.tokens import SealTokens
+
+            self._seal_tokens = SealTokens(self._config.get("SEAL_TOKENS"))
+        return self._seal_tokens
 
     @property
     def trust(self) -> TrustStore:

@@ -21,6 +21,7 @@ the PIN changes: real tokens lock after a few wrong PINs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import binascii
 import hashlib
 import os
@@ -169,10 +170,8 @@ class _Token:
     def drop(self) -> None:
         session, self._session = self._session, None
         if session is not None:
-            try:
+            with contextlib.suppress(pkcs11.PKCS11Error):  # the token may have forgotten it
                 session.close()
-            except pkcs11.PKCS11Error:
-                pass  # the token already forgot it
 
     def _open(self, pin: str) -> pkcs11.Session:
         fingerprint = hashlib.sha256(pin.encode()).digest()

@@ -62,6 +62,8 @@ class Exchange:
     _trust_checked: float = 0.0
     _cas: tuple[x509.Certificate, ...] | None = None
     _blobs: object | None = None
+    seal_tokens: object | None = None
+    """Agency seals held in PKCS#11 tokens (:class:`ioffice.keys.tokens.SealTokens`)."""
 
     def setting(self, name: str) -> float:
         return float(self.settings.get(name, DEFAULTS[f"EXCHANGE_{name}"]))
@@ -155,6 +157,15 @@ def _open_pki(app: Flask) -> Pki:
         return Pki.open(app.config["PKI_DIR"], app.config["PKI_PASSPHRASE"])
 
 
+def _seal_tokens(app: Flask):
+    services = app.extensions.get("ioffice.services")
+    if services is not None and hasattr(services, "seal_tokens"):
+        return services.seal_tokens  # the same token sessions as the web side
+    from ioffice.keys.tokens import SealTokens
+
+    return SealTokens(app.config.get("SEAL_TOKENS"))
+
+
 def exchange(app: Flask) -> Exchange:
     """The app's exchange runtime, built on first use (no network, no threads)."""
     runtime = app.extensions.get("ioffice.exchange")
@@ -169,6 +180,7 @@ def exchange(app: Flask) -> Exchange:
             session_factory=lambda: database(app).session(),
             blobs_factory=lambda: app.extensions["ioffice.services"].blobs,
             pki_factory=lambda: _open_pki(app),
+            seal_tokens=_seal_tokens(app),
             settings={k: float(v) for k, v in settings.items()},
             push=_flag(app.config.get("EXCHANGE_PUSH", True)),
             callback_url=(str(app.config.get("EXCHANGE_CALLBACK_URL") or "").rstrip("/") or None),

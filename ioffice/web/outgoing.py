@@ -384,7 +384,8 @@ def assign_number(document_id: int) -> Any:
 def seal(document_id: int) -> Any:
     s = services()
     return _act(lambda: signatures.apply_agency_signature(get_session(), s.blobs, s.pki, s.trust,
-                                                          current_actor(), document_id),
+                                                          current_actor(), document_id,
+                                                          tokens=s.seal_tokens),
                 document_id, "Đã ký số của cơ quan.")
 
 
@@ -402,7 +403,7 @@ def issue_all(document_id: int) -> Any:
     failed seal takes no number)."""
     s = services()
     return _act(lambda: issue.issue(get_session(), s.blobs, s.pki, s.trust, current_actor(),
-                                    document_id), document_id,
+                                    document_id, tokens=s.seal_tokens), document_id,
                 lambda doc: f"Đã cấp số {doc.number_notation}, đóng dấu (ký số của cơ quan) và "
                             "phát hành văn bản.")
 
