@@ -21,8 +21,8 @@ the PIN changes: real tokens lock after a few wrong PINs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import binascii
+import contextlib
 import hashlib
 import os
 import stat

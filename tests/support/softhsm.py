@@ -67,3 +67,38 @@ def softhsm(base: Path) -> SoftHsm:
             hsm.util("--init-token", "--free", "--label", label, "--pin", PIN, "--so-pin", SO_PIN)
         _instance = hsm
     return _instance
+
+
+PIN_ENV = "IOFFICE_TEST_TOKEN_PIN"
+"""The tests' token PIN comes from this environment variable (as a deployment's would)."""
+
+
+def setting(hsm: SoftHsm, label: str = SEAL, key_label: str = "seal", key_id: str = "01",
+            **extra: str) -> dict[str, str]:
+    """One agency's entry of ``IOFFICE_SEAL_TOKENS``."""
+    return {"module": hsm.module, "token": label, "key_label": key_label, "key_id": key_id,
+            "pin_env": PIN_ENV, **extra}
+
+
+def provision(hsm: SoftHsm, pki, entry: dict[str, str], agency_id: str, agency_name: str,
+              key_type: str = "rsa"):
+    """A key made in the token and its seal certificate, issued by ``pki`` from the token's
+    CSR and stored in the token beside it; done once per key and process. Returns the
+    certificate (asn1crypto)."""
+    from signing.pkcs11 import (
+        TokenConfig,
+        check_token,
+        generate_token_key,
+        open_token_credential,
+        store_certificate,
+        token_csr,
+    )
+
+    os.environ.setdefault(PIN_ENV, hsm.pin)
+    config = TokenConfig.from_dict(entry)
+    if not check_token(config).signature_ok:
+        generate_token_key(config, key_type)
+        cert = pki.issue_from_csr(token_csr(config, agency_name), kind="seal",
+                                  agency_id=agency_id, agency_name=agency_name)
+        store_certificate(config, cert)
+    return open_token_credential(config).certificate
