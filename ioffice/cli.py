@@ -128,6 +128,21 @@ def pki_token_provision(code: str, key_type: str, existing_key: bool) -> None:
     services().seal_tokens.forget(code)
     click.echo(f"Đã cấp chứng thư số {int(row.serial):x} cho con dấu số của {agency.name} "
                f"(khóa {config.key_name} trong token «{config.token_label}»).")
+    _register_on_hub(code)
+
+
+def _register_on_hub(code: str) -> None:
+    """The hub's directory learns the new seal certificate now (else the worker does it on its
+    next round; until then the hub refuses packages signed with the new key)."""
+    from ioffice.exchange.runtime import exchange
+    from ioffice.exchange.worker import register_agencies
+
+    try:
+        if register_agencies(exchange(current_app), {code}):
+            click.echo("Đã đăng ký chứng thư mới với trục liên thông.")
+    except Exception as exc:  # the hub down: the worker registers it later
+        click.echo(f"Chưa đăng ký được với trục liên thông ({exc}); tiến trình liên thông sẽ "
+                   "đăng ký lại.", err=True)
 
 
 @pki_group.command("token-check",

@@ -113,8 +113,11 @@ def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
                     attempt.data = build_signed_document(agency, row.payload, rt.blobs, key, chain)
                 else:
                     attempt.data = sign_package(build_status(row.payload), key, chain)
-            except TokenUnavailable as exc:  # the admin fixes the token: retried with backoff
+            except TokenUnavailable as exc:
+                # like an unreachable hub, not the document's fault: kept and retried (backoff
+                # capped at a few minutes) until the admin fixes the token
                 attempt.error = f"Chưa ký được gói tin: {exc.message}"
+                attempt.unreachable = True
             except (EdxmlError, BlobNotFound, KeyError_, KeyError, ValueError) as exc:
                 attempt.error = f"Không tạo được gói tin: {getattr(exc, 'message', exc)}"
                 attempt.permanent = True
