@@ -8,7 +8,9 @@ median latency of:
       TextStampStyle stamp with the Noto Sans font and the same signature image);
   (b) our sign_pdf with the same visible Vietnamese stamp (PAdES B-B);
   (c) our two-phase prepare + finish (the browser's signature made in-process);
-  (d) validate_pdf on the output of (b).
+  (d) validate_pdf on the output of (b);
+  (e) our sign_pdf as (b) with the key in a PKCS#11 token (SoftHSM2, if installed: pyHanko's
+      PKCS11Signer through signing.pkcs11), beside (b), not in the ratio.
 Then the RSS growth while signing a 50 MB PDF in place, measured in a fresh process.
 The last line is ``signing: <sigs/s of (b), RSA> sig/s ratio=<(b)/(a), RSA>``.
 """
@@ -99,6 +101,46 @@ def _memory_child(path: str, pki_dir: str, serial: int) -> None:
     print((peak - before) / 1024)
 
 
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+TOKEN_PIN = "246810"
+
+
+def _softhsm(tmp: Path) -> bool:
+    """A SoftHSM2 token store of this run (before the module is first loaded)."""
+    import shutil
+
+    if not (Path(SOFTHSM).exists() and shutil.which("softhsm2-util")):
+        return False
+    (tmp / "tokens").mkdir()
+    conf = tmp / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tmp / 'tokens'}\nobjectstore.backend = file\n"
+                    "log.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    os.environ["BENCH_TOKEN_PIN"] = TOKEN_PIN
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--pin",
+                    TOKEN_PIN, "--so-pin", "13579135"], check=True, capture_output=True)
+    return True
+
+
+def _token_credential(pki: Pki, key_type: str):
+    from signing.pkcs11 import (
+        TokenConfig,
+        generate_token_key,
+        open_token_credential,
+        store_certificate,
+        token_csr,
+    )
+
+    config = TokenConfig(module=SOFTHSM, token_label="bench", key_label=f"seal-{key_type}",
+                         pin_env="BENCH_TOKEN_PIN")
+    generate_token_key(config, key_type)
+    cert = pki.issue_from_csr(token_csr(config, "bench"), kind="seal",
+                              agency_id="000.00.00.H12", agency_name="UBND tỉnh Cà Mau")
+    store_certificate(config, cert)
+    trust = pki.trust_store()
+    return open_token_credential(config, (*trust.intermediates[:1], *trust.roots))
+
+
 def _status_kb(field: str) -> int:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -127,6 +169,7 @@ def main() -> None:
     pdf = make_demo_pdf(2)
     results: dict[str, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        token = _softhsm(Path(tmp))
         pki = Pki.create(Path(tmp) / "pki", "bench")
         trust = pki.trust_store()
         store = FilesystemPendingStore(Path(tmp) / "pending")
@@ -158,6 +201,12 @@ def main() -> None:
                 "c": _median_rate(two_phase, n),
                 "d": _median_rate(lambda signed=signed: validate_pdf(signed, trust), n),
             }
+            if token:
+                in_token = _token_credential(pki, kt)
+                token_trust = pki.trust_store()  # with the token certificate's OCSP response
+                results[label]["e"] = _median_rate(
+                    lambda c=in_token, t=token_trust, stamp=stamp: sign_pdf(
+                        pdf, c, trust=t, stamp=stamp), n)
         big = Path(tmp) / "big.pdf"
         big.write_bytes(make_demo_pdf(2, padding_bytes=50 * 1024 * 1024))
         size_mb = big.stat().st_size / 1e6
@@ -167,7 +216,7 @@ def main() -> None:
             capture_output=True, text=True, check=True,
         ).stdout.strip().splitlines()[-1])
     names = {"a": "(a) plain pyHanko", "b": "(b) sign_pdf", "c": "(c) prepare+finish",
-             "d": "(d) validate_pdf"}
+             "d": "(d) validate_pdf", "e": "(e) sign_pdf, SoftHSM2"}
     print(f"one core, n={n} per case, 2-page PDF, visible Vietnamese stamp, PAdES B-B")
     for label, res in results.items():
         print(label)
