@@ -53,6 +53,12 @@ def problems(app: Flask) -> list[str]:
         blobs.delete_named(_PROBE)
     except Exception as exc:
         found.append(f"Không truy cập được kho lưu trữ {_store(app)}: {_reason(exc)}")
+    try:
+        from ioffice.services import services
+
+        services(app).seal_tokens  # noqa: B018  (parsed: a malformed setting stops here)
+    except ValueError as exc:
+        found.append(f"Cấu hình token con dấu số không hợp lệ: {exc}")
     return found
 
 

@@ -57,6 +57,15 @@ def test_unreachable_object_storage_is_named(database_url: str, engine, tmp_path
     assert "ioffice-startup" in found
 
 
+def test_a_malformed_seal_token_setting_is_named(database_url: str, engine,
+                                                 tmp_path: Path) -> None:
+    config = _config(tmp_path, DATABASE_URL=database_url,
+                     SEAL_TOKENS={"000.00.00.H12": {"module": "/m.so", "token": "T"}})
+    (found,) = problems(create_app(config))
+    assert found.startswith("Cấu hình token con dấu số không hợp lệ: IOFFICE_SEAL_TOKENS")
+    assert "000.00.00.H12" in found and "key_label" in found
+
+
 def test_gunicorn_refuses_to_start_and_says_why(tmp_path: Path) -> None:
     """The real command of `make run`, on a database nobody upgraded."""
     env = {**os.environ, "IOFFICE_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
