@@ -27,7 +27,7 @@ import hashlib
 import os
 import stat
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pkcs11
@@ -236,7 +236,6 @@ class _TokenKeyMixin:
     def _init(self, config: TokenConfig, token: _Token, public: rsa.RSAPublicKey |
               ec.EllipticCurvePublicKey) -> None:
         self.config, self._token, self._public = config, token, public
-        self._pdf_signers: dict[bytes, PKCS11Signer] = {}
 
     def public_key(self):
         return self._public
@@ -562,7 +561,6 @@ class TokenStatus:
     """The Vietnamese message of the first failure, or empty if a signature was made and
     verified with the certificate's public key."""
     signature_ok: bool = False
-    details: dict = field(default_factory=dict)
 
 
 def check_token(config: TokenConfig) -> TokenStatus:
