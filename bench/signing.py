@@ -8,7 +8,11 @@ median latency of:
       TextStampStyle stamp with the Noto Sans font and the same signature image);
   (b) our sign_pdf with the same visible Vietnamese stamp (PAdES B-B);
   (c) our two-phase prepare + finish (the browser's signature made in-process);
-  (d) validate_pdf on the output of (b).
+  (d) validate_pdf on the output of (b);
+  (g) our sign_pdf as (b) with the key in a PKCS#11 token (SoftHSM2, if installed: pyHanko's
+      PKCS11Signer through signing.pkcs11), beside (b), not in the ratio;
+  (h) one raw signature in that token through the key object (what signxml calls for an
+      edXML envelope).
 Then, for an RSA agency seal at PAdES B-T: (e) sign_pdf with the timestamp from the app's own
 TSA endpoint (``POST /pki/tsa``) over HTTP, served by another process on the other core (as a
 TSA host would be), through pyHanko's HTTP client and our checks of the token; (f) the same
@@ -119,6 +123,46 @@ def _memory_child(path: str, pki_dir: str, serial: int) -> None:
     print((peak - before) / 1024)
 
 
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+TOKEN_PIN = "246810"
+
+
+def _softhsm(tmp: Path) -> bool:
+    """A SoftHSM2 token store of this run (before the module is first loaded)."""
+    import shutil
+
+    if not (Path(SOFTHSM).exists() and shutil.which("softhsm2-util")):
+        return False
+    (tmp / "tokens").mkdir()
+    conf = tmp / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tmp / 'tokens'}\nobjectstore.backend = file\n"
+                    "log.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    os.environ["BENCH_TOKEN_PIN"] = TOKEN_PIN
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--pin",
+                    TOKEN_PIN, "--so-pin", "13579135"], check=True, capture_output=True)
+    return True
+
+
+def _token_credential(pki: Pki, key_type: str):
+    from signing.pkcs11 import (
+        TokenConfig,
+        generate_token_key,
+        open_token_credential,
+        store_certificate,
+        token_csr,
+    )
+
+    config = TokenConfig(module=SOFTHSM, token_label="bench", key_label=f"seal-{key_type}",
+                         pin_env="BENCH_TOKEN_PIN")
+    generate_token_key(config, key_type)
+    cert = pki.issue_from_csr(token_csr(config, "bench"), kind="seal",
+                              agency_id="000.00.00.H12", agency_name="UBND tỉnh Cà Mau")
+    store_certificate(config, cert)
+    trust = pki.trust_store()
+    return open_token_credential(config, (*trust.intermediates[:1], *trust.roots))
+
+
 def _status_kb(field: str) -> int:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -188,6 +232,7 @@ def main() -> None:
     pdf = make_demo_pdf(2)
     results: dict[str, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        token = _softhsm(Path(tmp))
         pki = Pki.create(Path(tmp) / "pki", "bench")
         trust = pki.trust_store()
         store = FilesystemPendingStore(Path(tmp) / "pending")
@@ -219,6 +264,15 @@ def main() -> None:
                 "c": _median_rate(two_phase, n),
                 "d": _median_rate(lambda signed=signed: validate_pdf(signed, trust), n),
             }
+            if token:
+                in_token = _token_credential(pki, kt)
+                token_trust = pki.trust_store()  # with the token certificate's OCSP response
+                results[label]["g"] = _median_rate(
+                    lambda c=in_token, t=token_trust, stamp=stamp: sign_pdf(
+                        pdf, c, trust=t, stamp=stamp), n)
+                # what an edXML envelope costs in the token: one raw signature (signxml)
+                results[label]["h"] = _median_rate(
+                    lambda k=in_token.private_key: _raw_sign(k, bytes(240)), n * 4)
         seal = pki.issue_seal("000.00.00.H12", "Ủy ban nhân dân tỉnh Cà Mau", key_type="rsa")
         seal_stamp = AgencyStamp(BOX, "15/UBND-VP")
         with _tsa_server(Path(tmp) / "pki", tmp) as tsa_url:
@@ -238,7 +292,8 @@ def main() -> None:
             capture_output=True, text=True, check=True,
         ).stdout.strip().splitlines()[-1])
     names = {"a": "(a) plain pyHanko", "b": "(b) sign_pdf", "c": "(c) prepare+finish",
-             "d": "(d) validate_pdf"}
+             "d": "(d) validate_pdf", "g": "(g) sign_pdf, SoftHSM2",
+             "h": "(h) raw sign, SoftHSM2"}
     print(f"one core, n={n} per case, 2-page PDF, visible Vietnamese stamp, PAdES B-B")
     for label, res in results.items():
         print(label)

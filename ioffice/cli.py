@@ -109,6 +109,104 @@ def pki_revoke(serial: str, reason: str) -> None:
         click.echo(f"Đã thu hồi chứng thư số {number:x} ({reason}).")
         if seal is not None:
             click.echo(f"Cơ quan đã có con dấu số mới: chứng thư số {int(seal.serial):x}.")
+def _seal_token(code: str):
+    from ioffice.services import services
+
+    config = services().seal_tokens.config(code)
+    if config is None:
+        raise click.ClickException(f"IOFFICE_SEAL_TOKENS không có token cho cơ quan {code}.")
+    return config
+
+
+@pki_group.command("token-provision",
+                   help="Tạo khóa con dấu số trong token PKCS#11 của cơ quan (IOFFICE_SEAL_TOKENS), "
+                        "cấp chứng thư cho khóa đó và lưu chứng thư vào token.")
+@click.option("--agency", "code", required=True, help="Mã định danh cơ quan, ví dụ 000.00.00.H12")
+@click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="rsa", show_default=True)
+@click.option("--existing-key", is_flag=True,
+              help="Không tạo khóa mới: cấp lại chứng thư cho khóa đã có trong token.")
+@with_appcontext
+def pki_token_provision(code: str, key_type: str, existing_key: bool) -> None:
+    from sqlalchemy import select
+
+    from ioffice.agencies.models import Agency
+    from ioffice.keys import service as keys
+    from ioffice.services import services
+    from signing import PkiError
+    from signing.pkcs11 import TokenError, generate_token_key, store_certificate, token_csr
+
+    config = _seal_token(code)
+    with _session() as session:
+        agency = session.scalars(select(Agency).where(Agency.code == code)).first()
+        if agency is None:
+            raise click.ClickException(f"Không có cơ quan mã {code}.")
+        try:
+            if not existing_key:
+                click.echo(f"Tạo khóa {key_type.upper()} trong token «{config.token_label}»...")
+                generate_token_key(config, key_type)
+            certificate = services().pki.issue_from_csr(
+                token_csr(config, agency.name), kind="seal", agency_id=agency.code,
+                agency_name=agency.name)
+            store_certificate(config, certificate)
+        except (TokenError, PkiError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        if config.certificate:
+            from pathlib import Path
+
+            Path(config.certificate).write_bytes(certificate.dump())
+        row = keys.record_token_seal(session, CLI_CONTEXT, agency, certificate)
+        session.commit()
+    services().seal_tokens.forget(code)
+    click.echo(f"Đã cấp chứng thư số {int(row.serial):x} cho con dấu số của {agency.name} "
+               f"(khóa {config.key_name} trong token «{config.token_label}»).")
+    _register_on_hub(code)
+
+
+def _register_on_hub(code: str) -> None:
+    """The hub's directory learns the new seal certificate now (else the worker does it on its
+    next round; until then the hub refuses packages signed with the new key)."""
+    from ioffice.exchange.runtime import exchange
+    from ioffice.exchange.worker import register_agencies
+
+    try:
+        if register_agencies(exchange(current_app), {code}):
+            click.echo("Đã đăng ký chứng thư mới với trục liên thông.")
+    except Exception as exc:  # the hub down: the worker registers it later
+        click.echo(f"Chưa đăng ký được với trục liên thông ({exc}); tiến trình liên thông sẽ "
+                   "đăng ký lại.", err=True)
+
+
+@pki_group.command("token-check",
+                   help="Kiểm tra token PKCS#11 của các cơ quan: liệt kê token, khóa, chứng thư "
+                        "và ký thử.")
+@click.option("--agency", "code", default=None, help="Chỉ cơ quan này (mặc định: mọi cơ quan "
+                                                     "có trong IOFFICE_SEAL_TOKENS)")
+@with_appcontext
+def pki_token_check(code: str | None) -> None:
+    from ioffice.services import services
+    from signing.pkcs11 import check_token
+
+    tokens = services().seal_tokens
+    codes = [code] if code else list(tokens.codes)
+    if not codes:
+        raise click.ClickException("IOFFICE_SEAL_TOKENS chưa có token nào.")
+    failed = False
+    for agency_code in codes:
+        config = _seal_token(agency_code)
+        status = check_token(config)
+        click.echo(f"{agency_code}: thư viện {config.module}, token «{config.token_label}», "
+                   f"khóa {config.key_name}")
+        click.echo(f"  token có trong thư viện: {', '.join(status.tokens) or '(không có)'}")
+        for line in status.objects:
+            click.echo(f"  {line}")
+        if status.signature_ok:
+            click.echo(f"  chứng thư: {status.certificate_subject}")
+            click.echo("  ký thử: đạt")
+        else:
+            failed = True
+            click.echo(f"  LỖI: {status.error}")
+    if failed:
+        raise SystemExit(1)
 
 
 @click.group("demo", help="Dữ liệu mẫu: tỉnh Cà Mau.")

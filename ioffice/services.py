@@ -17,6 +17,7 @@ from flask import Flask, current_app
 
 if TYPE_CHECKING:
     from ioffice.outgoing.timestamps import TimestampPolicy
+    from ioffice.keys.tokens import SealTokens
     from ioffice.storage import BlobStore
     from signing import CredentialSource, Pki, TrustStore
     from signing.tsa import TsaResponder
@@ -80,6 +81,7 @@ class Services:
         self.signing = Signing(self._open_pki)
         self._timestamps: TimestampPolicy | None = None
         self._tsa_responder: TsaResponder | None = None
+        self._seal_tokens: SealTokens | None = None
 
     @property
     def blobs(self) -> BlobStore:
@@ -101,6 +103,15 @@ class Services:
     @property
     def pki(self) -> Pki:
         return self.signing.pki
+
+    @property
+    def seal_tokens(self) -> SealTokens:
+        """Agency seals held in PKCS#11 tokens (``IOFFICE_SEAL_TOKENS``)."""
+        if self._seal_tokens is None:
+            from ioffice.keys.tokens import SealTokens
+
+            self._seal_tokens = SealTokens(self._config.get("SEAL_TOKENS"))
+        return self._seal_tokens
 
     @property
     def trust(self) -> TrustStore:

@@ -63,6 +63,12 @@ def problems(app: Flask) -> list[str]:
         from_config(app.config)
     except ValueError as exc:
         found.append(f"Cấu hình máy chủ cấp dấu thời gian (IOFFICE_TSA_*) không hợp lệ: {exc}")
+    try:
+        from ioffice.services import services
+
+        services(app).seal_tokens  # noqa: B018  (parsed: a malformed setting stops here)
+    except ValueError as exc:
+        found.append(f"Cấu hình token con dấu số không hợp lệ: {exc}")
     return found
 
 

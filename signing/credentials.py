@@ -89,9 +89,12 @@ class Credential:
         """The certificate's serial number."""
         return int(self.certificate.serial_number)
 
-    def signer(self) -> KeySigner:
-        """A pyHanko signer over the parsed key."""
-        return KeySigner(self)
+    def signer(self) -> Signer:
+        """A pyHanko signer over the key: the key's own when it has one (a key in a PKCS#11
+        token gives pyHanko's ``PKCS11Signer``, see :mod:`signing.pkcs11`), else
+        :class:`KeySigner` over the parsed key."""
+        own = getattr(self.private_key, "pdf_signer", None)
+        return own(self) if own is not None else KeySigner(self)
 
 
 class KeySigner(Signer):

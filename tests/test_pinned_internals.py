@@ -37,7 +37,7 @@ def _requirements() -> dict[str, str]:
     lines = parser["options"]["install_requires"].strip().splitlines()
     found = {}
     for line in lines:
-        m = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(.*)", line)
+        m = re.match(r"\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)", line)  # extras ignored
         if m and not line.strip().startswith("#"):
             found[m.group(1).lower()] = m.group(2).strip()
     return found

@@ -83,6 +83,14 @@ def test_bad_tsa_settings_are_named(database_url: str, engine, tmp_path: Path,
     assert found.startswith("Cấu hình máy chủ cấp dấu thời gian (IOFFICE_TSA_*) không hợp lệ")
     assert named in found
 
+def test_a_malformed_seal_token_setting_is_named(database_url: str, engine,
+                                                 tmp_path: Path) -> None:
+    config = _config(tmp_path, DATABASE_URL=database_url,
+                     SEAL_TOKENS={"000.00.00.H12": {"module": "/m.so", "token": "T"}})
+    (found,) = problems(create_app(config))
+    assert found.startswith("Cấu hình token con dấu số không hợp lệ: IOFFICE_SEAL_TOKENS")
+    assert "000.00.00.H12" in found and "key_label" in found
+
 
 def test_gunicorn_refuses_to_start_and_says_why(tmp_path: Path) -> None:
     """The real command of `make run`, on a database nobody upgraded."""

@@ -63,6 +63,8 @@ class Exchange:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cas: tuple[x509.Certificate, ...] | None = None
     _blobs: object | None = None
+    seal_tokens: object | None = None
+    """Agency seals held in PKCS#11 tokens (:class:`ioffice.keys.tokens.SealTokens`)."""
 
     def __post_init__(self) -> None:
         if self.signing is None:
@@ -148,6 +150,15 @@ def _no_pki() -> Pki:
     raise RuntimeError("Exchange built without a PKI (neither signing nor pki_factory given).")
 
 
+def _seal_tokens(app: Flask):
+    services = app.extensions.get("ioffice.services")
+    if services is not None and hasattr(services, "seal_tokens"):
+        return services.seal_tokens  # the same token sessions as the web side
+    from ioffice.keys.tokens import SealTokens
+
+    return SealTokens(app.config.get("SEAL_TOKENS"))
+
+
 def exchange(app: Flask) -> Exchange:
     """The app's exchange runtime, built on first use (no network, no threads)."""
     runtime = app.extensions.get("ioffice.exchange")
@@ -162,6 +173,7 @@ def exchange(app: Flask) -> Exchange:
             session_factory=lambda: database(app).session(),
             blobs_factory=lambda: app.extensions["ioffice.services"].blobs,
             signing=app.extensions["ioffice.services"].signing,
+            seal_tokens=_seal_tokens(app),
             settings={k: float(v) for k, v in settings.items()},
             push=_flag(app.config.get("EXCHANGE_PUSH", True)),
             callback_url=(str(app.config.get("EXCHANGE_CALLBACK_URL") or "").rstrip("/") or None),

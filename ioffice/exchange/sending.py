@@ -16,7 +16,7 @@ from ioffice.db import utcnow
 from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
 from ioffice.exchange.packages import build_signed_document, build_status
 from ioffice.exchange.runtime import Exchange
-from ioffice.keys.service import KeyError_, seal_credential
+from ioffice.keys.service import KeyError_, TokenUnavailable, seal_credential
 from ioffice.storage import BlobNotFound
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ def claim(rt: Exchange, limit: int) -> list[int]:
 def _seal(rt: Exchange, session, agency_id: int):
     cache = rt.__dict__.setdefault("_seals", {})
     if agency_id not in cache:
-        credential = seal_credential(session, rt.pki, agency_id)
+        # a seal in a PKCS#11 token signs the envelope too: its key object signs in the token
+        credential = seal_credential(session, rt.pki, agency_id, rt.seal_tokens)
         chain = [x509.load_der_x509_certificate(c.dump())
                  for c in (credential.certificate, *credential.chain)]
         cache[agency_id] = (credential.private_key, chain)
@@ -112,6 +113,11 @@ def _build_all(rt: Exchange, row_ids: list[int]) -> list[_Attempt]:
                     attempt.data = build_signed_document(agency, row.payload, rt.blobs, key, chain)
                 else:
                     attempt.data = sign_package(build_status(row.payload), key, chain)
+            except TokenUnavailable as exc:
+                # like an unreachable hub, not the document's fault: kept and retried (backoff
+                # capped at a few minutes) until the admin fixes the token
+                attempt.error = f"Chưa ký được gói tin: {exc.message}"
+                attempt.unreachable = True
             except (EdxmlError, BlobNotFound, KeyError_, KeyError, ValueError) as exc:
                 attempt.error = f"Không tạo được gói tin: {getattr(exc, 'message', exc)}"
                 attempt.permanent = True

@@ -15,6 +15,7 @@ class KeyHolder(enum.StrEnum):
     AGENCY_SEAL = "agency_seal"  # server, under the PKI passphrase; used by clerks
     PIN = "pin"  # server, encrypted under the person's PIN
     BROWSER = "browser"  # the person's browser (WebCrypto, non-extractable); CSR issued here
+    TOKEN = "token"  # the agency seal in a PKCS#11 token or HSM (IOFFICE_SEAL_TOKENS); CSR here
 
 
 class SigningCertificate(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 from sqlalchemy import select
@@ -14,10 +15,19 @@ from ioffice.audit import AuditContext, record
 from ioffice.errors import DomainError, NotFound
 from ioffice.keys.models import KeyHolder, SigningCertificate
 from signing import Credential, PinProtectedKey, Pki, TrustStore
+from signing.pkcs11 import TokenError
+
+if TYPE_CHECKING:
+    from ioffice.keys.tokens import SealTokens
 
 
 class KeyError_(DomainError):
     pass
+
+
+class TokenUnavailable(KeyError_):
+    """The agency's seal token cannot be used now (module, token, PIN, key): nothing was
+    signed; the admin can fix it and the same action can be tried again."""
 
 
 def _row(agency_id: int, user_id: int | None, holder: KeyHolder, credential: Credential,
@@ -28,10 +38,14 @@ def _row(agency_id: int, user_id: int | None, holder: KeyHolder, credential: Cre
                               not_after=cert.not_valid_after, protected_key=protected)
 
 
+SEAL_HOLDERS = (KeyHolder.AGENCY_SEAL, KeyHolder.TOKEN)
+
+
 def agency_seal(session: Session, agency_id: int) -> SigningCertificate | None:
+    """The agency's newest seal certificate: server-held key or key in a token."""
     return session.scalars(select(SigningCertificate).where(
         SigningCertificate.agency_id == agency_id, SigningCertificate.user_id.is_(None),
-        SigningCertificate.holder == KeyHolder.AGENCY_SEAL, SigningCertificate.active)
+        SigningCertificate.holder.in_(SEAL_HOLDERS), SigningCertificate.active)
         .order_by(SigningCertificate.id.desc())).first()
 
 
@@ -50,11 +64,43 @@ def ensure_agency_seal(session: Session, pki: Pki, ctx: AuditContext, agency: Ag
     return row
 
 
-def seal_credential(session: Session, pki: Pki, agency_id: int) -> Credential:
+def seal_credential(session: Session, pki: Pki, agency_id: int,
+                    tokens: SealTokens | None = None) -> Credential:
+    """The key the agency seals with: in its PKCS#11 token when ``tokens`` has one for the
+    agency, else the server-held key of its newest seal certificate."""
+    code = None
+    if tokens:
+        code = session.get(Agency, agency_id).code
+    if code is not None and tokens.config(code) is not None:
+        try:
+            return tokens.credential(code, pki.trust_store())
+        except TokenError as exc:
+            raise TokenUnavailable(f"Không dùng được token chứa con dấu số của cơ quan: {exc} "
+                            "Chưa có gì thay đổi.") from exc
     row = agency_seal(session, agency_id)
     if row is None:
         raise KeyError_("Cơ quan chưa có chứng thư số của cơ quan (con dấu số).")
+    if row.holder is KeyHolder.TOKEN:
+        raise KeyError_("Con dấu số của cơ quan nằm trong token nhưng máy chủ chưa cấu hình token "
+                        "đó (IOFFICE_SEAL_TOKENS); hãy báo quản trị hệ thống.")
     return pki.credential(int(row.serial))
+
+
+def record_token_seal(session: Session, ctx: AuditContext, agency: Agency,
+                      certificate: asn1_x509.Certificate) -> SigningCertificate:
+    """Keep the certificate of a seal key made in a token (``pki token-provision``): the
+    agency's seal from now on, for the exchange directory too."""
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(certificate.dump())
+    row = SigningCertificate(agency_id=agency.id, user_id=None, holder=KeyHolder.TOKEN,
+                             serial=str(cert.serial_number), subject=cert.subject.rfc4514_string(),
+                             not_after=cert.not_valid_after_utc)
+    session.add(row)
+    session.flush()
+    record(session, ctx, "keys:seal:issue", subject_type="certificate", subject_id=row.serial,
+           agency_id=agency.id, details={"holder": "token"})
+    return row
 
 
 def personal_certificate(session: Session, user_id: int, agency_id: int,

@@ -16,6 +16,8 @@ sees one action that either happened whole or not at all.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
@@ -28,6 +30,9 @@ from ioffice.outgoing.timestamps import TimestampPolicy
 from ioffice.registers.numbering import NumberTaken
 from ioffice.storage import BlobStore
 from signing import Pki, TrustStore
+
+if TYPE_CHECKING:
+    from ioffice.keys.tokens import SealTokens
 
 __all__ = ["issue"]
 
@@ -48,10 +53,11 @@ class _Changed(Exception):
 
 
 def issue(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, actor: Actor,
-          document_id: int, *, tsa: TimestampPolicy) -> OutgoingDocument:
+          document_id: int, *, tsa: TimestampPolicy,
+          tokens: SealTokens | None = None) -> OutgoingDocument:
     """Number (if not yet), seal (if not yet) and dispatch a signed document, in the caller's
     transaction: the caller commits only if every step succeeded. Nothing is written or locked
-    before the seal is made."""
+    before the seal is made. ``tokens``: agency seals held in PKCS#11 tokens."""
     for op in (Op.NUMBER, Op.SEAL, Op.DISPATCH):
         actor.check(op)
     doc = get_document(session, actor, document_id)
@@ -60,7 +66,8 @@ def issue(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, actor
         if doc.status is OutgoingStatus.SEALED:
             break
         plan = numbering.plan_number(session, doc) if doc.status is OutgoingStatus.SIGNED else None
-        seal = signatures.make_agency_seal(session, blobs, pki, trust, actor, doc, plan, tsa=tsa)
+        seal = signatures.make_agency_seal(session, blobs, pki, trust, actor, doc, plan, tsa=tsa,
+                                           tokens=tokens)
         try:
             with session.begin_nested():  # rolled back on a conflict: its row locks go with it
                 doc = _number_and_seal(session, actor, document_id, plan, seal)

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 from pyhanko.pdf_utils.misc import PdfError
@@ -58,6 +59,9 @@ from signing import (
     sign_pdf,
 )
 from signing.tsa import TimestampUnavailable
+
+if TYPE_CHECKING:
+    from ioffice.keys.tokens import SealTokens
 
 # the personal signature block: bottom right of the last page, clear of the page margin
 BOX_WIDTH, BOX_HEIGHT, RIGHT_MARGIN, BOTTOM_MARGIN = 220.0, 120.0, 50.0, 60.0
@@ -444,7 +448,7 @@ NO_TIMESTAMP = ("Chưa đóng dấu (ký số cơ quan) được: {reason} Văn 
 def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
                      actor: Actor, doc: OutgoingDocument,
                      plan: numbering.NumberPlan | None = None, *,
-                     tsa: TimestampPolicy) -> AgencySeal:
+                     tsa: TimestampPolicy, tokens: SealTokens | None = None) -> AgencySeal:
     """The slow part of the agency signature (sign, timestamp, check, store the blob), done
     with reads only: the caller holds no lock and has written nothing yet. ``plan``: the number
     and date to write, when the document is not numbered yet (the one action). Ends the
@@ -452,13 +456,14 @@ def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustS
 
     The timestamp comes from ``tsa`` over HTTP (bounded by its timeout). If it cannot be had,
     :class:`OutgoingError` (nothing was written), or, if ``tsa.fallback_bb``, a seal without
-    one whose ``without_timestamp`` says why."""
+    one whose ``without_timestamp`` says why. ``tokens``: agency seals held in PKCS#11
+    tokens (the agency's is used when configured)."""
     number_notation = plan.number_notation if plan is not None else doc.number_notation
     number_text = plan.number_text if plan is not None else doc.number_text
     issued = plan.date if plan is not None else doc.promulgation_date
     assert issued is not None and number_text is not None  # set with the number
     pdf = blobs.read_bytes(doc.current_sha256)
-    credential = keys.seal_credential(session, pki, actor.agency_id)
+    credential = keys.seal_credential(session, pki, actor.agency_id, tokens)
     end_reads(session)  # the last read: nothing below touches the database
     stamp = AgencyStamp(stamp_box(doc, pdf), number_notation)
     # the number and date go into the blanks the signed draft left, in the seal's revision
@@ -516,7 +521,8 @@ def store_agency_seal(session: Session, actor: Actor, doc: OutgoingDocument, sea
 
 def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
                            actor: Actor, document_id: int, *,
-                           tsa: TimestampPolicy) -> SignedRevision:
+                           tsa: TimestampPolicy,
+                           tokens: SealTokens | None = None) -> SignedRevision:
     """The clerk's agency signature: seal over the left third of the personal signature, with
     number, notation and time (+07:00), timestamped (PAdES B-T).
 
@@ -526,7 +532,7 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
     doc = get_document(session, actor, document_id)
     if doc.status is not OutgoingStatus.NUMBERED:
         raise WrongState(NOT_NUMBERED.format(label=doc.status.label))
-    seal = make_agency_seal(session, blobs, pki, trust, actor, doc, tsa=tsa)
+    seal = make_agency_seal(session, blobs, pki, trust, actor, doc, tsa=tsa, tokens=tokens)
     doc = get_document(session, actor, document_id, for_update=True)
     return store_agency_seal(session, actor, doc, seal)
 

@@ -385,7 +385,8 @@ def seal(document_id: int) -> Any:
     s = services()
     return _act(lambda: signatures.apply_agency_signature(get_session(), s.blobs, s.pki, s.trust,
                                                           current_actor(), document_id,
-                                                          tsa=s.timestamps),
+                                                          tsa=s.timestamps,
+                                                          tokens=s.seal_tokens),
                 document_id, lambda rev: "Đã ký số của cơ quan." + _no_timestamp_note(rev))
 
 
@@ -403,7 +404,8 @@ def issue_all(document_id: int) -> Any:
     failed seal takes no number)."""
     s = services()
     return _act(lambda: issue.issue(get_session(), s.blobs, s.pki, s.trust, current_actor(),
-                                    document_id, tsa=s.timestamps), document_id,
+                                    document_id, tsa=s.timestamps,
+                                    tokens=s.seal_tokens), document_id,
                 lambda doc: f"Đã cấp số {doc.number_notation}, đóng dấu (ký số của cơ quan) và "
                             "phát hành văn bản." + _no_timestamp_note(doc.signatures[-1]))
 

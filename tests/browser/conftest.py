@@ -189,6 +189,34 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=STOP_TIMEOUT_S)
 
 
+LIVE_ENV: dict[str, str] = {}
+"""The ``live_server``'s environment once it runs: a test may start a second server on the same
+database, instance folder and PKI with a setting changed (:func:`start_gunicorn`)."""
+
+
+def start_gunicorn(env: dict[str, str], log: Path, workers: int = 1
+                   ) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn serving ``wsgi:app`` with ``env`` on a free port, answering: (process, URL).
+    Stop it with :func:`stop_gunicorn`."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+             "--access-logfile", "-", "--graceful-timeout", "3", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_until_up(proc, url, log)
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc, url
+
+
+def stop_gunicorn(proc: subprocess.Popen[bytes]) -> None:
+    _stop(proc)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("live_server")
@@ -216,8 +244,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(proc, url, log)
+        LIVE_ENV.update(env)
         yield url
     finally:
+        LIVE_ENV.clear()
         _stop(proc)
         _drop_browser_database(database_url)
 
