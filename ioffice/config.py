@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
     "PKI_DIR": None,  # default: <instance>/pki
     "PKI_PASSPHRASE": None,  # default: random, kept in <instance>/pki_passphrase
+    "SIMULATED_CA": True,  # trust the simulated PKI's root besides the imported anchors
+    "TRUST_RECHECK_SECONDS": 10.0,  # how stale a process's view of the imported anchors may be
     "HELD_UPLOAD_HOURS": 4,  # a file kept for a refused form waits this long for its resubmission
     "CLEANUP_GRACE_HOURS": 24,  # orphaned blobs and temporary uploads older than this go
 }

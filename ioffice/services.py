@@ -8,6 +8,7 @@ from flask import Flask, current_app
 
 if TYPE_CHECKING:
     from ioffice.storage import BlobStore
+    from ioffice.trust.source import TrustSource
     from signing import Pki, TrustStore
 
 
@@ -19,7 +20,9 @@ class Services:
     """Built lazily, so that create_app stays cheap and touches nothing outside the process."""
 
     def __init__(self, app: Flask) -> None:
+        self._app = app
         self._config = app.config
+        self._trust_source: TrustSource | None = None
         self._blobs: BlobStore | None = None
         self._pki: Pki | None = None
 
@@ -43,8 +46,31 @@ class Services:
         return self._pki
 
     @property
+    def trust_source(self) -> TrustSource:
+        """The simulated CA (when ``SIMULATED_CA``) plus the imported anchors (ioffice/trust)."""
+        if self._trust_source is None:
+            from ioffice.db_session import database
+            from ioffice.trust.source import TrustSource, flag
+
+            self._trust_source = TrustSource(
+                simulated=flag(self._config.get("SIMULATED_CA", True)),
+                pki=lambda: self.pki, session_factory=lambda: database(self._app).session(),
+                recheck=float(self._config.get("TRUST_RECHECK_SECONDS", 10.0)))
+        return self._trust_source
+
+    @property
     def trust(self) -> TrustStore:
-        return self.pki.trust_store()
+        """A new store per call: the PKI's revocation files as they are now, and the imported
+        anchors as this process last read them (at most ``TRUST_RECHECK_SECONDS`` ago)."""
+        return self.trust_source.trust_store()
+
+    def trust_if_ready(self) -> TrustStore | None:
+        """:attr:`trust`, or None before `flask pki init` (for work that can go on without
+        checking signatures, such as registering an uploaded document)."""
+        try:
+            return self.trust
+        except RuntimeError:
+            return None
 
 
 def services(app: Flask | None = None) -> Services:

@@ -16,6 +16,7 @@ from axis_connector.client import AxisClient
 from axis_connector.vxp import VxpClient, VxpHubClient
 from ioffice.exchange.config import HubConfig, hub_for, parse_hubs
 from ioffice.exchange.errors import NoHub
+from ioffice.trust.source import TrustSource
 from signing import Pki, TrustStore
 
 DEFAULTS = {
@@ -49,6 +50,7 @@ class Exchange:
     session_factory: Callable[[], Session]
     blobs_factory: Callable[[], object]
     pki_factory: Callable[[], Pki]
+    trust_source_factory: Callable[[], TrustSource] | None = None
     settings: dict[str, float] = field(default_factory=dict)
     push: bool = True
     callback_url: str | None = None
@@ -99,22 +101,33 @@ class Exchange:
 
     @property
     def trust(self) -> TrustStore:
-        """The PKI's trust store, reloaded when its revocation data was reissued (a revocation,
-        or the periodic refresh): the worker runs for weeks, and a revoked seal's PDFs must not
-        keep validating until it restarts. Looked at every TRUST_RECHECK_SECONDS at most."""
+        """The trust store (the simulated PKI's, when enabled, plus the anchors the
+        administrator imported), reloaded when the PKI's revocation data was reissued (a
+        revocation, or the periodic refresh) or the anchor set changed: the worker runs for
+        weeks, and a revoked seal's PDFs must not keep validating until it restarts, nor a
+        newly imported root wait for it. Looked at every TRUST_RECHECK_SECONDS at most."""
         now = time.monotonic()
         if self._trust is None or now - self._trust_checked >= TRUST_RECHECK_SECONDS:
-            stamp = self.pki.revocation_stamp()
+            source = self.trust_source_factory() if self.trust_source_factory else None
+            if source is not None:
+                source.invalidate()  # read the anchors now: this check is the bound
+            stamp = source.stamp() if source else self.pki.revocation_stamp()
             if self._trust is None or stamp != self._trust_stamp:
-                self._trust, self._trust_stamp = self.pki.trust_store(), stamp
+                self._trust = source.trust_store() if source else self.pki.trust_store()
+                self._trust_stamp = stamp
             self._trust_checked = now
         return self._trust
 
+    def forget_trust(self) -> None:
+        """Look again at the next use (this process changed the anchors)."""
+        self._trust_checked = float("-inf")
+
     @property
     def trusted_cas(self) -> tuple[x509.Certificate, ...]:
-        """Root and issuing CA (not the TSA): what agency seals chain to."""
+        """Root and issuing CA (not the TSA): what agency seals chain to (the simulated PKI's:
+        the envelopes' XML signatures are the axis members' own)."""
         if self._cas is None:
-            store = self.trust
+            store = self.pki.trust_store()
             certs = [*store.roots, *store.intermediates]
             self._cas = tuple(x509.load_der_x509_certificate(c.dump()) for c in certs
                               if c.ca)
@@ -155,6 +168,11 @@ def _open_pki(app: Flask) -> Pki:
         return Pki.open(app.config["PKI_DIR"], app.config["PKI_PASSPHRASE"])
 
 
+def _trust_source(app: Flask):
+    services = app.extensions.get("ioffice.services")
+    return getattr(services, "trust_source", None)
+
+
 def exchange(app: Flask) -> Exchange:
     """The app's exchange runtime, built on first use (no network, no threads)."""
     runtime = app.extensions.get("ioffice.exchange")
@@ -169,6 +187,7 @@ def exchange(app: Flask) -> Exchange:
             session_factory=lambda: database(app).session(),
             blobs_factory=lambda: app.extensions["ioffice.services"].blobs,
             pki_factory=lambda: _open_pki(app),
+            trust_source_factory=lambda: _trust_source(app),
             settings={k: float(v) for k, v in settings.items()},
             push=_flag(app.config.get("EXCHANGE_PUSH", True)),
             callback_url=(str(app.config.get("EXCHANGE_CALLBACK_URL") or "").rstrip("/") or None),

@@ -48,6 +48,8 @@ HISTORY_LABELS = {
     "keys:personal:issue": "cấp chứng thư số cá nhân",
     "keys:personal:unlock": "mở khóa PIN",
     "keys:seal:issue": "cấp chứng thư số cơ quan",
+    "trust:anchor:import": "nhập chứng thư tin cậy",
+    "trust:anchor:remove": "gỡ chứng thư tin cậy",
     "search:query:run": "tìm kiếm",
     "search:saved:create": "lưu truy vấn tìm kiếm",
     "search:saved:delete": "xóa truy vấn đã lưu",
