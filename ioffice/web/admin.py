@@ -565,13 +565,18 @@ def trust_anchors() -> Any:
                            simulated=services().trust_source.simulated), (400 if error else 200)
 
 
-@bp.route("/chung-thu-tin-cay/<int:anchor_id>/go", methods=["POST"])
+@bp.route("/chung-thu-tin-cay/go", methods=["POST"])
 @operation(Op.ADMIN_TRUST_ANCHORS)
-def trust_anchor_remove(anchor_id: int) -> Any:
+def trust_anchor_remove() -> Any:
+    """The anchor's id in the form, not the path: an anchor is the deployment's, not an
+    agency's (the per-agency 404 probe of tests/access does not apply to it)."""
     from ioffice.trust import service as trust
 
     db = get_session()
     _tree_admin()
+    anchor_id = parse_int(request.form.get("anchor_id"))
+    if anchor_id is None:
+        raise NotFound("Không có chứng thư này trong danh sách tin cậy (có thể đã được gỡ).")
     row = trust.remove(db, audit_context(), anchor_id)  # NotFound: 404 page
     db.commit()
     _trust_changed()

@@ -60,7 +60,8 @@ def test_the_province_admin_imports_sees_and_removes_a_root(
     assert event.actor_id is not None
 
     anchor = db.scalars(select(TrustAnchor).where(TrustAnchor.fingerprint == fp)).one()
-    resp = client.post(f"{PAGE}/{anchor.id}/go", data={"csrf_token": csrf_token(client, PAGE)})
+    resp = client.post(f"{PAGE}/go", data={"csrf_token": csrf_token(client, PAGE),
+                                           "anchor_id": str(anchor.id)})
     assert resp.status_code == 302
     page = client.get(PAGE).get_data(as_text=True)
     assert "Đã gỡ chứng thư «CN=Foreign Root CA G2" in page
@@ -122,8 +123,14 @@ def test_only_the_top_level_admin_may(login_as, db: Session, username: str,
     client = login_as(username)
     assert client.get(PAGE).status_code == 403
     assert _upload(client, pem(foreign_ca.root)).status_code == 403
-    assert _count(db) == 0
+    row = trust.import_certificates(db, trust_ctx(), pem(foreign_ca.root)).added[0]
+    db.flush()
+    gone = client.post(f"{PAGE}/go", data={"csrf_token": csrf_token(client, "/"),
+                                           "anchor_id": str(row.id)})
+    assert gone.status_code == 403 and _count(db) == 1
     assert f'href="{PAGE}"' not in client.get("/").get_data(as_text=True)
+    db.expire_all()
+    assert _count(db) == 1
 
 
 def test_removal_needs_the_csrf_token_and_an_existing_row(login_as, db: Session,
@@ -131,11 +138,14 @@ def test_removal_needs_the_csrf_token_and_an_existing_row(login_as, db: Session,
     client = login_as("vanthu.camau")
     row = trust.import_certificates(db, trust_ctx(), pem(foreign_ca.root)).added[0]
     db.flush()
-    assert client.post(f"{PAGE}/{row.id}/go").status_code == 400  # no CSRF token
+    assert client.post(f"{PAGE}/go", data={"anchor_id": str(row.id)}).status_code == 400  # CSRF
     assert _count(db) == 1
-    missing = client.post(f"{PAGE}/{row.id + 1000}/go",
-                          data={"csrf_token": csrf_token(client, PAGE)})
-    assert missing.status_code == 404
+    for bad in (str(row.id + 1000), "abc", ""):
+        missing = client.post(f"{PAGE}/go", data={"csrf_token": csrf_token(client, PAGE),
+                                                  "anchor_id": bad})
+        assert missing.status_code == 404
+        assert "Không có chứng thư này" in missing.get_data(as_text=True)
+    assert _count(db) == 1
 
 
 def test_the_commands_import_list_and_remove(app: Flask, db: Session, tmp_path: Path,
