@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         'trust_anchors',
-        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
         sa.Column('fingerprint', sa.String(length=64), nullable=False),
         sa.Column('der', sa.LargeBinary(), nullable=False),
         sa.Column('subject', sa.String(length=1000), nullable=False),
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column('not_after', sa.DateTime(timezone=True), nullable=False),
         sa.Column('is_root', sa.Boolean(), nullable=False),
         sa.Column('imported_at', sa.DateTime(timezone=True), nullable=False),
-        sa.Column('imported_by', sa.Integer(), nullable=True),
+        sa.Column('imported_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
         sa.ForeignKeyConstraint(['imported_by'], ['users.id'],
                                 name=op.f('fk_trust_anchors_imported_by_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_trust_anchors')),
