@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(pki_group)
+    app.cli.add_command(trust_group)
     app.cli.add_command(token_group)
     app.cli.add_command(exchange_group)
     app.cli.add_command(maintenance_group)
@@ -109,6 +110,8 @@ def pki_revoke(serial: str, reason: str) -> None:
         click.echo(f"Đã thu hồi chứng thư số {number:x} ({reason}).")
         if seal is not None:
             click.echo(f"Cơ quan đã có con dấu số mới: chứng thư số {int(seal.serial):x}.")
+
+
 def _seal_token(code: str):
     from ioffice.services import services
 
@@ -207,6 +210,71 @@ def pki_token_check(code: str | None) -> None:
             click.echo(f"  LỖI: {status.error}")
     if failed:
         raise SystemExit(1)
+
+
+@click.group("trust", help="Chứng thư gốc, trung gian được tin cậy (nhập từ tệp PEM/DER).")
+def trust_group() -> None:
+    pass
+
+
+@trust_group.command("import", help="Nhập chứng thư gốc hoặc trung gian từ tệp PEM (một hay "
+                                    "nhiều chứng thư) hoặc DER.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def trust_import(path: Path) -> None:
+    from ioffice.trust import service as trust
+
+    with path.open("rb") as f:
+        data = f.read(trust.MAX_FILE_BYTES + 1)
+    with _session() as session:
+        try:
+            result = trust.import_certificates(session, CLI_CONTEXT, data, filename=path.name)
+        except trust.TrustAnchorError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(result.message)
+        for row in result.added:
+            click.echo(f"  {row.fingerprint}  {row.subject}")
+
+
+@trust_group.command("list", help="Liệt kê chứng thư đã nhập.")
+@with_appcontext
+def trust_list() -> None:
+    import datetime as dt
+
+    from ioffice.trust import service as trust
+
+    now = dt.datetime.now(dt.UTC)
+    with _session() as session:
+        rows = trust.list_anchors(session)
+        if not rows:
+            click.echo("Chưa nhập chứng thư nào.")
+        for row in rows:
+            kind = "gốc" if row.is_root else "trung gian"
+            state = " ĐÃ HẾT HẠN" if row.not_after <= now else ""
+            click.echo(f"{row.id}\t{kind}\t{row.not_before:%d/%m/%Y}-{row.not_after:%d/%m/%Y}"
+                       f"{state}\t{row.fingerprint}\t{row.subject}")
+
+
+@trust_group.command("remove", help="Gỡ một chứng thư: theo số thứ tự (trust list) hoặc dấu "
+                                    "vân tay SHA-256 (ít nhất 8 ký tự đầu).")
+@click.argument("which")
+@with_appcontext
+def trust_remove(which: str) -> None:
+    from ioffice.errors import NotFound
+    from ioffice.trust import service as trust
+
+    with _session() as session:
+        row = trust.find(session, which)
+        if row is None:
+            raise click.ClickException(f"Không tìm thấy đúng một chứng thư «{which}» "
+                                       "(xem `trust list`).")
+        try:
+            trust.remove(session, CLI_CONTEXT, row.id)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"Đã gỡ chứng thư «{row.subject}» ({row.fingerprint}).")
 
 
 @click.group("demo", help="Dữ liệu mẫu: tỉnh Cà Mau.")

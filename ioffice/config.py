@@ -52,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "TSA_SERVE": False,  # serve the simulated PKI's TSA at POST /pki/tsa (make run, tests)
     "TSA_RATE_LIMIT": "120 per minute; 3000 per hour",  # requests to /pki/tsa per address
     "SEAL_TOKENS": {},  # agency code -> PKCS#11 token holding its seal (ioffice/keys/tokens.py)
+    "SIMULATED_CA": True,  # trust the simulated PKI's root besides the imported anchors
+    "TRUST_RECHECK_SECONDS": 10.0,  # how stale a process's view of the imported anchors may be
     "HELD_UPLOAD_HOURS": 4,  # a file kept for a refused form waits this long for its resubmission
     "CLEANUP_GRACE_HOURS": 24,  # orphaned blobs and temporary uploads older than this go
 }

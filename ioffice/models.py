@@ -28,6 +28,7 @@ from ioffice.outgoing.models import (
 )
 from ioffice.registers.models import Register
 from ioffice.search.models import OutgoingSearchEntry, SearchEntry
+from ioffice.trust.models import TrustAnchor
 
 metadata = Base.metadata
 
@@ -60,6 +61,7 @@ __all__ = [
     "SearchEntry",
     "SignedRevision",
     "SigningCertificate",
+    "TrustAnchor",
     "User",
     "metadata",
 ]

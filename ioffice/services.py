@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
-    from ioffice.outgoing.timestamps import TimestampPolicy
     from ioffice.keys.tokens import SealTokens
+    from ioffice.outgoing.timestamps import TimestampPolicy
     from ioffice.storage import BlobStore
+    from ioffice.trust.source import TrustSource
     from signing import CredentialSource, Pki, TrustStore
     from signing.tsa import TsaResponder
 
@@ -39,8 +40,11 @@ class Signing:
     as when each request loaded its own), the long-running worker every
     ``TRUST_RECHECK_SECONDS``."""
 
-    def __init__(self, open_pki: Callable[[], Pki]) -> None:
+    def __init__(self, open_pki: Callable[[], Pki],
+                 trust_source: Callable[[], TrustSource | None] | None = None) -> None:
         self._open_pki = open_pki
+        self._trust_source_factory = trust_source
+        self._trust_source: TrustSource | None = None
         self._lock = threading.Lock()
         self._pki: Pki | None = None
         self._trust: TrustStore | None = None
@@ -60,14 +64,34 @@ class Signing:
         """Where the server-held signing keys live (today the CA's ``keys/`` folder)."""
         return self.pki.credentials
 
+    @property
+    def trust_source(self) -> TrustSource | None:
+        """The simulated CA (when enabled) plus the anchors the administrator imported
+        (``ioffice/trust``); None where no database is at hand (a benchmark): the CA alone."""
+        if self._trust_source is None and self._trust_source_factory is not None:
+            self._trust_source = self._trust_source_factory()
+        return self._trust_source
+
+    def forget_trust(self) -> None:
+        """Look again at the next use: this process changed the anchors."""
+        if self.trust_source is not None:
+            self.trust_source.invalidate()
+        self._trust_checked = float("-inf")
+
     def trust(self, recheck_seconds: float = 0.0) -> TrustStore:
-        """The current trust store, reloaded if the revocation data changed since it was
-        loaded; whether it changed is looked at every ``recheck_seconds`` at most."""
+        """The current trust store, reloaded if the revocation data or the anchor set changed
+        since it was loaded; whether it changed is looked at every ``recheck_seconds`` at most
+        (the anchors themselves are read at most every ``TRUST_RECHECK_SECONDS``)."""
         now = time.monotonic()
         if self._trust is None or now - self._trust_checked >= recheck_seconds:
-            stamp = self.pki.revocation_stamp()
+            source = self.trust_source
+            if source is not None and recheck_seconds > 0:
+                source.invalidate()  # the caller's recheck is the bound: read the anchors now
+            stamp = source.stamp() if source is not None else self.pki.revocation_stamp()
             if self._trust is None or stamp != self._trust_stamp:
-                self._trust, self._trust_stamp = self.pki.trust_store(), stamp
+                self._trust = (source.trust_store() if source is not None
+                               else self.pki.trust_store())
+                self._trust_stamp = stamp
             self._trust_checked = now
         return self._trust
 
@@ -76,9 +100,10 @@ class Services:
     """Built lazily, so that create_app stays cheap and touches nothing outside the process."""
 
     def __init__(self, app: Flask) -> None:
+        self._app = app
         self._config = app.config
         self._blobs: BlobStore | None = None
-        self.signing = Signing(self._open_pki)
+        self.signing = Signing(self._open_pki, self._make_trust_source)
         self._timestamps: TimestampPolicy | None = None
         self._tsa_responder: TsaResponder | None = None
         self._seal_tokens: SealTokens | None = None
@@ -113,9 +138,36 @@ class Services:
             self._seal_tokens = SealTokens(self._config.get("SEAL_TOKENS"))
         return self._seal_tokens
 
+    def _make_trust_source(self) -> TrustSource:
+        from ioffice.db_session import database
+        from ioffice.trust.source import TrustSource, flag
+
+        return TrustSource(
+            simulated=flag(self._config.get("SIMULATED_CA", True)),
+            pki=lambda: self.pki, session_factory=lambda: database(self._app).session(),
+            recheck=float(self._config.get("TRUST_RECHECK_SECONDS", 10.0)))
+
+    @property
+    def trust_source(self) -> TrustSource:
+        """The simulated CA (when ``SIMULATED_CA``) plus the imported anchors (ioffice/trust)."""
+        source = self.signing.trust_source
+        assert source is not None
+        return source
+
     @property
     def trust(self) -> TrustStore:
+        """The trust store: the simulated CA's (when ``SIMULATED_CA``) and the imported anchors,
+        kept while neither the CA's revocation data nor the anchor set changed (the anchors
+        are read again at most every ``TRUST_RECHECK_SECONDS``)."""
         return self.signing.trust()
+
+    def trust_if_ready(self) -> TrustStore | None:
+        """:attr:`trust`, or None before `flask pki init` (for work that can go on without
+        checking signatures, such as registering an uploaded document)."""
+        try:
+            return self.trust
+        except RuntimeError:
+            return None
 
     @property
     def timestamps(self) -> TimestampPolicy:

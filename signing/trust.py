@@ -53,6 +53,14 @@ _PATH_MEMO_SIZE = 256
 
 
 @dataclass(frozen=True)
+class _RevocationIssuers:
+    names: frozenset[bytes]
+    """DER of the issuer name of each CRL."""
+    name_sha1s: frozenset[bytes]
+    """SHA-1 of the same."""
+
+
+@dataclass(frozen=True)
 class TrustStore:
     """Trust roots and revocation data: everything a validator needs, no secrets.
 
@@ -81,6 +89,28 @@ class TrustStore:
         except OSError as exc:
             raise PkiError(f"Không đọc được thư mục PKI {d}: {exc}") from exc
         return cls(roots=roots, intermediates=inter, crls=crls, ocsps=ocsps)
+
+    def with_anchors(
+        self, roots: tuple[asn1_x509.Certificate, ...] = (),
+        intermediates: tuple[asn1_x509.Certificate, ...] = (),
+        crls: tuple[bytes, ...] = (), ocsps: tuple[bytes, ...] = (),
+    ) -> TrustStore:
+        """A new store trusting these roots too (certificates an administrator imported),
+        with these CA certificates for path building and this revocation data besides its
+        own. New, so nothing this one learnt is reused under other anchors."""
+        return TrustStore(roots=self.roots + tuple(roots),
+                          intermediates=self.intermediates + tuple(intermediates),
+                          crls=self.crls + tuple(crls), ocsps=self.ocsps + tuple(ocsps))
+
+    def revocation_issuers(self) -> _RevocationIssuers:
+        """Who this store's CRLs come from: the DER of each issuer name and its SHA-1 (as an
+        OCSP response's certificate id names the issuer)."""
+        cached = self._cache.get("revocation_issuers")
+        if cached is None:
+            names = frozenset(asn1_crl.CertificateList.load(c).issuer.dump() for c in self.crls)
+            cached = self._cache["revocation_issuers"] = _RevocationIssuers(
+                names, frozenset(asn1_x509.Name.load(n).sha1 for n in names))
+        return cached
 
     def validation_context(
         self, *, moment: dt.datetime | None = None, revocation_mode: str = "require"

@@ -16,6 +16,8 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields
@@ -25,6 +27,7 @@ from pyhanko.sign.validation import (
     async_validate_pdf_signature,
     async_validate_pdf_timestamp,
 )
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
@@ -202,10 +205,7 @@ async def _report(embedded, vc, newest: bool, certification: mdp.Certification |
     elif revoked:
         why, reason = "Chứng thư số của người ký đã bị thu hồi.", "revoked"
     elif not trusted:
-        why, reason = (
-            "Chứng thư số không do tổ chức chứng thực được tin cậy cấp, đã hết hạn, "
-            "hoặc không kiểm tra được tình trạng thu hồi."
-        ), "untrusted"
+        why, reason = _untrusted_explanation(cert, status), "untrusted"
     elif not ts_ok:
         why, reason = "Dấu thời gian của chữ ký không hợp lệ hoặc không được tin cậy.", \
             "timestamp_invalid"
@@ -260,6 +260,65 @@ async def _report(embedded, vc, newest: bool, certification: mdp.Certification |
     )
 
 
+def _issuer_name(cert: asn1_x509.Certificate | None) -> str | None:
+    if cert is None:
+        return None
+    try:
+        names = cert.issuer.native
+        return names.get("common_name") or names.get("organization_name") or \
+            cert.issuer.human_friendly
+    except Exception:
+        return None
+
+
+def _untrusted_explanation(cert: asn1_x509.Certificate | None, status) -> str:
+    """Why a signature is not trusted, naming who issued the certificate: a clerk (or the
+    system administrator, who imports trust anchors) must know which CA it is."""
+    issuer = _issuer_name(cert)
+    indic = getattr(status, "trust_problem_indic", None)
+    if issuer and indic is not None and indic.name == "NO_CERTIFICATE_CHAIN_FOUND":
+        return (f"Chứng thư số do «{issuer}» cấp, nhưng tổ chức chứng thực này không nằm trong "
+                "danh sách được tin cậy của hệ thống (chưa nhập chứng thư gốc của tổ chức đó).")
+    by = f" (tổ chức cấp: «{issuer}»)" if issuer else ""
+    return (f"Chứng thư số{by} không do tổ chức chứng thực được tin cậy cấp, đã hết hạn, "
+            "hoặc không kiểm tra được tình trạng thu hồi.")
+
+
+def _document_revinfo(reader: PdfFileReader, trust: TrustStore) -> TrustStore:
+    """``trust`` plus the CRLs and OCSP responses the document carries in its DSS (PAdES
+    B-LT), for issuers the trust store holds no revocation data of: a certificate of an
+    imported CA (trust anchors) is then checked against what its signer embedded, as
+    revocation is required for every certificate and nothing is fetched. The store's own data
+    always wins (an older CRL carried by a document cannot hide a revocation the store
+    knows). A new store, so what it learns is never reused for other documents."""
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no DSS, or one we cannot read: the store alone
+        return trust
+    known = trust.revocation_issuers()
+    crls, ocsps = [], []
+    for ref in dss.crls:
+        try:
+            data = ref.get_object().data
+            if asn1_crl.CertificateList.load(data).issuer.dump() not in known.names:
+                crls.append(data)
+        except Exception:
+            continue
+    for ref in dss.ocsps:
+        try:
+            data = ref.get_object().data
+            basic = asn1_ocsp.OCSPResponse.load(data).basic_ocsp_response
+            hashes = {r["cert_id"]["issuer_name_hash"].native
+                      for r in basic["tbs_response_data"]["responses"]}
+            if not hashes & known.name_sha1s:
+                ocsps.append(data)
+        except Exception:
+            continue
+    if not crls and not ocsps:
+        return trust
+    return trust.with_anchors(crls=tuple(crls), ocsps=tuple(ocsps))
+
+
 def _certification_level(embedded) -> int | None:
     if not mdp.is_certification(embedded):
         return None
@@ -297,6 +356,7 @@ async def async_validate_pdf(
     if not embedded:
         return ValidationReport((), Verdict.INVALID, "Văn bản không có chữ ký số.",
                                 reason="no_signature")
+    trust = _document_revinfo(reader, trust)
     vc = trust.validation_context(moment=moment)
     certification = mdp.document_certification(embedded)
     policy = mdp.diff_policy_for(mdp.signature_permission(sig) for sig in embedded)

@@ -65,6 +65,7 @@ class Op(enum.StrEnum):
     ADMIN_AGENCIES = "admin.agencies"
     ADMIN_STUCK_WORK = "admin.stuck-work"
     ADMIN_AUDIT = "admin.audit"
+    ADMIN_TRUST_ANCHORS = "admin.trust-anchors"
 
     @property
     def label(self) -> str:
@@ -119,6 +120,7 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.ADMIN_AGENCIES: frozenset({A}),
     Op.ADMIN_STUCK_WORK: frozenset({A}),
     Op.ADMIN_AUDIT: frozenset({A}),
+    Op.ADMIN_TRUST_ANCHORS: frozenset({A}),
 }
 
 LABELS: dict[Op, str] = {
@@ -165,6 +167,8 @@ LABELS: dict[Op, str] = {
     Op.ADMIN_AGENCIES: "Quản trị cơ quan, đơn vị (chỉ quản trị của cơ quan cấp cao nhất)",
     Op.ADMIN_STUCK_WORK: "Xem việc bị kẹt, chuyển bước duyệt, người ký hoặc việc được giao cho người khác",
     Op.ADMIN_AUDIT: "Xem và xuất nhật ký hoạt động của cơ quan",
+    Op.ADMIN_TRUST_ANCHORS: "Nhập và gỡ chứng thư gốc, trung gian được tin cậy (chỉ quản trị "
+                            "của cơ quan cấp cao nhất)",
 }
 
 assert set(RULES) == set(Op) == set(LABELS), "every operation has one rule and one label"

@@ -60,7 +60,8 @@ def register_paper(call: Call) -> s.DocumentOut:
                                content_type=f.mimetype or "application/pdf")
                   for f in call.extra["files"])
     data = call.body.to_input(files, call.body.submission_id)
-    doc = registration.register_paper(call.session, services().blobs, call.actor, data)
+    doc = registration.register_paper(call.session, services().blobs, call.actor, data,
+                                       trust=services().trust_if_ready())
     return s.document_out(doc, queries.history(call.session, doc), today_vn())
 
 

@@ -104,16 +104,23 @@ class Exchange:
 
     @property
     def trust(self) -> TrustStore:
-        """The PKI's trust store, reloaded when its revocation data was reissued (a revocation,
-        or the periodic refresh): the worker runs for weeks, and a revoked seal's PDFs must not
-        keep validating until it restarts. Looked at every TRUST_RECHECK_SECONDS at most."""
+        """The trust store (the simulated PKI's, when enabled, plus the anchors the
+        administrator imported), reloaded when the PKI's revocation data was reissued (a
+        revocation, or the periodic refresh) or the anchor set changed: the worker runs for
+        weeks, and a revoked seal's PDFs must not keep validating until it restarts, nor a
+        newly imported root wait for it. Looked at every TRUST_RECHECK_SECONDS at most."""
         return self.signing.trust(TRUST_RECHECK_SECONDS)
+
+    def forget_trust(self) -> None:
+        """Look again at the next use (this process changed the anchors)."""
+        self.signing.forget_trust()
 
     @property
     def trusted_cas(self) -> tuple[x509.Certificate, ...]:
-        """Root and issuing CA (not the TSA): what agency seals chain to."""
+        """Root and issuing CA (not the TSA): what agency seals chain to (the simulated PKI's:
+        the envelopes' XML signatures are the axis members' own)."""
         if self._cas is None:
-            store = self.trust
+            store = self.pki.trust_store()
             certs = [*store.roots, *store.intermediates]
             self._cas = tuple(x509.load_der_x509_certificate(c.dump()) for c in certs
                               if c.ca)

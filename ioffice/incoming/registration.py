@@ -40,6 +40,7 @@ from ioffice.registers.models import RegisterKind
 from ioffice.registers.numbering import get_or_create_register, next_number
 from ioffice.search import index_incoming, index_new_incoming
 from ioffice.storage import BlobStore
+from signing import TrustStore, validate_pdf
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_FILES = 20
@@ -123,8 +124,11 @@ def find_duplicates(session: Session, agency_id: int, *, document_identifier: st
 
 
 def register_paper(session: Session, blobs: BlobStore, actor: Actor, data: IncomingInput,
-                   *, today: dt.date | None = None) -> IncomingDocument:
-    """A clerk registers a scanned or electronic PDF: numbered at once in the year's register."""
+                   *, today: dt.date | None = None,
+                   trust: TrustStore | None = None) -> IncomingDocument:
+    """A clerk registers a scanned or electronic PDF: numbered at once in the year's register.
+    With ``trust``, each file that carries a digital signature gets the verdict on it (as a
+    received file does); a file without one gets none."""
     actor.check(Op.REGISTER_INCOMING)
     today = today or today_vn()
     if data.submission_id:
@@ -139,12 +143,13 @@ def register_paper(session: Session, blobs: BlobStore, actor: Actor, data: Incom
         raise InvalidInput(errors)
     number_notation = notation_text(data.number, data.notation)
     _refuse_unconfirmed_duplicates(session, actor.agency_id, data, number_notation)
+    verdicts = _upload_verdicts(checked, trust) if trust is not None else None
     doc = IncomingDocument(
         agency_id=actor.agency_id, status=DocumentStatus.REGISTERED, source=Source.PAPER,
         submission_id=data.submission_id or None, arrived_at=utcnow())
     _apply_metadata(doc, data, number_notation)
     session.add(doc)
-    _attach_files(session, blobs, doc, checked)
+    _attach_files(session, blobs, doc, checked, verdicts)
     if data.page_count is None:
         doc.page_count = sum(facts for _, facts in checked)
     _number_and_announce(session, doc, actor, today)
@@ -219,6 +224,17 @@ def _apply_metadata(doc: IncomingDocument, data: IncomingInput, number_notation:
     doc.notes = data.notes.strip()
     if not (keep_identifier and doc.document_identifier):
         doc.document_identifier = data.document_identifier.strip() or None
+
+
+def _upload_verdicts(checked: list[tuple[UploadedFile, int]],
+                     trust: TrustStore) -> list[tuple[str, str]]:
+    """The signature verdict of each uploaded file as stored (``("", "")``: no signature)."""
+    verdicts = []
+    for upload, _pages in checked:
+        report = validate_pdf(upload.data, trust)
+        verdicts.append(("", "") if report.reason == "no_signature"
+                        else (report.verdict.value, report.explanation))
+    return verdicts
 
 
 def _check_files(files: tuple[UploadedFile, ...], errors: dict[str, str], *,

@@ -518,3 +518,68 @@ def revoke_api_token(token_id: int) -> Any:
 
     return revoke_token(token_id, whole_agency=True, back="admin.api_tokens",
                         done="Đã thu hồi mã truy cập «{name}».")
+
+
+# --- trust anchors (deployment-wide, like the agency tree: see ioffice/trust) ---
+
+def _trust_changed() -> None:
+    """This process looks at the anchors again at once (the others within
+    TRUST_RECHECK_SECONDS)."""
+    from ioffice.exchange.runtime import exchange
+    from ioffice.services import services
+
+    services().trust_source.invalidate()
+    runtime = current_app.extensions.get("ioffice.exchange")
+    if runtime is not None:
+        exchange(current_app).forget_trust()
+
+
+@bp.route("/chung-thu-tin-cay", methods=["GET", "POST"])
+@operation(Op.ADMIN_TRUST_ANCHORS)
+def trust_anchors() -> Any:
+    from ioffice.services import services
+    from ioffice.trust import service as trust
+
+    db = get_session()
+    _tree_admin()  # deployment-wide: the top-level agency's admin only (403 otherwise)
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("certificate")
+        if upload is None or not upload.filename:
+            error = "Hãy chọn tệp chứng thư (.crt, .cer, .pem, .der) để nhập."
+        else:
+            data = upload.stream.read(trust.MAX_FILE_BYTES + 1)
+            try:
+                result = trust.import_certificates(db, audit_context(), data,
+                                                   filename=upload.filename)
+            except trust.TrustAnchorError as exc:
+                db.rollback()
+                error = exc.message
+            else:
+                db.commit()
+                _trust_changed()
+                flash(result.message, "success" if result.added else "warning")
+                return redirect(url_for("admin.trust_anchors"))
+    return render_template("admin/trust_anchors.html", error=error, now=utcnow(),
+                           anchors=trust.list_anchors(db),
+                           simulated=services().trust_source.simulated), (400 if error else 200)
+
+
+@bp.route("/chung-thu-tin-cay/go", methods=["POST"])
+@operation(Op.ADMIN_TRUST_ANCHORS)
+def trust_anchor_remove() -> Any:
+    """The anchor's id in the form, not the path: an anchor is the deployment's, not an
+    agency's (the per-agency 404 probe of tests/access does not apply to it)."""
+    from ioffice.trust import service as trust
+
+    db = get_session()
+    _tree_admin()
+    anchor_id = parse_int(request.form.get("anchor_id"))
+    if anchor_id is None:
+        raise NotFound("Không có chứng thư này trong danh sách tin cậy (có thể đã được gỡ).")
+    row = trust.remove(db, audit_context(), anchor_id)  # NotFound: 404 page
+    db.commit()
+    _trust_changed()
+    flash(f"Đã gỡ chứng thư «{row.subject}» khỏi danh sách tin cậy: chữ ký do nó (và các tổ "
+          "chức nó cấp) cấp chứng thư không còn được tin cậy.", "success")
+    return redirect(url_for("admin.trust_anchors"))

@@ -99,7 +99,8 @@ def register() -> Any:
         if errors:  # the format errors and every other error of the form, at once
             raise InvalidInput({**registration.validate(data, registration.today_vn(),
                                                         need_files=not upload.error), **errors})
-        doc = registration.register_paper(db, services().blobs, current_actor(), data)
+        doc = registration.register_paper(db, services().blobs, current_actor(), data,
+                                           trust=services().trust_if_ready())
         db.commit()
     except AlreadySubmitted as exc:
         db.rollback()

@@ -49,6 +49,8 @@ HISTORY_LABELS = {
     "keys:personal:unlock": "mở khóa PIN",
     "keys:seal:issue": "cấp chứng thư số cơ quan",
     "keys:certificate:revoke": "thu hồi chứng thư số",
+    "trust:anchor:import": "nhập chứng thư tin cậy",
+    "trust:anchor:remove": "gỡ chứng thư tin cậy",
     "search:query:run": "tìm kiếm",
     "search:saved:create": "lưu truy vấn tìm kiếm",
     "search:saved:delete": "xóa truy vấn đã lưu",
