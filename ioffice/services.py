@@ -144,7 +144,7 @@ class Services:
 
         return TrustSource(
             simulated=flag(self._config.get("SIMULATED_CA", True)),
-            pki=lambda: self.pki, session_factory=lambda: database(self._app).session(),
+            pki=lambda: self.pki, session_factory=lambda: database(self._app).session(read=True),
             recheck=float(self._config.get("TRUST_RECHECK_SECONDS", 10.0)))
 
     @property
