@@ -46,6 +46,7 @@ class Signing:
         self._trust_source_factory = trust_source
         self._trust_source: TrustSource | None = None
         self._lock = threading.Lock()
+        self._trust_lock = threading.Lock()
         self._pki: Pki | None = None
         self._trust: TrustStore | None = None
         self._trust_stamp: tuple | None = None
@@ -89,9 +90,15 @@ class Signing:
                 source.invalidate()  # the caller's recheck is the bound: read the anchors now
             stamp = source.stamp() if source is not None else self.pki.revocation_stamp()
             if self._trust is None or stamp != self._trust_stamp:
-                self._trust = (source.trust_store() if source is not None
-                               else self.pki.trust_store())
-                self._trust_stamp = stamp
+                with self._trust_lock:  # one thread builds it; the others keep the old one
+                    if self._trust is None or stamp != self._trust_stamp:
+                        store = (source.trust_store() if source is not None
+                                 else self.pki.trust_store())
+                        # asn1crypto parses a certificate's parts on first use, and two threads
+                        # doing that at once can fail (KeyError in its lazy parsing): one
+                        # validation context built here parses them before threads share it
+                        store.validation_context()
+                        self._trust, self._trust_stamp = store, stamp
             self._trust_checked = now
         return self._trust
 

@@ -29,7 +29,9 @@ def own_pki(tmp_path: Path) -> Path:
 
 
 @pytest.fixture()
-def root_app(app_config: dict, own_pki: Path, tmp_path: Path) -> Flask:
+def root_app(app_config: dict, own_pki: Path, tmp_path: Path, engine) -> Flask:
+    """An app on the run's migrated database (``engine``: the imported trust anchors are read
+    there), with a PKI of its own."""
     app = create_app({**app_config, "PKI_DIR": str(own_pki), "PKI_PASSPHRASE": PASSPHRASE})
     app.instance_path = str(tmp_path / "instance")
     return app
