@@ -9,6 +9,8 @@ are set (a database of its own, dropped after)."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import http.cookiejar
 import json
 import os
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import sysconfig
 import tarfile
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -51,7 +54,17 @@ def _build(hook: str, source: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _build("build_sdist", ROOT, tmp_path_factory.mktemp("sdist"))
+    """setuptools stages the sdist in ``ioffice-<version>/`` inside the checkout: two xdist
+    workers building it at once removed each other's staging folder (seen in CI), so the
+    builds of one checkout take turns."""
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:16]
+    lock = Path(tempfile.gettempdir()) / f"ioffice-sdist-{checkout}.lock"
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            return _build("build_sdist", ROOT, tmp_path_factory.mktemp("sdist"))
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="module")
