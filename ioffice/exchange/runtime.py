@@ -157,15 +157,6 @@ def _no_pki() -> Pki:
     raise RuntimeError("Exchange built without a PKI (neither signing nor pki_factory given).")
 
 
-def _seal_tokens(app: Flask):
-    services = app.extensions.get("ioffice.services")
-    if services is not None and hasattr(services, "seal_tokens"):
-        return services.seal_tokens  # the same token sessions as the web side
-    from ioffice.keys.tokens import SealTokens
-
-    return SealTokens(app.config.get("SEAL_TOKENS"))
-
-
 def exchange(app: Flask) -> Exchange:
     """The app's exchange runtime, built on first use (no network, no threads)."""
     runtime = app.extensions.get("ioffice.exchange")
@@ -180,7 +171,7 @@ def exchange(app: Flask) -> Exchange:
             session_factory=lambda: database(app).session(),
             blobs_factory=lambda: app.extensions["ioffice.services"].blobs,
             signing=app.extensions["ioffice.services"].signing,
-            seal_tokens=_seal_tokens(app),
+            seal_tokens=app.extensions["ioffice.services"].seal_tokens,  # the web's sessions
             settings={k: float(v) for k, v in settings.items()},
             push=_flag(app.config.get("EXCHANGE_PUSH", True)),
             callback_url=(str(app.config.get("EXCHANGE_CALLBACK_URL") or "").rstrip("/") or None),
