@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -192,19 +193,52 @@ def run_forever(rt: Exchange, stop: threading.Event, interval: float | None = No
             waker.close()
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work the worker does on a timer beside the exchange: ``run(rt)`` every ``every``
+    seconds, the first time ``first_after`` seconds after start. A job catches and logs its own
+    failures (a failing job must not stop the exchange); what it returns is not used."""
+
+    name: str
+    every: float
+    run: Callable[[Exchange], object]
+    first_after: float = 0.0
+
+
+#: The worker's timed jobs, in the order they run when due. A capability adds its job here.
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("revocation-data", REVOCATION_CHECK_SECONDS, refresh_revocation_data),
+    PeriodicJob("storage-cleanup", CLEANUP_SECONDS, cleanup_storage, first_after=300),
+)
+
+
+def run_due_jobs(rt: Exchange, due: dict[str, float], jobs: Sequence[PeriodicJob] | None = None,
+                 now: float | None = None) -> list[str]:
+    """Run the jobs whose time has come; ``due`` keeps each job's next time (monotonic) between
+    calls and starts empty. Returns the names of the jobs run."""
+    now = time.monotonic() if now is None else now
+    ran = []
+    for job in PERIODIC_JOBS if jobs is None else jobs:
+        when = due.setdefault(job.name, now + job.first_after)
+        if now < when:
+            continue
+        try:
+            job.run(rt)
+        except Exception:  # the job's own guard failed: log, keep the worker alive
+            log.exception("periodic job %s failed", job.name)
+        due[job.name] = time.monotonic() + job.every
+        ran.append(job.name)
+    return ran
+
+
 def _run_forever(rt: Exchange, stop: threading.Event, interval: float | None,
                  waker: Waker | None) -> None:
     wait = rt.setting("POLL_INTERVAL") if interval is None else interval
     pushed = False
-    next_refresh = next_revocation_check = 0.0
-    next_cleanup = time.monotonic() + 300  # not in the rush of a start
+    next_refresh = 0.0
+    due: dict[str, float] = {}
     while not stop.is_set():
-        if time.monotonic() >= next_revocation_check:
-            refresh_revocation_data(rt)
-            next_revocation_check = time.monotonic() + REVOCATION_CHECK_SECONDS
-        if time.monotonic() >= next_cleanup:
-            cleanup_storage(rt)
-            next_cleanup = time.monotonic() + CLEANUP_SECONDS
+        run_due_jobs(rt, due)
         if time.monotonic() >= next_refresh:
             try:
                 register_agencies(rt)  # agencies created since (the admin page also tries at once)
