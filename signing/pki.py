@@ -427,6 +427,29 @@ class Pki:
         return (_to_asn1(self._ca_cert("tsa")), self._ca_key("tsa"),
                 (_to_asn1(self._ca_cert("root")),))
 
+    def issue_timestamp_authority(self, valid_days: int, *, not_before: dt.datetime | None = None
+                                  ) -> tuple[asn1_x509.Certificate, PrivateKey,
+                                             tuple[asn1_x509.Certificate, ...]]:
+        """A further TSA certificate from the root, living ``valid_days`` (RSA key; kept
+        nowhere): :meth:`timestamp_authority`'s shape, for a :class:`signing.tsa.TsaResponder`
+        whose certificate expires soon (the re-timestamp job's tests, a demo of a renewal).
+        The root's CRL covers it (never revoked)."""
+        now = not_before or _now() - dt.timedelta(days=1)
+        key = generate_key(KeyType.RSA)
+        cert = self._build(
+            subject=_name(
+                (NameOID.COUNTRY_NAME, _VIETNAM),
+                (NameOID.ORGANIZATION_NAME, "Ban Cơ yếu Chính phủ"),
+                (NameOID.COMMON_NAME, f"Dịch vụ cấp dấu thời gian (mô phỏng, {valid_days} ngày)"),
+            ),
+            issuer=self._ca_cert("root").subject, public_key=key.public_key(),
+            signing_key=self._ca_key("root"), not_before=now,
+            not_after=now + dt.timedelta(days=valid_days), ca=False,
+            eku=ExtendedKeyUsageOID.TIME_STAMPING, issuer_key=self._ca_key("root"),
+            crl_name="root",
+        )
+        return _to_asn1(cert), key, (_to_asn1(self._ca_cert("root")),)
+
     # --- internals -----------------------------------------------------------------------------
 
     @staticmethod

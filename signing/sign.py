@@ -19,6 +19,7 @@ from typing import BinaryIO
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_cms import Signer
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.errors import (
@@ -46,7 +47,17 @@ __all__ = [
 ]
 
 _CHECK_TTL = 60.0
-RESERVED = {"B-B": 12_000, "B-T": 20_000, "B-LT": 20_000}
+RESERVED = {"B-B": 12_000, "B-T": 20_000, "B-LT": 20_000, "B-LTA": 20_000}
+
+
+_LTA_DSS = DSSContentSettings(
+    include_vri=False,
+    next_ts_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
+)
+"""B-LTA in two revisions: the signature, then the DSS with the document timestamp, which
+is the last thing in the file (it covers all of it). Without the VRI dictionaries (PAdES
+baseline does not use them) nothing needs writing after the timestamp: its TSA is the
+signature timestamp's, whose validation data is already in the DSS."""
 
 
 class PadesLevel(StrEnum):
@@ -58,6 +69,10 @@ class PadesLevel(StrEnum):
     """With a signature timestamp from the TSA."""
     B_LT = "B-LT"
     """B-T plus certificates, CRLs and OCSP responses in the document security store."""
+    B_LTA = "B-LTA"
+    """B-LT plus a document timestamp over everything (signature, its timestamp, the DSS):
+    the archival timestamp, renewed before its TSA certificate expires (docs/signing.md,
+    "Long-term validation")."""
 
 
 def check_certificate(
@@ -120,6 +135,15 @@ def _field_name(writer: IncrementalPdfFileWriter, stamp) -> str:
     return f"{kind}{n}"
 
 
+def _timestamp_field_name(writer: IncrementalPdfFileWriter) -> str:
+    """A free name for the document timestamp's field (``DauThoiGian1``, ``2``, ...)."""
+    existing = {name for name, _, _ in fields.enumerate_sig_fields(writer.prev)}
+    n = 1
+    while f"DauThoiGian{n}" in existing:
+        n += 1
+    return f"DauThoiGian{n}"
+
+
 def _page_size(writer: IncrementalPdfFileWriter, index: int) -> tuple[float, float]:
     page_ref, _ = writer.find_page_for_modification(index)
     box = page_ref.get_object()["/MediaBox"]
@@ -152,7 +176,7 @@ def build_pdf_signer(
         spec = dataclasses.replace(spec, field_mdp_spec=fields.FieldMDPSpec(
             fields.FieldMDPAction.INCLUDE, fields=list(locks)))
     style, params = appearance.style_and_params(stamp, moment)
-    lt = level is PadesLevel.B_LT
+    lt = level in (PadesLevel.B_LT, PadesLevel.B_LTA)
     meta = signers.PdfSignatureMetadata(
         field_name=name,
         md_algorithm="sha256",
@@ -161,6 +185,9 @@ def build_pdf_signer(
         location=location,
         embed_validation_info=lt,
         validation_context=trust.validation_context() if lt else None,
+        use_pades_lta=level is PadesLevel.B_LTA,
+        timestamp_field_name=_timestamp_field_name(writer) if level is PadesLevel.B_LTA else None,
+        dss_settings=_LTA_DSS if level is PadesLevel.B_LTA else DSSContentSettings(),
     )
     pdf_signer = signers.PdfSigner(
         meta, signer=signer, timestamper=timestamper if level is not PadesLevel.B_B else None,
@@ -228,7 +255,8 @@ def sign_pdf(
         (:class:`CertificateRejected`) if expired, revoked or not chaining to a root.
     :param stamp: a :class:`PersonalStamp`, :class:`AgencyStamp`, :class:`AttachmentStamp`,
         or None for an invisible signature.
-    :param level: ``B-B``, ``B-T`` or ``B-LT``; B-T and B-LT need ``timestamper``.
+    :param level: ``B-B``, ``B-T``, ``B-LT`` or ``B-LTA``; all but B-B need ``timestamper``
+        (B-LTA asks it twice: the signature's timestamp, then the document timestamp).
     :param marks: text written into the document in this signature's own revision (the
         number and date of issue), see :mod:`signing.marks`.
 

@@ -20,7 +20,7 @@ import functools
 import secrets
 import ssl
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -124,7 +124,8 @@ class HttpTimestamper(HTTPTimeStamper):
 
     def __init__(self, url: str, *, trust, timeout: float = 10.0,
                  username: str | None = None, password: str | None = None,
-                 bearer_token: str | None = None) -> None:
+                 bearer_token: str | None = None,
+                 dummy_cache: dict[str, cms.ContentInfo] | None = None) -> None:
         if username is not None and bearer_token:
             raise ValueError("TSA credentials: a user name and password, or a bearer token, "
                              "not both.")
@@ -135,6 +136,18 @@ class HttpTimestamper(HTTPTimeStamper):
             headers={"Authorization": f"Bearer {bearer_token}"} if bearer_token else None,
             session=self._http)
         self._trust = trust
+        self._dummies = dummy_cache if dummy_cache is not None else {}
+
+    async def async_dummy_response(self, md_algorithm) -> cms.ContentInfo:
+        """pyHanko's size estimate for a document timestamp (B-LTA) asks the TSA for a token
+        over a dummy digest, once per timestamper; a timestamper lives for one signature, so
+        the estimate is kept by the :class:`TsaClient` for the process (one request less per
+        B-LTA seal)."""
+        dummy = self._dummies.get(md_algorithm)
+        if dummy is None:
+            dummy = await super().async_dummy_response(md_algorithm)
+            self._dummies[md_algorithm] = dummy
+        return dummy
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         try:
@@ -235,6 +248,8 @@ class TsaClient:
     password: str | None = None
     bearer_token: str | None = None
     """``Authorization: Bearer ...``, for TSAs that issue tokens; not with ``username``."""
+    _dummies: dict = field(default_factory=dict, compare=False, repr=False)
+    """Size-estimate tokens, per digest algorithm (:meth:`HttpTimestamper.async_dummy_response`)."""
 
     def __post_init__(self) -> None:
         if urlsplit(self.url).scheme not in ("http", "https"):
@@ -249,7 +264,7 @@ class TsaClient:
         """A timestamper whose tokens are checked against ``trust`` (a :class:`TrustStore`)."""
         return HttpTimestamper(self.url, trust=trust, timeout=self.timeout,
                                username=self.username, password=self.password,
-                               bearer_token=self.bearer_token)
+                               bearer_token=self.bearer_token, dummy_cache=self._dummies)
 
 
 class TsaResponder:

@@ -35,7 +35,7 @@ from . import mdp
 from ._loop import run_sync
 from .trust import TrustStore
 
-__all__ = ["SignatureReport", "ValidationReport", "Verdict", "async_validate_pdf", "validate_pdf"]
+__all__ = ["LEVEL_NAMES", "SignatureReport", "ValidationReport", "Verdict", "async_validate_pdf", "validate_pdf"]
 
 _log = logging.getLogger(__name__)
 _ACCEPTABLE_LATER_CHANGES = (
@@ -121,6 +121,12 @@ class ValidationReport:
     notes: tuple[str, ...] = ()
     """What a valid document still shows the clerk (unsigned changes allowed by its
     certification), in Vietnamese."""
+    level: str = ""
+    """The PAdES baseline level the newest signature reached: ``B-B`` (no timestamp),
+    ``B-T`` (a signature timestamp), ``B-LT`` (and validation data in the DSS), ``B-LTA``
+    (and a document timestamp after it); "" without a signature."""
+    archival_time: dt.datetime | None = None
+    """The time of the newest document timestamp (the archival timestamp), if any."""
 
     @property
     def valid(self) -> bool:
@@ -319,6 +325,43 @@ def _document_revinfo(reader: PdfFileReader, trust: TrustStore) -> TrustStore:
     return trust.with_anchors(crls=tuple(crls), ocsps=tuple(ocsps))
 
 
+def _level(reports: list[SignatureReport], has_dss: bool) -> tuple[str, dt.datetime | None]:
+    """The PAdES level of the newest signature and the newest document timestamp's time."""
+    signed = [i for i, r in enumerate(reports) if r.kind == "signature"]
+    stamps = [r.timestamp_time for r in reports if r.kind == "timestamp" and r.timestamp_time]
+    archival = stamps[-1] if stamps else None
+    if not signed:
+        return "", archival
+    newest = reports[signed[-1]]
+    after = [r for r in reports[signed[-1] + 1:] if r.kind == "timestamp"]
+    if newest.timestamp_time is None:
+        level = "B-B"
+    elif not has_dss:
+        level = "B-T"
+    elif after:
+        level = "B-LTA"
+    else:
+        level = "B-LT"
+    return level, archival
+
+
+LEVEL_NAMES = {
+    "B-B": "PAdES B-B (chữ ký cơ bản, không có dấu thời gian)",
+    "B-T": "PAdES B-T (có dấu thời gian của chữ ký)",
+    "B-LT": "PAdES B-LT (có dấu thời gian và dữ liệu kiểm tra chứng thư trong văn bản)",
+    "B-LTA": "PAdES B-LTA (lưu trữ dài hạn: có dữ liệu kiểm tra chứng thư và dấu thời gian "
+             "lưu trữ)",
+}
+"""What each level means, for the document page."""
+
+
+def _has_dss(reader: PdfFileReader) -> bool:
+    try:
+        return "/DSS" in reader.root
+    except Exception:
+        return False
+
+
 def _certification_level(embedded) -> int | None:
     if not mdp.is_certification(embedded):
         return None
@@ -370,6 +413,7 @@ async def async_validate_pdf(
             _log.info("signature %d crashed the report: %r", i, exc)
             reports.append(_invalid(f"#{i + 1}", "signature",
                                     "Chữ ký bị hỏng hoặc không đọc được."))
+    level, archival = _level(reports, _has_dss(reader))
     bad = [r for r in reports if r.verdict is Verdict.INVALID]
     if not bad:  # learn only from a validation where every path and CRL checked out
         trust.remember_crl_issuers(vc)
@@ -378,7 +422,8 @@ async def async_validate_pdf(
         return ValidationReport(
             tuple(reports), Verdict.INVALID,
             f"Văn bản không hợp lệ. Chữ ký {first.field_name}: {first.explanation}",
-            reason=first.reason, certification_level=cert_level,
+            reason=first.reason, certification_level=cert_level, level=level,
+            archival_time=archival,
         )
     notes = tuple(
         f"Sau chữ ký {r.field_name} có "
@@ -390,12 +435,12 @@ async def async_validate_pdf(
         return ValidationReport(
             tuple(reports), Verdict.VALID,
             f"Văn bản hợp lệ: {len(reports)} chữ ký đều hợp lệ. Lưu ý: {' '.join(notes)}",
-            certification_level=cert_level, notes=notes,
+            certification_level=cert_level, notes=notes, level=level, archival_time=archival,
         )
     return ValidationReport(
         tuple(reports), Verdict.VALID,
         f"Văn bản hợp lệ: {len(reports)} chữ ký đều hợp lệ và văn bản không bị thay đổi sau khi ký.",
-        certification_level=cert_level,
+        certification_level=cert_level, level=level, archival_time=archival,
     )
 
 

@@ -206,24 +206,32 @@ class OutgoingRecipient(Base):
 
 
 class SignedRevision(Base):
-    """Each signature makes a new PDF blob; the previous one is kept."""
+    """Each signature makes a new PDF blob; the previous one is kept. So does each archival
+    timestamp the worker adds (``kind="archival"``, no signer: docs/signing.md, "Long-term
+    validation")."""
 
     __tablename__ = "outgoing_signatures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(
         ForeignKey("outgoing_documents.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # personal / agency
-    method: Mapped[str] = mapped_column(String(16))  # pin / browser / server / seal
+    kind: Mapped[str] = mapped_column(String(16))  # personal / agency / archival
+    method: Mapped[str] = mapped_column(String(16))  # pin / browser / server / seal / tsa
     sha256: Mapped[str] = mapped_column(String(64))
     previous_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     certificate_serial: Mapped[str] = mapped_column(String(64))
-    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: archival
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # PAdES level of the revision ("B-B" ... "B-LTA"; "" before it was recorded), the time of
+    # its newest timestamp and when that timestamp's TSA certificate expires: what the
+    # re-timestamp job looks at (ioffice/outgoing/archival.py)
+    level: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    timestamp_at: Mapped[dt.datetime | None]
+    timestamp_expires: Mapped[dt.datetime | None] = mapped_column(index=True)
 
     document: Mapped[OutgoingDocument] = relationship(back_populates="signatures")
-    signer: Mapped[User] = relationship()
+    signer: Mapped[User | None] = relationship()
 
     without_timestamp = ""  # not stored: set on an agency seal made without a timestamp (the
     # audit event keeps why), for the message shown right after it

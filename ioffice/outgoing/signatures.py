@@ -58,6 +58,7 @@ from signing import (
     prepare,
     sign_pdf,
 )
+from signing.archival import last_timestamp
 from signing.tsa import TimestampUnavailable
 
 if TYPE_CHECKING:
@@ -65,7 +66,9 @@ if TYPE_CHECKING:
 
 # the personal signature block: bottom right of the last page, clear of the page margin
 BOX_WIDTH, BOX_HEIGHT, RIGHT_MARGIN, BOTTOM_MARGIN = 220.0, 120.0, 50.0, 60.0
-AGENCY_LEVEL = PadesLevel.B_T
+AGENCY_LEVEL = PadesLevel.B_LTA
+"""The seal: PAdES B-LTA (signature timestamp, DSS, document timestamp; docs/signing.md,
+"Long-term validation")."""
 
 
 def _page_sizes(pdf: bytes) -> list[tuple[float, float]]:
@@ -204,18 +207,29 @@ def check_next_signature(previous: bytes, signed: bytes, expected: int, serial: 
         raise OutgoingError(refused + "bản ký không giữ nguyên nội dung đã có trước khi ký.")
     try:
         embedded = list(PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures)
-        if len(embedded) != expected:
-            raise OutgoingError(refused + f"có {len(embedded)} chữ ký, cần {expected}.")
-        newest = embedded[-1]
-        newest.compute_integrity_info(skip_diff=True)
+        # PAdES B-LTA: the new signature may be followed by its document timestamp (and the
+        # validation data of both), which pyHanko appends in the same signing
+        trailing = 0
+        while trailing < len(embedded) and _is_timestamp(embedded[-1 - trailing]):
+            trailing += 1
+        signatures_ = [e for e in embedded if not _is_timestamp(e)]
+        if len(signatures_) != expected or trailing == len(embedded):
+            raise OutgoingError(refused + f"có {len(signatures_)} chữ ký, cần {expected}.")
+        newest = embedded[-1 - trailing]
+        newest.compute_integrity_info(skip_diff=not trailing)
         intact, valid = validate_sig_integrity(
             newest.signer_info, newest.signer_cert, expected_content_type="data",
             actual_digest=newest.compute_digest())
         if serial and f"{int(newest.signer_cert.serial_number):x}" != f"{int(serial):x}":
             raise OutgoingError(refused + "chữ ký mới không phải của chứng thư đã dùng để ký.")
-        if not (intact and valid) or newest.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        whole = newest.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+            trailing and newest.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+            and newest.diff_result.modification_level == ModificationLevel.LTA_UPDATES)
+        if not (intact and valid) or not whole:
             raise OutgoingError(refused + "chữ ký mới không khớp với nội dung tệp.")
-        for earlier in embedded[:-1]:
+        for stamp in embedded[len(embedded) - trailing:]:
+            _check_document_timestamp(stamp, refused)
+        for earlier in embedded[:-1 - trailing]:
             earlier.compute_integrity_info()
             level = getattr(earlier.diff_result, "modification_level", None)
             if earlier.coverage != SignatureCoverageLevel.ENTIRE_REVISION or level not in (
@@ -224,6 +238,30 @@ def check_next_signature(previous: bytes, signed: bytes, expected: int, serial: 
                 raise OutgoingError(refused + "phần thêm vào sau chữ ký trước không chỉ là chữ ký.")
     except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
         raise OutgoingError(refused + f"không đọc được chữ ký ({exc}).") from exc
+
+
+def _is_timestamp(embedded) -> bool:
+    return str(embedded.sig_object_type) == "/DocTimeStamp"
+
+
+def _check_document_timestamp(stamp, refused: str) -> None:
+    """A document timestamp appended with a B-LTA signature covers the file up to itself
+    (its token's imprint is the digest of those bytes) and is followed only by validation
+    data. Its token was checked against the trust store when it was received
+    (:class:`signing.tsa.HttpTimestamper`)."""
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    stamp.compute_integrity_info()
+    tst_info = stamp.signed_data["encap_content_info"]["content"].parsed
+    if tst_info["message_imprint"]["hashed_message"].native != stamp.compute_digest():
+        raise OutgoingError(refused + "dấu thời gian văn bản không khớp với nội dung tệp.")
+    level = getattr(stamp.diff_result, "modification_level", None)
+    if not (stamp.coverage == SignatureCoverageLevel.ENTIRE_FILE
+            or stamp.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+            and level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)):
+        raise OutgoingError(refused + "có dữ liệu khác ngoài dữ liệu kiểm tra chữ ký được thêm "
+                            "vào sau dấu thời gian văn bản.")
 
 
 def _store_signed(session: Session, blobs: BlobStore, actor: Actor, doc: OutgoingDocument,
@@ -439,6 +477,14 @@ class AgencySeal:
     written: tuple[str, ...]
     without_timestamp: str = ""
     """Why the seal has no timestamp (PAdES B-B, only if the admin allowed it); "" if it has."""
+    timestamp_at: dt.datetime | None = None
+    """The archival (document) timestamp's time; None without a timestamp."""
+    timestamp_expires: dt.datetime | None = None
+    """When that timestamp's TSA certificate expires (the re-timestamp job renews it before)."""
+
+    @property
+    def level(self) -> str:
+        return PadesLevel.B_B.value if self.without_timestamp else AGENCY_LEVEL.value
 
 
 NO_TIMESTAMP = ("Chưa đóng dấu (ký số cơ quan) được: {reason} Văn bản chưa thay đổi gì; hãy thử "
@@ -487,9 +533,11 @@ def make_agency_seal(session: Session, blobs: BlobStore, pki: Pki, trust: TrustS
                             "đổi. Hãy báo quản trị hệ thống.") from exc
     serial = str(credential.serial)
     check_next_signature(pdf, signed, 2, serial)
+    last = last_timestamp(signed)
     info = blobs.put_bytes(signed)
     return AgencySeal(doc.current_sha256, info.sha256, info.size, serial, number_notation,
-                      tuple(m.name for m in marks), without_timestamp)
+                      tuple(m.name for m in marks), without_timestamp,
+                      last.time if last else None, last.expires if last else None)
 
 
 def store_agency_seal(session: Session, actor: Actor, doc: OutgoingDocument, seal: AgencySeal
@@ -505,13 +553,15 @@ def store_agency_seal(session: Session, actor: Actor, doc: OutgoingDocument, sea
                               previous_sha256=seal.previous_sha256, size=seal.size,
                               certificate_serial=seal.serial, signer_id=actor.user_id)
     revision.without_timestamp = seal.without_timestamp
+    revision.level = seal.level
+    revision.timestamp_at, revision.timestamp_expires = seal.timestamp_at, seal.timestamp_expires
     doc.signatures.append(revision)
     doc.current_sha256 = seal.sha256
     doc.status, doc.sealed_at = OutgoingStatus.SEALED, utcnow()
     session.flush()
     details = {"certificate": revision.certificate_serial, "sha256": revision.sha256,
                "number_notation": doc.number_notation, "written": list(seal.written),
-               "level": PadesLevel.B_B.value if seal.without_timestamp else AGENCY_LEVEL.value}
+               "level": seal.level}
     if seal.without_timestamp:
         details["without_timestamp"] = seal.without_timestamp
     record(session, actor.ctx, "outgoing:signature:agency", subject_type="outgoing",
@@ -524,7 +574,7 @@ def apply_agency_signature(session: Session, blobs: BlobStore, pki: Pki, trust: 
                            tsa: TimestampPolicy,
                            tokens: SealTokens | None = None) -> SignedRevision:
     """The clerk's agency signature: seal over the left third of the personal signature, with
-    number, notation and time (+07:00), timestamped (PAdES B-T).
+    number, notation and time (+07:00), timestamped and archival-timestamped (PAdES B-LTA).
 
     The seal is made before the document is locked (reads only), then kept in a short write
     under the lock if the document is still as it was sealed (else :class:`WrongState`)."""

@@ -106,7 +106,10 @@ def test_number_and_date_written_before_the_seal(db: Session, blobs: BlobStore, 
         assert ink(before, box) == 0 and ink(after, box) > 10, box
     report = validate_pdf(final, trust)
     assert report.verdict is Verdict.VALID, report.explanation
-    assert [s.verdict for s in report.signatures] == [Verdict.VALID, Verdict.VALID]
+    # the two signatures, then the seal's archival (document) timestamp: PAdES B-LTA
+    assert [(s.kind, s.verdict) for s in report.signatures] == [
+        ("signature", Verdict.VALID), ("signature", Verdict.VALID), ("timestamp", Verdict.VALID)]
+    assert report.level == "B-LTA"
     path = tmp_path / "sealed.pdf"
     out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
     assert out.count("Signature is Valid") == 2, out

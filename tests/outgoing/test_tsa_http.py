@@ -71,7 +71,9 @@ def test_the_seal_is_timestamped_by_the_served_tsa(
     report = validate_pdf(final, trust)
     assert report.valid, report.explanation
     assert report.signatures[-1].timestamp_time is not None
-    assert _seal_events(db, doc)[0].details["level"] == "B-T"
+    assert _seal_events(db, doc)[0].details["level"] == "B-LTA"
+    assert report.level == "B-LTA" and report.archival_time is not None
+    assert doc.signatures[-1].level == "B-LTA" and doc.signatures[-1].timestamp_expires
     _external_checks(final, tmp_path, 2)
 
 
