@@ -35,7 +35,8 @@ from . import mdp
 from ._loop import run_sync
 from .trust import TrustStore
 
-__all__ = ["LEVEL_NAMES", "SignatureReport", "ValidationReport", "Verdict", "async_validate_pdf", "validate_pdf"]
+__all__ = ["LEVEL_NAMES", "SignatureReport", "ValidationReport", "Verdict", "async_validate_pdf",
+           "validate_pdf"]
 
 _log = logging.getLogger(__name__)
 _ACCEPTABLE_LATER_CHANGES = (

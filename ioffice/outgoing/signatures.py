@@ -258,8 +258,8 @@ def _check_document_timestamp(stamp, refused: str) -> None:
         raise OutgoingError(refused + "dấu thời gian văn bản không khớp với nội dung tệp.")
     level = getattr(stamp.diff_result, "modification_level", None)
     if not (stamp.coverage == SignatureCoverageLevel.ENTIRE_FILE
-            or stamp.coverage == SignatureCoverageLevel.ENTIRE_REVISION
-            and level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)):
+            or (stamp.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+            and level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES))):
         raise OutgoingError(refused + "có dữ liệu khác ngoài dữ liệu kiểm tra chữ ký được thêm "
                             "vào sau dấu thời gian văn bản.")
 

@@ -52,6 +52,7 @@ from ioffice.storage import BlobNotFound
 from ioffice.web import forms, inputs, uploads
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
+from signing.validate import LEVEL_NAMES
 
 bp = Blueprint("outgoing", __name__, url_prefix="/van-ban-di")
 
@@ -204,7 +205,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 4
         reply_to=db.get(IncomingDocument, doc.reply_to_id) if doc.reply_to_id else None,
         statuses_by_recipient={s.organ_id: s for s in dispatch.recipient_statuses(db, actor, doc)},
         browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
-        labels=HISTORY_LABELS, **_routing(db, actor, doc),
+        labels=HISTORY_LABELS, level_names=LEVEL_NAMES, **_routing(db, actor, doc),
         kept=kept or forms.Kept.none()), status if kept else 200
 
 

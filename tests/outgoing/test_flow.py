@@ -40,7 +40,9 @@ def test_draft_to_dispatch_with_pin(db: Session, blobs: BlobStore, pki: Pki, tru
     final = blobs.read_bytes(doc.current_sha256)
     report = validate_pdf(final, trust)
     assert report.verdict is Verdict.VALID, report.explanation
-    assert len(report.signatures) == 2
+    # personal signature, the seal, the seal's archival timestamp (PAdES B-LTA)
+    assert [r.kind for r in report.signatures] == ["signature", "signature", "timestamp"]
+    assert report.level == "B-LTA"
     path = tmp_path / "signed.pdf"
     path.write_bytes(final)
     out = pdfsig_valid(path)

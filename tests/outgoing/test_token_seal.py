@@ -61,7 +61,8 @@ def test_the_one_action_seals_with_the_token(db: Session, blobs: BlobStore, pki:
     pdf = blobs.read_bytes(doc.current_sha256)
     report = validate_pdf(pdf, trust)
     assert report.verdict is Verdict.VALID, report.explanation
-    _leader, agency = report.signatures
+    _leader, agency, archival = report.signatures
+    assert archival.kind == "timestamp" and report.level == "B-LTA"
     assert int(agency.certificate_serial, 16) == token_serial and agency.agency_id == CA_MAU
     assert doc.signatures[-1].certificate_serial == str(token_serial)
     external_checks(pdf, tmp_path, 2)
