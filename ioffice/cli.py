@@ -212,6 +212,33 @@ def pki_token_check(code: str | None) -> None:
         raise SystemExit(1)
 
 
+@pki_group.command("retimestamp", help=(
+    "Thêm dấu thời gian lưu trữ cho văn bản đã ký số mà dấu thời gian cuối có chứng thư máy "
+    "chủ cấp dấu thời gian sắp hết hạn (tiến trình nền làm việc này hằng ngày)."))
+@click.option("--dry-run", is_flag=True, help="Chỉ liệt kê văn bản đến hạn, không thay đổi gì.")
+@click.option("--days", type=click.FloatRange(min=0), default=None,
+              help="Hết hạn trong số ngày này; mặc định IOFFICE_RETIMESTAMP_DAYS (180).")
+@with_appcontext
+def pki_retimestamp(dry_run: bool, days: float | None) -> None:
+    from ioffice.db_session import database
+    from ioffice.outgoing import archival
+    from ioffice.services import services
+
+    svc = services()
+    days = float(current_app.config["RETIMESTAMP_DAYS"]) if days is None else days
+    run = archival.retimestamp(lambda: database(current_app).session(), svc.blobs,
+                               svc.timestamps, lambda: svc.trust, days=days, dry_run=dry_run)
+    ids = ", ".join(str(i) for i in run.due) or "không có"
+    click.echo(f"Văn bản đi đến hạn (dấu thời gian hết hạn trong {days:g} ngày): {ids}.")
+    if dry_run:
+        return
+    click.echo(f"Đã thêm dấu thời gian lưu trữ: {len(run.renewed)} văn bản.")
+    for doc_id, why in run.skipped.items():
+        click.echo(f"  bỏ qua văn bản {doc_id}: {why}")
+    if run.stopped:
+        raise click.ClickException(f"Dừng giữa chừng: {run.stopped}")
+
+
 @click.group("trust", help="Chứng thư gốc, trung gian được tin cậy (nhập từ tệp PEM/DER).")
 def trust_group() -> None:
     pass

@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "TSA_FALLBACK_BB": False,  # TSA unavailable: seal without a timestamp (B-B), noted
     "TSA_SERVE": False,  # serve the simulated PKI's TSA at POST /pki/tsa (make run, tests)
     "TSA_RATE_LIMIT": "120 per minute; 3000 per hour",  # requests to /pki/tsa per address
+    "OCSP_RATE_LIMIT": "300 per minute; 10000 per hour",  # requests to /pki/ocsp per address
+    "RETIMESTAMP_DAYS": 180,  # archival timestamp for documents whose TSA cert expires sooner
     "SEAL_TOKENS": {},  # agency code -> PKCS#11 token holding its seal (ioffice/keys/tokens.py)
     "SIMULATED_CA": True,  # trust the simulated PKI's root besides the imported anchors
     "TRUST_RECHECK_SECONDS": 10.0,  # how stale a process's view of the imported anchors may be

@@ -65,6 +65,10 @@ class Exchange:
     _blobs: object | None = None
     seal_tokens: object | None = None
     """Agency seals held in PKCS#11 tokens (:class:`ioffice.keys.tokens.SealTokens`)."""
+    timestamps: object | None = None
+    """Where timestamps come from (:class:`ioffice.outgoing.timestamps.TimestampPolicy`)."""
+    retimestamp_days: float = 180.0
+    """``RETIMESTAMP_DAYS``: the re-timestamp job's horizon."""
 
     def __post_init__(self) -> None:
         if self.signing is None:
@@ -176,6 +180,8 @@ def exchange(app: Flask) -> Exchange:
             push=_flag(app.config.get("EXCHANGE_PUSH", True)),
             callback_url=(str(app.config.get("EXCHANGE_CALLBACK_URL") or "").rstrip("/") or None),
             database_key=database_key(app.config.get("DATABASE_URL")),
-            cleanup_grace_hours=float(app.config.get("CLEANUP_GRACE_HOURS", 24)))
+            cleanup_grace_hours=float(app.config.get("CLEANUP_GRACE_HOURS", 24)),
+            timestamps=app.extensions["ioffice.services"].timestamps,
+            retimestamp_days=float(app.config.get("RETIMESTAMP_DAYS", 180)))
         app.extensions["ioffice.exchange"] = runtime
     return runtime

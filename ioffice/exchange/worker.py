@@ -54,6 +54,25 @@ def cleanup_storage(rt: Exchange) -> int:
     return len(removed)
 
 
+RETIMESTAMP_SECONDS = 24 * 3600.0
+"""The re-timestamp job runs daily (its horizon is months: ``RETIMESTAMP_DAYS``)."""
+
+
+def retimestamp_documents(rt: Exchange) -> int:
+    """Archival timestamps for stored documents whose last timestamp nears its TSA
+    certificate's expiry (:mod:`ioffice.outgoing.archival`). Returns how many were renewed;
+    a failure is logged and the next day tries again."""
+    from ioffice.outgoing import archival
+
+    try:
+        run = archival.retimestamp(rt.session_factory, rt.blobs, rt.timestamps,
+                                   lambda: rt.trust, days=rt.retimestamp_days)
+    except Exception:
+        log.exception("re-timestamp round failed")
+        return 0
+    return len(run.renewed)
+
+
 def chain_audit(rt: Exchange) -> int:
     """Chain the audit events of reads appended since the last round (the web's reads do not
     lock the chain heads, :func:`ioffice.audit.record_read`): one short transaction, nothing
@@ -209,6 +228,7 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("revocation-data", REVOCATION_CHECK_SECONDS, refresh_revocation_data),
     PeriodicJob("storage-cleanup", CLEANUP_SECONDS, cleanup_storage, first_after=300),
+    PeriodicJob("retimestamp", RETIMESTAMP_SECONDS, retimestamp_documents, first_after=600),
 )
 
 
