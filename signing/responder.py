@@ -16,10 +16,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from asn1crypto import core
 from asn1crypto import keys as asn1_keys
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 
 from .pki import Pki
@@ -71,12 +75,16 @@ def crl(pki: Pki, name: str) -> Published:
 def ocsp_response(pki: Pki, request: bytes, *, now: dt.datetime | None = None) -> Published:
     """The OCSP response (DER) to a DER OCSP request, from the current revocation state.
 
-    ``malformedRequest`` for anything that is not one well-formed request for a single
-    certificate with a supported hash (validators ask for one certificate at a time);
+    A request for several certificates (several ``SingleRequest``) gets one answer per
+    certificate (:func:`_several`). ``malformedRequest`` for anything that is not a
+    well-formed request with a supported hash;
     ``unauthorized`` for a certificate of an issuer that is not one of ours; ``unknown`` for a
     serial number our CA never issued; otherwise ``good`` or ``revoked``, signed by the CA
     that issued the certificate (it is its own responder), valid until that CA's CRL's next
     update."""
+    several = _request_list(request)
+    if several is not None and len(several[0]) > 1:
+        return _several(pki, *several, now=now)
     try:
         parsed = ocsp.load_der_ocsp_request(request)
         algorithm = parsed.hash_algorithm
@@ -111,6 +119,109 @@ def ocsp_response(pki: Pki, request: bytes, *, now: dt.datetime | None = None) -
     signed = builder.sign(pki._ca_key(ca), hashes.SHA256())
     return Published(signed.public_bytes(serialization.Encoding.DER), now - _SKEW, next_update,
                      cacheable=nonce is None)
+
+
+MAX_CERTIFICATES = 50
+"""Certificates one request may ask about (a validator asks for a chain: a handful)."""
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+def _request_list(request: bytes) -> tuple[list, bytes | None] | None:
+    """The CertIDs and the nonce of a DER OCSPRequest (asn1crypto: cryptography reads only
+    requests for one certificate); None if it does not parse."""
+    try:
+        parsed = asn1_ocsp.OCSPRequest.load(request, strict=True)
+        tbs = parsed["tbs_request"]
+        ids = [item["req_cert"] for item in tbs["request_list"]]
+        _ = [(i["hash_algorithm"]["algorithm"].native, i["serial_number"].native) for i in ids]
+        nonce = None
+        for ext in tbs["request_extensions"] or []:
+            if ext["extn_id"].native == "nonce":
+                nonce = ext["extn_value"].parsed.native
+        return ids, nonce
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+
+
+def _several(pki: Pki, ids: list, nonce: bytes | None, *, now: dt.datetime | None) -> Published:
+    """One response for a request about several certificates: a ``SingleResponse`` per
+    ``SingleRequest``, in the same order, signed by the CA that issued the first one we know
+    (a CA is the responder for its own certificates only: one of another of our CAs, or of an
+    issuer that is not ours, is answered ``unknown``, RFC 6960 §2.2). ``unauthorized`` if no
+    certificate asked about is one of ours, ``malformedRequest`` past
+    :data:`MAX_CERTIFICATES` or with an unsupported hash."""
+    if len(ids) > MAX_CERTIFICATES:
+        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    asked = []
+    for cert_id in ids:
+        algorithm = _HASHES.get(cert_id["hash_algorithm"]["algorithm"].native)
+        if algorithm is None:
+            return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        ca = _authority(pki, algorithm(), cert_id["issuer_name_hash"].native,
+                        cert_id["issuer_key_hash"].native)
+        asked.append((cert_id, ca))
+    signer = next((ca for _, ca in asked if ca is not None), None)
+    if signer is None:
+        return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        next_update = crl(pki, signer).next_update
+    except OSError:
+        next_update = None
+    if next_update is None or next_update <= now:
+        next_update = now + _FALLBACK_VALIDITY
+    responses = []
+    for cert_id, ca in asked:
+        if ca == signer:
+            status, revoked_at, reason = _status(pki, ca, cert_id["serial_number"].native)
+        else:
+            status, revoked_at, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
+        if status is ocsp.OCSPCertStatus.REVOKED:
+            cert_status = asn1_ocsp.CertStatus(name="revoked", value=asn1_ocsp.RevokedInfo({
+                "revocation_time": revoked_at,
+                "revocation_reason": reason.name if reason is not None else None,
+            }))
+        else:
+            cert_status = asn1_ocsp.CertStatus(
+                name="good" if status is ocsp.OCSPCertStatus.GOOD else "unknown",
+                value=core.Null())
+        responses.append({"cert_id": cert_id, "cert_status": cert_status,
+                          "this_update": now - _SKEW, "next_update": next_update})
+    issuer = pki._ca_cert(signer)
+    issuer_asn1 = asn1_x509.Certificate.load(issuer.public_bytes(serialization.Encoding.DER))
+    tbs = {
+        "version": "v1",
+        "responder_id": asn1_ocsp.ResponderId(
+            name="by_key", value=issuer_asn1.public_key.sha1),
+        "produced_at": now,
+        "responses": responses,
+    }
+    if nonce is not None:
+        tbs["response_extensions"] = [{"extn_id": "nonce", "critical": False,
+                                       "extn_value": nonce}]
+    data = asn1_ocsp.ResponseData(tbs)
+    key = pki._ca_key(signer)
+    if isinstance(key, rsa.RSAPrivateKey):
+        algorithm_name = "sha256_rsa"
+        value = key.sign(data.dump(), padding.PKCS1v15(), hashes.SHA256())
+    else:
+        algorithm_name = "sha256_ecdsa"
+        value = key.sign(data.dump(), ec.ECDSA(hashes.SHA256()))
+    basic = asn1_ocsp.BasicOCSPResponse({
+        "tbs_response_data": data,
+        "signature_algorithm": {"algorithm": algorithm_name},
+        "signature": value,
+        "certs": [issuer_asn1],
+    })
+    response = asn1_ocsp.OCSPResponse({
+        "response_status": "successful",
+        "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
+    })
+    return Published(response.dump(), now - _SKEW, next_update, cacheable=nonce is None)
 
 
 def _check(name: str) -> None:

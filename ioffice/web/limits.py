@@ -20,6 +20,9 @@ TOO_MANY = ("Quá nhiều lần thử không thành công từ địa chỉ củ
 
 TOO_MANY_TIMESTAMPS = "Quá nhiều yêu cầu dấu thời gian từ địa chỉ của bạn; hãy thử lại sau."
 
+TOO_MANY_OCSP = ("Quá nhiều yêu cầu kiểm tra trạng thái chứng thư (OCSP) từ địa chỉ của bạn; "
+                 "hãy thử lại sau ít phút.")
+
 
 def _refused(response: Response) -> bool:
     return response.status_code >= 400
@@ -46,4 +49,11 @@ def init_app(app: Flask) -> Limiter:
         app.view_functions["tsa.timestamp"] = limiter.limit(
             lambda: app.config["TSA_RATE_LIMIT"], error_message=TOO_MANY_TIMESTAMPS,
         )(app.view_functions["tsa.timestamp"])
+    # the OCSP responder signs each answer with a CA key (asymmetric work per request, no
+    # login): one limit shared by its POST and GET forms, per address
+    ocsp_limit = limiter.shared_limit(lambda: app.config["OCSP_RATE_LIMIT"], scope="ocsp",
+                                      error_message=TOO_MANY_OCSP)
+    for endpoint in ("revocation.ocsp_post", "revocation.ocsp_get"):
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = ocsp_limit(app.view_functions[endpoint])
     return limiter

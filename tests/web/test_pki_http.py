@@ -251,7 +251,9 @@ def test_garbage_ocsp_requests_are_answered_malformed_request(served: Live, our_
     two = asn1_ocsp.OCSPRequest.load(good)
     twice = asn1_ocsp.OCSPRequest({"tbs_request": {
         "request_list": [two["tbs_request"]["request_list"][0]] * 2}}).dump()
-    for body in (b"", b"garbage", good[:-3], good + b"\x00", twice):
+    too_many = asn1_ocsp.OCSPRequest({"tbs_request": {
+        "request_list": [two["tbs_request"]["request_list"][0]] * 51}}).dump()
+    for body in (b"", b"garbage", good[:-3], good + b"\x00", too_many):
         status, headers, answer = _post(f"{served.url}/pki/ocsp", body)
         assert status == 200 and headers["Content-Type"] == "application/ocsp-response"
         assert _status_of(answer) is ocsp.OCSPResponseStatus.MALFORMED_REQUEST, body
@@ -407,6 +409,108 @@ def test_pyhanko_cli_and_openssl_see_the_revocation(app: Flask, served: Live, ou
     out = openssl_ocsp()
     assert "Response verify OK" in out.stderr + out.stdout, out.stderr
     assert f"{seal_pem}: revoked" in out.stdout and "keyCompromise" in out.stdout
+
+
+# --- several certificates in one request, and the rate limit ---------------------------------
+
+
+def _several_request(pairs, *, nonce: bytes | None = None, algorithm: str = "sha1") -> bytes:
+    """An OCSP request for several certificates (cryptography builds one for one only)."""
+    import hashlib
+
+    from asn1crypto import x509 as asn1_x509
+
+    items = []
+    for cert, issuer in pairs:
+        issuer_asn1 = asn1_x509.Certificate.load(issuer.public_bytes(serialization.Encoding.DER))
+        items.append({"req_cert": {
+            "hash_algorithm": {"algorithm": algorithm},
+            "issuer_name_hash": hashlib.new(algorithm, issuer_asn1.subject.dump()).digest(),
+            "issuer_key_hash": hashlib.new(
+                algorithm, issuer_asn1.public_key["public_key"].contents[1:]).digest(),
+            "serial_number": cert if isinstance(cert, int) else cert.serial_number}})
+    tbs: dict[str, object] = {"request_list": items}
+    if nonce is not None:
+        tbs["request_extensions"] = [{"extn_id": "nonce", "critical": False, "extn_value": nonce}]
+    return asn1_ocsp.OCSPRequest({"tbs_request": tbs}).dump()
+
+
+def test_openssl_asks_about_several_certificates_at_once(
+        app: Flask, served: Live, our_pki: Pki, tmp_path: Path) -> None:
+    """One request, three certificates (good, revoked, never issued): three answers in one
+    response signed by the issuing CA, which openssl verifies."""
+    good, _, issuing = _seal(our_pki)
+    revoked, _, _ = _seal(our_pki)
+    _revoke_through_the_cli(app, revoked.serial)
+    root_pem = _pem(tmp_path, "root", good.chain[-1])
+    issuing_pem = _pem(tmp_path, "issuing", good.chain[0])
+    good_pem, revoked_pem = _pem(tmp_path, "good", good.certificate), _pem(
+        tmp_path, "revoked", revoked.certificate)
+    out = subprocess.run(
+        ["openssl", "ocsp", "-issuer", str(issuing_pem), "-cert", str(good_pem),
+         "-cert", str(revoked_pem), "-serial", "0x7777777777", "-url",
+         f"{served.url}/pki/ocsp", "-CAfile", str(root_pem), "-timeout", "10"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert "Response verify OK" in out.stderr + out.stdout, out.stderr + out.stdout
+    assert f"{good_pem}: good" in out.stdout
+    assert f"{revoked_pem}: revoked" in out.stdout and "keyCompromise" in out.stdout
+    assert "0x7777777777: unknown" in out.stdout, out.stdout
+
+
+def test_several_certificates_answered_each_in_order(served: Live, our_pki: Pki) -> None:
+    seal, cert, issuing = _seal(our_pki)
+    root = _crypto(seal.chain[-1])
+    nonce = b"n" * 16
+    body = _several_request([(cert, issuing), (issuing, root), (0x1234567, issuing)],
+                            nonce=nonce, algorithm="sha256")
+    status, headers, answer = _post(f"{served.url}/pki/ocsp", body)
+    assert status == 200 and headers["Cache-Control"] == "no-store"  # a nonce: never cached
+    parsed = ocsp.load_der_ocsp_response(answer)
+    assert parsed.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
+    # signed by the issuing CA, the responder for its own certificates
+    issuing.public_key().verify(parsed.signature, parsed.tbs_response_bytes,
+                                padding.PKCS1v15(), hashes.SHA256())
+    assert parsed.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == nonce
+    answers = [(r.serial_number, r.certificate_status) for r in parsed.responses]
+    assert answers == [
+        (cert.serial_number, ocsp.OCSPCertStatus.GOOD),
+        # the issuing CA's own certificate is the root's to answer for: not this responder's
+        (issuing.serial_number, ocsp.OCSPCertStatus.UNKNOWN),
+        (0x1234567, ocsp.OCSPCertStatus.UNKNOWN),
+    ]
+    # pyHanko's parser (what validators use) reads it too
+    basic = asn1_ocsp.OCSPResponse.load(answer).basic_ocsp_response
+    assert len(basic["tbs_response_data"]["responses"]) == 3
+
+
+def test_several_certificates_none_of_ours_is_unauthorized(served: Live, our_pki: Pki) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Other CA")])
+    now = dt.datetime.now(dt.UTC)
+    other = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+             .public_key(key.public_key()).serial_number(7).not_valid_before(now)
+             .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    body = _several_request([(5, other), (6, other)])
+    _, _, answer = _post(f"{served.url}/pki/ocsp", body)
+    assert _status_of(answer) is ocsp.OCSPResponseStatus.UNAUTHORIZED
+
+
+def test_ocsp_is_rate_limited_per_address(app: Flask, our_pki: Pki) -> None:
+    app.config["OCSP_RATE_LIMIT"] = "3 per minute"
+    _, cert, issuing = _seal(our_pki)
+    body = _ocsp_request(cert, issuing)
+    client = app.test_client()
+    codes = [client.post("/pki/ocsp", data=body, content_type=OCSP_REQUEST).status_code
+             for _ in range(2)]
+    encoded = base64.b64encode(body).decode()
+    codes.append(client.get(f"/pki/ocsp/{encoded}").status_code)  # GET and POST share it
+    refused = client.post("/pki/ocsp", data=body, content_type=OCSP_REQUEST)
+    assert codes == [200, 200, 200] and refused.status_code == 429
+    assert "Quá nhiều yêu cầu kiểm tra trạng thái chứng thư (OCSP)" in refused.get_data(
+        as_text=True)
+    other = app.test_client()  # another address has its own allowance
+    assert other.post("/pki/ocsp", data=body, content_type=OCSP_REQUEST,
+                      environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
 
 
 # --- inside the app: offline, and kept current by the worker -----------------------------------
