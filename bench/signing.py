@@ -51,8 +51,8 @@ from pyhanko.stamp import TextStampStyle
 
 from signing import AgencyStamp, Box, PersonalStamp, Pki, install_speedups, sign_pdf, validate_pdf
 from signing.appearance import demo_signature_png
-from signing.demo import make_demo_pdf
 from signing.archival import add_archival_timestamp
+from signing.demo import make_demo_pdf
 from signing.tsa import TsaClient
 from signing.twophase import FilesystemPendingStore, finish, prepare
 
