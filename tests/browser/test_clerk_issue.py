@@ -108,7 +108,11 @@ def test_number_seal_and_dispatch_in_one_action(browser: Browser, live_server: s
     reader = PdfFileReader(io.BytesIO(pdf.read_bytes()), strict=False)
     names = {name for name, _value, _ref in enumerate_sig_fields(reader)}
     assert {"SoVanBan", "NgayBanHanh", "ThangBanHanh"} <= names, names
-    # the seal is timestamped (B-T), by the server's own /pki/tsa over HTTP (IOFFICE_TSA_URL)
-    unsigned = reader.embedded_signatures[-1].signer_info["unsigned_attrs"]
+    # the seal is timestamped and archival-timestamped (B-LTA), by the server's own /pki/tsa
+    # over HTTP (IOFFICE_TSA_URL): the seal, then the document timestamp, last in the file
+    *_, seal, archival = reader.embedded_signatures
+    unsigned = seal.signer_info["unsigned_attrs"]
     assert "signature_time_stamp_token" in [a["type"].native for a in unsigned]
+    assert str(archival.sig_object_type) == "/DocTimeStamp"
+    assert "PAdES B-LTA (lưu trữ dài hạn" in history  # the document page names the level
     assert re.fullmatch(r"\d{2,}", number)
