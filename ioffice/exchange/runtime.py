@@ -62,6 +62,7 @@ class Exchange:
     clients: dict[str, AxisClient | VxpHubClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cas: tuple[x509.Certificate, ...] | None = None
+    _cas_from: object | None = None
     _blobs: object | None = None
     seal_tokens: object | None = None
     """Agency seals held in PKCS#11 tokens (:class:`ioffice.keys.tokens.SealTokens`)."""
@@ -121,13 +122,17 @@ class Exchange:
 
     @property
     def trusted_cas(self) -> tuple[x509.Certificate, ...]:
-        """Root and issuing CA (not the TSA): what agency seals chain to (the simulated PKI's:
-        the envelopes' XML signatures are the axis members' own)."""
-        if self._cas is None:
-            store = self.pki.trust_store()
+        """The CA certificates (roots and intermediates, not the TSA) an envelope's XML
+        signature must chain to: those of the trust store, i.e. the simulated PKI's CAs when
+        ``SIMULATED_CA`` is on, plus the roots and intermediates the administrator imported
+        (``ioffice/trust``), so that a seal issued by a real CA validates once its root is
+        imported. Recomputed when the trust store is reloaded (an import, a removal)."""
+        store = self.trust
+        if self._cas is None or self._cas_from is not store:
             certs = [*store.roots, *store.intermediates]
             self._cas = tuple(x509.load_der_x509_certificate(c.dump()) for c in certs
                               if c.ca)
+            self._cas_from = store
         return self._cas
 
     @property
