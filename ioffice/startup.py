@@ -63,6 +63,12 @@ def problems(app: Flask) -> list[str]:
         from_config(app.config)
     except ValueError as exc:
         found.append(f"Cấu hình máy chủ cấp dấu thời gian (IOFFICE_TSA_*) không hợp lệ: {exc}")
+    days = app.config.get("RETIMESTAMP_DAYS")
+    try:
+        if not float(days) >= 0:  # NaN fails too
+            raise ValueError
+    except (TypeError, ValueError):
+        found.append(f"IOFFICE_RETIMESTAMP_DAYS phải là một số ngày không âm, không phải {days!r}.")
     try:
         from ioffice.services import services
 

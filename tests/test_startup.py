@@ -83,6 +83,14 @@ def test_bad_tsa_settings_are_named(database_url: str, engine, tmp_path: Path,
     assert found.startswith("Cấu hình máy chủ cấp dấu thời gian (IOFFICE_TSA_*) không hợp lệ")
     assert named in found
 
+@pytest.mark.parametrize("days", ["sáu tháng", -1, "nan"])
+def test_a_bad_retimestamp_horizon_is_named(database_url: str, engine, tmp_path: Path,
+                                            days: object) -> None:
+    (found,) = problems(create_app(_config(tmp_path, DATABASE_URL=database_url,
+                                           RETIMESTAMP_DAYS=days)))
+    assert found.startswith("IOFFICE_RETIMESTAMP_DAYS phải là một số ngày không âm")
+
+
 def test_a_malformed_seal_token_setting_is_named(database_url: str, engine,
                                                  tmp_path: Path) -> None:
     config = _config(tmp_path, DATABASE_URL=database_url,

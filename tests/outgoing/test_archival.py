@@ -285,3 +285,9 @@ def test_cli_dry_run(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["pki", "retimestamp", "--dry-run", "--days", "30"])
     assert result.exit_code == 0, result.output
     assert "đến hạn" in result.output
+
+
+@pytest.mark.parametrize("days", ["-5", "nửa năm"])
+def test_cli_refuses_a_bad_horizon(app: Flask, days: str) -> None:
+    result = app.test_cli_runner().invoke(args=["pki", "retimestamp", "--days", days])
+    assert result.exit_code == 2 and "--days" in result.output
