@@ -3,7 +3,12 @@ neither stops the others nor loses its next turn."""
 
 from __future__ import annotations
 
-from ioffice.exchange.worker import PERIODIC_JOBS, PeriodicJob, run_due_jobs
+from ioffice.exchange.worker import (
+    PERIODIC_JOBS,
+    PeriodicJob,
+    retimestamp_documents,
+    run_due_jobs,
+)
 
 
 def test_jobs_run_when_due_and_a_failure_keeps_the_others():
@@ -30,4 +35,20 @@ def test_jobs_run_when_due_and_a_failure_keeps_the_others():
 def test_the_product_jobs_are_named_once():
     names = [job.name for job in PERIODIC_JOBS]
     assert len(names) == len(set(names))
-    assert {"revocation-data", "storage-cleanup"} <= set(names)
+    assert {"revocation-data", "storage-cleanup", "retimestamp"} <= set(names)
+    job = next(j for j in PERIODIC_JOBS if j.name == "retimestamp")
+    assert job.every == 24 * 3600 and job.run is retimestamp_documents
+
+
+def test_the_retimestamp_job_catches_its_own_failure(caplog):
+    class Broken:
+        retimestamp_days = 180.0
+        timestamps = None
+
+        def session_factory(self):
+            raise RuntimeError("database down")
+
+        blobs = None
+
+    assert retimestamp_documents(Broken()) == 0
+    assert "re-timestamp round failed" in caplog.text
