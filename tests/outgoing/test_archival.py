@@ -291,3 +291,19 @@ def test_cli_dry_run(app: Flask) -> None:
 def test_cli_refuses_a_bad_horizon(app: Flask, days: str) -> None:
     result = app.test_cli_runner().invoke(args=["pki", "retimestamp", "--days", days])
     assert result.exit_code == 2 and "--days" in result.output
+
+
+def test_the_page_lists_the_archival_timestamp(app: Flask, db: Session, blobs: BlobStore,
+                                               pki: Pki, trust: TrustStore,
+                                               tsa: TimestampPolicy, pin_key, sessions) -> None:
+    from tests.conftest import login
+
+    with short_lived_tsa(pki) as short:
+        doc = _sealed(db, blobs, pki, trust, short)
+    assert doc.id in _run(sessions, blobs, tsa, trust).renewed
+    client = app.test_client()
+    assert login(client, CLERK).status_code == 302
+    html = " ".join(client.get(f"/van-ban-di/{doc.id}").get_data(as_text=True).split())
+    assert "PAdES B-LTA (lưu trữ dài hạn" in html
+    assert "Dấu thời gian lưu trữ (gia hạn tự động)" in html
+    assert "chứng thư máy chủ cấp dấu thời gian hết hạn" in html
