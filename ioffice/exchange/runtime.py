@@ -65,6 +65,9 @@ class Exchange:
     _blobs: object | None = None
     seal_tokens: object | None = None
     """Agency seals held in PKCS#11 tokens (:class:`ioffice.keys.tokens.SealTokens`)."""
+    mail: object | None = None
+    """The SMTP settings of the notification mail
+    (:class:`ioffice.notifications.mail.SmtpSettings`)."""
 
     def __post_init__(self) -> None:
         if self.signing is None:
@@ -163,6 +166,7 @@ def exchange(app: Flask) -> Exchange:
     if runtime is None:
         from ioffice.db_session import database
         from ioffice.exchange.wake import database_key
+        from ioffice.notifications.mail import SmtpSettings
 
         settings = {key.removeprefix("EXCHANGE_"): app.config.get(key, default)
                     for key, default in DEFAULTS.items() if key not in _TEXT_SETTINGS}
@@ -176,6 +180,7 @@ def exchange(app: Flask) -> Exchange:
             push=_flag(app.config.get("EXCHANGE_PUSH", True)),
             callback_url=(str(app.config.get("EXCHANGE_CALLBACK_URL") or "").rstrip("/") or None),
             database_key=database_key(app.config.get("DATABASE_URL")),
-            cleanup_grace_hours=float(app.config.get("CLEANUP_GRACE_HOURS", 24)))
+            cleanup_grace_hours=float(app.config.get("CLEANUP_GRACE_HOURS", 24)),
+            mail=SmtpSettings.from_config(app.config))
         app.extensions["ioffice.exchange"] = runtime
     return runtime
