@@ -77,6 +77,7 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_user_id", "user_id", "id"),
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
         Index("ix_notifications_user_subject", "user_id", "subject_type", "subject_id"),
     )
 

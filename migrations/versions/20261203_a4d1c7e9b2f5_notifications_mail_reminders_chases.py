@@ -72,6 +72,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_user_id', ['user_id', 'id'], unique=False)
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at'], unique=False)
         batch_op.create_index('ix_notifications_user_subject', ['user_id', 'subject_type', 'subject_id'], unique=False)
 
     op.create_table('reminder_settings',
@@ -124,6 +125,7 @@ def downgrade() -> None:
     op.drop_table('reminder_settings')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_user_subject')
+        batch_op.drop_index('ix_notifications_user_unread')
         batch_op.drop_index('ix_notifications_user_id')
 
     op.drop_table('notifications')

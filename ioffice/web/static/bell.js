@@ -18,7 +18,7 @@
     source.addEventListener("count", function (event) {
       var data;
       try { data = JSON.parse(event.data); } catch (e) { return; }
-      count.textContent = String(data.unread);
+      count.textContent = data.unread > 99 ? "99+" : String(data.unread);
       bell.classList.toggle("has-unread", data.unread > 0);
       bell.setAttribute("aria-label", "Thông báo: " + data.unread + " chưa đọc");
       bell.setAttribute("data-unread", String(data.unread));
