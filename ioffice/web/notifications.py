@@ -54,8 +54,11 @@ admin_bp = Blueprint("notification_admin", __name__, url_prefix="/quan-tri/thong
 chase_bp = Blueprint("chase", __name__, url_prefix="/van-ban-den/don-doc")
 
 DEFAULTS = {"NOTIFY_STREAM_SECONDS": 30.0, "NOTIFY_POLL_SECONDS": 1.5,
-            "NOTIFY_HEARTBEAT_SECONDS": 15.0, "NOTIFY_STREAMS_PER_PROCESS": 2,
-            "NOTIFY_RETRY_MS": 2000, "NOTIFY_BUSY_RETRY_MS": 20000}
+            "NOTIFY_HEARTBEAT_SECONDS": 3.0, "NOTIFY_STREAMS_PER_PROCESS": 2,
+            "NOTIFY_RETRY_MS": 2000, "NOTIFY_BUSY_RETRY_MS": 5000}
+"""The heartbeat is short because it is also how a stream learns that its page is gone (a
+write to a closed connection fails; gunicorn tells a WSGI app nothing else): a page left frees
+its slot within two heartbeats, not when the stream would have ended."""
 
 
 def init_app(app: Flask) -> None:

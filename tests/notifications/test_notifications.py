@@ -273,7 +273,7 @@ def test_the_live_stream_sends_retry_and_the_count(db: Session, blobs: BlobStore
     finally:
         for _ in range(taken):
             slots.release()
-    assert body.startswith("retry: 20000\n\n") and '"unread": 1' in body
+    assert body.startswith("retry: 5000\n\n") and '"unread": 1' in body
 
 
 def test_preferences_page(db: Session, client: FlaskClient, login_as) -> None:
