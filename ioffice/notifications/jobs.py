@@ -8,13 +8,17 @@ import time
 
 from ioffice.incoming.registration import today_vn
 from ioffice.notifications import mail, reminders
+from ioffice.notifications import service as notices
 
 log = logging.getLogger(__name__)
 
 EVERY_SECONDS = 15.0
 SLOW_SECONDS = 600.0
 
+PRUNE_SECONDS = 24 * 3600.0
+
 _next_slow: dict[int, float] = {}
+_next_prune: dict[int, float] = {}
 
 
 def run(rt) -> mail.MailReport:
@@ -44,8 +48,25 @@ def run_slow(rt, settings: mail.SmtpSettings) -> int:
             log.info("reminders: %d assignment(s) reminded", reminded)
     except Exception:
         log.exception("deadline reminders failed")
+    if time.monotonic() >= _next_prune.get(id(rt), 0.0):
+        _next_prune[id(rt)] = time.monotonic() + PRUNE_SECONDS
+        prune(rt)
     try:
         return mail.queue_digests(rt.session_factory, settings)
     except Exception:
         log.exception("daily digests failed")
         return 0
+
+
+def prune(rt) -> tuple[int, int]:
+    """Daily: read notifications and sent mail past their keeping time go."""
+    try:
+        with rt.session_factory() as session:
+            pruned = notices.prune(session)
+            session.commit()
+    except Exception:
+        log.exception("pruning notifications failed")
+        return 0, 0
+    if any(pruned):
+        log.info("notifications pruned: %d read notification(s), %d sent mail(s)", *pruned)
+    return pruned

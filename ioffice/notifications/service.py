@@ -25,14 +25,17 @@ from ioffice.notifications.models import (
 DEFAULT_CHANNEL = Channel.APP
 """A kind the user never chose: shown in the bell, no e-mail (mail is asked for)."""
 
-SUBJECT_PATHS = {"incoming": "/van-ban-den/{}", "outgoing": "/van-ban-di/{}",
+SUBJECT_PATHS = {"incoming": "/van-ban-den/", "outgoing": "/van-ban-di/",
                  "exchange": "/lien-thong/"}
+"""A kind of subject's list page; a document's page is this followed by its id."""
 
 
 def link_for(subject_type: str, subject_id: int | None) -> str:
-    """The page a notification opens, under the application's root."""
+    """The page a notification opens, under the application's root: the document's, or the
+    list's when it is about several (a department chased)."""
     path = SUBJECT_PATHS.get(subject_type, "")
-    return path.format(subject_id) if "{}" not in path or subject_id is not None else ""
+    return f"{path}{subject_id}" if path and subject_id is not None and subject_type != "exchange" \
+        else path
 
 
 @dataclass(frozen=True)
@@ -250,5 +253,20 @@ def set_preferences(session: Session, user_id: int, channels: dict[str, str],
     return preferences(session, user_id)
 
 
-def today_utc() -> dt.date:
-    return utcnow().date()
+KEEP_READ = dt.timedelta(days=180)
+KEEP_SENT_MAIL = dt.timedelta(days=30)
+
+
+def prune(session: Session, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Forget notifications read over :data:`KEEP_READ` ago and mail sent over
+    :data:`KEEP_SENT_MAIL` ago (the worker, daily): (notifications, mails) removed."""
+    from sqlalchemy import delete
+
+    from ioffice.notifications.models import MailState
+
+    now = now or utcnow()
+    gone = session.execute(delete(Notification).where(
+        Notification.read_at.is_not(None), Notification.read_at < now - KEEP_READ)).rowcount
+    sent = session.execute(delete(MailOutbox).where(
+        MailOutbox.state == MailState.SENT, MailOutbox.sent_at < now - KEEP_SENT_MAIL)).rowcount
+    return gone or 0, sent or 0

@@ -266,3 +266,38 @@ def test_bad_smtp_security_is_refused() -> None:
     with pytest.raises(ValueError, match="SMTP_SECURITY"):
         SmtpSettings.from_config({"SMTP_SECURITY": "ssl3"})
     assert SmtpSettings.from_config({}).host == ""  # no host: nothing is sent, mail waits
+
+
+def test_the_worker_job_reminds_and_mails(db: Session, sessions, smtp, blobs) -> None:
+    """The one PERIODIC_JOBS entry: its first round writes the reminders due and sends the
+    mail they queued; read notifications and sent mail are pruned after their keeping time."""
+    from types import SimpleNamespace
+
+    from ioffice.exchange.worker import PERIODIC_JOBS
+    from ioffice.incoming import handling
+    from ioffice.incoming.registration import today_vn
+    from ioffice.notifications import jobs
+    from ioffice.notifications import service as notices
+    from tests.support.factories import register
+
+    assert [j.run for j in PERIODIC_JOBS if j.name == "notifications"] == [jobs.run]
+    inbox, port = smtp
+    uid = user_id(db, SPECIALIST)
+    db.get(User, uid).email = "khoi@camau.test"
+    db.add(Preference(user_id=uid, kind=Kind.DUE_SOON, channel=Channel.EMAIL))
+    clerk, leader = actor(db, "vanthu.camau"), actor(db, "lanhdao.camau")
+    doc = register(db, blobs, clerk)
+    handling.distribute(db, leader, doc.id, handling.DistributionInput(lead=handling.Target(
+        "user", uid, today_vn() + dt.timedelta(days=1))))
+    db.commit()
+    report = jobs.run(SimpleNamespace(session_factory=sessions, mail=_settings(port)))
+    assert report.sent == 1
+    msg = _parsed(inbox.messages[0][1])
+    assert "Việc sắp đến hạn" in str(make_header(decode_header(msg["Subject"])))
+    assert "còn 1 ngày" in msg.get_content()
+    with sessions() as session:
+        assert notices.prune(session, dt.datetime.now(dt.UTC)) == (0, 0)  # too recent
+        for n in session.scalars(select(MailOutbox)):
+            n.sent_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+        session.commit()
+        assert notices.prune(session)[1] == 1
