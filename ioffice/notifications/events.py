@@ -19,8 +19,12 @@ def assigned(session: Session, actor: Actor, doc: Any, assignments: Sequence[Any
     notices = []
     for a in assignments:
         when = f", hạn {a.deadline:%d/%m/%Y}" if a.deadline else ""
-        text = (f"{actor.full_name} giao {a.role.label.lower()} văn bản {doc.number_notation} "
-                f"«{_short(doc.subject)}»{when}.")
+        if a.role.value == "info":
+            text = (f"{actor.full_name} gửi văn bản {doc.number_notation} "
+                    f"«{_short(doc.subject)}» để biết.")
+        else:
+            text = (f"{actor.full_name} giao {a.role.label.lower()} xử lý văn bản "
+                    f"{doc.number_notation} «{_short(doc.subject)}»{when}.")
         told = tuple(u for u in handlers(session, a) if u != actor.user_id)
         notices.append(Notice(told, Kind.ASSIGNED, doc.agency_id, text, "incoming", doc.id))
     notify_many(session, notices)
