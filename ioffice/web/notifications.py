@@ -1,4 +1,5 @@
-"""The bell: the unread count in the top bar, the list, opening a notification, the live
+"""The bell: the unread count in the top bar (sent by the live stream's first event, so a
+page costs no statement for it), the list, opening a notification, the live
 stream (server-sent events), each user's channels; the admin's reminder setting and dead mail;
 and the leaders' «Đôn đốc» forms.
 
@@ -34,7 +35,6 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from ioffice.agencies import service as agencies
 from ioffice.db_session import database, get_session
@@ -66,20 +66,9 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     app.extensions["ioffice.notify.streams"] = threading.BoundedSemaphore(
         max(1, int(app.config["NOTIFY_STREAMS_PER_PROCESS"])))
-    app.jinja_env.globals.update(bell_count=bell_count)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(chase_bp)
-
-
-def bell_count() -> int | None:
-    """The top bar's unread count (None when it cannot be read: the page still renders)."""
-    if not current_user.is_authenticated:
-        return None
-    try:
-        return notices.unread_count(get_session(), current_user.user.id, current_user.agency_id)
-    except SQLAlchemyError:
-        return None
 
 
 @bp.get("/")

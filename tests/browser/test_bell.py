@@ -5,6 +5,7 @@ The same on a phone (390 px). Screenshots: test-artifacts/screenshots/bell-*.png
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -24,6 +25,8 @@ pytestmark = pytest.mark.browser
 
 
 def _count(page) -> int:
+    """The count the stream's first event gave the bell."""
+    expect(page.locator("#bell")).to_have_attribute("data-unread", re.compile(r"^\d+$"))
     return int(page.locator("#bell .bell-count").inner_text())
 
 
@@ -61,7 +64,7 @@ def test_the_bell_counts_live_and_opening_reads(browser: Browser, live_server: s
     with head.expect_navigation():
         row.locator("a").click()
     assert head.url == url
-    expect(head.locator("#bell .bell-count")).to_have_text(str(before))
+    expect(head.locator("#bell .bell-count")).to_have_text(str(before))  # the new page's stream
     head.goto(live_server + "/van-ban-den/?tab=can-xu-ly")
     expect(head.locator("#queue tr", has_text=subject)).not_to_have_class("unread")
     head.context.close()
