@@ -132,8 +132,9 @@ def _snapshot(app: Flask, user_id: int, agency_id: int, with_text: bool) -> dict
 @bp.get("/su-kien")
 @operation(None)
 def stream() -> Any:
-    """Server-sent events: ``count`` (unread count, the newest id and text) at once and
-    whenever a notification arrives; a comment line as heartbeat; then the stream ends and
+    """Server-sent events: ``count`` (unread count, the newest id and text) at once (also
+    after a reconnection, so one arrived in between is announced) and whenever a
+    notification arrives; a comment line as heartbeat; then the stream ends and
     the browser reconnects."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     cfg = app.config
@@ -142,14 +143,14 @@ def stream() -> Any:
     slots: threading.BoundedSemaphore = app.extensions["ioffice.notify.streams"]
     headers = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
     if not slots.acquire(blocking=False):  # every slot streaming: answer once, come back later
-        data = _snapshot(app, user_id, agency_id, with_text=False)
+        data = _snapshot(app, user_id, agency_id, with_text=True)
         body = f"retry: {int(cfg['NOTIFY_BUSY_RETRY_MS'])}\n\n" + _event("count", data)
         return Response(body, mimetype="text/event-stream", headers=headers)
 
     def generate() -> Any:
         try:
             yield f"retry: {int(cfg['NOTIFY_RETRY_MS'])}\n\n"
-            data = _snapshot(app, user_id, agency_id, with_text=False)
+            data = _snapshot(app, user_id, agency_id, with_text=True)
             yield _event("count", data, data["latest"])
             last, last_count = data["latest"], data["unread"]
             end = time.monotonic() + float(cfg["NOTIFY_STREAM_SECONDS"])
