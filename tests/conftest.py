@@ -199,6 +199,7 @@ def app_config(database_url: str, storage_config: dict[str, object], pki_dir: Pa
         "PLAIN_HTTP": True,  # the test client speaks http://localhost
         "PKI_DIR": str(pki_dir),
         "PKI_PASSPHRASE": PKI_PASSPHRASE,
+        "NOTIFY_STREAM_SECONDS": 0,  # the live stream answers its first event and ends
         **storage_config,
     }
 

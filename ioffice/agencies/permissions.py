@@ -32,6 +32,7 @@ class Op(enum.StrEnum):
     VIEW_INCOMING_REGISTER = "incoming.register-book.view"
     EXPORT_INCOMING_REGISTER = "incoming.register-book.export"
     FOLLOW_UP = "incoming.follow-up"
+    CHASE = "incoming.chase"
     # outgoing
     READ_OUTGOING = "outgoing.read"
     DRAFT_OUTGOING = "outgoing.draft"
@@ -66,6 +67,7 @@ class Op(enum.StrEnum):
     ADMIN_STUCK_WORK = "admin.stuck-work"
     ADMIN_AUDIT = "admin.audit"
     ADMIN_TRUST_ANCHORS = "admin.trust-anchors"
+    ADMIN_NOTIFICATIONS = "admin.notifications"
 
     @property
     def label(self) -> str:
@@ -90,6 +92,7 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.VIEW_INCOMING_REGISTER: frozenset({C, L}),
     Op.EXPORT_INCOMING_REGISTER: frozenset({C, L}),
     Op.FOLLOW_UP: frozenset({C, L}),
+    Op.CHASE: frozenset({L}),
     Op.READ_OUTGOING: ALL_ROLES,
     Op.DRAFT_OUTGOING: _DRAFTERS,
     Op.UPLOAD_VERSION: _DRAFTERS,
@@ -121,6 +124,7 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.ADMIN_STUCK_WORK: frozenset({A}),
     Op.ADMIN_AUDIT: frozenset({A}),
     Op.ADMIN_TRUST_ANCHORS: frozenset({A}),
+    Op.ADMIN_NOTIFICATIONS: frozenset({A}),
 }
 
 LABELS: dict[Op, str] = {
@@ -137,6 +141,7 @@ LABELS: dict[Op, str] = {
     Op.VIEW_INCOMING_REGISTER: "Xem sổ văn bản đến",
     Op.EXPORT_INCOMING_REGISTER: "Xuất sổ văn bản đến (XLSX)",
     Op.FOLLOW_UP: "Theo dõi tình hình xử lý",
+    Op.CHASE: "Đôn đốc xử lý một việc được giao hoặc các việc của một đơn vị",
     Op.READ_OUTGOING: "Xem văn bản đi (theo quy tắc xem của từng văn bản)",
     Op.DRAFT_OUTGOING: "Soạn dự thảo văn bản đi",
     Op.UPLOAD_VERSION: "Tải lên phiên bản dự thảo",
@@ -169,6 +174,7 @@ LABELS: dict[Op, str] = {
     Op.ADMIN_AUDIT: "Xem và xuất nhật ký hoạt động của cơ quan",
     Op.ADMIN_TRUST_ANCHORS: "Nhập và gỡ chứng thư gốc, trung gian được tin cậy (chỉ quản trị "
                             "của cơ quan cấp cao nhất)",
+    Op.ADMIN_NOTIFICATIONS: "Cấu hình nhắc hạn của cơ quan, xem và gửi lại thư điện tử lỗi",
 }
 
 assert set(RULES) == set(Op) == set(LABELS), "every operation has one rule and one label"

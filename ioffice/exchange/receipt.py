@@ -38,7 +38,7 @@ from ioffice.agencies.models import Agency
 from ioffice.audit import AuditContext, Entry, record_many
 from ioffice.db import utcnow
 from ioffice.documents.vocabulary import Confidentiality, Urgency, notation_text
-from ioffice.exchange.dispatch import enqueue_status_for
+from ioffice.exchange.dispatch import STATUS_LABELS, enqueue_status_for
 from ioffice.exchange.models import (
     DirectoryEntry,
     ExchangeInbox,
@@ -60,6 +60,7 @@ from ioffice.incoming.registration import (
     stage_received_file,
 )
 from ioffice.metrics import VALIDATIONS
+from ioffice.notifications import events as notifications
 from signing import validate_pdf
 
 log = logging.getLogger(__name__)
@@ -362,6 +363,7 @@ class _Staged:
             item.inbox.incoming_document_id = item.document.id
         session.add_all([item.inbox for item in self.documents])
         finish_files(session, [(item.document, item.text) for item in self.documents])
+        notifications.received(session, [item.document for item in self.documents])
         # last: the agency's audit chain is locked from its first event to the commit
         record_many(session, [Entry(AuditContext(None, item.document.agency_id, "axis"),
                                     "incoming:document:receive", subject_type="incoming",
@@ -404,6 +406,8 @@ def _receive_document(session: Session, rt: Exchange, hub: str, message_id: str,
                                               IncomingDocument.issuer_code == sender)
             .order_by(IncomingDocument.id.desc()).limit(1))
         inbox.state = InboxState.AWAITING_DECISION
+        notifications.exchange_request(session, agency.id, sender_name, business,
+                                       package.document_id, inbox.target_document_id)
     else:
         inbox.state = InboxState.DELIVERED
     if package.business.doc_type is not BusinessDocType.REVOKE:
@@ -486,6 +490,10 @@ def _receive_status(session: Session, hub: str, message_id: str, agency: Agency,
                 description=package.description, staff=package.staff.staff[:255],
                 department=package.staff.department[:255], occurred_at=occurred,
                 received_at=utcnow(), message_id=message_id))
+            notifications.status_back(session, agency.id, rf.document_id[:255],
+                                      package.sender.organ_name or package.sender.organ_id,
+                                      STATUS_LABELS.get(package.status.value,
+                                                        package.status.value))
             if known is not None:
                 known.add(key)  # the same status twice in one batch is stored once
     session.add(inbox)

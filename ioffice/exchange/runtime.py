@@ -70,6 +70,9 @@ class Exchange:
     """Where timestamps come from (:class:`ioffice.outgoing.timestamps.TimestampPolicy`)."""
     retimestamp_days: float = 180.0
     """``RETIMESTAMP_DAYS``: the re-timestamp job's horizon."""
+    mail: object | None = None
+    """The SMTP settings of the notification mail
+    (:class:`ioffice.notifications.mail.SmtpSettings`)."""
 
     def __post_init__(self) -> None:
         if self.signing is None:
@@ -172,6 +175,7 @@ def exchange(app: Flask) -> Exchange:
     if runtime is None:
         from ioffice.db_session import database
         from ioffice.exchange.wake import database_key
+        from ioffice.notifications.mail import SmtpSettings
 
         settings = {key.removeprefix("EXCHANGE_"): app.config.get(key, default)
                     for key, default in DEFAULTS.items() if key not in _TEXT_SETTINGS}
@@ -187,6 +191,7 @@ def exchange(app: Flask) -> Exchange:
             database_key=database_key(app.config.get("DATABASE_URL")),
             cleanup_grace_hours=float(app.config.get("CLEANUP_GRACE_HOURS", 24)),
             timestamps=app.extensions["ioffice.services"].timestamps,
-            retimestamp_days=float(app.config.get("RETIMESTAMP_DAYS", 180)))
+            retimestamp_days=float(app.config.get("RETIMESTAMP_DAYS", 180)),
+            mail=SmtpSettings.from_config(app.config))
         app.extensions["ioffice.exchange"] = runtime
     return runtime

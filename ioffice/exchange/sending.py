@@ -17,6 +17,7 @@ from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, O
 from ioffice.exchange.packages import build_signed_document, build_status
 from ioffice.exchange.runtime import Exchange
 from ioffice.keys.service import KeyError_, TokenUnavailable, seal_credential
+from ioffice.notifications import events as notifications
 from ioffice.storage import BlobNotFound
 
 log = logging.getLogger(__name__)
@@ -248,6 +249,8 @@ def _finish_all(rt: Exchange, attempts: list[_Attempt], report: WorkReport) -> N
                 row.state, row.last_error = OutboxState.DEAD, error[:4000]
                 report.dead += 1
                 log.warning("outbox row %s dead-lettered: %s", row.id, error)
+                notifications.dead_letter(session, row.agency_id, row.kind,
+                                          row.document_identifier, error)
             else:
                 row.next_attempt_at = now + dt.timedelta(seconds=_backoff(rt, row, attempt))
                 row.last_error = error[:4000]

@@ -24,6 +24,7 @@ from ioffice.exchange.receipt import poll_hub
 from ioffice.exchange.runtime import Exchange
 from ioffice.exchange.sending import WorkReport, send_pending
 from ioffice.exchange.wake import Waker
+from ioffice.notifications import jobs as notification_jobs
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +230,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("revocation-data", REVOCATION_CHECK_SECONDS, refresh_revocation_data),
     PeriodicJob("storage-cleanup", CLEANUP_SECONDS, cleanup_storage, first_after=300),
     PeriodicJob("retimestamp", RETIMESTAMP_SECONDS, retimestamp_documents, first_after=600),
+    PeriodicJob("notifications", notification_jobs.EVERY_SECONDS, notification_jobs.run, first_after=5),
 )
 
 

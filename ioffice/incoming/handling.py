@@ -26,6 +26,7 @@ from ioffice.incoming.models import (
     IncomingDocument,
 )
 from ioffice.incoming.registration import today_vn
+from ioffice.notifications import events as notifications
 
 DISTRIBUTABLE = (DocumentStatus.REGISTERED, DocumentStatus.DISTRIBUTED, DocumentStatus.IN_PROGRESS)
 
@@ -98,6 +99,7 @@ def distribute(session: Session, actor: Actor, document_id: int, data: Distribut
                "assignments": [{"id": a.id, "role": a.role.value, "to": a.assignee_label,
                                 "deadline": a.deadline.isoformat() if a.deadline else None}
                                for a in created]})
+    notifications.assigned(session, actor, doc, created)
     events.emit(session, events.INCOMING_DISTRIBUTED, document=doc, actor=actor)
     return created
 
@@ -187,6 +189,7 @@ def pass_on(session: Session, actor: Actor, assignment_id: int, user_id: int,
            subject_id=parent.document_id, details={"assignment": parent.id, "child": child.id,
                                                    "to": session.get(User, user_id).full_name,
                                                    "instruction": instruction.strip()})
+    notifications.assigned(session, actor, parent.document, [child])
     return child
 
 

@@ -15,6 +15,7 @@ from ioffice.agencies.permissions import Op
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.errors import Forbidden
+from ioffice.notifications import events as notifications
 from ioffice.outgoing.access import get_document
 from ioffice.outgoing.errors import InvalidInput, WrongState
 from ioffice.outgoing.models import (
@@ -276,6 +277,7 @@ def _advance(session: Session, actor: Actor, doc: OutgoingDocument) -> None:
         doc.review_step += 1
     if doc.review_step >= len(steps):
         doc.status = OutgoingStatus.APPROVED
+    notifications.review_step(session, actor, doc)
 
 
 def approve(session: Session, actor: Actor, document_id: int, comment: str = "") -> OutgoingDocument:
@@ -346,6 +348,7 @@ def send_back(session: Session, actor: Actor, document_id: int, comment: str) ->
     doc.status, doc.review_step, doc.assigned_reviewer_id = OutgoingStatus.DRAFT, 0, None
     record(session, actor.ctx, "outgoing:review:send-back", subject_type="outgoing",
            subject_id=doc.id, details={"step": where, "comment": comment.strip()})
+    notifications.returned(session, actor, doc, comment)
     return doc
 
 

@@ -54,6 +54,7 @@ def init_app(app: Flask) -> None:
         inputs,
         keys,
         limits,
+        notifications,
         outgoing,
         outgoing_flow,  # noqa: F401  (routes of the outgoing blueprint)
         pki_http,
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exchange.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(exchange_push.bp)
+    notifications.init_app(app)
     csrf.exempt(exchange_push.bp)  # signed by the hub, never cookies
     app.register_blueprint(pki_http.bp)
     csrf.exempt(pki_http.bp)  # validators anywhere, no session: OCSP requests are POSTed

@@ -29,6 +29,7 @@ from ioffice.errors import DomainError, NotFound
 from ioffice.incoming import access, export, handling, queries, registration
 from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, InvalidInput
 from ioffice.incoming.models import AssignmentRole, DocumentFile, DocumentStatus, IncomingDocument
+from ioffice.notifications import service as notices
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
 from ioffice.web import forms, inputs, uploads
@@ -174,8 +175,11 @@ def index() -> Any:
     else:
         assignments = queries.to_handle_rows(db, actor, today=today, which=QUEUES[tab][1],
                                              after=request.args.get("sau") or None)
+    unread = notices.unread_subjects(db, actor.user_id, "incoming",
+                                     [d.id for d in docs] + [a.document_id for a in assignments])
     return render_template("incoming/index.html", tab=tab, queues=QUEUES, docs=docs,
                            assignments=assignments, today=today, cursor=queries.queue_cursor,
+                           unread=unread,
                            counts=counts,
                            extension_requests=queries.extension_request_rows(db, actor))
 
@@ -210,6 +214,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
         actor=actor, Role=Role, statuses=DocumentStatus, distributable=DISTRIBUTABLE,
         kept=kept or forms.Kept.none(),
         **_doc_form_context())
+    notices.mark_subject_read(db, actor.user_id, "incoming", doc.id)  # what told of it is read
     # the read is audited before the page leaves (one read transaction, then the event's)
     db.commit()
     return page, 422 if kept else 200

@@ -11,6 +11,7 @@ HISTORY_LABELS = {
     "incoming:assignment:extension-approve": "đồng ý gia hạn",
     "incoming:assignment:extension-refuse": "không đồng ý gia hạn",
     "incoming:assignment:finish": "hoàn thành xử lý",
+    "incoming:assignment:chase": "lãnh đạo đôn đốc xử lý",
     "incoming:assignment:return": "trả lại",
     "incoming:document:revoke": "văn bản bị bên gửi thu hồi, đóng các việc đang xử lý",
     "incoming:assignment:reassign": "quản trị chuyển việc",

@@ -34,6 +34,7 @@ from ioffice.incoming import access as incoming_access
 from ioffice.incoming.models import IncomingDocument
 from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
+from ioffice.notifications import service as notices
 from ioffice.outgoing import (
     blanks,
     dispatch,
@@ -91,7 +92,11 @@ def index() -> Any:
     listing = queries.listing(db, actor, to_act_after=args.get("sau_cho_xu_ly") or None,
                               mine_after=args.get("sau_toi_soan") or None,
                               recent_after=args.get("sau_da_phat_hanh") or None)
-    return render_template("outgoing/index.html", listing=listing, doc_types=DOC_TYPES_BY_CODE)
+    unread = notices.unread_subjects(
+        db, actor.user_id, "outgoing",
+        [r.id for rows in (listing.to_act, listing.mine, listing.recent) for r in rows])
+    return render_template("outgoing/index.html", listing=listing, doc_types=DOC_TYPES_BY_CODE,
+                           unread=unread)
 
 
 def _form_context(**extra: Any) -> dict[str, Any]:
@@ -196,7 +201,8 @@ def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 4
     doc = queries.read_document(db, actor, document_id)
     certificates = keys.personal_certificates(db, actor.user_id, actor.agency_id)
     browser_cert, pin_cert = certificates.get(KeyHolder.BROWSER), certificates.get(KeyHolder.PIN)
-    return render_template(
+    notices.mark_subject_read(db, actor.user_id, "outgoing", doc.id)  # what told of it is read
+    page = render_template(
         "outgoing/show.html", doc=doc, actor=actor, Role=Role, statuses=OutgoingStatus,
         doc_type=DOC_TYPES_BY_CODE.get(doc.doc_type), history=queries.history(db, doc),
         step=review.current_step(db, doc), chain=review.chain(db, doc.agency_id),
@@ -206,7 +212,9 @@ def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 4
         statuses_by_recipient={s.organ_id: s for s in dispatch.recipient_statuses(db, actor, doc)},
         browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
         labels=HISTORY_LABELS, level_names=LEVEL_NAMES, **_routing(db, actor, doc),
-        kept=kept or forms.Kept.none()), status if kept else 200
+        kept=kept or forms.Kept.none())
+    db.commit()  # the notifications marked read (after the page's read transaction)
+    return page, status if kept else 200
 
 
 def _routing(db: Any, actor: Any, doc: OutgoingDocument) -> dict[str, Any]:

@@ -33,6 +33,8 @@ from ioffice.audit import AuditContext
 from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
 from ioffice.incoming import handling
 from ioffice.keys.models import SigningCertificate
+from ioffice.notifications import Kind, notify
+from ioffice.notifications.models import MailOutbox, MailState
 from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
@@ -100,6 +102,8 @@ class Objects:
     agency_id: int
     user_id: int
     token_id: int
+    notification_id: int
+    mail_id: int
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -109,6 +113,7 @@ class Objects:
             "page": 1, "saved_id": self.saved_id, "certificate_id": self.certificate_id,
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
             "user_id": self.user_id, "token_id": self.token_id,
+            "notification_id": self.notification_id, "mail_id": self.mail_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -136,10 +141,16 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                           state=InboxState.AWAITING_DECISION)
     db.add_all([outbox, inbox])
     api_token = tokens.issue_own(db, clerk, "Cổng dịch vụ công").token
+    [notification] = notify(db, [clerk.user_id], Kind.TO_REGISTER, agency_id=agency.id,
+                            text="Thử", subject_type="incoming", subject_id=incoming.id)
+    mail = MailOutbox(agency_id=agency.id, user_id=clerk.user_id, to_address="vt@camau.test",
+                      subject="Thử", body="Thử", state=MailState.DEAD)
+    db.add(mail)
+    db.flush()
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
-                   agency.id, clerk.user_id, api_token.id)
+                   agency.id, clerk.user_id, api_token.id, notification.id, mail.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:
