@@ -216,6 +216,7 @@ class Assignment(Base):
         Index("ix_assignments_user_open", "assignee_user_id", "status", "deadline"),
         Index("ix_assignments_dept_open", "assignee_department_id", "status", "deadline"),
         Index("ix_assignments_agency_deadline", "agency_id", "status", "deadline"),
+        Index("ix_assignments_agency_assigned", "agency_id", "assigned_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
