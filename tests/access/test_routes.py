@@ -33,6 +33,7 @@ from ioffice.audit import AuditContext
 from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
 from ioffice.incoming import handling
 from ioffice.keys.models import SigningCertificate
+from ioffice.schedule import service as schedule
 from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
@@ -51,7 +52,8 @@ NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document", "healt
             # public revocation data for validators anywhere (ioffice.web.pki_http)
             "revocation.crl", "revocation.ca_certificate", "revocation.ocsp_post",
             "revocation.ocsp_get",
-            "tsa.timestamp"}  # the simulated TSA (RFC 3161 clients have no session)
+            "tsa.timestamp",  # the simulated TSA (RFC 3161 clients have no session)
+            "calendar.feed"}  # iCalendar: the user's secret in the URL (tests/schedule)
 # the user's own session (login, logout, agency switch, password): every logged-in user
 OWN_ACCOUNT_BLUEPRINT = "auth"
 
@@ -100,6 +102,7 @@ class Objects:
     agency_id: int
     user_id: int
     token_id: int
+    event_id: int
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -108,7 +111,7 @@ class Objects:
             "file_id": self.file_id, "assignment_id": self.assignment_id, "sha256": self.sha256,
             "page": 1, "saved_id": self.saved_id, "certificate_id": self.certificate_id,
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
-            "user_id": self.user_id, "token_id": self.token_id,
+            "user_id": self.user_id, "token_id": self.token_id, "event_id": self.event_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -136,10 +139,12 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                           state=InboxState.AWAITING_DECISION)
     db.add_all([outbox, inbox])
     api_token = tokens.issue_own(db, clerk, "Cổng dịch vụ công").token
+    event = schedule.save_event(db, clerk, schedule.EventInput(
+        day="2026-12-08", start_time="08:00", title="Giao ban tuần"))
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
-                   agency.id, clerk.user_id, api_token.id)
+                   agency.id, clerk.user_id, api_token.id, event.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:
