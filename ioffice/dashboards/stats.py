@@ -22,6 +22,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.orm import Session
@@ -155,17 +156,27 @@ def _pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _month(session: Session, column, period: Period) -> ColumnElement:
-    """``YYYY-MM`` of a moment, in the agency's time zone."""
+def _shift(session: Session, column, period: Period) -> ColumnElement:
+    """A moment as the agency's local wall-clock time. PostgreSQL: a fixed offset added to the
+    UTC time (Vietnam keeps no summer time), twice as fast per row as a zone name lookup."""
+    seconds = int(period.offset.total_seconds())
+    return func.timezone("UTC", column) + literal_column(f"interval '{seconds} seconds'")
+
+
+def _month(session: Session, column, period: Period) -> tuple[ColumnElement, ColumnElement]:
+    """(``YYYY-MM`` of a moment in the agency's time zone, the expression to group by): on
+    PostgreSQL the text is made once per group, not per row."""
     if _pg(session):
-        return func.to_char(func.timezone(period.tz.key, column), "YYYY-MM")
+        trunc = func.date_trunc("month", _shift(session, column, period))
+        return func.to_char(trunc, "YYYY-MM"), trunc
     hours = int(period.offset.total_seconds() // 3600)
-    return func.strftime("%Y-%m", column, f"{hours:+d} hours")
+    month = func.strftime("%Y-%m", column, f"{hours:+d} hours")
+    return month, month
 
 
 def _local_date(session: Session, column, period: Period) -> ColumnElement:
     if _pg(session):
-        return cast(func.timezone(period.tz.key, column), Date)
+        return cast(_shift(session, column, period), Date)
     hours = int(period.offset.total_seconds() // 3600)
     return func.date(column, f"{hours:+d} hours")
 
@@ -204,16 +215,16 @@ def _incoming(session: Session, agency_ids: list[int], period: Period,
     received over the axis with at least one valid PDF signature; the time from arrival to
     registration per source (over the documents registered)."""
     d = IncomingDocument
-    month = _month(session, d.arrived_at, period).label("m")
+    month, group = _month(session, d.arrived_at, period)
     wait = _seconds(session, d.registered_at, d.arrived_at)
     signed = and_(d.source == Source.AXIS,
                   ~d.receipt_flags.contains(ReceiptFlag.NO_VALID_PDF_SIGNATURE.value))
     rows = session.execute(
-        select(d.agency_id, month, d.source, func.count(), _count_if(signed),
+        select(d.agency_id, month.label("m"), d.source, func.count(), _count_if(signed),
                func.sum(wait), func.count(d.registered_at))
         .where(d.agency_id.in_(agency_ids), d.arrived_at >= period.start,
                d.arrived_at < period.end, d.status != DocumentStatus.REJECTED)
-        .group_by(d.agency_id, month, d.source)).all()
+        .group_by(d.agency_id, group, d.source)).all()
     months = {m: MonthRow(m) for m in period.months}
     waits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     for agency_id, m, source, n, n_signed, wait_sum, n_registered in rows:
@@ -240,14 +251,15 @@ def _outgoing(session: Session, agency_ids: list[int], period: Period,
     is another agency) or not (internal and paper only); signed: with the competent person's
     digital signature."""
     o = OutgoingDocument
-    month = _month(session, o.dispatched_at, period).label("m")
+    month, group = _month(session, o.dispatched_at, period)
     axis = exists().where(OutgoingRecipient.document_id == o.id,
                           OutgoingRecipient.kind == RecipientKind.AGENCY)
     rows = session.execute(
-        select(o.agency_id, month, func.count(), _count_if(axis), func.count(o.signed_at))
+        select(o.agency_id, month.label("m"), func.count(), _count_if(axis),
+               func.count(o.signed_at))
         .where(o.agency_id.in_(agency_ids), o.dispatched_at >= period.start,
                o.dispatched_at < period.end)
-        .group_by(o.agency_id, month)).all()
+        .group_by(o.agency_id, group)).all()
     months = {m: MonthRow(m) for m in period.months}
     for agency_id, m, n, n_axis, n_signed in rows:
         row = months[m]

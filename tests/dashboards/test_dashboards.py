@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +26,7 @@ from tests.conftest import login
 from tests.support.factories import actor, department
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
 TODAY = dt.date(2026, 6, 15)
 
 
@@ -230,3 +232,5 @@ def test_the_pdf_is_the_workbook_printed(client: FlaskClient, seeded) -> None:
     login(client, "vanthu.camau")
     resp = client.get("/thong-ke/tinh/xuat.pdf?tu=2026-01&den=2026-06")
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # looked at with pdftoppm (docs/dashboards.md)
+    (ARTIFACTS / "thong-ke-tinh.pdf").write_bytes(resp.data)
