@@ -13,7 +13,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'd4a5b6c7e8f9'
 down_revision = 'e7f2a9c4d1b6'
 branch_labels = None
