@@ -28,19 +28,20 @@ class Series:
     values: Sequence[float]
 
 
-def _nice_max(value: float) -> float:
-    """A round top for the axis: 1, 2, 2.5, 5 times a power of ten, at least ``value``."""
-    if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
+def _nice_max(value: float, ticks: int = 4) -> float:
+    """A round top for an axis of counts with ``ticks`` whole steps: each step 1, 2, 2.5 (from
+    10 up), 5 times a power of ten, so every tick is a whole number."""
+    step_needed = max(1.0, value / ticks)
+    power = 10 ** math.floor(math.log10(step_needed))
     for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value:
-            return step * power
-    return 10 * power  # pragma: no cover
+        if step * power >= step_needed and float(step * power).is_integer():
+            return step * power * ticks
+    return 10 * power * ticks  # pragma: no cover
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".") if float(value).is_integer() else f"{value:.1f}"
+    """A count as Vietnamese writes it: 12.345 (a dot between thousands)."""
+    return f"{value:,.0f}".replace(",", ".")
 
 
 def _open(chart_id: str, title: str, desc: str, height: int) -> list[str]:

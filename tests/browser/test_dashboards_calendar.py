@@ -13,12 +13,14 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import PHONE_DEVICE, horizontal_overflow, login, new_page, screenshot
+from tests.browser.steps import register_incoming
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_leader_reads_the_dashboard_changes_the_period_and_downloads_the_xlsx(
         browser: Browser, live_server: str, tmp_path: Path) -> None:
+    register_incoming(browser, live_server, tmp_path, "Về việc báo cáo chuyển đổi số năm 2026")
     page = login(new_page(browser), live_server, "lanhdao.camau")
     page.get_by_role("link", name="Thống kê", exact=True).click()
     expect(page.locator("h1")).to_contain_text("Thống kê: Ủy ban nhân dân tỉnh Cà Mau")
@@ -34,6 +36,9 @@ def test_a_leader_reads_the_dashboard_changes_the_period_and_downloads_the_xlsx(
     months = 24 + today.month
     expect(page.locator("#table-incoming tbody tr")).to_have_count(months)
     expect(page.locator("#table-summary")).to_contain_text("Tỷ lệ văn bản đi ký số")
+    this_month = page.locator("#table-incoming tbody tr").last
+    expect(this_month.locator("td").nth(1)).not_to_have_text("0")  # the paper one just registered
+    expect(page.locator("svg#chart-incoming rect title").first).to_contain_text("Giấy ")
     screenshot(page, "dashboard-desktop")
     with page.expect_download() as download:
         page.locator("#export-xlsx").click()
