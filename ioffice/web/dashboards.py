@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
+from ioffice.audit import record_read
 from ioffice.dashboards import export, service
 from ioffice.dashboards.period import Period, PeriodError, parse_period
 from ioffice.dashboards.present import tables
@@ -36,6 +37,12 @@ def _page(dashboard: Dashboard | None, title: str, *, error: str = "", **extra: 
 
 def _download(dashboard: Dashboard, title: str, fmt: str, stem: str):
     name = f"{stem}-{dashboard.period.first:%Y%m}-{dashboard.period.last:%Y%m}.{fmt}"
+    session = get_session()
+    record_read(session, current_actor().ctx, "dashboards:figures:export",
+                subject_type="dashboard", subject_id=stem,
+                details={"format": fmt, "agencies": sorted(dashboard.agencies),
+                         **dashboard.period.query()})
+    session.commit()
     if fmt == "xlsx":
         return send_file(io.BytesIO(export.xlsx(dashboard, title)), as_attachment=True,
                          download_name=name, mimetype=XLSX)
