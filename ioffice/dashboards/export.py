@@ -67,7 +67,8 @@ def _sheet(wb: Workbook, table: Table, title: str, d: Dashboard) -> None:
             cell.border = _BORDER
             cell.alignment = Alignment(vertical="top", wrap_text=True)
     for i, heading in enumerate(table.headings, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = 46 if i == 1 else max(12, min(
+        wide = i == 1 or heading == "Cơ quan"  # names: a department, a person, an agency
+        ws.column_dimensions[get_column_letter(i)].width = 40 if wide else max(12, min(
             22, len(heading) + 2))
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
