@@ -17,7 +17,13 @@
 3. Concurrent registration on PostgreSQL: 8 processes x 1,000 ``register_paper`` calls into one
    register (a fresh year); numbers must be exactly 1..8000; registrations per second against
    one process registering 1,000.
-The last line is ``registry: <search p95> ms ratio=<baseline p95 / ours>`` (PostgreSQL).
+4. The dashboard (``ioffice.dashboards.stats.compute``, docs/dashboards.md) of Cà Mau over the
+   twelve months of YEAR (every document and assignment of the agency in the period), and of
+   the whole province, against the baseline of fetching the same rows and counting them in
+   Python.
+The last line is ``registry: <search p95> ms ratio=<baseline p95 / ours>`` (PostgreSQL), or
+with ``--dashboard-only`` ``dashboard: <p95> ms ratio=<baseline p95 / ours>``.
+``--database NAME`` loads and measures another PostgreSQL database than ``ioffice_bench``.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from ioffice.search.text import fold_words
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ioffice_bench"
+PG_DATABASE = "ioffice_bench"
 YEAR = 2025
 UTC7 = dt.timedelta(hours=7)
 
@@ -216,7 +223,10 @@ def generate(session: Session, n: int, seed: int = 7) -> Iterator[tuple[dict, st
                       (p["dept"][0] if p["dept"] else None),
                       "deadline": deadline, "status": "in_progress" if open_ else "done",
                       "assigned_by_id": p["leader"][0] if p["leader"] else p["clerk"][0],
-                      "assigned_at": registered}
+                      "assigned_at": registered,
+                      # done within 1..35 days: some on time, some late (the dashboard's figures)
+                      "finished_at": None if open_ else
+                      registered + dt.timedelta(days=rng.randint(1, 35))}
             if assign["assignee_user_id"] is None and assign["assignee_department_id"] is None:
                 assign["assignee_user_id"] = p["specialist"][0]
             yield doc, body, folded_body, assign
@@ -233,7 +243,7 @@ DOC_COLS = ("id", "agency_id", "register_id", "incoming_number", "status", "sour
 ASSIGN_COLS = ("id", "agency_id", "document_id", "role", "assignee_department_id",
                "assignee_user_id", "deadline", "instruction", "status", "assigned_by_id",
                "assigned_at", "progress_note", "result", "reply_number", "return_reason",
-               "extension_reason")
+               "extension_reason", "finished_at")
 
 
 def _doc_values(d: dict) -> list[object]:
@@ -247,7 +257,7 @@ def _doc_values(d: dict) -> list[object]:
 def _assign_values(a: dict) -> list[object]:
     return [a["id"], a["agency_id"], a["document_id"], "lead", a["assignee_department_id"],
             a["assignee_user_id"], a["deadline"], "", a["status"], a["assigned_by_id"],
-            a["assigned_at"], "", "", "", "", ""]
+            a["assigned_at"], "", "", "", "", "", a["finished_at"]]
 
 
 SEARCH_COLS = ("document_id", "agency_id", "meta", "body", "confidential", "doc_type",
@@ -495,6 +505,51 @@ def measure(engine: Engine, name: str, runs: int, base_runs: int) -> float:
     return search_p95, base_search
 
 
+def python_counted_dashboard(session: Session, agency_id: int, start: dt.datetime,
+                             end: dt.datetime) -> tuple[dict, dict]:
+    """The baseline: the rows of the period fetched, the months and handling counted in Python."""
+    months: dict[tuple[str, str], int] = {}
+    for arrived, source in session.execute(
+            select(IncomingDocument.arrived_at, IncomingDocument.source)
+            .where(IncomingDocument.agency_id == agency_id, IncomingDocument.arrived_at >= start,
+                   IncomingDocument.arrived_at < end)):
+        key = ((arrived + UTC7).strftime("%Y-%m"), source)
+        months[key] = months.get(key, 0) + 1
+    handling: dict[tuple, int] = {}
+    for dept, user, status in session.execute(
+            select(Assignment.assignee_department_id, Assignment.assignee_user_id, Assignment.status)
+            .where(Assignment.agency_id == agency_id, Assignment.assigned_at >= start,
+                   Assignment.assigned_at < end)):
+        handling[(dept, user, status)] = handling.get((dept, user, status), 0) + 1
+    return months, handling
+
+
+def measure_dashboard(engine: Engine, name: str, runs: int, base_runs: int) -> tuple[float, float]:
+    from zoneinfo import ZoneInfo
+
+    from ioffice.dashboards.period import parse_period
+    from ioffice.dashboards.stats import compute
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    period = parse_period(f"{YEAR}-01", f"{YEAR}-12", today=dt.date(YEAR, 7, 1), tz=tz)
+    with Session(engine) as s:
+        camau = s.scalars(select(Agency.id).where(Agency.code == "000.00.00.H12")).one()
+        province = list(s.scalars(select(Agency.id).where(Agency.code.like("%.H12"))))
+        d = compute(s, [camau], period, today=dt.date(YEAR, 7, 1))
+        print(f"{name}: dashboard of Cà Mau over {YEAR}: {d.incoming_total:,} incoming, "
+              f"{d.totals.total:,} assignments, {d.totals.overdue:,} overdue", flush=True)
+    ours = timed(engine, lambda s: compute(s, [camau], period, today=dt.date(YEAR, 7, 1)), runs)
+    whole = timed(engine, lambda s: compute(s, province, period, today=dt.date(YEAR, 7, 1)),
+                  max(5, runs // 4))
+    base = timed(engine, lambda s: python_counted_dashboard(s, camau, period.start, period.end),
+                 base_runs)
+    p95 = report("(d) dashboard of the agency, 12 months", ours, base)
+    wm, wp = stats(whole)
+    print(f"  (d2) dashboard of the province ({len(province)} agencies): median {wm:.1f} ms, "
+          f"p95 {wp:.1f} ms", flush=True)
+    return p95, stats(base)[1]
+
+
 # --- concurrent registration ------------------------------------------------------------------
 
 def text_pdf(line: str) -> bytes:
@@ -579,8 +634,8 @@ def concurrent_registration(url: str, processes: int, per_process: int) -> tuple
 def prepare(url: str) -> Engine:
     if url.startswith("postgresql"):
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS ioffice_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE ioffice_bench")
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     else:
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
@@ -605,41 +660,55 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true",
                     help="PostgreSQL: measure the database the last run loaded (no load, no "
                          "concurrency part)")
+    ap.add_argument("--dashboard-only", action="store_true",
+                    help="measure the dashboard only (after loading, or with --reuse)")
+    ap.add_argument("--database", default="ioffice_bench",
+                    help="the PostgreSQL database to load and measure")
     args = ap.parse_args()
-    global ONE_AGENCY
+    global ONE_AGENCY, PG_URL, PG_DATABASE
+    PG_DATABASE = args.database
+    PG_URL = PG_URL.rsplit("/", 1)[0] + "/" + args.database
     ONE_AGENCY = "000.00.00.H12" if args.one_agency else None
     pg_docs = args.pg_docs or (20_000 if args.quick else 1_000_000)
     sqlite_docs = args.sqlite_docs or (5_000 if args.quick else 100_000)
     runs, base_runs = (30, 3) if args.quick else (200, 5)
     per_process = 50 if args.quick else 1000
-    headline = None
+    headline = dash = None
     sqlite_url = f"sqlite:///{tempfile.gettempdir()}/ioffice_bench.db"
     if not args.skip_sqlite:
         engine = prepare(sqlite_url)
         print(f"SQLite: loaded {sqlite_docs:,} documents in {load_sqlite(engine, sqlite_docs):.0f} s",
               flush=True)
-        measure(engine, "SQLite", runs, base_runs)
+        if not args.dashboard_only:
+            measure(engine, "SQLite", runs, base_runs)
+        measure_dashboard(engine, "SQLite", runs, base_runs)
         engine.dispose()
     if not args.skip_pg and args.reuse:  # the database a previous run loaded (and migrated)
         migrate.upgrade(PG_URL)
         engine = make_engine(PG_URL)
-        p95, base_p95 = measure(engine, "PostgreSQL", runs, base_runs)
-        headline = (p95, base_p95)
+        if not args.dashboard_only:
+            headline = measure(engine, "PostgreSQL", runs, base_runs)
+        dash = measure_dashboard(engine, "PostgreSQL", runs, base_runs)
         engine.dispose()
     elif not args.skip_pg:
         engine = prepare(PG_URL)
         print(f"PostgreSQL: loaded {pg_docs:,} documents in {load_pg(engine, pg_docs):.0f} s",
               flush=True)
-        p95, base_p95 = measure(engine, "PostgreSQL", runs, base_runs)
-        headline = (p95, base_p95)
+        if not args.dashboard_only:
+            headline = measure(engine, "PostgreSQL", runs, base_runs)
+        dash = measure_dashboard(engine, "PostgreSQL", runs, base_runs)
         engine.dispose()
-        if not args.skip_concurrency:
+        if not args.skip_concurrency and not args.dashboard_only:
             one, ok1 = concurrent_registration(PG_URL, 1, per_process)
             eight, ok8 = concurrent_registration(PG_URL, 8, per_process)
             print(f"concurrent registration (PostgreSQL): 1 process {one:.0f}/s, 8 processes "
                   f"{eight:.0f}/s (ratio {eight / one:.2f}x); numbers 1..{8 * per_process} "
                   f"{'complete, no gap, no duplicate' if ok8 and ok1 else 'WRONG'}", flush=True)
-    if headline:
+    if dash and args.dashboard_only:
+        print(f"dashboard: {dash[0]:.1f} ms ratio={dash[1] / dash[0]:.1f}")
+    elif headline:
+        if dash:
+            print(f"  dashboard p95 {dash[0]:.1f} ms (baseline ratio {dash[1] / dash[0]:.1f}x)")
         print(f"registry: {headline[0]:.1f} ms ratio={headline[1] / headline[0]:.1f}")
 
 

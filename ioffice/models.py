@@ -36,6 +36,7 @@ from ioffice.outgoing.models import (
     SignedRevision,
 )
 from ioffice.registers.models import Register
+from ioffice.schedule.models import CalendarEvent, CalendarFeedToken, CalendarWeek
 from ioffice.search.models import OutgoingSearchEntry, SearchEntry
 from ioffice.trust.models import TrustAnchor
 
@@ -47,6 +48,9 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "AuditHead",
+    "CalendarEvent",
+    "CalendarFeedToken",
+    "CalendarWeek",
     "Chase",
     "Department",
     "DirectoryEntry",

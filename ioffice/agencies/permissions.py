@@ -56,6 +56,11 @@ class Op(enum.StrEnum):
     VIEW_EXCHANGE = "exchange.view"
     RETRY_EXCHANGE = "exchange.retry"
     DECIDE_EXCHANGE_REQUEST = "exchange.decide"
+    # dashboards and the work calendar
+    VIEW_DASHBOARD = "dashboard.agency"
+    VIEW_PROVINCE_DASHBOARD = "dashboard.province"
+    VIEW_CALENDAR = "calendar.view"
+    EDIT_CALENDAR = "calendar.edit"
     # search, keys, administration
     SEARCH = "search"
     OWN_KEYS = "keys.own"
@@ -114,6 +119,10 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.VIEW_EXCHANGE: frozenset({C, L}),
     Op.RETRY_EXCHANGE: frozenset({C}),
     Op.DECIDE_EXCHANGE_REQUEST: frozenset({C}),
+    Op.VIEW_DASHBOARD: frozenset({C, L}),
+    Op.VIEW_PROVINCE_DASHBOARD: frozenset({A}),
+    Op.VIEW_CALENDAR: ALL_ROLES,
+    Op.EDIT_CALENDAR: frozenset({C}),
     Op.SEARCH: ALL_ROLES,
     Op.OWN_KEYS: ALL_ROLES,
     Op.ADMIN_KEYS: frozenset({A}),
@@ -163,6 +172,11 @@ LABELS: dict[Op, str] = {
     Op.VIEW_EXCHANGE: "Xem tình hình trao đổi qua trục",
     Op.RETRY_EXCHANGE: "Gửi lại gói tin lỗi",
     Op.DECIDE_EXCHANGE_REQUEST: "Đồng ý hoặc từ chối yêu cầu thu hồi, cập nhật, thay thế",
+    Op.VIEW_DASHBOARD: "Xem thống kê của cơ quan (biểu đồ, xuất XLSX, PDF)",
+    Op.VIEW_PROVINCE_DASHBOARD: "Xem thống kê của mọi cơ quan trong tỉnh (chỉ quản trị của cơ "
+                                "quan cấp cao nhất)",
+    Op.VIEW_CALENDAR: "Xem lịch công tác đã công bố (và nhận lịch qua iCalendar)",
+    Op.EDIT_CALENDAR: "Soạn, sửa và công bố lịch công tác tuần của cơ quan",
     Op.SEARCH: "Tìm kiếm",
     Op.OWN_KEYS: "Quản lý chữ ký số của mình",
     Op.ADMIN_KEYS: "Quản trị chữ ký số của cơ quan",

@@ -22,3 +22,8 @@ class Tag(enum.StrEnum):
     USER_PASSWORD_RESET = "agencies:user:password-reset"
     USER_UNLOCK = "agencies:user:unlock"
     MEMBERSHIP_GRANT = "agencies:membership:grant"
+    CALENDAR_EVENT_SAVE = "calendar:event:save"
+    CALENDAR_EVENT_DELETE = "calendar:event:delete"
+    CALENDAR_WEEK_PUBLISH = "calendar:week:publish"
+    CALENDAR_WEEK_UNPUBLISH = "calendar:week:unpublish"
+    CALENDAR_FEED_RESET = "calendar:feed:reset"

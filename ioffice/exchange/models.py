@@ -35,6 +35,7 @@ class ExchangeOutbox(Base):
     __table_args__ = (
         Index("ix_exchange_outbox_due", "state", "next_attempt_at"),
         Index("ix_exchange_outbox_document", "agency_id", "document_identifier"),
+        Index("ix_exchange_outbox_agency_sent", "agency_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

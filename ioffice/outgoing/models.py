@@ -85,6 +85,8 @@ class OutgoingDocument(Base):
     __table_args__ = (
         UniqueConstraint("register_id", "number"),
         Index("ix_outgoing_documents_agency_status", "agency_id", "status"),
+        Index("ix_outgoing_documents_agency_dispatched", "agency_id", "dispatched_at",
+              postgresql_include=["signed_at"]),  # dashboards
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         access,
         admin,
         auth,
+        dashboards,
         exchange,
         exchange_push,
         frame,
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
         outgoing,
         outgoing_flow,  # noqa: F401  (routes of the outgoing blueprint)
         pki_http,
+        schedule,
         search,
         tsa,
     )
@@ -77,6 +79,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens, never cookies
     app.register_blueprint(search.bp)
     app.register_blueprint(exchange.bp)
+    app.register_blueprint(dashboards.bp)
+    app.register_blueprint(schedule.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(exchange_push.bp)
     notifications.init_app(app)

@@ -72,6 +72,12 @@ HISTORY_LABELS = {
     "agencies:user:password-reset": "đặt lại mật khẩu",
     "agencies:user:unlock": "mở khóa tài khoản",
     "agencies:membership:grant": "thêm vào cơ quan",
+    "dashboards:figures:export": "xuất số liệu thống kê",
+    "calendar:event:save": "lưu sự kiện lịch công tác",
+    "calendar:event:delete": "xóa sự kiện lịch công tác",
+    "calendar:week:publish": "công bố lịch công tác tuần",
+    "calendar:week:unpublish": "chuyển lịch công tác tuần về bản nháp",
+    "calendar:feed:reset": "tạo liên kết lịch iCalendar mới",
 }
 
 

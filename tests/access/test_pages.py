@@ -13,7 +13,7 @@ from tests.conftest import login
 MENU = {"/van-ban-den/so": Op.VIEW_INCOMING_REGISTER, "/van-ban-di/so": Op.VIEW_OUTGOING_REGISTER,
         "/van-ban-den/theo-doi": Op.FOLLOW_UP, "/lien-thong/": Op.VIEW_EXCHANGE,
         "/quan-tri/nguoi-dung": Op.ADMIN_USERS, "/quan-tri/phong-ban": Op.ADMIN_DEPARTMENTS,
-        "/quan-tri/quy-trinh-duyet": Op.ADMIN_REVIEW_CHAIN}
+        "/quan-tri/quy-trinh-duyet": Op.ADMIN_REVIEW_CHAIN, "/thong-ke/": Op.VIEW_DASHBOARD}
 USERS = ("vanthu.camau", "lanhdao.camau", "truongphong.camau", "chuyenvien.camau")
 
 

@@ -35,6 +35,7 @@ from ioffice.incoming import handling
 from ioffice.keys.models import SigningCertificate
 from ioffice.notifications import Kind, notify
 from ioffice.notifications.models import MailOutbox, MailState
+from ioffice.schedule import service as schedule
 from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
@@ -53,7 +54,8 @@ NO_LOGIN = {"static", "favicon", "auth.login", "api_v1.openapi_document", "healt
             # public revocation data for validators anywhere (ioffice.web.pki_http)
             "revocation.crl", "revocation.ca_certificate", "revocation.ocsp_post",
             "revocation.ocsp_get",
-            "tsa.timestamp"}  # the simulated TSA (RFC 3161 clients have no session)
+            "tsa.timestamp",  # the simulated TSA (RFC 3161 clients have no session)
+            "calendar.feed"}  # iCalendar: the user's secret in the URL (tests/schedule)
 # the user's own session (login, logout, agency switch, password): every logged-in user
 OWN_ACCOUNT_BLUEPRINT = "auth"
 
@@ -104,6 +106,7 @@ class Objects:
     token_id: int
     notification_id: int
     mail_id: int
+    event_id: int
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -113,7 +116,7 @@ class Objects:
             "page": 1, "saved_id": self.saved_id, "certificate_id": self.certificate_id,
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
             "user_id": self.user_id, "token_id": self.token_id,
-            "notification_id": self.notification_id, "mail_id": self.mail_id,
+            "notification_id": self.notification_id, "mail_id": self.mail_id, "event_id": self.event_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -147,10 +150,13 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                       subject="Thử", body="Thử", state=MailState.DEAD)
     db.add(mail)
     db.flush()
+    event = schedule.save_event(db, clerk, schedule.EventInput(
+        day="2026-12-08", start_time="08:00", title="Giao ban tuần"))
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
-                   agency.id, clerk.user_id, api_token.id, notification.id, mail.id)
+                   agency.id, clerk.user_id, api_token.id, notification.id, mail.id,
+                   event.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:

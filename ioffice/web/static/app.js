@@ -156,3 +156,10 @@
     });
   });
 })();
+
+// the work calendar's «In lịch tuần» (docs/calendar.md): the page's print style does the rest
+document.addEventListener("click", (event) => {
+  if (event.target instanceof Element && event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

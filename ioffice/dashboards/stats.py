@@ -1,0 +1,360 @@
+"""The figures of the dashboards, each one SQL aggregate over an index (docs/dashboards.md).
+
+A dashboard covers a set of agencies (one for a leader or a clerk, every agency of the province
+for its admin) and a :class:`~ioffice.dashboards.period.Period`. Each query scans the rows of
+the period once, grouped in the database; nothing is counted in Python.
+
+Adding a column to the handling tables (the chases of issue 21, table ``chases``): one more
+aggregate in :func:`_chases` (kept empty here) and one entry in :data:`HANDLING_COLUMNS`; the
+page, the XLSX and the PDF all read that list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    Date,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from ioffice.agencies.models import Agency, Department, User
+from ioffice.dashboards.period import Period
+from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
+from ioffice.incoming.models import (
+    OPEN_STATUSES,
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    DocumentStatus,
+    IncomingDocument,
+    ReceiptFlag,
+    Source,
+)
+from ioffice.outgoing.models import OutgoingDocument, OutgoingRecipient, RecipientKind
+
+__all__ = ["HANDLING_COLUMNS", "Dashboard", "HandlingRow", "compute"]
+
+
+@dataclass
+class HandlingRow:
+    """One department's or person's assignments given in the period (not "for information",
+    not closed by a revocation)."""
+
+    name: str
+    agency: str = ""
+    total: int = 0
+    on_time: int = 0
+    late: int = 0
+    open_in_time: int = 0
+    overdue: int = 0
+    other: int = 0
+    chases: int = 0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        done = self.on_time + self.late
+        return self.on_time / done if done else None
+
+
+# (attribute, heading): the handling tables' columns, on the page, in the XLSX and the PDF
+HANDLING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("total", "Tổng số việc"),
+    ("on_time", "Xong đúng hạn"),
+    ("late", "Xong trễ hạn"),
+    ("open_in_time", "Đang xử lý, trong hạn"),
+    ("overdue", "Quá hạn, chưa xong"),
+    ("other", "Đã giao tiếp hoặc trả lại"),
+)
+
+
+@dataclass
+class MonthRow:
+    month: str
+    axis: int = 0
+    other: int = 0
+    signed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.axis + self.other
+
+
+@dataclass
+class AgencyRow:
+    name: str
+    incoming: int = 0
+    outgoing: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class Exchange:
+    pending: int = 0
+    dead: int = 0
+    sent: int = 0
+    mean_delivery_s: float | None = None
+    inbox_failed: int = 0
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    today: dt.date
+    agencies: dict[int, str]
+    incoming: list[MonthRow]
+    outgoing: list[MonthRow]
+    departments: list[HandlingRow]
+    people: list[HandlingRow]
+    register_avg_s: dict[str, float | None]
+    finish_avg_s: float | None
+    exchange: Exchange
+    by_agency: list[AgencyRow] = field(default_factory=list)
+
+    @property
+    def incoming_total(self) -> int:
+        return sum(r.total for r in self.incoming)
+
+    @property
+    def outgoing_total(self) -> int:
+        return sum(r.total for r in self.outgoing)
+
+    @staticmethod
+    def _share(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def incoming_signed_share(self) -> float | None:
+        return self._share(sum(r.signed for r in self.incoming), self.incoming_total)
+
+    @property
+    def outgoing_signed_share(self) -> float | None:
+        return self._share(sum(r.signed for r in self.outgoing), self.outgoing_total)
+
+    @property
+    def totals(self) -> HandlingRow:
+        row = HandlingRow("Toàn cơ quan" if len(self.agencies) == 1 else "Tất cả cơ quan")
+        for r in self.departments + self.people:
+            for attr, _ in HANDLING_COLUMNS:
+                setattr(row, attr, getattr(row, attr) + getattr(r, attr))
+        return row
+
+
+# --- SQL pieces that differ between PostgreSQL and SQLite ---------------------------------------
+
+def _pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _shift(session: Session, column, period: Period) -> ColumnElement:
+    """A moment as the agency's local wall-clock time. PostgreSQL: a fixed offset added to the
+    UTC time (Vietnam keeps no summer time), twice as fast per row as a zone name lookup."""
+    seconds = int(period.offset.total_seconds())
+    return func.timezone("UTC", column) + literal_column(f"interval '{seconds} seconds'")
+
+
+def _month(session: Session, column, period: Period) -> tuple[ColumnElement, ColumnElement]:
+    """(``YYYY-MM`` of a moment in the agency's time zone, the expression to group by): on
+    PostgreSQL the text is made once per group, not per row."""
+    if _pg(session):
+        trunc = func.date_trunc("month", _shift(session, column, period))
+        return func.to_char(trunc, "YYYY-MM"), trunc
+    hours = int(period.offset.total_seconds() // 3600)
+    month = func.strftime("%Y-%m", column, f"{hours:+d} hours")
+    return month, month
+
+
+def _local_date(session: Session, column, period: Period) -> ColumnElement:
+    if _pg(session):
+        return cast(_shift(session, column, period), Date)
+    hours = int(period.offset.total_seconds() // 3600)
+    return func.date(column, f"{hours:+d} hours")
+
+
+def _seconds(session: Session, later, earlier) -> ColumnElement:
+    if _pg(session):
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _count_if(condition) -> ColumnElement:
+    return func.sum(case((condition, 1), else_=0))
+
+
+# --- the figures --------------------------------------------------------------------------------
+
+def compute(session: Session, agency_ids: list[int], period: Period, *, today: dt.date) -> Dashboard:
+    """Every figure of the dashboard of ``agency_ids`` over ``period``."""
+    names = dict(session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))
+                                 .order_by(Agency.code)).all())
+    by_agency = {a: AgencyRow(n) for a, n in names.items()}
+    incoming, register_avg = _incoming(session, agency_ids, period, by_agency)
+    outgoing = _outgoing(session, agency_ids, period, by_agency)
+    departments, people, finish_avg = _handling(session, agency_ids, period, today, names,
+                                                by_agency)
+    return Dashboard(period=period, today=today, agencies=names, incoming=incoming,
+                     outgoing=outgoing, departments=departments, people=people,
+                     register_avg_s=register_avg, finish_avg_s=finish_avg,
+                     exchange=_exchange(session, agency_ids, period),
+                     by_agency=list(by_agency.values()))
+
+
+def _incoming(session: Session, agency_ids: list[int], period: Period,
+              by_agency: dict[int, AgencyRow]) -> tuple[list[MonthRow], dict[str, float | None]]:
+    """Documents arrived in the period (rejected ones excepted), per month and source; signed:
+    received over the axis with at least one valid PDF signature; the time from arrival to
+    registration per source (over the documents registered)."""
+    d = IncomingDocument
+    month, group = _month(session, d.arrived_at, period)
+    wait = _seconds(session, d.registered_at, d.arrived_at)
+    signed = and_(d.source == Source.AXIS,
+                  ~d.receipt_flags.contains(ReceiptFlag.NO_VALID_PDF_SIGNATURE.value))
+    rows = session.execute(
+        select(d.agency_id, month.label("m"), d.source, func.count(), _count_if(signed),
+               func.sum(wait), func.count(d.registered_at))
+        .where(d.agency_id.in_(agency_ids), d.arrived_at >= period.start,
+               d.arrived_at < period.end, d.status != DocumentStatus.REJECTED)
+        .group_by(d.agency_id, group, d.source)).all()
+    months = {m: MonthRow(m) for m in period.months}
+    waits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    for agency_id, m, source, n, n_signed, wait_sum, n_registered in rows:
+        row = months.get(m)
+        if row is None:  # pragma: no cover - the bounds are the months' bounds
+            continue
+        if Source(source) == Source.AXIS:
+            row.axis += n
+        else:
+            row.other += n
+        row.signed += n_signed or 0
+        by_agency[agency_id].incoming += n
+        for key in (Source(source).value, "all"):
+            waits[key][0] += float(wait_sum or 0)
+            waits[key][1] += n_registered or 0
+    averages = {key: (waits[key][0] / waits[key][1] if waits[key][1] else None)
+                for key in ("axis", "paper", "all")}
+    return list(months.values()), averages
+
+
+def _outgoing(session: Session, agency_ids: list[int], period: Period,
+              by_agency: dict[int, AgencyRow]) -> list[MonthRow]:
+    """Documents dispatched in the period per month: over the axis (at least one recipient
+    is another agency) or not (internal and paper only); signed: with the competent person's
+    digital signature."""
+    o = OutgoingDocument
+    month, group = _month(session, o.dispatched_at, period)
+    axis = exists().where(OutgoingRecipient.document_id == o.id,
+                          OutgoingRecipient.kind == RecipientKind.AGENCY)
+    rows = session.execute(
+        select(o.agency_id, month.label("m"), func.count(), _count_if(axis),
+               func.count(o.signed_at))
+        .where(o.agency_id.in_(agency_ids), o.dispatched_at >= period.start,
+               o.dispatched_at < period.end)
+        .group_by(o.agency_id, group)).all()
+    months = {m: MonthRow(m) for m in period.months}
+    for agency_id, m, n, n_axis, n_signed in rows:
+        row = months[m]
+        row.axis += n_axis or 0
+        row.other += n - (n_axis or 0)
+        row.signed += n_signed or 0
+        by_agency[agency_id].outgoing += n
+    return list(months.values())
+
+
+def _handling(session: Session, agency_ids: list[int], period: Period, today: dt.date,
+              agency_names: dict[int, str], by_agency: dict[int, AgencyRow]
+              ) -> tuple[list[HandlingRow], list[HandlingRow], float | None]:
+    """Assignments given in the period, per department (given to the department) and per
+    person (given or passed on to them), in one scan; and the mean time from assignment to
+    done."""
+    a = Assignment
+    done = a.status == AssignmentStatus.DONE
+    in_time = (a.deadline.is_(None)) | (_local_date(session, a.finished_at, period) <= a.deadline)
+    is_open = a.status.in_(OPEN_STATUSES)
+    late_open = and_(is_open, a.deadline < today)
+    rows = session.execute(
+        select(a.agency_id, a.assignee_department_id, a.assignee_user_id, func.count(),
+               _count_if(and_(done, in_time)), _count_if(and_(done, ~in_time)),
+               _count_if(and_(is_open, ~(a.deadline < today) | a.deadline.is_(None))),
+               _count_if(late_open),
+               func.sum(case((done, _seconds(session, a.finished_at, a.assigned_at)), else_=None)),
+               _count_if(done))
+        .where(a.agency_id.in_(agency_ids), a.assigned_at >= period.start,
+               a.assigned_at < period.end, a.role != AssignmentRole.INFO,
+               a.status != AssignmentStatus.CLOSED)
+        .group_by(a.agency_id, a.assignee_department_id, a.assignee_user_id)).all()
+    dept_ids = {r[1] for r in rows if r[1] is not None and r[2] is None}
+    user_ids = {r[2] for r in rows if r[2] is not None}
+    dept_names = dict(session.execute(select(Department.id, Department.name)
+                                      .where(Department.id.in_(dept_ids))).all()) if dept_ids else {}
+    user_names = dict(session.execute(select(User.id, User.full_name)
+                                      .where(User.id.in_(user_ids))).all()) if user_ids else {}
+    chases = _chases(session, agency_ids, period)
+    departments: dict[tuple[int, int], HandlingRow] = {}
+    people: dict[tuple[int, int], HandlingRow] = {}
+    finish_sum, finish_n = 0.0, 0
+    several = len(agency_names) > 1
+    for agency_id, dept, user, n, on_time, late, open_ok, overdue, secs, n_done in rows:
+        if user is not None:
+            key, target, name = (agency_id, user), people, user_names.get(user, "")
+        elif dept is not None:
+            key, target, name = (agency_id, dept), departments, dept_names.get(dept, "")
+        else:  # pragma: no cover - an assignment has a department or a person
+            continue
+        row = target.setdefault(key, HandlingRow(
+            name, agency_names[agency_id] if several else "",
+            chases=chases.get((agency_id, "user" if target is people else "department",
+                               key[1]), 0)))
+        row.total += n
+        row.on_time += on_time or 0
+        row.late += late or 0
+        row.open_in_time += open_ok or 0
+        row.overdue += overdue or 0
+        row.other += n - (on_time or 0) - (late or 0) - (open_ok or 0) - (overdue or 0)
+        by_agency[agency_id].overdue += overdue or 0
+        finish_sum += float(secs or 0)
+        finish_n += n_done or 0
+
+    def ordered(d: dict) -> list[HandlingRow]:
+        return sorted(d.values(), key=lambda r: (-r.total, r.agency, r.name))
+
+    return ordered(departments), ordered(people), (finish_sum / finish_n if finish_n else None)
+
+
+def _chases(session: Session, agency_ids: list[int], period: Period
+            ) -> dict[tuple[int, str, int], int]:
+    """Chases (đôn đốc) per (agency, "department"|"user", id) in the period: the one place to
+    count them once the ``chases`` table exists (add ``("chases", "Số lần đôn đốc")`` to
+    :data:`HANDLING_COLUMNS` then). None yet."""
+    return {}
+
+
+def _exchange(session: Session, agency_ids: list[int], period: Period) -> Exchange:
+    """Packages waiting to go and given up (now), sent in the period and their mean time from
+    written to accepted by the hub, received packages refused in the period."""
+    out = ExchangeOutbox
+    pending, dead = session.execute(
+        select(_count_if(out.state == OutboxState.PENDING), _count_if(out.state == OutboxState.DEAD))
+        .where(out.agency_id.in_(agency_ids),
+               out.state.in_((OutboxState.PENDING, OutboxState.DEAD)))).one()
+    sent, delivery = session.execute(
+        select(func.count(), func.avg(_seconds(session, out.sent_at, out.created_at)))
+        .where(out.agency_id.in_(agency_ids), out.sent_at >= period.start,
+               out.sent_at < period.end)).one()
+    failed = session.scalar(
+        select(func.count()).select_from(ExchangeInbox)
+        .where(ExchangeInbox.agency_id.in_(agency_ids), ExchangeInbox.state == InboxState.FAILED,
+               ExchangeInbox.received_at >= period.start, ExchangeInbox.received_at < period.end))
+    return Exchange(pending=pending or 0, dead=dead or 0, sent=sent or 0,
+                    mean_delivery_s=float(delivery) if delivery is not None else None,
+                    inbox_failed=failed or 0)
+
