@@ -18,6 +18,7 @@ from ioffice.incoming.models import (
     SavedSearch,
 )
 from ioffice.keys.models import PendingSignature, PinAttempt, SigningCertificate
+from ioffice.ocr.models import OcrJob
 from ioffice.outgoing.models import (
     DraftVersion,
     OutgoingComment,
@@ -45,6 +46,7 @@ __all__ = [
     "DraftVersion",
     "ExchangeInbox",
     "ExchangeOutbox",
+    "OcrJob",
     "ExchangeStatus",
     "IncomingDocument",
     "Membership",

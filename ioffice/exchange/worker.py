@@ -24,6 +24,8 @@ from ioffice.exchange.receipt import poll_hub
 from ioffice.exchange.runtime import Exchange
 from ioffice.exchange.sending import WorkReport, send_pending
 from ioffice.exchange.wake import Waker
+from ioffice.ocr.worker import CHECK_SECONDS as OCR_CHECK_SECONDS
+from ioffice.ocr.worker import start_pending as start_ocr
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +211,7 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("revocation-data", REVOCATION_CHECK_SECONDS, refresh_revocation_data),
     PeriodicJob("storage-cleanup", CLEANUP_SECONDS, cleanup_storage, first_after=300),
+    PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
 )
 
 

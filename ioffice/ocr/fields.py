@@ -1,0 +1,202 @@
+"""Reading the registration fields from a scan's first page, as Decree 30/2020 Appendix I lays
+it out: the issuing agency (box 2, top left, under its governing agency), "Số: 12/QĐ-UBND"
+(box 3), "Hà Nội, ngày 05 tháng 3 năm 2026" (box 4, same line, right), the type in capitals
+and the subject under it (box 5a) or "V/v ..." under the number of an official letter (5b),
+and the signer's name at the foot of the signature block (box 7).
+
+The text comes from Tesseract reading the page block by block: the left and right columns of
+the header may share a line ("ỦY BAN NHÂN DÂN TỈNH CÀ MAU CỘNG HÒA XÃ HỘI ..."), so the
+national motto is cut out first. OCR confusions are corrected only where the field's shape
+leaves no doubt (a letter O among the digits of a number or a date is a zero); a field that is
+not found is left empty for the clerk rather than guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from ioffice.documents.vocabulary import DOC_TYPES
+
+FIELDS = ("issuer_name", "number", "notation", "document_date", "doc_type", "subject", "signer")
+LABELS = {"issuer_name": "Cơ quan ban hành", "number": "Số", "notation": "Ký hiệu",
+          "document_date": "Ngày văn bản", "doc_type": "Loại văn bản",
+          "subject": "Trích yếu", "signer": "Người ký", "place": "Địa danh"}
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics (đ -> d), same length as ``text`` for most Vietnamese
+    text (each precomposed letter folds to one letter), so positions carry over."""
+    out = []
+    for ch in text:
+        if ch in "đĐ":
+            out.append("d")
+            continue
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append(base.lower())
+    return "".join(out)
+
+
+_MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap - tu do - hanh phuc",
+          "doc lap tu do hanh phuc")
+# digits as OCR misreads them, inside a field that can only hold digits
+_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1",
+                         "i": "1", "!": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"})
+_NUM = r"[0-9OoDQlIi|!SsBZz]"
+_NUMBER_RE = re.compile(
+    rf"S[ốốôoó0]\s*[:;.,]?\s*({_NUM}{{1,6}})\s*[/|lI1]\s*"
+    r"([A-ZĐÐa-zđ0-9][A-ZĐÐa-zđ0-9.]*(?:\s?[-–]\s?[A-ZĐÐa-zđ0-9.]+)*)")
+_DATE_RE = re.compile(
+    rf"ngay\s*({_NUM}{{1,2}})\s*thang\s*({_NUM}{{1,2}})\s*nam\s*({_NUM}{{4}})")
+_UNIT_WORDS = ("so ", "phong ", "cuc ", "vu ", "ban ", "trung tam", "van phong", "chi cuc",
+               "truong ", "benh vien", "thanh tra", "ban quan ly", "doan ", "hoi ", "kho bac",
+               "tong cuc", "vien ", "ubnd xa", "uy ban nhan dan xa", "uy ban nhan dan phuong")
+_GOVERNING = ("uy ban nhan dan", "ubnd", "bo ", "tong cuc", "hoi dong nhan dan", "tinh uy",
+              "thanh uy", "huyen uy")
+_TYPES = sorted(((fold(t.name), t.code) for t in DOC_TYPES if t.code != "cong_van"),
+                key=lambda item: -len(item[0]))
+_NAME_WORD = re.compile(r"^[A-ZÀ-ỸĐ][a-zà-ỹđ]+$")
+
+
+def _clean_line(line: str) -> str:
+    """The line without the national motto and its underline (the header's right column)."""
+    folded = fold(line)
+    for motto in _MOTTO:
+        at = folded.find(motto)
+        if at >= 0:
+            line = line[:at] + line[at + len(motto):]
+            folded = folded[:at] + folded[at + len(motto):]
+    return " ".join(line.replace("_", " ").split()).strip(" -–—")
+
+
+def _digits(raw: str) -> str:
+    return raw.translate(_DIGITS)
+
+
+def read_fields(first_page: str, last_page: str | None = None) -> dict[str, str]:
+    """The fields found (a subset of :data:`FIELDS` plus ``place``), each a string as the
+    registration form takes it (``document_date`` in ISO form, ``doc_type`` a vocabulary
+    code). ``last_page``: where the signer's name is (the first page if None)."""
+    lines = [_clean_line(line) for line in first_page.splitlines()]
+    found: dict[str, str] = {}
+    number_at = _read_number(lines, found)
+    date_at = _read_date(lines, found)
+    header_end = min(i for i in (number_at, date_at, len(lines)) if i is not None)
+    _read_issuer(lines[:header_end], found)
+    after = max(i for i in (number_at, date_at, -1) if i is not None) + 1
+    _read_type_and_subject(lines, after, number_at, found)
+    signer = _read_signer((last_page if last_page is not None else first_page).splitlines())
+    if signer:
+        found["signer"] = signer
+    return found
+
+
+def _read_number(lines: list[str], found: dict[str, str]) -> int | None:
+    for index, line in enumerate(lines):
+        match = _NUMBER_RE.search(line)
+        if not match:
+            continue
+        number = _digits(match.group(1))
+        text = "".join(match.group(2).replace("–", "-").split()).strip(".-")
+        if not number.isdigit() or not text:
+            continue
+        found["number"] = number
+        found["notation"] = _notation(text)
+        return index
+    return None
+
+
+def _notation(raw: str) -> str:
+    """Conservative clean-up: the type abbreviation's Đ is often read as D after Q (QD)."""
+    parts = raw.split("-")
+    fixed = []
+    for part in parts:
+        if part in ("QD", "QÐ"):
+            part = "QĐ"
+        fixed.append(part.replace("Ð", "Đ"))
+    return "-".join(fixed)
+
+
+def _read_date(lines: list[str], found: dict[str, str]) -> int | None:
+    for index, line in enumerate(lines):
+        folded = fold(line)
+        match = _DATE_RE.search(folded)
+        if not match:
+            continue
+        try:
+            day, month, year = (int(_digits(g)) for g in match.groups())
+            found["document_date"] = dt.date(year, month, day).isoformat()
+        except ValueError:
+            continue
+        place = line[:match.start()].rstrip(" ,.")
+        number_match = _NUMBER_RE.search(place)
+        if number_match:  # "Số: 12/QĐ-UBND Hà Nội, ngày ..." on one line
+            place = place[number_match.end():].strip()
+        if place:
+            found["place"] = place
+        return index
+    return None
+
+
+def _read_issuer(header: list[str], found: dict[str, str]) -> None:
+    names = [line for line in header if line and _mostly_upper(line)]
+    if not names:
+        return
+    folded = [fold(n) for n in names]
+    if len(names) > 1 and folded[0].startswith(_GOVERNING) and folded[1].startswith(_UNIT_WORDS):
+        names = names[1:]  # the governing agency's line is not the issuer
+    found["issuer_name"] = " ".join(names)
+
+
+def _mostly_upper(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+def _read_type_and_subject(lines: list[str], start: int, number_at: int | None,
+                           found: dict[str, str]) -> None:
+    # an official letter: "V/v ..." under the number (possibly on the same line as the date)
+    for index in range(number_at if number_at is not None else start, min(len(lines), start + 4)):
+        match = re.search(r"\bV\s*[/|]\s*[vV]\b\.?:?\s*(.*)", lines[index])
+        if match:
+            found["doc_type"] = "cong_van"
+            subject = [match.group(1)]
+            for line in lines[index + 1:index + 4]:
+                if not line or fold(line).startswith(("kinh gui", "can cu")):
+                    break
+                subject.append(line)
+            found["subject"] = _sentence(" ".join(subject))
+            return
+    for index in range(start, min(len(lines), start + 6)):
+        folded = fold(lines[index]).strip()
+        code = next((c for name, c in _TYPES if folded == name), None)
+        if code is None:
+            continue
+        found["doc_type"] = code
+        subject: list[str] = []
+        for line in lines[index + 1:index + 6]:
+            if not line:
+                if subject:
+                    break
+                continue
+            if fold(line).startswith(("can cu", "kinh gui")):
+                break
+            subject.append(line)
+        if subject:
+            found["subject"] = _sentence(" ".join(subject))
+        return
+
+
+def _sentence(text: str) -> str:
+    return " ".join(text.split()).strip(" .;,")
+
+
+def _read_signer(lines: list[str]) -> str:
+    """The last line that is a person's name: two to six capitalised words, not all capitals
+    (the positions above it are in capitals), no digits or punctuation."""
+    for line in reversed([" ".join(x.split()) for x in lines if x.strip()][-12:]):
+        words = line.split()
+        if 2 <= len(words) <= 6 and all(_NAME_WORD.match(w) for w in words):
+            return line
+    return ""
