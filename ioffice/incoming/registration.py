@@ -163,7 +163,7 @@ def register_paper(session: Session, blobs: BlobStore, actor: Actor, data: Incom
     _apply_metadata(doc, data, number_notation)
     session.add(doc)
     _attach_files(session, blobs, doc, checked, verdicts,
-                  scans=lambda: attach_scans(session, actor, doc, data.scan_tokens))
+                  scans=lambda texts: attach_scans(session, actor, doc, data.scan_tokens, texts))
     if data.page_count is None:
         doc.page_count = sum(facts for _, facts in checked)
     _number_and_announce(session, doc, actor, today)
@@ -278,16 +278,18 @@ def _check_files(files: tuple[UploadedFile, ...], errors: dict[str, str], *,
 def _attach_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
                   checked: list[tuple[UploadedFile, int]],
                   verdicts: list[tuple[str, str]] | None = None, *,
-                  scans: Callable[[], str] | None = None) -> str:
+                  scans: Callable[[list[str]], str] | None = None) -> str:
     """Blobs are written before the transaction commits; content addressing makes a blob left
     by a rolled-back registration harmless (the next upload of the same bytes reuses it).
-    ``scans``: run once the files have their ids (their OCR jobs, :func:`attach_scans`); the
-    OCR text it returns joins the extracted text. Returns the text stored with the document."""
-    text = stage_files(blobs, doc, checked, verdicts)
+    ``scans``: given each file's text, run once the files have their ids (their OCR jobs,
+    :func:`attach_scans`); the OCR text it returns joins the extracted text. Returns the text
+    stored with the document."""
+    texts = _stage_files(blobs, doc, checked, verdicts)
+    text = "\n".join(texts)
     if doc.id is None or any(f.id is None for f in doc.files):
         session.flush()
     if scans is not None:
-        text = "\n".join(t for t in (text.strip(), scans()) if t)
+        text = "\n".join(t for t in (text.strip(), scans(texts)) if t)
     session.add(DocumentText(document_id=doc.id, content=text))
     return text
 
@@ -307,6 +309,12 @@ def stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[Upl
     """Store checked files' bytes and add their rows to ``doc.files`` (written with the
     document, by the caller's next flush); return their extracted text, which
     :func:`finish_files` stores once the document has its id."""
+    return "\n".join(_stage_files(blobs, doc, checked, verdicts))
+
+
+def _stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[UploadedFile, int]],
+                 verdicts: list[tuple[str, str]] | None = None) -> list[str]:
+    """:func:`stage_files`, the text of each file apart."""
     texts: list[str] = []
     verdicts = list(verdicts or [])
     for position, (upload, pages) in enumerate(checked):
@@ -317,7 +325,7 @@ def stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[Upl
                                       content_type="application/pdf", sha256=info.sha256,
                                       size=info.size, page_count=pages, **extra))
         texts.append(extract_text(upload.data))
-    return "\n".join(texts)
+    return texts
 
 
 def stage_received_file(blobs: BlobStore, doc: IncomingDocument, filename: str, data: bytes,

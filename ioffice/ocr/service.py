@@ -70,7 +70,8 @@ def start_scan(session: Session, blobs: BlobStore, actor: Actor, filename: str, 
     info = blobs.put_bytes(data)
     job = OcrJob(agency_id=actor.agency_id, user_id=actor.user_id, held_token=kept.token,
                  filename=filename[:255], source_sha256=info.sha256,
-                 pages_total=facts.page_count, created_at=now, updated_at=now)
+                 pages_total=facts.page_count, state=OcrState.QUEUED, pages_done=0, attempts=0,
+                 error="", text="", output_sha256="", created_at=now, updated_at=now)
     session.add(job)
     session.flush()
     record(session, actor.ctx, "incoming:scan:upload", subject_type="ocr_job", subject_id=job.id,
@@ -95,11 +96,12 @@ def document_jobs(session: Session, document_id: int) -> list[OcrJob]:
 
 
 def attach_scans(session: Session, actor: Actor, doc: IncomingDocument,
-                 tokens: Sequence[str] = ()) -> str:
+                 tokens: Sequence[str] = (), texts: Sequence[str] = ()) -> str:
     """In the registration's transaction, once ``doc`` and its files have ids: link the
     clerk's scan jobs (by the held files' tokens, in file order) to the document's files, and
-    queue a job for each other file. Returns the OCR text already read, for the search entry
-    the registration writes."""
+    queue a job for each other file whose text layer (``texts``, in file order) is too thin
+    to be a typed PDF's. Returns the OCR text already read, for the search entry the
+    registration writes."""
     jobs = {}
     if tokens:
         jobs = {j.held_token: j for j in session.scalars(
@@ -114,10 +116,13 @@ def attach_scans(session: Session, actor: Actor, doc: IncomingDocument,
         if file.content_type != "application/pdf":
             continue
         job = jobs.get(tokens[position]) if position < len(tokens) else None
+        if job is None and position < len(texts) and _has_text(texts[position], file.page_count):
+            continue  # a PDF that already has text is not OCRed
         if job is None:
             job = OcrJob(agency_id=doc.agency_id, user_id=actor.user_id, filename=file.filename,
                          source_sha256=file.sha256, pages_total=file.page_count,
-                         created_at=now, updated_at=now)
+                         state=OcrState.QUEUED, pages_done=0, attempts=0, error="", text="",
+                         output_sha256="", created_at=now, updated_at=now)
             session.add(job)
             queued = True
         job.document_id, job.file_id = doc.id, file.id
@@ -270,8 +275,8 @@ def _text_pages(data: bytes) -> list[str]:
         pdf.close()
 
 
-def _has_text(page: str) -> bool:
-    return sum(c.isalnum() for c in page) >= MIN_TEXT_CHARS
+def _has_text(text: str, pages: int = 1) -> bool:
+    return sum(c.isalnum() for c in text) >= MIN_TEXT_CHARS * max(pages, 1)
 
 
 def file_copy(session: Session, file: DocumentFile) -> OcrJob | None:

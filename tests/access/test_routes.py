@@ -33,12 +33,13 @@ from ioffice.audit import AuditContext
 from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
 from ioffice.incoming import handling
 from ioffice.keys.models import SigningCertificate
+from ioffice.ocr import service as ocr_service
 from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
 from tests.outgoing.conftest import new_draft
-from tests.support.factories import actor, department, register
+from tests.support.factories import actor, department, pdf, register
 
 CAMAU = "000.00.00.H12"
 BNV = "000.00.00.G09"
@@ -100,6 +101,7 @@ class Objects:
     agency_id: int
     user_id: int
     token_id: int
+    job_id: int
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -108,7 +110,7 @@ class Objects:
             "file_id": self.file_id, "assignment_id": self.assignment_id, "sha256": self.sha256,
             "page": 1, "saved_id": self.saved_id, "certificate_id": self.certificate_id,
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
-            "user_id": self.user_id, "token_id": self.token_id,
+            "user_id": self.user_id, "token_id": self.token_id, "job_id": self.job_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -136,10 +138,12 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                           state=InboxState.AWAITING_DECISION)
     db.add_all([outbox, inbox])
     api_token = tokens.issue_own(db, clerk, "Cổng dịch vụ công").token
+    # a scan the clerk chose on the registration form (the form polls its OCR job)
+    job_id = ocr_service.start_scan(db, blobs, clerk, "ban-quet.pdf", pdf()).job.id
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
-                   agency.id, clerk.user_id, api_token.id)
+                   agency.id, clerk.user_id, api_token.id, job_id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:
