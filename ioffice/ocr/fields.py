@@ -108,13 +108,13 @@ def _read_number(lines: list[str], found: dict[str, str]) -> int | None:
 
 
 def _notation(raw: str) -> str:
-    """Conservative clean-up: the type abbreviation's Đ is often read as D after Q (QD)."""
-    parts = raw.split("-")
+    """Conservative clean-up of the letters Tesseract gets wrong in a notation: Đ read as the
+    look-alike Ð (U+00D0) or doubled (its stroke seen as a second letter: "QĐĐ", "QĐÐ"), and
+    the Đ of QĐ read as D."""
     fixed = []
-    for part in parts:
-        if part in ("QD", "QÐ"):
-            part = "QĐ"
-        fixed.append(part.replace("Ð", "Đ"))
+    for part in raw.replace("Ð", "Đ").split("-"):
+        part = re.sub("Đ{2,}", "Đ", part)
+        fixed.append("QĐ" if part == "QD" else part)
     return "-".join(fixed)
 
 
