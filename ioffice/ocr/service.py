@@ -32,7 +32,7 @@ from ioffice.audit import record
 from ioffice.audit.service import AuditContext
 from ioffice.db import utcnow
 from ioffice.documents import held
-from ioffice.documents.pdf import InvalidPdf, inspect_pdf
+from ioffice.documents.pdf import InvalidPdf, inspect_pdf, make_signable
 from ioffice.errors import NotFound
 from ioffice.incoming.models import DocumentFile, DocumentText, IncomingDocument
 from ioffice.ocr import engine, fields, images
@@ -65,6 +65,7 @@ def start_scan(session: Session, blobs: BlobStore, actor: Actor, filename: str, 
         data = images.image_to_pdf(data, filename)
         filename = images.pdf_name(filename)
     facts = inspect_pdf(data, filename)
+    data = make_signable(data, filename).data  # as registration stores it (a bad xref repaired)
     kept = held.hold(blobs, user_id=actor.user_id, agency_id=actor.agency_id, filename=filename,
                      data=data, now=now, page_count=facts.page_count)
     info = blobs.put_bytes(data)
@@ -109,7 +110,7 @@ def attach_scans(session: Session, actor: Actor, doc: IncomingDocument,
                                  OcrJob.agency_id == actor.agency_id,
                                  OcrJob.user_id == actor.user_id,
                                  OcrJob.document_id.is_(None)).with_for_update())}
-    texts = []
+    read: list[str] = []
     now = utcnow()
     queued = False
     for position, file in enumerate(sorted(doc.files, key=lambda f: f.position)):
@@ -127,12 +128,12 @@ def attach_scans(session: Session, actor: Actor, doc: IncomingDocument,
             queued = True
         job.document_id, job.file_id = doc.id, file.id
         if job.state in (OcrState.DONE, OcrState.SKIPPED) and job.text:
-            texts.append(job.text)
+            read.append(job.text)
         elif not job.state.finished:
             queued = True
     if queued:
         _wake_after_commit(session)
-    return "\n".join(texts)
+    return "\n".join(read)
 
 
 def _wake_after_commit(session: Session) -> None:

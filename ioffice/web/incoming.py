@@ -163,8 +163,8 @@ def scan_upload() -> Any:
         db.rollback()
         return jsonify(error=exc.message), 422
     db.commit()
-    return jsonify(_scan_json(started.job), token=started.held.token,
-                   filename=started.held.filename), 202
+    return jsonify({**_scan_json(started.job), "token": started.held.token,
+                    "filename": started.held.filename}), 202
 
 
 @bp.route("/quet/<int:job_id>")
