@@ -91,6 +91,8 @@
             : "Máy đã đọc xong bản quét nhưng không nhận ra ô nào; vui lòng nhập tay." + (s.error ? " " + s.error : "");
           show(text, s.pages_total, s.pages_total);
           box.classList.toggle("warn", s.state === "failed");
+          var note = box.querySelector(".scan-note");
+          if (note) note.hidden = true;
         })
         .catch(function () { setTimeout(function () { poll(url); }, 5000); });
     }
