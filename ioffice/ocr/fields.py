@@ -38,8 +38,9 @@ def fold(text: str) -> str:
     return "".join(out)
 
 
-_MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap - tu do - hanh phuc",
-          "doc lap tu do hanh phuc")
+# the national motto (box 1), found in the folded line even with a letter misread
+_MOTTO = re.compile(r"\w{0,2}ong\s*hoa\s*xa\s*hoi\s*chu\s*ngh\w{0,2}\s*viet\s*nam"
+                    r"|\w{0,2}oc\s*lap\s*[-–—]?\s*tu\s*do\s*[-–—]?\s*hanh\s*phuc")
 # digits as OCR misreads them, inside a field that can only hold digits
 _DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1",
                          "i": "1", "!": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"})
@@ -49,9 +50,12 @@ _NUMBER_RE = re.compile(
     r"([A-ZĐÐa-zđ0-9][A-ZĐÐa-zđ0-9.]*(?:\s?[-–]\s?[A-ZĐÐa-zđ0-9.]+)*)")
 _DATE_RE = re.compile(
     rf"ngay\s*({_NUM}{{1,2}})\s*thang\s*({_NUM}{{1,2}})\s*nam\s*({_NUM}{{4}})")
-_UNIT_WORDS = ("so ", "phong ", "cuc ", "vu ", "ban ", "trung tam", "van phong", "chi cuc",
-               "truong ", "benh vien", "thanh tra", "ban quan ly", "doan ", "hoi ", "kho bac",
-               "tong cuc", "vien ", "ubnd xa", "uy ban nhan dan xa", "uy ban nhan dan phuong")
+# where the issuing agency's name starts after its governing agency's (box 2: "ỦY BAN NHÂN
+# DÂN TỈNH CÀ MAU" over "SỞ NỘI VỤ"; "UBND HUYỆN U MINH" over "ỦY BAN NHÂN DÂN XÃ KHÁNH HỘI")
+_UNIT_START = re.compile(
+    r"\b(?:so|phong|cuc|vu|ban(?! nhan dan)|trung tam|van phong|chi cuc|truong|benh vien|thanh tra|doan|"
+    r"kho bac|tong cuc|vien|hoi dong|(?:uy ban nhan dan|ubnd) (?:xa|phuong|thi tran|huyen|quan|"
+    r"thi xa|thanh pho))\b")
 _GOVERNING = ("uy ban nhan dan", "ubnd", "bo ", "tong cuc", "hoi dong nhan dan", "tinh uy",
               "thanh uy", "huyen uy")
 _TYPES = sorted(((fold(t.name), t.code) for t in DOC_TYPES if t.code != "cong_van"),
@@ -62,11 +66,9 @@ _NAME_WORD = re.compile(r"^[A-ZÀ-ỸĐ][a-zà-ỹđ]+$")
 def _clean_line(line: str) -> str:
     """The line without the national motto and its underline (the header's right column)."""
     folded = fold(line)
-    for motto in _MOTTO:
-        at = folded.find(motto)
-        if at >= 0:
-            line = line[:at] + line[at + len(motto):]
-            folded = folded[:at] + folded[at + len(motto):]
+    if len(folded) == len(line):
+        for match in reversed(list(_MOTTO.finditer(folded))):
+            line = line[:match.start()] + " " + line[match.end():]
     return " ".join(line.replace("_", " ").split()).strip(" -–—")
 
 
@@ -99,6 +101,9 @@ def _read_number(lines: list[str], found: dict[str, str]) -> int | None:
             continue
         number = _digits(match.group(1))
         text = "".join(match.group(2).replace("–", "-").split()).strip(".-")
+        after = line[match.end():match.end() + 1]
+        if after.isalpha() and "-" in text:  # the last part is the start of the next word
+            text = text.rsplit("-", 1)[0]
         if not number.isdigit() or not text:
             continue
         found["number"] = number
@@ -132,7 +137,10 @@ def _read_date(lines: list[str], found: dict[str, str]) -> int | None:
         place = line[:match.start()].rstrip(" ,.")
         number_match = _NUMBER_RE.search(place)
         if number_match:  # "Số: 12/QĐ-UBND Hà Nội, ngày ..." on one line
-            place = place[number_match.end():].strip()
+            end = number_match.end()
+            if place[end:end + 1].isalpha():  # the place's first word glued to the notation
+                end = place.rfind("-", number_match.start(2), end) + 1
+            place = place[end:].strip()
         if place:
             found["place"] = place
         return index
@@ -140,13 +148,26 @@ def _read_date(lines: list[str], found: dict[str, str]) -> int | None:
 
 
 def _read_issuer(header: list[str], found: dict[str, str]) -> None:
-    names = [line for line in header if line and _mostly_upper(line)]
+    # words without a letter are specks of the scan ("|", "'", ".")
+    names = [" ".join(w for w in line.split() if any(c.isalpha() for c in w))
+             for line in header if line and _mostly_upper(line)]
+    names = [n for n in names if n]
     if not names:
         return
-    folded = [fold(n) for n in names]
-    if len(names) > 1 and folded[0].startswith(_GOVERNING) and folded[1].startswith(_UNIT_WORDS):
-        names = names[1:]  # the governing agency's line is not the issuer
-    found["issuer_name"] = " ".join(names)
+    if fold(names[0]).startswith(_GOVERNING):
+        # a line of its own that starts the unit's name: "BỘ NỘI VỤ" over "VỤ CẢI CÁCH ..."
+        for index in range(1, len(names)):
+            if _UNIT_START.match(fold(names[index])):
+                found["issuer_name"] = " ".join(names[index:])
+                return
+    joined = " ".join(names)
+    folded = fold(joined)
+    if folded.startswith(_GOVERNING) and len(folded) == len(joined):
+        # the governing agency's name is not the issuer's: cut where the unit's name starts
+        starts = [m.start() for m in _UNIT_START.finditer(folded) if m.start() > 0]
+        if starts:
+            joined = joined[starts[0]:]
+    found["issuer_name"] = joined
 
 
 def _mostly_upper(line: str) -> bool:

@@ -38,11 +38,13 @@ class Specimen:
     signer_title: str = "CHỦ TỊCH"
     authority: str = ""  # "TM. ỦY BAN NHÂN DÂN", "KT. GIÁM ĐỐC"
     body: tuple[str, ...] = field(default_factory=tuple)
+    addressee: str = "Các sở, ban, ngành tỉnh"
 
     @property
     def date_line(self) -> str:
-        d = self.document_date
-        return f"{self.place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
+        d = self.document_date  # Appendix I: a day below 10 and months 1, 2 take a leading 0
+        month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+        return f"{self.place}, ngày {d.day:02d} tháng {month} năm {d.year}"
 
     def expected(self) -> dict[str, str]:
         return {"issuer_name": self.issuer_name, "number": self.number,
@@ -93,8 +95,9 @@ def render_page(spec: Specimen, dpi: int = 300) -> Image.Image:
 
     y = top
     if spec.parent:
-        centred(left_mid, y, spec.parent.upper(), reg)
-        y += line
+        for part in _wrap(draw, spec.parent.upper(), reg, round(0.40 * (right - left))):
+            centred(left_mid, y, part, reg)
+            y += line
     for part in _wrap(draw, spec.issuer_name.upper(), bold, round(0.42 * (right - left))):
         centred(left_mid, y, part, bold)
         y += line
@@ -105,10 +108,13 @@ def render_page(spec: Specimen, dpi: int = 300) -> Image.Image:
     centred(left_mid, y, f"Số: {spec.number}/{spec.notation}", reg)
     centred(right_mid, y, spec.date_line, ital)
     y += line
-    if not spec.type_title:  # an official letter: "V/v ..." under the number
+    if not spec.type_title:  # an official letter: "V/v ..." under the number, then "Kính gửi"
         for part in _wrap(draw, f"V/v {spec.subject}", _font(12, dpi), round(0.42 * (right - left))):
             centred(left_mid, y, part, _font(12, dpi))
             y += line
+        y += line
+        centred((left + right) // 2, y, f"Kính gửi: {spec.addressee}", reg)
+        y += line
     y += line
     if spec.type_title:
         centred((left + right) // 2, y, spec.type_title, _font(14, dpi, bold=True))
@@ -124,6 +130,11 @@ def render_page(spec: Specimen, dpi: int = 300) -> Image.Image:
             y += line
         y += line // 3
     y = max(y + line, height - round(95 * mm))
+    # box 9a: the recipients, bottom left, level with the signature block
+    small = _font(11, dpi)
+    draw.text((left, y), "Nơi nhận:", font=_font(12, dpi, bold=True, italic=True), fill=0)
+    for n, item in enumerate(("- Như trên;", "- Lãnh đạo Văn phòng;", "- Lưu: VT, VP.")):
+        draw.text((left, y + round((n + 1) * line * 0.8)), item, font=small, fill=0)
     sign_mid = right - round(40 * mm)
     for text in (spec.authority, spec.signer_title):
         if text:
@@ -176,13 +187,17 @@ def to_image_bytes(img: Image.Image, fmt: str = "JPEG", dpi: int | None = None) 
 PLACES = ("Hà Nội", "Cà Mau", "Thành phố Hồ Chí Minh", "Đà Nẵng", "Huế", "Cần Thơ", "Phú Quốc")
 PROVINCES = ("TỈNH CÀ MAU", "THÀNH PHỐ HÀ NỘI", "TỈNH AN GIANG", "TỈNH NGHỆ AN", "TỈNH LÀO CAI")
 NAMES = ("Nguyễn Văn An", "Trần Thị Bích Ngọc", "Lê Hoàng Phúc", "Phạm Minh Đức",
-         "Võ Thị Thu Hà", "Đặng Quốc Khánh", "Huỳnh Thanh Tùng", "Bùi Thị Mỹ Dung")
+         "Võ Thị Thu Hà", "Đặng Quốc Khánh", "Huỳnh Thanh Tùng", "Bùi Thị Mỹ Dung",
+         "Dương Văn Ẩn", "Lý Thị Hồng Nhung", "Quách Tuấn Kiệt", "Ngô Đình Lộc")
 SUBJECTS = ("về việc ban hành Quy chế làm việc của Ủy ban nhân dân",
             "về việc phê duyệt kế hoạch chuyển đổi số năm 2026",
             "về việc thành lập Tổ công tác cải cách hành chính",
             "triển khai thực hiện Nghị định số 30/2020/NĐ-CP về công tác văn thư",
             "tăng cường phòng, chống thiên tai mùa mưa bão",
-            "báo cáo tình hình giải ngân vốn đầu tư công quý I")
+            "báo cáo tình hình giải ngân vốn đầu tư công quý I",
+            "về việc tổ chức kiểm tra, đánh giá việc thực hiện quy chế dân chủ ở cơ sở và công "
+            "tác tiếp công dân, giải quyết khiếu nại, tố cáo trên địa bàn",
+            "hướng dẫn lập hồ sơ và nộp lưu hồ sơ, tài liệu vào Lưu trữ cơ quan năm 2026")
 BODY = ("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;",
         "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về công tác "
         "văn thư;",
@@ -193,7 +208,11 @@ KINDS = (("quyet_dinh", "QUYẾT ĐỊNH", "QĐ"), ("ke_hoach", "KẾ HOẠCH", 
          ("chi_thi", "CHỈ THỊ", "CT"))
 AGENCIES = (("UBND", "ỦY BAN NHÂN DÂN {p}", "", "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"),
             ("SNV", "SỞ NỘI VỤ", "ỦY BAN NHÂN DÂN {p}", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"),
-            ("STTTT", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "ỦY BAN NHÂN DÂN {p}", "", "GIÁM ĐỐC"))
+            ("STTTT", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "ỦY BAN NHÂN DÂN {p}", "", "GIÁM ĐỐC"),
+            ("SNNPTNT", "SỞ NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN", "ỦY BAN NHÂN DÂN {p}",
+             "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"),
+            ("UBND", "ỦY BAN NHÂN DÂN XÃ KHÁNH HỘI", "ỦY BAN NHÂN DÂN HUYỆN U MINH",
+             "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"))
 
 
 def random_specimen(rng: random.Random) -> Specimen:

@@ -72,3 +72,21 @@ def test_what_is_not_there_is_left_empty_not_guessed() -> None:
     prose = "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ;\n" * 3
     fields = read_fields(prose)
     assert "number" not in fields and "doc_type" not in fields and "signer" not in fields
+
+
+def test_the_governing_agency_is_cut_off_even_when_ocr_merged_or_wrapped_its_lines() -> None:
+    def issuer(header: str) -> str:
+        return read_fields(header + "\nSố: 5/UBND-VP Cà Mau, ngày 05 tháng 3 năm 2026")["issuer_name"]
+
+    assert issuer("ỦY BAN NHÂN DÂN HUYỆN U MINH | ỦY BAN NHÂN DÂN XÃ KHÁNH HỘI") == \
+        "ỦY BAN NHÂN DÂN XÃ KHÁNH HỘI"
+    # the parent wrapped, and the motto read with a wrong first letter between its halves
+    assert issuer("ỦY BAN NHÂN DÂN TỈNH LÀO GỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nCAI SỞ NỘI VỤ") == \
+        "SỞ NỘI VỤ"
+    assert issuer("BỘ NỘI VỤ\nVỤ CẢI CÁCH HÀNH CHÍNH") == "VỤ CẢI CÁCH HÀNH CHÍNH"
+    assert issuer("VĂN PHÒNG ỦY BAN NHÂN DÂN TỈNH") == "VĂN PHÒNG ỦY BAN NHÂN DÂN TỈNH"
+
+
+def test_the_place_glued_to_the_notation_is_not_part_of_it() -> None:
+    fields = read_fields("Số: 521/UBND-VP-Phú Quốc, ngày 05 tháng 3 năm 2026")
+    assert (fields["notation"], fields["place"]) == ("UBND-VP", "Phú Quốc")
