@@ -182,35 +182,62 @@ def _read_type_and_subject(lines: list[str], start: int, number_at: int | None,
         match = re.search(r"\bV\s*[/|]\s*[vV]\b\.?:?\s*(.*)", lines[index])
         if match:
             found["doc_type"] = "cong_van"
-            subject = [match.group(1)]
-            for line in lines[index + 1:index + 4]:
-                if not line or fold(line).startswith(("kinh gui", "can cu")):
-                    break
-                subject.append(line)
-            found["subject"] = _sentence(" ".join(subject))
+            found["subject"] = _sentence(" ".join([match.group(1),
+                                                   *_continued(lines, index + 1)]))
             return
     for index in range(start, min(len(lines), start + 6)):
-        folded = fold(lines[index]).strip()
-        code = next((c for name, c in _TYPES if folded == name), None)
+        code = _type_code(lines[index])
         if code is None:
             continue
         found["doc_type"] = code
-        subject: list[str] = []
-        for line in lines[index + 1:index + 6]:
-            if not line:
-                if subject:
-                    break
-                continue
-            if fold(line).startswith(("can cu", "kinh gui")):
-                break
-            subject.append(line)
-        if subject:
-            found["subject"] = _sentence(" ".join(subject))
+        first = next((i for i in range(index + 1, min(len(lines), index + 4)) if lines[i]), None)
+        if first is not None and not fold(lines[first]).startswith(("can cu", "kinh gui")):
+            found["subject"] = _sentence(" ".join([lines[first], *_continued(lines, first + 1)]))
         return
 
 
+def _type_code(line: str) -> str | None:
+    """The vocabulary's code of a line that is a type's name in capitals ("QUYẾT ĐỊNH"), read
+    exactly or with one letter wrong ("BẢO CÁO"): the names are a closed list."""
+    words = [w for w in line.split() if any(c.isalpha() for c in w)]
+    if not words or not _mostly_upper(" ".join(words)):
+        return None
+    folded = fold(" ".join(words)).strip(" .:")
+    for name, code in _TYPES:
+        if folded == name:
+            return code
+    for name, code in _TYPES:
+        if len(name) >= 6 and len(folded) == len(name) and \
+                sum(a != b for a, b in zip(folded, name, strict=True)) <= 1:
+            return code
+    return None
+
+
+def _continued(lines: list[str], start: int) -> list[str]:
+    """The lines that carry a sentence on (wrapped lines start in lower case), across one
+    blank line the OCR may have put between them; at most three."""
+    out: list[str] = []
+    index, blanks = start, 0
+    while index < len(lines) and len(out) < 3:
+        line = lines[index]
+        index += 1
+        if not line:
+            blanks += 1
+            if blanks > 1:
+                break
+            continue
+        first = next((c for c in line if c.isalpha()), "")
+        if not first.islower() or fold(line).startswith(("kinh gui", "can cu")):
+            break
+        out.append(line)
+        blanks = 0
+    return out
+
+
 def _sentence(text: str) -> str:
-    return " ".join(text.split()).strip(" .;,")
+    """One line, without the specks of the scan (a word with no letter or digit)."""
+    words = [w for w in text.split() if any(c.isalnum() for c in w)]
+    return " ".join(words).strip(" .;,")
 
 
 def _read_signer(lines: list[str]) -> str:

@@ -2,7 +2,8 @@
 finds the fields filled and marked "máy đọc" until confirmed, registers; the search then finds
 the document by a word only the OCR read. The worker's OCR runs as ``flask ocr run --once``
 against the live server's database (the live server runs no exchange worker).
-Screenshots: test-artifacts/screenshots/ocr-prefilled.png, ocr-registered.png, ocr-search.png."""
+Screenshots: test-artifacts/screenshots/ocr-prefilled.png (and -phone), ocr-registered.png,
+ocr-search.png."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ioffice.ocr import engine, specimen
-from tests.browser.conftest import BIN, LIVE_ENV, ROOT, login, screenshot
+from tests.browser.conftest import (
+    BIN,
+    DESKTOP,
+    LIVE_ENV,
+    PHONE,
+    ROOT,
+    horizontal_overflow,
+    login,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(engine.problem() is not None, reason="OCR not installed")]
@@ -54,6 +64,10 @@ def test_clerk_uploads_a_scan_confirms_the_machine_read_fields_and_finds_it(
     expect(badges).to_have_count(7)
     expect(badges.first).to_contain_text("máy đọc")
     screenshot(page, "ocr-prefilled")
+    page.set_viewport_size(PHONE)  # the marks fit a phone's width
+    assert horizontal_overflow(page) == 0
+    screenshot(page, "ocr-prefilled-phone")
+    page.set_viewport_size(DESKTOP)
 
     # not confirmed: refused, and the marks come back on the form shown again
     with page.expect_navigation():

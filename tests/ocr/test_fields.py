@@ -90,3 +90,14 @@ def test_the_governing_agency_is_cut_off_even_when_ocr_merged_or_wrapped_its_lin
 def test_the_place_glued_to_the_notation_is_not_part_of_it() -> None:
     fields = read_fields("Số: 521/UBND-VP-Phú Quốc, ngày 05 tháng 3 năm 2026")
     assert (fields["notation"], fields["place"]) == ("UBND-VP", "Phú Quốc")
+
+
+def test_a_noisy_scan_title_and_a_subject_split_by_a_blank_line() -> None:
+    fields = read_fields("Số: 3/BC-SNV Cà Mau, ngày 05 tháng 3 năm 2026\n\nBẢO CÁO .\n\n"
+                         "Tình hình giải ngân vốn đầu tư . công\n\nquý I năm 2026\n\n"
+                         "Thực hiện chỉ đạo của Ủy ban nhân dân tỉnh\n")
+    assert fields["doc_type"] == "bao_cao"  # one letter off in a closed list of names
+    assert fields["subject"] == "Tình hình giải ngân vốn đầu tư công quý I năm 2026"
+    letter = read_fields("Số: 4/SNV-VP\nV/v hướng dẫn lập hồ sơ và nộp lưu hồ\n\n"
+                         "sơ, tài liệu vào Lưu trữ cơ quan\n\nKính gửi: Các phòng\n")
+    assert letter["subject"] == "hướng dẫn lập hồ sơ và nộp lưu hồ sơ, tài liệu vào Lưu trữ cơ quan"
