@@ -214,7 +214,8 @@ def _type_code(line: str) -> str | None:
 
 
 def _continued(lines: list[str], start: int) -> list[str]:
-    """The lines that carry a sentence on (wrapped lines start in lower case), across one
+    """The lines that carry a sentence on (wrapped lines start in lower case or with a
+    digit), across one
     blank line the OCR may have put between them; at most three."""
     out: list[str] = []
     index, blanks = start, 0
@@ -226,8 +227,8 @@ def _continued(lines: list[str], start: int) -> list[str]:
             if blanks > 1:
                 break
             continue
-        first = next((c for c in line if c.isalpha()), "")
-        if not first.islower() or fold(line).startswith(("kinh gui", "can cu")):
+        first = next((c for c in line if c.isalnum()), "")
+        if not (first.islower() or first.isdigit()) or fold(line).startswith(("kinh gui", "can cu")):
             break
         out.append(line)
         blanks = 0
@@ -243,8 +244,9 @@ def _sentence(text: str) -> str:
 def _read_signer(lines: list[str]) -> str:
     """The last line that is a person's name: two to six capitalised words, not all capitals
     (the positions above it are in capitals), no digits or punctuation."""
-    for line in reversed([" ".join(x.split()) for x in lines if x.strip()][-12:]):
-        words = line.split()
+    for line in reversed([x for x in lines if x.strip()][-12:]):
+        words = [w for w in line.split() if any(c.isalpha() for c in w)]  # specks dropped
+        line = " ".join(words)
         if 2 <= len(words) <= 6 and all(_NAME_WORD.match(w) for w in words):
             return line
     return ""

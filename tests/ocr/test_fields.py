@@ -99,5 +99,8 @@ def test_a_noisy_scan_title_and_a_subject_split_by_a_blank_line() -> None:
     assert fields["doc_type"] == "bao_cao"  # one letter off in a closed list of names
     assert fields["subject"] == "Tình hình giải ngân vốn đầu tư công quý I năm 2026"
     letter = read_fields("Số: 4/SNV-VP\nV/v hướng dẫn lập hồ sơ và nộp lưu hồ\n\n"
-                         "sơ, tài liệu vào Lưu trữ cơ quan\n\nKính gửi: Các phòng\n")
-    assert letter["subject"] == "hướng dẫn lập hồ sơ và nộp lưu hồ sơ, tài liệu vào Lưu trữ cơ quan"
+                         "sơ, tài liệu vào Lưu trữ cơ quan năm\n2026\n\nKính gửi: Các phòng\n"
+                         "GIÁM ĐỐC\n\nBùi Thị Mỹ Dung .\n")
+    assert letter["subject"] == ("hướng dẫn lập hồ sơ và nộp lưu hồ sơ, tài liệu vào Lưu trữ cơ "
+                                 "quan năm 2026")
+    assert letter["signer"] == "Bùi Thị Mỹ Dung"
