@@ -58,7 +58,8 @@ class OcrOutput:
 
 
 def _ocrmypdf() -> str | None:
-    return os.environ.get("IOFFICE_OCRMYPDF") or shutil.which("ocrmypdf")
+    """The command (IOFFICE_OCRMYPDF may name another, e.g. in a virtualenv), if it exists."""
+    return shutil.which(os.environ.get("IOFFICE_OCRMYPDF") or "ocrmypdf")
 
 
 @functools.lru_cache(maxsize=4)
@@ -89,8 +90,7 @@ def ocr_pdf(data: bytes, page_count: int, *,
             progress: Callable[[int], None] | None = None,
             chunk_pages: int = CHUNK_PAGES, page_timeout: float = PAGE_TIMEOUT) -> OcrOutput:
     """OCR a PDF; ``progress(pages_done)`` after each chunk. Raises :class:`OcrError`."""
-    reason = problem()
-    if reason:
+    if problem():
         raise OcrUnavailable()
     with tempfile.TemporaryDirectory(prefix="ioffice-ocr-") as tmp:
         work = Path(tmp)

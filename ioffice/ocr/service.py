@@ -32,7 +32,7 @@ from ioffice.audit import record
 from ioffice.audit.service import AuditContext
 from ioffice.db import utcnow
 from ioffice.documents import held
-from ioffice.documents.pdf import InvalidPdf, inspect_pdf, make_signable
+from ioffice.documents.pdf import inspect_pdf, make_signable
 from ioffice.errors import NotFound
 from ioffice.incoming.models import DocumentFile, DocumentText, IncomingDocument
 from ioffice.ocr import engine, fields, images
@@ -58,7 +58,8 @@ class ScanUpload:
 def start_scan(session: Session, blobs: BlobStore, actor: Actor, filename: str, data: bytes,
                *, now: dt.datetime | None = None) -> ScanUpload:
     """Keep a scan the clerk chose on the registration form and queue its OCR (a photo is
-    turned into a one-page PDF first). :class:`InvalidPdf` for what cannot be a scan."""
+    turned into a one-page PDF first). :class:`ioffice.documents.pdf.InvalidPdf` for what
+    cannot be a scan."""
     actor.check(Op.REGISTER_INCOMING)
     now = now or utcnow()
     if images.is_image(data) or filename.lower().endswith(images.IMAGE_SUFFIXES):
@@ -299,6 +300,6 @@ def unavailable_note() -> str | None:
     return engine.problem()
 
 
-__all__ = ["InvalidPdf", "ScanUpload", "attach_scans", "claim_next", "document_jobs",
+__all__ = ["ScanUpload", "attach_scans", "claim_next", "document_jobs", "failed_jobs",
            "file_copy", "has_pending", "run_next", "scan_status", "start_scan",
            "unavailable_note"]
