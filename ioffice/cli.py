@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(trust_group)
     app.cli.add_command(token_group)
     app.cli.add_command(exchange_group)
+    app.cli.add_command(ocr_group)
     app.cli.add_command(maintenance_group)
     app.cli.add_command(backup_group)
     app.cli.add_command(serve)
@@ -645,6 +646,38 @@ def main() -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     FlaskGroup(create_app=lambda: create_app())(prog_name="ioffice")
+
+
+@click.group("ocr", help="Nhận dạng chữ trên bản quét (docs/ocr.md).")
+def ocr_group() -> None:
+    pass
+
+
+@ocr_group.command("run", help="Nhận dạng chữ các bản quét đang chờ (việc của exchange worker; "
+                               "lệnh này cho máy không chạy liên thông hoặc để chạy bù).")
+@click.option("--once", is_flag=True, help="Làm hết hàng chờ rồi thoát.")
+@with_appcontext
+def ocr_run(once: bool) -> None:
+    import time
+
+    from ioffice.db_session import database
+    from ioffice.ocr import engine, service
+    from ioffice.services import services
+
+    problem = engine.problem()
+    if problem:
+        click.echo(problem, err=True)
+    factory, blobs = database(current_app).session, services(current_app).blobs
+    done = 0
+    while True:
+        job_id = service.run_next(factory, blobs)
+        if job_id is not None:
+            done += 1
+            continue
+        if once:
+            break
+        time.sleep(3)
+    click.echo(f"{done} bản quét đã xử lý.")
 
 
 @click.group("exchange", help="Liên thông văn bản qua trục (docs/exchange.md).")

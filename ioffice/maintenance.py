@@ -62,6 +62,15 @@ def referenced_blobs(session: Session) -> set[str]:
     found: set[str] = set()
     for column in columns:
         found.update(v for v in session.scalars(select(column).distinct()) if v)
+    # a scan's original and its searchable copy: a registered document's, or a form's scan
+    # not yet registered (one never registered is let go a day after its held file expired)
+    from ioffice.db import utcnow
+    from ioffice.ocr.models import OcrJob
+
+    recent = utcnow() - held.DEFAULT_TTL - dt.timedelta(days=1)
+    for source, output in session.execute(select(OcrJob.source_sha256, OcrJob.output_sha256).where(
+            (OcrJob.document_id.is_not(None)) | (OcrJob.updated_at > recent))):
+        found.update(v for v in (source, output) if v)
     for payload in session.scalars(select(ExchangeOutbox.payload)):
         # the payload's shape belongs to the exchange; any hash in it counts as a reference
         found.update(_SHA256.findall(json.dumps(payload)))

@@ -27,6 +27,7 @@ from ioffice.notifications.models import (
     ReminderSent,
     ReminderSettings,
 )
+from ioffice.ocr.models import OcrJob
 from ioffice.outgoing.models import (
     DraftVersion,
     OutgoingComment,
@@ -66,6 +67,7 @@ __all__ = [
     "Membership",
     "MembershipRole",
     "Notification",
+    "OcrJob",
     "OutgoingComment",
     "OutgoingDocument",
     "OutgoingRecipient",

@@ -105,10 +105,26 @@ def _reason(exc: BaseException) -> str:
     return first[:300]
 
 
+def notes(app: Flask) -> list[str]:
+    """What works only in part on this installation, one Vietnamese line each: said at start-up
+    (and on the administrator's page), but the service starts. Today: OCR of scanned paper
+    (ocrmypdf, tesseract-ocr-vie); without it scans register, unsearchable by their text."""
+    from ioffice.ocr.engine import problem
+
+    found = []
+    ocr = problem()
+    if ocr:
+        found.append(ocr)
+    return found
+
+
 def check_or_exit(app: Flask) -> None:
-    """Print each problem on its own line to standard error and exit 1 if there is any."""
+    """Print each problem on its own line to standard error and exit 1 if there is any; then
+    each note (:func:`notes`), which does not stop the start."""
     found = problems(app)
     if found:
         for line in found:
             print(f"iOffice không khởi động: {line}", file=sys.stderr)
         raise SystemExit(1)
+    for line in notes(app):
+        print(f"iOffice lưu ý: {line}", file=sys.stderr)

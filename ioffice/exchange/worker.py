@@ -25,6 +25,8 @@ from ioffice.exchange.runtime import Exchange
 from ioffice.exchange.sending import WorkReport, send_pending
 from ioffice.exchange.wake import Waker
 from ioffice.notifications import jobs as notification_jobs
+from ioffice.ocr.worker import CHECK_SECONDS as OCR_CHECK_SECONDS
+from ioffice.ocr.worker import start_pending as start_ocr
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +233,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("storage-cleanup", CLEANUP_SECONDS, cleanup_storage, first_after=300),
     PeriodicJob("retimestamp", RETIMESTAMP_SECONDS, retimestamp_documents, first_after=600),
     PeriodicJob("notifications", notification_jobs.EVERY_SECONDS, notification_jobs.run, first_after=5),
+    PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,9 @@ from ioffice.incoming.models import (
     IncomingDocument,
     Source,
 )
+from ioffice.ocr.fields import LABELS
+from ioffice.ocr.images import image_to_pdf, is_image, pdf_name
+from ioffice.ocr.service import attach_scans
 from ioffice.registers.models import RegisterKind
 from ioffice.registers.numbering import get_or_create_register, next_number
 from ioffice.search import index_incoming, index_new_incoming
@@ -78,6 +82,10 @@ class IncomingInput:
     submission_id: str = ""
     confirm_duplicate: bool = False
     files: tuple[UploadedFile, ...] = field(default_factory=tuple)
+    scan_tokens: tuple[str, ...] = ()
+    """The held files' tokens the form's scans came from, in file order (their OCR jobs)."""
+    machine_read: tuple[str, ...] = ()
+    """Fields the OCR filled that the clerk has not confirmed yet (registration refuses)."""
 
 
 def validate(data: IncomingInput, today: dt.date, *, need_files: bool = True) -> dict[str, str]:
@@ -104,6 +112,11 @@ def validate(data: IncomingInput, today: dt.date, *, need_files: bool = True) ->
         errors["files"] = "Chưa đính kèm tệp PDF của văn bản."
     if len(data.files) > MAX_FILES:
         errors["files"] = f"Tối đa {MAX_FILES} tệp cho một văn bản."
+    unconfirmed = [LABELS[name] for name in data.machine_read if name in LABELS]
+    if unconfirmed:
+        errors["machine_read"] = ("Các ô do máy đọc từ bản quét chưa được xác nhận: "
+                                  f"{', '.join(unconfirmed)}. Đối chiếu với bản giấy rồi bấm "
+                                  "«Đúng» ở từng ô (hoặc sửa lại).")
     return errors
 
 
@@ -149,7 +162,8 @@ def register_paper(session: Session, blobs: BlobStore, actor: Actor, data: Incom
         submission_id=data.submission_id or None, arrived_at=utcnow())
     _apply_metadata(doc, data, number_notation)
     session.add(doc)
-    _attach_files(session, blobs, doc, checked, verdicts)
+    _attach_files(session, blobs, doc, checked, verdicts,
+                  scans=lambda texts: attach_scans(session, actor, doc, data.scan_tokens, texts))
     if data.page_count is None:
         doc.page_count = sum(facts for _, facts in checked)
     _number_and_announce(session, doc, actor, today)
@@ -245,6 +259,9 @@ def _check_files(files: tuple[UploadedFile, ...], errors: dict[str, str], *,
     checked: list[tuple[UploadedFile, int]] = []
     for upload in files:
         try:
+            if repair and is_image(upload.data):  # a photo of the paper: a one-page PDF
+                upload = UploadedFile(pdf_name(upload.filename),
+                                      image_to_pdf(upload.data, upload.filename))
             facts = inspect_pdf(upload.data, upload.filename)
             if repair:
                 fixed = make_signable(upload.data, upload.filename)
@@ -260,13 +277,19 @@ def _check_files(files: tuple[UploadedFile, ...], errors: dict[str, str], *,
 
 def _attach_files(session: Session, blobs: BlobStore, doc: IncomingDocument,
                   checked: list[tuple[UploadedFile, int]],
-                  verdicts: list[tuple[str, str]] | None = None) -> str:
+                  verdicts: list[tuple[str, str]] | None = None, *,
+                  scans: Callable[[list[str]], str] | None = None) -> str:
     """Blobs are written before the transaction commits; content addressing makes a blob left
     by a rolled-back registration harmless (the next upload of the same bytes reuses it).
-    Returns the extracted text (stored with the document)."""
-    text = stage_files(blobs, doc, checked, verdicts)
-    if doc.id is None:
+    ``scans``: given each file's text, run once the files have their ids (their OCR jobs,
+    :func:`attach_scans`); the OCR text it returns joins the extracted text. Returns the text
+    stored with the document."""
+    texts = _stage_files(blobs, doc, checked, verdicts)
+    text = "\n".join(texts)
+    if doc.id is None or any(f.id is None for f in doc.files):
         session.flush()
+    if scans is not None:
+        text = "\n".join(t for t in (text.strip(), scans(texts)) if t)
     session.add(DocumentText(document_id=doc.id, content=text))
     return text
 
@@ -286,6 +309,12 @@ def stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[Upl
     """Store checked files' bytes and add their rows to ``doc.files`` (written with the
     document, by the caller's next flush); return their extracted text, which
     :func:`finish_files` stores once the document has its id."""
+    return "\n".join(_stage_files(blobs, doc, checked, verdicts))
+
+
+def _stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[UploadedFile, int]],
+                 verdicts: list[tuple[str, str]] | None = None) -> list[str]:
+    """:func:`stage_files`, the text of each file apart."""
     texts: list[str] = []
     verdicts = list(verdicts or [])
     for position, (upload, pages) in enumerate(checked):
@@ -296,7 +325,7 @@ def stage_files(blobs: BlobStore, doc: IncomingDocument, checked: list[tuple[Upl
                                       content_type="application/pdf", sha256=info.sha256,
                                       size=info.size, page_count=pages, **extra))
         texts.append(extract_text(upload.data))
-    return "\n".join(texts)
+    return texts
 
 
 def stage_received_file(blobs: BlobStore, doc: IncomingDocument, filename: str, data: bytes,

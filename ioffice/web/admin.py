@@ -357,6 +357,7 @@ def _stuck_page(error: tuple[str, int, str] | None = None) -> Any:
     """The agency's stuck work; ``error``: (kind, id, message) of a refused reassignment, shown
     next to its item with what was typed."""
     from ioffice.incoming import stuck as incoming_stuck
+    from ioffice.ocr import service as ocr_service
     from ioffice.outgoing import stuck as outgoing_stuck
 
     db = get_session()
@@ -369,6 +370,8 @@ def _stuck_page(error: tuple[str, int, str] | None = None) -> Any:
         assignments=incoming_stuck.stuck_assignments(db, actor),
         incoming=incoming_stuck.stuck_documents(db, actor),
         members=agencies.active_holders(db, actor.agency_id, tuple(Role)),
+        ocr_note=ocr_service.unavailable_note(),
+        ocr_failed=ocr_service.failed_jobs(db, actor.agency_id),
         error=error, form=request.form), (422 if error else 200)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import uuid
 from typing import Any
@@ -11,6 +12,7 @@ from flask import (
     Response,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -23,13 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
 from ioffice.db_session import get_session
-from ioffice.documents.pdf import RENDER_VERSION, preview_name, render_page_png
+from ioffice.documents.pdf import RENDER_VERSION, InvalidPdf, preview_name, render_page_png
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
 from ioffice.incoming import access, export, handling, queries, registration
 from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, InvalidInput
 from ioffice.incoming.models import AssignmentRole, DocumentFile, DocumentStatus, IncomingDocument
 from ioffice.notifications import service as notices
+from ioffice.ocr import service as ocr_service
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
 from ioffice.web import forms, inputs, uploads
@@ -80,7 +83,7 @@ def _input_from_form(form: Any, files: list[registration.UploadedFile], errors: 
         document_identifier=forms.text(form, "document_identifier", 255),
         submission_id=forms.text(form, "submission_id", 64),
         confirm_duplicate=form.get("confirm_duplicate") == "1",
-        files=tuple(files))
+        files=tuple(files), machine_read=tuple(form.getlist("machine_read"))[:10])
 
 
 @bp.route("/vao-so", methods=["GET", "POST"])
@@ -95,6 +98,7 @@ def register() -> Any:
         errors["files"] = upload.error
     data = _input_from_form(request.form, [registration.UploadedFile(name, content)
                                            for name, content in upload.items], errors)
+    data = dataclasses.replace(data, scan_tokens=tuple(h.token for h in upload.held))
     duplicates: list[IncomingDocument] = []
     try:
         if errors:  # the format errors and every other error of the form, at once
@@ -138,8 +142,60 @@ def _register_form(form: Any, errors: dict[str, str], *, duplicates: Any = (),
                    held_files: Any = (), submission_id: str = "", status: int = 422) -> Any:
     return render_template("incoming/register.html", form=form, errors=errors,
                            duplicates=duplicates, held_files=held_files,
+                           machine_read=form.getlist("machine_read") if form else [],
+                           scan_job=form.get("scan_job", "") if form else "",
                            **_doc_form_context(submission_id=submission_id or uuid.uuid4().hex)
                            ), status
+
+
+@bp.route("/quet", methods=["POST"])
+@operation(Op.REGISTER_INCOMING)
+def scan_upload() -> Any:
+    """The registration form's scan, sent as soon as it is chosen: kept, its OCR queued for the
+    worker; answers at once (JSON) whatever the number of pages."""
+    db = get_session()
+    found = [f for f in request.files.getlist("file") if f and f.filename]
+    if len(found) != 1:
+        return jsonify(error="Chọn một tệp quét (PDF, JPG hoặc PNG)."), 422
+    try:
+        started = ocr_service.start_scan(db, services().blobs, current_actor(),
+                                         found[0].filename or "ban-quet.pdf", found[0].read())
+    except InvalidPdf as exc:
+        db.rollback()
+        return jsonify(error=exc.message), 422
+    db.commit()
+    return jsonify({**_scan_json(started.job), "token": started.held.token,
+                    "filename": started.held.filename}), 202
+
+
+@bp.route("/quet/<int:job_id>")
+@operation(Op.REGISTER_INCOMING)
+def scan_status(job_id: int) -> Any:
+    job = ocr_service.scan_status(get_session(), current_actor(), job_id)
+    get_session().commit()
+    return jsonify(_scan_json(job))
+
+
+def _scan_json(job: Any) -> dict[str, Any]:
+    finished = job.state.finished
+    return {"job": job.id, "state": job.state.value, "label": job.state.label,
+            "pages_done": job.pages_done, "pages_total": job.pages_total,
+            "finished": finished, "error": job.error,
+            "fields": (job.fields or {}) if finished else {},
+            "status_url": url_for("incoming.scan_status", job_id=job.id)}
+
+
+@bp.route("/<int:document_id>/ocr")
+@operation(Op.READ_INCOMING)
+def ocr_progress(document_id: int) -> Any:
+    """The OCR of a document's files, for the document page's progress line."""
+    db = get_session()
+    doc = queries.read_document(db, current_actor(), document_id)
+    jobs = ocr_service.document_jobs(db, doc.id)
+    db.commit()
+    return jsonify(jobs=[{"file_id": j.file_id, "state": j.state.value, "label": j.state.label,
+                          "pages_done": j.pages_done, "pages_total": j.pages_total,
+                          "finished": j.state.finished, "error": j.error} for j in jobs])
 
 
 def register_oversize(form: Any, message: str) -> Any:
@@ -213,6 +269,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
         can_handle=lambda a: handling.can_handle(actor, a),
         actor=actor, Role=Role, statuses=DocumentStatus, distributable=DISTRIBUTABLE,
         kept=kept or forms.Kept.none(),
+        ocr_jobs={j.file_id: j for j in ocr_service.document_jobs(db, doc.id)},
         **_doc_form_context())
     notices.mark_subject_read(db, actor.user_id, "incoming", doc.id)  # what told of it is read
     # the read is audited before the page leaves (one read transaction, then the event's)
@@ -399,6 +456,21 @@ def download(document_id: int, file_id: int) -> Any:
     blobs = services().blobs
     return send_file(io.BytesIO(blobs.read_bytes(file.sha256)), mimetype=file.content_type,
                      as_attachment=request.args.get("xem") != "1", download_name=file.filename)
+
+
+@bp.route("/<int:document_id>/tep/<int:file_id>/ban-tim-kiem")
+@operation(Op.READ_INCOMING)
+def download_searchable(document_id: int, file_id: int) -> Any:
+    """The searchable copy OCR made of a scan (the original stays the document's file)."""
+    _doc, file = _file(document_id, file_id)
+    job = ocr_service.file_copy(get_session(), file)
+    get_session().commit()
+    if job is None:
+        raise NotFound("Tệp này chưa có bản tìm kiếm được.")
+    name = file.filename.rsplit(".", 1)[0] + "-ocr.pdf"
+    return send_file(io.BytesIO(services().blobs.read_bytes(job.output_sha256)),
+                     mimetype="application/pdf", as_attachment=request.args.get("xem") != "1",
+                     download_name=name)
 
 
 @bp.route("/<int:document_id>/tep/<int:file_id>/trang-<int:page>.png")

@@ -24,7 +24,7 @@ from ioffice.text import UnsafeText, clean
 from ioffice.web.auth import current_actor
 
 # what each kind of upload accepts: the input's accept attribute and the browser's check
-ACCEPTED = {"pdf": ".pdf", "draft": ".pdf,.docx"}
+ACCEPTED = {"pdf": ".pdf", "draft": ".pdf,.docx", "scan": ".pdf,.jpg,.jpeg,.png"}
 EXPIRED = "Tệp đã giữ từ lần gửi trước đã hết hạn hoặc không còn; vui lòng chọn lại tệp."
 # field data kept from an over-size request; the file parts are skipped, not kept
 _OVERSIZE_FIELDS_MAX = 256 * 1024

@@ -36,12 +36,13 @@ from ioffice.keys.models import SigningCertificate
 from ioffice.notifications import Kind, notify
 from ioffice.notifications.models import MailOutbox, MailState
 from ioffice.schedule import service as schedule
+from ioffice.ocr import service as ocr_service
 from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
 from tests.outgoing.conftest import new_draft
-from tests.support.factories import actor, department, register
+from tests.support.factories import actor, department, pdf, register
 
 CAMAU = "000.00.00.H12"
 BNV = "000.00.00.G09"
@@ -107,6 +108,7 @@ class Objects:
     notification_id: int
     mail_id: int
     event_id: int
+    job_id: int
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -117,6 +119,7 @@ class Objects:
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
             "user_id": self.user_id, "token_id": self.token_id,
             "notification_id": self.notification_id, "mail_id": self.mail_id, "event_id": self.event_id,
+            "job_id": self.job_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -152,11 +155,13 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
     db.flush()
     event = schedule.save_event(db, clerk, schedule.EventInput(
         day="2026-12-08", start_time="08:00", title="Giao ban tuần"))
+    # a scan the clerk chose on the registration form (the form polls its OCR job)
+    job_id = ocr_service.start_scan(db, blobs, clerk, "ban-quet.pdf", pdf()).job.id
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
                    agency.id, clerk.user_id, api_token.id, notification.id, mail.id,
-                   event.id)
+                   event.id, job_id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:
