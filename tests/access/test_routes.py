@@ -35,8 +35,8 @@ from ioffice.incoming import handling
 from ioffice.keys.models import SigningCertificate
 from ioffice.notifications import Kind, notify
 from ioffice.notifications.models import MailOutbox, MailState
-from ioffice.schedule import service as schedule
 from ioffice.ocr import service as ocr_service
+from ioffice.schedule import service as schedule
 from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
