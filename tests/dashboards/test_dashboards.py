@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from ioffice.agencies.models import Agency
 from ioffice.dashboards.period import PeriodError, parse_period
-from ioffice.dashboards.stats import compute
+from ioffice.dashboards.stats import HANDLING_COLUMNS, compute
 from ioffice.exchange.models import ExchangeOutbox, OutboxState
 from ioffice.incoming.models import Assignment, IncomingDocument
+from ioffice.notifications.models import Chase
 from ioffice.outgoing.models import OutgoingDocument, OutgoingRecipient
 from tests.conftest import login
 from tests.support.factories import actor, department
@@ -134,6 +135,39 @@ def test_each_figure_counts_what_its_definition_says(db: Session, seeded: dict[s
     ex = d.exchange
     assert (ex.pending, ex.dead, ex.sent) == (1, 1, 1)
     assert ex.mean_delivery_s == pytest.approx(90)
+
+
+def test_chases_are_counted_for_whom_they_chased(db: Session, seeded: dict[str, int]) -> None:
+    """A chase of a person's assignment counts for the person, one of a department's
+    assignment or of the department's open work for the department; outside the period and
+    another agency's chases do not count."""
+    leader = actor(db, "lanhdao.camau")
+    mine = db.scalars(select(Assignment).where(Assignment.agency_id == seeded["camau"],
+                                               Assignment.role == "lead")).all()
+    person = next(a for a in mine if a.assignee_user_id and a.status == "in_progress")
+    dept_assignment = next(a for a in mine if a.assignee_department_id)
+    db.add_all([
+        Chase(agency_id=seeded["camau"], assignment_id=person.id, by_id=leader.user_id,
+              note="Khẩn trương", created_at=_at(2026, 6, 2)),
+        Chase(agency_id=seeded["camau"], assignment_id=person.id, by_id=leader.user_id,
+              note="Lần hai", created_at=_at(2026, 6, 10)),
+        Chase(agency_id=seeded["camau"], assignment_id=dept_assignment.id, by_id=leader.user_id,
+              note="Phòng", created_at=_at(2026, 5, 20)),
+        Chase(agency_id=seeded["camau"], department_id=seeded["dept"], by_id=leader.user_id,
+              note="Cả phòng", created_at=_at(2026, 5, 21)),
+        Chase(agency_id=seeded["camau"], assignment_id=person.id, by_id=leader.user_id,
+              note="Năm trước", created_at=_at(2025, 6, 1)),
+    ])
+    db.commit()
+    d = compute(db, [seeded["camau"]], parse_period("2026-01", "2026-06", today=TODAY, tz=VN),
+                today=TODAY)
+    [dept] = d.departments
+    [someone] = d.people
+    assert (someone.chases, dept.chases) == (2, 2)
+    assert ("chases", "Số lần đôn đốc") in HANDLING_COLUMNS
+    other = compute(db, [seeded["other"]], parse_period("2026-01", "2026-06", today=TODAY, tz=VN),
+                    today=TODAY)
+    assert all(r.chases == 0 for r in other.departments + other.people)
 
 
 def test_another_agency_s_figures_are_its_own(db: Session, seeded: dict[str, int]) -> None:
