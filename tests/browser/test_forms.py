@@ -91,7 +91,7 @@ def test_the_browser_refuses_a_file_too_large_or_of_the_wrong_type(page: Page, l
     assert posts == [] and page.url.endswith("/van-ban-den/vao-so")
     files.set_input_files({"name": "cong-van.docx", "mimeType": "application/octet-stream",
                            "buffer": b"PK\x03\x04"})
-    expect(problem).to_contain_text("Tệp «cong-van.docx» không đúng loại: chỉ nhận PDF.")
+    expect(problem).to_contain_text("Tệp «cong-van.docx» không đúng loại: chỉ nhận PDF, JPG, JPEG, PNG.")
     files.set_input_files({"name": "cong-van.pdf", "mimeType": "application/pdf",
                            "buffer": make_text_pdf(["Nhỏ"])})
     expect(problem).to_have_count(0)
