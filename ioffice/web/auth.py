@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -39,6 +38,7 @@ from ioffice.audit.tags import Tag
 from ioffice.db_session import get_session
 from ioffice.errors import DomainError, NotFound
 from ioffice.text import parse_int
+from ioffice.web import inputs
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -177,9 +177,7 @@ def _remote_addr() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("home.index")
+    return inputs.local_path(target, url_for("home.index"))
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])

@@ -9,6 +9,8 @@ beyond it the URL matches nothing (404) instead of reaching the database driver 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, Map
@@ -92,3 +94,12 @@ def _clean(field: str, value: str) -> str:
         return clean(value)
     except UnsafeText as exc:
         raise UnsafeInput(field, exc.char) from None
+
+
+def local_path(target: str | None, default: str) -> str:
+    """``target`` when it is a path of this site (``/...``), else ``default``: a redirect after
+    a form never leaves the site (``//host``, ``/\\host`` and ``scheme:`` are refused)."""
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and not urlsplit(target).netloc:
+        return target
+    return default

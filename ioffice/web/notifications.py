@@ -255,19 +255,10 @@ def chase_assignment(assignment_id: int) -> Any:
     db = get_session()
     actor = current_actor()
     document_id = get_assignment(db, actor, assignment_id).document_id
-    try:
-        chases.chase_assignment(db, actor, assignment_id, forms.text(request.form, "note"))
-    except NotFound:
-        db.rollback()
-        raise
-    except DomainError as exc:
-        db.rollback()
-        fields = getattr(exc, "fields", None) or {}
-        flash(next(iter(fields.values()), exc.message), "error")
-        return redirect(url_for("incoming.show", document_id=document_id))
-    db.commit()
-    flash("Đã gửi đôn đốc đến người xử lý.", "success")
-    return redirect(url_for("incoming.show", document_id=document_id))
+    return _chase(db, lambda: chases.chase_assignment(db, actor, assignment_id,
+                                                      forms.text(request.form, "note")),
+                  url_for("incoming.show", document_id=document_id),
+                  "Đã gửi đôn đốc đến người xử lý.")
 
 
 @chase_bp.post("/don-vi")
@@ -276,14 +267,20 @@ def chase_department() -> Any:
     db = get_session()
     actor = current_actor()
     department_id = parse_int(request.form.get("department_id"))
-    back = request.form.get("back") or url_for("incoming.follow_up")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("incoming.follow_up")
+    back = inputs.local_path(request.form.get("back"), url_for("incoming.follow_up"))
     if department_id is None:
         abort(404)
     agencies.department_in_agency(db, actor.agency_id, department_id)
+    return _chase(db, lambda: chases.chase_department(db, actor, department_id,
+                                                      forms.text(request.form, "note")),
+                  back, "Đã gửi đôn đốc đến đơn vị.")
+
+
+def _chase(db: Any, act: Any, back: str, done: str) -> Any:
+    """One chase: committed and said, or refused with its message (a missing object: 404);
+    back to ``back`` either way."""
     try:
-        chases.chase_department(db, actor, department_id, forms.text(request.form, "note"))
+        act()
     except NotFound:
         db.rollback()
         raise
@@ -293,5 +290,5 @@ def chase_department() -> Any:
         flash(next(iter(fields.values()), exc.message), "error")
         return redirect(back)
     db.commit()
-    flash("Đã gửi đôn đốc đến đơn vị.", "success")
+    flash(done, "success")
     return redirect(back)

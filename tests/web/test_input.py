@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ioffice.incoming.models import IncomingDocument
+from ioffice.web.inputs import local_path
 from tests.conftest import csrf_token, login
 from tests.incoming.test_web import _form
 
@@ -132,3 +133,13 @@ def test_a_huge_number_in_a_form_field_is_a_field_error(client: FlaskClient) -> 
                                                 "subject": "Về việc thử", "doc_type": "cong_van"})
     assert resp.status_code != 500
     assert "Người ký quá lớn" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/",
+                                    "javascript:alert(1)", "", None, "van-ban-den"])
+def test_a_redirect_after_a_form_never_leaves_the_site(target) -> None:
+    assert local_path(target, "/trang-chu") == "/trang-chu"
+
+
+def test_a_path_of_the_site_is_kept() -> None:
+    assert local_path("/van-ban-den/theo-doi?trang=2", "/") == "/van-ban-den/theo-doi?trang=2"
