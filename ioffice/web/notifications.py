@@ -6,8 +6,10 @@ and the leaders' «Đôn đốc» forms.
 The live stream (``/thong-bao/su-kien``) holds one of gunicorn's threads while it is open, so
 it is bounded: it ends after ``NOTIFY_STREAM_SECONDS`` (the browser's EventSource reconnects
 after the ``retry:`` it was sent), and no more than ``NOTIFY_STREAMS_PER_PROCESS`` streams run
-at once in a process; past that, a request gets the count once and is told to come back later
-(polling, in effect). The stream holds no database connection between polls: every
+at once in a process; past that, or when the server runs one thread per process (gunicorn's
+sync worker, where an open stream would hold the only thread and stall the page's next
+request), a request gets the count once and is told to come back later (polling, in effect).
+The stream holds no database connection between polls: every
 ``NOTIFY_POLL_SECONDS`` it reads the user's newest notification id (one index probe), in a
 short session of its own, so an event written by another process (the other gunicorn worker,
 the exchange worker) is seen within a poll. docs/notifications.md.
@@ -142,7 +144,10 @@ def stream() -> Any:
     get_session().close()  # the request's session: no connection held while streaming
     slots: threading.BoundedSemaphore = app.extensions["ioffice.notify.streams"]
     headers = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
-    if not slots.acquire(blocking=False):  # every slot streaming: answer once, come back later
+    # a server of one thread per process (gunicorn's sync worker) would serve nothing else
+    # while a stream is open: there, as when every slot is streaming, answer once and come back
+    threaded = bool(request.environ.get("wsgi.multithread"))
+    if not threaded or not slots.acquire(blocking=False):
         data = _snapshot(app, user_id, agency_id, with_text=True)
         body = f"retry: {int(cfg['NOTIFY_BUSY_RETRY_MS'])}\n\n" + _event("count", data)
         return Response(body, mimetype="text/event-stream", headers=headers)
