@@ -232,7 +232,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("revocation-data", REVOCATION_CHECK_SECONDS, refresh_revocation_data),
     PeriodicJob("storage-cleanup", CLEANUP_SECONDS, cleanup_storage, first_after=300),
     PeriodicJob("retimestamp", RETIMESTAMP_SECONDS, retimestamp_documents, first_after=600),
-    PeriodicJob("notifications", notification_jobs.EVERY_SECONDS, notification_jobs.run, first_after=5),
+    PeriodicJob("reminders", notification_jobs.SLOW_SECONDS, notification_jobs.remind, first_after=5),
+    PeriodicJob("mail", notification_jobs.EVERY_SECONDS, notification_jobs.send_mail, first_after=5),
+    PeriodicJob("notices-prune", notification_jobs.PRUNE_SECONDS, notification_jobs.prune, first_after=60),
     PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
 )
 

@@ -1,10 +1,12 @@
-"""The worker's notification job: every round the mail outbox; every ``SLOW_SECONDS`` the
-deadline reminders and the daily digests. Catches and logs its own failures."""
+"""The worker's notification jobs, each its own ``PERIODIC_JOBS`` entry (the worker keeps their
+timers): :func:`send_mail` the mail outbox every ``EVERY_SECONDS``; :func:`remind` the deadline
+reminders and the daily digests every ``SLOW_SECONDS``; :func:`prune` read notifications and
+sent mail past their keeping time every ``PRUNE_SECONDS``. Each catches and logs its own
+failures."""
 
 from __future__ import annotations
 
 import logging
-import time
 
 from ioffice.incoming.registration import today_vn
 from ioffice.notifications import mail, reminders
@@ -14,32 +16,28 @@ log = logging.getLogger(__name__)
 
 EVERY_SECONDS = 15.0
 SLOW_SECONDS = 600.0
-
 PRUNE_SECONDS = 24 * 3600.0
 
-_next_slow: dict[int, float] = {}
-_next_prune: dict[int, float] = {}
+
+def _settings(rt) -> mail.SmtpSettings:
+    return getattr(rt, "mail", None) or mail.SmtpSettings()
 
 
-def run(rt) -> mail.MailReport:
+def send_mail(rt) -> mail.MailReport:
     """``rt``: the exchange runtime (its ``session_factory`` and ``mail`` settings)."""
-    settings = getattr(rt, "mail", None) or mail.SmtpSettings()
-    report = mail.MailReport()
-    if time.monotonic() >= _next_slow.get(id(rt), 0.0):
-        _next_slow[id(rt)] = time.monotonic() + SLOW_SECONDS
-        report.digests = run_slow(rt, settings)
     try:
-        sent = mail.send_due(rt.session_factory, settings)
+        sent = mail.send_due(rt.session_factory, _settings(rt))
     except Exception:
         log.exception("sending mail failed")
-        return report
+        return mail.MailReport()
     if sent.sent or sent.dead or sent.retried:
         log.info("mail: %d sent, %d to retry, %d dead", sent.sent, sent.retried, sent.dead)
-    sent.digests = report.digests
     return sent
 
 
-def run_slow(rt, settings: mail.SmtpSettings) -> int:
+def remind(rt) -> int:
+    """The deadline reminders due today, then the daily digests; the number of digests
+    queued."""
     try:
         with rt.session_factory() as session:
             reminded = reminders.remind(session, today_vn())
@@ -48,11 +46,8 @@ def run_slow(rt, settings: mail.SmtpSettings) -> int:
             log.info("reminders: %d assignment(s) reminded", reminded)
     except Exception:
         log.exception("deadline reminders failed")
-    if time.monotonic() >= _next_prune.get(id(rt), 0.0):
-        _next_prune[id(rt)] = time.monotonic() + PRUNE_SECONDS
-        prune(rt)
     try:
-        return mail.queue_digests(rt.session_factory, settings)
+        return mail.queue_digests(rt.session_factory, _settings(rt))
     except Exception:
         log.exception("daily digests failed")
         return 0

@@ -269,18 +269,27 @@ def test_bad_smtp_security_is_refused() -> None:
 
 
 def test_the_worker_job_reminds_and_mails(db: Session, sessions, smtp, blobs) -> None:
-    """The one PERIODIC_JOBS entry: its first round writes the reminders due and sends the
-    mail they queued; read notifications and sent mail are pruned after their keeping time."""
+    """Three PERIODIC_JOBS entries, their timers kept by the worker: the reminders job writes
+    the reminders due, the mail job sends the mail they queued; read notifications and sent mail
+    are pruned after their keeping time."""
     from types import SimpleNamespace
 
-    from ioffice.exchange.worker import PERIODIC_JOBS
+    from ioffice.exchange.worker import PERIODIC_JOBS, run_due_jobs
     from ioffice.incoming import handling
     from ioffice.incoming.registration import today_vn
     from ioffice.notifications import jobs
     from ioffice.notifications import service as notices
     from tests.support.factories import register
 
-    assert [j.run for j in PERIODIC_JOBS if j.name == "notifications"] == [jobs.run]
+    by_name = {j.name: j for j in PERIODIC_JOBS}
+    assert by_name["reminders"].run is jobs.remind
+    assert by_name["reminders"].every == jobs.SLOW_SECONDS
+    assert by_name["mail"].run is jobs.send_mail
+    assert by_name["mail"].every == jobs.EVERY_SECONDS
+    assert by_name["notices-prune"].run is jobs.prune
+    assert by_name["notices-prune"].every == jobs.PRUNE_SECONDS
+    names = [j.name for j in PERIODIC_JOBS]  # the reminders written before the mail goes
+    assert names.index("reminders") < names.index("mail")
     inbox, port = smtp
     uid = user_id(db, SPECIALIST)
     db.get(User, uid).email = "khoi@camau.test"
@@ -290,8 +299,12 @@ def test_the_worker_job_reminds_and_mails(db: Session, sessions, smtp, blobs) ->
     handling.distribute(db, leader, doc.id, handling.DistributionInput(lead=handling.Target(
         "user", uid, today_vn() + dt.timedelta(days=1))))
     db.commit()
-    report = jobs.run(SimpleNamespace(session_factory=sessions, mail=_settings(port)))
-    assert report.sent == 1
+    rt = SimpleNamespace(session_factory=sessions, mail=_settings(port))
+    due = {"reminders": 0.0, "mail": 0.0}  # both due now
+    assert run_due_jobs(rt, due, [by_name["reminders"], by_name["mail"]],
+                        now=1.0) == ["reminders", "mail"]
+    assert jobs.send_mail(rt).sent == 0  # sent once, by the round above
+    assert len(inbox.messages) == 1
     msg = _parsed(inbox.messages[0][1])
     assert "Việc sắp đến hạn" in str(make_header(decode_header(msg["Subject"])))
     assert "còn 1 ngày" in msg.get_content()
@@ -300,4 +313,4 @@ def test_the_worker_job_reminds_and_mails(db: Session, sessions, smtp, blobs) ->
         for n in session.scalars(select(MailOutbox)):
             n.sent_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
         session.commit()
-        assert notices.prune(session)[1] == 1
+    assert jobs.prune(rt)[1] == 1
