@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import (
     Date,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -44,7 +46,8 @@ from ioffice.incoming.models import (
 from ioffice.notifications.models import Chase
 from ioffice.outgoing.models import OutgoingDocument, OutgoingRecipient, RecipientKind
 
-__all__ = ["HANDLING_COLUMNS", "Dashboard", "HandlingRow", "compute"]
+__all__ = ["HANDLING_COLUMNS", "Dashboard", "HandlingRow", "compute", "incoming_parts",
+           "open_parts", "outgoing_parts", "work_parts"]
 
 
 @dataclass
@@ -194,28 +197,70 @@ def _count_if(condition) -> ColumnElement:
 
 
 # --- the figures --------------------------------------------------------------------------------
+#
+# Each live query returns its grouped rows as "parts" (one per agency, month and group); the
+# summaries (ioffice/dashboards/summary.py) store the same parts per month, so a dashboard adds
+# parts from either and the sums are the same figures (docs/dashboards.md "Summaries").
 
-def compute(session: Session, agency_ids: list[int], period: Period, *, today: dt.date) -> Dashboard:
-    """Every figure of the dashboard of ``agency_ids`` over ``period``."""
-    names = dict(session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))
-                                 .order_by(Agency.code)).all())
-    by_agency = {a: AgencyRow(n) for a, n in names.items()}
-    incoming, register_avg = _incoming(session, agency_ids, period, by_agency)
-    outgoing = _outgoing(session, agency_ids, period, by_agency)
-    departments, people, finish_avg = _handling(session, agency_ids, period, today, names,
-                                                by_agency)
-    return Dashboard(period=period, today=today, agencies=names, incoming=incoming,
-                     outgoing=outgoing, departments=departments, people=people,
-                     register_avg_s=register_avg, finish_avg_s=finish_avg,
-                     exchange=_exchange(session, agency_ids, period),
-                     by_agency=list(by_agency.values()))
+Ranges = list[tuple[tuple[int, ...], dt.datetime, dt.datetime]] | None
+"""Which rows a live query reads: (agency ids, UTC start, end excluded) pieces; None: all."""
 
 
-def _incoming(session: Session, agency_ids: list[int], period: Period,
-              by_agency: dict[int, AgencyRow]) -> tuple[list[MonthRow], dict[str, float | None]]:
-    """Documents arrived in the period (rejected ones excepted), per month and source; signed:
-    received over the axis with at least one valid PDF signature; the time from arrival to
-    registration per source (over the documents registered)."""
+class InPart(NamedTuple):
+    agency_id: int
+    month: str
+    source: str
+    n: int
+    signed: int
+    seconds: float
+    timed: int
+
+
+class OutPart(NamedTuple):
+    agency_id: int
+    month: str
+    n: int
+    axis: int
+    signed: int
+
+
+class WorkPart(NamedTuple):
+    """Assignments no longer open (their figures no longer change with the date)."""
+
+    agency_id: int
+    month: str | None
+    department_id: int | None
+    user_id: int | None
+    n: int
+    on_time: int
+    late: int
+    seconds: float
+    timed: int
+
+
+class OpenPart(NamedTuple):
+    """Open assignments, always read live: in time or overdue depends on today."""
+
+    agency_id: int
+    department_id: int | None
+    user_id: int | None
+    open_in_time: int
+    overdue: int
+
+
+def _within(agency, moment, ranges: Ranges) -> ColumnElement:
+    if ranges is None:
+        return moment.is_not(None)
+    pieces = [and_(agency.in_(ids), moment >= start, moment < end) for ids, start, end in ranges]
+    return pieces[0] if len(pieces) == 1 else or_(*pieces)
+
+
+def incoming_parts(session: Session, ranges: Ranges, period: Period) -> list[InPart]:
+    """Documents arrived (rejected ones excepted), per agency, local month and source; signed:
+    received over the axis with at least one valid PDF signature; the sum of the times from
+    arrival to registration over the registered ones."""
+    if ranges == []:
+        return []
     d = IncomingDocument
     month, group = _month(session, d.arrived_at, period)
     wait = _seconds(session, d.registered_at, d.arrived_at)
@@ -224,34 +269,17 @@ def _incoming(session: Session, agency_ids: list[int], period: Period,
     rows = session.execute(
         select(d.agency_id, month.label("m"), d.source, func.count(), _count_if(signed),
                func.sum(wait), func.count(d.registered_at))
-        .where(d.agency_id.in_(agency_ids), d.arrived_at >= period.start,
-               d.arrived_at < period.end, d.status != DocumentStatus.REJECTED)
+        .where(_within(d.agency_id, d.arrived_at, ranges), d.status != DocumentStatus.REJECTED)
         .group_by(d.agency_id, group, d.source)).all()
-    months = {m: MonthRow(m) for m in period.months}
-    waits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
-    for agency_id, m, source, n, n_signed, wait_sum, n_registered in rows:
-        row = months.get(m)
-        if row is None:  # pragma: no cover - the bounds are the months' bounds
-            continue
-        if Source(source) == Source.AXIS:
-            row.axis += n
-        else:
-            row.other += n
-        row.signed += n_signed or 0
-        by_agency[agency_id].incoming += n
-        for key in (Source(source).value, "all"):
-            waits[key][0] += float(wait_sum or 0)
-            waits[key][1] += n_registered or 0
-    averages = {key: (waits[key][0] / waits[key][1] if waits[key][1] else None)
-                for key in ("axis", "paper", "all")}
-    return list(months.values()), averages
+    return [InPart(a, m, Source(s).value, n, signed_n or 0, float(secs or 0), timed or 0)
+            for a, m, s, n, signed_n, secs, timed in rows]
 
 
-def _outgoing(session: Session, agency_ids: list[int], period: Period,
-              by_agency: dict[int, AgencyRow]) -> list[MonthRow]:
-    """Documents dispatched in the period per month: over the axis (at least one recipient
-    is another agency) or not (internal and paper only); signed: with the competent person's
-    digital signature."""
+def outgoing_parts(session: Session, ranges: Ranges, period: Period) -> list[OutPart]:
+    """Documents dispatched per agency and local month: over the axis (at least one recipient
+    is another agency) or not; signed: with the competent person's digital signature."""
+    if ranges == []:
+        return []
     o = OutgoingDocument
     month, group = _month(session, o.dispatched_at, period)
     axis = exists().where(OutgoingRecipient.document_id == o.id,
@@ -259,43 +287,165 @@ def _outgoing(session: Session, agency_ids: list[int], period: Period,
     rows = session.execute(
         select(o.agency_id, month.label("m"), func.count(), _count_if(axis),
                func.count(o.signed_at))
-        .where(o.agency_id.in_(agency_ids), o.dispatched_at >= period.start,
-               o.dispatched_at < period.end)
+        .where(_within(o.agency_id, o.dispatched_at, ranges))
         .group_by(o.agency_id, group)).all()
-    months = {m: MonthRow(m) for m in period.months}
-    for agency_id, m, n, n_axis, n_signed in rows:
-        row = months[m]
-        row.axis += n_axis or 0
-        row.other += n - (n_axis or 0)
-        row.signed += n_signed or 0
-        by_agency[agency_id].outgoing += n
-    return list(months.values())
+    return [OutPart(a, m, n, n_axis or 0, n_signed or 0) for a, m, n, n_axis, n_signed in rows]
 
 
-def _handling(session: Session, agency_ids: list[int], period: Period, today: dt.date,
-              agency_names: dict[int, str], by_agency: dict[int, AgencyRow]
-              ) -> tuple[list[HandlingRow], list[HandlingRow], float | None]:
-    """Assignments given in the period, per department (given to the department) and per
-    person (given or passed on to them), in one scan; and the mean time from assignment to
-    done."""
+def _counted(session: Session):
+    """Assignments the handling tables count: not "for information", not closed by a
+    revocation."""
+    a = Assignment
+    return and_(a.role != AssignmentRole.INFO, a.status != AssignmentStatus.CLOSED)
+
+
+def work_parts(session: Session, ranges: Ranges, period: Period, *, by_month: bool
+               ) -> list[WorkPart]:
+    """Assignments no longer open per agency, department, person (and local month of
+    ``assigned_at`` if ``by_month``): done on time (no deadline, or the local date of
+    ``finished_at`` on or before it), done late, the sum of the times from assignment to done."""
+    if ranges == []:
+        return []
     a = Assignment
     done = a.status == AssignmentStatus.DONE
     in_time = (a.deadline.is_(None)) | (_local_date(session, a.finished_at, period) <= a.deadline)
-    is_open = a.status.in_(OPEN_STATUSES)
-    late_open = and_(is_open, a.deadline < today)
+    month, group = _month(session, a.assigned_at, period) if by_month else (None, None)
+    keys = [a.agency_id] + ([month.label("m"), ] if by_month else []) + [
+        a.assignee_department_id, a.assignee_user_id]
+    groups = [a.agency_id] + ([group] if by_month else []) + [
+        a.assignee_department_id, a.assignee_user_id]
     rows = session.execute(
-        select(a.agency_id, a.assignee_department_id, a.assignee_user_id, func.count(),
-               _count_if(and_(done, in_time)), _count_if(and_(done, ~in_time)),
-               _count_if(and_(is_open, ~(a.deadline < today) | a.deadline.is_(None))),
-               _count_if(late_open),
+        select(*keys, func.count(), _count_if(and_(done, in_time)),
+               _count_if(and_(done, ~in_time)),
                func.sum(case((done, _seconds(session, a.finished_at, a.assigned_at)), else_=None)),
                _count_if(done))
-        .where(a.agency_id.in_(agency_ids), a.assigned_at >= period.start,
-               a.assigned_at < period.end, a.role != AssignmentRole.INFO,
-               a.status != AssignmentStatus.CLOSED)
+        .where(_within(a.agency_id, a.assigned_at, ranges), _counted(session),
+               a.status.not_in(OPEN_STATUSES))
+        .group_by(*groups)).all()
+    if not by_month:
+        rows = [(r[0], None, *r[1:]) for r in rows]
+    return [WorkPart(ag, m, dept, user, n, on_time or 0, late or 0, float(secs or 0), n_done or 0)
+            for ag, m, dept, user, n, on_time, late, secs, n_done in rows]
+
+
+def open_parts(session: Session, agency_ids: list[int], period: Period, today: dt.date
+               ) -> list[OpenPart]:
+    """Open assignments (pending, in progress, extension requested) given in the period, per
+    agency, department and person: the deadline today or later or absent, or passed (the
+    follow-up page's rule). Over ``ix_assignments_agency_deadline``."""
+    a = Assignment
+    rows = session.execute(
+        select(a.agency_id, a.assignee_department_id, a.assignee_user_id,
+               _count_if(~(a.deadline < today) | a.deadline.is_(None)),
+               _count_if(a.deadline < today))
+        .where(a.agency_id.in_(agency_ids), a.status.in_(OPEN_STATUSES),
+               a.assigned_at >= period.start, a.assigned_at < period.end,
+               a.role != AssignmentRole.INFO)
         .group_by(a.agency_id, a.assignee_department_id, a.assignee_user_id)).all()
-    dept_ids = {r[1] for r in rows if r[1] is not None and r[2] is None}
-    user_ids = {r[2] for r in rows if r[2] is not None}
+    return [OpenPart(ag, dept, user, ok or 0, late or 0) for ag, dept, user, ok, late in rows]
+
+
+def compute(session: Session, agency_ids: list[int], period: Period, *, today: dt.date,
+            live: bool = False) -> Dashboard:
+    """Every figure of the dashboard of ``agency_ids`` over ``period``: the monthly summaries
+    where they hold (every month not touched since the summary job's last run), live queries for
+    the rest, open assignments and the exchange always live. ``live``: no summaries (the
+    reference the tests compare with)."""
+    from ioffice.dashboards import summary
+
+    state = None if live else summary.usable_state(session, period)
+    if state is None:
+        whole = [(tuple(agency_ids), period.start, period.end)]
+        ins = incoming_parts(session, whole, period)
+        outs = outgoing_parts(session, whole, period)
+        works = work_parts(session, whole, period, by_month=False)
+    else:
+        touched = summary.touched(session, agency_ids, period, state.watermark)
+        ins, outs, works = summary.read(session, agency_ids, period, skip=touched)
+        ranges = summary.ranges(touched, period)
+        ins += incoming_parts(session, ranges, period)
+        outs += outgoing_parts(session, ranges, period)
+        works += work_parts(session, ranges, period, by_month=False)
+    return assemble(session, agency_ids, period, today, ins, outs, works,
+                    open_parts(session, agency_ids, period, today))
+
+
+def assemble(session: Session, agency_ids: list[int], period: Period, today: dt.date,
+             ins: list[InPart], outs: list[OutPart], works: list[WorkPart],
+             opens: list[OpenPart]) -> Dashboard:
+    names = dict(session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))
+                                 .order_by(Agency.code)).all())
+    by_agency = {a: AgencyRow(n) for a, n in names.items()}
+    incoming, register_avg = _incoming(ins, period, by_agency)
+    outgoing = _outgoing(outs, period, by_agency)
+    departments, people, finish_avg = _handling(session, agency_ids, period, works, opens, names,
+                                                by_agency)
+    return Dashboard(period=period, today=today, agencies=names, incoming=incoming,
+                     outgoing=outgoing, departments=departments, people=people,
+                     register_avg_s=register_avg, finish_avg_s=finish_avg,
+                     exchange=_exchange(session, agency_ids, period),
+                     by_agency=list(by_agency.values()))
+
+
+def _incoming(parts: list[InPart], period: Period, by_agency: dict[int, AgencyRow]
+              ) -> tuple[list[MonthRow], dict[str, float | None]]:
+    months = {m: MonthRow(m) for m in period.months}
+    waits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    for p in parts:
+        row = months.get(p.month)
+        if row is None:  # pragma: no cover - the bounds are the months' bounds
+            continue
+        if p.source == Source.AXIS.value:
+            row.axis += p.n
+        else:
+            row.other += p.n
+        row.signed += p.signed
+        by_agency[p.agency_id].incoming += p.n
+        for key in (p.source, "all"):
+            waits[key][0] += p.seconds
+            waits[key][1] += p.timed
+    averages = {key: (waits[key][0] / waits[key][1] if waits[key][1] else None)
+                for key in ("axis", "paper", "all")}
+    return list(months.values()), averages
+
+
+def _outgoing(parts: list[OutPart], period: Period, by_agency: dict[int, AgencyRow]
+              ) -> list[MonthRow]:
+    months = {m: MonthRow(m) for m in period.months}
+    for p in parts:
+        row = months.get(p.month)
+        if row is None:  # pragma: no cover - the bounds are the months' bounds
+            continue
+        row.axis += p.axis
+        row.other += p.n - p.axis
+        row.signed += p.signed
+        by_agency[p.agency_id].outgoing += p.n
+    return list(months.values())
+
+
+def _handling(session: Session, agency_ids: list[int], period: Period, works: list[WorkPart],
+              opens: list[OpenPart], agency_names: dict[int, str],
+              by_agency: dict[int, AgencyRow]
+              ) -> tuple[list[HandlingRow], list[HandlingRow], float | None]:
+    """Assignments given in the period, per department (given to the department) and per
+    person (given or passed on to them); and the mean time from assignment to done."""
+    # (agency, department, user) -> total, on time, late, open in time, overdue, seconds, done
+    groups: dict[tuple[int, int | None, int | None], list] = defaultdict(
+        lambda: [0, 0, 0, 0, 0, 0.0, 0])
+    for w in works:
+        g = groups[(w.agency_id, w.department_id, w.user_id)]
+        g[0] += w.n
+        g[1] += w.on_time
+        g[2] += w.late
+        g[5] += w.seconds
+        g[6] += w.timed
+    for o in opens:
+        g = groups[(o.agency_id, o.department_id, o.user_id)]
+        g[0] += o.open_in_time + o.overdue
+        g[3] += o.open_in_time
+        g[4] += o.overdue
+    dept_ids = {d for (_, d, u) in groups if d is not None and u is None}
+    user_ids = {u for (_, _, u) in groups if u is not None}
     dept_names = dict(session.execute(select(Department.id, Department.name)
                                       .where(Department.id.in_(dept_ids))).all()) if dept_ids else {}
     user_names = dict(session.execute(select(User.id, User.full_name)
@@ -305,7 +455,8 @@ def _handling(session: Session, agency_ids: list[int], period: Period, today: dt
     people: dict[tuple[int, int], HandlingRow] = {}
     finish_sum, finish_n = 0.0, 0
     several = len(agency_names) > 1
-    for agency_id, dept, user, n, on_time, late, open_ok, overdue, secs, n_done in rows:
+    for (agency_id, dept, user), (n, on_time, late, open_ok, overdue, secs, n_done) in sorted(
+            groups.items(), key=lambda kv: tuple(-1 if k is None else k for k in kv[0])):
         if user is not None:
             key, target, name = (agency_id, user), people, user_names.get(user, "")
         elif dept is not None:
@@ -317,14 +468,14 @@ def _handling(session: Session, agency_ids: list[int], period: Period, today: dt
             chases=chases.get((agency_id, "user" if target is people else "department",
                                key[1]), 0)))
         row.total += n
-        row.on_time += on_time or 0
-        row.late += late or 0
-        row.open_in_time += open_ok or 0
-        row.overdue += overdue or 0
-        row.other += n - (on_time or 0) - (late or 0) - (open_ok or 0) - (overdue or 0)
-        by_agency[agency_id].overdue += overdue or 0
-        finish_sum += float(secs or 0)
-        finish_n += n_done or 0
+        row.on_time += on_time
+        row.late += late
+        row.open_in_time += open_ok
+        row.overdue += overdue
+        row.other += n - on_time - late - open_ok - overdue
+        by_agency[agency_id].overdue += overdue
+        finish_sum += secs
+        finish_n += n_done
 
     def ordered(d: dict) -> list[HandlingRow]:
         return sorted(d.values(), key=lambda r: (-r.total, r.agency, r.name))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from axis_connector.client import AxisError, AxisUnavailable
+from ioffice.dashboards import summary as dashboard_summary
 from ioffice.db import utcnow
 from ioffice.exchange.config import hub_for
 from ioffice.exchange.models import DirectoryEntry
@@ -236,6 +237,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("mail", notification_jobs.EVERY_SECONDS, notification_jobs.send_mail, first_after=5),
     PeriodicJob("notices-prune", notification_jobs.PRUNE_SECONDS, notification_jobs.prune, first_after=60),
     PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
+    PeriodicJob("dashboard-sums", dashboard_summary.EVERY_SECONDS, dashboard_summary.run, first_after=30),
 )
 
 

@@ -136,6 +136,10 @@ class IncomingDocument(Base):
     """:class:`ReceiptFlag` values separated by spaces (an unsigned envelope, no valid PDF
     signature...): set once, on receipt from the axis."""
     """Set when the agency agreed to its sender's revocation: "Đã thu hồi theo ... ngày ..."."""
+    updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, onupdate=utcnow,
+                                                          index=True)
+    """Set on every insert and update (ORM or Core ``update()``): the dashboards' summary
+    job finds the months to recompute by it (docs/dashboards.md)."""
 
     agency: Mapped[Agency] = relationship()
     registered_by: Mapped[User | None] = relationship()
@@ -245,6 +249,10 @@ class Assignment(Base):
     return_reason: Mapped[str] = mapped_column(Text, default="")
     requested_deadline: Mapped[dt.date | None] = mapped_column(Date)
     extension_reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, onupdate=utcnow,
+                                                          index=True)
+    """Set on every insert and update (ORM or Core ``update()``): the dashboards' summary
+    job finds the months to recompute by it (docs/dashboards.md)."""
 
     document: Mapped[IncomingDocument] = relationship(back_populates="assignments")
     parent: Mapped[Assignment | None] = relationship(remote_side=[id])

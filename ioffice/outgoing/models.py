@@ -131,6 +131,10 @@ class OutgoingDocument(Base):
     dispatched_at: Mapped[dt.datetime | None]
     pending_handle: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, onupdate=utcnow,
+                                                          index=True)
+    """Set on every insert and update (ORM or Core ``update()``): the dashboards' summary
+    job finds the months to recompute by it (docs/dashboards.md)."""
 
     agency: Mapped[Agency] = relationship()
     drafting_department: Mapped[Department | None] = relationship()

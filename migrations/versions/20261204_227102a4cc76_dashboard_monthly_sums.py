@@ -1,0 +1,69 @@
+"""dashboard monthly sums: updated_at on the counted tables, the summaries and their state
+
+The worker's ``dashboard-sums`` job keeps per agency and month the grouped rows the dashboards'
+live queries produce (``dashboard_months``); it finds the months to recompute by ``updated_at``
+(set on every insert and update) of incoming documents, assignments and outgoing documents.
+Existing rows keep NULL: the job's first run computes every month.
+
+Revision ID: 227102a4cc76
+Revises: 4f0c7d2e9a15
+Create Date: 2026-12-04 07:20:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '227102a4cc76'
+down_revision = '4f0c7d2e9a15'
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+_TABLES = ('incoming_documents', 'assignments', 'outgoing_documents')
+
+
+def upgrade() -> None:
+    op.create_table(
+        'dashboard_months',
+        sa.Column('id', _ID, nullable=False),
+        sa.Column('agency_id', _ID, nullable=False),
+        sa.Column('month', sa.String(length=7), nullable=False),
+        sa.Column('kind', sa.String(length=8), nullable=False),
+        sa.Column('source', sa.String(length=8), nullable=False),
+        sa.Column('department_id', _ID, nullable=True),
+        sa.Column('user_id', _ID, nullable=True),
+        sa.Column('n', _ID, nullable=False),
+        sa.Column('signed', _ID, nullable=False),
+        sa.Column('axis', _ID, nullable=False),
+        sa.Column('on_time', _ID, nullable=False),
+        sa.Column('late', _ID, nullable=False),
+        sa.Column('seconds', sa.Double(), nullable=False),
+        sa.Column('timed', _ID, nullable=False),
+        sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'],
+                                name=op.f('fk_dashboard_months_agency_id_agencies')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_months')),
+    )
+    op.create_index('ix_dashboard_months_agency_month', 'dashboard_months',
+                    ['agency_id', 'month'], unique=False)
+    op.create_table(
+        'dashboard_sums_state',
+        sa.Column('id', _ID, nullable=False),
+        sa.Column('watermark', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('offset_s', _ID, nullable=False),
+        sa.Column('refreshed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('months', _ID, nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_sums_state')),
+    )
+    for table in _TABLES:
+        op.add_column(table, sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
+        op.create_index(op.f(f'ix_{table}_updated_at'), table, ['updated_at'], unique=False)
+
+
+def downgrade() -> None:
+    for table in _TABLES:  # a plain column: SQLite drops it natively (no table rebuilt)
+        op.drop_index(op.f(f'ix_{table}_updated_at'), table_name=table)
+        op.drop_column(table, 'updated_at')
+    op.drop_table('dashboard_sums_state')
+    op.drop_index('ix_dashboard_months_agency_month', table_name='dashboard_months')
+    op.drop_table('dashboard_months')
