@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -212,6 +213,8 @@ class AssignmentStatus(enum.StrEnum):
 
 OPEN_STATUSES = (AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS,
                  AssignmentStatus.EXTENSION_REQUESTED)
+OPEN_WHERE = "status IN ('pending', 'in_progress', 'extension_requested')"
+"""The open statuses as SQL, for the partial index of open assignments."""
 
 
 class Assignment(Base):
@@ -225,6 +228,10 @@ class Assignment(Base):
         Index("ix_assignments_agency_assigned", "agency_id", "assigned_at",  # dashboards
               postgresql_include=["assignee_department_id", "assignee_user_id", "status", "role",
                                   "deadline", "finished_at"]),
+        # dashboards: the open assignments (always read live), index-only on PostgreSQL
+        Index("ix_assignments_open_assigned", "agency_id", "assigned_at",
+              postgresql_include=["assignee_department_id", "assignee_user_id", "deadline", "role"],
+              postgresql_where=text(OPEN_WHERE), sqlite_where=text(OPEN_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 The worker's ``dashboard-sums`` job keeps per agency and month the grouped rows the dashboards'
 live queries produce (``dashboard_months``); it finds the months to recompute by ``updated_at``
 (set on every insert and update) of incoming documents, assignments and outgoing documents.
+Open assignments, read live, get a partial (covering on PostgreSQL) index.
 Existing rows keep NULL: the job's first run computes every month.
 
 Revision ID: 227102a4cc76
@@ -21,6 +22,7 @@ depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 _TABLES = ('incoming_documents', 'assignments', 'outgoing_documents')
+_OPEN = "status IN ('pending', 'in_progress', 'extension_requested')"
 
 
 def upgrade() -> None:
@@ -58,9 +60,16 @@ def upgrade() -> None:
     for table in _TABLES:
         op.add_column(table, sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
         op.create_index(op.f(f'ix_{table}_updated_at'), table, ['updated_at'], unique=False)
+    # the open assignments, always read live by the dashboards: index-only on PostgreSQL
+    op.create_index('ix_assignments_open_assigned', 'assignments', ['agency_id', 'assigned_at'],
+                    unique=False,
+                    postgresql_include=['assignee_department_id', 'assignee_user_id', 'deadline',
+                                        'role'],
+                    postgresql_where=sa.text(_OPEN), sqlite_where=sa.text(_OPEN))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_assignments_open_assigned', table_name='assignments')
     for table in _TABLES:  # a plain column: SQLite drops it natively (no table rebuilt)
         op.drop_index(op.f(f'ix_{table}_updated_at'), table_name=table)
         op.drop_column(table, 'updated_at')
