@@ -3,7 +3,7 @@
 from ioffice.agencies.models import Agency, Department, Membership, MembershipRole, User
 from ioffice.api.models import ApiToken
 from ioffice.audit.models import AuditEvent, AuditHead
-from ioffice.dashboards.models import DashboardMonth, DashboardSumsState
+from ioffice.dashboards.models import DashboardDay, DashboardSumsState
 from ioffice.db import Base
 from ioffice.exchange.models import (
     DirectoryEntry,
@@ -54,7 +54,7 @@ __all__ = [
     "CalendarFeedToken",
     "CalendarWeek",
     "Chase",
-    "DashboardMonth",
+    "DashboardDay",
     "DashboardSumsState",
     "Department",
     "DirectoryEntry",

@@ -1,4 +1,4 @@
-"""The dashboards' monthly partial sums, kept by the worker's ``dashboard-sums`` job
+"""The dashboards' daily partial sums, kept by the worker's ``dashboard-sums`` job
 (:mod:`ioffice.dashboards.summary`, docs/dashboards.md "Summaries")."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ioffice.db import Base
 
 
-class DashboardMonth(Base):
-    """One group of rows of one agency and one local month, as the live queries of
+class DashboardDay(Base):
+    """One group of rows of one agency and one local day, as the live queries of
     :mod:`ioffice.dashboards.stats` group them. ``kind``:
 
     * ``in``: incoming documents of a ``source``: ``n`` documents, ``signed``, ``seconds`` the
@@ -23,12 +23,12 @@ class DashboardMonth(Base):
       ``seconds`` the sum of their times to finish over ``timed`` done ones.
     """
 
-    __tablename__ = "dashboard_months"
-    __table_args__ = (Index("ix_dashboard_months_agency_month", "agency_id", "month"),)
+    __tablename__ = "dashboard_days"
+    __table_args__ = (Index("ix_dashboard_days_agency_day", "agency_id", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
-    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, local
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, local
     kind: Mapped[str] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(String(8), default="")
     department_id: Mapped[int | None]
@@ -44,8 +44,8 @@ class DashboardMonth(Base):
 
 class DashboardSumsState(Base):
     """One row: the summaries hold every row of the three tables as of ``watermark`` (rows
-    whose ``updated_at`` is at or after it may not be in them), months cut at ``offset_s``
-    seconds from UTC."""
+    whose ``updated_at`` is at or after it may not be in them), days cut at ``offset_s``
+    seconds from UTC; ``full_at``: the last run that recomputed every day (nightly)."""
 
     __tablename__ = "dashboard_sums_state"
 
@@ -53,5 +53,6 @@ class DashboardSumsState(Base):
     watermark: Mapped[dt.datetime]
     offset_s: Mapped[int]
     refreshed_at: Mapped[dt.datetime]
-    months: Mapped[int] = mapped_column(default=0)
-    """How many (agency, month) were recomputed by the last run (its log line too)."""
+    full_at: Mapped[dt.datetime]
+    days: Mapped[int] = mapped_column(default=0)
+    """How many (agency, day) were recomputed by the last run (its log line too)."""

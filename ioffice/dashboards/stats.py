@@ -168,14 +168,16 @@ def _shift(session: Session, column, period: Period) -> ColumnElement:
     return func.timezone("UTC", column) + literal_column(f"interval '{seconds} seconds'")
 
 
-def _month(session: Session, column, period: Period) -> tuple[ColumnElement, ColumnElement]:
+def _month(session: Session, column, period: Period, unit: str = "month"
+           ) -> tuple[ColumnElement, ColumnElement]:
     """(``YYYY-MM`` of a moment in the agency's time zone, the expression to group by): on
-    PostgreSQL the text is made once per group, not per row."""
+    PostgreSQL the text is made once per group, not per row. ``unit="day"``: ``YYYY-MM-DD``
+    (the summaries' days)."""
     if _pg(session):
-        trunc = func.date_trunc("month", _shift(session, column, period))
-        return func.to_char(trunc, "YYYY-MM"), trunc
+        trunc = func.date_trunc(unit, _shift(session, column, period))
+        return func.to_char(trunc, "YYYY-MM" if unit == "month" else "YYYY-MM-DD"), trunc
     hours = int(period.offset.total_seconds() // 3600)
-    month = func.strftime("%Y-%m", column, f"{hours:+d} hours")
+    month = func.strftime("%Y-%m" if unit == "month" else "%Y-%m-%d", column, f"{hours:+d} hours")
     return month, month
 
 
@@ -208,7 +210,7 @@ Ranges = list[tuple[tuple[int, ...], dt.datetime, dt.datetime]] | None
 
 class InPart(NamedTuple):
     agency_id: int
-    month: str
+    month: str  # YYYY-MM; YYYY-MM-DD in the summary job's parts
     source: str
     n: int
     signed: int
@@ -255,14 +257,15 @@ def _within(agency, moment, ranges: Ranges) -> ColumnElement:
     return pieces[0] if len(pieces) == 1 else or_(*pieces)
 
 
-def incoming_parts(session: Session, ranges: Ranges, period: Period) -> list[InPart]:
+def incoming_parts(session: Session, ranges: Ranges, period: Period, unit: str = "month"
+                   ) -> list[InPart]:
     """Documents arrived (rejected ones excepted), per agency, local month and source; signed:
     received over the axis with at least one valid PDF signature; the sum of the times from
     arrival to registration over the registered ones."""
     if ranges == []:
         return []
     d = IncomingDocument
-    month, group = _month(session, d.arrived_at, period)
+    month, group = _month(session, d.arrived_at, period, unit)
     wait = _seconds(session, d.registered_at, d.arrived_at)
     signed = and_(d.source == Source.AXIS,
                   ~d.receipt_flags.contains(ReceiptFlag.NO_VALID_PDF_SIGNATURE.value))
@@ -275,13 +278,14 @@ def incoming_parts(session: Session, ranges: Ranges, period: Period) -> list[InP
             for a, m, s, n, signed_n, secs, timed in rows]
 
 
-def outgoing_parts(session: Session, ranges: Ranges, period: Period) -> list[OutPart]:
+def outgoing_parts(session: Session, ranges: Ranges, period: Period, unit: str = "month"
+                   ) -> list[OutPart]:
     """Documents dispatched per agency and local month: over the axis (at least one recipient
     is another agency) or not; signed: with the competent person's digital signature."""
     if ranges == []:
         return []
     o = OutgoingDocument
-    month, group = _month(session, o.dispatched_at, period)
+    month, group = _month(session, o.dispatched_at, period, unit)
     axis = exists().where(OutgoingRecipient.document_id == o.id,
                           OutgoingRecipient.kind == RecipientKind.AGENCY)
     rows = session.execute(
@@ -299,20 +303,20 @@ def _counted(session: Session):
     return and_(a.role != AssignmentRole.INFO, a.status != AssignmentStatus.CLOSED)
 
 
-def work_parts(session: Session, ranges: Ranges, period: Period, *, by_month: bool
+def work_parts(session: Session, ranges: Ranges, period: Period, unit: str | None = None
                ) -> list[WorkPart]:
     """Assignments no longer open per agency, department, person (and local month of
-    ``assigned_at`` if ``by_month``): done on time (no deadline, or the local date of
+    day of ``assigned_at`` if ``unit``): done on time (no deadline, or the local date of
     ``finished_at`` on or before it), done late, the sum of the times from assignment to done."""
     if ranges == []:
         return []
     a = Assignment
     done = a.status == AssignmentStatus.DONE
     in_time = (a.deadline.is_(None)) | (_local_date(session, a.finished_at, period) <= a.deadline)
-    month, group = _month(session, a.assigned_at, period) if by_month else (None, None)
-    keys = [a.agency_id] + ([month.label("m"), ] if by_month else []) + [
+    month, group = _month(session, a.assigned_at, period, unit) if unit else (None, None)
+    keys = [a.agency_id] + ([month.label("m"), ] if unit else []) + [
         a.assignee_department_id, a.assignee_user_id]
-    groups = [a.agency_id] + ([group] if by_month else []) + [
+    groups = [a.agency_id] + ([group] if unit else []) + [
         a.assignee_department_id, a.assignee_user_id]
     rows = session.execute(
         select(*keys, func.count(), _count_if(and_(done, in_time)),
@@ -322,7 +326,7 @@ def work_parts(session: Session, ranges: Ranges, period: Period, *, by_month: bo
         .where(_within(a.agency_id, a.assigned_at, ranges), _counted(session),
                a.status.not_in(OPEN_STATUSES))
         .group_by(*groups)).all()
-    if not by_month:
+    if not unit:
         rows = [(r[0], None, *r[1:]) for r in rows]
     return [WorkPart(ag, m, dept, user, n, on_time or 0, late or 0, float(secs or 0), n_done or 0)
             for ag, m, dept, user, n, on_time, late, secs, n_done in rows]
@@ -358,14 +362,14 @@ def compute(session: Session, agency_ids: list[int], period: Period, *, today: d
         whole = [(tuple(agency_ids), period.start, period.end)]
         ins = incoming_parts(session, whole, period)
         outs = outgoing_parts(session, whole, period)
-        works = work_parts(session, whole, period, by_month=False)
+        works = work_parts(session, whole, period)
     else:
         touched = summary.touched(session, agency_ids, period, state.watermark)
         ins, outs, works = summary.read(session, agency_ids, period, skip=touched)
         ranges = summary.ranges(touched, period)
         ins += incoming_parts(session, ranges, period)
         outs += outgoing_parts(session, ranges, period)
-        works += work_parts(session, ranges, period, by_month=False)
+        works += work_parts(session, ranges, period)
     return assemble(session, agency_ids, period, today, ins, outs, works,
                     open_parts(session, agency_ids, period, today))
 

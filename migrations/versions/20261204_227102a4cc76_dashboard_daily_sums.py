@@ -1,10 +1,10 @@
-"""dashboard monthly sums: updated_at on the counted tables, the summaries and their state
+"""dashboard daily sums: updated_at on the counted tables, the summaries and their state
 
-The worker's ``dashboard-sums`` job keeps per agency and month the grouped rows the dashboards'
-live queries produce (``dashboard_months``); it finds the months to recompute by ``updated_at``
+The worker's ``dashboard-sums`` job keeps per agency and day the grouped rows the dashboards'
+live queries produce (``dashboard_days``); it finds the days to recompute by ``updated_at``
 (set on every insert and update) of incoming documents, assignments and outgoing documents.
 Open assignments, read live, get a partial (covering on PostgreSQL) index.
-Existing rows keep NULL: the job's first run computes every month.
+Existing rows keep NULL: the job's first run computes every day.
 
 Revision ID: 227102a4cc76
 Revises: 4f0c7d2e9a15
@@ -27,10 +27,10 @@ _OPEN = "status IN ('pending', 'in_progress', 'extension_requested')"
 
 def upgrade() -> None:
     op.create_table(
-        'dashboard_months',
+        'dashboard_days',
         sa.Column('id', _ID, nullable=False),
         sa.Column('agency_id', _ID, nullable=False),
-        sa.Column('month', sa.String(length=7), nullable=False),
+        sa.Column('day', sa.String(length=10), nullable=False),
         sa.Column('kind', sa.String(length=8), nullable=False),
         sa.Column('source', sa.String(length=8), nullable=False),
         sa.Column('department_id', _ID, nullable=True),
@@ -43,18 +43,19 @@ def upgrade() -> None:
         sa.Column('seconds', sa.Double(), nullable=False),
         sa.Column('timed', _ID, nullable=False),
         sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'],
-                                name=op.f('fk_dashboard_months_agency_id_agencies')),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_months')),
+                                name=op.f('fk_dashboard_days_agency_id_agencies')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_days')),
     )
-    op.create_index('ix_dashboard_months_agency_month', 'dashboard_months',
-                    ['agency_id', 'month'], unique=False)
+    op.create_index('ix_dashboard_days_agency_day', 'dashboard_days',
+                    ['agency_id', 'day'], unique=False)
     op.create_table(
         'dashboard_sums_state',
         sa.Column('id', _ID, nullable=False),
         sa.Column('watermark', sa.DateTime(timezone=True), nullable=False),
         sa.Column('offset_s', _ID, nullable=False),
         sa.Column('refreshed_at', sa.DateTime(timezone=True), nullable=False),
-        sa.Column('months', _ID, nullable=False),
+        sa.Column('full_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('days', _ID, nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_sums_state')),
     )
     for table in _TABLES:
@@ -74,5 +75,5 @@ def downgrade() -> None:
         op.drop_index(op.f(f'ix_{table}_updated_at'), table_name=table)
         op.drop_column(table, 'updated_at')
     op.drop_table('dashboard_sums_state')
-    op.drop_index('ix_dashboard_months_agency_month', table_name='dashboard_months')
-    op.drop_table('dashboard_months')
+    op.drop_index('ix_dashboard_days_agency_day', table_name='dashboard_days')
+    op.drop_table('dashboard_days')
