@@ -571,8 +571,8 @@ def measure_dashboard(engine: Engine, name: str, runs: int, base_runs: int
                 s.execute(update(Assignment).where(Assignment.id == one).values(updated_at=now))
             s.commit()
             finished = upto
-            live_days = len(summary.touched(s, [camau], period,
-                                            summary.usable_state(s, period).watermark))
+            live_days = len(set().union(*summary.touched(
+                s, [camau], period, summary.usable_state(s, period).watermark).values()))
         touched = timed(engine, lambda s: compute(s, [camau], period, today=today),
                         max(10, runs // 3))
         tm, tp = stats(touched)

@@ -351,10 +351,10 @@ def open_parts(session: Session, agency_ids: list[int], period: Period, today: d
 
 def compute(session: Session, agency_ids: list[int], period: Period, *, today: dt.date,
             live: bool = False) -> Dashboard:
-    """Every figure of the dashboard of ``agency_ids`` over ``period``: the monthly summaries
-    where they hold (every month not touched since the summary job's last run), live queries for
-    the rest, open assignments and the exchange always live. ``live``: no summaries (the
-    reference the tests compare with)."""
+    """Every figure of the dashboard of ``agency_ids`` over ``period``: the daily summaries
+    where they hold (every day whose rows of that kind were not touched since the summary job's
+    last run), live queries for the rest, open assignments and the exchange always live.
+    ``live``: no summaries (the reference the tests compare with)."""
     from ioffice.dashboards import summary
 
     state = None if live else summary.usable_state(session, period)
@@ -366,10 +366,9 @@ def compute(session: Session, agency_ids: list[int], period: Period, *, today: d
     else:
         touched = summary.touched(session, agency_ids, period, state.watermark)
         ins, outs, works = summary.read(session, agency_ids, period, skip=touched)
-        ranges = summary.ranges(touched, period)
-        ins += incoming_parts(session, ranges, period)
-        outs += outgoing_parts(session, ranges, period)
-        works += work_parts(session, ranges, period)
+        ins += incoming_parts(session, summary.ranges(touched["in"], period), period)
+        outs += outgoing_parts(session, summary.ranges(touched["out"], period), period)
+        works += work_parts(session, summary.ranges(touched["work"], period), period)
     return assemble(session, agency_ids, period, today, ins, outs, works,
                     open_parts(session, agency_ids, period, today))
 

@@ -57,6 +57,7 @@ MARGIN = dt.timedelta(minutes=2)
 FULL_EVERY = dt.timedelta(hours=24)
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the worker's; a dashboard in another zone reads live
 
+KINDS = ("in", "out", "work")
 _MOMENTS = ((IncomingDocument, IncomingDocument.arrived_at),
             (OutgoingDocument, OutgoingDocument.dispatched_at),
             (Assignment, Assignment.assigned_at))
@@ -87,23 +88,28 @@ def usable_state(session: Session, period: Period) -> DashboardSumsState | None:
 
 
 def touched(session: Session, agency_ids: list[int] | None, period: Period | None,
-            watermark: dt.datetime, probe: Period | None = None) -> set[tuple[int, str]]:
-    """(agency, local day ``YYYY-MM-DD``) with a row written at or after ``watermark``, in
-    ``period`` (None: any day, every agency), over the ``updated_at`` indexes."""
+            watermark: dt.datetime, probe: Period | None = None) -> dict[str, set[tuple[int, str]]]:
+    """Per kind (``in``, ``out``, ``work``: the table whose parts they are), the (agency, local
+    day ``YYYY-MM-DD``) with a row written at or after ``watermark``, in ``period`` (None: any
+    day, every agency), over the ``updated_at`` indexes."""
     cut = period or probe
     assert cut is not None
-    out: set[tuple[int, str]] = set()
-    for table, moment in _MOMENTS:
+    out: dict[str, set[tuple[int, str]]] = {}
+    for kind, (table, moment) in zip(KINDS, _MOMENTS, strict=True):
         day, group = _month(session, moment, cut, "day")
         where = [table.updated_at >= watermark, moment.is_not(None)]
         if agency_ids is not None:
             where.append(table.agency_id.in_(agency_ids))
         if period is not None:
             where += [moment >= period.start, moment < period.end]
-        out.update((a, m) for a, m in session.execute(
+        out[kind] = {(a, d) for a, d in session.execute(
             select(table.agency_id, day.label("d")).where(*where)
-            .group_by(table.agency_id, group)))
+            .group_by(table.agency_id, group))}
     return out
+
+
+def _union(by_kind: dict[str, set[tuple[int, str]]]) -> set[tuple[int, str]]:
+    return set().union(*by_kind.values())
 
 
 def ranges(days: set[tuple[int, str]], period: Period) -> Ranges:
@@ -133,18 +139,20 @@ def ranges(days: set[tuple[int, str]], period: Period) -> Ranges:
 
 
 def read(session: Session, agency_ids: list[int], period: Period,
-         skip: set[tuple[int, str]]) -> tuple[list[InPart], list[OutPart], list[WorkPart]]:
-    """The stored parts of the agencies' days of ``period`` except the ``skip`` ones, added up
-    per month in the database."""
+         skip: dict[str, set[tuple[int, str]]]
+         ) -> tuple[list[InPart], list[OutPart], list[WorkPart]]:
+    """The stored parts of the agencies' days of ``period`` except the ``skip`` ones (per kind),
+    added up per month in the database."""
     s = DashboardDay
     months = period.months
     where = [s.agency_id.in_(agency_ids), s.day >= f"{months[0]}-01", s.day <= f"{months[-1]}-31"]
-    skipped: dict[int, list[str]] = defaultdict(list)
-    for agency_id, day in skip:
-        skipped[agency_id].append(day)
+    skipped: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for kind, pairs in skip.items():
+        for agency_id, day in pairs:
+            skipped[(kind, agency_id)].append(day)
     if skipped:
-        where.append(not_(or_(*(and_(s.agency_id == a, s.day.in_(sorted(days)))
-                                for a, days in skipped.items()))))
+        where.append(not_(or_(*(and_(s.kind == k, s.agency_id == a, s.day.in_(sorted(days)))
+                                for (k, a), days in skipped.items()))))
     month = func.substr(s.day, 1, 7)
     rows = session.execute(
         select(s.agency_id, month, s.kind, s.source, s.department_id, s.user_id, func.sum(s.n),
@@ -195,7 +203,7 @@ def refresh(session: Session, *, tz: ZoneInfo = TIMEZONE, now: dt.datetime | Non
         days: set[tuple[int, str]] | None = None
         state.full_at = now
     else:
-        days = touched(session, None, None, state.watermark, probe)
+        days = _union(touched(session, None, None, state.watermark, probe))
         for agency_id, some in _by_agency(days).items():
             session.execute(delete(DashboardDay).where(DashboardDay.agency_id == agency_id,
                                                        DashboardDay.day.in_(some)))

@@ -151,7 +151,8 @@ def test_summaries_give_the_live_figures_before_and_after_new_work(db: Session,
     whole = parse_period("2026-01", "2026-06", today=TODAY, tz=VN)
     state = summary.usable_state(db, whole)
     assert state is not None
-    assert summary.touched(db, [p["camau"], p["uminh"]], whole, state.watermark) == set()
+    assert summary.touched(db, [p["camau"], p["uminh"]], whole, state.watermark) == {
+        "in": set(), "out": set(), "work": set()}
     _check(db, p)
 
     # the summaries are what the dashboard reads: a stored part changed shows on the page
@@ -180,10 +181,11 @@ def test_summaries_give_the_live_figures_before_and_after_new_work(db: Session,
     if february is not None:
         february.status = "returned"
     db.commit()
-    touched = summary.touched(db, [p["camau"], p["uminh"]], whole, state.watermark)
-    assert {(a, d[:7]) for a, d in touched} >= {
-        (p["camau"], "2026-03"), (p["camau"], "2026-04"), (p["camau"], "2026-06")}
-    assert (p["camau"], april.assigned_at.astimezone(VN).strftime("%Y-%m-%d")) in touched
+    by_kind = summary.touched(db, [p["camau"], p["uminh"]], whole, state.watermark)
+    touched = set().union(*by_kind.values())
+    assert {(a, d[:7]) for a, d in by_kind["in"]} >= {(p["camau"], "2026-03"),
+                                                      (p["camau"], "2026-06")}
+    assert (p["camau"], april.assigned_at.astimezone(VN).strftime("%Y-%m-%d")) in by_kind["work"]
     assert not any(d.startswith("2026-01") for a, d in touched)
     _check(db, p)
 
@@ -195,8 +197,8 @@ def test_summaries_give_the_live_figures_before_and_after_new_work(db: Session,
     assert 3 <= recomputed < first
     _age(db)  # nothing touched since: every month from the summaries
     db.commit()
-    assert summary.touched(db, [p["camau"], p["uminh"]], whole,
-                           summary.usable_state(db, whole).watermark) == set()
+    assert not any(summary.touched(db, [p["camau"], p["uminh"]], whole,
+                                   summary.usable_state(db, whole).watermark).values())
     assert {(r.agency_id, r.day, r.kind, r.source, r.department_id, r.user_id): r.n
             for r in db.scalars(select(DashboardDay)
                                 .where(DashboardDay.day.like("2026-01-%")))} == before
