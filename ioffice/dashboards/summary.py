@@ -79,7 +79,7 @@ def _date(day: str) -> dt.date:
 # --- the reading side ---------------------------------------------------------------------------
 
 def usable_state(session: Session, period: Period) -> DashboardSumsState | None:
-    """The summaries' state when they can serve ``period`` (made, with its months cut at the
+    """The summaries' state when they can serve ``period`` (made, with its days cut at the
     same offset from UTC), else None: the dashboard computes everything live."""
     state = session.scalars(select(DashboardSumsState)).first()
     if state is None or state.offset_s != _offset(period):
