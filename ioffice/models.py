@@ -36,6 +36,7 @@ from ioffice.outgoing.models import (
     ReviewChain,
     SignedRevision,
 )
+from ioffice.records.models import Dossier, DossierItem, FileList, FileListHeading, Handover
 from ioffice.registers.models import Register
 from ioffice.schedule.models import CalendarEvent, CalendarFeedToken, CalendarWeek
 from ioffice.search.models import OutgoingSearchEntry, SearchEntry
@@ -57,10 +58,15 @@ __all__ = [
     "DirectoryEntry",
     "DocumentFile",
     "DocumentText",
+    "Dossier",
+    "DossierItem",
     "DraftVersion",
     "ExchangeInbox",
     "ExchangeOutbox",
     "ExchangeStatus",
+    "FileList",
+    "FileListHeading",
+    "Handover",
     "IncomingDocument",
     "MailOutbox",
     "MailSettings",

@@ -27,6 +27,7 @@ from ioffice.exchange.wake import Waker
 from ioffice.notifications import jobs as notification_jobs
 from ioffice.ocr.worker import CHECK_SECONDS as OCR_CHECK_SECONDS
 from ioffice.ocr.worker import start_pending as start_ocr
+from ioffice.records import handover as records_handover
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +235,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("retimestamp", RETIMESTAMP_SECONDS, retimestamp_documents, first_after=600),
     PeriodicJob("notifications", notification_jobs.EVERY_SECONDS, notification_jobs.run, first_after=5),
     PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
+    PeriodicJob("records-reminders", 3600, records_handover.run, first_after=120),
 )
 
 
