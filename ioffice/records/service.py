@@ -348,9 +348,9 @@ def add_document(session: Session, actor: Actor, dossier_id: int, kind: str, doc
                  ) -> DossierItem:
     """File an incoming or outgoing document of the agency (that the keeper may read) in the
     keeper's open dossier; once per dossier, in as many dossiers as it belongs to."""
+    dossier = _kept(session, actor, dossier_id, DossierStatus.OPEN)
     if kind not in (ItemKind.INCOMING, ItemKind.OUTGOING):
         raise RecordsError("Chỉ đưa vào hồ sơ được văn bản đến hoặc văn bản đi.")
-    dossier = _kept(session, actor, dossier_id, DossierStatus.OPEN)
     incoming = kind == ItemKind.INCOMING
     try:
         doc = (incoming_access.get_document(session, actor, document_id) if incoming
