@@ -145,7 +145,7 @@ def test_other_agencies_and_roles_see_nothing(app: Flask, db: Session) -> None:
 
     year = make_year(db)
     db.commit()
-    outsider, ot = _as(app, "vanthu.bnv")
+    outsider, _ = _as(app, "vanthu.bnv")
     assert outsider.get(f"/ho-so/{year.dossier.id}").status_code == 404
     assert outsider.get(f"/ho-so/danh-muc/{year.file_list.id}.xlsx").status_code == 404
     head, ht = _as(app, "truongphong.camau")
