@@ -56,7 +56,7 @@ REMIND_DAYS = 30
 KEEPER_BOX = Box(0, 60, 70, 280, 170)
 ARCHIVE_BOX = Box(0, 315, 70, 535, 170)
 _WIDTH = 80  # characters per line of the record's text (Noto Sans 12 pt on A4)
-_FIRST_PAGE_LINES = 38  # above the signature boxes
+_FIRST_PAGE_LINES = 39  # then the sides' titles, just above the signature boxes
 _PAGE_LINES = 50
 
 
@@ -121,9 +121,12 @@ def record_pdf(session: Session, handover: Handover, dossiers: list[Dossier], to
               f"   Tổng số hồ sơ: {len(dossiers)}; tổng số tệp tin trong hồ sơ: {files}",
               "4. Tình trạng tài liệu giao nộp: đã kết thúc, đủ thành phần",
               "5. Mục lục hồ sơ, tài liệu nộp lưu kèm theo (trang sau).",
-              f"Biên bản số {handover.id}, lập trên Hệ thống; mỗi bên ký số một chữ ký./.", "",
-              "ĐẠI DIỆN BÊN GIAO                               ĐẠI DIỆN BÊN NHẬN"]
-    pages = ["\n".join(lines[:_FIRST_PAGE_LINES])]
+              f"Biên bản số {handover.id}, lập trên Hệ thống; mỗi bên ký số một chữ ký./."]
+    lines = lines[:_FIRST_PAGE_LINES]
+    lines += [""] * (_FIRST_PAGE_LINES - len(lines))
+    # the two sides' titles over their signature boxes (KEEPER_BOX, ARCHIVE_BOX)
+    lines.append(" " * 16 + "ĐẠI DIỆN BÊN GIAO" + " " * 46 + "ĐẠI DIỆN BÊN NHẬN")
+    pages = ["\n".join(lines)]
     body = [f"MỤC LỤC HỒ SƠ, TÀI LIỆU NỘP LƯU – {agency.name} – Năm "
             + ", ".join(map(str, years)),
             f"Mục lục này gồm: {len(dossiers)} hồ sơ (đơn vị bảo quản).", "",
