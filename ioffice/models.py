@@ -36,7 +36,14 @@ from ioffice.outgoing.models import (
     ReviewChain,
     SignedRevision,
 )
-from ioffice.records.models import Dossier, DossierItem, FileList, FileListHeading, Handover
+from ioffice.records.models import (
+    Dossier,
+    DossierItem,
+    FileList,
+    FileListHeading,
+    Handover,
+    ImportedPackage,
+)
 from ioffice.registers.models import Register
 from ioffice.schedule.models import CalendarEvent, CalendarFeedToken, CalendarWeek
 from ioffice.search.models import OutgoingSearchEntry, SearchEntry
@@ -67,6 +74,7 @@ __all__ = [
     "FileList",
     "FileListHeading",
     "Handover",
+    "ImportedPackage",
     "IncomingDocument",
     "MailOutbox",
     "MailSettings",

@@ -209,3 +209,32 @@ class Handover(Base):
     decided_at: Mapped[dt.datetime | None]
 
     dossiers: Mapped[list[Dossier]] = relationship(order_by="(Dossier.symbol, Dossier.id)")
+
+
+class ImportedPackage(Base):
+    """An electronic dossier package (ZIP) received from another installation, every hash and
+    signature verified on import; the package itself is kept as it came (``sha256``)."""
+
+    __tablename__ = "imported_packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    organ_id: Mapped[str] = mapped_column(String(35))
+    """The identifier of the agency that made the dossier (FileCode/OrganId)."""
+    year: Mapped[int]
+    symbol: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(1000))
+    retention_years: Mapped[int | None]
+    documents: Mapped[int]
+    signatures: Mapped[int]
+    """Signatures found intact in the package's PDFs."""
+    untrusted: Mapped[int] = mapped_column(default=0)
+    """Of those, how many chain to no anchor this installation trusts."""
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def retention_label(self) -> str:
+        return "Vĩnh viễn" if self.retention_years is None else f"{self.retention_years} năm"

@@ -15,7 +15,7 @@ from ioffice.agencies.models import Agency, User
 from ioffice.db_session import get_session
 from ioffice.incoming.registration import today_vn
 from ioffice.outgoing.errors import PersistedFailure
-from ioffice.records import export
+from ioffice.records import export, package
 from ioffice.records import handover as handovers
 from ioffice.records import service as records
 from ioffice.records.models import DossierStatus, Handover, HandoverStatus, ListStatus
@@ -190,6 +190,43 @@ def toc_xlsx(dossier_id: int) -> Any:
 
 def _dossier_page(dossier_id: int) -> str:
     return url_for("records.dossier", dossier_id=dossier_id)
+
+
+@bp.get("/<int:dossier_id>/goi.zip")
+@operation(Op.VIEW_RECORDS)
+def export_package(dossier_id: int) -> Any:
+    """The electronic dossier package (ZIP) of a closed dossier."""
+    db = get_session()
+    try:
+        data = package.export_package(db, services().blobs, current_actor(), dossier_id)
+    except RecordsError as exc:
+        flash(exc.message, "error")
+        return redirect(_dossier_page(dossier_id))
+    d = records.get_dossier(db, current_actor(), dossier_id)
+    name = f"ho-so-{d.symbol}-{d.file_list.year}.zip"
+    db.commit()  # the export's audit event
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
+                     mimetype="application/zip")
+
+
+@bp.get("/nhap-goi")
+@operation(Op.RECEIVE_RECORDS)
+def packages() -> Any:
+    db = get_session()
+    return render_template("records/packages.html",
+                           rows=package.imported(db, current_actor()))
+
+
+@bp.post("/nhap-goi")
+@operation(Op.RECEIVE_RECORDS)
+def import_package() -> Any:
+    upload = request.files.get("file")
+    data = upload.read() if upload else b""
+    s = services()
+    return _act(lambda: package.import_package(get_session(), s.blobs, s.trust, current_actor(),
+                                               (upload.filename or "") if upload else "", data),
+                "Đã nhập gói hồ sơ: mọi mã SHA-256 và chữ ký số đều khớp.",
+                url_for("records.packages"))
 
 
 @bp.post("/<int:dossier_id>/mo")

@@ -153,3 +153,33 @@ def test_other_agencies_and_roles_see_nothing(app: Flask, db: Session) -> None:
     assert head.post(f"/ho-so/danh-muc/{year.file_list.id}/phe-duyet",
                      data={"csrf_token": ht}).status_code == 403
     assert "01.TCCB" in head.get("/ho-so/?nam=2026").get_data(as_text=True)
+
+
+def test_the_package_is_exported_and_imported_through_the_pages(
+        app: Flask, db: Session, blobs: BlobStore) -> None:
+    from tests.records.conftest import TODAY, make_year
+
+    year = make_year(db)
+    keeper = actor(db, KEEPER)
+    from ioffice.records import service as records
+
+    records.open_dossier(db, keeper, year.dossier.id, "2026-02-01", TODAY)
+    records.add_file(db, blobs, keeper, year.dossier.id, "Tài liệu", "a.pdf", b"%PDF-1.4 x")
+    client, kt = _as(app, KEEPER)
+    db.commit()
+    page = client.get(f"/ho-so/{year.dossier.id}/goi.zip", follow_redirects=True)
+    assert "chỉ xuất gói hồ sơ điện tử được hồ sơ đã kết thúc" in page.get_data(as_text=True)
+    records.close_dossier(db, keeper, year.dossier.id, "2026-11-30", "2", TODAY)
+    db.commit()
+    resp = client.get(f"/ho-so/{year.dossier.id}/goi.zip")
+    assert resp.status_code == 200 and resp.mimetype == "application/zip"
+    archive, at = _as(app, ARCHIVIST)
+    resp = archive.post("/ho-so/nhap-goi", data={
+        "csrf_token": at, "file": (io.BytesIO(resp.data), "ho-so.zip")}, follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "Đã nhập gói hồ sơ" in page and "01.TCCB" in page
+    resp = archive.post("/ho-so/nhap-goi", data={
+        "csrf_token": at, "file": (io.BytesIO(b"not a zip"), "x.zip")}, follow_redirects=True)
+    assert "Gói hồ sơ không hợp lệ, chưa được nhập: tệp không phải tệp ZIP." in resp.get_data(
+        as_text=True)
+    assert client.get("/ho-so/nhap-goi").status_code == 403
