@@ -1,7 +1,8 @@
 """Issue 22 in Chromium, a year of records: the office makes the file list (a heading, a
 subheading, a dossier kept by the specialist), the leader approves it and it is exported; the
 specialist opens the dossier, files a registered document from its page, closes the dossier and
-hands it over, signing the record with a PIN key; the archive signs and accepts. Screenshots:
+hands it over, signing the record with a PIN key; the archive signs and accepts, exports the
+dossier as an electronic package and imports it (hashes and signatures checked). Screenshots:
 test-artifacts/screenshots/records-*.png."""
 
 from __future__ import annotations
@@ -121,6 +122,19 @@ def test_a_year_of_records(browser: Browser, live_server: str, tmp_path: Path) -
     screenshot(archive, "records-handover")
     record = archive.request.get(f"{handover_url}/bien-ban.pdf")
     assert record.ok and record.body().count(b"/ByteRange") == 2
+    # the electronic dossier package: exported from the dossier, imported by the archive
+    archive.goto(dossier_url)
+    with archive.expect_download() as download:
+        archive.locator("#package-zip").click()
+    zipped = tmp_path / download.value.suggested_filename
+    download.value.save_as(zipped)
+    assert zipped.name == f"ho-so-01.TCCB-{year}.zip"
+    archive.goto(f"{live_server}/ho-so/nhap-goi")
+    archive.locator("input[name=file]").set_input_files(str(zipped))
+    _submit(archive, "Kiểm tra và nhập")
+    expect(archive.locator(".flash-success")).to_contain_text("mọi mã SHA-256 và chữ ký số")
+    expect(archive.locator("#packages")).to_contain_text("01.TCCB")
+    screenshot(archive, "records-import")
     archive.context.close()
 
     phone = login(new_page(browser, **PHONE_DEVICE), live_server, "chuyenvien.camau")

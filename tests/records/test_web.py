@@ -165,7 +165,7 @@ def test_the_package_is_exported_and_imported_through_the_pages(
 
     records.open_dossier(db, keeper, year.dossier.id, "2026-02-01", TODAY)
     records.add_file(db, blobs, keeper, year.dossier.id, "Tài liệu", "a.pdf", b"%PDF-1.4 x")
-    client, kt = _as(app, KEEPER)
+    client, _ = _as(app, KEEPER)
     db.commit()
     page = client.get(f"/ho-so/{year.dossier.id}/goi.zip", follow_redirects=True)
     assert "chỉ xuất gói hồ sơ điện tử được hồ sơ đã kết thúc" in page.get_data(as_text=True)
