@@ -69,6 +69,13 @@ def records_holding(kind: str, document_id: int) -> records.Holding:
     return records.dossiers_holding(get_session(), current_actor(), kind, document_id)
 
 
+@bp.app_template_global()
+def records_search(query: str) -> list:
+    """For the search page: the dossiers the user may read whose symbol or title match."""
+    return records.search_dossiers(get_session(), current_actor(), query, limit=10) \
+        if query and current_actor().may(Op.VIEW_RECORDS) else []
+
+
 # ---------------------------------------------------------------------------- the file list
 
 @bp.get("/")

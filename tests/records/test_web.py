@@ -114,6 +114,8 @@ def test_a_year_through_the_pages(app: Flask, db: Session, blobs: BlobStore, kee
     # search, without diacritics
     page = keeper.get("/ho-so/tim?q=TUYEN+DUNG+cong+chuc").get_data(as_text=True)
     assert "01.TCCB" in page
+    page = keeper.get("/tim-kiem?q=tuyen+dung+cong+chuc").get_data(as_text=True)
+    assert 'id="dossier-results"' in page and "01.TCCB" in page
     # hand over: an open dossier is refused, then closed, signed by both sides
     page = _post(keeper, kt, "/ho-so/nop-luu", dossier_id=str(dossier.id))
     assert "Hồ sơ 01.TCCB đang ở trạng thái «Đang lập»; chỉ nộp lưu được hồ sơ đã kết thúc" in page
