@@ -40,6 +40,7 @@ def _sheet(wb: Workbook, title: str, head: Sequence[str], columns: Sequence[tupl
     ws.append([name for name, _ in columns])
     ws.append([f"({i})" for i in range(1, len(columns) + 1)])
     first = len(head) + 1
+    ws.row_dimensions[first].height = 32  # the column names wrap on two lines
     for row in ws.iter_rows(min_row=first, max_row=first + 1):
         for cell in row:
             cell.font = Font(bold=True)
@@ -48,6 +49,7 @@ def _sheet(wb: Workbook, title: str, head: Sequence[str], columns: Sequence[tupl
     for i, (_, width) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToHeight = 0
