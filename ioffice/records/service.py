@@ -456,6 +456,35 @@ def close_dossier(session: Session, actor: Actor, dossier_id: int, end: str, pag
     return dossier
 
 
+def reopen_dossier(session: Session, actor: Actor, dossier_id: int) -> Dossier:
+    """A closed dossier, not in a hand-over, back to its keeper's work (what the archive
+    returned as incomplete is completed this way); closing it again sets a new end."""
+    dossier = _kept(session, actor, dossier_id, DossierStatus.CLOSED)
+    if dossier.handover_id is not None:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} đang nằm trong biên bản giao nhận số "
+                           f"{dossier.handover_id}; hãy hủy biên bản trước khi mở lại.")
+    previous = (dossier.end_date, dossier.page_count)
+    dossier.status, dossier.end_date, dossier.page_count = DossierStatus.OPEN, None, None
+    dossier.closed_at = dossier.reminded_on = None
+    _audit(session, actor, "records:dossier:reopen", "dossier", dossier.id, symbol=dossier.symbol,
+           previous_end=previous[0].isoformat() if previous[0] else None,
+           previous_pages=previous[1])
+    return dossier
+
+
+def remove_planned(session: Session, actor: Actor, list_id: int, dossier_id: int) -> None:
+    """Take a dossier out of a draft list (a mistake of the office)."""
+    row = _editable(session, actor, list_id)
+    dossier = next((d for d in row.dossiers if d.id == dossier_id), None)
+    if dossier is None:
+        raise NotFound("Không tìm thấy hồ sơ này trong danh mục.")
+    _audit(session, actor, "records:dossier:unplan", "file_list", row.id, symbol=dossier.symbol,
+           title=dossier.title)
+    session.delete(dossier)
+    session.flush()
+    session.expire(row, ["dossiers"])
+
+
 @dataclass(frozen=True)
 class TocRow:
     """A row of the table of contents (Mục lục văn bản, Appendix V form IV)."""

@@ -88,6 +88,8 @@ HISTORY_LABELS = {
     "records:dossier:add-note": "thêm ghi chú vào hồ sơ",
     "records:dossier:remove-item": "bỏ văn bản, tài liệu khỏi hồ sơ",
     "records:dossier:close": "kết thúc hồ sơ",
+    "records:dossier:reopen": "mở lại hồ sơ đã kết thúc",
+    "records:dossier:unplan": "bỏ hồ sơ khỏi danh mục",
     "records:dossier:remind": "nhắc hạn nộp lưu hồ sơ",
     "records:dossier:export-package": "xuất gói hồ sơ điện tử",
     "records:handover:start": "lập biên bản giao nhận hồ sơ",

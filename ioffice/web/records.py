@@ -134,6 +134,14 @@ def add_dossier(list_id: int) -> Any:
                 "Đã thêm hồ sơ vào danh mục.", _list_page(list_id))
 
 
+@bp.post("/danh-muc/<int:list_id>/ho-so/<int:dossier_id>/xoa")
+@operation(Op.EDIT_FILE_LIST)
+def remove_planned(list_id: int, dossier_id: int) -> Any:
+    return _act(lambda: records.remove_planned(get_session(), current_actor(), list_id,
+                                               dossier_id),
+                "Đã bỏ hồ sơ khỏi danh mục.", _list_page(list_id))
+
+
 @bp.post("/danh-muc/<int:list_id>/phe-duyet")
 @operation(Op.APPROVE_FILE_LIST)
 def approve_list(list_id: int) -> Any:
@@ -302,6 +310,13 @@ def close_dossier(dossier_id: int) -> Any:
                                               request.form.get("end", "")[:20],
                                               request.form.get("pages", "")[:10], today_vn()),
                 "Đã kết thúc hồ sơ; hãy nộp lưu trong vòng 01 năm.", _dossier_page(dossier_id))
+
+
+@bp.post("/<int:dossier_id>/mo-lai")
+@operation(Op.KEEP_DOSSIER)
+def reopen_dossier(dossier_id: int) -> Any:
+    return _act(lambda: records.reopen_dossier(get_session(), current_actor(), dossier_id),
+                "Đã mở lại hồ sơ; bổ sung xong hãy kết thúc lại.", _dossier_page(dossier_id))
 
 
 # ---------------------------------------------------------------------------- hand-over

@@ -79,7 +79,13 @@ def test_bad_list_input_is_refused(db: Session) -> None:
         records.approve_list(db, clerk, year.file_list.id, "")
     with pytest.raises(Forbidden):
         records.create_list(db, actor(db, KEEPER), "2027", TODAY)
+    extra = records.add_dossier(db, clerk, year.file_list.id, records.DossierInput(
+        str(heading), "9", "Nhầm", "5", str(user_id(db, KEEPER))))
+    records.remove_planned(db, clerk, year.file_list.id, extra.id)
+    assert [d.symbol for d in year.file_list.dossiers] == ["01.TCCB", "02.TCCB"]
     records.approve_list(db, actor(db, LEADER), year.file_list.id, "")
+    _refused("đã được phê duyệt; không sửa được nữa", records.remove_planned, db, clerk,
+             year.file_list.id, year.dossier.id)
     _refused("đã được phê duyệt; không sửa được nữa", records.add_heading, db, clerk,
              year.file_list.id, "Mới", "MOI")
     _refused("Ngày mở hồ sơ 01/02/2025 không thuộc năm 2026", records.open_dossier, db,
@@ -181,6 +187,16 @@ def test_the_archive_returns_a_hand_over_and_keepers_are_reminded(
     _refused("Hãy ghi lý do trả lại", handovers.return_handover, db, archivist, h.id, "  ")
     handovers.return_handover(db, archivist, h.id, "Thiếu biên bản họp hội đồng.")
     assert year.dossier.status is DossierStatus.CLOSED and year.dossier.handover_id is None
+    # the keeper completes it: reopened, a file added, closed again (a new end date)
+    records.reopen_dossier(db, keeper, year.dossier.id)
+    assert year.dossier.status is DossierStatus.OPEN and year.dossier.end_date is None
+    records.add_file(db, blobs, keeper, year.dossier.id, "Biên bản họp", "bb.pdf", b"%PDF-1.4 y")
+    records.close_dossier(db, keeper, year.dossier.id, "2026-01-10", "4", TODAY)
+    h2 = handovers.start(db, blobs, keeper, [year.dossier.id], TODAY)
+    _refused("đang nằm trong biên bản giao nhận số", records.reopen_dossier, db, keeper,
+             year.dossier.id)
+    handovers.cancel(db, keeper, h2.id)
+    assert year.dossier.handover_id is None
     import datetime as dt
     assert handovers.remind_keepers(db, dt.date(2026, 12, 10)) == 0
     assert handovers.remind_keepers(db, dt.date(2026, 12, 11)) == 1  # 30 days before 10/01/2027
