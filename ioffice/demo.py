@@ -120,6 +120,8 @@ USERNAME_PREFIX = {Role.CLERK: "vanthu", Role.LEADER: "lanhdao",
                    Role.DEPARTMENT_HEAD: "truongphong", Role.SPECIALIST: "chuyenvien"}
 # a person who holds posts in two agencies (kiêm nhiệm), to show the agency switch
 CONCURRENT = ("kiemnhiem.uminh", "Lê Văn Kiên", "Phó Chủ tịch UBND huyện U Minh", ("uminh", "khanhan"))
+# the agency's archive (Lưu trữ cơ quan) receives the dossiers handed over (docs/records.md)
+ARCHIVISTS = {"camau": ("luutru.camau", "Đoàn Thị Lưu", "Viên chức lưu trữ")}
 CONCURRENT_SECOND_POST = "Chủ tịch UBND xã Khánh An (kiêm nhiệm)"
 
 
@@ -179,8 +181,24 @@ def load(session: Session, *, password: str | None, instance_path: str,
             if pki is not None and person.role == Role.LEADER:
                 _demo_pin_key(session, pki, username, agency)
             result.logins.append((username, person.full_name, f"{person.role.label} – {spec.name}"))
+        if spec.slug in ARCHIVISTS:
+            _load_archivist(session, result, spec, agency, depts.get("VP"), pki)
     _load_concurrent(session, result, by_slug)
     return result
+
+
+def _load_archivist(session: Session, result: DemoResult, spec: DemoAgency, agency: Agency,
+                    department_id: int | None, pki: Pki | None) -> None:
+    username, full_name, position = ARCHIVISTS[spec.slug]
+    if service.get_user_by_username(session, username) is None:
+        service.create_user(session, CTX, agency_id=agency.id, username=username,
+                            full_name=full_name, password=result.password,
+                            roles=[Role.ARCHIVIST], department_id=department_id,
+                            position_title=position)
+        result.users_created += 1
+    if pki is not None:  # signs the hand-over records with the PIN too
+        _demo_pin_key(session, pki, username, agency)
+    result.logins.append((username, full_name, f"{Role.ARCHIVIST.label} – {spec.name}"))
 
 
 def _load_concurrent(session: Session, result: DemoResult, by_slug: dict[str, int]) -> None:

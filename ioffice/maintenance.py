@@ -30,6 +30,7 @@ from ioffice.documents.pdf import RENDER_VERSION
 from ioffice.exchange.models import ExchangeOutbox
 from ioffice.incoming.models import DocumentFile
 from ioffice.outgoing.models import DraftVersion, OutgoingDocument, SignedRevision
+from ioffice.records.models import DossierItem, Handover, ImportedPackage
 from ioffice.storage import BlobStore, StoredItem
 
 __all__ = ["DEFAULT_GRACE", "PREVIEWS", "Removed", "cleanup", "referenced_blobs"]
@@ -58,7 +59,8 @@ def referenced_blobs(session: Session) -> set[str]:
     outbox messages not yet sent."""
     columns = (DocumentFile.sha256, DraftVersion.sha256, DraftVersion.source_sha256,
                OutgoingDocument.current_sha256, SignedRevision.sha256,
-               SignedRevision.previous_sha256)
+               SignedRevision.previous_sha256, DossierItem.sha256, Handover.record_sha256,
+               ImportedPackage.sha256)
     found: set[str] = set()
     for column in columns:
         found.update(v for v in session.scalars(select(column).distinct()) if v)

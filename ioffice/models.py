@@ -37,6 +37,14 @@ from ioffice.outgoing.models import (
     ReviewChain,
     SignedRevision,
 )
+from ioffice.records.models import (
+    Dossier,
+    DossierItem,
+    FileList,
+    FileListHeading,
+    Handover,
+    ImportedPackage,
+)
 from ioffice.registers.models import Register
 from ioffice.schedule.models import CalendarEvent, CalendarFeedToken, CalendarWeek
 from ioffice.search.models import OutgoingSearchEntry, SearchEntry
@@ -60,10 +68,16 @@ __all__ = [
     "DirectoryEntry",
     "DocumentFile",
     "DocumentText",
+    "Dossier",
+    "DossierItem",
     "DraftVersion",
     "ExchangeInbox",
     "ExchangeOutbox",
     "ExchangeStatus",
+    "FileList",
+    "FileListHeading",
+    "Handover",
+    "ImportedPackage",
     "IncomingDocument",
     "MailOutbox",
     "MailSettings",

@@ -24,6 +24,7 @@ class Role(enum.StrEnum):
     DEPARTMENT_HEAD = "department_head"
     SPECIALIST = "specialist"
     ADMIN = "admin"
+    ARCHIVIST = "archivist"
 
     @property
     def label(self) -> str:
@@ -36,6 +37,7 @@ ROLE_LABELS = {
     Role.DEPARTMENT_HEAD: "Trưởng phòng",
     Role.SPECIALIST: "Chuyên viên",
     Role.ADMIN: "Quản trị",
+    Role.ARCHIVIST: "Lưu trữ",
 }
 
 

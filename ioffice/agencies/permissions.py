@@ -61,6 +61,13 @@ class Op(enum.StrEnum):
     VIEW_PROVINCE_DASHBOARD = "dashboard.province"
     VIEW_CALENDAR = "calendar.view"
     EDIT_CALENDAR = "calendar.edit"
+    # records and archives (Decree 30, chapter IV)
+    VIEW_RECORDS = "records.view"
+    EDIT_FILE_LIST = "records.file-list.edit"
+    APPROVE_FILE_LIST = "records.file-list.approve"
+    KEEP_DOSSIER = "records.dossier.keep"
+    HAND_OVER = "records.hand-over"
+    RECEIVE_RECORDS = "records.archive.receive"
     # search, keys, administration
     SEARCH = "search"
     OWN_KEYS = "keys.own"
@@ -82,6 +89,7 @@ class Op(enum.StrEnum):
 ALL_ROLES = frozenset(Role)
 _DRAFTERS = frozenset({Role.SPECIALIST, Role.DEPARTMENT_HEAD, Role.CLERK, Role.LEADER})
 C, L, H, A = Role.CLERK, Role.LEADER, Role.DEPARTMENT_HEAD, Role.ADMIN
+ARCHIVE = Role.ARCHIVIST
 
 RULES: dict[Op, frozenset[Role]] = {
     Op.READ_INCOMING: ALL_ROLES,
@@ -123,6 +131,12 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.VIEW_PROVINCE_DASHBOARD: frozenset({A}),
     Op.VIEW_CALENDAR: ALL_ROLES,
     Op.EDIT_CALENDAR: frozenset({C}),
+    Op.VIEW_RECORDS: ALL_ROLES,
+    Op.EDIT_FILE_LIST: frozenset({C}),
+    Op.APPROVE_FILE_LIST: frozenset({L}),
+    Op.KEEP_DOSSIER: _DRAFTERS,
+    Op.HAND_OVER: _DRAFTERS,
+    Op.RECEIVE_RECORDS: frozenset({ARCHIVE}),
     Op.SEARCH: ALL_ROLES,
     Op.OWN_KEYS: ALL_ROLES,
     Op.ADMIN_KEYS: frozenset({A}),
@@ -177,6 +191,13 @@ LABELS: dict[Op, str] = {
                                 "quan cấp cao nhất)",
     Op.VIEW_CALENDAR: "Xem lịch công tác đã công bố (và nhận lịch qua iCalendar)",
     Op.EDIT_CALENDAR: "Soạn, sửa và công bố lịch công tác tuần của cơ quan",
+    Op.VIEW_RECORDS: "Xem danh mục hồ sơ và hồ sơ (hồ sơ: người lập, văn thư, lãnh đạo, lưu "
+                     "trữ)",
+    Op.EDIT_FILE_LIST: "Lập danh mục hồ sơ của năm (đề mục, hồ sơ, người lập)",
+    Op.APPROVE_FILE_LIST: "Phê duyệt danh mục hồ sơ",
+    Op.KEEP_DOSSIER: "Lập hồ sơ được giao: mở, đưa văn bản vào, kết thúc (người lập hồ sơ)",
+    Op.HAND_OVER: "Nộp lưu hồ sơ đã kết thúc vào Lưu trữ cơ quan (người lập hồ sơ)",
+    Op.RECEIVE_RECORDS: "Nhận hoặc trả lại hồ sơ nộp lưu (Lưu trữ cơ quan)",
     Op.SEARCH: "Tìm kiếm",
     Op.OWN_KEYS: "Quản lý chữ ký số của mình",
     Op.ADMIN_KEYS: "Quản trị chữ ký số của cơ quan",
@@ -205,7 +226,8 @@ def refusal(op: Op) -> str:
     return f"Bạn không có quyền thực hiện thao tác «{op.label}» (dành cho: {names})."
 
 
-ROLE_ORDER = (Role.CLERK, Role.LEADER, Role.DEPARTMENT_HEAD, Role.SPECIALIST, Role.ADMIN)
+ROLE_ORDER = (Role.CLERK, Role.LEADER, Role.DEPARTMENT_HEAD, Role.SPECIALIST, Role.ADMIN,
+              Role.ARCHIVIST)
 
 
 def render_markdown() -> str:

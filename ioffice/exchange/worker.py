@@ -28,6 +28,7 @@ from ioffice.exchange.wake import Waker
 from ioffice.notifications import jobs as notification_jobs
 from ioffice.ocr.worker import CHECK_SECONDS as OCR_CHECK_SECONDS
 from ioffice.ocr.worker import start_pending as start_ocr
+from ioffice.records import handover as records_handover
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("notices-prune", notification_jobs.PRUNE_SECONDS, notification_jobs.prune, first_after=60),
     PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
     PeriodicJob("dashboard-sums", dashboard_summary.EVERY_SECONDS, dashboard_summary.run, first_after=30),
+    PeriodicJob("records-reminders", 3600, records_handover.run, first_after=120),
 )
 
 

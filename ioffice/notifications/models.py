@@ -29,6 +29,7 @@ class Kind(enum.StrEnum):
     EXCHANGE_REQUEST = "exchange_request"
     STATUS_BACK = "status_back"
     DEAD_LETTER = "dead_letter"
+    RECORDS = "records"
 
     @property
     def label(self) -> str:
@@ -47,6 +48,7 @@ KIND_LABELS = {
     Kind.EXCHANGE_REQUEST: "Yêu cầu thu hồi, thay thế, cập nhật",
     Kind.STATUS_BACK: "Trạng thái từ nơi nhận",
     Kind.DEAD_LETTER: "Gói tin gửi không thành công",
+    Kind.RECORDS: "Hồ sơ, nộp lưu",
 }
 
 

@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
         outgoing,
         outgoing_flow,  # noqa: F401  (routes of the outgoing blueprint)
         pki_http,
+        records,
         schedule,
         search,
         tsa,
@@ -81,6 +82,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exchange.bp)
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(schedule.bp)
+    app.register_blueprint(records.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(exchange_push.bp)
     notifications.init_app(app)

@@ -26,6 +26,7 @@ ROLE_PANELS: dict[Role, str] = {
     Role.DEPARTMENT_HEAD: "Giao việc trong phòng, duyệt nội dung dự thảo của phòng.",
     Role.SPECIALIST: "Xử lý văn bản được giao, soạn dự thảo văn bản trả lời.",
     Role.ADMIN: "Quản lý phòng ban và tài khoản người dùng của cơ quan.",
+    Role.ARCHIVIST: "Nhận hồ sơ nộp lưu vào Lưu trữ cơ quan, ký biên bản giao nhận.",
 }
 
 

@@ -36,12 +36,16 @@ from ioffice.keys.models import SigningCertificate
 from ioffice.notifications import Kind, notify
 from ioffice.notifications.models import MailOutbox, MailState
 from ioffice.ocr import service as ocr_service
+from ioffice.records import handover as records_handover
+from ioffice.records import service as records
 from ioffice.schedule import service as schedule
 from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
 from tests.outgoing.conftest import new_draft
+from tests.records.conftest import TODAY as records_today
+from tests.records.conftest import make_year as records_make_year
 from tests.support.factories import actor, department, pdf, register
 
 CAMAU = "000.00.00.H12"
@@ -109,6 +113,10 @@ class Objects:
     mail_id: int
     event_id: int
     job_id: int
+    list_id: int = 0
+    dossier_id: int = 0
+    item_id: int = 0
+    handover_id: int = 0
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -119,10 +127,13 @@ class Objects:
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
             "user_id": self.user_id, "token_id": self.token_id,
             "notification_id": self.notification_id, "mail_id": self.mail_id, "event_id": self.event_id,
-            "job_id": self.job_id,
+            "job_id": self.job_id, "list_id": self.list_id, "dossier_id": self.dossier_id,
+            "item_id": self.item_id, "handover_id": self.handover_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
+        if name == "fmt":
+            return ["xlsx"]
         assert name in by_name, (f"route {endpoint} has a parameter <{name}> this test has no "
                                  "object for: add one to Objects")
         return [str(by_name[name])]
@@ -157,11 +168,21 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
         day="2026-12-08", start_time="08:00", title="Giao ban tuần"))
     # a scan the clerk chose on the registration form (the form polls its OCR job)
     job_id = ocr_service.start_scan(db, blobs, clerk, "ban-quet.pdf", pdf()).job.id
+    # records: a year's list, a dossier kept by the clerk with a file, closed, handed over
+    year = records_make_year(db)
+    records.open_dossier(db, actor(db, "chuyenvien.camau"), year.dossier.id,
+                         f"{records_today.year}-02-01", records_today)
+    item = records.add_file(db, blobs, actor(db, "chuyenvien.camau"), year.dossier.id,
+                            "Tài liệu", "a.pdf", b"%PDF-1.4 x")
+    records.close_dossier(db, actor(db, "chuyenvien.camau"), year.dossier.id,
+                          f"{records_today.year}-03-01", "2", records_today)
+    handover = records_handover.start(db, blobs, actor(db, "chuyenvien.camau"),
+                                      [year.dossier.id], records_today)
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
                    agency.id, clerk.user_id, api_token.id, notification.id, mail.id,
-                   event.id, job_id)
+                   event.id, job_id, year.file_list.id, year.dossier.id, item.id, handover.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:
@@ -242,6 +263,8 @@ def test_each_role_gets_what_the_role_table_allows(app: Flask, db: Session) -> N
     allowed one gets on to the object (404), the form or the page, never 403."""
 
     def fill(endpoint: str, name: str) -> list[str]:
+        if name == "fmt":
+            return ["xlsx"]
         return list(ASSIGNMENT_ACTIONS) if name == "action" else [
             "0" * 64 if name == "sha256" else MISSING_ID]
 

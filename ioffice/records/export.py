@@ -1,0 +1,142 @@
+"""The forms of Appendix V as workbooks: the file list (form II), a dossier's table of contents
+(form IV); and the file list as PDF, the workbook printed by LibreOffice (as the dashboards)."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+from ioffice.documents.xlsx import _set_value, clean_text
+from ioffice.outgoing.convert import soffice
+from ioffice.records.models import FileList
+from ioffice.records.service import RecordsError, TocRow, count_by_retention, list_rows
+
+__all__ = ["file_list_pdf", "file_list_xlsx", "toc_xlsx"]
+
+TIMEOUT_S = 60.0
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def _sheet(wb: Workbook, title: str, head: Sequence[str], columns: Sequence[tuple[str, int]]):
+    ws = wb.active
+    ws.title = title[:31]
+    for line in head:
+        ws.append([clean_text(line)])
+    for row in range(1, len(head) + 1):
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(columns))
+        ws.cell(row=row, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
+    ws.cell(row=1, column=1).font = Font(bold=True)
+    ws.cell(row=2, column=1).font = Font(bold=True, size=14)
+    ws.append([name for name, _ in columns])
+    ws.append([f"({i})" for i in range(1, len(columns) + 1)])
+    first = len(head) + 1
+    ws.row_dimensions[first].height = 32  # the column names wrap on two lines
+    for row in ws.iter_rows(min_row=first, max_row=first + 1):
+        for cell in row:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            cell.border = _BORDER
+    for i, (_, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+    return ws
+
+
+def _row(ws, values: Sequence[object], *, bold: bool = False) -> None:
+    row = ws.max_row + 1
+    for column, value in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=column)
+        _set_value(cell, value)
+        cell.border = _BORDER
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        if bold:
+            cell.font = Font(bold=True)
+        if hasattr(cell.value, "year"):
+            cell.number_format = "DD/MM/YYYY"
+
+
+def _save(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def file_list_xlsx(file_list: FileList, agency_name: str, keeper_names: dict[int, str]) -> bytes:
+    """Appendix V, II: «Số và ký hiệu hồ sơ | Tên đề mục và tiêu đề hồ sơ | Thời hạn bảo quản |
+    Người lập hồ sơ | Ghi chú», headings in bold."""
+    wb = Workbook()
+    decision = f" (Kèm theo {file_list.decision})" if file_list.decision else ""
+    ws = _sheet(wb, f"Danh muc {file_list.year}",
+                [agency_name.upper(), f"DANH MỤC HỒ SƠ NĂM {file_list.year}{decision}", ""],
+                [("Số và ký hiệu hồ sơ", 16), ("Tên đề mục và tiêu đề hồ sơ", 60),
+                 ("Thời hạn bảo quản", 14), ("Người lập hồ sơ", 24), ("Ghi chú", 20)])
+    for r in list_rows(file_list):
+        if r.dossier is None:
+            _row(ws, ["", r.label, "", "", ""], bold=True)
+        else:
+            d = r.dossier
+            _row(ws, [d.symbol, d.title, d.retention_label, keeper_names.get(d.keeper_id, ""),
+                      d.note])
+    permanent, limited = count_by_retention(file_list)
+    ws.append([])
+    ws.append([clean_text(
+        f"Danh mục hồ sơ này có {permanent + limited} hồ sơ, bao gồm: {permanent} hồ sơ bảo quản "
+        f"vĩnh viễn; {limited} hồ sơ bảo quản có thời hạn.")])
+    return _save(wb)
+
+
+def toc_xlsx(symbol: str, year: int, title: str, agency_name: str, rows: Sequence[TocRow]
+             ) -> bytes:
+    """Appendix V, IV: the table of contents of one dossier."""
+    wb = Workbook()
+    ws = _sheet(wb, "Muc luc van ban",
+                [agency_name.upper(), "MỤC LỤC VĂN BẢN, TÀI LIỆU",
+                 f"Số, ký hiệu hồ sơ: {symbol} – Năm {year} – {title}"],
+                [("STT", 6), ("Số, ký hiệu văn bản", 18), ("Ngày tháng năm văn bản", 14),
+                 ("Tên loại và trích yếu nội dung văn bản", 60), ("Tác giả văn bản", 28),
+                 ("Tờ số/Trang số", 10), ("Ghi chú", 16)])
+    for r in rows:
+        _row(ws, [r.index, r.number_notation, r.date, r.type_and_subject, r.author, r.pages,
+                  r.note])
+    return _save(wb)
+
+
+def file_list_pdf(data: bytes, *, timeout: float = TIMEOUT_S) -> bytes:
+    """A workbook of :func:`file_list_xlsx` printed to PDF by LibreOffice, in a throw-away
+    profile (the way the dashboards print theirs)."""
+    binary = soffice()
+    if binary is None:
+        raise RecordsError("Máy chủ chưa cài LibreOffice nên chưa xuất được PDF; hãy xuất XLSX.")
+    with tempfile.TemporaryDirectory(prefix="ioffice-records-") as tmp:
+        work = Path(tmp)
+        (work / "danh-muc.xlsx").write_bytes(data)
+        cmd = [binary, f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
+               "--norestore", "--convert-to", "pdf", "--outdir", str(work / "out"),
+               str(work / "danh-muc.xlsx")]
+        proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True,
+                                env={**os.environ, "HOME": str(work)})
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise RecordsError("Xuất PDF quá lâu; hãy thử lại hoặc xuất XLSX.") from exc
+        result = work / "out" / "danh-muc.pdf"
+        if code != 0 or not result.exists() or result.stat().st_size == 0:
+            raise RecordsError("Không xuất được PDF; hãy thử lại hoặc xuất XLSX.")
+        return result.read_bytes()

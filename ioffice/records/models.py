@@ -1,0 +1,240 @@
+"""The file list of a year (headings and planned dossiers), dossiers and what they hold, and
+hand-overs to the archive (Appendix V of Decree 30/2020)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ioffice.db import Base, enum_values, utcnow
+
+
+def _enum(cls: type[enum.Enum], length: int) -> Enum:
+    return Enum(cls, values_callable=enum_values, native_enum=False, length=length)
+
+
+class ListStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "Dự thảo", "approved": "Đã phê duyệt"}[self.value]
+
+
+class DossierStatus(enum.StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    CLOSED = "closed"
+    SUBMITTED = "submitted"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return {"planned": "Chưa mở", "open": "Đang lập", "closed": "Đã kết thúc",
+                "submitted": "Đang nộp lưu", "archived": "Đã nộp lưu"}[self.value]
+
+
+class ItemKind(enum.StrEnum):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+    FILE = "file"
+    NOTE = "note"
+
+    @property
+    def label(self) -> str:
+        return {"incoming": "Văn bản đến", "outgoing": "Văn bản đi", "file": "Tài liệu khác",
+                "note": "Ghi chú"}[self.value]
+
+
+class HandoverStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "Chờ bên giao ký", "submitted": "Chờ Lưu trữ nhận",
+                "accepted": "Lưu trữ đã nhận", "returned": "Lưu trữ trả lại"}[self.value]
+
+
+class FileList(Base):
+    """Danh mục hồ sơ of one agency and year: made by the office, approved by a leader."""
+
+    __tablename__ = "file_lists"
+    __table_args__ = (UniqueConstraint("agency_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    year: Mapped[int]
+    status: Mapped[ListStatus] = mapped_column(_enum(ListStatus, 16), default=ListStatus.DRAFT)
+    decision: Mapped[str] = mapped_column(String(255), default="")
+    """«Kèm theo Quyết định số ... ngày ... của ...», written at approval."""
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    headings: Mapped[list[FileListHeading]] = relationship(
+        back_populates="file_list", cascade="all, delete-orphan",
+        order_by="(FileListHeading.parent_id.is_not(None), FileListHeading.position)")
+    dossiers: Mapped[list[Dossier]] = relationship(
+        back_populates="file_list", order_by="(Dossier.number, Dossier.id)")
+
+
+class FileListHeading(Base):
+    """A heading (Roman numeral, ``parent_id`` None) or a subheading (Arabic) of a list."""
+
+    __tablename__ = "file_list_headings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    list_id: Mapped[int] = mapped_column(ForeignKey("file_lists.id", ondelete="CASCADE"),
+                                         index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("file_list_headings.id"))
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(String(20), default="")
+    """The abbreviation of a heading (``TCCB``): the part after the dot of a dossier's symbol."""
+    title: Mapped[str] = mapped_column(String(500))
+
+    file_list: Mapped[FileList] = relationship(back_populates="headings")
+    parent: Mapped[FileListHeading | None] = relationship(remote_side=[id])
+
+
+class Dossier(Base):
+    """A dossier (hồ sơ) of the list: planned, opened by its keeper, kept, closed, handed over."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (UniqueConstraint("list_id", "symbol"),
+                      Index("ix_dossiers_agency_keeper", "agency_id", "keeper_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    list_id: Mapped[int] = mapped_column(ForeignKey("file_lists.id"), index=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("file_list_headings.id"))
+    number: Mapped[int]
+    symbol: Mapped[str] = mapped_column(String(40))
+    """Số và ký hiệu hồ sơ, e.g. ``01.TCCB``."""
+    title: Mapped[str] = mapped_column(String(1000))
+    retention_years: Mapped[int | None]
+    """Thời hạn bảo quản in years; None: permanent (vĩnh viễn)."""
+    keeper_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[DossierStatus] = mapped_column(_enum(DossierStatus, 16),
+                                                  default=DossierStatus.PLANNED)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    page_count: Mapped[int | None]
+    closed_at: Mapped[dt.datetime | None]
+    handover_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True)
+    reminded_on: Mapped[dt.date | None] = mapped_column(Date)
+    """When the keeper was told the hand-over deadline is near (once per closing)."""
+    title_folded: Mapped[str] = mapped_column(Text, default="")
+    """Symbol and title without diacritics, lower case (search)."""
+
+    file_list: Mapped[FileList] = relationship(back_populates="dossiers")
+    heading: Mapped[FileListHeading] = relationship()
+    items: Mapped[list[DossierItem]] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan",
+        order_by="(DossierItem.position, DossierItem.id)")
+
+    @property
+    def retention_label(self) -> str:
+        return "Vĩnh viễn" if self.retention_years is None else f"{self.retention_years} năm"
+
+    @property
+    def handover_deadline(self) -> dt.date | None:
+        """Art. 30(2)(b): within one year of the end of the work."""
+        if self.end_date is None:
+            return None
+        try:
+            return self.end_date.replace(year=self.end_date.year + 1)
+        except ValueError:  # 29 February
+            return self.end_date + dt.timedelta(days=365)
+
+
+class DossierItem(Base):
+    """A document, another file or a note in a dossier. A document may sit in several dossiers,
+    once in each."""
+
+    __tablename__ = "dossier_items"
+    __table_args__ = (UniqueConstraint("dossier_id", "incoming_id"),
+                      UniqueConstraint("dossier_id", "outgoing_id"),
+                      Index("ix_dossier_items_incoming", "incoming_id"),
+                      Index("ix_dossier_items_outgoing", "outgoing_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"),
+                                            index=True)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, 16))
+    position: Mapped[int]
+    incoming_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_documents.id"))
+    outgoing_id: Mapped[int | None] = mapped_column(ForeignKey("outgoing_documents.id"))
+    title: Mapped[str] = mapped_column(Text, default="")
+    """A file's title or a note's text (documents show their own)."""
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    pages: Mapped[int | None]
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="items")
+
+
+class Handover(Base):
+    """Nộp lưu: closed dossiers of one keeper handed to the archive, with the hand-over record
+    (form V) and the submission list (form III) as one PDF signed by both sides."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    keeper_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[HandoverStatus] = mapped_column(_enum(HandoverStatus, 16),
+                                                   default=HandoverStatus.DRAFT)
+    record_sha256: Mapped[str] = mapped_column(String(64), default="")
+    """The record's PDF as it is now (unsigned, keeper-signed, then both)."""
+    keeper_serial: Mapped[str] = mapped_column(String(64), default="")
+    archivist_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    archivist_serial: Mapped[str] = mapped_column(String(64), default="")
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime | None]
+    decided_at: Mapped[dt.datetime | None]
+
+    dossiers: Mapped[list[Dossier]] = relationship(order_by="(Dossier.symbol, Dossier.id)")
+
+
+class ImportedPackage(Base):
+    """An electronic dossier package (ZIP) received from another installation, every hash and
+    signature verified on import; the package itself is kept as it came (``sha256``)."""
+
+    __tablename__ = "imported_packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    organ_id: Mapped[str] = mapped_column(String(35))
+    """The identifier of the agency that made the dossier (FileCode/OrganId)."""
+    year: Mapped[int]
+    symbol: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(1000))
+    retention_years: Mapped[int | None]
+    documents: Mapped[int]
+    signatures: Mapped[int]
+    """Signatures found intact in the package's PDFs."""
+    untrusted: Mapped[int] = mapped_column(default=0)
+    """Of those, how many chain to no anchor this installation trusts."""
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def retention_label(self) -> str:
+        return "Vĩnh viễn" if self.retention_years is None else f"{self.retention_years} năm"
