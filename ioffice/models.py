@@ -3,6 +3,7 @@
 from ioffice.agencies.models import Agency, Department, Membership, MembershipRole, User
 from ioffice.api.models import ApiToken
 from ioffice.audit.models import AuditEvent, AuditHead
+from ioffice.copies.models import DocumentCopy
 from ioffice.db import Base
 from ioffice.exchange.models import (
     DirectoryEntry,
@@ -55,6 +56,7 @@ __all__ = [
     "Chase",
     "Department",
     "DirectoryEntry",
+    "DocumentCopy",
     "DocumentFile",
     "DocumentText",
     "DraftVersion",
