@@ -269,8 +269,8 @@ def copies_of(session: Session, actor: Actor, source: str, document_id: int
 def list_copies(session: Session, actor: Actor, year: int) -> list[DocumentCopy]:
     """The copies register of a year, and the requests still to make (newest first)."""
     actor.check(Op.VIEW_COPIES)
-    start = dt.datetime(year, 1, 1) - dt.timedelta(hours=7)
-    end = dt.datetime(year + 1, 1, 1) - dt.timedelta(hours=7)
+    start = dt.datetime(year, 1, 1, tzinfo=VN_TZ)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=VN_TZ)
     rows = session.scalars(select(DocumentCopy).where(
         DocumentCopy.agency_id == actor.agency_id,
         ((DocumentCopy.year == year) | ((DocumentCopy.year.is_(None))

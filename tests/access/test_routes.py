@@ -30,6 +30,7 @@ from ioffice.agencies.permissions import Op, allowed
 from ioffice.api import tokens
 from ioffice.api.views import api
 from ioffice.audit import AuditContext
+from ioffice.copies import service as copies
 from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
 from ioffice.incoming import handling
 from ioffice.keys.models import SigningCertificate
@@ -109,6 +110,7 @@ class Objects:
     mail_id: int
     event_id: int
     job_id: int
+    copy_id: int
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -119,7 +121,7 @@ class Objects:
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
             "user_id": self.user_id, "token_id": self.token_id,
             "notification_id": self.notification_id, "mail_id": self.mail_id, "event_id": self.event_id,
-            "job_id": self.job_id,
+            "job_id": self.job_id, "copy_id": self.copy_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -157,11 +159,13 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
         day="2026-12-08", start_time="08:00", title="Giao ban tuần"))
     # a scan the clerk chose on the registration form (the form polls its OCR job)
     job_id = ocr_service.start_scan(db, blobs, clerk, "ban-quet.pdf", pdf()).job.id
+    copy = copies.request_copy(db, blobs, leader, "incoming", incoming.id, copies.CopyRequest(
+        "sao_y", "routes-copy", recipients="Sở Nội vụ"))
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
                    agency.id, clerk.user_id, api_token.id, notification.id, mail.id,
-                   event.id, job_id)
+                   event.id, job_id, copy.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:
