@@ -37,13 +37,27 @@ from ioffice.incoming.models import IncomingDocument
 from ioffice.keys import service as keys
 from ioffice.outgoing import access as outgoing_access
 from ioffice.outgoing.errors import OutgoingError
+from ioffice.outgoing.locks import end_reads
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
 from ioffice.outgoing.signatures import AGENCY_LEVEL, check_next_signature
 from ioffice.outgoing.timestamps import TimestampPolicy
 from ioffice.registers.models import RegisterKind
-from ioffice.registers.numbering import get_or_create_register, next_number
+from ioffice.registers.numbering import (
+    NumberTaken,
+    get_or_create_register,
+    next_number,
+    peek_next_number,
+)
 from ioffice.storage import BlobStore
-from signing import AttachmentStamp, PadesLevel, Pki, SigningError, TrustStore, sign_pdf
+from signing import (
+    AttachmentStamp,
+    Credential,
+    PadesLevel,
+    Pki,
+    SigningError,
+    TrustStore,
+    sign_pdf,
+)
 from signing.tsa import TimestampUnavailable
 
 if TYPE_CHECKING:
@@ -297,17 +311,56 @@ def place_of(agency: Agency) -> str:
     return match.group(1).strip() if match else agency.name
 
 
+ATTEMPTS = 5
+"""Copies made before giving up when other clerks keep taking the expected number."""
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A copy made and stored as a blob, before any lock: what :func:`_keep` writes."""
+
+    year: int
+    number: int
+    notation: str
+    date: dt.date
+    sha256: str
+    size: int
+    page_count: int
+    serial: str
+    level: str
+    without_timestamp: str
+
+
 def make_copy(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, actor: Actor,
               copy_id: int, *, tsa: TimestampPolicy, tokens: SealTokens | None = None
               ) -> DocumentCopy:
     """The clerk makes a requested copy: its number in the copies register, the PDF (the
     original's pages and the copy form), the agency's signature (PAdES B-LTA, top right of
     page 1, no image: Appendix I part II.I.3). A copy already made is returned as it is (a
-    second click makes no second copy)."""
+    second click makes no second copy).
+
+    As the outgoing seal (``outgoing/issue.py``): the copy is made and signed over the number
+    the register would give now, with no lock held; then the copy and the register are locked
+    and the number taken if it is still that one (else the copy is made again with the next)."""
     actor.check(Op.MAKE_COPY)
-    copy = get_copy(session, actor, copy_id, for_update=True)
-    if copy.status is CopyStatus.MADE:
-        return copy
+    copy = get_copy(session, actor, copy_id)
+    for _attempt in range(ATTEMPTS):
+        if copy.status is CopyStatus.MADE:
+            return copy
+        made = _make(session, blobs, pki, trust, actor, copy, tsa, tokens)
+        try:
+            with session.begin_nested():  # rolled back on a conflict: its row locks go with it
+                return _keep(session, actor, copy_id, made)
+        except NumberTaken:
+            session.expire_all()  # see what the other clerk committed
+            copy = get_copy(session, actor, copy_id)
+    raise WrongState("Sổ đăng ký bản sao đang được cấp số liên tục cho bản sao khác; chưa cấp "
+                     "số bản sao này. Hãy thử lại.")
+
+
+def _make(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, actor: Actor,
+          copy: DocumentCopy, tsa: TimestampPolicy, tokens: SealTokens | None) -> _Made:
+    """Reads, then (no lock held) the PDF, its signature and its blob."""
     decider = session.get(User, copy.decided_by_id)
     if decider is None:
         raise WrongState("Bản sao chưa có quyết định của lãnh đạo; không thực hiện được.")
@@ -324,8 +377,7 @@ def make_copy(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, a
             raise InvalidCopy("Các trang đã chọn để trích sao không còn trong văn bản.")
     agency = session.get(Agency, actor.agency_id)
     today = today_vn()
-    register = get_or_create_register(session, agency.id, RegisterKind.COPIES, today.year)
-    number = next_number(session, register)
+    number = peek_next_number(session, agency.id, RegisterKind.COPIES, today.year)
     notation = f"{number:02d}/{copy.kind.abbreviation}-{agency.short_name}"
     form = copy_pdf.CopyForm(
         heading=copy.kind.heading, agency_name=agency.name,
@@ -335,26 +387,38 @@ def make_copy(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, a
         recipients=tuple(copy.recipient_lines),
         original=("Sao lục từ bản sao y số " + copy.from_copy.number_notation + " - "
                   if copy.from_copy is not None else "Sao từ ") + _describe(doc))
+    credential = keys.seal_credential(session, pki, actor.agency_id, tokens)
+    end_reads(session)  # the last read: nothing below touches the database
     try:
         unsigned = copy_pdf.build_copy(source_pdf, pages, copy_pdf.form_page(form))
     except copy_pdf.PdfToolError as exc:
         raise CopyError(f"Không tạo được tệp bản sao từ tệp của văn bản ({exc}); chưa có gì "
                         "thay đổi. Hãy báo quản trị hệ thống.") from exc
-    signed, level, without_timestamp, serial = _seal(session, pki, trust, actor, agency, unsigned,
-                                             copy.kind, notation, tsa, tokens)
+    signed, level, without = _seal(credential, trust, agency, unsigned, copy.kind, notation, tsa)
     info = blobs.put_bytes(signed)
+    return _Made(today.year, number, notation, today, info.sha256, info.size,
+                 _page_count(signed), str(credential.serial), level, without)
+
+
+def _keep(session: Session, actor: Actor, copy_id: int, made: _Made) -> DocumentCopy:
+    """The short locked part: take the number the copy was made with and keep the copy."""
+    copy = get_copy(session, actor, copy_id, for_update=True)
+    if copy.status is CopyStatus.MADE:
+        return copy  # made by another click meanwhile: ours is not needed
+    register = get_or_create_register(session, actor.agency_id, RegisterKind.COPIES, made.year)
+    next_number(session, register, expect=made.number)
     copy.status, copy.register_id, copy.year, copy.number = (CopyStatus.MADE, register.id,
-                                                             today.year, number)
-    copy.number_notation, copy.copy_date = notation, today
-    copy.sha256, copy.size, copy.page_count = info.sha256, info.size, _page_count(signed)
-    copy.level, copy.certificate_serial = level, serial
+                                                             made.year, made.number)
+    copy.number_notation, copy.copy_date = made.notation, made.date
+    copy.sha256, copy.size, copy.page_count = made.sha256, made.size, made.page_count
+    copy.level, copy.certificate_serial = made.level, made.serial
     copy.made_by_id, copy.made_at = actor.user_id, utcnow()
     session.flush()
     source, document_id = source_of(copy)
-    details = {"copy_id": copy.id, "kind": copy.kind.value, "number_notation": notation,
-               "sha256": info.sha256, "certificate": copy.certificate_serial, "level": level}
-    if without_timestamp:
-        details["without_timestamp"] = without_timestamp
+    details = {"copy_id": copy.id, "kind": copy.kind.value, "number_notation": made.notation,
+               "sha256": made.sha256, "certificate": made.serial, "level": made.level}
+    if made.without_timestamp:
+        details["without_timestamp"] = made.without_timestamp
     record(session, actor.ctx, "copies:copy:make", subject_type=source, subject_id=document_id,
            details=details)
     return copy
@@ -364,12 +428,10 @@ NO_TIMESTAMP = ("Chưa ký số bản sao được: {reason} Chưa có gì thay 
                 "phút, nếu vẫn lỗi hãy báo quản trị hệ thống.")
 
 
-def _seal(session: Session, pki: Pki, trust: TrustStore, actor: Actor, agency: Agency,
-          unsigned: bytes, kind: CopyKind, notation: str, tsa: TimestampPolicy,
-          tokens: SealTokens | None) -> tuple[bytes, str, str, str]:
+def _seal(credential: Credential, trust: TrustStore, agency: Agency, unsigned: bytes,
+          kind: CopyKind, notation: str, tsa: TimestampPolicy) -> tuple[bytes, str, str]:
     """The agency's signature on the copy, with the seal key outgoing documents are sealed
-    with: (signed bytes, PAdES level, why there is no timestamp or "", certificate serial)."""
-    credential = keys.seal_credential(session, pki, actor.agency_id, tokens)
+    with: (signed bytes, PAdES level, why there is no timestamp or "")."""
     stamp = AttachmentStamp(f"{kind.heading} - {agency.name}", notation, width=250.0, height=46.0)
     without = ""
     try:
@@ -394,4 +456,4 @@ def _seal(session: Session, pki: Pki, trust: TrustStore, actor: Actor, agency: A
         check_next_signature(unsigned, signed, 1, str(credential.serial))
     except OutgoingError as exc:
         raise CopyError(exc.message) from exc
-    return signed, level, without, str(credential.serial)
+    return signed, level, without

@@ -213,3 +213,32 @@ def test_roles_in_the_service_layer(db: Session, blobs: BlobStore, pki: Pki, tru
     copy = ask(db, blobs, LEADER, "incoming", incoming.id)
     with pytest.raises(Forbidden):
         copies.make_copy(db, blobs, pki, trust, actor(db, LEADER), copy.id, tsa=tsa)
+
+
+def test_a_number_taken_meanwhile_makes_the_copy_again(db: Session, blobs: BlobStore, pki: Pki,
+                                                       trust: TrustStore, tsa, monkeypatch
+                                                       ) -> None:
+    """Another clerk takes the number the copy was made with (no lock is held while it is
+    made): the copy is made again with the next number, no gap, no duplicate."""
+    from ioffice.copies import service
+    from ioffice.registers.models import RegisterKind
+    from ioffice.registers.numbering import get_or_create_register, next_number
+
+    clerk = actor(db, CLERK)
+    copy = ask(db, blobs, LEADER, "incoming", register(db, blobs, clerk).id)
+    real, calls = service._make, []
+
+    def racing(*args, **kwargs):
+        made = real(*args, **kwargs)
+        if not calls:  # the other clerk takes that number now
+            reg = get_or_create_register(db, clerk.agency_id, RegisterKind.COPIES, made.year)
+            next_number(db, reg)
+        calls.append(made.number)
+        return made
+
+    monkeypatch.setattr(service, "_make", racing)
+    made = copies.make_copy(db, blobs, pki, trust, clerk, copy.id, tsa=tsa)
+    assert calls == [calls[0], calls[0] + 1] and made.number == calls[0] + 1
+    assert made.number_notation == f"{made.number:02d}/SY-UBND"
+    assert f"Số: {made.number_notation}" in text_of(blobs.read_bytes(made.sha256),
+                                                    made.page_count - 1)
