@@ -138,7 +138,9 @@ def _describe(doc: IncomingDocument | OutgoingDocument) -> str:
     else:
         issued, issuer = doc.document_date, doc.issuer_name
     when = f" ngày {issued:%d/%m/%Y}" if issued else ""
-    return f"{kind} số {doc.number_notation}{when} của {issuer} về {doc.subject}"
+    subject = doc.subject.strip()
+    about = subject if subject.casefold().startswith("về ") else f"về {subject}"
+    return f"{kind} số {doc.number_notation}{when} của {issuer} {about}"
 
 
 # --- the leader's decision -----------------------------------------------------------------

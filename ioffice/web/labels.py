@@ -78,6 +78,10 @@ HISTORY_LABELS = {
     "calendar:week:publish": "công bố lịch công tác tuần",
     "calendar:week:unpublish": "chuyển lịch công tác tuần về bản nháp",
     "calendar:feed:reset": "tạo liên kết lịch iCalendar mới",
+    "copies:copy:request": "quyết định sao văn bản",
+    "copies:copy:make": "thực hiện bản sao, ký số cơ quan",
+    "copies:copy:read": "xem bản sao",
+    "copies:copy:download": "tải bản sao",
 }
 
 

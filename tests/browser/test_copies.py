@@ -52,9 +52,11 @@ def test_leader_decides_clerk_makes_a_sealed_copy(browser: Browser, live_server:
     number = clerk.locator("#copy-number").inner_text()
     assert re.fullmatch(r"\d{2,}/SY-UBND", number), number
     expect(clerk.locator("#original-link")).to_have_attribute("href", url.replace(live_server, ""))
-    clerk.locator("#preview img").last.scroll_into_view_if_needed()
-    clerk.wait_for_function("[...document.querySelectorAll('#preview img')]"
-                            ".every(i => i.complete && i.naturalWidth > 0)")
+    images = clerk.locator("#preview img")
+    for i in range(images.count()):
+        images.nth(i).scroll_into_view_if_needed()
+        clerk.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                arg=images.nth(i).element_handle())
     screenshot(clerk, "copies-2-made")
 
     pdf = clerk.request.get(copy_url + "/tep.pdf")
