@@ -282,8 +282,10 @@ def copies_of(session: Session, actor: Actor, source: str, document_id: int
         .order_by(DocumentCopy.id)))
 
 
-def list_copies(session: Session, actor: Actor, year: int) -> list[DocumentCopy]:
-    """The copies register of a year, and the requests still to make (newest first)."""
+def list_copies(session: Session, actor: Actor, year: int
+                ) -> list[tuple[DocumentCopy, IncomingDocument | OutgoingDocument]]:
+    """The copies register of a year, and the requests still to make (newest first), each
+    with its original; copies of originals the actor may not read are left out."""
     actor.check(Op.VIEW_COPIES)
     start = dt.datetime(year, 1, 1, tzinfo=VN_TZ)
     end = dt.datetime(year + 1, 1, 1, tzinfo=VN_TZ)
@@ -293,15 +295,13 @@ def list_copies(session: Session, actor: Actor, year: int) -> list[DocumentCopy]
                                         & (DocumentCopy.requested_at >= start)
                                         & (DocumentCopy.requested_at < end))))
         .order_by(DocumentCopy.id.desc()))
-    return [c for c in rows if _readable(session, actor, c)]
-
-
-def _readable(session: Session, actor: Actor, copy: DocumentCopy) -> bool:
-    try:
-        original_of(session, actor, copy)
-    except NotFound:
-        return False
-    return True
+    listed = []
+    for copy in rows:
+        try:
+            listed.append((copy, original_of(session, actor, copy)))
+        except NotFound:
+            continue
+    return listed
 
 
 # --- making the copy -----------------------------------------------------------------------

@@ -154,6 +154,9 @@ def test_another_agencys_document_is_not_found(db: Session, blobs: BlobStore) ->
     mine = ask(db, blobs, LEADER, "incoming", register(db, blobs, actor(db, CLERK)).id)
     with pytest.raises(NotFound, match="Không tìm thấy bản sao"):
         copies.get_copy(db, actor(db, "vanthu.bnv"), mine.id)
+    year = copies.today_vn().year
+    assert mine in [c for c, _ in copies.list_copies(db, actor(db, CLERK), year)]
+    assert mine not in [c for c, _ in copies.list_copies(db, actor(db, "vanthu.bnv"), year)]
 
 
 def test_a_clerk_needs_the_leaders_decision(db: Session, blobs: BlobStore) -> None:
