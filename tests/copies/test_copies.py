@@ -206,6 +206,10 @@ def test_double_submission_makes_one_copy(db: Session, blobs: BlobStore, pki: Pk
     number = made.number
     assert copies.make_copy(db, blobs, pki, trust, clerk, first.id, tsa=tsa).number == number
     assert len(copies.copies_of(db, clerk, "incoming", incoming.id)) == 1
+    # the copy's blob is kept by the store's cleanup
+    from ioffice import maintenance
+
+    assert made.sha256 in maintenance.referenced_blobs(db)
 
 
 def test_roles_in_the_service_layer(db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore,
