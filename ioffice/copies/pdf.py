@@ -6,8 +6,10 @@ date, the competent person's position and name, and the recipients.
 
 qpdf does the page work (it is the tool the upload path already repairs PDFs with); pyHanko's
 text boxes draw the form page with Noto Serif (the closest to the Times New Roman of
-Appendix I that Debian ships; fonts-noto-core), or the Noto Sans subset of ``signing/assets``
-if the system has no Noto Serif. Text is real text (searchable, copyable), never an image.
+Appendix I under a free licence), regular, bold, italic and bold italic, subset to Latin and
+Vietnamese and shipped in ``assets/`` (subsetting the whole fonts for every page took seconds;
+``assets/OFL.txt`` says how they were made). Text is real text (searchable, copyable), never
+an image.
 """
 
 from __future__ import annotations
@@ -22,18 +24,17 @@ from pathlib import Path
 
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.content import PdfResources
+from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.text import TextBox, TextBoxStyle
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
-
-from signing.appearance import FONT_PATH
 
 __all__ = ["CopyForm", "PdfToolError", "build_copy", "form_page", "parse_pages"]
 
 A4 = (595.28, 841.89)
 # Decree 30 Appendix I: left margin 30-35 mm, right 15-20 mm, top 20-25 mm
 LEFT, RIGHT, TOP = 85.0, 595.28 - 57.0, 841.89 - 64.0
-NOTO = Path("/usr/share/fonts/truetype/noto")
+ASSETS = Path(__file__).with_name("assets")
 QPDF_TIMEOUT = 60
 
 
@@ -66,8 +67,8 @@ class CopyForm:
 
 @functools.cache
 def _font(style: str, size: float) -> GlyphAccumulatorFactory:
-    path = NOTO / f"NotoSerif-{style}.ttf"
-    return GlyphAccumulatorFactory(str(path if path.exists() else FONT_PATH), font_size=size)
+    return GlyphAccumulatorFactory(str(ASSETS / f"NotoSerif-Vietnamese-{style}.ttf"),
+                                   font_size=size)
 
 
 _ORIGIN = layout.SimpleBoxLayoutRule(
@@ -76,23 +77,39 @@ _ORIGIN = layout.SimpleBoxLayoutRule(
 )
 
 
+class _Shared(FontEngineFactory):
+    """Hands every text box of a page the same engine of a font: one embedded subset per font
+    (subsetting a whole Noto Serif once per line made the page take seconds)."""
+
+    def __init__(self, engine: FontEngine) -> None:
+        self.engine = engine
+
+    def create_font_engine(self, writer, obj_stream=None) -> FontEngine:
+        return self.engine
+
+
 class _Canvas:
-    """Lines of text and rules on one page; each line its own text box (and font resource)."""
+    """Lines of text and rules on one page; each line its own text box, sharing one font
+    resource per style."""
 
     def __init__(self, writer: PdfFileWriter) -> None:
         self.writer = writer
         self.resources = PdfResources()
         self.ops: list[bytes] = []
-        self._n = 0
+        self._engines: dict[str, FontEngine] = {}
+
+    def _shared(self, style: str) -> _Shared:
+        if style not in self._engines:
+            self._engines[style] = _font(style, 13).create_font_engine(self.writer)
+        return _Shared(self._engines[style])
 
     def text(self, content: str, x: float, y: float, *, size: float = 13, style: str = "Regular",
              align: str = "left") -> float:
         """Draw one line with its baseline at ``y``; ``x`` is its left edge, centre or right edge
         by ``align``. Returns its width."""
-        self._n += 1
-        box = TextBox(TextBoxStyle(font=_font(style, size), font_size=size, leading=size,
+        box = TextBox(TextBoxStyle(font=self._shared(style), font_size=size, leading=size,
                                    box_layout_rule=_ORIGIN),
-                      writer=self.writer, resources=self.resources, font_name=f"F{self._n}")
+                      writer=self.writer, resources=self.resources, font_name=f"F{style}")
         box.content = content
         body = box.render()
         width = box.box.width
