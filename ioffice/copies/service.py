@@ -139,7 +139,8 @@ def _describe(doc: IncomingDocument | OutgoingDocument) -> str:
         issued, issuer = doc.document_date, doc.issuer_name
     when = f" ngày {issued:%d/%m/%Y}" if issued else ""
     subject = doc.subject.strip()
-    about = subject if subject.casefold().startswith("về ") else f"về {subject}"
+    about = (subject[:1].lower() + subject[1:] if subject.casefold().startswith("về ")
+             else f"về {subject}")
     return f"{kind} số {doc.number_notation}{when} của {issuer} {about}"
 
 
