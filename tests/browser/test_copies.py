@@ -34,7 +34,7 @@ def test_leader_decides_clerk_makes_a_sealed_copy(browser: Browser, live_server:
     leader = login(new_page(browser), live_server, "lanhdao.camau")
     leader.goto(url)
     leader.locator("#copies summary").click()
-    leader.get_by_label("Sao y").check()
+    leader.get_by_role("radio", name="Sao y").check()
     leader.locator("#copies textarea[name=recipients]").fill(
         "Sở Nội vụ\nỦy ban nhân dân huyện U Minh")
     with leader.expect_navigation():
@@ -71,9 +71,26 @@ def test_leader_decides_clerk_makes_a_sealed_copy(browser: Browser, live_server:
     subprocess.run(["pdftoppm", "-png", "-r", "70", str(path), str(SCREENSHOTS / "copies-pdf")],
                    check=True)
 
+    # the clerk records the leader's decision of a trích sao of page 2, and makes it
     clerk.goto(url)
     expect(clerk.locator("#copies")).to_contain_text(f"Sao y số {number}")
+    clerk.locator("#copies summary").click()
+    clerk.get_by_role("radio", name="Trích sao").check()
+    clerk.locator("#copies input[name=pages]").fill("2")
+    clerk.locator("#copies select[name=decided_by_id]").select_option(index=1)
+    clerk.locator("#copies textarea[name=recipients]").fill("Sở Tài chính")
+    with clerk.expect_navigation():
+        clerk.get_by_role("button", name="Ghi quyết định sao của lãnh đạo").click()
+    expect(clerk.locator("#copy-status")).to_have_text("Chờ văn thư thực hiện")
+    with clerk.expect_navigation(timeout=60_000):
+        clerk.get_by_role("button", name="Thực hiện bản sao và ký số cơ quan").click(
+            timeout=60_000)
+    extract = clerk.locator("#copy-number").inner_text()
+    assert re.fullmatch(r"\d{2,}/TrS-UBND", extract), extract
+    assert int(extract.split("/")[0]) == int(number.split("/")[0]) + 1  # one series
+    expect(clerk.locator("#document h2")).to_have_text("Tệp bản sao (2 trang)")
     clerk.goto(live_server + "/ban-sao/")
     expect(clerk.locator("#copies-register")).to_contain_text(number)
+    expect(clerk.locator("#copies-register")).to_contain_text(extract)
     screenshot(clerk, "copies-3-register")
     clerk.context.close()
