@@ -3,6 +3,7 @@
 from ioffice.agencies.models import Agency, Department, Membership, MembershipRole, User
 from ioffice.api.models import ApiToken
 from ioffice.audit.models import AuditEvent, AuditHead
+from ioffice.copies.models import DocumentCopy
 from ioffice.dashboards.models import DashboardDay, DashboardSumsState
 from ioffice.db import Base
 from ioffice.exchange.models import (
@@ -66,6 +67,7 @@ __all__ = [
     "DashboardSumsState",
     "Department",
     "DirectoryEntry",
+    "DocumentCopy",
     "DocumentFile",
     "DocumentText",
     "Dossier",

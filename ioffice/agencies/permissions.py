@@ -52,6 +52,10 @@ class Op(enum.StrEnum):
     REPLACE = "outgoing.replace"
     VIEW_OUTGOING_REGISTER = "outgoing.register-book.view"
     EXPORT_OUTGOING_REGISTER = "outgoing.register-book.export"
+    # copies (sao y, sao lục, trích sao)
+    REQUEST_COPY = "copies.request"
+    MAKE_COPY = "copies.make"
+    VIEW_COPIES = "copies.view"
     # exchange over the axis
     VIEW_EXCHANGE = "exchange.view"
     RETRY_EXCHANGE = "exchange.retry"
@@ -124,6 +128,9 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.REPLACE: _DRAFTERS,
     Op.VIEW_OUTGOING_REGISTER: frozenset({C, L}),
     Op.EXPORT_OUTGOING_REGISTER: frozenset({C, L}),
+    Op.REQUEST_COPY: frozenset({C, L}),
+    Op.MAKE_COPY: frozenset({C}),
+    Op.VIEW_COPIES: frozenset({C, L}),
     Op.VIEW_EXCHANGE: frozenset({C, L}),
     Op.RETRY_EXCHANGE: frozenset({C}),
     Op.DECIDE_EXCHANGE_REQUEST: frozenset({C}),
@@ -183,6 +190,9 @@ LABELS: dict[Op, str] = {
     Op.REPLACE: "Tạo văn bản thay thế",
     Op.VIEW_OUTGOING_REGISTER: "Xem sổ văn bản đi",
     Op.EXPORT_OUTGOING_REGISTER: "Xuất sổ văn bản đi (XLSX)",
+    Op.REQUEST_COPY: "Quyết định sao văn bản (lãnh đạo; văn thư ghi lại quyết định của lãnh đạo)",
+    Op.MAKE_COPY: "Thực hiện bản sao (sao y, sao lục, trích sao) và ký số của cơ quan",
+    Op.VIEW_COPIES: "Xem bản sao và sổ đăng ký bản sao",
     Op.VIEW_EXCHANGE: "Xem tình hình trao đổi qua trục",
     Op.RETRY_EXCHANGE: "Gửi lại gói tin lỗi",
     Op.DECIDE_EXCHANGE_REQUEST: "Đồng ý hoặc từ chối yêu cầu thu hồi, cập nhật, thay thế",

@@ -15,11 +15,13 @@ class RegisterKind(enum.StrEnum):
     INCOMING = "incoming"
     OUTGOING = "outgoing"
     OUTGOING_CONFIDENTIAL = "outgoing_confidential"
+    COPIES = "copies"  # one series for sao y, sao lục and trích sao (Decree 30 App. I, II.1.c)
 
     @property
     def label(self) -> str:
         return {"incoming": "Sổ văn bản đến", "outgoing": "Sổ văn bản đi",
-                "outgoing_confidential": "Sổ văn bản đi mật"}[self.value]
+                "outgoing_confidential": "Sổ văn bản đi mật",
+                "copies": "Sổ đăng ký bản sao"}[self.value]
 
 
 class Register(Base):

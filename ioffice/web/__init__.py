@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         access,
         admin,
         auth,
+        copies,
         dashboards,
         exchange,
         exchange_push,
@@ -76,6 +77,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(keys.bp)
     app.register_blueprint(incoming.bp)
     app.register_blueprint(outgoing.bp)
+    app.register_blueprint(copies.bp)
+    copies.init_app(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, never cookies
     app.register_blueprint(search.bp)

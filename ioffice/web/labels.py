@@ -102,6 +102,10 @@ HISTORY_LABELS = {
     "records:handover:archive-pin-locked": "khóa ký số bị khóa khi nhận hồ sơ nộp lưu",
     "records:handover:return": "Lưu trữ trả lại hồ sơ nộp lưu",
     "records:package:import": "nhập gói hồ sơ điện tử",
+    "copies:copy:request": "quyết định sao văn bản",
+    "copies:copy:make": "thực hiện bản sao, ký số cơ quan",
+    "copies:copy:read": "xem bản sao",
+    "copies:copy:download": "tải bản sao",
 }
 
 

@@ -78,6 +78,7 @@ HISTORY_LABELS = {
     "outgoing:signature:wrong-pin": "nhập sai mã PIN", "outgoing:signature:pin-locked":
     "khóa ký số bị khóa do sai PIN", "outgoing:signature:refused": "chữ ký bị từ chối",
     "outgoing:document:number": "cấp số", "outgoing:signature:agency": "ký số của cơ quan",
+    "copies:copy:request": "quyết định sao văn bản", "copies:copy:make": "thực hiện bản sao",
     "outgoing:document:dispatch": "phát hành", "outgoing:document:revoke": "thu hồi",
     "outgoing:document:update": "gửi cập nhật", "outgoing:document:replace": "bị thay thế",
 }

@@ -30,6 +30,7 @@ from ioffice.agencies.permissions import Op, allowed
 from ioffice.api import tokens
 from ioffice.api.views import api
 from ioffice.audit import AuditContext
+from ioffice.copies import service as copies
 from ioffice.exchange.models import ExchangeInbox, ExchangeOutbox, InboxState, OutboxState
 from ioffice.incoming import handling
 from ioffice.keys.models import SigningCertificate
@@ -113,6 +114,7 @@ class Objects:
     mail_id: int
     event_id: int
     job_id: int
+    copy_id: int
     list_id: int = 0
     dossier_id: int = 0
     item_id: int = 0
@@ -127,8 +129,8 @@ class Objects:
             "outbox_id": self.outbox_id, "inbox_id": self.inbox_id, "agency_id": self.agency_id,
             "user_id": self.user_id, "token_id": self.token_id,
             "notification_id": self.notification_id, "mail_id": self.mail_id, "event_id": self.event_id,
-            "job_id": self.job_id, "list_id": self.list_id, "dossier_id": self.dossier_id,
-            "item_id": self.item_id, "handover_id": self.handover_id,
+            "job_id": self.job_id, "copy_id": self.copy_id, "list_id": self.list_id,
+            "dossier_id": self.dossier_id, "item_id": self.item_id, "handover_id": self.handover_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -178,11 +180,14 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                           f"{records_today.year}-03-01", "2", records_today)
     handover = records_handover.start(db, blobs, actor(db, "chuyenvien.camau"),
                                       [year.dossier.id], records_today)
+    copy = copies.request_copy(db, blobs, leader, "incoming", incoming.id, copies.CopyRequest(
+        "sao_y", "routes-copy", recipients="Sở Nội vụ"))
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
                    agency.id, clerk.user_id, api_token.id, notification.id, mail.id,
-                   event.id, job_id, year.file_list.id, year.dossier.id, item.id, handover.id)
+                   event.id, job_id, copy.id, year.file_list.id, year.dossier.id, item.id,
+                   handover.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:
