@@ -1,7 +1,7 @@
 """Every mapped model, imported once so Alembic sees the whole schema."""
 
 from ioffice.agencies.models import Agency, Department, Membership, MembershipRole, User
-from ioffice.api.models import ApiToken
+from ioffice.api.models import ApiToken, IdempotencyKey
 from ioffice.audit.models import AuditEvent, AuditHead
 from ioffice.db import Base
 from ioffice.exchange.models import (
@@ -61,6 +61,7 @@ __all__ = [
     "ExchangeInbox",
     "ExchangeOutbox",
     "ExchangeStatus",
+    "IdempotencyKey",
     "IncomingDocument",
     "MailOutbox",
     "MailSettings",

@@ -22,10 +22,14 @@ _CONVERTER_SCHEMAS = {"int": {"type": "integer"}, "float": {"type": "number"},
                       "uuid": {"type": "string", "format": "uuid"}}
 ERROR_TEXT = {
     400: "Unreadable request (e.g. invalid JSON) or a state that forbids the operation.",
-    401: "Missing, invalid or revoked token, or inactive user.",
-    403: "The acting membership lacks the role for this operation.",
+    401: "`unauthorized`: missing, invalid or revoked token, or inactive user; `token_expired`: "
+         "the token is past its expiry.",
+    403: "`insufficient_scope`: the token lacks the scope (`x-scope`); `forbidden`: the acting "
+         "membership lacks the role (`x-roles`) or is not the person of this step.",
     404: "No such record in the acting agency (another agency's ids look the same).",
-    409: "Duplicate: `already_submitted` (same submission_id) or `duplicate_suspected`.",
+    409: "`idempotency_key_reused`: the `Idempotency-Key` was used with another request; "
+         "`conflict`: the record's state forbids the operation; `already_submitted`, "
+         "`duplicate_suspected` on registration.",
     413: "Upload over the configured size limit.",
     415: "Wrong Content-Type.",
     422: "Invalid input; `fields` maps each field to a Vietnamese message.",
@@ -41,13 +45,18 @@ def build(app: Flask, api: ApiBlueprint, *, title: str = "iOffice API", version:
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
-                 "description": "JSON API of iOffice (văn bản đến). Messages in errors are "
-                                "Vietnamese, for the end user. See docs/api.md."},
+                 "description": "JSON API of iOffice (incoming and outgoing documents). Every "
+                                "error has one shape (`ErrorOut`): a `code` for programs, a "
+                                "Vietnamese `message` for the end user and `fields` (field -> "
+                                "message). See docs/api.md."},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": defs,
-                       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                                          "description": "`flask token create`"}}},
+                       "securitySchemes": {"bearerAuth": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "`flask token create --scope read --scope write "
+                                          "--expires 90d`, or the page «Mã truy cập API». "
+                                          "Scopes: read, write, sign, admin."}}},
         "security": [{"bearerAuth": []}],
     }
 
@@ -85,7 +94,7 @@ def _operation(op: Operation, path: str, refs: dict, defs: dict) -> dict:
         "summary": op.summary,
         "tags": [op.tag] if op.tag else [],
         "parameters": _path_params(op) + (_query_params(refs[(op.query, "validation")], defs)
-                                          if op.query else []),
+                                          if op.query else []) + _idempotency_param(op),
         "responses": _responses(op, refs),
     }
     if op.description:
@@ -93,12 +102,27 @@ def _operation(op: Operation, path: str, refs: dict, defs: dict) -> dict:
     if op.operation is not None:  # the role table's rule (docs/roles.md)
         out["x-operation"] = op.operation.value
         out["x-roles"] = sorted(r.value for r in RULES[op.operation])
-    if not op.auth:
+    if op.auth:
+        out["x-scope"] = op.scope.value
+        out["security"] = [{"bearerAuth": [op.scope.value]}]
+    else:
         out["security"] = []
     if op.body is not None:
         out["requestBody"] = {"required": True,
                               "content": {op.body_media: _body_schema(op, refs)}}
     return out
+
+
+def _idempotency_param(op: Operation) -> list[dict]:
+    if not op.idempotent:
+        return []
+    return [{"name": "Idempotency-Key", "in": "header", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                        "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
+             "description": "A key of the client's (e.g. a UUID) for this request: a retry with "
+                            "the same key and body answers the first response again "
+                            "(`Idempotent-Replayed: true`) and creates nothing; the same key "
+                            "with another body answers 409 `idempotency_key_reused`."}]
 
 
 def _path_params(op: Operation) -> list[dict]:
@@ -143,7 +167,9 @@ def _responses(op: Operation, refs: dict) -> dict:
         responses[str(op.status)] = {"description": "OK",
                                      "content": {op.response_media: {"schema": {"type": "object"}}}}
     error_ref = refs[(ErrorOut, "serialization")]
-    codes = set(op.errors) | ({401} if op.auth else set()) | ({422} if op.body or op.query else set())
+    codes = (set(op.errors) | ({401, 403} if op.auth else set())
+             | ({422} if op.body or op.query else set())
+             | ({400, 415} if op.body else set()) | ({409, 422} if op.idempotent else set()))
     for code in sorted(codes):
         responses[str(code)] = {"description": ERROR_TEXT.get(code, "Error"),
                                 "content": {"application/json": {"schema": error_ref}}}

@@ -4,28 +4,35 @@ A route is declared once with ``@api.route(...)``: the registry keeps what the O
 needs (method, path, input and output schemas, possible errors), and the wrapper does for every
 handler the same things in the same order: authenticate the bearer token, parse and validate the
 input, run the handler (one service call) in one transaction, commit on success and roll back on
-any error, and answer JSON, with domain errors as ``{"error": {...}}``.
+any error, and answer JSON, with domain errors as ``{"error": {...}}``. Before the handler it
+also checks the token's scope (403 ``insufficient_scope``) and, on a creating POST sent with an
+``Idempotency-Key``, answers a retry with the first answer (``ioffice.api.idempotency``).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.permissions import Op
-from ioffice.api import tokens
+from ioffice.api import idempotency, tokens
+from ioffice.api.models import ApiToken
 from ioffice.api.schemas import ErrorOut, summary_out
+from ioffice.api.tokens import Scope
 from ioffice.db_session import get_session
 from ioffice.errors import DomainError
 from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, InvalidInput
+from ioffice.outgoing.errors import PersistedFailure
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
@@ -53,6 +60,10 @@ class Operation:
     auth: bool = True
     operation: Op | None = None
     """What the caller does, checked against the role table; None: any authenticated caller."""
+    scope: Scope = Scope.READ
+    """The token scope it needs: by default ``read`` for GET, ``write`` for POST."""
+    idempotent: bool = False
+    """A creating POST: honours ``Idempotency-Key`` (by default every POST answering 201)."""
 
 
 @dataclass
@@ -61,6 +72,7 @@ class Call:
 
     session: Session
     actor: Actor
+    token: ApiToken | None = None
     body: Any = None
     query: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +107,9 @@ class ApiBlueprint:
         if operation is not None and not isinstance(operation, Op):
             raise TypeError(f"API route {rule}: operation must be an Op or None")
 
+        options.setdefault("scope", Scope.READ if method == "GET" else Scope.WRITE)
+        options.setdefault("idempotent", method == "POST" and options.get("status") == 201)
+
         def decorator(handler: Callable[..., Any]) -> Callable[..., Response]:
             endpoint = handler.__name__
             op = Operation(endpoint=f"{self.bp.name}.{endpoint}", method=method, rule=rule,
@@ -122,22 +137,53 @@ class ApiBlueprint:
 
 def _dispatch(op: Operation, handler: Callable[..., Any], **path_args: Any) -> Response:
     session = get_session()
+    key = digest = None
+    token: ApiToken | None = None
     try:
-        actor = _authenticate(session) if op.auth else None
+        token, actor = _authenticate(session) if op.auth else (None, None)
+        if token is not None:
+            tokens.require_scope(token, op.scope)
         if actor is not None and op.operation is not None:
             actor.check(op.operation)
-        call = Call(session=session, actor=actor,  # type: ignore[arg-type]
+        call = Call(session=session, actor=actor, token=token,  # type: ignore[arg-type]
                     query=_parse(op.query, _query_args()) if op.query else None)
         if op.body is not None:
             call.body = (_parse_multipart(op, call) if op.body_media == MULTIPART
                          else _parse(op.body, _json_body()))
+        if op.idempotent and token is not None and idempotency.HEADER in request.headers:
+            key = idempotency.check_key(request.headers[idempotency.HEADER])
+            digest = idempotency.request_hash(op.method, request.path, _canonical_body(op, call))
+            stored = idempotency.lookup(session, token.id, key, digest)
+            if stored is not None:
+                session.rollback()
+                return _replayed(stored)
         result = handler(call, **path_args)
         response = result if isinstance(result, Response) else _json(result, op.status)
+        if key is not None and token is not None and response.is_json and response.status_code < 300:
+            idempotency.remember(session, token.id, key, digest or "", response.status_code,
+                                 response.get_json())
         session.commit()
         return response
+    except IntegrityError:
+        session.rollback()
+        if key is None or token is None:
+            raise
+        # the same key committed by a concurrent request a moment ago: answer as its retry
+        try:
+            stored = idempotency.lookup(session, token.id, key, digest or "")
+        except DomainError as exc:
+            session.rollback()
+            return _domain_error_response(exc)
+        if stored is None:
+            raise
+        session.rollback()
+        return _replayed(stored)
     except ApiError as exc:
         session.rollback()
         return _error(exc.status, exc.code, exc.message, exc.fields)
+    except PersistedFailure as exc:
+        session.commit()  # a wrong PIN counted, a refused signature's session used up
+        return _domain_error_response(exc)
     except DomainError as exc:
         session.rollback()
         return _domain_error_response(exc)
@@ -146,14 +192,38 @@ def _dispatch(op: Operation, handler: Callable[..., Any], **path_args: Any) -> R
         raise
 
 
-def _authenticate(session: Session) -> Actor:
+def _replayed(stored: idempotency.Stored) -> Response:
+    resp = jsonify(stored.body)
+    resp.status_code = stored.status
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def _canonical_body(op: Operation, call: Call) -> Any:
+    """The request's content, whatever its encoding: a retry hashes alike, another body not."""
+    if op.body is None:
+        return None
+    if op.body_media != MULTIPART:
+        return request.get_json(silent=True)
+    files = []
+    for f in call.extra.get("files", ()):
+        data = f.stream.read()
+        f.stream.seek(0)
+        files.append([f.filename or "", hashlib.sha256(data).hexdigest()])
+    return {"fields": {k: request.form.getlist(k) for k in sorted(request.form)}, "files": files}
+
+
+def _authenticate(session: Session) -> tuple[ApiToken, Actor]:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
-    membership = tokens.authenticate(session, secret.strip() if scheme.lower() == "bearer" else None)
-    if session.dirty:
-        # last_used_at is kept even when the operation that follows is refused and rolled back
-        session.commit()
-    return Actor.of(membership, request.remote_addr or "")
+    try:
+        token, membership = tokens.authenticate_token(
+            session, secret.strip() if scheme.lower() == "bearer" else None)
+    finally:
+        if session.dirty:
+            # last_used_at is kept even when the operation that follows is refused and rolled back
+            session.commit()
+    return token, Actor.of(membership, request.remote_addr or "")
 
 
 def _query_args() -> dict[str, Any]:
@@ -241,7 +311,7 @@ def _json(result: Any, status: int) -> Response:
     return resp
 
 
-CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
          413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
          429: "too_many_requests"}
 
@@ -249,7 +319,13 @@ CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict
 def _domain_error_response(exc: DomainError) -> Response:
     extra: dict[str, Any] = {}
     code = CODES.get(exc.status_code, "bad_request")
-    if isinstance(exc, AlreadySubmitted):
+    if isinstance(exc, tokens.ExpiredToken):
+        code = "token_expired"
+    elif isinstance(exc, tokens.MissingScope):
+        code = "insufficient_scope"
+    elif isinstance(exc, idempotency.KeyReused):
+        code = "idempotency_key_reused"
+    elif isinstance(exc, AlreadySubmitted):
         code, extra["document"] = "already_submitted", summary_out(exc.document)
     elif isinstance(exc, DuplicateSuspected):
         code, extra["matches"] = "duplicate_suspected", [summary_out(d) for d in exc.matches]
