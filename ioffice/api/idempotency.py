@@ -86,3 +86,15 @@ def purge(session: Session, *, now: dt.datetime | None = None) -> int:
     cutoff = (now or utcnow()) - RETENTION
     result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
     return result.rowcount or 0
+
+
+#: How often the worker forgets old keys (``PERIODIC_JOBS`` in ioffice/exchange/worker.py).
+PURGE_SECONDS = 3600
+
+
+def purge_job(rt: Any) -> int:
+    """The worker's job: :func:`purge` in its own transaction."""
+    with rt.session_factory() as session:
+        removed = purge(session)
+        session.commit()
+    return removed

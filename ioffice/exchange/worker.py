@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from axis_connector.client import AxisError, AxisUnavailable
+from ioffice.api import idempotency
 from ioffice.db import utcnow
 from ioffice.exchange.config import hub_for
 from ioffice.exchange.models import DirectoryEntry
@@ -234,6 +235,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("retimestamp", RETIMESTAMP_SECONDS, retimestamp_documents, first_after=600),
     PeriodicJob("notifications", notification_jobs.EVERY_SECONDS, notification_jobs.run, first_after=5),
     PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
+    PeriodicJob("api-idempotency-keys", idempotency.PURGE_SECONDS, idempotency.purge_job, first_after=900),
 )
 
 
