@@ -147,6 +147,12 @@ def _body_schema(op: Operation, refs: dict) -> dict:
     schema = refs[(op.body, "validation")]
     if op.body_media != MULTIPART:
         return {"schema": schema}
+    if op.single_file:
+        media = "application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        files = {"type": "object", "required": [op.files], "properties": {op.files: {
+            "type": "string", "contentMediaType": "application/octet-stream",
+            "description": "The draft: one PDF, or a DOCX the server converts to PDF."}}}
+        return {"schema": {"allOf": [schema, files]}, "encoding": {op.files: {"contentType": media}}}
     files = {"type": "object", "required": [op.files], "properties": {op.files: {
         "type": "array", "minItems": 1,
         "items": {"type": "string", "contentMediaType": "application/pdf"},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,8 @@ class Operation:
     body_media: str = JSON
     files: str | None = None
     """Name of the multipart part holding the PDF files, for multipart bodies."""
+    single_file: bool = False
+    """One file (PDF or DOCX, a draft) in ``files`` rather than one or more PDFs."""
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     response_media: str = JSON
@@ -244,11 +247,20 @@ def _parse_multipart(op: Operation, call: Call) -> BaseModel:
     if request.mimetype != MULTIPART:
         raise ApiError(415, "unsupported_media_type",
                        "Gửi biểu mẫu dạng multipart/form-data gồm các trường thông tin và tệp PDF.")
-    # empty form fields mean "not given", as in an HTML form
-    fields = {k: v for k, v in request.form.items() if v != ""}
     assert op.body is not None and op.files is not None
+    # empty form fields mean "not given", as in an HTML form; a list field is its repeated parts
+    fields: dict[str, Any] = {}
+    for name in request.form:
+        values = [v for v in request.form.getlist(name) if v != ""]
+        if values:
+            fields[name] = values if _is_list(op.body, name) else values[0]
     call.extra["files"] = request.files.getlist(op.files)
     return _parse(op.body, fields)
+
+
+def _is_list(model: type[BaseModel], name: str) -> bool:
+    info = model.model_fields.get(name)
+    return info is not None and typing.get_origin(info.annotation) is list
 
 
 def _parse(model: type[BaseModel], data: Any) -> BaseModel:

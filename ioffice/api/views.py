@@ -238,3 +238,7 @@ def register_page(call: Call) -> s.RegisterPage:
                                  limit=q.limit)
     last = docs[-1].incoming_number if len(docs) == q.limit else None
     return s.RegisterPage(items=[s.summary_out(d) for d in docs], next_after_number=last)
+
+
+# the outgoing endpoints register themselves on ``api`` (kept in their own module)
+from ioffice.api import outgoing_views  # noqa: E402, F401
