@@ -78,7 +78,7 @@ class PinIn(Input):
                                                 "server-held key. Five wrong PINs lock the key.")
 
 
-class FinishIn(Input):
+class SignatureFinishIn(Input):
     handle: str = Field(max_length=64, description="`handle` of the prepare answer.")
     signature: str = Field(max_length=4096, description=(
         "Base64 of the signature over the `to_sign` bytes, made with the key of the signer's "

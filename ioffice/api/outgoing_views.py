@@ -187,7 +187,7 @@ def signing_prepare(call: Call, outgoing_id: int) -> o.PreparedOut:
 
 
 @api.post("/outgoing/<int:outgoing_id>/signing/finish", summary="Two-phase signing, phase two: "
-          "the signature value", tag=SIGN, body=o.FinishIn, response=o.OutgoingOut,
+          "the signature value", tag=SIGN, body=o.SignatureFinishIn, response=o.OutgoingOut,
           errors=(400, 403, 404, 409), operation=Op.SIGN, scope=Scope.SIGN)
 def signing_finish(call: Call, outgoing_id: int) -> o.OutgoingOut:
     """The value is verified against the certificate and the prepared bytes before it is
