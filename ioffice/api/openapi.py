@@ -40,8 +40,9 @@ def build(app: Flask, api: ApiBlueprint, *, title: str = "iOffice API", version:
     ops = _operations(app, api)
     refs, defs = _schemas(ops)
     paths: dict[str, dict[str, Any]] = {}
+    by_name = {op.endpoint.split(".", 1)[1]: op for _, op in ops}
     for path, op in ops:
-        paths.setdefault(path, {})[op.method.lower()] = _operation(op, path, refs, defs)
+        paths.setdefault(path, {})[op.method.lower()] = _operation(op, path, refs, defs, by_name)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
@@ -88,7 +89,8 @@ def _ref_target(ref: dict, defs: dict) -> dict:
     return defs[ref["$ref"].rsplit("/", 1)[-1]]
 
 
-def _operation(op: Operation, path: str, refs: dict, defs: dict) -> dict:
+def _operation(op: Operation, path: str, refs: dict, defs: dict,
+               by_name: dict[str, Operation]) -> dict:
     out: dict[str, Any] = {
         "operationId": op.endpoint.split(".", 1)[1],
         "summary": op.summary,
@@ -97,6 +99,8 @@ def _operation(op: Operation, path: str, refs: dict, defs: dict) -> dict:
                                           if op.query else []) + _idempotency_param(op),
         "responses": _responses(op, refs),
     }
+    if op.links:
+        out["responses"][str(op.status)]["links"] = _links(op, by_name)
     if op.description:
         out["description"] = op.description
     if op.operation is not None:  # the role table's rule (docs/roles.md)
@@ -109,8 +113,22 @@ def _operation(op: Operation, path: str, refs: dict, defs: dict) -> dict:
         out["security"] = []
     if op.body is not None:
         out["requestBody"] = {"required": True,
-                              "content": {op.body_media: _body_schema(op, refs)}}
+                              "content": {op.body_media: _body_schema(op, refs, defs)}}
     return out
+
+
+def _links(op: Operation, by_name: dict[str, Operation]) -> dict:
+    links = {}
+    for name in op.links:
+        target = by_name.get(name)
+        if target is None:
+            raise LookupError(f"{op.endpoint} links to {name}, which is not an API operation")
+        params = [m["name"] for m in _PARAM.finditer(target.rule)]
+        if len(params) != 1:
+            raise ValueError(f"{op.endpoint} links to {name}, which has not one path parameter")
+        links[name] = {"operationId": name, "parameters": {params[0]: "$response.body#/id"},
+                       "description": f"The `id` of the answer is `{params[0]}` of {name}."}
+    return links
 
 
 def _idempotency_param(op: Operation) -> list[dict]:
@@ -143,22 +161,26 @@ def _query_params(ref: dict, defs: dict) -> list[dict]:
     return params
 
 
-def _body_schema(op: Operation, refs: dict) -> dict:
+def _body_schema(op: Operation, refs: dict, defs: dict) -> dict:
     schema = refs[(op.body, "validation")]
     if op.body_media != MULTIPART:
         return {"schema": schema}
     if op.single_file:
-        media = "application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        files = {"type": "object", "required": [op.files], "properties": {op.files: {
-            "type": "string", "contentMediaType": "application/octet-stream",
-            "description": "The draft: one PDF, or a DOCX the server converts to PDF."}}}
-        return {"schema": {"allOf": [schema, files]}, "encoding": {op.files: {"contentType": media}}}
-    files = {"type": "object", "required": [op.files], "properties": {op.files: {
-        "type": "array", "minItems": 1,
-        "items": {"type": "string", "contentMediaType": "application/pdf"},
-        "description": "The document's PDF file(s), one part per file, in order."}}}
-    return {"schema": {"allOf": [schema, files]},
-            "encoding": {op.files: {"contentType": "application/pdf"}}}
+        media = ("application/pdf, "
+                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        part = {"type": "string", "contentMediaType": "application/octet-stream",
+                "description": "The draft: one PDF, or a DOCX the server converts to PDF."}
+    else:
+        media = "application/pdf"
+        part = {"type": "array", "minItems": 1,
+                "items": {"type": "string", "contentMediaType": "application/pdf"},
+                "description": "The document's PDF file(s), one part per file, in order."}
+    # the form model's own schema with the file part added (not an allOf: the model forbids
+    # properties it does not name, so an allOf with another object could match nothing)
+    form = dict(_ref_target(schema, defs))
+    form["properties"] = {**form.get("properties", {}), op.files: part}
+    form["required"] = [*form.get("required", []), op.files]
+    return {"schema": form, "encoding": {op.files: {"contentType": media}}}
 
 
 def _responses(op: Operation, refs: dict) -> dict:

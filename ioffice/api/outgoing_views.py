@@ -62,7 +62,8 @@ def list_outgoing(call: Call) -> o.OutgoingPage:
 
 @api.post("/outgoing", summary="Start a draft from a PDF or DOCX file", tag=OUT,
           body=o.DraftForm, body_media=MULTIPART, files="file", single_file=True,
-          response=o.OutgoingOut, status=201, errors=(403, 404, 413), operation=Op.DRAFT_OUTGOING)
+          response=o.OutgoingOut, status=201, errors=(403, 404, 413), operation=Op.DRAFT_OUTGOING,
+          links=("get_outgoing", "add_comment", "upload_version", "submit", "recipients"))
 def create_draft(call: Call) -> o.OutgoingOut:
     """multipart/form-data: the fields plus one `file` part (a DOCX is converted to PDF). At
     least one recipient (`department_ids` or `agency_codes`)."""
@@ -73,7 +74,8 @@ def create_draft(call: Call) -> o.OutgoingOut:
 
 @api.get("/outgoing/<int:outgoing_id>", summary="An outgoing document: metadata, versions, "
          "comments, recipients, signatures, history", tag=OUT, response=o.OutgoingOut,
-         errors=(404,), operation=Op.READ_OUTGOING)
+         errors=(404,), operation=Op.READ_OUTGOING,
+         links=("approve", "send_back", "withdraw", "sign_pin", "signing_prepare", "issue_document"))
 def get_outgoing(call: Call, outgoing_id: int) -> o.OutgoingOut:
     return _document(call, outgoing_id)
 

@@ -67,6 +67,9 @@ class Operation:
     """The token scope it needs: by default ``read`` for GET, ``write`` for POST."""
     idempotent: bool = False
     """A creating POST: honours ``Idempotency-Key`` (by default every POST answering 201)."""
+    links: tuple[str, ...] = ()
+    """Operations (their handler names) that take the answer's ``id`` as their path parameter:
+    OpenAPI links, which clients and schemathesis' stateful tests follow (create -> read -> act)."""
 
 
 @dataclass

@@ -50,7 +50,8 @@ def me(call: Call) -> s.MeOut:
 
 @api.post("/documents", summary="Register a document from its PDF file(s)", tag=DOCS,
           body=s.RegisterPaperForm, body_media=MULTIPART, files="files", response=s.DocumentOut,
-          status=201, errors=(403, 409, 413, 415), operation=Op.REGISTER_INCOMING)
+          status=201, errors=(403, 409, 413, 415), operation=Op.REGISTER_INCOMING,
+          links=("get_document", "distribute"))
 def register_paper(call: Call) -> s.DocumentOut:
     """Clerk only. multipart/form-data: the metadata fields plus one `files` part per PDF.
     The incoming number is assigned at once. A suspected duplicate answers 409
