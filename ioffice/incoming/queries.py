@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, Integer, Row, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ioffice.agencies.actor import Actor
@@ -37,7 +50,7 @@ URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=IncomingDocument.u
 # parameters: building a SELECT and its cache key costs more CPU than running it on SQLite
 # (docs/performance.md, "Statements built once").
 _READ_DOCUMENT = (
-    select(IncomingDocument).where(IncomingDocument.id == bindparam("document_id", type_=Integer))
+    select(IncomingDocument).where(IncomingDocument.id == bindparam("document_id", type_=BigInteger))
     # the assignments with their assignee and parent in one statement, however many
     .options(selectinload(IncomingDocument.files),
              selectinload(IncomingDocument.assignments).options(
@@ -184,7 +197,7 @@ def _queue_statement(heads_department: bool, which: str, cursor_kind: str | None
         stmt = stmt.where(Assignment.deadline < today)
     elif which == "due_soon":
         stmt = stmt.where(Assignment.deadline >= today, Assignment.deadline <= soon)
-    last_id = bindparam("last_id", type_=Integer)
+    last_id = bindparam("last_id", type_=BigInteger)
     if cursor_kind == "none":
         stmt = stmt.where(and_(Assignment.deadline.is_(None), Assignment.id > last_id))
     elif cursor_kind == "day":
