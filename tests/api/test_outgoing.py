@@ -212,3 +212,30 @@ def test_a_draft_without_its_file(client: FlaskClient, db: Session) -> None:
                        content_type="multipart/form-data")
     assert resp.status_code == 422
     assert resp.get_json()["error"]["fields"]["file"].startswith("Chưa gửi tệp dự thảo")
+
+
+def test_withdraw_then_after_dispatch_replace_update_revoke(client: FlaskClient,
+                                                          db: Session) -> None:
+    specialist = token(db, SPECIALIST)
+    doc_id = new_draft(client, db, specialist).get_json()["id"]
+    assert post(client, specialist, f"/{doc_id}/submit", {}).status_code == 200
+    back = post(client, specialist, f"/{doc_id}/withdraw", {"comment": "Sửa lại số liệu."})
+    assert back.status_code == 200 and back.get_json()["status"]["code"] == "draft"
+    doc_id = approved(client, db)
+    post(client, token(db, LEADER, scopes=("sign",)), f"/{doc_id}/sign-pin", {"pin": DEMO_PIN})
+    clerk = token(db, CLERK)
+    # step by step this time: number, seal, dispatch
+    for step, status in (("number", "numbered"), ("seal", "sealed"), ("dispatch", "dispatched")):
+        resp = post(client, clerk, f"/{doc_id}/{step}")
+        assert resp.status_code == 200 and resp.get_json()["status"]["code"] == status, resp.json
+    assert post(client, clerk, f"/{doc_id}/number").status_code == 409  # numbered already
+    # no agency through the axis: nothing to update
+    resp = post(client, clerk, f"/{doc_id}/update", {"reason": "Đổi hạn trả lời."})
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "conflict"
+    new = post(client, clerk, f"/{doc_id}/replace")
+    assert new.status_code == 201 and new.get_json()["replaces_id"] == doc_id
+    assert new.get_json()["status"]["code"] == "draft"
+    assert post(client, clerk, f"/{doc_id}/revoke", {"reason": " "}).status_code == 422
+    revoked = post(client, clerk, f"/{doc_id}/revoke", {"reason": "Ban hành nhầm."})
+    assert revoked.status_code == 200 and revoked.get_json()["status"]["code"] == "revoked"
+    assert revoked.get_json()["recipients"][0]["status"]["code"] == "revoked"
