@@ -90,3 +90,27 @@ def test_old_keys_are_purged(db: Session) -> None:
     idempotency.remember(db, token_id, "new", "0" * 64, 201, {"id": 2})
     assert idempotency.purge(db) == 1
     assert db.scalars(select(IdempotencyKey.key)).all() == ["new"]
+
+
+def test_a_concurrent_twin_rolls_back_and_answers_as_a_retry(
+        client: FlaskClient, db: Session, token_for, pdf_bytes: bytes, monkeypatch) -> None:
+    """Two requests with one key at the same moment: both miss the key, both create; the
+    second's key row meets the unique constraint, everything it did rolls back, and it answers
+    the first's response. (The race is made by hiding the first's key from the second's
+    look-up; `confirm_duplicate` lets the second registration through the duplicate check.)"""
+    token = token_for("vanthu.camau")
+    first = _register(client, token, pdf_bytes, "twin", confirm_duplicate="true")
+    assert first.status_code == 201
+    before = _documents(db)
+    real_lookup, calls = idempotency.lookup, []
+
+    def racing_lookup(*args, **kwargs):
+        calls.append(args)
+        return None if len(calls) == 1 else real_lookup(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency, "lookup", racing_lookup)
+    twin = _register(client, token, pdf_bytes, "twin", confirm_duplicate="true")
+    assert len(calls) == 2  # missed, then found after the unique key refused the insert
+    assert twin.status_code == 201 and twin.headers["Idempotent-Replayed"] == "true"
+    assert twin.get_json() == first.get_json()
+    assert _documents(db) == before
