@@ -239,3 +239,26 @@ def test_withdraw_then_after_dispatch_replace_update_revoke(client: FlaskClient,
     revoked = post(client, clerk, f"/{doc_id}/revoke", {"reason": "Ban hành nhầm."})
     assert revoked.status_code == 200 and revoked.get_json()["status"]["code"] == "revoked"
     assert revoked.get_json()["recipients"][0]["status"]["code"] == "revoked"
+
+
+def test_a_draft_from_a_docx_and_a_docx_that_is_not_one(client: FlaskClient, db: Session) -> None:
+    from tests.outgoing.hostile import good_docx
+
+    specialist = token(db, SPECIALIST)
+    for data, name, status in ((good_docx(), "bao-cao.docx", 201),
+                               (b"plain text, not a docx", "bao-cao.docx", 422)):
+        resp = client.post("/api/v1/outgoing", headers=bearer(specialist),
+                           content_type="multipart/form-data", data={
+                               "doc_type": "bao_cao", "subject": "Báo cáo từ tệp Word",
+                               "signer_id": str(user_id(db, LEADER)),
+                               "department_ids": [str(department_id(db, "KT"))],
+                               "file": (io.BytesIO(data), name)})
+        assert resp.status_code == status, resp.get_json()
+    version = client.get(f"/api/v1/outgoing/{_last_id(db)}", headers=bearer(specialist)
+                         ).get_json()["versions"][0]
+    assert version["filename"] == "bao-cao.pdf" and version["source_filename"] == "bao-cao.docx"
+    assert "không phải văn bản Word" in resp.get_json()["error"]["message"]
+
+
+def _last_id(db: Session) -> int:
+    return db.scalar(select(func.max(OutgoingDocument.id)))
