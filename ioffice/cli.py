@@ -570,8 +570,13 @@ def token_group() -> None:
 @click.option("--agency", "agency_code", default=None,
               help="Mã định danh cơ quan mà mã truy cập thay mặt (bắt buộc nếu kiêm nhiệm nhiều nơi)")
 @click.option("--name", required=True, help="Tên gợi nhớ, ví dụ hệ thống sẽ dùng mã này")
+@click.option("--scope", "scopes", multiple=True, default=("read", "write"), show_default=True,
+              help="Phạm vi: read, write, sign, admin (lặp lại hoặc ngăn bằng dấu phẩy)")
+@click.option("--expires", default="", help="Hạn dùng: số ngày (90d) hoặc ngày YYYY-MM-DD; "
+                                            "bỏ trống: đến khi thu hồi")
 @with_appcontext
-def token_create(username: str, agency_code: str | None, name: str) -> None:
+def token_create(username: str, agency_code: str | None, name: str, scopes: tuple[str, ...],
+                 expires: str) -> None:
     from ioffice.agencies import service
     from ioffice.api import tokens
     from ioffice.errors import DomainError
@@ -591,12 +596,15 @@ def token_create(username: str, agency_code: str | None, name: str) -> None:
             raise click.ClickException(f"{username} thuộc {len(user.memberships)} cơ quan; "
                                        "chọn một bằng --agency.")
         try:
-            issued = tokens.issue(session, CLI_CONTEXT, user=user, agency_id=agency_id, name=name)
+            issued = tokens.issue(session, CLI_CONTEXT, user=user, agency_id=agency_id, name=name,
+                                  scopes=scopes, expires_at=tokens.parse_expiry(expires))
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         session.commit()
-    click.echo(f"Đã cấp mã truy cập «{issued.token.name}» ({issued.token.prefix}) cho {username}. "
-               "Mã chỉ hiện một lần:", err=True)
+    until = (f", hết hạn {issued.token.expires_at.isoformat(timespec='minutes')} UTC"
+             if issued.token.expires_at else "")
+    click.echo(f"Đã cấp mã truy cập «{issued.token.name}» ({issued.token.prefix}) cho {username}, "
+               f"phạm vi {issued.token.scopes}{until}. Mã chỉ hiện một lần:", err=True)
     click.echo(issued.secret)
 
 
@@ -632,7 +640,10 @@ def token_list(username: str | None) -> None:
         for token, owner in tokens.list_tokens(session, user):
             used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "chưa dùng"
             state = "đã thu hồi" if token.revoked_at else "hiệu lực"
-            click.echo(f"{token.prefix}  {owner}  «{token.name}»  {state}  lần dùng cuối: {used}")
+            until = (token.expires_at.isoformat(timespec="minutes") if token.expires_at
+                     else "không hạn")
+            click.echo(f"{token.prefix}  {owner}  «{token.name}»  {token.scopes}  {state}  "
+                       f"hết hạn: {until}  lần dùng cuối: {used}")
 
 
 def main() -> None:

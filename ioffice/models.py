@@ -1,7 +1,7 @@
 """Every mapped model, imported once so Alembic sees the whole schema."""
 
 from ioffice.agencies.models import Agency, Department, Membership, MembershipRole, User
-from ioffice.api.models import ApiToken
+from ioffice.api.models import ApiToken, IdempotencyKey
 from ioffice.audit.models import AuditEvent, AuditHead
 from ioffice.copies.models import DocumentCopy
 from ioffice.dashboards.models import DashboardDay, DashboardSumsState
@@ -79,6 +79,7 @@ __all__ = [
     "FileList",
     "FileListHeading",
     "Handover",
+    "IdempotencyKey",
     "ImportedPackage",
     "IncomingDocument",
     "MailOutbox",

@@ -22,10 +22,14 @@ _CONVERTER_SCHEMAS = {"int": {"type": "integer"}, "float": {"type": "number"},
                       "uuid": {"type": "string", "format": "uuid"}}
 ERROR_TEXT = {
     400: "Unreadable request (e.g. invalid JSON) or a state that forbids the operation.",
-    401: "Missing, invalid or revoked token, or inactive user.",
-    403: "The acting membership lacks the role for this operation.",
+    401: "`unauthorized`: missing, invalid or revoked token, or inactive user; `token_expired`: "
+         "the token is past its expiry.",
+    403: "`insufficient_scope`: the token lacks the scope (`x-scope`); `forbidden`: the acting "
+         "membership lacks the role (`x-roles`) or is not the person of this step.",
     404: "No such record in the acting agency (another agency's ids look the same).",
-    409: "Duplicate: `already_submitted` (same submission_id) or `duplicate_suspected`.",
+    409: "`idempotency_key_reused`: the `Idempotency-Key` was used with another request; "
+         "`conflict`: the record's state forbids the operation; `already_submitted`, "
+         "`duplicate_suspected` on registration.",
     413: "Upload over the configured size limit.",
     415: "Wrong Content-Type.",
     422: "Invalid input; `fields` maps each field to a Vietnamese message.",
@@ -36,18 +40,24 @@ def build(app: Flask, api: ApiBlueprint, *, title: str = "iOffice API", version:
     ops = _operations(app, api)
     refs, defs = _schemas(ops)
     paths: dict[str, dict[str, Any]] = {}
+    by_name = {op.endpoint.split(".", 1)[1]: op for _, op in ops}
     for path, op in ops:
-        paths.setdefault(path, {})[op.method.lower()] = _operation(op, path, refs, defs)
+        paths.setdefault(path, {})[op.method.lower()] = _operation(op, path, refs, defs, by_name)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
-                 "description": "JSON API of iOffice (văn bản đến). Messages in errors are "
-                                "Vietnamese, for the end user. See docs/api.md."},
+                 "description": "JSON API of iOffice (incoming and outgoing documents). Every "
+                                "error has one shape (`ErrorOut`): a `code` for programs, a "
+                                "Vietnamese `message` for the end user and `fields` (field -> "
+                                "message). See docs/api.md."},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": defs,
-                       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                                          "description": "`flask token create`"}}},
+                       "securitySchemes": {"bearerAuth": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "`flask token create --scope read --scope write "
+                                          "--expires 90d`, or the page «Mã truy cập API». "
+                                          "Scopes: read, write, sign, admin."}}},
         "security": [{"bearerAuth": []}],
     }
 
@@ -79,26 +89,58 @@ def _ref_target(ref: dict, defs: dict) -> dict:
     return defs[ref["$ref"].rsplit("/", 1)[-1]]
 
 
-def _operation(op: Operation, path: str, refs: dict, defs: dict) -> dict:
+def _operation(op: Operation, path: str, refs: dict, defs: dict,
+               by_name: dict[str, Operation]) -> dict:
     out: dict[str, Any] = {
         "operationId": op.endpoint.split(".", 1)[1],
         "summary": op.summary,
         "tags": [op.tag] if op.tag else [],
         "parameters": _path_params(op) + (_query_params(refs[(op.query, "validation")], defs)
-                                          if op.query else []),
+                                          if op.query else []) + _idempotency_param(op),
         "responses": _responses(op, refs),
     }
+    if op.links:
+        out["responses"][str(op.status)]["links"] = _links(op, by_name)
     if op.description:
         out["description"] = op.description
     if op.operation is not None:  # the role table's rule (docs/roles.md)
         out["x-operation"] = op.operation.value
         out["x-roles"] = sorted(r.value for r in RULES[op.operation])
-    if not op.auth:
+    if op.auth:
+        out["x-scope"] = op.scope.value
+        out["security"] = [{"bearerAuth": [op.scope.value]}]
+    else:
         out["security"] = []
     if op.body is not None:
         out["requestBody"] = {"required": True,
-                              "content": {op.body_media: _body_schema(op, refs)}}
+                              "content": {op.body_media: _body_schema(op, refs, defs)}}
     return out
+
+
+def _links(op: Operation, by_name: dict[str, Operation]) -> dict:
+    links = {}
+    for name in op.links:
+        target = by_name.get(name)
+        if target is None:
+            raise LookupError(f"{op.endpoint} links to {name}, which is not an API operation")
+        params = [m["name"] for m in _PARAM.finditer(target.rule)]
+        if len(params) != 1:
+            raise ValueError(f"{op.endpoint} links to {name}, which has not one path parameter")
+        links[name] = {"operationId": name, "parameters": {params[0]: "$response.body#/id"},
+                       "description": f"The `id` of the answer is `{params[0]}` of {name}."}
+    return links
+
+
+def _idempotency_param(op: Operation) -> list[dict]:
+    if not op.idempotent:
+        return []
+    return [{"name": "Idempotency-Key", "in": "header", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                        "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
+             "description": "A key of the client's (e.g. a UUID) for this request: a retry with "
+                            "the same key and body answers the first response again "
+                            "(`Idempotent-Replayed: true`) and creates nothing; the same key "
+                            "with another body answers 409 `idempotency_key_reused`."}]
 
 
 def _path_params(op: Operation) -> list[dict]:
@@ -119,16 +161,26 @@ def _query_params(ref: dict, defs: dict) -> list[dict]:
     return params
 
 
-def _body_schema(op: Operation, refs: dict) -> dict:
+def _body_schema(op: Operation, refs: dict, defs: dict) -> dict:
     schema = refs[(op.body, "validation")]
     if op.body_media != MULTIPART:
         return {"schema": schema}
-    files = {"type": "object", "required": [op.files], "properties": {op.files: {
-        "type": "array", "minItems": 1,
-        "items": {"type": "string", "contentMediaType": "application/pdf"},
-        "description": "The document's PDF file(s), one part per file, in order."}}}
-    return {"schema": {"allOf": [schema, files]},
-            "encoding": {op.files: {"contentType": "application/pdf"}}}
+    if op.single_file:
+        media = ("application/pdf, "
+                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        part = {"type": "string", "contentMediaType": "application/octet-stream",
+                "description": "The draft: one PDF, or a DOCX the server converts to PDF."}
+    else:
+        media = "application/pdf"
+        part = {"type": "array", "minItems": 1,
+                "items": {"type": "string", "contentMediaType": "application/pdf"},
+                "description": "The document's PDF file(s), one part per file, in order."}
+    # the form model's own schema with the file part added (not an allOf: the model forbids
+    # properties it does not name, so an allOf with another object could match nothing)
+    form = dict(_ref_target(schema, defs))
+    form["properties"] = {**form.get("properties", {}), op.files: part}
+    form["required"] = [*form.get("required", []), op.files]
+    return {"schema": form, "encoding": {op.files: {"contentType": media}}}
 
 
 def _responses(op: Operation, refs: dict) -> dict:
@@ -143,7 +195,9 @@ def _responses(op: Operation, refs: dict) -> dict:
         responses[str(op.status)] = {"description": "OK",
                                      "content": {op.response_media: {"schema": {"type": "object"}}}}
     error_ref = refs[(ErrorOut, "serialization")]
-    codes = set(op.errors) | ({401} if op.auth else set()) | ({422} if op.body or op.query else set())
+    codes = (set(op.errors) | ({401, 403} if op.auth else set())
+             | ({422} if op.body or op.query else set())
+             | ({400, 415} if op.body else set()) | ({409, 422} if op.idempotent else set()))
     for code in sorted(codes):
         responses[str(code)] = {"description": ERROR_TEXT.get(code, "Error"),
                                 "content": {"application/json": {"schema": error_ref}}}

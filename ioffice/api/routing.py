@@ -4,28 +4,36 @@ A route is declared once with ``@api.route(...)``: the registry keeps what the O
 needs (method, path, input and output schemas, possible errors), and the wrapper does for every
 handler the same things in the same order: authenticate the bearer token, parse and validate the
 input, run the handler (one service call) in one transaction, commit on success and roll back on
-any error, and answer JSON, with domain errors as ``{"error": {...}}``.
+any error, and answer JSON, with domain errors as ``{"error": {...}}``. Before the handler it
+also checks the token's scope (403 ``insufficient_scope``) and, on a creating POST sent with an
+``Idempotency-Key``, answers a retry with the first answer (``ioffice.api.idempotency``).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.permissions import Op
-from ioffice.api import tokens
+from ioffice.api import idempotency, tokens
+from ioffice.api.models import ApiToken
 from ioffice.api.schemas import ErrorOut, summary_out
+from ioffice.api.tokens import Scope
 from ioffice.db_session import get_session
 from ioffice.errors import DomainError
 from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, InvalidInput
+from ioffice.outgoing.errors import PersistedFailure
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
@@ -45,6 +53,8 @@ class Operation:
     body_media: str = JSON
     files: str | None = None
     """Name of the multipart part holding the PDF files, for multipart bodies."""
+    single_file: bool = False
+    """One file (PDF or DOCX, a draft) in ``files`` rather than one or more PDFs."""
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     response_media: str = JSON
@@ -53,6 +63,13 @@ class Operation:
     auth: bool = True
     operation: Op | None = None
     """What the caller does, checked against the role table; None: any authenticated caller."""
+    scope: Scope = Scope.READ
+    """The token scope it needs: by default ``read`` for GET, ``write`` for POST."""
+    idempotent: bool = False
+    """A creating POST: honours ``Idempotency-Key`` (by default every POST answering 201)."""
+    links: tuple[str, ...] = ()
+    """Operations (their handler names) that take the answer's ``id`` as their path parameter:
+    OpenAPI links, which clients and schemathesis' stateful tests follow (create -> read -> act)."""
 
 
 @dataclass
@@ -61,6 +78,7 @@ class Call:
 
     session: Session
     actor: Actor
+    token: ApiToken | None = None
     body: Any = None
     query: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +113,9 @@ class ApiBlueprint:
         if operation is not None and not isinstance(operation, Op):
             raise TypeError(f"API route {rule}: operation must be an Op or None")
 
+        options.setdefault("scope", Scope.READ if method == "GET" else Scope.WRITE)
+        options.setdefault("idempotent", method == "POST" and options.get("status") == 201)
+
         def decorator(handler: Callable[..., Any]) -> Callable[..., Response]:
             endpoint = handler.__name__
             op = Operation(endpoint=f"{self.bp.name}.{endpoint}", method=method, rule=rule,
@@ -122,22 +143,53 @@ class ApiBlueprint:
 
 def _dispatch(op: Operation, handler: Callable[..., Any], **path_args: Any) -> Response:
     session = get_session()
+    key = digest = None
+    token: ApiToken | None = None
     try:
-        actor = _authenticate(session) if op.auth else None
+        token, actor = _authenticate(session) if op.auth else (None, None)
+        if token is not None:
+            tokens.require_scope(token, op.scope)
         if actor is not None and op.operation is not None:
             actor.check(op.operation)
-        call = Call(session=session, actor=actor,  # type: ignore[arg-type]
+        call = Call(session=session, actor=actor, token=token,  # type: ignore[arg-type]
                     query=_parse(op.query, _query_args()) if op.query else None)
         if op.body is not None:
             call.body = (_parse_multipart(op, call) if op.body_media == MULTIPART
                          else _parse(op.body, _json_body()))
+        if op.idempotent and token is not None and idempotency.HEADER in request.headers:
+            key = idempotency.check_key(request.headers[idempotency.HEADER])
+            digest = idempotency.request_hash(op.method, request.path, _canonical_body(op, call))
+            stored = idempotency.lookup(session, token.id, key, digest)
+            if stored is not None:
+                session.rollback()
+                return _replayed(stored)
         result = handler(call, **path_args)
         response = result if isinstance(result, Response) else _json(result, op.status)
+        if key is not None and token is not None and response.is_json and response.status_code < 300:
+            idempotency.remember(session, token.id, key, digest or "", response.status_code,
+                                 response.get_json())
         session.commit()
         return response
+    except IntegrityError:
+        session.rollback()
+        if key is None or token is None:
+            raise
+        # the same key committed by a concurrent request a moment ago: answer as its retry
+        try:
+            stored = idempotency.lookup(session, token.id, key, digest or "")
+        except DomainError as exc:
+            session.rollback()
+            return _domain_error_response(exc)
+        if stored is None:
+            raise
+        session.rollback()
+        return _replayed(stored)
     except ApiError as exc:
         session.rollback()
         return _error(exc.status, exc.code, exc.message, exc.fields)
+    except PersistedFailure as exc:
+        session.commit()  # a wrong PIN counted, a refused signature's session used up
+        return _domain_error_response(exc)
     except DomainError as exc:
         session.rollback()
         return _domain_error_response(exc)
@@ -146,14 +198,38 @@ def _dispatch(op: Operation, handler: Callable[..., Any], **path_args: Any) -> R
         raise
 
 
-def _authenticate(session: Session) -> Actor:
+def _replayed(stored: idempotency.Stored) -> Response:
+    resp = jsonify(stored.body)
+    resp.status_code = stored.status
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def _canonical_body(op: Operation, call: Call) -> Any:
+    """The request's content, whatever its encoding: a retry hashes alike, another body not."""
+    if op.body is None:
+        return None
+    if op.body_media != MULTIPART:
+        return request.get_json(silent=True)
+    files = []
+    for f in call.extra.get("files", ()):
+        data = f.stream.read()
+        f.stream.seek(0)
+        files.append([f.filename or "", hashlib.sha256(data).hexdigest()])
+    return {"fields": {k: request.form.getlist(k) for k in sorted(request.form)}, "files": files}
+
+
+def _authenticate(session: Session) -> tuple[ApiToken, Actor]:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
-    membership = tokens.authenticate(session, secret.strip() if scheme.lower() == "bearer" else None)
-    if session.dirty:
-        # last_used_at is kept even when the operation that follows is refused and rolled back
-        session.commit()
-    return Actor.of(membership, request.remote_addr or "")
+    try:
+        token, membership = tokens.authenticate_token(
+            session, secret.strip() if scheme.lower() == "bearer" else None)
+    finally:
+        if session.dirty:
+            # last_used_at is kept even when the operation that follows is refused and rolled back
+            session.commit()
+    return token, Actor.of(membership, request.remote_addr or "")
 
 
 def _query_args() -> dict[str, Any]:
@@ -174,11 +250,20 @@ def _parse_multipart(op: Operation, call: Call) -> BaseModel:
     if request.mimetype != MULTIPART:
         raise ApiError(415, "unsupported_media_type",
                        "Gửi biểu mẫu dạng multipart/form-data gồm các trường thông tin và tệp PDF.")
-    # empty form fields mean "not given", as in an HTML form
-    fields = {k: v for k, v in request.form.items() if v != ""}
     assert op.body is not None and op.files is not None
+    # empty form fields mean "not given", as in an HTML form; a list field is its repeated parts
+    fields: dict[str, Any] = {}
+    for name in request.form:
+        values = [v for v in request.form.getlist(name) if v != ""]
+        if values:
+            fields[name] = values if _is_list(op.body, name) else values[0]
     call.extra["files"] = request.files.getlist(op.files)
     return _parse(op.body, fields)
+
+
+def _is_list(model: type[BaseModel], name: str) -> bool:
+    info = model.model_fields.get(name)
+    return info is not None and typing.get_origin(info.annotation) is list
 
 
 def _parse(model: type[BaseModel], data: Any) -> BaseModel:
@@ -241,7 +326,7 @@ def _json(result: Any, status: int) -> Response:
     return resp
 
 
-CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
          413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
          429: "too_many_requests"}
 
@@ -249,7 +334,13 @@ CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict
 def _domain_error_response(exc: DomainError) -> Response:
     extra: dict[str, Any] = {}
     code = CODES.get(exc.status_code, "bad_request")
-    if isinstance(exc, AlreadySubmitted):
+    if isinstance(exc, tokens.ExpiredToken):
+        code = "token_expired"
+    elif isinstance(exc, tokens.MissingScope):
+        code = "insufficient_scope"
+    elif isinstance(exc, idempotency.KeyReused):
+        code = "idempotency_key_reused"
+    elif isinstance(exc, AlreadySubmitted):
         code, extra["document"] = "already_submitted", summary_out(exc.document)
     elif isinstance(exc, DuplicateSuspected):
         code, extra["matches"] = "duplicate_suspected", [summary_out(d) for d in exc.matches]

@@ -167,6 +167,8 @@ class ToHandleQuery(Input):
 
 
 class QueueQuery(Input):
+    after: str | None = Field(None, max_length=80, description=(
+        "Keyset cursor: `next_after` of the previous page (opaque)."))
     limit: Limit = queries.PAGE_SIZE
 
 
@@ -185,6 +187,8 @@ class FollowUpQuery(Input):
     start: dt.date | None = Field(None, description="Deadlines from this day.")
     end: dt.date | None = Field(None, description="Deadlines up to this day.")
     only_overdue: bool = False
+    after: str | None = Field(None, max_length=40, description=(
+        "Keyset cursor: `next_after` of the previous page (opaque)."))
     limit: Annotated[int, Field(ge=1, le=500)] = 200
 
 
@@ -279,6 +283,8 @@ class DocumentOut(DocumentSummaryOut):
 
 class DocumentPage(Output):
     items: list[DocumentSummaryOut]
+    next_after: str | None = Field(None, description="Pass as `after` for the next page; null "
+                                                     "on the last page.")
 
 
 class RegisterPage(Output):
@@ -299,6 +305,8 @@ class AssignmentPage(Output):
 
 class AssignmentList(Output):
     items: list[AssignmentItem]
+    next_after: str | None = Field(None, description="Pass as `after` for the next page; null "
+                                                     "on the last page.")
 
 
 class DistributeOut(Output):

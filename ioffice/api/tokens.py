@@ -2,14 +2,20 @@
 
 A token is shown once when issued; only its SHA-256 is stored, so a copy of the database gives
 no usable token. A token is bound to one user in one agency and stops working when it is
-revoked, when the user is deactivated, or when the user leaves that agency.
+revoked, when it expires, when the user is deactivated, or when the user leaves that agency.
+
+A token also carries scopes (:class:`Scope`): the kinds of operation it may call, on top of
+the roles of the user it acts as. The roles say what the person may do; the scopes say what
+the system holding the token was trusted with (a reporting system gets ``read`` only).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -26,8 +32,11 @@ from ioffice.errors import DomainError, NotFound
 
 __all__ = [
     "TOKEN_PREFIX",
+    "ExpiredToken",
     "InvalidToken",
     "IssuedToken",
+    "MissingScope",
+    "Scope",
     "authenticate",
     "hash_token",
     "issue",
@@ -47,6 +56,78 @@ class InvalidToken(DomainError):
     status_code = 401
 
 
+class ExpiredToken(InvalidToken):
+    """Past its ``expires_at``: the holder asks for a new one."""
+
+
+class MissingScope(DomainError):
+    """The token was not given the scope the operation needs."""
+
+    status_code = 403
+
+
+class Scope(enum.StrEnum):
+    READ = "read"  # every GET
+    WRITE = "write"  # every POST that is not signing or administration
+    SIGN = "sign"  # personal signatures (PIN, two-phase), key certificates
+    ADMIN = "admin"  # the agency admin's operations (users, tokens)
+
+    @property
+    def label(self) -> str:
+        return {"read": "Đọc", "write": "Ghi (tạo, xử lý văn bản)",
+                "sign": "Ký số (vẫn cần mã PIN hoặc khóa của người ký)",
+                "admin": "Quản trị (người dùng, mã truy cập)"}[self.value]
+
+
+DEFAULT_SCOPES = (Scope.READ, Scope.WRITE)
+#: The longest life a token may be given; tokens without an end are the operator's (CLI) call.
+MAX_LIFETIME = dt.timedelta(days=730)
+
+
+def parse_scopes(values: Iterable[str]) -> tuple[Scope, ...]:
+    """Scopes from their names (also comma-separated), in the enum's order, or DomainError."""
+    names = {v.strip().lower() for value in values for v in str(value).split(",") if v.strip()}
+    unknown = sorted(names - {s.value for s in Scope})
+    if unknown:
+        raise DomainError(f"Phạm vi không hợp lệ: {', '.join(unknown)}; chọn trong: "
+                          f"{', '.join(s.value for s in Scope)}.")
+    if not names:
+        raise DomainError("Phải chọn ít nhất một phạm vi cho mã truy cập (read, write, sign, "
+                          "admin).")
+    return tuple(s for s in Scope if s.value in names)
+
+
+VN = dt.timezone(dt.timedelta(hours=7))
+
+
+def parse_expiry(text: str | None, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """``90d`` (days from now) or ``YYYY-MM-DD`` (valid through that day, Vietnam time); empty:
+    no expiry. A DomainError with a message for anything else."""
+    text = (text or "").strip().lower()
+    if not text:
+        return None
+    now = now or utcnow()
+    if text.endswith("d") and text[:-1].isdigit() and len(text) <= 5:
+        return now + dt.timedelta(days=int(text[:-1]))
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(f"Hạn dùng «{text[:20]}» không hợp lệ: ghi số ngày (ví dụ 90d) hoặc "
+                          "ngày dạng YYYY-MM-DD.") from None
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), VN).astimezone(dt.UTC)
+
+
+def scopes_of(token: ApiToken) -> tuple[Scope, ...]:
+    return tuple(Scope(v) for v in token.scopes.split(",") if v)
+
+
+def require_scope(token: ApiToken, scope: Scope) -> None:
+    if scope not in scopes_of(token):
+        raise MissingScope(f"Mã truy cập «{token.name}» không có phạm vi «{scope.value}» "
+                           f"({scope.label}) cần cho thao tác này; hãy tạo mã mới có phạm vi "
+                           "đó.")
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     token: ApiToken
@@ -58,21 +139,34 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue(session: Session, ctx: AuditContext, *, user: User, agency_id: int, name: str) -> IssuedToken:
-    """Create a token acting as ``user`` in ``agency_id``; the user must be a member there."""
+def issue(session: Session, ctx: AuditContext, *, user: User, agency_id: int, name: str,
+          scopes: Iterable[Scope | str] = DEFAULT_SCOPES, expires_at: dt.datetime | None = None,
+          now: dt.datetime | None = None) -> IssuedToken:
+    """Create a token acting as ``user`` in ``agency_id``; the user must be a member there.
+    ``expires_at``: when it stops working (in the future, within :data:`MAX_LIFETIME`)."""
     name = name.strip()
     if not name:
         raise DomainError("Phải đặt tên cho mã truy cập (ví dụ: tên hệ thống sẽ dùng nó).")
+    chosen = parse_scopes(scopes)
+    now = now or utcnow()
+    if expires_at is not None:
+        if expires_at <= now:
+            raise DomainError("Ngày hết hạn của mã truy cập phải ở tương lai.")
+        if expires_at - now > MAX_LIFETIME:
+            raise DomainError("Mã truy cập có hạn dùng tối đa 730 ngày (2 năm).")
     if load_membership(session, user.id, agency_id) is None:
         raise NotFound(f"Tài khoản {user.username} không thuộc cơ quan này.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, agency_id=agency_id, name=name[:120],
-                     token_hash=hash_token(secret), prefix=secret[:12])
+                     token_hash=hash_token(secret), prefix=secret[:12],
+                     scopes=",".join(s.value for s in chosen), expires_at=expires_at)
     session.add(token)
     session.flush()
     record(session, ctx, "api:token:create", subject_type="api_token", subject_id=token.id,
-           agency_id=agency_id, details={"user": user.username, "name": token.name,
-                                         "prefix": token.prefix})
+           agency_id=agency_id, details={
+               "user": user.username, "name": token.name, "prefix": token.prefix,
+               "scopes": token.scopes,
+               "expires_at": expires_at.isoformat() if expires_at else None})
     return IssuedToken(token, secret)
 
 
@@ -103,10 +197,16 @@ def list_tokens(session: Session, user: User | None = None) -> list[tuple[ApiTok
 
 def authenticate(session: Session, secret: str | None, *, now: dt.datetime | None = None
                  ) -> Membership:
-    """The membership a bearer token acts for, or :class:`InvalidToken`.
+    """The membership a bearer token acts for, or :class:`InvalidToken`."""
+    return authenticate_token(session, secret, now=now)[1]
+
+
+def authenticate_token(session: Session, secret: str | None, *, now: dt.datetime | None = None
+                       ) -> tuple[ApiToken, Membership]:
+    """The token and the membership it acts for, or :class:`InvalidToken`.
 
     Every refusal carries the same message, so a caller cannot tell a revoked token from an
-    unknown one.
+    unknown one; only an expired one (a genuine token, so nothing is disclosed) says so.
     """
     refused = InvalidToken("Mã truy cập (token) không hợp lệ, đã bị thu hồi hoặc tài khoản đã bị "
                            "khóa. Gửi tiêu đề «Authorization: Bearer <mã truy cập>».")
@@ -116,13 +216,17 @@ def authenticate(session: Session, secret: str | None, *, now: dt.datetime | Non
                             ).one_or_none()
     if token is None or token.revoked_at is not None:
         raise refused
+    now = now or utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        raise ExpiredToken(f"Mã truy cập «{token.name}» đã hết hạn lúc "
+                           f"{token.expires_at.isoformat(timespec='minutes')} (UTC); hãy tạo mã "
+                           "mới.")
     membership = load_membership(session, token.user_id, token.agency_id)
     if membership is None or not membership.user.active:
         raise refused
-    now = now or utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
-    return membership
+    return token, membership
 
 
 def tokens_of(session: Session, actor: Actor, *, whole_agency: bool = False
@@ -138,12 +242,18 @@ def tokens_of(session: Session, actor: Actor, *, whole_agency: bool = False
     return [(t, name) for t, name in session.execute(stmt.order_by(ApiToken.id.desc()))]
 
 
-def issue_own(session: Session, actor: Actor, name: str) -> IssuedToken:
-    """A token acting as the actor in the agency they act for (the page «Mã truy cập API»)."""
+def issue_own(session: Session, actor: Actor, name: str,
+              scopes: Iterable[Scope | str] = DEFAULT_SCOPES,
+              expires_at: dt.datetime | None = None) -> IssuedToken:
+    """A token acting as the actor in the agency they act for (the page «Mã truy cập API»).
+    The ``admin`` scope only for an admin of that agency."""
     user = session.get(User, actor.user_id)
     if user is None:
         raise NotFound("Không tìm thấy tài khoản.")
-    return issue(session, actor.ctx, user=user, agency_id=actor.agency_id, name=name)
+    if Scope.ADMIN in parse_scopes(scopes):
+        actor.check(Op.ADMIN_USERS)
+    return issue(session, actor.ctx, user=user, agency_id=actor.agency_id, name=name,
+                 scopes=scopes, expires_at=expires_at)
 
 
 def revoke_by_id(session: Session, actor: Actor, token_id: int, *, whole_agency: bool = False

@@ -50,7 +50,8 @@ def me(call: Call) -> s.MeOut:
 
 @api.post("/documents", summary="Register a document from its PDF file(s)", tag=DOCS,
           body=s.RegisterPaperForm, body_media=MULTIPART, files="files", response=s.DocumentOut,
-          status=201, errors=(403, 409, 413, 415), operation=Op.REGISTER_INCOMING)
+          status=201, errors=(403, 409, 413, 415), operation=Op.REGISTER_INCOMING,
+          links=("get_document", "distribute"))
 def register_paper(call: Call) -> s.DocumentOut:
     """Clerk only. multipart/form-data: the metadata fields plus one `files` part per PDF.
     The incoming number is assigned at once. A suspected duplicate answers 409
@@ -119,17 +120,25 @@ def download_file(call: Call, document_id: int, file_id: int) -> Response:
          tag=QUEUES, query=s.QueueQuery, response=s.DocumentPage, errors=(403,),
          operation=Op.VIEW_TO_REGISTER)
 def to_register(call: Call) -> s.DocumentPage:
-    docs = queries.to_register(call.session, call.actor, limit=call.query.limit)
-    return s.DocumentPage(items=[s.summary_out(d) for d in docs])
+    """The most urgent first, then the oldest, paginated by key."""
+    q = call.query
+    docs = queries.to_register(call.session, call.actor, limit=q.limit, after=q.after)
+    return _waiting_page(docs, q.limit)
+
+
+def _waiting_page(docs: list, limit: int) -> s.DocumentPage:
+    last = queries.waiting_cursor(docs[-1]) if len(docs) == limit else None
+    return s.DocumentPage(items=[s.summary_out(d) for d in docs], next_after=last)
 
 
 @api.get("/queues/to-distribute", summary="Registered documents awaiting distribution (leader)",
          tag=QUEUES, query=s.QueueQuery, response=s.DocumentPage, errors=(403,),
          operation=Op.VIEW_TO_DISTRIBUTE)
 def to_distribute(call: Call) -> s.DocumentPage:
-    """The most urgent first, then the oldest."""
-    docs = queries.to_distribute(call.session, call.actor, limit=call.query.limit)
-    return s.DocumentPage(items=[s.summary_out(d) for d in docs])
+    """The most urgent first, then the oldest, paginated by key."""
+    q = call.query
+    docs = queries.to_distribute(call.session, call.actor, limit=q.limit, after=q.after)
+    return _waiting_page(docs, q.limit)
 
 
 @api.get("/queues/to-handle", summary="The caller's open assignments", tag=QUEUES,
@@ -156,8 +165,9 @@ def follow_up(call: Call) -> s.AssignmentList:
     q, today = call.query, today_vn()
     flt = queries.FollowUpFilter(department_id=q.department_id, start=q.start, end=q.end,
                                  only_overdue=q.only_overdue)
-    items = queries.follow_up(call.session, call.actor, flt, today, limit=q.limit)
-    return s.AssignmentList(items=[s.assignment_item(a, today) for a in items])
+    items = queries.follow_up(call.session, call.actor, flt, today, limit=q.limit, after=q.after)
+    last = queries.queue_cursor(items[-1]) if len(items) == q.limit else None
+    return s.AssignmentList(items=[s.assignment_item(a, today) for a in items], next_after=last)
 
 
 # ----------------------------------------------------------------------------- handling
@@ -238,3 +248,7 @@ def register_page(call: Call) -> s.RegisterPage:
                                  limit=q.limit)
     last = docs[-1].incoming_number if len(docs) == q.limit else None
     return s.RegisterPage(items=[s.summary_out(d) for d in docs], next_after_number=last)
+
+
+# the outgoing endpoints register themselves on ``api`` (kept in their own module)
+from ioffice.api import outgoing_views  # noqa: E402, F401

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from axis_connector.client import AxisError, AxisUnavailable
+from ioffice.api import idempotency
 from ioffice.dashboards import summary as dashboard_summary
 from ioffice.db import utcnow
 from ioffice.exchange.config import hub_for
@@ -240,6 +241,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
     PeriodicJob("dashboard-sums", dashboard_summary.EVERY_SECONDS, dashboard_summary.run, first_after=30),
     PeriodicJob("records-reminders", 3600, records_handover.run, first_after=120),
+    PeriodicJob("api-idempotency-keys", idempotency.PURGE_SECONDS, idempotency.purge_job, first_after=900),
 )
 
 

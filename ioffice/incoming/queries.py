@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, Integer, Row, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ioffice.agencies.actor import Actor
@@ -15,6 +28,7 @@ from ioffice.agencies.models import Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record_read
 from ioffice.audit.models import AuditEvent
+from ioffice.db import UTCDateTime
 from ioffice.documents.vocabulary import Urgency
 from ioffice.errors import NotFound
 from ioffice.incoming.access import can_read
@@ -37,7 +51,7 @@ URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=IncomingDocument.u
 # parameters: building a SELECT and its cache key costs more CPU than running it on SQLite
 # (docs/performance.md, "Statements built once").
 _READ_DOCUMENT = (
-    select(IncomingDocument).where(IncomingDocument.id == bindparam("document_id", type_=Integer))
+    select(IncomingDocument).where(IncomingDocument.id == bindparam("document_id", type_=BigInteger))
     # the assignments with their assignee and parent in one statement, however many
     .options(selectinload(IncomingDocument.files),
              selectinload(IncomingDocument.assignments).options(
@@ -184,7 +198,7 @@ def _queue_statement(heads_department: bool, which: str, cursor_kind: str | None
         stmt = stmt.where(Assignment.deadline < today)
     elif which == "due_soon":
         stmt = stmt.where(Assignment.deadline >= today, Assignment.deadline <= soon)
-    last_id = bindparam("last_id", type_=Integer)
+    last_id = bindparam("last_id", type_=BigInteger)
     if cursor_kind == "none":
         stmt = stmt.where(and_(Assignment.deadline.is_(None), Assignment.id > last_id))
     elif cursor_kind == "day":
@@ -224,31 +238,68 @@ QUEUE_COLUMNS = (IncomingDocument.id, IncomingDocument.incoming_number,
 
 
 def to_distribute(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
-                  rows: bool = False) -> list[IncomingDocument] | list[Row]:
+                  rows: bool = False, after: str | None = None) -> list[IncomingDocument] | list[Row]:
     """Registered documents waiting for the leader: the most urgent first, then the oldest.
-    ``rows``: only :data:`QUEUE_COLUMNS`, as plain rows (the page's list)."""
+    ``rows``: only :data:`QUEUE_COLUMNS`, as plain rows (the page's list). ``after``: the
+    :func:`waiting_cursor` of the last document of the previous page."""
     actor.check(Op.VIEW_TO_DISTRIBUTE)
-    stmt = _waiting_statement(DocumentStatus.REGISTERED, rows, limit)
-    values = {"agency_id": actor.agency_id}
-    return list(session.execute(stmt, values) if rows else session.scalars(stmt, values))
+    return _waiting(session, actor, DocumentStatus.REGISTERED, limit, rows, after)
 
 
 def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
-                rows: bool = False) -> list[IncomingDocument] | list[Row]:
-    """Electronic documents waiting for the clerk to register them (``rows``: as
+                rows: bool = False, after: str | None = None) -> list[IncomingDocument] | list[Row]:
+    """Electronic documents waiting for the clerk to register them (``rows``, ``after``: as
     :func:`to_distribute`)."""
     actor.check(Op.VIEW_TO_REGISTER)
-    stmt = _waiting_statement(DocumentStatus.AWAITING_REGISTRATION, rows, limit)
-    values = {"agency_id": actor.agency_id}
+    return _waiting(session, actor, DocumentStatus.AWAITING_REGISTRATION, limit, rows, after)
+
+
+def _waiting(session: Session, actor: Actor, status: DocumentStatus, limit: int, rows: bool,
+             after: str | None) -> list[IncomingDocument] | list[Row]:
+    values: dict = {"agency_id": actor.agency_id}
+    if after:
+        values.update(zip(("last_rank", "last_at", "last_id"), _parse_waiting_cursor(after),
+                          strict=True))
+    stmt = _waiting_statement(status, rows, limit, bool(after))
     return list(session.execute(stmt, values) if rows else session.scalars(stmt, values))
 
 
-@lru_cache(maxsize=16)
-def _waiting_statement(status: DocumentStatus, rows: bool, limit: int) -> Select:
-    return ((select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
+def waiting_cursor(doc: IncomingDocument | Row) -> str:
+    """The key of a document in the waiting queues' order: urgency, arrival, id."""
+    return f"{Urgency(doc.urgency).value}_{doc.arrived_at.isoformat()}_{doc.id}"
+
+
+def _parse_waiting_cursor(cursor: str) -> tuple[int, dt.datetime, int]:
+    rest, _, ident = cursor.rpartition("_")
+    urgency, _, arrived = rest.rpartition("_")
+    try:
+        last_id = int(ident)
+        if not 0 < last_id <= MAX_INT:
+            raise ValueError(ident)
+        last_at = dt.datetime.fromisoformat(arrived)
+        if last_at.tzinfo is None:
+            raise ValueError(arrived)
+        return Urgency(urgency).rank, last_at, last_id
+    except ValueError as exc:
+        from ioffice.incoming.errors import InvalidInput
+
+        raise InvalidInput({"after": "Con trỏ phân trang không hợp lệ."}) from exc
+
+
+@lru_cache(maxsize=32)
+def _waiting_statement(status: DocumentStatus, rows: bool, limit: int, cursor: bool = False
+                       ) -> Select:
+    stmt = (select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
         IncomingDocument.agency_id == bindparam("agency_id", type_=Integer),
-        IncomingDocument.status == status).order_by(
-        URGENCY_RANK.desc(), IncomingDocument.arrived_at, IncomingDocument.id).limit(limit))
+        IncomingDocument.status == status)
+    if cursor:  # after the last one in (urgency desc, arrived_at, id) order
+        rank, at = bindparam("last_rank", type_=Integer), bindparam("last_at", type_=UTCDateTime())
+        last_id = bindparam("last_id", type_=BigInteger)
+        stmt = stmt.where(or_(rank > URGENCY_RANK, and_(rank == URGENCY_RANK, or_(
+            IncomingDocument.arrived_at > at,
+            and_(IncomingDocument.arrived_at == at, IncomingDocument.id > last_id)))))
+    return stmt.order_by(URGENCY_RANK.desc(), IncomingDocument.arrived_at,
+                         IncomingDocument.id).limit(limit)
 
 
 def extension_requests(session: Session, actor: Actor) -> list[Assignment]:
@@ -402,8 +453,10 @@ class FollowUpFilter:
 
 
 def follow_up(session: Session, actor: Actor, flt: FollowUpFilter, today: dt.date,
-              limit: int = 200) -> list[Assignment]:
-    """Leader's view: assignments of the agency, by department and period, overdue flagged."""
+              limit: int = 200, *, after: str | None = None) -> list[Assignment]:
+    """Leader's view: assignments of the agency, by department and period, overdue flagged.
+    Soonest deadline first (none last); ``after``: :func:`queue_cursor` of the previous page's
+    last assignment."""
     actor.check(Op.FOLLOW_UP)
     stmt = (select(Assignment).where(Assignment.agency_id == actor.agency_id,
                                      Assignment.parent_id.is_(None))
@@ -421,6 +474,13 @@ def follow_up(session: Session, actor: Actor, flt: FollowUpFilter, today: dt.dat
         stmt = stmt.where(Assignment.deadline <= flt.end)
     if flt.only_overdue:
         stmt = stmt.where(Assignment.status.in_(OPEN_STATUSES), Assignment.deadline < today)
+    if after:
+        last_day, last_id = _parse_cursor(after)
+        if last_day is None:  # in the no-deadline tail
+            stmt = stmt.where(Assignment.deadline.is_(None), Assignment.id > last_id)
+        else:
+            stmt = stmt.where(or_(Assignment.deadline.is_(None), Assignment.deadline > last_day,
+                                  and_(Assignment.deadline == last_day, Assignment.id > last_id)))
     stmt = stmt.order_by(Assignment.deadline.is_(None), Assignment.deadline, Assignment.id)
     return list(session.scalars(stmt.limit(limit)))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import Integer, Select, bindparam, select
+from sqlalchemy import BigInteger, Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -63,7 +63,7 @@ def _document_statement(options: tuple[ORMOption, ...], for_update: bool) -> Sel
     """Built once per set of loader options (the pages' are module constants): building the
     statement and its cache key cost more than running it (docs/performance.md)."""
     stmt = (select(OutgoingDocument)
-            .where(OutgoingDocument.id == bindparam("document_id", type_=Integer))
+            .where(OutgoingDocument.id == bindparam("document_id", type_=BigInteger))
             .options(*options))
     if for_update:  # the row as locked now, not as the identity map last saw it
         stmt = stmt.with_for_update().execution_options(populate_existing=True)

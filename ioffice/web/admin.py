@@ -508,10 +508,11 @@ def audit_export() -> Any:
 def api_tokens() -> Any:
     """Every API token of the agency, with its holder: the admin revokes any of them."""
     from ioffice.api import tokens
+    from ioffice.db import utcnow
 
     return render_template("auth/tokens.html", admin=True, issued=None, error=None,
                            tokens=tokens.tokens_of(get_session(), current_actor(),
-                                                   whole_agency=True))
+                                                   whole_agency=True), now=utcnow())
 
 
 @bp.route("/ma-truy-cap/<int:token_id>/thu-hoi", methods=["POST"])

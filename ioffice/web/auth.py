@@ -33,8 +33,10 @@ from ioffice.agencies.actor import Actor
 from ioffice.agencies.member_view import AgencyView, MembershipView, UserView, load_member, view_of
 from ioffice.agencies.models import Membership, Role, User
 from ioffice.agencies.passwords import MIN_LENGTH
+from ioffice.agencies.permissions import Op
 from ioffice.audit import AuditContext, record
 from ioffice.audit.tags import Tag
+from ioffice.db import utcnow
 from ioffice.db_session import get_session
 from ioffice.errors import DomainError, NotFound
 from ioffice.text import parse_int
@@ -296,14 +298,22 @@ def api_tokens() -> Any:
     issued, error = None, None
     if request.method == "POST":
         try:
-            issued = tokens.issue_own(db, actor, request.form.get("name", "")[:200])
+            issued = tokens.issue_own(
+                db, actor, request.form.get("name", "")[:200],
+                # the form lists the scopes (all unchecked is an error); a post without the
+                # list (a script of before the scopes) gets the default read, write
+                scopes=([v[:20] for v in request.form.getlist("scopes")[:8]]
+                        if "scopes_shown" in request.form else tokens.DEFAULT_SCOPES),
+                expires_at=tokens.parse_expiry(request.form.get("expires", "")[:20]))
         except DomainError as exc:
             db.rollback()
             error = exc.message
         else:
             db.commit()
     return render_template("auth/tokens.html", tokens=tokens.tokens_of(db, actor), issued=issued,
-                           error=error, admin=False), (422 if error else 200)
+                           error=error, admin=False, scopes=list(tokens.Scope),
+                           form=request.form if error else None,
+                           may_admin=actor.may(Op.ADMIN_USERS), now=utcnow()), (422 if error else 200)
 
 
 @bp.route("/ma-truy-cap/<int:token_id>/thu-hoi", methods=["POST"])

@@ -38,9 +38,12 @@ def pdf_bytes() -> bytes:
 
 
 def issue_token(db: Session, username: str, agency_code: str = CAMAU) -> str:
+    """A token with every scope: what it may do is then the user's roles alone (the scopes'
+    own tests are tests/api/test_scopes.py)."""
     user = db.scalars(select(User).where(User.username == username)).one()
     agency = db.scalars(select(Agency).where(Agency.code == agency_code)).one()
-    issued = tokens.issue(db, CTX, user=user, agency_id=agency.id, name=f"test {username}")
+    issued = tokens.issue(db, CTX, user=user, agency_id=agency.id, name=f"test {username}",
+                          scopes=list(tokens.Scope))
     db.commit()
     return issued.secret
 

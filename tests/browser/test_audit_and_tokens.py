@@ -48,6 +48,12 @@ def test_admin_reads_the_log_and_manages_a_token(page: Page, browser: Browser,
 
     page.locator("header a.tokens").click()
     page.get_by_label("Tên (hệ thống sẽ dùng mã)").fill("Cổng dịch vụ công tỉnh Cà Mau")
+    # read and write are ticked; an admin is also offered admin; not sign (not asked for here)
+    expect(page.locator('#token-scopes input[value="write"]')).to_be_checked()
+    expect(page.locator('#token-scopes input[value="sign"]')).not_to_be_checked()
+    expect(page.locator('#token-scopes input[value="admin"]')).to_have_count(1)
+    page.locator('#token-scopes input[value="write"]').uncheck()
+    page.get_by_label("Hết hạn sau ngày").fill("2027-06-30")
     page.get_by_role("button", name="Tạo mã truy cập").click()
     secret = page.locator("#token-secret").inner_text()
     assert secret.startswith("iof") or len(secret) > 30
@@ -57,6 +63,11 @@ def test_admin_reads_the_log_and_manages_a_token(page: Page, browser: Browser,
     page.goto(f"{live_server}/ma-truy-cap")  # shown once: not on the page any more
     expect(page.locator("#token-secret")).to_have_count(0)
     expect(page.locator("#tokens")).to_contain_text("Cổng dịch vụ công tỉnh Cà Mau")
+    row = page.locator("#tokens tbody tr").first
+    expect(row).to_contain_text("read")
+    expect(row.locator('td[data-label="Phạm vi"]')).not_to_contain_text("write")
+    expect(row.locator('td[data-label="Hết hạn lúc"]')).to_contain_text("2027")
+    screenshot(page, "desktop-api-tokens-scopes")
     page.locator("#tokens").get_by_role("button", name="Thu hồi").click()
     expect(page.get_by_role("status")).to_contain_text("Đã thu hồi mã truy cập")
     me = page.request.get(f"{live_server}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})

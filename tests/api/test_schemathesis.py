@@ -1,0 +1,131 @@
+"""Schemathesis against the live app (in-process, through its WSGI interface), from the API's
+own OpenAPI document: every operation with generated input, then the stateful links
+(create -> read -> act). Checks: no 500, every status code and content type documented, every
+response body valid against its documented schema. Seeded: a failure replays.
+
+The token acts as a member of Cà Mau holding every role, with every scope, so most operations
+get past the role rule to their service; a generated draft gets a real PDF, a real signer and a
+real recipient (``map_case``), so the create -> read -> act links have something to follow.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import hypothesis
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioffice.agencies import service as agencies
+from ioffice.agencies.models import Agency, Role
+from ioffice.api import tokens
+from ioffice.audit import AuditContext
+from tests.api.conftest import CAMAU, department_id, make_pdf, user_id
+from tests.conftest import DEMO_PASSWORD
+
+SEED = 20261204
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
+EXAMPLES = 12
+SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+                    phases=[Phase.explicit, Phase.generate],
+                    suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture
+def fuzz_token(db: Session) -> str:
+    agency = db.scalars(select(Agency).where(Agency.code == CAMAU)).one()
+    user = agencies.create_user(db, AuditContext(None, agency.id, "test"), agency_id=agency.id,
+                                username="tichhop.camau", full_name="Hệ thống tích hợp",
+                                password=DEMO_PASSWORD, roles=list(Role))
+    secret = tokens.issue(db, AuditContext(None, None, "test"), user=user, agency_id=agency.id,
+                          name="schemathesis", scopes=list(tokens.Scope)).secret
+    db.commit()
+    return secret
+
+
+@pytest.fixture
+def api_schema(app: Flask, db: Session):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    pdf = make_pdf()
+    signer, recipient = user_id(db, "lanhdao.camau"), department_id(db, "KT")
+
+    @schema.hook
+    def map_case(context, case):
+        """A generated draft or version: a real PDF; a draft: a real signer and recipient."""
+        if case.method != "POST" or not isinstance(case.body, dict):
+            return case
+        if case.path in ("/api/v1/outgoing", "/api/v1/outgoing/{outgoing_id}/versions"):
+            case.body["file"] = pdf
+            if case.path == "/api/v1/outgoing":
+                case.body.update(signer_id=signer, department_ids=[recipient])
+        elif case.path == "/api/v1/documents":
+            case.body["files"] = [pdf]
+        return case
+
+    return schema
+
+
+def test_every_operation_with_generated_input(app: Flask, api_schema, fuzz_token: str) -> None:
+    headers = {"Authorization": f"Bearer {fuzz_token}"}
+    started = time.monotonic()
+    operations, statuses = 0, Counter()
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+
+        @SETTINGS
+        @hypothesis.seed(SEED)
+        @hypothesis.given(case=operation.as_strategy())
+        def run(case) -> None:
+            response = case.call_and_validate(headers=headers, checks=CHECKS)
+            statuses[response.status_code] += 1
+
+        run()
+    elapsed = time.monotonic() - started
+    print(f"\nschemathesis: {operations} operations, {sum(statuses.values())} requests in "
+          f"{elapsed:.1f} s; by status: {dict(sorted(statuses.items()))}")
+    assert operations >= 40
+    assert statuses[200] + statuses[201] > 0 and statuses[422] > 0
+
+
+def test_the_stateful_links(app: Flask, api_schema, fuzz_token: str) -> None:
+    """Draft created (201) -> read, commented, submitted, ... by its id (the declared links)."""
+    headers = {"Authorization": f"Bearer {fuzz_token}"}
+    calls: Counter = Counter()
+
+    # the outgoing document's operations: each links from the draft's creation or its reading
+    outgoing = api_schema.include(path_regex="^/api/v1/outgoing")
+    # only the links the document declares (no inferred ones): a draft's creation is the root
+    outgoing.config.phases.stateful.inference.algorithms = []
+
+    class Machine(outgoing.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            calls[(case.method, case.path, response.status_code)] += 1
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    started = time.monotonic()
+    Machine.run(settings=settings(SETTINGS, max_examples=30, stateful_step_count=6))
+    print(f"\nschemathesis stateful: {sum(calls.values())} calls in "
+          f"{time.monotonic() - started:.1f} s")
+    for (method, path, status), n in sorted(calls.items()):
+        print(f"  {n:3d} x {method} {path} -> {status}")
+    followed = {(m, p) for (m, p, status) in calls if "{outgoing_id}" in p and status in (200, 201)}
+    assert ("GET", "/api/v1/outgoing/{outgoing_id}") in followed, calls
