@@ -31,9 +31,11 @@ from tests.support.workers import owned_name
 # library alone build no app): tests/signing/test_isolation.py checks `import signing` alone.
 install_speedups()
 
-# --seed / IOFFICE_TEST_SEED and the `rng` fixture; the per-worker summary of xdist runs;
-# pytester for the seeds' own tests
-pytest_plugins = ["tests.support.seeds", "tests.support.worker_split", "pytester"]
+# --seed / IOFFICE_TEST_SEED and the `rng` fixture; the per-worker summary of xdist runs; tests
+# touching neither database nor storage deselected on PostgreSQL (--backend-free); pytester
+# for the seeds' own tests
+pytest_plugins = ["tests.support.seeds", "tests.support.worker_split", "tests.support.backend_split",
+                  "pytester"]
 
 DEMO_PASSWORD = "demo-test-pass"
 
