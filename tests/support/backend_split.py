@@ -38,6 +38,12 @@ from pathlib import Path
 import pytest
 
 ENV_NAMES = ("IOFFICE_TEST_DATABASE_URL", "IOFFICE_TEST_STORAGE")
+# A safety net under the analysis: a test requesting one of these fixtures of a conftest.py is
+# never deselected (they create the database, the app bound to it, or a live server); if the
+# analysis ever says otherwise, the run stops with the test's name.
+CORE_FIXTURES = frozenset({"database_url", "engine", "connection", "db", "app", "client",
+                           "storage_config", "live_server", "axis_server", "hub_database_url",
+                           "vxp_database_url"})
 CHOICES = ("auto", "run", "skip", "only")
 _ANALYSIS = pytest.StashKey["BackendAnalysis"]()
 
@@ -264,8 +270,6 @@ class BackendAnalysis:
         if path not in self.trees:
             return "outside the analysed folder"
         for name in sorted(item.fixturenames):
-            if name in self.dependent_fixtures:
-                return f"fixture {name}"
             for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ()):
                 if self._fixture_dependent(fixturedef.func):
                     return f"fixture {name}"
@@ -306,6 +310,23 @@ def analysis(config: pytest.Config) -> BackendAnalysis:
     return config.stash[_ANALYSIS]
 
 
+def _core_fixtures(item: pytest.Item) -> list[str]:
+    """The fixtures of CORE_FIXTURES, defined in a conftest.py, that ``item`` requests."""
+    if not isinstance(item, pytest.Function):
+        return []
+    found = []
+    for name in sorted(CORE_FIXTURES & set(item.fixturenames)):
+        for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ()):
+            try:
+                source = inspect.getsourcefile(fixturedef.func) or ""
+            except TypeError:
+                continue
+            if Path(source).name == "conftest.py":
+                found.append(name)
+                break
+    return found
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mode = _mode(config)
@@ -318,6 +339,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         free = found.reason(item) is None
         (kept if free == keep_free else dropped).append(item)
+    for item in (dropped if mode == "skip" else kept):
+        core = _core_fixtures(item)
+        if core:
+            raise pytest.UsageError(
+                f"tests/support/backend_split.py would leave out {item.nodeid}, which uses "
+                f"{', '.join(core)}: fix the analysis")
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
