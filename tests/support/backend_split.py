@@ -21,6 +21,11 @@ errs on the side of keeping a test:
    function of 1, when its own body names one, or when its module's or class's top-level code
    (outside functions) names one or the environment variables.
 
+A test (or a fixture's parameter) the analysis cannot tell apart can be marked
+``@pytest.mark.backend_free`` (``pytest.param("sqlite", marks=pytest.mark.backend_free)``): the
+``[sqlite]`` installation of ``tests/test_package.py`` is the same in both runs. The safety net
+below still holds for it.
+
 A same-named function elsewhere makes a test depend on the backend: the error keeps a test.
 ``tests/test_backend_split.py`` checks the analysis and that the tests deselected on PostgreSQL
 use none of the fixtures that create a database, an app or a live server.
@@ -266,6 +271,8 @@ class BackendAnalysis:
         storage."""
         if not isinstance(item, pytest.Function):
             return "not a plain test function"
+        if item.get_closest_marker("backend_free") is not None:
+            return None  # said so, where the analysis cannot see it (a fixture's parameter)
         path = Path(str(item.path)).resolve()
         if path not in self.trees:
             return "outside the analysed folder"
