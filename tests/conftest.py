@@ -31,9 +31,11 @@ from tests.support.workers import owned_name
 # library alone build no app): tests/signing/test_isolation.py checks `import signing` alone.
 install_speedups()
 
-# --seed / IOFFICE_TEST_SEED and the `rng` fixture; the per-worker summary of xdist runs;
-# pytester for the seeds' own tests
-pytest_plugins = ["tests.support.seeds", "tests.support.worker_split", "pytester"]
+# --seed / IOFFICE_TEST_SEED and the `rng` fixture; the per-worker summary of xdist runs; tests
+# touching neither database nor storage deselected on PostgreSQL (--backend-free); pytester
+# for the seeds' own tests
+pytest_plugins = ["tests.support.seeds", "tests.support.worker_split", "tests.support.backend_split",
+                  "pytester"]
 
 DEMO_PASSWORD = "demo-test-pass"
 
@@ -99,19 +101,24 @@ def pki(pki_dir: Path) -> Pki:
 
 
 @pytest.fixture(scope="session")
-def tsa_url(database_url: str, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[str]:
+def tsa_url(pki_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``POST`` URL of the simulated TSA, served over HTTP by the app itself (``TSA_SERVE``)
-    on 127.0.0.1 for the whole run: seals in the tests get their timestamps as in production."""
+    on 127.0.0.1 for the whole run: seals in the tests get their timestamps as in production.
+    It answers from the PKI alone (no cookie, so no user is loaded; ioffice/web/tsa.py reads
+    nothing else): its database is a SQLite file never opened, not the run's database, so the
+    tests that only seal with timestamps touch no database (tests/support/backend_split.py)."""
     from tests.support.tsa import serve_app
 
-    tsa_app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-tsa-server",
+    instance = tmp_path_factory.mktemp("tsa-instance")
+    tsa_app = create_app({"DATABASE_URL": f"sqlite:///{instance / 'unused.db'}",
+                          "SECRET_KEY": "test-tsa-server",
                           "PKI_DIR": str(pki_dir), "PKI_PASSPHRASE": PKI_PASSPHRASE,
                           "TSA_SERVE": True, "TSA_RATE_LIMIT": "100000 per minute",
                           "PLAIN_HTTP": True})
-    tsa_app.instance_path = str(tmp_path_factory.mktemp("tsa-instance"))
+    tsa_app.instance_path = str(instance)
     with serve_app(tsa_app) as base:
         yield f"{base}/pki/tsa"
+    assert not (instance / "unused.db").exists(), "the TSA server opened a database"
 
 
 @pytest.fixture(scope="session")

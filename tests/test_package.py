@@ -110,7 +110,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# [sqlite] is the same installation in both CI runs: run once (tests/support/backend_split.py)
+@pytest.fixture(params=[pytest.param("sqlite", marks=pytest.mark.backend_free), "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     """The settings of the installation: SQLite and local files, or (when the run has them)
     a PostgreSQL database of its own and an S3 bucket."""

@@ -31,6 +31,9 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     pytester.makepyfile(test_draws=DRAWS)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.delenv("IOFFICE_TEST_SEED", raising=False)
+    # pytest and the seeds alone: the installed plugins (schemathesis, hypothesis, ...) took most
+    # of each run's seconds; the xdist test loads xdist by name
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     return pytester
 
 
@@ -84,8 +87,8 @@ def test_every_xdist_worker_draws_from_the_controllers_seed(suite: pytest.Pytest
     """No seed given: the controller draws one and hands it to the workers, so the seed the
     header prints replays what a worker drew (a worker drawing its own would not)."""
     pytest.importorskip("xdist")
-    parallel = _run(suite, "-n", "2", "--dist", "loadgroup")
+    parallel = _run(suite, "-p", "xdist", "-n", "2", "--dist", "loadgroup")
     seed = re.search(r"random seed: (\d+)", parallel.stdout.str())
     assert seed, parallel.stdout.str()
-    serial = _run(suite, "-n0", seed=seed.group(1))
+    serial = _run(suite, "-p", "xdist", "-n0", seed=seed.group(1))
     assert _failed_draw(parallel) == _failed_draw(serial)

@@ -35,3 +35,10 @@ def test_browser_tests_share_their_servers_group() -> None:
     assert group_of("tests/browser/test_metrics_live.py::test_x") == "axis_server"
     assert group_of("tests/browser/test_phone.py::test_y") == "live_server"
     assert group_of("tests/web/test_logs.py::test_z") == "tests/web/test_logs.py::test_z"
+
+
+def test_a_module_with_a_module_fixture_stays_on_one_worker() -> None:
+    from tests.support.worker_split import group_of
+
+    assert group_of("tests/web/test_slow_clients.py::test_a") == "tests/web/test_slow_clients.py"
+    assert group_of("tests/test_package.py::test_b[sqlite]") == "tests/test_package.py"

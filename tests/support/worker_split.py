@@ -6,10 +6,18 @@ node id lives in ``item._id``): every test is then handed out alone. So the grou
 on the controller, from the node ids: the tests of ``tests/browser/`` share one live server
 (``live_server``, started per worker with its database, demo load and Chromium) and run on one
 worker; the story (``test_story.py``, on ``axis_server``) is a second group, so the two servers
-may start on the two workers at once. Every other test is handed out alone, as ``load`` does.
+may start on the two workers at once. The tests of a module with a fixture of module scope
+(``tests/web/test_slow_clients.py``'s server, ``tests/test_package.py``'s installed package...)
+stay together too: handed out alone, two workers each set the fixture up (the baseline of
+2026-12-04 started the slow-clients server twice, 46 s each on the loaded machine). Every other
+test is handed out alone, as ``load`` does.
 """
 
 from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
 
 import pytest
 
@@ -18,20 +26,37 @@ GROUPS = (("tests/browser/test_story.py::", "axis_server"),
           ("tests/browser/", "live_server"))
 
 
-def group_of(nodeid: str) -> str:
-    """The scope a test is scheduled with: its group, else its own node id."""
+ROOT = Path(__file__).resolve().parents[2]
+_MODULE_SCOPE = re.compile(r"""scope\s*=\s*["']module["']""")
+
+
+@functools.cache
+def _has_module_fixture(path: Path) -> bool:
+    try:
+        return bool(_MODULE_SCOPE.search(path.read_text(encoding="utf-8")))
+    except OSError:
+        return False
+
+
+def group_of(nodeid: str, root: Path = ROOT) -> str:
+    """The scope a test is scheduled with: its group; else its module, when the module has a
+    fixture of module scope (a server, a token, an installed package: set up once, not once per
+    worker its tests land on); else its own node id."""
     for prefix, group in GROUPS:
         if nodeid.startswith(prefix):
             return group
+    module = nodeid.split("::", 1)[0]
+    if module.endswith(".py") and _has_module_fixture(root / module):
+        return module
     return nodeid
 
 
-def _scheduler_class():
+def _scheduler_class(root: Path = ROOT):
     from xdist.scheduler import LoadScopeScheduling
 
     class BrowserGroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return group_of(nodeid)
+            return group_of(nodeid, root)
 
     return BrowserGroupScheduling
 
@@ -68,7 +93,7 @@ class _Scheduler:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log):
         if config.getvalue("dist") != "loadgroup":
             return None
-        return _scheduler_class()(config, log)
+        return _scheduler_class(config.rootpath)(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:
