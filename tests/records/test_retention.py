@@ -30,10 +30,10 @@ def _refused(words: str, call, *args, **kw) -> None:
     assert words in info.value.message, info.value.message
 
 
-def expired_year(db: Session, blobs: BlobStore):
-    """2026: 01.TCCB permanent, 02.TCCB 20 years, 03.VP 5 years; all closed 2026-03-01. 03.VP
-    holds an incoming document (also filed in 02.TCCB), a file and a note."""
-    year = make_year(db, approve=False)
+def expired_year(db: Session, blobs: BlobStore, number: int = 2026):
+    """``number`` (2026): 01.TCCB permanent, 02.TCCB 20 years, 03.VP 5 years; all closed on 1
+    March. 03.VP holds an incoming document (also filed in the others), a file and a note."""
+    year = make_year(db, number, approve=False)
     clerk, keeper = actor(db, CLERK), actor(db, KEEPER)
     vp = next(h for h in year.file_list.headings if h.code == "VP")
     short = records.add_dossier(db, clerk, year.file_list.id, records.DossierInput(
@@ -42,20 +42,20 @@ def expired_year(db: Session, blobs: BlobStore):
     records.approve_list(db, actor(db, LEADER), year.file_list.id, "QĐ 1")
     doc = register(db, blobs, clerk)
     for d in (year.dossier, year.other, short):
-        records.open_dossier(db, keeper, d.id, "2026-01-05", TODAY)
+        records.open_dossier(db, keeper, d.id, f"{number}-01-05", TODAY)
         records.add_document(db, keeper, d.id, "incoming", doc.id)
     item = records.add_file(db, blobs, keeper, short.id, "Bảng theo dõi", "bang.xlsx",
                             b"own file of 03.VP")
     records.add_note(db, keeper, short.id, "Ghi chú")
     for d in (year.dossier, year.other, short):
-        records.close_dossier(db, keeper, d.id, "2026-03-01", "3", TODAY)
+        records.close_dossier(db, keeper, d.id, f"{number}-03-01", "3", TODAY)
     db.flush()
     return year, short, doc, item
 
 
 def test_archive_proposes_leader_approves_files_go_record_stays(db: Session,
                                                                 blobs: BlobStore) -> None:
-    year, short, doc, item = expired_year(db, blobs)
+    _year, short, doc, item = expired_year(db, blobs)
     archive, leader = actor(db, ARCHIVIST), actor(db, LEADER)
     assert retention.expired_dossiers(db, archive, TODAY) == []
     assert [d.symbol for d in retention.expired_dossiers(db, archive, LATER)] == ["03.VP"]
@@ -95,7 +95,7 @@ def test_archive_proposes_leader_approves_files_go_record_stays(db: Session,
 
 
 def test_a_file_shared_with_a_live_dossier_is_kept(db: Session, blobs: BlobStore) -> None:
-    year, short, doc, item = expired_year(db, blobs)
+    year, short, _doc, item = expired_year(db, blobs)
     keeper = actor(db, KEEPER)
     records.reopen_dossier(db, keeper, year.other.id)
     records.add_file(db, blobs, keeper, year.other.id, "Bản sao bảng", "b.xlsx",
@@ -118,7 +118,7 @@ def test_bad_destruction_input_is_refused(db: Session, blobs: BlobStore) -> None
     _refused("Hãy ghi lý do", retention.propose, db, archive, [short.id], " ", LATER)
     _refused("Hãy chọn ít nhất một hồ sơ", retention.propose, db, archive, [], "Lý do", LATER)
     # another agency's dossier
-    bnv_dossier = _bnv_dossier(db)
+    bnv_dossier = bnv_dossier_id(db)
     _refused(f"Không có hồ sơ mã {bnv_dossier} trong cơ quan của bạn", retention.propose, db,
              archive, [bnv_dossier], "Lý do", LATER)
     # a specialist proposing; a specialist holding; the archive approving
@@ -154,7 +154,7 @@ def test_bad_destruction_input_is_refused(db: Session, blobs: BlobStore) -> None
     assert {"records:hold:set", "records:hold:lift", "records:destruction:reject"} <= tags
 
 
-def _bnv_dossier(db: Session) -> int:
+def bnv_dossier_id(db: Session) -> int:
     """A dossier of the Bộ Nội vụ (another agency)."""
     from ioffice.records.models import FileList, FileListHeading
 
