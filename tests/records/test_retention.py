@@ -173,3 +173,17 @@ def bnv_dossier_id(db: Session) -> int:
     db.add(dossier)
     db.flush()
     return dossier.id
+
+
+def test_the_blob_cleanup_removes_what_a_lost_purge_left(db: Session,
+                                                        blobs: BlobStore) -> None:
+    """The purge never ran (a crash after the decision committed): the cleanup removes the
+    destroyed dossier's own file, and nothing of the documents it held."""
+    _year, short, doc, item = expired_year(db, blobs)
+    proposal = retention.propose(db, actor(db, ARCHIVIST), [short.id], "Hết giá trị", LATER)
+    retention.approve(db, actor(db, LEADER), proposal.id, "QĐ 9", LATER)
+    db.flush()
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+    removed = {r.key for r in maintenance.cleanup(db, blobs, now=far) if r.kind == "blob"}
+    assert item.sha256 in removed and doc.files[0].sha256 not in removed
+    assert blobs.exists(doc.files[0].sha256)
