@@ -30,9 +30,7 @@ from ioffice.agencies.permissions import Op
 from ioffice.audit import AuditContext, record
 from ioffice.db import utcnow
 from ioffice.errors import NotFound
-from ioffice.incoming.models import IncomingDocument
 from ioffice.notifications import Kind, notify
-from ioffice.outgoing.models import OutgoingDocument
 from ioffice.records.models import (
     Destruction,
     DestructionDossier,
@@ -42,11 +40,11 @@ from ioffice.records.models import (
     ItemKind,
     LegalHold,
 )
-from ioffice.records.service import RecordsError, get_dossier
+from ioffice.records.service import RecordsError, get_dossier, item_documents
 from ioffice.storage import BlobStore
 
-__all__ = ["approve", "destruction", "destructions", "expired_dossiers", "hold", "holds_of",
-           "is_expired", "lift_hold", "propose", "purge", "reject"]
+__all__ = ["active_hold", "approve", "destroyed_by", "destruction", "destructions",
+           "expired_dossiers", "hold", "is_expired", "lift_hold", "propose", "purge", "reject"]
 
 ELIGIBLE = (DossierStatus.CLOSED, DossierStatus.ARCHIVED)
 """A closed dossier not in a hand-over, or one the archive keeps."""
@@ -63,16 +61,16 @@ def active_hold(session: Session, dossier_id: int) -> LegalHold | None:
         LegalHold.dossier_id == dossier_id, LegalHold.lifted_at.is_(None))).first()
 
 
-def holds_of(session: Session, actor: Actor, dossier_id: int) -> list[LegalHold]:
-    """The dossier's holds, the current one first (for its page)."""
-    get_dossier(session, actor, dossier_id)
-    return list(session.scalars(select(LegalHold).where(LegalHold.dossier_id == dossier_id)
-                                .order_by(LegalHold.lifted_at.is_not(None), LegalHold.id.desc())))
-
-
 def is_expired(dossier: Dossier, today: dt.date) -> bool:
     end = dossier.retention_end
     return end is not None and end <= today
+
+
+def destroyed_by(session: Session, dossier_id: int) -> Destruction | None:
+    """The decision that destroyed the dossier, if any (for its page)."""
+    return session.scalars(select(Destruction).join(DestructionDossier).where(
+        DestructionDossier.dossier_id == dossier_id,
+        Destruction.status == DestructionStatus.DESTROYED)).first()
 
 
 def _pending(session: Session, dossier_id: int) -> Destruction | None:
@@ -218,19 +216,8 @@ def _decidable(session: Session, actor: Actor, destruction_id: int) -> Destructi
     return row
 
 
-def _documents(session: Session, dossier: Dossier) -> dict[tuple[str, int], object]:
-    out: dict[tuple[str, int], object] = {}
-    ids_in = [i.incoming_id for i in dossier.items if i.incoming_id]
-    ids_out = [i.outgoing_id for i in dossier.items if i.outgoing_id]
-    for d in session.scalars(select(IncomingDocument).where(IncomingDocument.id.in_(ids_in))):
-        out[("incoming", d.id)] = d
-    for d in session.scalars(select(OutgoingDocument).where(OutgoingDocument.id.in_(ids_out))):
-        out[("outgoing", d.id)] = d
-    return out
-
-
 def _dossier_record(session: Session, dossier: Dossier) -> dict:
-    docs = _documents(session, dossier)
+    docs = item_documents(session, dossier)
     items = []
     for item in dossier.items:
         entry: dict = {"kind": str(item.kind)}

@@ -188,7 +188,8 @@ def dossier(dossier_id: int) -> Any:
     keeper = db.get(User, d.keeper_id)
     hold = retention.active_hold(db, d.id)
     return render_template("records/dossier.html", d=d, toc=toc, docs=docs, keeper=keeper,
-                           hold=hold,
+                           hold=hold, destroyed_by=retention.destroyed_by(db, d.id)
+                           if d.status is DossierStatus.DESTROYED else None,
                            mine=d.keeper_id == actor.user_id, statuses=DossierStatus,
                            today=today_vn(), pages_total=sum(i.pages or 0 for i in d.items))
 

@@ -65,4 +65,6 @@ def test_archive_proposes_leader_decides_through_the_pages(app: Flask, db: Sessi
     page = _post(leader, lt, f"/ho-so/tieu-huy/{row.id}/duyet", decision="QĐ 16")
     assert f"Đề nghị tiêu hủy số {row.id} đã được quyết định ngày" in page
     assert "không quyết định lại được" in page
-    assert "Đã tiêu hủy" in archive.get(f"/ho-so/{short.id}").get_data(as_text=True)
+    page = archive.get(f"/ho-so/{short.id}").get_data(as_text=True)
+    assert "Đã tiêu hủy" in page and 'id="destroyed-by"' in page
+    assert f"biên bản số {row.id}" in page
