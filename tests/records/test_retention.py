@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ioffice import maintenance
 from ioffice.audit.models import AuditEvent
 from ioffice.errors import Forbidden
+from ioffice.notifications.models import Kind, Notification
 from ioffice.records import retention
 from ioffice.records import service as records
 from ioffice.records.models import DestructionStatus, Dossier, DossierItem, DossierStatus
@@ -63,6 +64,9 @@ def test_archive_proposes_leader_approves_files_go_record_stays(db: Session,
     proposal = retention.propose(db, archive, [short.id], "Hội đồng xác định giá trị tài liệu: "
                                  "hết giá trị", LATER)
     assert proposal.status is DestructionStatus.PROPOSED
+    told = db.scalars(select(Notification.text).where(
+        Notification.user_id == leader.user_id, Notification.kind == Kind.RECORDS)).all()
+    assert any(f"đề nghị số {proposal.id}" in t for t in told)
     own_sha = item.sha256
     done = retention.approve(db, leader, proposal.id, "Quyết định số 15/QĐ-UBND ngày 01/01/2032",
                              LATER)
