@@ -21,6 +21,7 @@ from ioffice.records import service as records
 from ioffice.records.models import DossierStatus, Handover, HandoverStatus, ListStatus
 from ioffice.records.service import RecordsError
 from ioffice.services import services
+from ioffice.storage.errors import StorageError
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
@@ -453,8 +454,15 @@ def approve_destruction(destruction_id: int) -> Any:
         flash(exc.message, "error")
         return redirect(page)
     db.commit()
-    gone = retention.purge(db, services().blobs, destruction_id)
-    db.commit()
+    try:
+        gone = retention.purge(db, services().blobs, destruction_id)
+        db.commit()
+    except (StorageError, OSError):
+        # the decision stands; the blob cleanup removes the same files (see retention.purge)
+        db.rollback()
+        flash("Đã quyết định tiêu hủy; kho tệp chưa xóa được ngay, các tệp sẽ được xóa khi "
+              "dọn kho định kỳ.", "success")
+        return redirect(page)
     flash(f"Đã quyết định tiêu hủy; đã xóa {len(gone)} tệp của hồ sơ, giữ lại biên bản "
           "những gì đã tiêu hủy.", "success")
     return redirect(page)
