@@ -56,7 +56,10 @@ class Removed:
 def referenced_blobs(session: Session) -> set[str]:
     """Every SHA-256 that a row points to: incoming files, outgoing versions (PDF and source),
     the current PDF and each signed revision (and the one it replaced), the copies made
-    (sao y, sao lục, trích sao), and the files of outbox messages not yet sent."""
+    (sao y, sao lục, trích sao), and the files of outbox messages not yet sent. A destroyed
+    dossier's own files are no longer referenced (its items are gone; the destruction's record
+    keeps their hashes as history, not as references), so they go, as
+    ``records.retention.purge`` deletes them; the documents it held keep theirs."""
     from ioffice.copies.models import DocumentCopy
 
     columns = (DocumentFile.sha256, DraftVersion.sha256, DraftVersion.source_sha256,

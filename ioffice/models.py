@@ -39,12 +39,15 @@ from ioffice.outgoing.models import (
     SignedRevision,
 )
 from ioffice.records.models import (
+    Destruction,
+    DestructionDossier,
     Dossier,
     DossierItem,
     FileList,
     FileListHeading,
     Handover,
     ImportedPackage,
+    LegalHold,
 )
 from ioffice.registers.models import Register
 from ioffice.schedule.models import CalendarEvent, CalendarFeedToken, CalendarWeek
@@ -66,6 +69,8 @@ __all__ = [
     "DashboardDay",
     "DashboardSumsState",
     "Department",
+    "Destruction",
+    "DestructionDossier",
     "DirectoryEntry",
     "DocumentCopy",
     "DocumentFile",
@@ -82,6 +87,7 @@ __all__ = [
     "IdempotencyKey",
     "ImportedPackage",
     "IncomingDocument",
+    "LegalHold",
     "MailOutbox",
     "MailSettings",
     "Membership",

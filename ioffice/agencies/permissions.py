@@ -72,6 +72,10 @@ class Op(enum.StrEnum):
     KEEP_DOSSIER = "records.dossier.keep"
     HAND_OVER = "records.hand-over"
     RECEIVE_RECORDS = "records.archive.receive"
+    VIEW_RETENTION = "records.retention.view"
+    PROPOSE_DESTRUCTION = "records.destruction.propose"
+    APPROVE_DESTRUCTION = "records.destruction.approve"
+    LEGAL_HOLD = "records.legal-hold"
     # search, keys, administration
     SEARCH = "search"
     OWN_KEYS = "keys.own"
@@ -144,6 +148,10 @@ RULES: dict[Op, frozenset[Role]] = {
     Op.KEEP_DOSSIER: _DRAFTERS,
     Op.HAND_OVER: _DRAFTERS,
     Op.RECEIVE_RECORDS: frozenset({ARCHIVE}),
+    Op.VIEW_RETENTION: frozenset({ARCHIVE, L, C}),
+    Op.PROPOSE_DESTRUCTION: frozenset({ARCHIVE}),
+    Op.APPROVE_DESTRUCTION: frozenset({L}),
+    Op.LEGAL_HOLD: frozenset({ARCHIVE, L}),
     Op.SEARCH: ALL_ROLES,
     Op.OWN_KEYS: ALL_ROLES,
     Op.ADMIN_KEYS: frozenset({A}),
@@ -208,6 +216,10 @@ LABELS: dict[Op, str] = {
     Op.KEEP_DOSSIER: "Lập hồ sơ được giao: mở, đưa văn bản vào, kết thúc (người lập hồ sơ)",
     Op.HAND_OVER: "Nộp lưu hồ sơ đã kết thúc vào Lưu trữ cơ quan (người lập hồ sơ)",
     Op.RECEIVE_RECORDS: "Nhận hoặc trả lại hồ sơ nộp lưu (Lưu trữ cơ quan)",
+    Op.VIEW_RETENTION: "Xem hồ sơ hết thời hạn bảo quản, đề nghị và biên bản tiêu hủy",
+    Op.PROPOSE_DESTRUCTION: "Đề nghị tiêu hủy hồ sơ hết thời hạn bảo quản (Lưu trữ cơ quan)",
+    Op.APPROVE_DESTRUCTION: "Quyết định tiêu hủy hoặc từ chối đề nghị tiêu hủy hồ sơ",
+    Op.LEGAL_HOLD: "Tạm giữ hồ sơ theo yêu cầu pháp lý (không tiêu hủy) và bỏ tạm giữ",
     Op.SEARCH: "Tìm kiếm",
     Op.OWN_KEYS: "Quản lý chữ ký số của mình",
     Op.ADMIN_KEYS: "Quản trị chữ ký số của cơ quan",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ioffice.db import Base, enum_values, utcnow
@@ -31,11 +32,13 @@ class DossierStatus(enum.StrEnum):
     CLOSED = "closed"
     SUBMITTED = "submitted"
     ARCHIVED = "archived"
+    DESTROYED = "destroyed"
 
     @property
     def label(self) -> str:
         return {"planned": "Chưa mở", "open": "Đang lập", "closed": "Đã kết thúc",
-                "submitted": "Đang nộp lưu", "archived": "Đã nộp lưu"}[self.value]
+                "submitted": "Đang nộp lưu", "archived": "Đã nộp lưu",
+                "destroyed": "Đã tiêu hủy"}[self.value]
 
 
 class ItemKind(enum.StrEnum):
@@ -147,6 +150,17 @@ class Dossier(Base):
         return "Vĩnh viễn" if self.retention_years is None else f"{self.retention_years} năm"
 
     @property
+    def retention_end(self) -> dt.date | None:
+        """The day the retention ends: the end of the work plus N years (None: permanent, or
+        not closed)."""
+        if self.retention_years is None or self.end_date is None:
+            return None
+        try:
+            return self.end_date.replace(year=self.end_date.year + self.retention_years)
+        except ValueError:  # 29 February
+            return dt.date(self.end_date.year + self.retention_years, 3, 1)
+
+    @property
     def handover_deadline(self) -> dt.date | None:
         """Art. 30(2)(b): within one year of the end of the work."""
         if self.end_date is None:
@@ -238,3 +252,64 @@ class ImportedPackage(Base):
     @property
     def retention_label(self) -> str:
         return "Vĩnh viễn" if self.retention_years is None else f"{self.retention_years} năm"
+
+
+class DestructionStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    DESTROYED = "destroyed"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"proposed": "Chờ lãnh đạo quyết định", "destroyed": "Đã tiêu hủy",
+                "rejected": "Lãnh đạo không đồng ý"}[self.value]
+
+
+class LegalHold(Base):
+    """A legal hold (tạm giữ) on a dossier: while it is not lifted the dossier is not destroyed."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lifted_at: Mapped[dt.datetime | None]
+    lift_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Destruction(Base):
+    """A proposal to destroy dossiers whose retention has ended (the archive, for the
+    destruction council), the leader's decision, and afterwards the record of what was
+    destroyed (``record``: each dossier's symbol, title, documents and hashes)."""
+
+    __tablename__ = "destructions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    status: Mapped[DestructionStatus] = mapped_column(_enum(DestructionStatus, 16),
+                                                      default=DestructionStatus.PROPOSED)
+    reason: Mapped[str] = mapped_column(Text)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None]
+    decision: Mapped[str] = mapped_column(String(255), default="")
+    """The leader's decision (Quyết định số ...) to destroy, or the reason for refusing."""
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """What was destroyed, kept after the files are gone (see docs/records.md)."""
+
+    dossiers: Mapped[list[Dossier]] = relationship(
+        secondary="destruction_dossiers", order_by="(Dossier.list_id, Dossier.symbol)")
+
+
+class DestructionDossier(Base):
+    __tablename__ = "destruction_dossiers"
+
+    destruction_id: Mapped[int] = mapped_column(
+        ForeignKey("destructions.id", ondelete="CASCADE"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), primary_key=True,
+                                            index=True)

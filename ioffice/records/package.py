@@ -80,6 +80,8 @@ def export_package(session: Session, blobs: BlobStore, actor: Actor, dossier_id:
     if dossier.status in (DossierStatus.PLANNED, DossierStatus.OPEN):
         raise RecordsError(f"Hồ sơ {dossier.symbol} chưa kết thúc; chỉ xuất gói hồ sơ điện tử "
                            "được hồ sơ đã kết thúc.")
+    if dossier.status is DossierStatus.DESTROYED:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} đã bị tiêu hủy; không còn tài liệu để xuất.")
     agency = session.get(Agency, dossier.agency_id)
     keeper = session.get(User, dossier.keeper_id)
     toc = table_of_contents(session, dossier, agency.name)

@@ -566,7 +566,8 @@ def my_dossiers(session: Session, actor: Actor) -> list[Dossier]:
     actor.check(Op.VIEW_RECORDS)
     return list(session.scalars(select(Dossier).where(
         Dossier.agency_id == actor.agency_id, Dossier.keeper_id == actor.user_id,
-        Dossier.status != DossierStatus.ARCHIVED).order_by(Dossier.symbol)))
+        Dossier.status.not_in([DossierStatus.ARCHIVED, DossierStatus.DESTROYED]))
+        .order_by(Dossier.symbol)))
 
 
 def search_dossiers(session: Session, actor: Actor, query: str, limit: int = 50

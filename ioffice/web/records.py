@@ -15,12 +15,13 @@ from ioffice.agencies.models import Agency, User
 from ioffice.db_session import get_session
 from ioffice.incoming.registration import today_vn
 from ioffice.outgoing.errors import PersistedFailure
-from ioffice.records import export, package
+from ioffice.records import export, package, retention
 from ioffice.records import handover as handovers
 from ioffice.records import service as records
 from ioffice.records.models import DossierStatus, Handover, HandoverStatus, ListStatus
 from ioffice.records.service import RecordsError
 from ioffice.services import services
+from ioffice.storage.errors import StorageError
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
 
@@ -186,7 +187,10 @@ def dossier(dossier_id: int) -> Any:
     toc = records.table_of_contents(db, d, _agency_name())
     docs = records.item_documents(db, d)
     keeper = db.get(User, d.keeper_id)
+    hold = retention.active_hold(db, d.id)
     return render_template("records/dossier.html", d=d, toc=toc, docs=docs, keeper=keeper,
+                           hold=hold, destroyed_by=retention.destroyed_by(db, d.id)
+                           if d.status is DossierStatus.DESTROYED else None,
                            mine=d.keeper_id == actor.user_id, statuses=DossierStatus,
                            today=today_vn(), pages_total=sum(i.pages or 0 for i in d.items))
 
@@ -400,3 +404,91 @@ def return_handover(handover_id: int) -> Any:
     return _act(lambda: handovers.return_handover(get_session(), current_actor(), handover_id,
                                                   request.form.get("reason", "")[:2100]),
                 "Đã trả lại biên bản cho người nộp lưu.", _handover_page(handover_id))
+
+
+# ---------------------------------------------------------------------------- retention
+
+@bp.get("/bao-quan", endpoint="retention")
+@operation(Op.VIEW_RETENTION)
+def retention_page() -> Any:
+    """The archive's view: dossiers whose retention has ended, the proposals and decisions."""
+    db, actor, today = get_session(), current_actor(), today_vn()
+    expired = retention.expired_dossiers(db, actor, today)
+    rows = retention.destructions(db, actor)
+    held = {d.id: retention.active_hold(db, d.id) for d in expired}
+    return render_template("records/retention.html", expired=expired, held=held, rows=rows,
+                           today=today, names=_names(db, {r.proposed_by_id for r in rows}))
+
+
+@bp.post("/tieu-huy")
+@operation(Op.PROPOSE_DESTRUCTION)
+def propose_destruction() -> Any:
+    ids = [int(v) for v in request.form.getlist("dossier_id") if v.isdigit()][:500]
+    return _act(lambda: retention.propose(get_session(), current_actor(), ids,
+                                          request.form.get("reason", "")[:4100], today_vn()),
+                "Đã gửi đề nghị tiêu hủy; chờ lãnh đạo quyết định.",
+                url_for("records.retention"),
+                lambda row: url_for("records.destruction", destruction_id=row.id))
+
+
+@bp.get("/tieu-huy/<int:destruction_id>")
+@operation(Op.VIEW_RETENTION)
+def destruction(destruction_id: int) -> Any:
+    db = get_session()
+    row = retention.destruction(db, current_actor(), destruction_id)
+    return render_template("records/destruction.html", row=row, today=today_vn(),
+                           names=_names(db, {row.proposed_by_id, row.decided_by_id or 0}),
+                           holds={d.id: retention.active_hold(db, d.id) for d in row.dossiers})
+
+
+@bp.post("/tieu-huy/<int:destruction_id>/duyet")
+@operation(Op.APPROVE_DESTRUCTION)
+def approve_destruction(destruction_id: int) -> Any:
+    """The leader's decision; once committed, the dossiers' own files are deleted."""
+    db, page = get_session(), url_for("records.destruction", destruction_id=destruction_id)
+    try:
+        retention.approve(db, current_actor(), destruction_id,
+                          request.form.get("decision", "")[:300], today_vn())
+    except RecordsError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(page)
+    db.commit()
+    try:
+        gone = retention.purge(db, services().blobs, destruction_id)
+        db.commit()
+    except (StorageError, OSError):
+        # the decision stands; the blob cleanup removes the same files (see retention.purge)
+        db.rollback()
+        flash("Đã quyết định tiêu hủy; kho tệp chưa xóa được ngay, các tệp sẽ được xóa khi "
+              "dọn kho định kỳ.", "success")
+        return redirect(page)
+    flash(f"Đã quyết định tiêu hủy; đã xóa {len(gone)} tệp của hồ sơ, giữ lại biên bản "
+          "những gì đã tiêu hủy.", "success")
+    return redirect(page)
+
+
+@bp.post("/tieu-huy/<int:destruction_id>/tu-choi")
+@operation(Op.APPROVE_DESTRUCTION)
+def reject_destruction(destruction_id: int) -> Any:
+    return _act(lambda: retention.reject(get_session(), current_actor(), destruction_id,
+                                         request.form.get("reason", "")[:300]),
+                "Đã không đồng ý tiêu hủy; hồ sơ tiếp tục được bảo quản.",
+                url_for("records.destruction", destruction_id=destruction_id))
+
+
+@bp.post("/<int:dossier_id>/tam-giu")
+@operation(Op.LEGAL_HOLD)
+def set_hold(dossier_id: int) -> Any:
+    return _act(lambda: retention.hold(get_session(), current_actor(), dossier_id,
+                                       request.form.get("reason", "")[:2100]),
+                "Đã tạm giữ hồ sơ: hồ sơ không bị tiêu hủy cho đến khi bỏ tạm giữ.",
+                _dossier_page(dossier_id))
+
+
+@bp.post("/<int:dossier_id>/bo-tam-giu")
+@operation(Op.LEGAL_HOLD)
+def lift_hold(dossier_id: int) -> Any:
+    return _act(lambda: retention.lift_hold(get_session(), current_actor(), dossier_id,
+                                            request.form.get("reason", "")[:2100]),
+                "Đã bỏ tạm giữ hồ sơ.", _dossier_page(dossier_id))

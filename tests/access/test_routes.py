@@ -41,6 +41,7 @@ from ioffice.notifications import Kind, notify
 from ioffice.notifications.models import MailOutbox, MailState
 from ioffice.ocr import service as ocr_service
 from ioffice.records import handover as records_handover
+from ioffice.records import retention as records_retention
 from ioffice.records import service as records
 from ioffice.schedule import service as schedule
 from ioffice.search import service as search
@@ -122,6 +123,7 @@ class Objects:
     dossier_id: int = 0
     item_id: int = 0
     handover_id: int = 0
+    destruction_id: int = 0
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -135,6 +137,7 @@ class Objects:
             "notification_id": self.notification_id, "mail_id": self.mail_id, "event_id": self.event_id,
             "job_id": self.job_id, "copy_id": self.copy_id, "list_id": self.list_id,
             "dossier_id": self.dossier_id, "item_id": self.item_id, "handover_id": self.handover_id,
+            "destruction_id": self.destruction_id,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -184,6 +187,15 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                           f"{records_today.year}-03-01", "2", records_today)
     handover = records_handover.start(db, blobs, actor(db, "chuyenvien.camau"),
                                       [year.dossier.id], records_today)
+    # retention: the 20-year dossier closed, proposed for destruction as if in 2047
+    records.open_dossier(db, actor(db, "chuyenvien.camau"), year.other.id,
+                         f"{records_today.year}-02-01", records_today)
+    records.add_file(db, blobs, actor(db, "chuyenvien.camau"), year.other.id, "Báo cáo", "b.pdf",
+                     b"%PDF-1.4 y")
+    records.close_dossier(db, actor(db, "chuyenvien.camau"), year.other.id,
+                          f"{records_today.year}-03-01", "2", records_today)
+    destruction = records_retention.propose(db, actor(db, "luutru.camau"), [year.other.id],
+                                            "Hết giá trị", records_today.replace(year=2047))
     copy = copies.request_copy(db, blobs, leader, "incoming", incoming.id, copies.CopyRequest(
         "sao_y", "routes-copy", recipients="Sở Nội vụ"))
     db.commit()
@@ -191,7 +203,7 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
                    agency.id, clerk.user_id, api_token.id, notification.id, mail.id,
                    event.id, job_id, copy.id, year.file_list.id, year.dossier.id, item.id,
-                   handover.id)
+                   handover.id, destruction.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:

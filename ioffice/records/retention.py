@@ -1,0 +1,314 @@
+"""Retention and destruction (Decree 30/2020 and the Law on archives: a destruction council
+proposes, the head of the agency decides).
+
+The archive (``Role.ARCHIVIST``) sees the closed dossiers whose retention has ended (the end
+of the work plus N years; permanent ones never), proposes destroying some of them with a
+reason; a leader approves with the decision's number, or refuses with a reason. Approval
+destroys in its transaction: each dossier's items are removed (its own files, its notes, its
+links to documents) and the dossier is marked destroyed; what was destroyed is kept in the
+proposal's ``record`` (symbols, titles, documents' numbers, files' names and hashes) with who
+decided, when and by which decision. The files' blobs are deleted after commit
+(:func:`purge`), only those no row references any more: the same rule as
+``maintenance.cleanup``, which would remove them a day later if the purge were lost. The
+documents themselves (registered incoming and outgoing documents, their files and signed PDFs)
+are live records of the registers and are kept: see docs/records.md.
+
+A legal hold (tạm giữ), set or lifted by the archive or a leader with a reason, stops it: a
+held dossier cannot be proposed, and a hold set after the proposal blocks the approval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioffice.agencies.actor import Actor
+from ioffice.agencies.models import Membership, MembershipRole, Role
+from ioffice.agencies.permissions import Op
+from ioffice.audit import AuditContext, record
+from ioffice.db import utcnow
+from ioffice.errors import NotFound
+from ioffice.notifications import Kind, notify
+from ioffice.records.models import (
+    Destruction,
+    DestructionDossier,
+    DestructionStatus,
+    Dossier,
+    DossierStatus,
+    ItemKind,
+    LegalHold,
+)
+from ioffice.records.service import RecordsError, get_dossier, item_documents
+from ioffice.storage import BlobStore
+
+__all__ = ["active_hold", "approve", "destroyed_by", "destruction", "destructions",
+           "expired_dossiers", "hold", "is_expired", "lift_hold", "propose", "purge", "reject"]
+
+ELIGIBLE = (DossierStatus.CLOSED, DossierStatus.ARCHIVED)
+"""A closed dossier not in a hand-over, or one the archive keeps."""
+
+
+def _audit(session: Session, actor: Actor, tag: str, subject_type: str, subject_id: int,
+           **details: object) -> None:
+    record(session, actor.ctx, tag, subject_type=subject_type, subject_id=subject_id,
+           details=details)
+
+
+def active_hold(session: Session, dossier_id: int) -> LegalHold | None:
+    return session.scalars(select(LegalHold).where(
+        LegalHold.dossier_id == dossier_id, LegalHold.lifted_at.is_(None))).first()
+
+
+def is_expired(dossier: Dossier, today: dt.date) -> bool:
+    end = dossier.retention_end
+    return end is not None and end <= today
+
+
+def destroyed_by(session: Session, dossier_id: int) -> Destruction | None:
+    """The decision that destroyed the dossier, if any (for its page)."""
+    return session.scalars(select(Destruction).join(DestructionDossier).where(
+        DestructionDossier.dossier_id == dossier_id,
+        Destruction.status == DestructionStatus.DESTROYED)).first()
+
+
+def _pending(session: Session, dossier_id: int) -> Destruction | None:
+    return session.scalars(select(Destruction).join(DestructionDossier).where(
+        DestructionDossier.dossier_id == dossier_id,
+        Destruction.status == DestructionStatus.PROPOSED)).first()
+
+
+def expired_dossiers(session: Session, actor: Actor, today: dt.date) -> list[Dossier]:
+    """The agency's closed or archived dossiers whose retention has ended, oldest end first."""
+    actor.check(Op.VIEW_RETENTION)
+    rows = session.scalars(select(Dossier).where(
+        Dossier.agency_id == actor.agency_id, Dossier.status.in_(ELIGIBLE),
+        Dossier.retention_years.is_not(None), Dossier.end_date.is_not(None))).all()
+    return sorted((d for d in rows if is_expired(d, today)), key=lambda d: (d.retention_end,
+                                                                           d.symbol))
+
+
+def _agency_dossier(session: Session, actor: Actor, dossier_id: int) -> Dossier:
+    dossier = session.get(Dossier, dossier_id, with_for_update=True)
+    if dossier is None or dossier.agency_id != actor.agency_id:
+        raise RecordsError(f"Không có hồ sơ mã {dossier_id} trong cơ quan của bạn; chỉ tiêu hủy "
+                           "được hồ sơ của cơ quan mình.")
+    return dossier
+
+
+def _check_destroyable(session: Session, dossier: Dossier, today: dt.date,
+                       proposal_id: int | None = None) -> None:
+    """Refuse a dossier that may not be destroyed, with the reason."""
+    if dossier.status is DossierStatus.DESTROYED:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} đã bị tiêu hủy.")
+    if dossier.retention_years is None:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} có thời hạn bảo quản vĩnh viễn; không bao "
+                           "giờ được tiêu hủy.")
+    if dossier.status not in ELIGIBLE or (dossier.status is DossierStatus.CLOSED
+                                          and dossier.handover_id is not None):
+        raise RecordsError(f"Hồ sơ {dossier.symbol} đang ở trạng thái «{dossier.status.label}»; "
+                           "chỉ tiêu hủy được hồ sơ đã kết thúc hoặc đã nộp lưu.")
+    if not is_expired(dossier, today):
+        raise RecordsError(f"Hồ sơ {dossier.symbol} chưa hết thời hạn bảo quản "
+                           f"({dossier.retention_label}, đến ngày "
+                           f"{dossier.retention_end:%d/%m/%Y}); chưa được tiêu hủy.")
+    held = active_hold(session, dossier.id)
+    if held is not None:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} đang bị tạm giữ theo yêu cầu pháp lý "
+                           f"(«{held.reason[:200]}»); phải bỏ tạm giữ trước khi tiêu hủy.")
+    pending = _pending(session, dossier.id)
+    if pending is not None and pending.id != proposal_id:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} đã nằm trong đề nghị tiêu hủy số "
+                           f"{pending.id} đang chờ quyết định.")
+
+
+# ---------------------------------------------------------------------------- legal hold
+
+def hold(session: Session, actor: Actor, dossier_id: int, reason: str) -> LegalHold:
+    actor.check(Op.LEGAL_HOLD)
+    dossier = get_dossier(session, actor, dossier_id, for_update=True)
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > 2000:
+        raise RecordsError("Hãy ghi lý do tạm giữ (căn cứ pháp lý, vụ việc; tối đa 2000 ký tự).")
+    if dossier.status is DossierStatus.DESTROYED:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} đã bị tiêu hủy; không tạm giữ được nữa.")
+    if active_hold(session, dossier.id) is not None:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} đang bị tạm giữ rồi.")
+    row = LegalHold(agency_id=actor.agency_id, dossier_id=dossier.id, reason=reason,
+                    set_by_id=actor.user_id)
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "records:hold:set", "dossier", dossier.id, symbol=dossier.symbol,
+           reason=reason, hold_id=row.id)
+    return row
+
+
+def lift_hold(session: Session, actor: Actor, dossier_id: int, reason: str) -> LegalHold:
+    actor.check(Op.LEGAL_HOLD)
+    dossier = get_dossier(session, actor, dossier_id, for_update=True)
+    row = active_hold(session, dossier.id)
+    if row is None:
+        raise RecordsError(f"Hồ sơ {dossier.symbol} không bị tạm giữ.")
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > 2000:
+        raise RecordsError("Hãy ghi lý do bỏ tạm giữ (tối đa 2000 ký tự).")
+    row.lifted_by_id, row.lifted_at, row.lift_reason = actor.user_id, utcnow(), reason
+    _audit(session, actor, "records:hold:lift", "dossier", dossier.id, symbol=dossier.symbol,
+           reason=reason, hold_id=row.id)
+    return row
+
+
+# ---------------------------------------------------------------------------- destruction
+
+def destructions(session: Session, actor: Actor) -> list[Destruction]:
+    actor.check(Op.VIEW_RETENTION)
+    return list(session.scalars(select(Destruction).where(
+        Destruction.agency_id == actor.agency_id).order_by(Destruction.id.desc()).limit(200)))
+
+
+def destruction(session: Session, actor: Actor, destruction_id: int, *,
+                for_update: bool = False) -> Destruction:
+    actor.check(Op.VIEW_RETENTION)
+    row = session.get(Destruction, destruction_id, with_for_update=for_update)
+    if row is None or row.agency_id != actor.agency_id:
+        raise NotFound("Không tìm thấy đề nghị tiêu hủy này.")
+    return row
+
+
+def propose(session: Session, actor: Actor, dossier_ids: list[int], reason: str,
+            today: dt.date) -> Destruction:
+    """The archive's proposal (for the destruction council) to destroy expired dossiers."""
+    actor.check(Op.PROPOSE_DESTRUCTION)
+    if not dossier_ids:
+        raise RecordsError("Hãy chọn ít nhất một hồ sơ hết thời hạn bảo quản để đề nghị tiêu hủy.")
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > 4000:
+        raise RecordsError("Hãy ghi lý do, ý kiến của Hội đồng xác định giá trị tài liệu (tối đa "
+                           "4000 ký tự).")
+    dossiers = []
+    for dossier_id in sorted(set(dossier_ids)):
+        dossier = _agency_dossier(session, actor, dossier_id)
+        _check_destroyable(session, dossier, today)
+        dossiers.append(dossier)
+    row = Destruction(agency_id=actor.agency_id, reason=reason, proposed_by_id=actor.user_id,
+                      record={})
+    session.add(row)
+    session.flush()
+    session.add_all(DestructionDossier(destruction_id=row.id, dossier_id=d.id) for d in dossiers)
+    session.flush()
+    session.expire(row, ["dossiers"])
+    _audit(session, actor, "records:destruction:propose", "destruction", row.id,
+           dossiers=[d.symbol for d in dossiers], reason=reason)
+    notify(session, _leaders(session, actor.agency_id), Kind.RECORDS, agency_id=actor.agency_id,
+           text=f"Lưu trữ đề nghị tiêu hủy {len(dossiers)} hồ sơ hết thời hạn bảo quản (đề nghị "
+                f"số {row.id}): chờ lãnh đạo quyết định.", exclude=actor.user_id)
+    return row
+
+
+def _decidable(session: Session, actor: Actor, destruction_id: int) -> Destruction:
+    actor.check(Op.APPROVE_DESTRUCTION)
+    row = destruction(session, actor, destruction_id, for_update=True)
+    if row.status is not DestructionStatus.PROPOSED:
+        when = f" ngày {row.decided_at:%d/%m/%Y}" if row.decided_at else ""
+        raise RecordsError(f"Đề nghị tiêu hủy số {row.id} đã được quyết định{when} "
+                           f"(«{row.status.label}»); không quyết định lại được.")
+    return row
+
+
+def _dossier_record(session: Session, dossier: Dossier) -> dict:
+    docs = item_documents(session, dossier)
+    items = []
+    for item in dossier.items:
+        entry: dict = {"kind": str(item.kind)}
+        if item.kind in (ItemKind.INCOMING, ItemKind.OUTGOING):
+            doc = docs[(str(item.kind), item.incoming_id or item.outgoing_id)]
+            entry.update(document_id=doc.id, number_notation=doc.number_notation,
+                         subject=doc.subject[:500])
+            if item.kind is ItemKind.INCOMING:
+                entry["sha256"] = [f.sha256 for f in doc.files]
+            else:
+                entry["sha256"] = [doc.current_sha256] if doc.current_sha256 else []
+        elif item.kind is ItemKind.FILE:
+            entry.update(title=item.title[:500], filename=item.filename, sha256=[item.sha256],
+                         size=item.size)
+        else:
+            entry.update(note_chars=len(item.title))
+        items.append(entry)
+    return {"id": dossier.id, "symbol": dossier.symbol, "year": dossier.file_list.year,
+            "title": dossier.title, "retention": dossier.retention_label,
+            "start": dossier.start_date.isoformat() if dossier.start_date else None,
+            "end": dossier.end_date.isoformat() if dossier.end_date else None,
+            "pages": dossier.page_count, "items": items}
+
+
+def approve(session: Session, actor: Actor, destruction_id: int, decision: str,
+            today: dt.date) -> Destruction:
+    """The leader's decision: every dossier is checked again (a hold set since the proposal
+    blocks it), its items removed and the record of what was destroyed kept. The files' blobs
+    go after commit (:func:`purge`)."""
+    row = _decidable(session, actor, destruction_id)
+    decision = " ".join(decision.split())
+    if not decision or len(decision) > 255:
+        raise RecordsError("Hãy ghi số, ngày của quyết định tiêu hủy (ví dụ «Quyết định số "
+                           "15/QĐ-UBND ngày 04/12/2026»).")
+    for dossier in row.dossiers:
+        session.refresh(dossier, with_for_update=True)
+        _check_destroyable(session, dossier, today, proposal_id=row.id)
+    entries, hashes = [], set()
+    for dossier in row.dossiers:
+        entries.append(_dossier_record(session, dossier))
+        hashes.update(i.sha256 for i in dossier.items if i.kind is ItemKind.FILE and i.sha256)
+        dossier.items.clear()
+        dossier.status = DossierStatus.DESTROYED
+    session.flush()
+    row.status, row.decided_by_id, row.decided_at = (DestructionStatus.DESTROYED, actor.user_id,
+                                                     utcnow())
+    row.decision = decision
+    row.record = {"dossiers": entries, "files_to_delete": sorted(hashes), "deleted": [],
+                  "kept_documents": sum(1 for e in entries for i in e["items"]
+                                        if "document_id" in i)}
+    _audit(session, actor, "records:destruction:approve", "destruction", row.id,
+           decision=decision, dossiers=[e["symbol"] for e in entries],
+           files=sorted(hashes))
+    return row
+
+
+def reject(session: Session, actor: Actor, destruction_id: int, reason: str) -> Destruction:
+    row = _decidable(session, actor, destruction_id)
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > 255:
+        raise RecordsError("Hãy ghi lý do không đồng ý tiêu hủy (tối đa 255 ký tự).")
+    row.status, row.decided_by_id, row.decided_at = (DestructionStatus.REJECTED, actor.user_id,
+                                                     utcnow())
+    row.decision = reason
+    _audit(session, actor, "records:destruction:reject", "destruction", row.id, reason=reason,
+           dossiers=[d.symbol for d in row.dossiers])
+    return row
+
+
+def purge(session: Session, blobs: BlobStore, destruction_id: int) -> list[str]:
+    """After the approval committed: delete the destroyed dossiers' own files, those no row
+    references any more (``maintenance.referenced_blobs``, the rule of the cleanup). Idempotent;
+    returns the hashes deleted and notes them in the record; the caller commits."""
+    from ioffice.maintenance import referenced_blobs
+
+    row = session.get(Destruction, destruction_id)
+    if row is None or row.status is not DestructionStatus.DESTROYED:
+        return []
+    referenced = referenced_blobs(session)
+    gone = [h for h in row.record.get("files_to_delete", []) if h not in referenced]
+    for sha256 in gone:
+        blobs.delete(sha256)
+    row.record = {**row.record, "deleted": sorted(set(row.record.get("deleted", [])) | set(gone)),
+                  "kept_shared": sorted(set(row.record.get("files_to_delete", [])) - set(gone))}
+    record(session, AuditContext(None, row.agency_id, "system"), "records:destruction:purge",
+           subject_type="destruction", subject_id=row.id, details={"deleted": gone})
+    session.flush()
+    return gone
+
+
+def _leaders(session: Session, agency_id: int) -> list[int]:
+    return list(session.scalars(
+        select(Membership.user_id).join(MembershipRole)
+        .where(Membership.agency_id == agency_id, MembershipRole.role == Role.LEADER)))

@@ -1,0 +1,86 @@
+"""Issue 22, retention in Chromium: a dossier of 2020 kept for 5 years (closed 1 March 2020,
+expired 1 March 2025); the archive sees it among the expired dossiers and proposes its
+destruction, the leader approves with the decision's number, and the record of what was
+destroyed is shown. Screenshots: test-artifacts/screenshots/records-retention-*.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import login, new_page, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _submit(page: Page, button: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name=button, exact=True).click()
+
+
+def test_archive_proposes_leader_approves_record_shown(browser: Browser, live_server: str,
+                                                       tmp_path: Path) -> None:
+    clerk = login(new_page(browser), live_server, "vanthu.camau")
+    clerk.goto(f"{live_server}/ho-so/?nam=2020")
+    _submit(clerk, "Lập danh mục hồ sơ năm 2020")
+    form = clerk.locator("#add-heading")
+    form.get_by_label("Tên đề mục").fill("Văn phòng")
+    form.get_by_label("Chữ viết tắt").fill("VP")
+    _submit(clerk, "Thêm đề mục")
+    form = clerk.locator("#add-dossier")
+    form.get_by_label("Tiêu đề hồ sơ").fill("Sổ theo dõi công văn thường năm 2020")
+    form.get_by_label("Thời hạn bảo quản").fill("5")
+    form.locator("select[name=keeper_id]").select_option(label="Lý Minh Khôi")
+    _submit(clerk, "Thêm hồ sơ")
+    clerk.context.close()
+    leader = login(new_page(browser), live_server, "lanhdao.camau")
+    leader.goto(f"{live_server}/ho-so/?nam=2020")
+    leader.get_by_label("Quyết định ban hành (số, ngày)").fill("Quyết định số 1/QĐ-UBND")
+    _submit(leader, "Phê duyệt danh mục hồ sơ")
+
+    keeper = login(new_page(browser), live_server, "chuyenvien.camau")
+    keeper.goto(f"{live_server}/ho-so/?nam=2020")
+    keeper.locator("tr[data-symbol='01.VP']").get_by_role("link", name="01.VP").click()
+    keeper.get_by_label("Ngày mở").fill("2020-01-06")
+    _submit(keeper, "Mở hồ sơ")
+    upload = tmp_path / "so-theo-doi.txt"
+    upload.write_text("Sổ theo dõi công văn thường năm 2020", encoding="utf-8")
+    keeper.get_by_label("Tên tài liệu").fill("Sổ theo dõi")
+    keeper.get_by_label("Tệp").set_input_files(str(upload))
+    _submit(keeper, "Thêm tài liệu")
+    keeper.get_by_label("Ngày kết thúc công việc").fill("2020-03-01")
+    keeper.get_by_label("Số tờ (trang)").fill("12")
+    _submit(keeper, "Kết thúc hồ sơ")
+    expect(keeper.locator("#retention-end")).to_have_text("01/03/2025")
+    keeper.context.close()
+
+    archive = login(new_page(browser), live_server, "luutru.camau")
+    archive.goto(f"{live_server}/ho-so/")
+    archive.locator("#retention-link").click()
+    row = archive.locator("#expired tr", has_text="01.VP")
+    expect(row).to_contain_text("01/03/2025")
+    row.get_by_role("checkbox").check()
+    archive.get_by_label("Lý do, ý kiến của Hội đồng xác định giá trị tài liệu").fill(
+        "Hội đồng xác định giá trị tài liệu họp ngày 02/12: tài liệu hết giá trị")
+    screenshot(archive, "records-retention-expired")
+    _submit(archive, "Đề nghị tiêu hủy các hồ sơ đã chọn")
+    expect(archive.locator("#destruction-status")).to_have_text("Chờ lãnh đạo quyết định")
+    proposal_url = archive.url
+
+    leader.goto(proposal_url)
+    expect(leader.locator("#proposed")).to_contain_text("Sổ theo dõi công văn thường năm 2020")
+    leader.get_by_label("Số, ngày quyết định tiêu hủy").fill(
+        "Quyết định số 15/QĐ-UBND ngày 04/12/2026")
+    _submit(leader, "Đồng ý tiêu hủy")
+    expect(leader.locator(".flash-success")).to_contain_text("đã xóa 1 tệp")
+    expect(leader.locator("#destruction-status")).to_have_text("Đã tiêu hủy")
+    record = leader.locator("#record")
+    expect(record).to_contain_text("01.VP (năm 2020) – Sổ theo dõi công văn thường năm 2020")
+    expect(record).to_contain_text("so-theo-doi.txt")
+    expect(record).to_contain_text("Đã xóa tệp")
+    expect(leader.locator("#decision")).to_have_text("Quyết định số 15/QĐ-UBND ngày 04/12/2026")
+    screenshot(leader, "records-retention-record")
+    leader.context.close()
+    archive.context.close()
