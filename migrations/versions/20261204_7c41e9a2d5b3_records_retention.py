@@ -1,7 +1,7 @@
 """records retention: legal holds, destruction proposals and records
 
 Revision ID: 7c41e9a2d5b3
-Revises: 298c0c5a181e
+Revises: a3c91e5d7f20
 Create Date: 2026-12-04 08:05:52.300294
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '7c41e9a2d5b3'
-down_revision = '298c0c5a181e'
+down_revision = 'a3c91e5d7f20'
 branch_labels = None
 depends_on = None
 
