@@ -284,7 +284,7 @@ def test_seals_recorded_before_levels_are_read_from_their_files(
 def test_cli_dry_run(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["pki", "retimestamp", "--dry-run", "--days", "30"])
     assert result.exit_code == 0, result.output
-    assert "đến hạn" in result.output
+    assert "đến hạn" in result.output and "Bản sao đến hạn" in result.output
 
 
 @pytest.mark.parametrize("days", ["-5", "nửa năm"])
