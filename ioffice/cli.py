@@ -214,7 +214,7 @@ def pki_token_check(code: str | None) -> None:
 
 
 @pki_group.command("retimestamp", help=(
-    "Thêm dấu thời gian lưu trữ cho văn bản đã ký số mà dấu thời gian cuối có chứng thư máy "
+    "Thêm dấu thời gian lưu trữ cho văn bản đi, bản sao đã ký số mà dấu thời gian cuối có chứng thư máy "
     "chủ cấp dấu thời gian sắp hết hạn (tiến trình nền làm việc này hằng ngày)."))
 @click.option("--dry-run", is_flag=True, help="Chỉ liệt kê văn bản đến hạn, không thay đổi gì.")
 @click.option("--days", type=click.FloatRange(min=0), default=None,
@@ -230,12 +230,17 @@ def pki_retimestamp(dry_run: bool, days: float | None) -> None:
     run = archival.retimestamp(lambda: database(current_app).session(), svc.blobs,
                                svc.timestamps, lambda: svc.trust, days=days, dry_run=dry_run)
     ids = ", ".join(str(i) for i in run.due) or "không có"
+    copy_ids = ", ".join(str(i) for i in run.copies.due) or "không có"
     click.echo(f"Văn bản đi đến hạn (dấu thời gian hết hạn trong {days:g} ngày): {ids}.")
+    click.echo(f"Bản sao đến hạn: {copy_ids}.")
     if dry_run:
         return
-    click.echo(f"Đã thêm dấu thời gian lưu trữ: {len(run.renewed)} văn bản.")
+    click.echo(f"Đã thêm dấu thời gian lưu trữ: {len(run.renewed)} văn bản, "
+               f"{len(run.copies.renewed)} bản sao.")
     for doc_id, why in run.skipped.items():
         click.echo(f"  bỏ qua văn bản {doc_id}: {why}")
+    for copy_id, why in run.copies.skipped.items():
+        click.echo(f"  bỏ qua bản sao {copy_id}: {why}")
     if run.stopped:
         raise click.ClickException(f"Dừng giữa chừng: {run.stopped}")
 

@@ -56,16 +56,18 @@ class Removed:
 def referenced_blobs(session: Session) -> set[str]:
     """Every SHA-256 that a row points to: incoming files, outgoing versions (PDF and source),
     the current PDF and each signed revision (and the one it replaced), the copies made
-    (sao y, sao lục, trích sao), and the files of outbox messages not yet sent. A destroyed
-    dossier's own files are no longer referenced (its items are gone; the destruction's record
-    keeps their hashes as history, not as references), so they go, as
-    ``records.retention.purge`` deletes them; the documents it held keep theirs."""
-    from ioffice.copies.models import DocumentCopy
+    (sao y, sao lục, trích sao) with every file an archival timestamp replaced, and the files
+    of outbox messages not yet sent. A destroyed dossier's own files are no longer referenced
+    (its items are gone; the destruction's record keeps their hashes as history, not as
+    references), so they go, as ``records.retention.purge`` deletes them; the documents it
+    held keep theirs."""
+    from ioffice.copies.models import CopyArchivalRevision, DocumentCopy
 
     columns = (DocumentFile.sha256, DraftVersion.sha256, DraftVersion.source_sha256,
                OutgoingDocument.current_sha256, SignedRevision.sha256,
                SignedRevision.previous_sha256, DossierItem.sha256, Handover.record_sha256,
-               ImportedPackage.sha256, DocumentCopy.sha256)
+               ImportedPackage.sha256, DocumentCopy.sha256,
+               CopyArchivalRevision.sha256, CopyArchivalRevision.previous_sha256)
     found: set[str] = set()
     for column in columns:
         found.update(v for v in session.scalars(select(column).distinct()) if v)

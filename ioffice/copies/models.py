@@ -100,6 +100,10 @@ class DocumentCopy(Base):
     page_count: Mapped[int] = mapped_column(default=0)
     certificate_serial: Mapped[str] = mapped_column(String(80), default="")
     level: Mapped[str] = mapped_column(String(8), default="")
+    # the file's newest timestamp (its TSA certificate's expiry): the re-timestamp job renews
+    # it before then (ioffice/outgoing/archival.py); None for B-B or not read yet
+    timestamp_at: Mapped[dt.datetime | None]
+    timestamp_expires: Mapped[dt.datetime | None] = mapped_column(index=True)
     made_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     made_at: Mapped[dt.datetime | None]
 
@@ -112,3 +116,21 @@ class DocumentCopy(Base):
     @property
     def recipient_lines(self) -> list[str]:
         return [line.strip() for line in self.recipients.splitlines() if line.strip()]
+
+
+class CopyArchivalRevision(Base):
+    """An archival timestamp added to a copy's file by the re-timestamp job: the new file and
+    the one it extends, both kept (blob cleanup keeps every file named here)."""
+
+    __tablename__ = "document_copy_archival_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    copy_id: Mapped[int] = mapped_column(ForeignKey("document_copies.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    previous_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(default=0)
+    certificate_serial: Mapped[str] = mapped_column(String(80), default="")
+    """The TSA certificate's serial (hex)."""
+    timestamp_at: Mapped[dt.datetime]
+    timestamp_expires: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

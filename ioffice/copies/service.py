@@ -58,6 +58,7 @@ from signing import (
     TrustStore,
     sign_pdf,
 )
+from signing.archival import last_timestamp
 from signing.tsa import TimestampUnavailable
 
 if TYPE_CHECKING:
@@ -332,6 +333,8 @@ class _Made:
     serial: str
     level: str
     without_timestamp: str
+    timestamp_at: dt.datetime | None
+    timestamp_expires: dt.datetime | None
 
 
 def make_copy(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, actor: Actor,
@@ -399,8 +402,10 @@ def _make(session: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, actor
                         "thay đổi. Hãy báo quản trị hệ thống.") from exc
     signed, level, without = _seal(credential, trust, agency, unsigned, copy.kind, notation, tsa)
     info = blobs.put_bytes(signed)
+    last = last_timestamp(signed)  # its expiry: when the re-timestamp job renews it
     return _Made(today.year, number, notation, today, info.sha256, info.size,
-                 _page_count(signed), str(credential.serial), level, without)
+                 _page_count(signed), str(credential.serial), level, without,
+                 last.time if last else None, last.expires if last else None)
 
 
 def _keep(session: Session, actor: Actor, copy_id: int, made: _Made) -> DocumentCopy:
@@ -415,6 +420,7 @@ def _keep(session: Session, actor: Actor, copy_id: int, made: _Made) -> Document
     copy.number_notation, copy.copy_date = made.notation, made.date
     copy.sha256, copy.size, copy.page_count = made.sha256, made.size, made.page_count
     copy.level, copy.certificate_serial = made.level, made.serial
+    copy.timestamp_at, copy.timestamp_expires = made.timestamp_at, made.timestamp_expires
     copy.made_by_id, copy.made_at = actor.user_id, utcnow()
     session.flush()
     source, document_id = source_of(copy)

@@ -6,7 +6,12 @@ keeper signs it with their PIN key, the archive (``Role.ARCHIVIST``) checks it a
 it too (accepted: the dossiers are archived) or returns it with a reason (the dossiers are the
 keeper's again, closed). The signatures are the app's own PIN signing (``signing.sign_pdf``
 with the person's ``PinProtectedKey``, as outgoing documents are signed), each checked as one
-more signature over the unchanged earlier revision.
+more signature over the unchanged earlier revision. Each signature carries a timestamp from the
+agency's TSA (``outgoing/timestamps.py``, the policy the seal uses: a TSA that cannot answer
+refuses the signature, or, with ``IOFFICE_TSA_FALLBACK_BB``, signs without one, noted in the
+audit event): the keeper's is PAdES B-T; the archive's, the last, is B-LTA (the validation
+data and a document timestamp after it), so a record kept for as long as the dossiers it
+lists stays verifiable. docs/records.md, "Signatures".
 
 Within a year of the work's end (art. 30.2.b) the dossier must be handed over: its keeper is
 told 30 days before (:func:`remind_keepers`, a periodic job of the worker).
@@ -31,13 +36,24 @@ from ioffice.keys import service as keys
 from ioffice.keys.models import KeyHolder
 from ioffice.notifications import Kind, notify
 from ioffice.outgoing.errors import OutgoingError, PinRefused
-from ioffice.outgoing.signatures import ResetLater, check_next_signature
+from ioffice.outgoing.signatures import AGENCY_LEVEL, ResetLater, check_next_signature
+from ioffice.outgoing.timestamps import TimestampPolicy
 from ioffice.records.models import Dossier, DossierStatus, Handover, HandoverStatus
 from ioffice.records.service import RecordsError
 from ioffice.storage import BlobStore
-from signing import Box, PersonalStamp, PinLocked, PinProtectedKey, SigningError, TrustStore, WrongPin
+from signing import (
+    Box,
+    PadesLevel,
+    PersonalStamp,
+    PinLocked,
+    PinProtectedKey,
+    SigningError,
+    TrustStore,
+    WrongPin,
+)
 from signing import sign_pdf as _sign_pdf
 from signing.demo import make_text_pdf
+from signing.tsa import TimestampUnavailable
 
 __all__ = [
     "ARCHIVE_BOX",
@@ -58,6 +74,12 @@ ARCHIVE_BOX = Box(0, 315, 70, 535, 170)
 _WIDTH = 80  # characters per line of the record's text (Noto Sans 12 pt on A4)
 _FIRST_PAGE_LINES = 39  # then the sides' titles, just above the signature boxes
 _PAGE_LINES = 50
+KEEPER_LEVEL = PadesLevel.B_T
+"""The keeper's signature: with its timestamp (the archive's signature follows it)."""
+ARCHIVE_LEVEL = AGENCY_LEVEL
+"""The archive's, the last: B-LTA, as an agency seal (validation data, document timestamp)."""
+NO_TIMESTAMP = ("Chưa ký được biên bản: {reason} Biên bản chưa thay đổi gì; hãy thử lại sau "
+                "ít phút, nếu vẫn lỗi hãy báo quản trị hệ thống.")
 
 
 def _audit(session: Session, actor: Actor, tag: str, handover: Handover, **details: object
@@ -186,15 +208,35 @@ def _pin_credential(session: Session, actor: Actor, handover: Handover, pin: str
 
 
 def _sign(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
-          handover: Handover, pin: str, box: Box, expected: int, tag: str) -> str:
-    """One more PIN signature over the record; returns the certificate's serial."""
+          handover: Handover, pin: str, box: Box, expected: int, tag: str,
+          tsa: TimestampPolicy | None, level: PadesLevel) -> dict[str, str]:
+    """One more PIN signature over the record, at ``level`` with a timestamp from ``tsa``
+    (None: no policy given, PAdES B-B). Returns the audit details: the certificate's serial,
+    the level reached and, if the TSA could not answer and the fallback is on, why there is
+    no timestamp."""
     credential, attempts = _pin_credential(session, actor, handover, pin, tag)
     user = session.get(User, actor.user_id)
     previous = blobs.read_bytes(handover.record_sha256)
     stamp = PersonalStamp(box, _title(session, user, actor.agency_id).upper(), user.full_name)
+    field = f"BienBan{expected}"
+    done: dict[str, str] = {"level": PadesLevel.B_B.value}
     try:
-        signed = _sign_pdf(previous, credential, trust=trust, stamp=stamp,
-                           field_name=f"BienBan{expected}")
+        if tsa is None:
+            signed = _sign_pdf(previous, credential, trust=trust, stamp=stamp, field_name=field)
+        else:
+            try:
+                signed = _sign_pdf(previous, credential, trust=trust, stamp=stamp,
+                                   field_name=field, level=level,
+                                   timestamper=tsa.timestamper(trust))
+                done["level"] = level.value
+            except TimestampUnavailable as exc:
+                if not tsa.fallback_bb:
+                    attempts.reset_now()  # the PIN was right
+                    raise RecordsError(NO_TIMESTAMP.format(reason=str(exc).rstrip(".") + ".")
+                                       ) from exc
+                done["without_timestamp"] = str(exc)
+                signed = _sign_pdf(previous, credential, trust=trust, stamp=stamp,
+                                   field_name=field)
     except SigningError as exc:
         raise RecordsError(f"Chưa ký được biên bản: {exc}") from exc
     serial = str(credential.serial)
@@ -204,7 +246,8 @@ def _sign(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
         raise RecordsError(exc.message) from exc
     handover.record_sha256 = blobs.put_bytes(signed).sha256
     attempts.reset_now()
-    return serial
+    done["certificate"] = serial
+    return done
 
 
 def _own_draft(session: Session, actor: Actor, handover_id: int) -> Handover:
@@ -219,17 +262,20 @@ def _own_draft(session: Session, actor: Actor, handover_id: int) -> Handover:
 
 
 def sign_as_keeper(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
-                   handover_id: int, pin: str) -> Handover:
-    """The giving side signs: the hand-over goes to the archive, its dossiers wait there."""
+                   handover_id: int, pin: str, *, tsa: TimestampPolicy | None = None
+                   ) -> Handover:
+    """The giving side signs (PAdES B-T with ``tsa``): the hand-over goes to the archive, its
+    dossiers wait there."""
     handover = _own_draft(session, actor, handover_id)
-    handover.keeper_serial = _sign(session, blobs, trust, actor, handover, pin, KEEPER_BOX, 1,
-                                   "records:handover:keeper")
+    signed = _sign(session, blobs, trust, actor, handover, pin, KEEPER_BOX, 1,
+                   "records:handover:keeper", tsa, KEEPER_LEVEL)
+    handover.keeper_serial = signed.pop("certificate")
     handover.status, handover.submitted_at = HandoverStatus.SUBMITTED, utcnow()
     for d in handover.dossiers:
         d.status = DossierStatus.SUBMITTED
     session.flush()
     _audit(session, actor, "records:handover:submit", handover, certificate=handover.keeper_serial,
-           sha256=handover.record_sha256)
+           sha256=handover.record_sha256, **signed)
     notify(session, archivists(session, actor.agency_id), Kind.RECORDS, agency_id=actor.agency_id,
            text=f"{actor.full_name} nộp lưu {len(handover.dossiers)} hồ sơ (biên bản số "
                 f"{handover.id}): chờ Lưu trữ nhận.", exclude=actor.user_id)
@@ -258,11 +304,13 @@ def _submitted(session: Session, actor: Actor, handover_id: int) -> Handover:
 
 
 def accept(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
-           handover_id: int, pin: str) -> Handover:
-    """The archive signs as the receiving side: the dossiers are archived."""
+           handover_id: int, pin: str, *, tsa: TimestampPolicy | None = None) -> Handover:
+    """The archive signs as the receiving side (PAdES B-LTA with ``tsa``): the dossiers are
+    archived."""
     handover = _submitted(session, actor, handover_id)
-    handover.archivist_serial = _sign(session, blobs, trust, actor, handover, pin, ARCHIVE_BOX, 2,
-                                      "records:handover:archive")
+    signed = _sign(session, blobs, trust, actor, handover, pin, ARCHIVE_BOX, 2,
+                   "records:handover:archive", tsa, ARCHIVE_LEVEL)
+    handover.archivist_serial = signed.pop("certificate")
     handover.status, handover.decided_at = HandoverStatus.ACCEPTED, utcnow()
     handover.archivist_id = actor.user_id
     for d in handover.dossiers:
@@ -270,7 +318,7 @@ def accept(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
     session.flush()
     _audit(session, actor, "records:handover:accept", handover,
            certificate=handover.archivist_serial, sha256=handover.record_sha256,
-           dossiers=[d.symbol for d in handover.dossiers])
+           dossiers=[d.symbol for d in handover.dossiers], **signed)
     notify(session, [handover.keeper_id], Kind.RECORDS, agency_id=actor.agency_id,
            text=f"Lưu trữ cơ quan đã nhận {len(handover.dossiers)} hồ sơ bạn nộp lưu (biên bản "
                 f"số {handover.id}).", exclude=actor.user_id)

@@ -375,7 +375,8 @@ def handover_pdf(handover_id: int) -> Any:
 def sign_handover(handover_id: int) -> Any:
     s = services()
     return _act(lambda: handovers.sign_as_keeper(get_session(), s.blobs, s.trust, current_actor(),
-                                                 handover_id, request.form.get("pin", "")[:20]),
+                                                 handover_id, request.form.get("pin", "")[:20],
+                                                 tsa=s.timestamps),
                 "Đã ký biên bản và nộp lưu; chờ Lưu trữ cơ quan nhận.",
                 _handover_page(handover_id))
 
@@ -393,7 +394,8 @@ def cancel_handover(handover_id: int) -> Any:
 def accept_handover(handover_id: int) -> Any:
     s = services()
     return _act(lambda: handovers.accept(get_session(), s.blobs, s.trust, current_actor(),
-                                         handover_id, request.form.get("pin", "")[:20]),
+                                         handover_id, request.form.get("pin", "")[:20],
+                                         tsa=s.timestamps),
                 "Lưu trữ cơ quan đã nhận hồ sơ và ký biên bản giao nhận.",
                 _handover_page(handover_id))
 

@@ -1,0 +1,130 @@
+"""The hand-over record's signatures carry timestamps from the agency's TSA: the keeper's
+PAdES B-T, the archive's B-LTA (validation data and a document timestamp after it), so the
+record stays verifiable for as long as it is kept; a TSA that is down refuses the signature,
+or with the fallback signs without a timestamp (noted); the record's timestamp is renewed by
+the same step as the re-timestamp job's."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioffice.audit.models import AuditEvent
+from ioffice.demo import DEMO_PIN
+from ioffice.outgoing import archival
+from ioffice.outgoing.timestamps import TimestampPolicy
+from ioffice.records import handover as handovers
+from ioffice.records import service as records
+from ioffice.records.models import Handover, HandoverStatus
+from ioffice.records.service import RecordsError
+from ioffice.storage import BlobStore
+from signing import Pki, TrustStore, validate_pdf
+from signing.archival import last_timestamp
+from tests.outgoing.test_archival import _closed_port_policy, _external_checks, short_lived_tsa
+from tests.records.conftest import ARCHIVIST, KEEPER, TODAY, make_year
+from tests.support.factories import actor
+
+
+def _handover(db: Session, blobs: BlobStore) -> Handover:
+    year = make_year(db)
+    keeper = actor(db, KEEPER)
+    records.open_dossier(db, keeper, year.dossier.id, "2026-02-01", TODAY)
+    records.add_file(db, blobs, keeper, year.dossier.id, "Tài liệu", "a.pdf", b"%PDF-1.4 x")
+    records.close_dossier(db, keeper, year.dossier.id, "2026-11-30", "3", TODAY)
+    return handovers.start(db, blobs, keeper, [year.dossier.id], TODAY)
+
+
+def _details(db: Session, h: Handover, tag: str) -> dict:
+    return db.scalars(select(AuditEvent.details).where(
+        AuditEvent.subject_type == "handover", AuditEvent.subject_id == str(h.id),
+        AuditEvent.tag == tag)).one()
+
+
+def _signed(db: Session, blobs: BlobStore, trust: TrustStore, tsa: TimestampPolicy
+            ) -> Handover:
+    h = _handover(db, blobs)
+    handovers.sign_as_keeper(db, blobs, trust, actor(db, KEEPER), h.id, DEMO_PIN, tsa=tsa)
+    handovers.accept(db, blobs, trust, actor(db, ARCHIVIST), h.id, DEMO_PIN, tsa=tsa)
+    return h
+
+
+def test_both_signatures_are_timestamped_and_the_record_is_b_lta(
+        db: Session, blobs: BlobStore, trust: TrustStore, tsa: TimestampPolicy, keeper_key,
+        tmp_path: Path) -> None:
+    h = _handover(db, blobs)
+    handovers.sign_as_keeper(db, blobs, trust, actor(db, KEEPER), h.id, DEMO_PIN, tsa=tsa)
+    kept = blobs.read_bytes(h.record_sha256)
+    report = validate_pdf(kept, trust)
+    assert report.valid and report.level == "B-T", report.explanation
+    assert _details(db, h, "records:handover:submit")["level"] == "B-T"
+
+    handovers.accept(db, blobs, trust, actor(db, ARCHIVIST), h.id, DEMO_PIN, tsa=tsa)
+    assert h.status is HandoverStatus.ACCEPTED
+    pdf = blobs.read_bytes(h.record_sha256)
+    assert pdf.startswith(kept)
+    report = validate_pdf(pdf, trust)
+    assert report.valid, report.explanation
+    assert report.level == "B-LTA"
+    assert [r.kind for r in report.signatures] == ["signature", "signature", "timestamp"]
+    assert all(r.timestamp_time for r in report.signatures[:2])  # each signature's own
+    assert report.signatures[-1].coverage == "entire_file" and b"/DSS" in pdf
+    last = last_timestamp(pdf)
+    assert last is not None and last.kind == "document"
+    details = _details(db, h, "records:handover:accept")
+    assert details["level"] == "B-LTA" and "without_timestamp" not in details
+    _external_checks(pdf, tmp_path, 2)
+
+
+def test_tsa_down_refuses_the_signature_and_changes_nothing(
+        db: Session, blobs: BlobStore, trust: TrustStore, tsa: TimestampPolicy,
+        keeper_key) -> None:
+    down = _closed_port_policy()
+    h = _handover(db, blobs)
+    unsigned = h.record_sha256
+    with pytest.raises(RecordsError) as info:
+        handovers.sign_as_keeper(db, blobs, trust, actor(db, KEEPER), h.id, DEMO_PIN, tsa=down)
+    assert info.value.message.startswith("Chưa ký được biên bản: Không lấy được dấu thời gian")
+    assert "Biên bản chưa thay đổi gì" in info.value.message
+    assert h.status is HandoverStatus.DRAFT and h.record_sha256 == unsigned
+    handovers.sign_as_keeper(db, blobs, trust, actor(db, KEEPER), h.id, DEMO_PIN, tsa=tsa)
+    submitted = h.record_sha256
+    with pytest.raises(RecordsError, match="Không lấy được dấu thời gian"):
+        handovers.accept(db, blobs, trust, actor(db, ARCHIVIST), h.id, DEMO_PIN, tsa=down)
+    assert h.status is HandoverStatus.SUBMITTED and h.record_sha256 == submitted
+
+
+def test_tsa_down_with_the_fallback_signs_without_a_timestamp(
+        db: Session, blobs: BlobStore, trust: TrustStore, keeper_key) -> None:
+    fallback = dataclasses.replace(_closed_port_policy(), fallback_bb=True)
+    h = _signed(db, blobs, trust, fallback)
+    assert h.status is HandoverStatus.ACCEPTED
+    report = validate_pdf(blobs.read_bytes(h.record_sha256), trust)
+    assert report.valid and report.level == "B-B", report.explanation
+    for tag in ("records:handover:submit", "records:handover:accept"):
+        details = _details(db, h, tag)
+        assert details["level"] == "B-B" and "TSA" in details["without_timestamp"]
+
+
+def test_the_records_timestamp_near_expiry_is_renewed(
+        db: Session, blobs: BlobStore, pki: Pki, trust: TrustStore, tsa: TimestampPolicy,
+        keeper_key, tmp_path: Path) -> None:
+    """The re-timestamp job's shared step (``archival.renew_file``) on a record whose TSA
+    certificate expires within the job's horizon: a second document timestamp, all valid."""
+    with short_lived_tsa(pki) as short:
+        h = _signed(db, blobs, trust, short)
+    pdf = blobs.read_bytes(h.record_sha256)
+    before = last_timestamp(pdf)
+    renewed = archival.renew_file(pdf, blobs, tsa, trust, f"handover {h.id}")
+    assert isinstance(renewed, archival.Renewed), renewed
+    assert renewed.after.expires > before.expires
+    archived = blobs.read_bytes(renewed.sha256)
+    assert archived.startswith(pdf)
+    report = validate_pdf(archived, trust)
+    assert report.valid and report.level == "B-LTA", report.explanation
+    assert [r.kind for r in report.signatures] == [
+        "signature", "signature", "timestamp", "timestamp"]
+    _external_checks(archived, tmp_path, 2)
