@@ -291,6 +291,14 @@ class ImportedDocument(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
+    @property
+    def issued_label(self) -> str:
+        """The date as dd/mm/yyyy when the package gave it as an ISO date."""
+        try:
+            return dt.date.fromisoformat(self.issued_date).strftime("%d/%m/%Y")
+        except ValueError:
+            return self.issued_date
+
 
 class DestructionStatus(enum.StrEnum):
     PROPOSED = "proposed"

@@ -24,7 +24,7 @@ def upgrade() -> None:
                                       server_default=''))
         batch_op.add_column(sa.Column('start_date', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('end_date', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('page_count', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('page_count', _ID, nullable=True))
         batch_op.add_column(sa.Column('description', sa.Text(), nullable=False,
                                       server_default=''))
         batch_op.add_column(sa.Column('toc_sha256', sa.String(length=64), nullable=False,
@@ -39,7 +39,7 @@ def upgrade() -> None:
     sa.Column('id', _ID, nullable=False),
     sa.Column('agency_id', _ID, nullable=False),
     sa.Column('package_id', _ID, nullable=False),
-    sa.Column('ordinal', sa.Integer(), nullable=False),
+    sa.Column('ordinal', _ID, nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('type_name', sa.String(length=255), nullable=False),
     sa.Column('number', sa.String(length=64), nullable=False),
