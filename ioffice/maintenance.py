@@ -30,7 +30,7 @@ from ioffice.documents.pdf import RENDER_VERSION
 from ioffice.exchange.models import ExchangeOutbox
 from ioffice.incoming.models import DocumentFile
 from ioffice.outgoing.models import DraftVersion, OutgoingDocument, SignedRevision
-from ioffice.records.models import DossierItem, Handover, ImportedPackage
+from ioffice.records.models import DossierItem, Handover, ImportedDocument, ImportedPackage
 from ioffice.storage import BlobStore, StoredItem
 
 __all__ = ["DEFAULT_GRACE", "PREVIEWS", "Removed", "cleanup", "referenced_blobs"]
@@ -66,11 +66,14 @@ def referenced_blobs(session: Session) -> set[str]:
     columns = (DocumentFile.sha256, DraftVersion.sha256, DraftVersion.source_sha256,
                OutgoingDocument.current_sha256, SignedRevision.sha256,
                SignedRevision.previous_sha256, DossierItem.sha256, Handover.record_sha256,
-               ImportedPackage.sha256, DocumentCopy.sha256,
+               ImportedPackage.sha256, ImportedPackage.toc_sha256, DocumentCopy.sha256,
                CopyArchivalRevision.sha256, CopyArchivalRevision.previous_sha256)
     found: set[str] = set()
     for column in columns:
         found.update(v for v in session.scalars(select(column).distinct()) if v)
+    # a restored dossier's files (records.package.import_package), listed per document
+    for files in session.scalars(select(ImportedDocument.files)):
+        found.update(f["sha256"] for f in files or () if f.get("sha256"))
     # a scan's original and its searchable copy: a registered document's, or a form's scan
     # not yet registered (one never registered is let go a day after its held file expired)
     from ioffice.db import utcnow

@@ -46,6 +46,7 @@ from ioffice.records.models import (
     FileList,
     FileListHeading,
     Handover,
+    ImportedDocument,
     ImportedPackage,
     LegalHold,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "FileListHeading",
     "Handover",
     "IdempotencyKey",
+    "ImportedDocument",
     "ImportedPackage",
     "IncomingDocument",
     "LegalHold",

@@ -248,10 +248,56 @@ class ImportedPackage(Base):
     filename: Mapped[str] = mapped_column(String(255), default="")
     imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # the dossier restored from the package (ho-so.xml): an archive holding, read-only
+    keeper_name: Mapped[str] = mapped_column(String(255), default="")
+    """FileInfo/Creator as text: the keeper is a person of the other installation."""
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    page_count: Mapped[int | None]
+    description: Mapped[str] = mapped_column(Text, default="")
+    toc_sha256: Mapped[str] = mapped_column(String(64), default="")
+    """The package's table of contents (muc-luc.xlsx) as it came."""
+    title_folded: Mapped[str] = mapped_column(Text, default="")
+    """Symbol and title without diacritics, lower case: what the dossier search matches."""
+    items: Mapped[list[ImportedDocument]] = relationship(
+        order_by="ImportedDocument.ordinal", cascade="all, delete-orphan")
 
     @property
     def retention_label(self) -> str:
         return "Vĩnh viễn" if self.retention_years is None else f"{self.retention_years} năm"
+
+
+class ImportedDocument(Base):
+    """One document of a restored dossier, from the package's ``van-ban/NNN/dac-ta.xml`` (the
+    Part II section III fields), with its files (``files``: name, sha256, size) in blob
+    storage byte for byte."""
+
+    __tablename__ = "imported_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("imported_packages.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16), default="")
+    type_name: Mapped[str] = mapped_column(String(255), default="")
+    number: Mapped[str] = mapped_column(String(64), default="")
+    notation: Mapped[str] = mapped_column(String(255), default="")
+    issued_date: Mapped[str] = mapped_column(String(32), default="")
+    organ_name: Mapped[str] = mapped_column(String(500), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(64), default="")
+    pages: Mapped[str] = mapped_column(String(16), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    @property
+    def issued_label(self) -> str:
+        """The date as dd/mm/yyyy when the package gave it as an ISO date."""
+        try:
+            return dt.date.fromisoformat(self.issued_date).strftime("%d/%m/%Y")
+        except ValueError:
+            return self.issued_date
 
 
 class DestructionStatus(enum.StrEnum):

@@ -35,23 +35,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Agency, User
+from ioffice.agencies.models import Agency, Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record, record_read
-from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE
+from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, fold
+from ioffice.errors import NotFound
 from ioffice.incoming.models import DocumentFile, IncomingDocument
 from ioffice.outgoing.models import OutgoingDocument
 from ioffice.records import export
-from ioffice.records.models import DossierStatus, ImportedPackage, ItemKind
+from ioffice.records.models import DossierStatus, ImportedDocument, ImportedPackage, ItemKind
 from ioffice.records.service import RecordsError, get_dossier, table_of_contents
 from ioffice.storage import BlobStore
 from signing import TrustStore, validate_pdf
 
-__all__ = ["PackageReport", "export_package", "import_package", "verify_package"]
+__all__ = ["PackageReport", "export_package", "get_imported", "import_package", "imported_file",
+           "search_imported", "verify_package"]
 
 FORMAT = "ioffice-ho-so-dien-tu/1"
 MAX_PACKAGE_BYTES = 500 * 1024 * 1024
 MAX_FILES = 5000
+_VN = dt.timezone(dt.timedelta(hours=7))
 _SAFE_NAME = re.compile(r"[^\w.\-]+")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           load_dtd=False)
@@ -177,6 +180,12 @@ def _text(el: etree._Element, path: str) -> str:
 def verify_package(data: bytes, trust: TrustStore) -> PackageReport:
     """Check a package as :func:`export_package` makes it; :class:`RecordsError` naming the
     first fault otherwise."""
+    return _verify(data, trust)[0]
+
+
+def _verify(data: bytes, trust: TrustStore
+            ) -> tuple[PackageReport, etree._Element, dict[str, bytes],
+                       list[tuple[str, etree._Element]]]:
     if len(data) > MAX_PACKAGE_BYTES:
         raise _refuse("gói lớn hơn 500 MB.")
     try:
@@ -224,6 +233,7 @@ def verify_package(data: bytes, trust: TrustStore) -> PackageReport:
     if total != str(len(folders)) or total != str(manifest.get("documents")):
         raise _refuse(f"«ho-so.xml» ghi {total or 'không rõ'} văn bản, gói có {len(folders)}.")
     signatures = untrusted = 0
+    metas: list[tuple[str, etree._Element]] = []
     for folder in folders:
         meta_path = f"van-ban/{folder}/dac-ta.xml"
         if meta_path not in contents:
@@ -232,6 +242,7 @@ def verify_package(data: bytes, trust: TrustStore) -> PackageReport:
         if _text(meta, "FileCode/FileNotation") != symbol or _text(meta, "DocOrdinal") != \
                 str(int(folder)):
             raise _refuse(f"«{meta_path}» không thuộc hồ sơ {symbol} hoặc sai số thứ tự.")
+        metas.append((folder, meta))
         for f in meta.findall("Files/File"):
             path = f"van-ban/{folder}/{(f.text or '').strip()}"
             if path not in contents:
@@ -247,32 +258,130 @@ def verify_package(data: bytes, trust: TrustStore) -> PackageReport:
     maintenance = _text(info, "Maintenance")
     return PackageReport(organ_id, int(year_text) if year_text.isdigit() else 0, symbol,
                          _text(info, "Title"), int(maintenance) if maintenance.isdigit() else None,
-                         len(folders), signatures, untrusted)
+                         len(folders), signatures, untrusted), info, contents, metas
+
+
+def _local(at: dt.datetime) -> dt.datetime:
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(_VN)
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def import_package(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
                    filename: str, data: bytes) -> ImportedPackage:
-    """The archive takes in a package from another installation: verified, then kept."""
+    """The archive takes in a package from another installation: verified, kept as it came,
+    and restored as a read-only archived dossier (its metadata, table of contents, each
+    document's metadata and files in blob storage byte for byte). No register entry is made:
+    it is an archive holding, not a document received. The same dossier (agency code, year,
+    symbol) imported twice is refused."""
     actor.check(Op.RECEIVE_RECORDS)
     if not data:
         raise RecordsError("Hãy chọn tệp gói hồ sơ (.zip).")
-    report = verify_package(data, trust)
+    report, info, contents, metas = _verify(data, trust)
+    earlier = session.scalar(select(ImportedPackage).where(
+        ImportedPackage.agency_id == actor.agency_id,
+        ImportedPackage.organ_id == report.organ_id[:35], ImportedPackage.year == report.year,
+        ImportedPackage.symbol == report.symbol[:40]).limit(1))
+    if earlier is not None:
+        raise RecordsError(
+            f"Hồ sơ {earlier.symbol} năm {earlier.year} của cơ quan {earlier.organ_id} đã được "
+            f"nhập lúc {_local(earlier.imported_at):%H:%M ngày %d/%m/%Y}; "
+            "không nhập lại cùng một hồ sơ.")
+    pages = _text(info, "PageAmount")
     row = ImportedPackage(agency_id=actor.agency_id, organ_id=report.organ_id[:35],
                           year=report.year, symbol=report.symbol[:40], title=report.title[:1000],
                           retention_years=report.retention_years, documents=report.documents,
                           signatures=report.signatures, untrusted=report.untrusted,
                           sha256=blobs.put_bytes(data).sha256, filename=filename[-255:],
-                          imported_by_id=actor.user_id, imported_at=dt.datetime.now(dt.UTC))
+                          imported_by_id=actor.user_id, imported_at=dt.datetime.now(dt.UTC),
+                          keeper_name=_text(info, "Creator")[:255],
+                          start_date=_date(_text(info, "StartDate")),
+                          end_date=_date(_text(info, "EndDate")),
+                          page_count=int(pages) if pages.isdigit() else None,
+                          description=_text(info, "Description"),
+                          toc_sha256=blobs.put_bytes(contents["muc-luc.xlsx"]).sha256
+                          if "muc-luc.xlsx" in contents else "",
+                          title_folded=fold(f"{report.symbol} {report.title}"))
+    for folder, meta in metas:
+        files = []
+        for f in meta.findall("Files/File"):
+            name = (f.text or "").strip()
+            content = contents[f"van-ban/{folder}/{name}"]
+            files.append({"name": name, "sha256": blobs.put_bytes(content).sha256,
+                          "size": len(content)})
+        row.items.append(ImportedDocument(
+            agency_id=actor.agency_id, ordinal=int(folder), kind=_text(meta, "Kind")[:16],
+            type_name=_text(meta, "TypeName")[:255], number=_text(meta, "CodeNumber")[:64],
+            notation=_text(meta, "CodeNotation")[:255],
+            issued_date=_text(meta, "IssuedDate")[:32],
+            organ_name=_text(meta, "OrganName")[:500], subject=_text(meta, "Subject"),
+            language=_text(meta, "Language")[:64], pages=_text(meta, "PageAmount")[:16],
+            description=_text(meta, "Description"), files=files))
     session.add(row)
     session.flush()
     record(session, actor.ctx, "records:package:import", subject_type="imported_package",
            subject_id=row.id, details={"symbol": row.symbol, "organ_id": row.organ_id,
                                        "documents": row.documents, "signatures": row.signatures,
-                                       "untrusted": row.untrusted, "sha256": row.sha256})
+                                       "untrusted": row.untrusted, "sha256": row.sha256,
+                                       "files": sum(len(d.files) for d in row.items)})
     return row
 
 
+def _may_read(actor: Actor) -> bool:
+    """The archive (who imports) and the agency's leaders read restored dossiers."""
+    return actor.may(Op.RECEIVE_RECORDS) or actor.has(Role.LEADER)
+
+
+def may_read_imported(actor: Actor) -> bool:
+    return _may_read(actor)
+
+
 def imported(session: Session, actor: Actor) -> list[ImportedPackage]:
-    actor.check(Op.RECEIVE_RECORDS)
+    """The restored dossiers of the actor's agency; none for who may not read them."""
+    if not _may_read(actor):
+        return []
     return list(session.scalars(select(ImportedPackage).where(
         ImportedPackage.agency_id == actor.agency_id).order_by(ImportedPackage.id.desc())))
+
+
+def get_imported(session: Session, actor: Actor, package_id: int) -> ImportedPackage:
+    """A restored dossier of the actor's agency, if the actor may read it; NotFound otherwise
+    (another agency's looks exactly like a missing one)."""
+    row = session.get(ImportedPackage, package_id)
+    if row is None or row.agency_id != actor.agency_id or not _may_read(actor):
+        raise NotFound("Không tìm thấy hồ sơ đã nhập này.")
+    return row
+
+
+def imported_file(session: Session, blobs: BlobStore, actor: Actor, package_id: int,
+                  ordinal: int, index: int) -> tuple[str, bytes]:
+    """One file of a restored dossier's document as it came in the package; audited."""
+    row = get_imported(session, actor, package_id)
+    doc = next((d for d in row.items if d.ordinal == ordinal), None)
+    if doc is None or not 1 <= index <= len(doc.files):
+        raise NotFound("Không tìm thấy tệp này trong hồ sơ đã nhập.")
+    entry = doc.files[index - 1]
+    data = blobs.read_bytes(entry["sha256"])
+    record_read(session, actor.ctx, "records:package:file", subject_type="imported_package",
+                subject_id=row.id, details={"ordinal": ordinal, "file": entry["name"],
+                                            "sha256": entry["sha256"]})
+    return entry["name"], data
+
+
+def search_imported(session: Session, actor: Actor, query: str, limit: int = 50
+                    ) -> list[ImportedPackage]:
+    """Restored dossiers whose symbol or title hold every word of ``query`` (as
+    ``search_dossiers``); none for who may not read them."""
+    words = [w for w in fold(query).split() if w][:12]
+    if not words or not _may_read(actor):
+        return []
+    stmt = select(ImportedPackage).where(ImportedPackage.agency_id == actor.agency_id)
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(ImportedPackage.title_folded.like(f"%{escaped}%", escape="\\"))
+    return list(session.scalars(stmt.order_by(ImportedPackage.id.desc()).limit(limit)))

@@ -77,6 +77,12 @@ def records_search(query: str) -> list:
         if query and current_actor().may(Op.VIEW_RECORDS) else []
 
 
+@bp.app_template_global()
+def may_read_imported() -> bool:
+    """Whether the user reads the dossiers restored from imported packages."""
+    return package.may_read_imported(current_actor())
+
+
 # ---------------------------------------------------------------------------- the file list
 
 @bp.get("/")
@@ -173,8 +179,10 @@ def export_list(list_id: int, fmt: str) -> Any:
 @operation(Op.VIEW_RECORDS)
 def search() -> Any:
     query = request.args.get("q", "")[:200]
-    found = records.search_dossiers(get_session(), current_actor(), query) if query else []
-    return render_template("records/search.html", query=query, found=found)
+    db, actor = get_session(), current_actor()
+    found = records.search_dossiers(db, actor, query) if query else []
+    restored = package.search_imported(db, actor, query) if query else []
+    return render_template("records/search.html", query=query, found=found, restored=restored)
 
 
 # ---------------------------------------------------------------------------- dossiers
@@ -244,8 +252,40 @@ def import_package() -> Any:
     s = services()
     return _act(lambda: package.import_package(get_session(), s.blobs, s.trust, current_actor(),
                                                (upload.filename or "") if upload else "", data),
-                "Đã nhập gói hồ sơ: mọi mã SHA-256 và chữ ký số đều khớp.",
-                url_for("records.packages"))
+                "Đã nhập gói hồ sơ: mọi mã SHA-256 và chữ ký số đều khớp; hồ sơ đã được "
+                "khôi phục.", url_for("records.packages"),
+                lambda row: url_for("records.restored", package_id=row.id))
+
+
+@bp.get("/da-nhap")
+@operation(Op.VIEW_RECORDS)
+def restored_list() -> Any:
+    """The dossiers restored from imported packages (the archive and the leaders)."""
+    return render_template("records/restored_list.html",
+                           rows=package.imported(get_session(), current_actor()))
+
+
+@bp.get("/da-nhap/<int:package_id>")
+@operation(Op.VIEW_RECORDS)
+def restored(package_id: int) -> Any:
+    """A dossier restored from an imported package: read-only."""
+    db = get_session()
+    row = package.get_imported(db, current_actor(), package_id)
+    return render_template("records/restored.html", p=row,
+                           imported_by=db.get(User, row.imported_by_id))
+
+
+@bp.get("/da-nhap/<int:package_id>/van-ban/<int:ordinal>/<int:index>")
+@operation(Op.VIEW_RECORDS)
+def restored_file(package_id: int, ordinal: int, index: int) -> Any:
+    """One file of a restored dossier, byte for byte as in the package (signatures intact)."""
+    db = get_session()
+    name, data = package.imported_file(db, services().blobs, current_actor(), package_id,
+                                       ordinal, index)
+    db.commit()  # the read's audit event
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
+                     mimetype="application/pdf" if name.lower().endswith(".pdf")
+                     else "application/octet-stream")
 
 
 @bp.post("/<int:dossier_id>/mo")

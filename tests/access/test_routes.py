@@ -41,12 +41,14 @@ from ioffice.notifications import Kind, notify
 from ioffice.notifications.models import MailOutbox, MailState
 from ioffice.ocr import service as ocr_service
 from ioffice.records import handover as records_handover
+from ioffice.records import package as records_package
 from ioffice.records import retention as records_retention
 from ioffice.records import service as records
 from ioffice.schedule import service as schedule
 from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from ioffice.web.incoming import ASSIGNMENT_ACTIONS, ASSIGNMENT_OPS
+from signing import TrustStore
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
 from tests.outgoing.conftest import new_draft
 from tests.records.conftest import TODAY as records_today
@@ -124,6 +126,7 @@ class Objects:
     item_id: int = 0
     handover_id: int = 0
     destruction_id: int = 0
+    package_id: int = 0
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -137,7 +140,8 @@ class Objects:
             "notification_id": self.notification_id, "mail_id": self.mail_id, "event_id": self.event_id,
             "job_id": self.job_id, "copy_id": self.copy_id, "list_id": self.list_id,
             "dossier_id": self.dossier_id, "item_id": self.item_id, "handover_id": self.handover_id,
-            "destruction_id": self.destruction_id,
+            "destruction_id": self.destruction_id, "package_id": self.package_id,
+            "ordinal": 1, "index": 1,
         }
         if name == "action":
             return list(ASSIGNMENT_ACTIONS)
@@ -198,12 +202,17 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                                             "Hết giá trị", records_today.replace(year=2047))
     copy = copies.request_copy(db, blobs, leader, "incoming", incoming.id, copies.CopyRequest(
         "sao_y", "routes-copy", recipients="Sở Nội vụ"))
+    # a dossier package exported and imported back: a restored dossier with one file
+    restored = records_package.import_package(
+        db, blobs, TrustStore(roots=()), actor(db, "luutru.camau"), "goi.zip",
+        records_package.export_package(db, blobs, actor(db, "chuyenvien.camau"),
+                                       year.dossier.id))
     db.commit()
     return Objects(incoming.id, incoming.files[0].id, assignment.id, outgoing.id,
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
                    agency.id, clerk.user_id, api_token.id, notification.id, mail.id,
                    event.id, job_id, copy.id, year.file_list.id, year.dossier.id, item.id,
-                   handover.id, destruction.id)
+                   handover.id, destruction.id, restored.id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:

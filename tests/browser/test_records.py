@@ -2,12 +2,16 @@
 subheading, a dossier kept by the specialist), the leader approves it and it is exported; the
 specialist opens the dossier, files a registered document from its page, closes the dossier and
 hands it over, signing the record with a PIN key; the archive signs and accepts, exports the
-dossier as an electronic package and imports it (hashes and signatures checked). Screenshots:
+dossier as an electronic package and imports it (hashes and signatures checked), which
+restores it as a read-only dossier whose file downloads byte for byte; a second import is
+refused. Screenshots:
 test-artifacts/screenshots/records-*.png."""
 
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -133,7 +137,29 @@ def test_a_year_of_records(browser: Browser, live_server: str, tmp_path: Path) -
     archive.locator("input[name=file]").set_input_files(str(zipped))
     _submit(archive, "Kiểm tra và nhập")
     expect(archive.locator(".flash-success")).to_contain_text("mọi mã SHA-256 và chữ ký số")
+    # the import restored the dossier: read-only, its documents and files downloadable
+    expect(archive.locator("#imported-note")).to_contain_text("Hồ sơ chỉ để đọc.")
+    expect(archive.locator("#restored-toc")).to_contain_text("Về việc tuyển dụng công chức cấp xã")
+    expect(archive.locator("main form")).to_have_count(0)
+    screenshot(archive, "records-restored")
+    link = archive.locator("#restored-toc a").first
+    with archive.expect_download() as download:
+        link.click()
+    restored = tmp_path / "restored-file"
+    download.value.save_as(restored)
+    with zipfile.ZipFile(zipped) as zf:
+        [path] = [n for n in zf.namelist() if n.startswith("van-ban/001/")
+                  and n.endswith("/" + download.value.suggested_filename)]
+        assert restored.read_bytes() == zf.read(path)
+    if b"/ByteRange" in restored.read_bytes():
+        out = subprocess.run(["pdfsig", str(restored)], capture_output=True, text=True)
+        assert "Signature is Valid" in out.stdout, out.stdout
+    archive.goto(f"{live_server}/ho-so/nhap-goi")
     expect(archive.locator("#packages")).to_contain_text("01.TCCB")
+    _submit_file = archive.locator("input[name=file]")
+    _submit_file.set_input_files(str(zipped))
+    _submit(archive, "Kiểm tra và nhập")
+    expect(archive.locator(".flash-error")).to_contain_text("không nhập lại cùng một hồ sơ")
     screenshot(archive, "records-import")
     archive.context.close()
 

@@ -132,3 +132,56 @@ def test_a_tampered_package_is_refused(trust: TrustStore, exported: bytes, case:
         package.verify_package(data, trust)
     assert info.value.message.startswith("Gói hồ sơ không hợp lệ, chưa được nhập: ")
     assert words in info.value.message, info.value.message
+
+
+def test_the_import_restores_a_read_only_archived_dossier(
+        db: Session, blobs: BlobStore, trust: TrustStore, exported: bytes) -> None:
+    from sqlalchemy import func, select
+
+    from ioffice.audit.models import AuditEvent
+    from ioffice.errors import NotFound
+    from ioffice.incoming.models import IncomingDocument
+    from ioffice.maintenance import referenced_blobs
+    from ioffice.records.models import ImportedPackage
+    from signing import validate_pdf
+
+    incoming = db.scalar(select(func.count()).select_from(IncomingDocument))
+    row = package.import_package(db, blobs, trust, actor(db, ARCHIVIST), "goi.zip", exported)
+    assert (row.page_count, row.retention_years) == (5, None)
+    assert row.keeper_name and row.start_date.isoformat() == "2026-02-01"
+    assert row.end_date.isoformat() == "2026-11-30"
+    zf = zipfile.ZipFile(io.BytesIO(exported))
+    assert blobs.read_bytes(row.toc_sha256) == zf.read("muc-luc.xlsx")
+    assert [d.ordinal for d in row.items] == [1, 2]
+    first, second = row.items
+    assert first.kind == "incoming" and first.subject == "Về việc tuyển dụng"
+    assert (second.number, second.notation, second.type_name) == ("45", "BC-UBND", "Báo cáo")
+    assert second.issued_date == TODAY.isoformat() and second.organ_name
+    # every file byte for byte, its signature still intact
+    name, data = package.imported_file(db, blobs, actor(db, ARCHIVIST), row.id, 2, 1)
+    assert name == "45-BC-UBND.pdf" and data == zf.read("van-ban/002/45-BC-UBND.pdf")
+    assert [s.intact for s in validate_pdf(data, trust).signatures] == [True]
+    assert db.scalar(select(AuditEvent).where(AuditEvent.tag == "records:package:file"))
+    # not a received document: no register entry
+    assert db.scalar(select(func.count()).select_from(IncomingDocument)) == incoming
+    # blob cleanup keeps the restored files
+    kept = referenced_blobs(db)
+    assert {f["sha256"] for d in row.items for f in d.files} | {row.toc_sha256} <= kept
+    # the leaders read it and find it; the keeper does not; another agency gets 404
+    assert package.get_imported(db, actor(db, "lanhdao.camau"), row.id) is row
+    assert package.search_imported(db, actor(db, "lanhdao.camau"), "tuyen dung") == [row]
+    assert package.search_imported(db, actor(db, KEEPER), "tuyen dung") == []
+    for who in (KEEPER, "lanhdao.uminh"):
+        with pytest.raises(NotFound):
+            package.get_imported(db, actor(db, who), row.id)
+        with pytest.raises(NotFound):
+            package.imported_file(db, blobs, actor(db, who), row.id, 2, 1)
+    with pytest.raises(NotFound):
+        package.imported_file(db, blobs, actor(db, ARCHIVIST), row.id, 2, 9)
+    # the same dossier twice: refused, naming the first import
+    with pytest.raises(RecordsError) as info:
+        package.import_package(db, blobs, trust, actor(db, ARCHIVIST), "lai.zip", exported)
+    assert info.value.message.startswith(
+        "Hồ sơ 01.TCCB năm 2026 của cơ quan 000.00.00.H12 đã được nhập lúc ")
+    assert info.value.message.endswith("; không nhập lại cùng một hồ sơ.")
+    assert db.scalar(select(func.count()).select_from(ImportedPackage)) == 1

@@ -186,3 +186,25 @@ def test_the_package_is_exported_and_imported_through_the_pages(
     assert "Gói hồ sơ không hợp lệ, chưa được nhập: tệp không phải tệp ZIP." in resp.get_data(
         as_text=True)
     assert client.get("/ho-so/nhap-goi").status_code == 403
+    # the restored dossier: read by the archive and the leaders, its file byte for byte
+    from ioffice.records.models import ImportedPackage
+
+    row = db.scalars(select(ImportedPackage)).one()
+    page = archive.get(f"/ho-so/da-nhap/{row.id}").get_data(as_text=True)
+    assert "Hồ sơ lưu trữ nhập từ gói hồ sơ điện tử của cơ quan mã 000.00.00.H12" in page
+    assert "Hồ sơ chỉ để đọc." in page and "a.pdf" in page and "Vĩnh viễn" in page
+    resp = archive.get(f"/ho-so/da-nhap/{row.id}/van-ban/1/1")
+    assert resp.status_code == 200 and resp.data == b"%PDF-1.4 x"
+    leader, _ = _as(app, LEADER)
+    assert f"/ho-so/da-nhap/{row.id}" in leader.get("/ho-so/da-nhap").get_data(as_text=True)
+    assert "Hồ sơ nhập từ hệ thống khác" in leader.get(
+        "/ho-so/tim?q=tuyen+dung").get_data(as_text=True)
+    assert client.get(f"/ho-so/da-nhap/{row.id}").status_code == 404
+    assert client.get(f"/ho-so/da-nhap/{row.id}/van-ban/1/1").status_code == 404
+    assert archive.get(f"/ho-so/da-nhap/{row.id}/van-ban/1/2").status_code == 404
+    # the same package again
+    resp = archive.post("/ho-so/nhap-goi", data={
+        "csrf_token": at, "file": (io.BytesIO(blobs.read_bytes(row.sha256)), "lai.zip")},
+        follow_redirects=True)
+    assert "Hồ sơ 01.TCCB năm 2026 của cơ quan 000.00.00.H12 đã được nhập lúc " in \
+        resp.get_data(as_text=True)
