@@ -15,20 +15,26 @@ down_revision = '7c41e9a2d5b3'
 branch_labels = None
 depends_on = None
 
-_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+TABLES = ('incoming_documents', 'outgoing_documents')
+
+
+def _fk(table: str) -> str:
+    return f'fk_{table}_destruction_id_destructions'
 
 
 def upgrade() -> None:
-    for table in ('incoming_documents', 'outgoing_documents'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('destruction_id', _ID, nullable=True))
-            batch_op.create_foreign_key(f'fk_{table}_destruction_id_destructions', 'destructions',
-                                        ['destruction_id'], ['id'])
+    # plain ADD/DROP COLUMN, not batch mode: a batch rebuild would drop the FTS5 triggers
+    for table in TABLES:
+        if op.get_bind().dialect.name == 'sqlite':  # SQLite takes the key only inside ADD COLUMN
+            op.execute(f'ALTER TABLE {table} ADD COLUMN destruction_id INTEGER '
+                       f'CONSTRAINT {_fk(table)} REFERENCES destructions (id)')
+        else:
+            op.add_column(table, sa.Column('destruction_id', sa.BigInteger(), nullable=True))
+            op.create_foreign_key(_fk(table), table, 'destructions', ['destruction_id'], ['id'])
 
 
 def downgrade() -> None:
-    for table in ('outgoing_documents', 'incoming_documents'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(f'fk_{table}_destruction_id_destructions',
-                                     type_='foreignkey')
-            batch_op.drop_column('destruction_id')
+    for table in reversed(TABLES):
+        if op.get_bind().dialect.name != 'sqlite':
+            op.drop_constraint(_fk(table), table, type_='foreignkey')
+        op.drop_column(table, 'destruction_id')
