@@ -16,8 +16,8 @@ from ioffice.incoming import queries as incoming_queries
 from ioffice.incoming.models import IncomingDocument
 from ioffice.incoming.registration import UploadedFile
 from ioffice.records import retention
-from ioffice.records.models import Destruction
 from ioffice.records import service as records
+from ioffice.records.models import Destruction
 from ioffice.storage import BlobStore
 from tests.records.conftest import ARCHIVIST, CLERK, KEEPER, LEADER
 from tests.records.test_retention import LATER, expired_year
@@ -47,7 +47,7 @@ def _setup(db: Session, blobs: BlobStore, number: int = 2026):
     _file_in(db, number, year.other.id, held)
     retention.hold(db, actor(db, LEADER), year.other.id, "Thanh tra tỉnh yêu cầu giữ")
     leader = user_id(db, LEADER)
-    db.add(DocumentCopy(agency_id=copied.agency_id, kind=list(CopyKind)[0],
+    db.add(DocumentCopy(agency_id=copied.agency_id, kind=next(iter(CopyKind)),
                         status=CopyStatus.MADE, submission_id="c1", incoming_id=copied.id,
                         decided_by_id=leader, requested_by_id=leader))
     db.flush()
