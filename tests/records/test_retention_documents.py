@@ -115,3 +115,35 @@ def test_destroyed_document_page_and_downloads(app: Flask, db: Session,
     # a kept document downloads as before
     assert clerk.get(f"/van-ban-den/{copied.id}/tep/{copied_file}").status_code == 200
     assert 'id="destroyed"' not in clerk.get(f"/van-ban-den/{copied.id}").get_data(as_text=True)
+
+
+def test_outgoing_documents_dispatched_go_unfinished_stay(db: Session, blobs: BlobStore) -> None:
+    from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientStatus
+    from tests.outgoing.conftest import new_draft
+
+    _year, short, _shared, _item = expired_year(db, blobs)
+    sent, unfinished = new_draft(db, blobs), new_draft(db, blobs)
+    for doc, number, status in ((sent, "45", OutgoingStatus.DISPATCHED),
+                                (unfinished, "46", OutgoingStatus.NUMBERED)):
+        doc.number_notation, doc.promulgation_date, doc.status = f"{number}/BC-UBND", LATER, status
+    for recipient in sent.recipients:  # sent to everyone (a pending one would keep it)
+        recipient.status = RecipientStatus.DELIVERED
+    keeper = actor(db, KEEPER)
+    records.reopen_dossier(db, keeper, short.id)
+    for doc in (sent, unfinished):
+        records.add_document(db, keeper, short.id, "outgoing", doc.id)
+    records.close_dossier(db, keeper, short.id, "2026-03-01", "3", LATER)
+    sha = {d.id: [v.sha256 for v in d.versions] for d in (sent, unfinished)}
+    proposal = retention.propose(db, actor(db, ARCHIVIST), [short.id], "Hết giá trị", LATER)
+    done = retention.approve(db, actor(db, LEADER), proposal.id, "QĐ số 16", LATER)
+    by_id = {(d["kind"], d["document_id"]): d for d in done.record["documents"]}
+    assert by_id[("outgoing", sent.id)]["destroyed"] is True, by_id[("outgoing", sent.id)]
+    assert "«Đã cấp số, chờ ký số cơ quan», chưa phát hành xong" in \
+        by_id[("outgoing", unfinished.id)]["kept_reason"]
+    referenced = maintenance.referenced_blobs(db)
+    assert not set(sha[sent.id]) & referenced and set(sha[unfinished.id]) <= referenced
+    retention.purge(db, blobs, done.id)
+    assert not any(blobs.exists(h) for h in sha[sent.id])
+    assert all(blobs.exists(h) for h in sha[unfinished.id])
+    db.expire_all()
+    assert db.get(OutgoingDocument, sent.id).destruction_id == done.id
