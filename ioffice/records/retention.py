@@ -293,6 +293,7 @@ def approve(session: Session, actor: Actor, destruction_id: int, decision: str,
         else:
             doc.destruction_id = row.id
             hashes.update(f["sha256"] for f in files)
+            _forget_text(session, kind, doc)
             entry["destroyed"] = True
             record(session, actor.ctx, f"{kind}:document:destroy", subject_type=kind,
                    subject_id=doc.id, details={"destruction_id": row.id, "decision": decision,
@@ -377,6 +378,24 @@ def _document_blobs(session: Session, kind: str, doc) -> list[dict]:
         if doc.current_sha256:
             out.setdefault(doc.current_sha256, "bản hiện hành")
     return [{"sha256": h, "name": n} for h, n in out.items()]
+
+
+def _forget_text(session: Session, kind: str, doc) -> None:
+    """The destroyed document's content goes with its files: its extracted and OCR text are
+    emptied and its search entry rewritten from the register's fields alone."""
+    from ioffice.incoming.models import DocumentText
+    from ioffice.ocr.models import OcrJob
+    from ioffice.search import service as search
+
+    if kind == "incoming":
+        stored = session.get(DocumentText, doc.id)
+        if stored is not None:
+            stored.content = ""
+        for job in session.scalars(select(OcrJob).where(OcrJob.document_id == doc.id)):
+            job.text = ""
+        search.index_incoming(session, doc, text="")
+    else:
+        search.index_outgoing(session, doc, text="")
 
 
 def destroyed_message(session: Session, doc) -> str | None:

@@ -18,6 +18,7 @@ from ioffice.incoming.registration import UploadedFile
 from ioffice.records import retention
 from ioffice.records import service as records
 from ioffice.records.models import Destruction
+from ioffice.search import service as search
 from ioffice.storage import BlobStore
 from tests.records.conftest import ARCHIVIST, CLERK, KEEPER, LEADER
 from tests.records.test_retention import LATER, expired_year
@@ -58,9 +59,15 @@ def test_only_unneeded_documents_lose_their_files(db: Session, blobs: BlobStore)
     _year, short, shared, solo, held, copied = _setup(db, blobs)
     shas = {d.id: d.files[0].sha256 for d in (shared, solo, held, copied)}
     assert len(set(shas.values())) == 4
+    def found(words: str) -> list[int]:
+        return [r.document.id for r in search.search(db, actor(db, CLERK), words).results]
+
+    assert solo.id in found("nội dung riêng solo")
     proposal = retention.propose(db, actor(db, ARCHIVIST), [short.id], "Hết giá trị", LATER)
     done = retention.approve(db, actor(db, LEADER), proposal.id,
                              "Quyết định số 15/QĐ-UBND ngày 01/01/2032", LATER)
+    # its content is no longer searchable; its register fields still are
+    assert solo.id not in found("nội dung riêng solo") and solo.id in found("văn bản solo")
     by_id = {d["document_id"]: d for d in done.record["documents"]}
     assert by_id[solo.id]["destroyed"] is True
     assert [f["sha256"] for f in by_id[solo.id]["files"]] == [shas[solo.id]]
