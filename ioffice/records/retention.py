@@ -9,9 +9,12 @@ links to documents) and the dossier is marked destroyed; what was destroyed is k
 proposal's ``record`` (symbols, titles, documents' numbers, files' names and hashes) with who
 decided, when and by which decision. The files' blobs are deleted after commit
 (:func:`purge`), only those no row references any more: the same rule as
-``maintenance.cleanup``, which would remove them a day later if the purge were lost. The
-documents themselves (registered incoming and outgoing documents, their files and signed PDFs)
-are live records of the registers and are kept: see docs/records.md.
+``maintenance.cleanup``, which would remove them a day later if the purge were lost. A
+document filed in the destroyed dossiers that nothing else needs (no other live dossier, no
+copy made of it, its handling finished: :func:`_keep_reason`) is destroyed too: its blobs are
+deleted the same way and its text emptied, its register entry stays, marked with the
+destruction (``destruction_id``); the others are kept whole, the reason in the record. See
+docs/records.md.
 
 A legal hold (tạm giữ), set or lifted by the archive or a leader with a reason, stops it: a
 held dossier cannot be proposed, and a hold set after the proposal blocks the approval.
