@@ -154,3 +154,21 @@ def test_outgoing_documents_dispatched_go_unfinished_stay(db: Session, blobs: Bl
     assert all(blobs.exists(h) for h in sha[unfinished.id])
     db.expire_all()
     assert db.get(OutgoingDocument, sent.id).destruction_id == done.id
+
+
+def test_an_incoming_document_still_being_handled_is_kept(db: Session, blobs: BlobStore) -> None:
+    from ioffice.incoming.models import Assignment, AssignmentRole, AssignmentStatus
+
+    _year, short, _shared, _item = expired_year(db, blobs)
+    busy = _own(db, blobs, "busy")
+    _file_in(db, 2026, short.id, busy)
+    db.add(Assignment(agency_id=busy.agency_id, document_id=busy.id,
+                      role=next(iter(AssignmentRole)), assignee_user_id=user_id(db, KEEPER),
+                      status=AssignmentStatus.IN_PROGRESS, assigned_by_id=user_id(db, LEADER)))
+    db.flush()
+    proposal = retention.propose(db, actor(db, ARCHIVIST), [short.id], "Hết giá trị", LATER)
+    done = retention.approve(db, actor(db, LEADER), proposal.id, "QĐ số 17", LATER)
+    [entry] = [d for d in done.record["documents"] if d["document_id"] == busy.id]
+    assert entry["destroyed"] is False
+    assert entry["kept_reason"] == "còn phân công xử lý chưa hoàn thành"
+    assert busy.files[0].sha256 in maintenance.referenced_blobs(db)
