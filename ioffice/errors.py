@@ -19,3 +19,10 @@ class NotFound(DomainError):
 
 class Forbidden(DomainError):
     status_code = 403
+
+
+class Gone(DomainError):
+    """A record that existed but whose content was destroyed (a document destroyed with its
+    dossier): the message says by which decision."""
+
+    status_code = 410

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from ioffice.documents import held
 from ioffice.documents.pdf import RENDER_VERSION
 from ioffice.exchange.models import ExchangeOutbox
-from ioffice.incoming.models import DocumentFile
+from ioffice.incoming.models import DocumentFile, IncomingDocument
 from ioffice.outgoing.models import DraftVersion, OutgoingDocument, SignedRevision
 from ioffice.records.models import DossierItem, Handover, ImportedDocument, ImportedPackage
 from ioffice.storage import BlobStore, StoredItem
@@ -56,32 +56,48 @@ class Removed:
 def referenced_blobs(session: Session) -> set[str]:
     """Every SHA-256 that a row points to: incoming files, outgoing versions (PDF and source),
     the current PDF and each signed revision (and the one it replaced), the copies made
-    (sao y, sao lục, trích sao) with every file an archival timestamp replaced, and the files
-    of outbox messages not yet sent. A destroyed dossier's own files are no longer referenced
-    (its items are gone; the destruction's record keeps their hashes as history, not as
-    references), so they go, as ``records.retention.purge`` deletes them; the documents it
-    held keep theirs."""
+    (sao y, sao lục, trích sao) with every file an archival timestamp replaced, the files of
+    restored dossiers, and the files of outbox messages not yet sent. A destroyed
+    dossier's own files are no longer referenced (its items are gone; the destruction's record
+    keeps their hashes as history, not as references), so they go, as
+    ``records.retention.purge`` deletes them. A document destroyed with it
+    (``destruction_id`` set: nothing else needed it) no longer references its files, versions,
+    signed revisions and OCR copies; the documents it kept (in a live dossier, copied, still
+    being handled) keep theirs."""
     from ioffice.copies.models import CopyArchivalRevision, DocumentCopy
 
-    columns = (DocumentFile.sha256, DraftVersion.sha256, DraftVersion.source_sha256,
-               OutgoingDocument.current_sha256, SignedRevision.sha256,
-               SignedRevision.previous_sha256, DossierItem.sha256, Handover.record_sha256,
-               ImportedPackage.sha256, ImportedPackage.toc_sha256, DocumentCopy.sha256,
-               CopyArchivalRevision.sha256, CopyArchivalRevision.previous_sha256)
+    columns = (DossierItem.sha256, Handover.record_sha256, ImportedPackage.sha256,
+               ImportedPackage.toc_sha256, DocumentCopy.sha256, CopyArchivalRevision.sha256,
+               CopyArchivalRevision.previous_sha256)
     found: set[str] = set()
     for column in columns:
         found.update(v for v in session.scalars(select(column).distinct()) if v)
     # a restored dossier's files (records.package.import_package), listed per document
     for files in session.scalars(select(ImportedDocument.files)):
         found.update(f["sha256"] for f in files or () if f.get("sha256"))
+    # a document destroyed with its dossier (``destruction_id`` set) references nothing any more
+    live_in = IncomingDocument.destruction_id.is_(None)
+    live_out = OutgoingDocument.destruction_id.is_(None)
+    found.update(v for v in session.scalars(select(DocumentFile.sha256).distinct().join(
+        IncomingDocument, IncomingDocument.id == DocumentFile.document_id).where(live_in)) if v)
+    found.update(v for v in session.scalars(select(OutgoingDocument.current_sha256).distinct()
+                                            .where(live_out)) if v)
+    for model, column in ((DraftVersion, DraftVersion.sha256),
+                          (DraftVersion, DraftVersion.source_sha256),
+                          (SignedRevision, SignedRevision.sha256),
+                          (SignedRevision, SignedRevision.previous_sha256)):
+        found.update(v for v in session.scalars(select(column).distinct().join(
+            OutgoingDocument, OutgoingDocument.id == model.document_id).where(live_out)) if v)
     # a scan's original and its searchable copy: a registered document's, or a form's scan
     # not yet registered (one never registered is let go a day after its held file expired)
     from ioffice.db import utcnow
     from ioffice.ocr.models import OcrJob
 
     recent = utcnow() - held.DEFAULT_TTL - dt.timedelta(days=1)
+    destroyed = select(IncomingDocument.id).where(IncomingDocument.destruction_id.is_not(None))
     for source, output in session.execute(select(OcrJob.source_sha256, OcrJob.output_sha256).where(
-            (OcrJob.document_id.is_not(None)) | (OcrJob.updated_at > recent))):
+            ((OcrJob.document_id.is_not(None)) | (OcrJob.updated_at > recent))
+            & ((OcrJob.document_id.is_(None)) | OcrJob.document_id.not_in(destroyed)))):
         found.update(v for v in (source, output) if v)
     for payload in session.scalars(select(ExchangeOutbox.payload)):
         # the payload's shape belongs to the exchange; any hash in it counts as a reference

@@ -137,6 +137,8 @@ class IncomingDocument(Base):
     """:class:`ReceiptFlag` values separated by spaces (an unsigned envelope, no valid PDF
     signature...): set once, on receipt from the axis."""
     """Set when the agency agreed to its sender's revocation: "Đã thu hồi theo ... ngày ..."."""
+    destruction_id: Mapped[int | None] = mapped_column(ForeignKey("destructions.id"))
+    """Set when a destruction (records.retention) deleted its files: the register entry stays."""
     updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, onupdate=utcnow,
                                                           index=True)
     """Set on every insert and update (ORM or Core ``update()``): the dashboards' summary

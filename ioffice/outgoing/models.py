@@ -130,6 +130,8 @@ class OutgoingDocument(Base):
     sealed_at: Mapped[dt.datetime | None]
     dispatched_at: Mapped[dt.datetime | None]
     pending_handle: Mapped[str] = mapped_column(String(64), default="")
+    destruction_id: Mapped[int | None] = mapped_column(ForeignKey("destructions.id"))
+    """Set when a destruction (records.retention) deleted its files: the register entry stays."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, onupdate=utcnow,
                                                           index=True)

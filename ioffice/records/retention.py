@@ -9,9 +9,12 @@ links to documents) and the dossier is marked destroyed; what was destroyed is k
 proposal's ``record`` (symbols, titles, documents' numbers, files' names and hashes) with who
 decided, when and by which decision. The files' blobs are deleted after commit
 (:func:`purge`), only those no row references any more: the same rule as
-``maintenance.cleanup``, which would remove them a day later if the purge were lost. The
-documents themselves (registered incoming and outgoing documents, their files and signed PDFs)
-are live records of the registers and are kept: see docs/records.md.
+``maintenance.cleanup``, which would remove them a day later if the purge were lost. A
+document filed in the destroyed dossiers that nothing else needs (no other live dossier, no
+copy made of it, its handling finished: :func:`_keep_reason`) is destroyed too: its blobs are
+deleted the same way and its text emptied, its register entry stays, marked with the
+destruction (``destruction_id``); the others are kept whole, the reason in the record. See
+docs/records.md.
 
 A legal hold (tạm giữ), set or lifted by the archive or a leader with a reason, stops it: a
 held dossier cannot be proposed, and a hold set after the proposal blocks the approval.
@@ -29,13 +32,14 @@ from ioffice.agencies.models import Membership, MembershipRole, Role
 from ioffice.agencies.permissions import Op
 from ioffice.audit import AuditContext, record
 from ioffice.db import utcnow
-from ioffice.errors import NotFound
+from ioffice.errors import Gone, NotFound
 from ioffice.notifications import Kind, notify
 from ioffice.records.models import (
     Destruction,
     DestructionDossier,
     DestructionStatus,
     Dossier,
+    DossierItem,
     DossierStatus,
     ItemKind,
     LegalHold,
@@ -43,8 +47,22 @@ from ioffice.records.models import (
 from ioffice.records.service import RecordsError, get_dossier, item_documents
 from ioffice.storage import BlobStore
 
-__all__ = ["active_hold", "approve", "destroyed_by", "destruction", "destructions",
-           "expired_dossiers", "hold", "is_expired", "lift_hold", "propose", "purge", "reject"]
+__all__ = [
+    "active_hold",
+    "approve",
+    "check_not_destroyed",
+    "destroyed_by",
+    "destroyed_message",
+    "destruction",
+    "destructions",
+    "expired_dossiers",
+    "hold",
+    "is_expired",
+    "lift_hold",
+    "propose",
+    "purge",
+    "reject",
+]
 
 ELIGIBLE = (DossierStatus.CLOSED, DossierStatus.ARCHIVED)
 """A closed dossier not in a hand-over, or one the archive keeps."""
@@ -256,8 +274,10 @@ def approve(session: Session, actor: Actor, destruction_id: int, decision: str,
         session.refresh(dossier, with_for_update=True)
         _check_destroyable(session, dossier, today, proposal_id=row.id)
     entries, hashes = [], set()
+    candidates: dict[tuple[str, int], object] = {}
     for dossier in row.dossiers:
         entries.append(_dossier_record(session, dossier))
+        candidates.update(item_documents(session, dossier))
         hashes.update(i.sha256 for i in dossier.items if i.kind is ItemKind.FILE and i.sha256)
         dossier.items.clear()
         dossier.status = DossierStatus.DESTROYED
@@ -265,13 +285,138 @@ def approve(session: Session, actor: Actor, destruction_id: int, decision: str,
     row.status, row.decided_by_id, row.decided_at = (DestructionStatus.DESTROYED, actor.user_id,
                                                      utcnow())
     row.decision = decision
-    row.record = {"dossiers": entries, "files_to_delete": sorted(hashes), "deleted": [],
-                  "kept_documents": sum(1 for e in entries for i in e["items"]
-                                        if "document_id" in i)}
+    documents = []
+    for (kind, _doc_id), doc in sorted(candidates.items()):
+        reason = _keep_reason(session, kind, doc)
+        files = _document_blobs(session, kind, doc)
+        entry = {"kind": kind, "document_id": doc.id, "number_notation": doc.number_notation,
+                 "subject": doc.subject[:500], "files": files}
+        if reason:
+            entry.update(destroyed=False, kept_reason=reason)
+        else:
+            doc.destruction_id = row.id
+            hashes.update(f["sha256"] for f in files)
+            _forget_text(session, kind, doc)
+            entry["destroyed"] = True
+            record(session, actor.ctx, f"{kind}:document:destroy", subject_type=kind,
+                   subject_id=doc.id, details={"destruction_id": row.id, "decision": decision,
+                                               "files": [f["sha256"] for f in files]})
+        documents.append(entry)
+    session.flush()
+    row.record = {"dossiers": entries, "documents": documents, "files_to_delete": sorted(hashes),
+                  "deleted": [],
+                  "kept_documents": sum(1 for d in documents if not d["destroyed"]),
+                  "destroyed_documents": sum(1 for d in documents if d["destroyed"])}
     _audit(session, actor, "records:destruction:approve", "destruction", row.id,
            decision=decision, dossiers=[e["symbol"] for e in entries],
-           files=sorted(hashes))
+           files=sorted(hashes),
+           documents=[[d["kind"], d["document_id"]] for d in documents if d["destroyed"]])
     return row
+
+
+def _keep_reason(session: Session, kind: str, doc) -> str:
+    """Why a document filed in a destroyed dossier keeps its files ('' if nothing needs them).
+    Conservative: another dossier not destroyed (held or not), a copy made of it, an outgoing
+    document not finished with (not dispatched, revoked or replaced, or a recipient not yet
+    sent to), an incoming one with an open assignment."""
+    from ioffice.copies.models import DocumentCopy
+    from ioffice.incoming.models import OPEN_STATUSES, Assignment
+    from ioffice.outgoing.models import OutgoingRecipient, OutgoingStatus, RecipientStatus
+
+    column = DossierItem.incoming_id if kind == "incoming" else DossierItem.outgoing_id
+    others = session.scalars(select(Dossier).join(DossierItem).where(
+        column == doc.id, Dossier.status != DossierStatus.DESTROYED)
+        .order_by(Dossier.id)).unique().all()
+    for other in others:
+        held = active_hold(session, other.id)
+        if held is not None:
+            return (f"còn trong hồ sơ {other.symbol} đang bị tạm giữ theo yêu cầu pháp lý "
+                    f"(«{held.reason[:200]}»)")
+    if others:
+        return "còn trong hồ sơ " + ", ".join(o.symbol for o in others) + " chưa tiêu hủy"
+    copy_column = DocumentCopy.incoming_id if kind == "incoming" else DocumentCopy.outgoing_id
+    copies = session.scalars(select(DocumentCopy.id).where(copy_column == doc.id)).all()
+    if copies:
+        return f"là bản gốc của {len(copies)} bản sao còn lưu"
+    if kind == "incoming":
+        if session.scalars(select(Assignment.id).where(
+                Assignment.document_id == doc.id, Assignment.status.in_(OPEN_STATUSES))).first():
+            return "còn phân công xử lý chưa hoàn thành"
+        return ""
+    if doc.status not in (OutgoingStatus.DISPATCHED, OutgoingStatus.REVOKED,
+                          OutgoingStatus.REPLACED):
+        return f"văn bản đi đang ở trạng thái «{doc.status.label}», chưa phát hành xong"
+    if session.scalars(select(OutgoingRecipient.id).where(
+            OutgoingRecipient.document_id == doc.id,
+            OutgoingRecipient.status == RecipientStatus.PENDING)).first():
+        return "còn nơi nhận chưa được gửi"
+    return ""
+
+
+def _document_blobs(session: Session, kind: str, doc) -> list[dict]:
+    """Every blob a document references (the same columns as ``maintenance.referenced_blobs``):
+    an incoming document's files and their OCR searchable copies; an outgoing one's versions
+    (PDF and source), current PDF and signed revisions."""
+    from ioffice.ocr.models import OcrJob
+
+    out: dict[str, str] = {}
+    if kind == "incoming":
+        for f in doc.files:
+            out.setdefault(f.sha256, f.filename)
+        for source, output in session.execute(select(OcrJob.source_sha256, OcrJob.output_sha256)
+                                              .where(OcrJob.document_id == doc.id)):
+            if source:
+                out.setdefault(source, "bản quét")
+            if output:
+                out.setdefault(output, "bản tìm kiếm được (OCR)")
+    else:
+        for v in doc.versions:
+            out.setdefault(v.sha256, f"dự thảo lần {v.version_no} (PDF)")
+            if v.source_sha256:
+                out.setdefault(v.source_sha256, f"dự thảo lần {v.version_no} (tệp gốc)")
+        for s in doc.signatures:
+            out.setdefault(s.sha256, "bản đã ký số")
+            if s.previous_sha256:
+                out.setdefault(s.previous_sha256, "bản trước khi ký")
+        if doc.current_sha256:
+            out.setdefault(doc.current_sha256, "bản hiện hành")
+    return [{"sha256": h, "name": n} for h, n in out.items()]
+
+
+def _forget_text(session: Session, kind: str, doc) -> None:
+    """The destroyed document's content goes with its files: its extracted and OCR text are
+    emptied and its search entry rewritten from the register's fields alone."""
+    from ioffice.incoming.models import DocumentText
+    from ioffice.ocr.models import OcrJob
+    from ioffice.search import service as search
+
+    if kind == "incoming":
+        stored = session.get(DocumentText, doc.id)
+        if stored is not None:
+            stored.content = ""
+        for job in session.scalars(select(OcrJob).where(OcrJob.document_id == doc.id)):
+            job.text = ""
+        search.index_incoming(session, doc, text="")
+    else:
+        search.index_outgoing(session, doc, text="")
+
+
+def destroyed_message(session: Session, doc) -> str | None:
+    """«Đã tiêu hủy theo …» for a destroyed document's page and downloads (None if not)."""
+    if doc.destruction_id is None:
+        return None
+    row = session.get(Destruction, doc.destruction_id)
+    when = f" (quyết định ngày {row.decided_at:%d/%m/%Y})" if row and row.decided_at else ""
+    return (f"Văn bản đã tiêu hủy theo {row.decision if row else 'quyết định tiêu hủy'}{when}, "
+            f"cùng hồ sơ hết thời hạn bảo quản (đề nghị tiêu hủy số {doc.destruction_id}); các "
+            "tệp của văn bản không còn, chỉ còn thông tin trong sổ đăng ký.")
+
+
+def check_not_destroyed(session: Session, doc) -> None:
+    """Downloads of a destroyed document: 410 with the reason."""
+    message = destroyed_message(session, doc)
+    if message is not None:
+        raise Gone(message)
 
 
 def reject(session: Session, actor: Actor, destruction_id: int, reason: str) -> Destruction:
@@ -291,7 +436,7 @@ def purge(session: Session, blobs: BlobStore, destruction_id: int) -> list[str]:
     """After the approval committed: delete the destroyed dossiers' own files, those no row
     references any more (``maintenance.referenced_blobs``, the rule of the cleanup). Idempotent;
     returns the hashes deleted and notes them in the record; the caller commits."""
-    from ioffice.maintenance import referenced_blobs
+    from ioffice.maintenance import PREVIEWS, referenced_blobs
 
     row = session.get(Destruction, destruction_id)
     if row is None or row.status is not DestructionStatus.DESTROYED:
@@ -300,6 +445,9 @@ def purge(session: Session, blobs: BlobStore, destruction_id: int) -> list[str]:
     gone = [h for h in row.record.get("files_to_delete", []) if h not in referenced]
     for sha256 in gone:
         blobs.delete(sha256)
+    for sha256 in gone:
+        for item in blobs.list_named(f"{PREVIEWS}{sha256}/"):
+            blobs.delete_named(item.key)
     row.record = {**row.record, "deleted": sorted(set(row.record.get("deleted", [])) | set(gone)),
                   "kept_shared": sorted(set(row.record.get("files_to_delete", [])) - set(gone))}
     record(session, AuditContext(None, row.agency_id, "system"), "records:destruction:purge",

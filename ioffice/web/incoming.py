@@ -33,6 +33,7 @@ from ioffice.incoming.errors import AlreadySubmitted, DuplicateSuspected, Invali
 from ioffice.incoming.models import AssignmentRole, DocumentFile, DocumentStatus, IncomingDocument
 from ioffice.notifications import service as notices
 from ioffice.ocr import service as ocr_service
+from ioffice.records import retention
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
 from ioffice.web import forms, inputs, uploads
@@ -270,6 +271,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
         actor=actor, Role=Role, statuses=DocumentStatus, distributable=DISTRIBUTABLE,
         kept=kept or forms.Kept.none(),
         ocr_jobs={j.file_id: j for j in ocr_service.document_jobs(db, doc.id)},
+        destroyed=retention.destroyed_message(db, doc), Op_VIEW_RETENTION=Op.VIEW_RETENTION,
         **_doc_form_context())
     notices.mark_subject_read(db, actor.user_id, "incoming", doc.id)  # what told of it is read
     # the read is audited before the page leaves (one read transaction, then the event's)
@@ -445,6 +447,7 @@ def _file(document_id: int, file_id: int) -> tuple[IncomingDocument, DocumentFil
     file = next((f for f in doc.files if f.id == file_id), None)
     if file is None:
         raise NotFound("Không tìm thấy tệp.")
+    retention.check_not_destroyed(db, doc)
     return doc, file
 
 
@@ -477,6 +480,7 @@ def download_searchable(document_id: int, file_id: int) -> Any:
 @operation(Op.READ_INCOMING)
 def preview(document_id: int, file_id: int, page: int) -> Any:
     doc = access.get_document(get_session(), current_actor(), document_id)
+    retention.check_not_destroyed(get_session(), doc)
     file = next((f for f in doc.files if f.id == file_id), None)
     if file is None or file.content_type != "application/pdf" or not 1 <= page <= max(file.page_count, 1):
         abort(404)

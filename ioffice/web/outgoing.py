@@ -48,6 +48,7 @@ from ioffice.outgoing import (
 )
 from ioffice.outgoing.errors import InvalidInput, PersistedFailure
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientKind
+from ioffice.records import retention
 from ioffice.services import services
 from ioffice.storage import BlobNotFound
 from ioffice.web import forms, inputs, uploads
@@ -213,7 +214,8 @@ def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 4
         statuses_by_recipient={s.organ_id: s for s in dispatch.recipient_statuses(db, actor, doc)},
         browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
         labels=HISTORY_LABELS, level_names=LEVEL_NAMES, **_routing(db, actor, doc),
-        kept=kept or forms.Kept.none())
+        kept=kept or forms.Kept.none(), destroyed=retention.destroyed_message(db, doc),
+        Op_VIEW_RETENTION=Op.VIEW_RETENTION)
     db.commit()  # the notifications marked read (after the page's read transaction)
     return page, status if kept else 200
 
@@ -473,6 +475,7 @@ def _blob_of(doc: OutgoingDocument, sha256: str) -> str:
 @operation(Op.READ_OUTGOING)
 def download(document_id: int, sha256: str) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
+    retention.check_not_destroyed(get_session(), doc)
     sha = _blob_of(doc, sha256)
     name = (doc.number_notation.replace("/", "-") or f"du-thao-{doc.id}") + ".pdf"
     return send_file(io.BytesIO(services().blobs.read_bytes(sha)), mimetype="application/pdf",
@@ -483,6 +486,7 @@ def download(document_id: int, sha256: str) -> Any:
 @operation(Op.READ_OUTGOING)
 def preview(document_id: int, sha256: str, page: int) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
+    retention.check_not_destroyed(get_session(), doc)
     sha = _blob_of(doc, sha256)
     blobs = services().blobs
     name = preview_name(sha, page)
@@ -512,6 +516,7 @@ def place_stamp(document_id: int) -> Any:
 @operation(Op.READ_OUTGOING)
 def stamp_position(document_id: int) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
+    retention.check_not_destroyed(get_session(), doc)
     png = signatures.stamp_preview_png(doc, services().blobs.read_bytes(doc.current_sha256))
     resp = Response(png, mimetype="image/png")
     resp.headers["Cache-Control"] = "no-store"
