@@ -5,11 +5,6 @@ docs/dashboards.md for why)."""
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import tempfile
-from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
@@ -18,9 +13,9 @@ from openpyxl.utils import get_column_letter
 
 from ioffice.dashboards.present import Table, tables
 from ioffice.dashboards.stats import Dashboard
+from ioffice.documents.printing import workbook_pdf
 from ioffice.documents.xlsx import _set_value, clean_text
 from ioffice.errors import DomainError
-from ioffice.outgoing.convert import soffice
 
 __all__ = ["ExportFailed", "pdf", "xlsx"]
 
@@ -92,26 +87,5 @@ def _sheet(wb: Workbook, table: Table, title: str, d: Dashboard) -> None:
 
 def pdf(d: Dashboard, title: str, *, timeout: float = TIMEOUT_S) -> bytes:
     """The workbook of :func:`xlsx` printed to PDF by LibreOffice, in a throw-away profile."""
-    binary = soffice()
-    if binary is None:
-        raise ExportFailed("Máy chủ chưa cài LibreOffice nên chưa xuất được PDF; hãy xuất XLSX.")
     data = xlsx(d, title)
-    with tempfile.TemporaryDirectory(prefix="ioffice-report-") as tmp:
-        work = Path(tmp)
-        (work / "thong-ke.xlsx").write_bytes(data)
-        cmd = [binary, f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
-               "--norestore", "--convert-to", "pdf", "--outdir", str(work / "out"),
-               str(work / "thong-ke.xlsx")]
-        proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True,
-                                env={**os.environ, "HOME": str(work)})
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise ExportFailed("Xuất PDF quá lâu; hãy thử lại hoặc xuất XLSX.") from exc
-        result = work / "out" / "thong-ke.pdf"
-        if code != 0 or not result.exists() or result.stat().st_size == 0:
-            raise ExportFailed("Không xuất được PDF; hãy thử lại hoặc xuất XLSX.")
-        return result.read_bytes()
+    return workbook_pdf(data, "thong-ke", timeout=timeout, error=ExportFailed)

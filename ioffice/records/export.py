@@ -4,19 +4,14 @@
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from ioffice.documents.printing import workbook_pdf
 from ioffice.documents.xlsx import _set_value, clean_text
-from ioffice.outgoing.convert import soffice
 from ioffice.records.models import FileList
 from ioffice.records.service import RecordsError, TocRow, count_by_retention, list_rows
 
@@ -118,25 +113,4 @@ def toc_xlsx(symbol: str, year: int, title: str, agency_name: str, rows: Sequenc
 def file_list_pdf(data: bytes, *, timeout: float = TIMEOUT_S) -> bytes:
     """A workbook of :func:`file_list_xlsx` printed to PDF by LibreOffice, in a throw-away
     profile (the way the dashboards print theirs)."""
-    binary = soffice()
-    if binary is None:
-        raise RecordsError("Máy chủ chưa cài LibreOffice nên chưa xuất được PDF; hãy xuất XLSX.")
-    with tempfile.TemporaryDirectory(prefix="ioffice-records-") as tmp:
-        work = Path(tmp)
-        (work / "danh-muc.xlsx").write_bytes(data)
-        cmd = [binary, f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
-               "--norestore", "--convert-to", "pdf", "--outdir", str(work / "out"),
-               str(work / "danh-muc.xlsx")]
-        proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True,
-                                env={**os.environ, "HOME": str(work)})
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise RecordsError("Xuất PDF quá lâu; hãy thử lại hoặc xuất XLSX.") from exc
-        result = work / "out" / "danh-muc.pdf"
-        if code != 0 or not result.exists() or result.stat().st_size == 0:
-            raise RecordsError("Không xuất được PDF; hãy thử lại hoặc xuất XLSX.")
-        return result.read_bytes()
+    return workbook_pdf(data, "danh-muc", timeout=timeout, error=RecordsError)
