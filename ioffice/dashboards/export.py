@@ -8,20 +8,18 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ioffice.dashboards.present import Table, tables
 from ioffice.dashboards.stats import Dashboard
 from ioffice.documents.printing import workbook_pdf
-from ioffice.documents.xlsx import _set_value, clean_text
+from ioffice.documents.xlsx import append_row, clean_text, style_headings
 from ioffice.errors import DomainError
 
 __all__ = ["ExportFailed", "pdf", "xlsx"]
 
 TIMEOUT_S = 90
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SHEET_NAMES = {"summary": "Tổng hợp", "incoming": "Văn bản đến", "outgoing": "Văn bản đi",
                 "departments": "Theo phòng ban", "people": "Theo cá nhân",
                 "exchange": "Liên thông", "agencies": "Theo cơ quan"}
@@ -50,17 +48,9 @@ def _sheet(wb: Workbook, table: Table, title: str, d: Dashboard) -> None:
     ws.append([])
     header = 4
     ws.append(table.headings)
-    for cell in ws[header]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
+    style_headings(ws[header])
     for values in table.rows:
-        row = ws.max_row + 1
-        for column, value in enumerate(values, start=1):
-            cell = ws.cell(row=row, column=column)
-            _set_value(cell, value)
-            cell.border = _BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+        append_row(ws, values)
     for i, heading in enumerate(table.headings, start=1):
         wide = i == 1 or heading == "Cơ quan"  # names: a department, a person, an agency
         ws.column_dimensions[get_column_letter(i)].width = 40 if wide else max(12, min(

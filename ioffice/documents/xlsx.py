@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -40,25 +41,38 @@ def register_workbook(*, agency_name: str, title: str, sheet_title: str,
     ws.append([name for name, _ in columns])
     ws.append([f"({i})" for i in range(1, len(columns) + 1)])
     for row in ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW + 1):
-        for cell in row:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            cell.border = _BORDER
+        style_headings(row)
     for i, (_, width) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     for values in rows:
-        row = ws.max_row + 1
-        for column, value in enumerate(values, start=1):
-            cell = ws.cell(row=row, column=column)
-            _set_value(cell, value)
-            cell.border = _BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if hasattr(cell.value, "year"):
-                cell.number_format = "DD/MM/YYYY"
+        append_row(ws, values)
     ws.freeze_panes = f"A{HEADER_ROW + 2}"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def style_headings(cells: Iterable[Any]) -> None:
+    """Column headings: bold, centred, wrapped, boxed."""
+    for cell in cells:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = _BORDER
+
+
+def append_row(ws: Any, values: Sequence[object], *, bold: bool = False) -> None:
+    """One boxed data row under the last: text never read as a formula, wrapped at the top,
+    dates shown dd/mm/yyyy."""
+    row = ws.max_row + 1
+    for column, value in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=column)
+        _set_value(cell, value)
+        cell.border = _BORDER
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        if hasattr(cell.value, "year"):
+            cell.number_format = "DD/MM/YYYY"
+        if bold:
+            cell.font = Font(bold=True)
 
 
 def _set_value(cell, value: object) -> None:

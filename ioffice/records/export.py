@@ -7,19 +7,17 @@ import io
 from collections.abc import Sequence
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ioffice.documents.printing import workbook_pdf
-from ioffice.documents.xlsx import _set_value, clean_text
+from ioffice.documents.xlsx import append_row, clean_text, style_headings
 from ioffice.records.models import FileList
 from ioffice.records.service import RecordsError, TocRow, count_by_retention, list_rows
 
 __all__ = ["file_list_pdf", "file_list_xlsx", "toc_xlsx"]
 
 TIMEOUT_S = 60.0
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 def _sheet(wb: Workbook, title: str, head: Sequence[str], columns: Sequence[tuple[str, int]]):
@@ -37,10 +35,7 @@ def _sheet(wb: Workbook, title: str, head: Sequence[str], columns: Sequence[tupl
     first = len(head) + 1
     ws.row_dimensions[first].height = 32  # the column names wrap on two lines
     for row in ws.iter_rows(min_row=first, max_row=first + 1):
-        for cell in row:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            cell.border = _BORDER
+        style_headings(row)
     for i, (_, width) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.page_setup.orientation = "landscape"
@@ -52,16 +47,7 @@ def _sheet(wb: Workbook, title: str, head: Sequence[str], columns: Sequence[tupl
 
 
 def _row(ws, values: Sequence[object], *, bold: bool = False) -> None:
-    row = ws.max_row + 1
-    for column, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=column)
-        _set_value(cell, value)
-        cell.border = _BORDER
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
-        if bold:
-            cell.font = Font(bold=True)
-        if hasattr(cell.value, "year"):
-            cell.number_format = "DD/MM/YYYY"
+    append_row(ws, values, bold=bold)
 
 
 def _save(wb: Workbook) -> bytes:
