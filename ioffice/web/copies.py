@@ -10,7 +10,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     flash,
     redirect,
@@ -25,14 +24,13 @@ from ioffice.audit import record_read
 from ioffice.copies import service as copies
 from ioffice.copies.models import CopyKind, CopyStatus, DocumentCopy
 from ioffice.db_session import get_session
-from ioffice.documents.pdf import preview_name, render_page_png
 from ioffice.errors import DomainError, NotFound
 from ioffice.outgoing.models import OutgoingDocument
 from ioffice.services import services
-from ioffice.storage import BlobNotFound
 from ioffice.web import forms
 from ioffice.web.access import Op, may, operation
 from ioffice.web.auth import current_actor
+from ioffice.web.previews import page_png
 
 bp = Blueprint("copies", __name__, url_prefix="/ban-sao")
 
@@ -177,13 +175,4 @@ def preview(copy_id: int, page: int) -> Any:
     copy = _made(copy_id)
     if not 1 <= page <= max(copy.page_count, 1):
         abort(404)
-    blobs = services().blobs
-    name = preview_name(copy.sha256, page)
-    try:
-        png = blobs.get_named(name)
-    except BlobNotFound:
-        png = render_page_png(blobs.read_bytes(copy.sha256), page - 1)
-        blobs.put_named(name, png)
-    resp = Response(png, mimetype="image/png")
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return page_png(copy.sha256, page)

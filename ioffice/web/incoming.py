@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -25,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
 from ioffice.db_session import get_session
-from ioffice.documents.pdf import RENDER_VERSION, InvalidPdf, preview_name, render_page_png
+from ioffice.documents.pdf import RENDER_VERSION, InvalidPdf
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
 from ioffice.incoming import access, export, handling, queries, registration
@@ -35,10 +34,10 @@ from ioffice.notifications import service as notices
 from ioffice.ocr import service as ocr_service
 from ioffice.records import retention
 from ioffice.services import services
-from ioffice.storage import BlobNotFound
 from ioffice.web import forms, inputs, uploads
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
+from ioffice.web.previews import page_png
 
 bp = Blueprint("incoming", __name__, url_prefix="/van-ban-den")
 
@@ -484,16 +483,7 @@ def preview(document_id: int, file_id: int, page: int) -> Any:
     file = next((f for f in doc.files if f.id == file_id), None)
     if file is None or file.content_type != "application/pdf" or not 1 <= page <= max(file.page_count, 1):
         abort(404)
-    blobs = services().blobs
-    name = preview_name(file.sha256, page)
-    try:
-        png = blobs.get_named(name)
-    except BlobNotFound:
-        png = render_page_png(blobs.read_bytes(file.sha256), page - 1)
-        blobs.put_named(name, png)
-    resp = Response(png, mimetype="image/png")
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return page_png(file.sha256, page)
 
 
 @bp.route("/so")

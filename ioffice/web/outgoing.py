@@ -27,7 +27,7 @@ from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Role, User
 from ioffice.audit import record_read
 from ioffice.db_session import get_session
-from ioffice.documents.pdf import RENDER_VERSION, preview_name, render_page_png
+from ioffice.documents.pdf import RENDER_VERSION
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
 from ioffice.incoming import access as incoming_access
@@ -50,10 +50,10 @@ from ioffice.outgoing.errors import InvalidInput, PersistedFailure
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus, RecipientKind
 from ioffice.records import retention
 from ioffice.services import services
-from ioffice.storage import BlobNotFound
 from ioffice.web import forms, inputs, uploads
 from ioffice.web.access import Op, operation
 from ioffice.web.auth import current_actor
+from ioffice.web.previews import page_png
 from signing.validate import LEVEL_NAMES
 
 bp = Blueprint("outgoing", __name__, url_prefix="/van-ban-di")
@@ -488,18 +488,12 @@ def preview(document_id: int, sha256: str, page: int) -> Any:
     doc = queries.read_document(get_session(), current_actor(), document_id)
     retention.check_not_destroyed(get_session(), doc)
     sha = _blob_of(doc, sha256)
-    blobs = services().blobs
-    name = preview_name(sha, page)
-    try:
-        png = blobs.get_named(name)
-    except BlobNotFound:
+
+    def in_range() -> None:
         if not 1 <= page <= max(doc.page_count, 1):
             abort(404)
-        png = render_page_png(blobs.read_bytes(sha), page - 1)
-        blobs.put_named(name, png)
-    resp = Response(png, mimetype="image/png")
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    return resp
+
+    return page_png(sha, page, before_render=in_range)
 
 
 @bp.route("/<int:document_id>/vi-tri-chu-ky", methods=["POST"])
