@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import logging
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -736,20 +735,21 @@ def _lock_connection(rt: Exchange) -> Iterator[Connection | None]:
             yield conn
 
 
-def _lock_key(hub: str, message_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{hub}|{message_id}".encode()).digest()[:8], "big",
-                          signed=True)
+#: One advisory-lock key per (schema, hub, message): PostgreSQL's advisory locks are shared by the
+#: whole database, so two installations in two schemas of one database (or two test workers)
+#: must not take each other's locks for a message id they both see.
+_KEY = "hashtextextended(current_schema() || '|' || :hub || '|' || {id}, 0)"
 
 
 def _try_lock(conn: Connection | None, hub: str, message_id: str) -> bool:
     if conn is None:
         return True
-    return bool(conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                            {"k": _lock_key(hub, message_id)}))
+    return bool(conn.scalar(text(f"SELECT pg_try_advisory_xact_lock({_KEY.format(id=':id')})"),
+                            {"hub": hub, "id": message_id}))
 
 
-_TRY_LOCKS = text("SELECT k.key, pg_try_advisory_xact_lock(k.key) "
-                  "FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS k(key, n) ORDER BY k.n")
+_TRY_LOCKS = text(f"SELECT k.id, pg_try_advisory_xact_lock({_KEY.format(id='k.id')}) "
+                  "FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS k(id, n) ORDER BY k.n")
 
 
 def _try_locks(conn: Connection | None, hub: str, message_ids: list[str]) -> set[str]:
@@ -757,8 +757,8 @@ def _try_locks(conn: Connection | None, hub: str, message_ids: list[str]) -> set
     in one statement, the locks taken in the order given."""
     if conn is None or not message_ids:
         return set(message_ids)
-    keys = {_lock_key(hub, m): m for m in message_ids}
-    return {keys[key] for key, taken in conn.execute(_TRY_LOCKS, {"keys": list(keys)}) if taken}
+    rows = conn.execute(_TRY_LOCKS, {"hub": hub, "ids": list(dict.fromkeys(message_ids))})
+    return {message_id for message_id, taken in rows if taken}
 
 
 def _refuse_item(rt: Exchange, hub_name: str, item: ReceivedEdoc, report: WorkReport,

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ioffice.agencies.models import Agency
@@ -103,8 +103,13 @@ def test_message_locks_are_taken_together_and_keep_another_worker_out(engine: En
     if engine.dialect.name != "postgresql":  # one worker: no lock connection, nothing to exclude
         assert _try_locks(None, "tinh", [m1, m2]) == {m1, m2}
         return
-    with engine.connect() as first, engine.connect() as second:
+    with engine.connect() as first, engine.connect() as second, engine.connect() as elsewhere:
         assert _try_locks(first, "tinh", [m1, m2]) == {m1, m2}
+        # an installation in another schema of the same database (advisory locks are shared
+        # by the whole database) is not kept out of its own message of the same id
+        elsewhere.execute(text("SET LOCAL search_path TO public"))
+        assert _try_locks(elsewhere, "tinh", [m1, m2]) == {m1, m2}
+        elsewhere.rollback()
         assert _try_locks(second, "tinh", [m2, m3]) == {m3}
         assert _try_locks(first, "tinh", [m1, m3]) == {m1}  # its own again; m3 is the other's
         assert _try_locks(second, "quoc-gia", [m1]) == {m1}  # the same id from another hub
