@@ -231,16 +231,20 @@ def pki_retimestamp(dry_run: bool, days: float | None) -> None:
                                svc.timestamps, lambda: svc.trust, days=days, dry_run=dry_run)
     ids = ", ".join(str(i) for i in run.due) or "không có"
     copy_ids = ", ".join(str(i) for i in run.copies.due) or "không có"
+    record_ids = ", ".join(str(i) for i in run.records.due) or "không có"
     click.echo(f"Văn bản đi đến hạn (dấu thời gian hết hạn trong {days:g} ngày): {ids}.")
     click.echo(f"Bản sao đến hạn: {copy_ids}.")
+    click.echo(f"Biên bản giao nhận hồ sơ đến hạn: {record_ids}.")
     if dry_run:
         return
     click.echo(f"Đã thêm dấu thời gian lưu trữ: {len(run.renewed)} văn bản, "
-               f"{len(run.copies.renewed)} bản sao.")
+               f"{len(run.copies.renewed)} bản sao, {len(run.records.renewed)} biên bản.")
     for doc_id, why in run.skipped.items():
         click.echo(f"  bỏ qua văn bản {doc_id}: {why}")
     for copy_id, why in run.copies.skipped.items():
         click.echo(f"  bỏ qua bản sao {copy_id}: {why}")
+    for handover_id, why in run.records.skipped.items():
+        click.echo(f"  bỏ qua biên bản {handover_id}: {why}")
     if run.stopped:
         raise click.ClickException(f"Dừng giữa chừng: {run.stopped}")
 

@@ -65,8 +65,10 @@ def referenced_blobs(session: Session) -> set[str]:
     signed revisions and OCR copies; the documents it kept (in a live dossier, copied, still
     being handled) keep theirs."""
     from ioffice.copies.models import CopyArchivalRevision, DocumentCopy
+    from ioffice.records.models import HandoverArchivalRevision
 
-    columns = (DossierItem.sha256, Handover.record_sha256, ImportedPackage.sha256,
+    columns = (DossierItem.sha256, Handover.record_sha256, HandoverArchivalRevision.sha256,
+               HandoverArchivalRevision.previous_sha256, ImportedPackage.sha256,
                ImportedPackage.toc_sha256, DocumentCopy.sha256, CopyArchivalRevision.sha256,
                CopyArchivalRevision.previous_sha256)
     found: set[str] = set()

@@ -25,6 +25,7 @@ TIMESTAMPED = ("B-T", "B-LT", "B-LTA")
 
 class _Copies:
     name = "copy"
+    tally = "copies"
 
     def due(self, session: Session, blobs: BlobStore, horizon: dt.datetime, limit: int
             ) -> list[Due]:

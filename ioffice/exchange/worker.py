@@ -76,7 +76,7 @@ def retimestamp_documents(rt: Exchange) -> int:
     except Exception:
         log.exception("re-timestamp round failed")
         return 0
-    return len(run.documents.renewed) + len(run.copies.renewed)
+    return len(run.documents.renewed) + len(run.copies.renewed) + len(run.records.renewed)
 
 
 def chain_audit(rt: Exchange) -> int:

@@ -17,7 +17,8 @@ event in the document's agency. The previous bytes stay in storage (each revisio
 kept). A TSA that cannot answer stops the round (logged); the next round (the next day)
 tries again. docs/signing.md, "Long-term validation".
 
-Copies (sao y, sao lục, trích sao: :mod:`ioffice.copies.archival`) go through the same round:
+Copies (sao y, sao lục, trích sao: :mod:`ioffice.copies.archival`) and the hand-over records
+the archive accepted (:mod:`ioffice.records.archival`) go through the same round:
 what is shared (finding the last timestamp, adding the new one, checking it extends the proof
 and validates) is :func:`renew_file`; each kind of document only says which files are due and
 how the new file replaces the old one (:class:`Target`).
@@ -72,10 +73,12 @@ class Tally:
 
 @dataclass
 class RetimestampRun:
-    """What a round did: outgoing documents (``due``, ``renewed``, ``skipped``) and copies."""
+    """What a round did: outgoing documents (``due``, ``renewed``, ``skipped``), copies and
+    hand-over records."""
 
     documents: Tally = field(default_factory=Tally)
     copies: Tally = field(default_factory=Tally)
+    records: Tally = field(default_factory=Tally)
     stopped: str = ""
     """Why the round stopped early (the TSA cannot answer), "" if it did not."""
 
@@ -130,6 +133,8 @@ class Target(Protocol):
 
     name: str
     """How the log names one (``outgoing document``, ``copy``)."""
+    tally: str
+    """Its :class:`Tally` in :class:`RetimestampRun` (``documents``, ``copies``, ``records``)."""
 
     def due(self, session: Session, blobs: BlobStore, horizon: dt.datetime, limit: int
             ) -> list[Due]:
@@ -172,6 +177,7 @@ def learn_timestamps(session: Session, blobs: BlobStore, rows: list,
 
 class _Outgoing:
     name = "outgoing document"
+    tally = "documents"
 
     def due(self, session: Session, blobs: BlobStore, horizon: dt.datetime, limit: int
             ) -> list[Due]:
@@ -204,9 +210,11 @@ OUTGOING = _Outgoing()
 
 
 def _targets() -> list[Target]:
-    from ioffice.copies.archival import COPIES  # copies build on outgoing: imported late
+    # copies and records build on outgoing: imported late
+    from ioffice.copies.archival import COPIES
+    from ioffice.records.archival import HANDOVERS
 
-    return [OUTGOING, COPIES]
+    return [OUTGOING, COPIES, HANDOVERS]
 
 
 def due(session: Session, blobs: BlobStore, *, days: float = DEFAULT_DAYS,
@@ -224,14 +232,14 @@ def due(session: Session, blobs: BlobStore, *, days: float = DEFAULT_DAYS,
 
 
 def _tally(run: RetimestampRun, target: Target) -> Tally:
-    return run.documents if target is OUTGOING else run.copies
+    return getattr(run, target.tally)
 
 
 def retimestamp(session_factory: Callable[[], Session], blobs: BlobStore,
                 tsa: TimestampPolicy | None, trust: Callable[[], TrustStore], *,
                 days: float = DEFAULT_DAYS, now: dt.datetime | None = None,
                 dry_run: bool = False, limit: int = BATCH) -> RetimestampRun:
-    """One round: renew the archival timestamp of every document and copy due (see the
+    """One round: renew the archival timestamp of every document, copy and record due (see the
     module). ``dry_run``: only find them. Never raises for one file; a TSA that cannot answer
     stops the round (:attr:`RetimestampRun.stopped`)."""
     run = RetimestampRun()
@@ -274,9 +282,10 @@ def retimestamp(session_factory: Callable[[], Session], blobs: BlobStore,
         else:
             tally.renewed.append(item.id)
             done += 1
-    log.info("re-timestamp: %d due, %d renewed (%d documents, %d copies), %d skipped%s",
-             len(found), done, len(run.documents.renewed), len(run.copies.renewed),
-             len(run.documents.skipped) + len(run.copies.skipped),
+    log.info("re-timestamp: %d due, %d renewed (%d documents, %d copies, %d hand-over records), "
+             "%d skipped%s", len(found), done, len(run.documents.renewed),
+             len(run.copies.renewed), len(run.records.renewed),
+             len(run.documents.skipped) + len(run.copies.skipped) + len(run.records.skipped),
              " (stopped: TSA unavailable)" if run.stopped else "")
     return run
 

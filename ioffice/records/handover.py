@@ -52,6 +52,7 @@ from signing import (
     WrongPin,
 )
 from signing import sign_pdf as _sign_pdf
+from signing.archival import last_timestamp
 from signing.demo import make_text_pdf
 from signing.tsa import TimestampUnavailable
 
@@ -311,6 +312,10 @@ def accept(session: Session, blobs: BlobStore, trust: TrustStore, actor: Actor,
     signed = _sign(session, blobs, trust, actor, handover, pin, ARCHIVE_BOX, 2,
                    "records:handover:archive", tsa, ARCHIVE_LEVEL)
     handover.archivist_serial = signed.pop("certificate")
+    handover.level = signed["level"]
+    last = last_timestamp(blobs.read_bytes(handover.record_sha256))  # when to renew it
+    if last is not None:
+        handover.timestamp_at, handover.timestamp_expires = last.time, last.expires
     handover.status, handover.decided_at = HandoverStatus.ACCEPTED, utcnow()
     handover.archivist_id = actor.user_id
     for d in handover.dossiers:

@@ -221,8 +221,34 @@ class Handover(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[dt.datetime | None]
     decided_at: Mapped[dt.datetime | None]
+    level: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    """The accepted record's PAdES level (``B-LTA``; ``B-B`` signed without a TSA); "" until
+    the archive signs, or for records accepted before it was recorded (read from the file by
+    the re-timestamp job)."""
+    timestamp_at: Mapped[dt.datetime | None]
+    timestamp_expires: Mapped[dt.datetime | None] = mapped_column(index=True)
+    """The record's last timestamp and when its TSA certificate expires: the re-timestamp job
+    renews it before then (``records/archival.py``)."""
 
     dossiers: Mapped[list[Dossier]] = relationship(order_by="(Dossier.symbol, Dossier.id)")
+
+
+class HandoverArchivalRevision(Base):
+    """An archival timestamp added to an accepted hand-over record by the re-timestamp job: the
+    new file and the one it extends, both kept (blob cleanup keeps every file named here)."""
+
+    __tablename__ = "handover_archival_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    previous_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(default=0)
+    certificate_serial: Mapped[str] = mapped_column(String(80), default="")
+    """The TSA certificate's serial (hex)."""
+    timestamp_at: Mapped[dt.datetime]
+    timestamp_expires: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class ImportedPackage(Base):
