@@ -4,37 +4,24 @@ page with the copy form of Decree 30 Appendix I part II (Appendix III form 3.1):
 solid line, the form ("SAO Y"), the copying agency, the copy's number and notation, place and
 date, the competent person's position and name, and the recipients.
 
-qpdf does the page work (it is the tool the upload path already repairs PDFs with); pyHanko's
-text boxes draw the form page with Noto Serif (the closest to the Times New Roman of
-Appendix I under a free licence), regular, bold, italic and bold italic, subset to Latin and
-Vietnamese and shipped in ``assets/`` (subsetting the whole fonts for every page took seconds;
-``assets/OFL.txt`` says how they were made). Text is real text (searchable, copyable), never
-an image.
+qpdf does the page work (it is the tool the upload path already repairs PDFs with); the form
+page is drawn by :class:`ioffice.documents.pdf_canvas.Canvas` (Noto Serif, real text,
+searchable and copyable, never an image).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import io
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyhanko.pdf_utils import generic, layout
-from pyhanko.pdf_utils.content import PdfResources
-from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
-from pyhanko.pdf_utils.text import TextBox, TextBoxStyle
-from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
+from ioffice.documents.pdf_canvas import LEFT, RIGHT, TOP, Canvas, vn_date
+from ioffice.documents.pdf_canvas import wrap as _wrap
 
 __all__ = ["CopyForm", "PdfToolError", "build_copy", "form_page", "parse_pages"]
 
-A4 = (595.28, 841.89)
-# Decree 30 Appendix I: left margin 30-35 mm, right 15-20 mm, top 20-25 mm
-LEFT, RIGHT, TOP = 85.0, 595.28 - 57.0, 841.89 - 64.0
-ASSETS = Path(__file__).with_name("assets")
 QPDF_TIMEOUT = 60
 
 
@@ -65,81 +52,9 @@ class CopyForm:
     """A line naming the original (number, date, issuer), printed small under the line."""
 
 
-@functools.cache
-def _font(style: str, size: float) -> GlyphAccumulatorFactory:
-    return GlyphAccumulatorFactory(str(ASSETS / f"NotoSerif-Vietnamese-{style}.ttf"),
-                                   font_size=size)
-
-
-_ORIGIN = layout.SimpleBoxLayoutRule(
-    x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MIN,
-    margins=layout.Margins(0, 0, 0, 0), inner_content_scaling=layout.InnerScaling.NO_SCALING,
-)
-
-
-class _Shared(FontEngineFactory):
-    """Hands every text box of a page the same engine of a font: one embedded subset per font
-    (subsetting a whole Noto Serif once per line made the page take seconds)."""
-
-    def __init__(self, engine: FontEngine) -> None:
-        self.engine = engine
-
-    def create_font_engine(self, writer, obj_stream=None) -> FontEngine:
-        return self.engine
-
-
-class _Canvas:
-    """Lines of text and rules on one page; each line its own text box, sharing one font
-    resource per style."""
-
-    def __init__(self, writer: PdfFileWriter) -> None:
-        self.writer = writer
-        self.resources = PdfResources()
-        self.ops: list[bytes] = []
-        self._engines: dict[str, FontEngine] = {}
-
-    def _shared(self, style: str) -> _Shared:
-        if style not in self._engines:
-            self._engines[style] = _font(style, 13).create_font_engine(self.writer)
-        return _Shared(self._engines[style])
-
-    def text(self, content: str, x: float, y: float, *, size: float = 13, style: str = "Regular",
-             align: str = "left") -> float:
-        """Draw one line with its baseline at ``y``; ``x`` is its left edge, centre or right edge
-        by ``align``. Returns its width."""
-        box = TextBox(TextBoxStyle(font=self._shared(style), font_size=size, leading=size,
-                                   box_layout_rule=_ORIGIN),
-                      writer=self.writer, resources=self.resources, font_name=f"F{style}")
-        box.content = content
-        body = box.render()
-        width = box.box.width
-        left = {"left": x, "center": x - width / 2, "right": x - width}[align]
-        self.ops.append(b"q 1 0 0 1 %g %g cm %s Q" % (left, y, body))
-        return width
-
-    def rule(self, x1: float, x2: float, y: float, width: float = 0.6) -> None:
-        self.ops.append(b"q 0 0 0 RG %g w %g %g m %g %g l S Q" % (width, x1, y, x2, y))
-
-    def page(self) -> PageObject:
-        stream = generic.StreamObject(stream_data=b"\n".join(self.ops))
-        return PageObject(self.writer.add_object(stream), (0, 0, *A4),
-                          self.resources.as_pdf_object())
-
-
-def _wrap(text: str, limit: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= limit:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines or [""]
-
-
 def form_page(form: CopyForm) -> bytes:
     """A one-page PDF: the copy form at the top of an A4 page, as Appendix III form 3.1."""
-    writer = PdfFileWriter()
-    c = _Canvas(writer)
+    c = Canvas()
     c.rule(LEFT, RIGHT, TOP, 1.0)  # the solid line after the end of the document copied
     y = TOP - 14
     for line in _wrap(form.original, 95):
@@ -161,10 +76,8 @@ def form_page(form: CopyForm) -> bytes:
     bottom_left = y
     # right column: the form of copy, place and date
     c.text(form.heading, right_cx, top, size=14, style="Bold", align="center")
-    date = form.date
-    month = f"{date.month:02d}" if date.month < 3 else str(date.month)
-    c.text(f"{form.place}, ngày {date.day:02d} tháng {month} năm {date.year}", right_cx, top - 30,
-           size=13, style="Italic", align="center")
+    c.text(vn_date(form.place, form.date), right_cx, top - 30, size=13, style="Italic",
+           align="center")
     y = min(bottom_left, top - 30) - 36
     # recipients (left) and the competent person (right)
     block = y
@@ -183,10 +96,7 @@ def form_page(form: CopyForm) -> bytes:
     c.text("(Đã ký số của cơ quan sao văn bản)", right_cx, y - 30, size=11, style="Italic",
            align="center")
     c.text(form.signer_name, right_cx, y - 70, size=13, style="Bold", align="center")
-    writer.insert_page(c.page())
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return c.pdf()
 
 
 def parse_pages(spec: str, page_count: int) -> tuple[int, ...]:

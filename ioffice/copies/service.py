@@ -12,7 +12,6 @@ applies that rule to the copy's original: another agency's document or copy is "
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Agency, Membership, Role, User
 from ioffice.agencies.permissions import Op
+from ioffice.agencies.places import place_of
 from ioffice.audit import record
 from ioffice.copies import pdf as copy_pdf
 from ioffice.copies.errors import CopyError, InvalidCopy, WrongState
@@ -69,8 +69,6 @@ __all__ = ["CopyRequest", "copies_of", "get_copy", "list_copies", "make_copy", "
 NOT_FOUND = "Không tìm thấy bản sao."
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
 ISSUED = (OutgoingStatus.SEALED, OutgoingStatus.DISPATCHED)
-PLACE_RE = re.compile(r"(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)\s+(.+)$",
-                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -307,13 +305,6 @@ def list_copies(session: Session, actor: Actor, year: int
 
 
 # --- making the copy -----------------------------------------------------------------------
-
-def place_of(agency: Agency) -> str:
-    """Địa danh for the copy's date line: the place in the agency's name ("Ủy ban nhân dân
-    tỉnh Cà Mau" -> "Cà Mau"), else the name."""
-    match = PLACE_RE.search(agency.name)
-    return match.group(1).strip() if match else agency.name
-
 
 ATTEMPTS = 5
 """Copies made before giving up when other clerks keep taking the expected number."""

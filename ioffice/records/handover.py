@@ -20,7 +20,6 @@ told 30 days before (:func:`remind_keepers`, a periodic job of the worker).
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +28,7 @@ from ioffice.agencies import service as agencies
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Agency, Membership, MembershipRole, Role, User
 from ioffice.agencies.permissions import Op
+from ioffice.agencies.places import place_of
 from ioffice.audit import record
 from ioffice.db import utcnow
 from ioffice.errors import Forbidden, NotFound
@@ -38,6 +38,7 @@ from ioffice.notifications import Kind, notify
 from ioffice.outgoing.errors import OutgoingError, PinRefused
 from ioffice.outgoing.signatures import AGENCY_LEVEL, ResetLater, check_next_signature
 from ioffice.outgoing.timestamps import TimestampPolicy
+from ioffice.records import record_pdf as record_layout
 from ioffice.records.models import Dossier, DossierStatus, Handover, HandoverStatus
 from ioffice.records.service import RecordsError
 from ioffice.storage import BlobStore
@@ -53,7 +54,6 @@ from signing import (
 )
 from signing import sign_pdf as _sign_pdf
 from signing.archival import last_timestamp
-from signing.demo import make_text_pdf
 from signing.tsa import TimestampUnavailable
 
 __all__ = [
@@ -72,9 +72,6 @@ __all__ = [
 REMIND_DAYS = 30
 KEEPER_BOX = Box(0, 60, 70, 280, 170)
 ARCHIVE_BOX = Box(0, 315, 70, 535, 170)
-_WIDTH = 80  # characters per line of the record's text (Noto Sans 12 pt on A4)
-_FIRST_PAGE_LINES = 39  # then the sides' titles, just above the signature boxes
-_PAGE_LINES = 50
 KEEPER_LEVEL = PadesLevel.B_T
 """The keeper's signature: with its timestamp (the archive's signature follows it)."""
 ARCHIVE_LEVEL = AGENCY_LEVEL
@@ -113,55 +110,25 @@ def _title(session: Session, user: User, agency_id: int) -> str:
     return agencies.post_title(session, user, agency_id) or "Chuyên viên"
 
 
-def _wrap(text: str, indent: str = "") -> list[str]:
-    return textwrap.wrap(text, _WIDTH, subsequent_indent=indent) or [""]
-
-
 def record_pdf(session: Session, handover: Handover, dossiers: list[Dossier], today: dt.date
                ) -> bytes:
-    """The record (form V) on page 1, the submission list (form III) on the next pages."""
+    """The record (form V) on page 1, the submission list (form III) on the next pages
+    (:mod:`ioffice.records.record_pdf`)."""
     agency = session.get(Agency, handover.agency_id)
     keeper = session.get(User, handover.keeper_id)
     parent = session.get(Agency, agency.parent_id) if agency.parent_id else None
-    years = sorted({d.file_list.year for d in dossiers})
-    first = min(d.start_date or d.end_date for d in dossiers)
-    last = max(d.end_date for d in dossiers)
-    files = sum(len([i for i in d.items if i.kind.value != "note"]) for d in dossiers)
-    lines = [(parent.name.upper() if parent else ""), agency.name.upper(),
-             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-             f"Ngày {today.day:02d} tháng {today.month:02d} năm {today.year}", "",
-             "BIÊN BẢN", "Giao nhận hồ sơ, tài liệu", ""]
-    lines += _wrap("Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về "
-                   "công tác văn thư;")
-    lines += _wrap("Căn cứ Danh mục hồ sơ năm " + ", ".join(map(str, years)) + ";")
-    lines += ["Chúng tôi gồm:",
-              f"BÊN GIAO: {keeper.full_name}, {_title(session, keeper, agency.id)}",
-              "BÊN NHẬN: Lưu trữ cơ quan",
-              "Thống nhất lập biên bản giao nhận tài liệu với những nội dung như sau:",
-              f"1. Tên khối tài liệu giao nộp: hồ sơ điện tử của {keeper.full_name}",
-              f"2. Thời gian của hồ sơ, tài liệu: {first:%d/%m/%Y} – {last:%d/%m/%Y}",
-              "3. Số lượng tài liệu (hồ sơ, tài liệu điện tử):",
-              f"   Tổng số hồ sơ: {len(dossiers)}; tổng số tệp tin trong hồ sơ: {files}",
-              "4. Tình trạng tài liệu giao nộp: đã kết thúc, đủ thành phần",
-              "5. Mục lục hồ sơ, tài liệu nộp lưu kèm theo (trang sau).",
-              f"Biên bản số {handover.id}, lập trên Hệ thống; mỗi bên ký số một chữ ký./."]
-    lines = lines[:_FIRST_PAGE_LINES]
-    lines += [""] * (_FIRST_PAGE_LINES - len(lines))
-    # the two sides' titles over their signature boxes (KEEPER_BOX, ARCHIVE_BOX)
-    lines.append(" " * 16 + "ĐẠI DIỆN BÊN GIAO" + " " * 46 + "ĐẠI DIỆN BÊN NHẬN")
-    pages = ["\n".join(lines)]
-    body = [f"MỤC LỤC HỒ SƠ, TÀI LIỆU NỘP LƯU – {agency.name} – Năm "
-            + ", ".join(map(str, years)),
-            f"Mục lục này gồm: {len(dossiers)} hồ sơ (đơn vị bảo quản).", "",
-            "STT | Số, ký hiệu | Tiêu đề hồ sơ | Thời gian | Thời hạn BQ | Số tờ"]
-    for i, d in enumerate(dossiers, start=1):
-        span = f"{(d.start_date or d.end_date):%d/%m/%Y}–{d.end_date:%d/%m/%Y}"
-        body += _wrap(f"{i}. {d.symbol} | {d.title} | {span} | {d.retention_label} | "
-                      f"{d.page_count}", "    ")
-    body += ["", f"Người lập: {keeper.full_name}"]
-    for start in range(0, len(body), _PAGE_LINES):
-        pages.append("\n".join(body[start:start + _PAGE_LINES]))
-    return make_text_pdf(pages)
+    lines = tuple(record_layout.DossierLine(
+        d.symbol, d.title, f"{(d.start_date or d.end_date):%d/%m/%Y} – {d.end_date:%d/%m/%Y}",
+        d.retention_label, str(d.page_count or "")) for d in dossiers)
+    return record_layout.render(record_layout.RecordText(
+        number=handover.id, parent_name=parent.name if parent else "", agency_name=agency.name,
+        place=place_of(agency), date=today,
+        years=", ".join(str(y) for y in sorted({d.file_list.year for d in dossiers})),
+        keeper_name=keeper.full_name, keeper_title=_title(session, keeper, agency.id),
+        first=min(d.start_date or d.end_date for d in dossiers),
+        last=max(d.end_date for d in dossiers),
+        files=sum(len([i for i in d.items if i.kind.value != "note"]) for d in dossiers),
+        dossiers=lines), KEEPER_BOX, ARCHIVE_BOX)
 
 
 def start(session: Session, blobs: BlobStore, actor: Actor, dossier_ids: list[int],
