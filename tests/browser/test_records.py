@@ -123,7 +123,8 @@ def test_a_year_of_records(browser: Browser, live_server: str, tmp_path: Path) -
     archive.get_by_label("Mã PIN khóa ký số").fill(PIN)
     _submit(archive, "Ký số và nhận hồ sơ")
     expect(archive.locator("#handover-status")).to_have_text("Lưu trữ đã nhận")
-    expect(archive.locator("#record-level")).to_contain_text("PAdES B-LTA; dấu thời gian lưu trữ có giá trị đến")
+    expect(archive.locator("#record-level")).to_contain_text(
+        "PAdES B-LTA; dấu thời gian lưu trữ có giá trị đến")
     screenshot(archive, "records-handover")
     record = archive.request.get(f"{handover_url}/bien-ban.pdf")
     # the keeper's and the archive's signatures, and the document timestamp of B-LTA

@@ -125,9 +125,9 @@ def test_the_accepted_record_keeps_its_timestamps_expiry(
     assert (h.level, h.timestamp_at, h.timestamp_expires) == ("B-LTA", last.time, last.expires)
 
 
-def _round(sessions, blobs: BlobStore, tsa: TimestampPolicy, trust: TrustStore, **kwargs
+def _round(session_factory, blobs: BlobStore, tsa: TimestampPolicy, trust: TrustStore, **kwargs
            ) -> archival.RetimestampRun:
-    return archival.retimestamp(sessions, blobs, tsa, lambda: trust, **kwargs)
+    return archival.retimestamp(session_factory, blobs, tsa, lambda: trust, **kwargs)
 
 
 def test_the_records_timestamp_near_expiry_is_renewed_by_the_daily_round(
