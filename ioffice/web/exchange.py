@@ -16,12 +16,9 @@ bp = Blueprint("exchange", __name__, url_prefix="/lien-thong")
 # statuses go out on the incoming documents' events from the moment the web app exists
 bp.record_once(lambda _state: install_listeners())
 
-OUT_STATES = {"pending": "Đang chờ gửi", "sent": "Đã gửi lên trục", "dead": "Gửi không thành công"}
-IN_STATES = {"delivered": "Đã nhận, chờ vào sổ", "duplicate": "Trùng, đã bỏ qua",
-             "awaiting_decision": "Chờ quyết định", "agreed": "Đã đồng ý", "refused": "Đã từ chối",
-             "status": "Trạng thái đã ghi nhận", "ignored": "Bỏ qua", "failed": "Bị từ chối"}
-BUSINESS = {"new": "Văn bản mới", "revoke": "Thu hồi", "update": "Cập nhật", "replace": "Thay thế",
-            "status": "Trạng thái"}
+OUT_STATES = decisions.OUT_STATE_LABELS
+IN_STATES = decisions.IN_STATE_LABELS
+BUSINESS = decisions.BUSINESS_LABELS
 
 
 @bp.app_template_global("exchange_requests_for")
@@ -38,8 +35,8 @@ def index():
     session = get_session()
     return render_template("exchange/index.html",
                            requests=exchange_requests.pending(session, actor, limit=200),
-                           outbox=decisions.outbox_rows(session, actor.agency_id),
-                           inbox=decisions.inbox_rows(session, actor.agency_id),
+                           outbox=decisions.outbox_page(session, actor)[0],
+                           inbox=decisions.inbox_page(session, actor)[0],
                            out_states=OUT_STATES, in_states=IN_STATES, business=BUSINESS,
                            status_labels=STATUS_LABELS)
 

@@ -236,6 +236,7 @@ SAMPLE_BODIES: dict[str, dict] = {
     "CommentIn": {"body": "Thử"}, "StepIn": {"comment": "Thử"}, "SendBackIn": {"comment": "Thử"},
     "PinIn": {"pin": "123456"}, "SignatureFinishIn": {"handle": "x", "signature": "AAAA"},
     "ReasonIn": {"reason": "Thử"}, "CsrIn": {"csr": "x"}, "VersionForm": {"note": "Thử"},
+    "DecisionIn": {"agree": True},
 }
 
 
