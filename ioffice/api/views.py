@@ -250,5 +250,9 @@ def register_page(call: Call) -> s.RegisterPage:
     return s.RegisterPage(items=[s.summary_out(d) for d in docs], next_after_number=last)
 
 
-# the outgoing endpoints register themselves on ``api`` (kept in their own module)
-from ioffice.api import outgoing_views  # noqa: E402, F401
+# the outgoing, registers, notifications and records endpoints register themselves on ``api``
+# (kept in their own modules)
+from ioffice.api import (  # noqa: E402
+    outgoing_views,  # noqa: F401
+    records_views,  # noqa: F401
+)
