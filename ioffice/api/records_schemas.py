@@ -9,9 +9,18 @@ from typing import Literal
 from pydantic import Field
 
 from ioffice.api.outgoing_schemas import outgoing_url
-from ioffice.api.schemas import Input, Labelled, Limit, Output, _doc_type, _labelled, document_url
+from ioffice.api.schemas import (
+    DocTypeCode,
+    Input,
+    Labelled,
+    Limit,
+    Output,
+    _doc_type,
+    _labelled,
+    document_url,
+)
 from ioffice.notifications.models import Channel, Kind, Notification
-from ioffice.notifications.service import Preferences
+from ioffice.notifications.service import BELL_MAX, Preferences
 from ioffice.outgoing.models import OutgoingDocument, OutgoingStatus
 from ioffice.records.models import Dossier, DossierItem, FileList, ItemKind
 from ioffice.records.service import ListRow, TocRow
@@ -22,7 +31,7 @@ from ioffice.records.service import ListRow, TocRow
 class RegisterExportQuery(Input):
     year: int = Field(ge=1900, le=2999)
     month: int | None = Field(None, ge=1, le=12, description="One month of the year.")
-    doc_type: str | None = Field(None, max_length=40, description="A document type code.")
+    doc_type: DocTypeCode | None = None  # type: ignore[valid-type]
     issuer: str | None = Field(None, max_length=255, description="Part of the issuing agency's name.")
 
 
@@ -107,8 +116,8 @@ class NotificationPage(Output):
 
 
 class UnreadCountOut(Output):
-    unread: int = Field(description="Unread notifications, counted up to "
-                                    "100 (the bell shows 99+).")
+    unread: int = Field(description=f"Unread notifications, counted up to {BELL_MAX} (the "
+                                    "bell shows 99+).")
 
 
 class MarkedOut(Output):

@@ -105,6 +105,10 @@ def test_the_outgoing_register_pages_by_number_and_exports(
     assert signed_doc.number_notation in [c for row in sheet.iter_rows(values_only=True)
                                           for c in row]
     assert _events(db, "outgoing:register:export") == 1
+    # another agency's register is its own (empty here)
+    outsider = token(db, "vanthu.uminh", agency="000.00.21.H12")
+    assert client.get("/api/v1/register/outgoing", query_string={"year": year},
+                      headers=bearer(outsider)).get_json()["items"] == []
     resp = client.get("/api/v1/register/outgoing", query_string={"year": 99999},
                       headers=bearer(leader))
     assert resp.status_code == 422 and "year" in resp.get_json()["error"]["fields"]
