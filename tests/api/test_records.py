@@ -230,6 +230,10 @@ def test_a_dossier_planned_opened_filled_and_closed(client: FlaskClient, db: Ses
     # the same number without the key: refused with the service's message
     resp = client.post(path, json=body, headers=bearer(clerk))
     assert resp.status_code == 400 and "07.TCCB" in resp.get_json()["error"]["message"]
+    # a reporting token (read only) plans nothing
+    resp = client.post(path, json=body | {"number": 8}, headers=bearer(token(db, CLERK,
+                                                                            scopes=("read",))))
+    assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "insufficient_scope"
     # the specialist may not plan dossiers
     resp = client.post(path, json=body | {"number": 8}, headers=bearer(token(db, SPECIALIST)))
     assert resp.status_code == 403
