@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ioffice.agencies.permissions import RULES
-from ioffice.api.routing import MULTIPART, ApiBlueprint, Operation
+from ioffice.api.routing import JSON, MULTIPART, ApiBlueprint, Operation
 from ioffice.api.schemas import ErrorOut
 
 REF = "#/components/schemas/{model}"
@@ -188,9 +188,10 @@ def _responses(op: Operation, refs: dict) -> dict:
     if op.response is not None:
         responses[str(op.status)] = {"description": "OK", "content": {
             op.response_media: {"schema": refs[(op.response, "serialization")]}}}
-    elif op.response_media == "application/pdf":
+    elif op.response_media != JSON:  # a download: PDF, XLSX, ZIP
         responses[str(op.status)] = {"description": "The file", "content": {
-            "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}}
+            op.response_media: {"schema": {"type": "string",
+                                           "contentMediaType": op.response_media}}}}
     else:
         responses[str(op.status)] = {"description": "OK",
                                      "content": {op.response_media: {"schema": {"type": "object"}}}}

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Agency
+from ioffice.agencies.permissions import Op
+from ioffice.audit import record_read
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE
 from ioffice.documents.xlsx import register_workbook
 from ioffice.incoming.models import AssignmentRole, IncomingDocument
@@ -42,3 +44,17 @@ def register_xlsx(session: Session, actor: Actor, flt: RegisterFilter) -> bytes:
     return register_workbook(agency_name=agency.name if agency else "", title=title,
                              sheet_title=f"Sổ đến {flt.year}", columns=COLUMNS,
                              rows=(row_values(d) for d in register_rows(session, actor, flt)))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_register(session: Session, actor: Actor, flt: RegisterFilter) -> tuple[str, bytes]:
+    """The register as the page's «Xuất Excel» and the API download it: the file's name and
+    bytes; the export is audited as a read of the register."""
+    actor.check(Op.EXPORT_INCOMING_REGISTER)
+    data = register_xlsx(session, actor, flt)
+    record_read(session, actor.ctx, "incoming:register:export", subject_type="register",
+                subject_id=flt.year, details={"month": flt.month})
+    name = f"so-van-ban-den-{flt.year}" + (f"-{flt.month:02d}" if flt.month else "") + ".xlsx"
+    return name, data

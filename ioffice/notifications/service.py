@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role, User
 from ioffice.db import after_read, utcnow
+from ioffice.errors import NotFound
 from ioffice.notifications.models import (
     Channel,
     Kind,
@@ -149,11 +150,15 @@ def latest_id(session: Session, user_id: int) -> int:
 
 
 def recent(session: Session, user_id: int, agency_id: int, *, limit: int = 50,
-           before: int | None = None) -> list[Notification]:
+           before: int | None = None, unread_only: bool = False) -> list[Notification]:
+    """The user's notifications of the agency shown in the bell, newest first, paginated by
+    key (``before``: the last id of the previous page)."""
     stmt = (select(Notification).where(*_shown(user_id), Notification.agency_id == agency_id)
             .order_by(Notification.id.desc()).limit(limit))
     if before is not None:
         stmt = stmt.where(Notification.id < before)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
     return list(session.scalars(stmt))
 
 
@@ -162,6 +167,19 @@ def get_own(session: Session, user_id: int, agency_id: int, notification_id: int
     row = session.get(Notification, notification_id)
     if row is None or row.user_id != user_id or row.agency_id != agency_id:
         return None
+    return row
+
+
+def open_notification(session: Session, user_id: int, agency_id: int, notification_id: int
+                      ) -> Notification:
+    """The user opens one of their notifications: it is read, and so is whatever else told
+    them about the same document. Another user's or agency's answers "not found"."""
+    row = get_own(session, user_id, agency_id, notification_id)
+    if row is None:
+        raise NotFound("Không tìm thấy thông báo này.")
+    mark_read(session, user_id, row.id)
+    if row.subject_type and row.subject_id is not None:
+        mark_subject_read(session, user_id, row.subject_type, row.subject_id)
     return row
 
 
@@ -222,6 +240,15 @@ def preferences(session: Session, user_id: int) -> Preferences:
 
 class PreferenceError(ValueError):
     pass
+
+
+def change_preferences(session: Session, user_id: int, channels: dict[Kind, Channel],
+                       daily_digest: bool | None = None) -> Preferences:
+    """Change the channel of some kinds (the others keep theirs) and, if given, the digest."""
+    current = preferences(session, user_id)
+    merged = {k.value: channels.get(k, current.channels[k]).value for k in Kind}
+    return set_preferences(session, user_id, merged,
+                           current.daily_digest if daily_digest is None else daily_digest)
 
 
 def set_preferences(session: Session, user_id: int, channels: dict[str, str],

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Agency
+from ioffice.agencies.permissions import Op
+from ioffice.audit import record_read
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE
 from ioffice.documents.xlsx import register_workbook
 from ioffice.outgoing.models import OutgoingDocument
@@ -40,3 +42,14 @@ def register_xlsx(session: Session, actor: Actor, year: int, *, confidential: bo
     rows = (row_values(d) for d in register_rows(session, actor, year, confidential=confidential))
     return register_workbook(agency_name=agency.name if agency else "", title=title,
                              sheet_title=f"Sổ đi {year}", columns=COLUMNS, rows=rows)
+
+
+def export_register(session: Session, actor: Actor, year: int, *, confidential: bool = False
+                    ) -> tuple[str, bytes]:
+    """The register as the page's «Xuất Excel» and the API download it: the file's name and
+    bytes; the export is audited as a read of the register."""
+    actor.check(Op.EXPORT_OUTGOING_REGISTER)
+    data = register_xlsx(session, actor, year, confidential=confidential)
+    record_read(session, actor.ctx, "outgoing:register:export", subject_type="register",
+                subject_id=year, details={"confidential": confidential})
+    return f"so-van-ban-di{'-mat' if confidential else ''}-{year}.xlsx", data

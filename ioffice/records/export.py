@@ -9,13 +9,25 @@ from collections.abc import Sequence
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import Session
 
+from ioffice.agencies.actor import Actor
+from ioffice.agencies.models import Agency
 from ioffice.documents.printing import workbook_pdf
 from ioffice.documents.xlsx import append_row, clean_text, style_headings
 from ioffice.records.models import FileList
-from ioffice.records.service import RecordsError, TocRow, count_by_retention, list_rows
+from ioffice.records.service import (
+    RecordsError,
+    TocRow,
+    count_by_retention,
+    get_dossier,
+    list_rows,
+    table_of_contents,
+)
 
-__all__ = ["file_list_pdf", "file_list_xlsx", "toc_xlsx"]
+__all__ = ["dossier_toc_xlsx", "file_list_pdf", "file_list_xlsx", "toc_xlsx"]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 TIMEOUT_S = 60.0
 
@@ -94,6 +106,16 @@ def toc_xlsx(symbol: str, year: int, title: str, agency_name: str, rows: Sequenc
         _row(ws, [r.index, r.number_notation, r.date, r.type_and_subject, r.author, r.pages,
                   r.note])
     return _save(wb)
+
+
+def dossier_toc_xlsx(session: Session, actor: Actor, dossier_id: int) -> tuple[str, bytes]:
+    """The table of contents of a dossier the actor may read, as the page and the API download
+    it: the file's name and bytes."""
+    d = get_dossier(session, actor, dossier_id)
+    agency_name = session.get(Agency, actor.agency_id).name
+    data = toc_xlsx(d.symbol, d.file_list.year, d.title, agency_name,
+                    table_of_contents(session, d, agency_name))
+    return f"muc-luc-{d.symbol}-{d.file_list.year}.xlsx", data
 
 
 def file_list_pdf(data: bytes, *, timeout: float = TIMEOUT_S) -> bytes:

@@ -570,6 +570,25 @@ def my_dossiers(session: Session, actor: Actor) -> list[Dossier]:
         .order_by(Dossier.symbol)))
 
 
+def dossiers_page(session: Session, actor: Actor, *, year: int | None = None,
+                  status: DossierStatus | None = None, mine: bool = False,
+                  after: int | None = None, limit: int = 50) -> list[Dossier]:
+    """The dossiers the actor may read (all of the agency for the clerks, leaders and archive;
+    their own for a keeper), of a year's list and in a status if given, by id, paginated by
+    key (``after``: the last id of the previous page)."""
+    actor.check(Op.VIEW_RECORDS)
+    stmt = select(Dossier).where(Dossier.agency_id == actor.agency_id)
+    if mine or not actor.has(*READERS):
+        stmt = stmt.where(Dossier.keeper_id == actor.user_id)
+    if year is not None:
+        stmt = stmt.join(FileList, FileList.id == Dossier.list_id).where(FileList.year == year)
+    if status is not None:
+        stmt = stmt.where(Dossier.status == status)
+    if after is not None:
+        stmt = stmt.where(Dossier.id > after)
+    return list(session.scalars(stmt.order_by(Dossier.id).limit(limit)))
+
+
 def search_dossiers(session: Session, actor: Actor, query: str, limit: int = 50
                     ) -> list[Dossier]:
     """Dossiers whose symbol or title hold every word of ``query``, diacritics and case

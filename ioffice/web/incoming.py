@@ -511,14 +511,8 @@ def _register_filter() -> queries.RegisterFilter:
 def register_export() -> Any:
     db = get_session()
     actor = current_actor()
-    flt = _register_filter()
-    data = export.register_xlsx(db, actor, flt)
-    from ioffice.audit import record_read
-
-    record_read(db, actor.ctx, "incoming:register:export", subject_type="register",
-                subject_id=flt.year, details={"month": flt.month})
+    name, data = export.export_register(db, actor, _register_filter())
     db.commit()
-    name = f"so-van-ban-den-{flt.year}" + (f"-{flt.month:02d}" if flt.month else "") + ".xlsx"
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -89,12 +89,10 @@ def open_one(notification_id: int) -> Any:
     """Opening a notification marks it read and goes to the page it is about."""
     db = get_session()
     actor = current_actor()
-    row = notices.get_own(db, actor.user_id, actor.agency_id, notification_id)
-    if row is None:
+    try:
+        row = notices.open_notification(db, actor.user_id, actor.agency_id, notification_id)
+    except NotFound:
         abort(404)
-    notices.mark_read(db, actor.user_id, row.id)
-    if row.subject_type and row.subject_id is not None:
-        notices.mark_subject_read(db, actor.user_id, row.subject_type, row.subject_id)
     target = (request.script_root + row.link) if row.link else url_for("notifications.index")
     db.commit()
     return redirect(target)

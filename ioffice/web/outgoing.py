@@ -25,7 +25,6 @@ from flask import (
 
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Role, User
-from ioffice.audit import record_read
 from ioffice.db_session import get_session
 from ioffice.documents.pdf import RENDER_VERSION
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
@@ -541,10 +540,7 @@ def register_export() -> Any:
     db = get_session()
     actor = current_actor()
     year, confidential = _year(), request.args.get("mat") == "1"
-    data = export.register_xlsx(db, actor, year, confidential=confidential)
-    record_read(db, actor.ctx, "outgoing:register:export", subject_type="register",
-                subject_id=year, details={"confidential": confidential})
+    name, data = export.export_register(db, actor, year, confidential=confidential)
     db.commit()
-    name = f"so-van-ban-di{'-mat' if confidential else ''}-{year}.xlsx"
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -206,13 +206,9 @@ def dossier(dossier_id: int) -> Any:
 @bp.get("/<int:dossier_id>/muc-luc.xlsx")
 @operation(Op.VIEW_RECORDS)
 def toc_xlsx(dossier_id: int) -> Any:
-    db = get_session()
-    d = records.get_dossier(db, current_actor(), dossier_id)
-    data = export.toc_xlsx(d.symbol, d.file_list.year, d.title, _agency_name(),
-                           records.table_of_contents(db, d, _agency_name()))
-    return send_file(io.BytesIO(data), as_attachment=True,
-                     download_name=f"muc-luc-{d.symbol}-{d.file_list.year}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name, data = export.dossier_toc_xlsx(get_session(), current_actor(), dossier_id)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
+                     mimetype=export.XLSX)
 
 
 def _dossier_page(dossier_id: int) -> str:

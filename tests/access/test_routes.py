@@ -237,6 +237,10 @@ SAMPLE_BODIES: dict[str, dict] = {
     "PinIn": {"pin": "123456"}, "SignatureFinishIn": {"handle": "x", "signature": "AAAA"},
     "ReasonIn": {"reason": "Thử"}, "CsrIn": {"csr": "x"}, "VersionForm": {"note": "Thử"},
     "DecisionIn": {"agree": True},
+    "PreferencesIn": {"daily_digest": False},
+    "DossierIn": {"heading_id": 1, "number": 1, "title": "Thử", "retention": "5", "keeper_id": 1},
+    "OpenDossierIn": {}, "FileDocumentIn": {"kind": "incoming", "document_id": 1},
+    "CloseDossierIn": {"end": "2026-01-02", "pages": 1},
 }
 
 

@@ -31,8 +31,10 @@ from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Role
 from ioffice.api import tokens
 from ioffice.audit import AuditContext
+from ioffice.incoming.registration import today_vn
 from tests.api.conftest import CAMAU, department_id, make_pdf, user_id
 from tests.conftest import DEMO_PASSWORD
+from tests.records.conftest import make_year
 
 SEED = 20261204
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -60,12 +62,27 @@ def api_schema(app: Flask, db: Session):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     pdf = make_pdf()
     signer, recipient = user_id(db, "lanhdao.camau"), department_id(db, "KT")
+    # a draft file list of this year: dossiers are planned in it (then read, opened, ...)
+    plan = make_year(db, today_vn().year, approve=False)
+    db.commit()
+    file_list, heading = plan.file_list.id, plan.dossier.heading_id
 
     @schema.hook
     def map_case(context, case):
-        """A generated draft or version: a real PDF; a draft: a real signer and recipient."""
+        """A generated draft or version: a real PDF; a draft: a real signer and recipient; a
+        dossier: planned in the draft list under a real heading, and the list's year asked."""
+        if case.path == "/api/v1/records/file-list" and isinstance(case.query, dict):
+            case.query["year"] = today_vn().year
         if case.method != "POST" or not isinstance(case.body, dict):
             return case
+        if case.path == "/api/v1/records/file-lists/{list_id}/dossiers":
+            case.path_parameters = {**(case.path_parameters or {}), "list_id": file_list}
+            # kept by the token's user (made by ``fuzz_token``): the keeper's steps reach the
+            # service (a draft list's dossier cannot be opened yet: 400)
+            case.body.update(heading_id=heading, keeper_id=user_id(db, "tichhop.camau"),
+                             retention="10")
+            if isinstance(case.body.get("title"), str) and not case.body["title"].split():
+                case.body["title"] = "Hồ sơ hội nghị"
         if case.path in ("/api/v1/outgoing", "/api/v1/outgoing/{outgoing_id}/versions"):
             case.body["file"] = pdf
             if case.path == "/api/v1/outgoing":
@@ -129,3 +146,28 @@ def test_the_stateful_links(app: Flask, api_schema, fuzz_token: str) -> None:
         print(f"  {n:3d} x {method} {path} -> {status}")
     followed = {(m, p) for (m, p, status) in calls if "{outgoing_id}" in p and status in (200, 201)}
     assert ("GET", "/api/v1/outgoing/{outgoing_id}") in followed, calls
+
+
+def test_the_records_links(app: Flask, api_schema, fuzz_token: str) -> None:
+    """Dossier planned (201) -> read, opened, filed into, closed, its table of contents."""
+    headers = {"Authorization": f"Bearer {fuzz_token}"}
+    calls: Counter = Counter()
+    dossiers = api_schema.include(path_regex=r"^/api/v1/records/(file-lists/|dossiers/\{)")
+    dossiers.config.phases.stateful.inference.algorithms = []
+
+    class Machine(dossiers.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            calls[(case.method, case.path, response.status_code)] += 1
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Machine.run(settings=settings(SETTINGS, max_examples=20, stateful_step_count=5))
+    for (method, path, status), n in sorted(calls.items()):
+        print(f"  {n:3d} x {method} {path} -> {status}")
+    followed = {(m, p) for (m, p, status) in calls if "{dossier_id}" in p and status == 200}
+    assert ("GET", "/api/v1/records/dossiers/{dossier_id}") in followed, calls
