@@ -252,3 +252,4 @@ def register_page(call: Call) -> s.RegisterPage:
 
 # the outgoing endpoints register themselves on ``api`` (kept in their own module)
 from ioffice.api import outgoing_views  # noqa: E402, F401
+from ioffice.api import admin_views  # noqa: E402, F401
