@@ -93,7 +93,7 @@ def get_user(call: Call, user_id: int) -> a.UserOut:
     return _user(call, user_id)
 
 
-@api.post("/admin/users/<int:user_id>", summary="Change a user's name, post, department and "
+@api.post("/admin/users/<int:user_id>/update", summary="Change a user's name, post, department and "
           "roles (admin)", tag=ADMIN, body=a.UserUpdateIn, response=a.UserOut,
           errors=(400, 403, 404), operation=Op.ADMIN_USERS, scope=Scope.ADMIN)
 def update_user(call: Call, user_id: int) -> a.UserOut:

@@ -236,6 +236,10 @@ SAMPLE_BODIES: dict[str, dict] = {
     "CommentIn": {"body": "Thử"}, "StepIn": {"comment": "Thử"}, "SendBackIn": {"comment": "Thử"},
     "PinIn": {"pin": "123456"}, "SignatureFinishIn": {"handle": "x", "signature": "AAAA"},
     "ReasonIn": {"reason": "Thử"}, "CsrIn": {"csr": "x"}, "VersionForm": {"note": "Thử"},
+    "UserCreateIn": {"username": "thu.routes", "full_name": "Thử", "password": "mat-khau-thu-1",
+                     "roles": ["specialist"]},
+    "UserUpdateIn": {"full_name": "Thử", "roles": ["specialist"]}, "PasswordResetIn": {},
+    "TokenCreateIn": {"name": "Thử", "scopes": ["read"]},
 }
 
 

@@ -70,7 +70,7 @@ def test_create_read_update_and_list_a_user(client: FlaskClient, db: Session, ad
 
     got = client.get(f"/api/v1/admin/users/{user.id}", headers=admin).get_json()
     assert got == created
-    resp = client.post(f"/api/v1/admin/users/{user.id}", headers=admin, json={
+    resp = client.post(f"/api/v1/admin/users/{user.id}/update", headers=admin, json={
         "full_name": "Nguyễn Văn Mới Sửa", "position_title": "Trưởng phòng",
         "department_id": None, "roles": ["department_head", "specialist"]})
     assert resp.status_code == 200, resp.get_json()
@@ -168,7 +168,7 @@ def test_deactivate_reactivate_and_reset_a_password(client: FlaskClient, db: Ses
 
 def test_the_agency_keeps_its_last_admin(client: FlaskClient, db: Session, admin) -> None:
     me = user_id(db, ADMIN)
-    own = client.post(f"/api/v1/admin/users/{me}", headers=admin, json={
+    own = client.post(f"/api/v1/admin/users/{me}/update", headers=admin, json={
         "full_name": "Văn thư", "roles": ["clerk"]})
     assert own.status_code == 422 and "tự bỏ vai trò Quản trị" in _error(own)["fields"]["roles"]
     assert client.post(f"/api/v1/admin/users/{me}/deactivate", headers=admin).status_code == 400
@@ -179,17 +179,17 @@ def test_the_agency_keeps_its_last_admin(client: FlaskClient, db: Session, admin
                          json={**NEW, "roles": ["admin"]}).get_json()["id"]
     other = bearer(_token(db, "moi.camau"))
     client.post(f"/api/v1/admin/users/{second}/deactivate", headers=admin)
-    resp = client.post(f"/api/v1/admin/users/{me}", headers=other, json={
+    resp = client.post(f"/api/v1/admin/users/{me}/update", headers=other, json={
         "full_name": "Văn thư", "roles": ["clerk"]})
     assert resp.status_code == 401  # the deactivated admin's token stops working
     client.post(f"/api/v1/admin/users/{second}/reactivate", headers=admin)
-    resp = client.post(f"/api/v1/admin/users/{me}", headers=other, json={
+    resp = client.post(f"/api/v1/admin/users/{me}/update", headers=other, json={
         "full_name": "Văn thư", "roles": ["clerk"]})
     assert resp.status_code == 200  # two active admins: one may lose the role
     back = client.post(f"/api/v1/admin/users/{second}/deactivate", headers=other)
     assert back.status_code == 400
     assert _error(back)["message"] == "Bạn không thể tự ngừng kích hoạt tài khoản của mình."
-    last = client.post(f"/api/v1/admin/users/{second}", headers=other, json={
+    last = client.post(f"/api/v1/admin/users/{second}/update", headers=other, json={
         "full_name": "Nguyễn Văn Mới", "roles": ["specialist"]})
     assert last.status_code == 422  # the last admin cannot drop their own role either
 
@@ -197,7 +197,7 @@ def test_the_agency_keeps_its_last_admin(client: FlaskClient, db: Session, admin
 def test_another_agencys_user_looks_missing(client: FlaskClient, db: Session, admin) -> None:
     stranger = user_id(db, "chuyenvien.uminh")
     for method, path, body in [
-            ("GET", "", None), ("POST", "", {"full_name": "X", "roles": ["clerk"]}),
+            ("GET", "", None), ("POST", "/update", {"full_name": "X", "roles": ["clerk"]}),
             ("POST", "/deactivate", None), ("POST", "/reactivate", None),
             ("POST", "/reset-password", {}), ("POST", "/tokens", {"name": "x"})]:
         resp = client.open(f"/api/v1/admin/users/{stranger}{path}", method=method, json=body,
