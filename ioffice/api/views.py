@@ -250,6 +250,5 @@ def register_page(call: Call) -> s.RegisterPage:
     return s.RegisterPage(items=[s.summary_out(d) for d in docs], next_after_number=last)
 
 
-# the outgoing endpoints register themselves on ``api`` (kept in their own module)
-from ioffice.api import outgoing_views  # noqa: E402, F401
-from ioffice.api import admin_views  # noqa: E402, F401
+# the outgoing and administration endpoints register themselves on ``api`` (own modules)
+from ioffice.api import admin_views, outgoing_views  # noqa: E402, F401
