@@ -23,7 +23,10 @@ from ioffice.agencies.models import LoginThrottle, Membership, MembershipRole, R
 from ioffice.agencies.passwords import hash_password, password_problem
 from ioffice.agencies.permissions import Op
 from ioffice.agencies.service import (
+    USERNAME_RE,
     AgencyError,
+    UsernameTaken,
+    create_user,
     department_in_agency,
     end_sessions,
     load_membership,
@@ -33,8 +36,9 @@ from ioffice.audit import record
 from ioffice.audit.tags import Tag
 from ioffice.errors import NotFound
 
-__all__ = ["InvalidMember", "LoginLock", "MemberEdit", "deactivate", "login_lock", "member",
-           "reactivate", "reset_password", "unlock", "update_member"]
+__all__ = ["InvalidMember", "LoginLock", "MemberEdit", "NewMember", "UsernameTaken", "create_member",
+           "deactivate", "login_lock", "member", "members_page", "reactivate", "reset_password",
+           "unlock", "update_member"]
 
 NAME_LIMIT = 255
 # no 0/O, 1/l/I: the admin reads it out or writes it down for the user
@@ -50,6 +54,11 @@ class InvalidMember(AgencyError):
         super().__init__(" ".join(errors.values()))
         self.errors = errors
 
+    @property
+    def fields(self) -> dict[str, str]:
+        """The same errors under the name the API's error shape uses."""
+        return self.errors
+
 
 @dataclass(frozen=True)
 class MemberEdit:
@@ -59,6 +68,18 @@ class MemberEdit:
     """The post held in this agency."""
     department_id: int | None
     roles: frozenset[Role]
+
+
+@dataclass(frozen=True)
+class NewMember:
+    """A new account and its membership of the admin's agency (the form «Thêm người dùng»)."""
+
+    username: str
+    full_name: str
+    password: str
+    roles: frozenset[Role]
+    department_id: int | None = None
+    position_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,55 @@ def member(session: Session, actor: Actor, user_id: int) -> Membership:
     membership = load_membership(session, user_id, actor.agency_id)
     if membership is None:
         raise NotFound("Không tìm thấy người dùng trong cơ quan này.")
+    return membership
+
+
+def members_page(session: Session, actor: Actor, *, after: str | None = None, limit: int = 50
+                 ) -> list[Membership]:
+    """The memberships of the actor's agency in username order, ``limit`` after the username
+    ``after`` (paging by key)."""
+    actor.check(Op.ADMIN_USERS)
+    stmt = (select(Membership).join(User, User.id == Membership.user_id)
+            .where(Membership.agency_id == actor.agency_id))
+    if after is not None:
+        stmt = stmt.where(User.username > after)
+    return list(session.scalars(stmt.order_by(User.username).limit(limit)))
+
+
+def create_member(session: Session, actor: Actor, new: NewMember) -> Membership:
+    """A new account holding a membership of the actor's agency, its password hashed with
+    Argon2id. Every field's problem at once (:class:`InvalidMember`); a username already taken
+    (in any agency: usernames are global) is :class:`UsernameTaken` (409). Audited
+    ``agencies:user:create`` and ``agencies:membership:grant``."""
+    actor.check(Op.ADMIN_USERS)
+    username = new.username.strip().lower()
+    full_name, title = new.full_name.strip(), new.position_title.strip()
+    errors: dict[str, str] = {}
+    if not USERNAME_RE.match(username):
+        errors["username"] = ("Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch "
+                              "ngang; 3 đến 64 ký tự.")
+    if not full_name:
+        errors["full_name"] = "Họ và tên không được để trống."
+    elif len(full_name) > NAME_LIMIT:
+        errors["full_name"] = f"Họ và tên dài {len(full_name)} ký tự, vượt quá {NAME_LIMIT} ký tự."
+    if len(title) > NAME_LIMIT:
+        errors["position_title"] = f"Chức vụ dài {len(title)} ký tự, vượt quá {NAME_LIMIT} ký tự."
+    if problem := password_problem(new.password):
+        errors["password"] = problem
+    if new.department_id is not None:
+        try:
+            department_in_agency(session, actor.agency_id, new.department_id)
+        except NotFound:
+            errors["department_id"] = "Phòng ban đã chọn không thuộc cơ quan này."
+    if not new.roles:
+        errors["roles"] = "Phải chọn ít nhất một vai trò."
+    if errors:
+        raise InvalidMember(errors)
+    user = create_user(session, actor.ctx, agency_id=actor.agency_id, username=username,
+                       full_name=full_name, password=new.password, roles=sorted(new.roles),
+                       department_id=new.department_id, position_title=title)
+    membership = load_membership(session, user.id, actor.agency_id)
+    assert membership is not None
     return membership
 
 

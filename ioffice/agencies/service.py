@@ -42,6 +42,12 @@ class AgencyError(DomainError):
     pass
 
 
+class UsernameTaken(AgencyError):
+    """Usernames are one per person across every agency: a taken one is a conflict."""
+
+    status_code = 409
+
+
 class InvalidCredentials(DomainError):
     status_code = 401
 
@@ -188,7 +194,7 @@ def create_user(session: Session, ctx: AuditContext, *, agency_id: int, username
     if problem := password_problem(password):
         raise AgencyError(problem)
     if get_user_by_username(session, uname):
-        raise AgencyError(f"Tên đăng nhập '{uname}' đã tồn tại.")
+        raise UsernameTaken(f"Tên đăng nhập '{uname}' đã tồn tại.")
     if department_id is not None:
         department_in_agency(session, agency_id, department_id)
     user = User(username=uname, full_name=full_name.strip(), position_title=position_title.strip(),

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
-from ioffice.agencies.models import Membership, User
+from ioffice.agencies.models import Membership, Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.agencies.service import load_membership
 from ioffice.api.models import ApiToken
@@ -34,12 +34,14 @@ __all__ = [
     "TOKEN_PREFIX",
     "ExpiredToken",
     "InvalidToken",
+    "InvalidTokenRequest",
     "IssuedToken",
     "MissingScope",
     "Scope",
     "authenticate",
     "hash_token",
     "issue",
+    "issue_by_token",
     "list_tokens",
     "revoke",
 ]
@@ -64,6 +66,16 @@ class MissingScope(DomainError):
     """The token was not given the scope the operation needs."""
 
     status_code = 403
+
+
+class InvalidTokenRequest(DomainError):
+    """A token asked for through the API with refused fields (``fields``: name -> message)."""
+
+    status_code = 422
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Thông tin chưa hợp lệ: " + " ".join(fields.values()))
+        self.fields = fields
 
 
 class Scope(enum.StrEnum):
@@ -269,3 +281,72 @@ def revoke_by_id(session: Session, actor: Actor, token_id: int, *, whole_agency:
     if token.revoked_at is not None:
         raise DomainError(f"Mã truy cập «{token.name}» đã bị thu hồi từ trước.")
     return _revoke(session, actor.ctx, token)
+
+
+def tokens_page(session: Session, actor: Actor, *, whole_agency: bool = False,
+                after: int | None = None, limit: int = 50) -> list[tuple[ApiToken, User]]:
+    """:func:`tokens_of` a page at a time: newest first, ``limit`` tokens older than the token
+    ``after`` (paging by key), each with its holder."""
+    if whole_agency:
+        actor.check(Op.ADMIN_USERS)
+    stmt = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.agency_id == actor.agency_id))
+    if not whole_agency:
+        stmt = stmt.where(ApiToken.user_id == actor.user_id)
+    if after is not None:
+        stmt = stmt.where(ApiToken.id < after)
+    return [(t, u) for t, u in session.execute(stmt.order_by(ApiToken.id.desc()).limit(limit))]
+
+
+def issue_by_token(session: Session, actor: Actor, issuer: ApiToken, *, name: str,
+                   scopes: Iterable[str] = (), expires: str | None = None,
+                   user_id: int | None = None, now: dt.datetime | None = None) -> IssuedToken:
+    """A token issued through the API by the token ``issuer`` (acting as ``actor``): for the
+    actor, or (``user_id``, the agency admin) for another member of the actor's agency; a user
+    of another agency looks missing. Never wider than the issuer: its scopes among the issuer's,
+    its expiry no later than the issuer's. The ``admin`` scope only by an admin of the agency
+    (as on the page «Mã truy cập API») and only for a holder who is one. Every refused field
+    at once (:class:`InvalidTokenRequest`, 422)."""
+    now = now or utcnow()
+    own = user_id is None or user_id == actor.user_id
+    if not own:
+        actor.check(Op.ADMIN_USERS)
+    holder = load_membership(session, actor.user_id if own else user_id, actor.agency_id)
+    if holder is None:
+        raise NotFound("Không tìm thấy người dùng trong cơ quan này.")
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = "Phải đặt tên cho mã truy cập (ví dụ: tên hệ thống sẽ dùng nó)."
+    try:
+        chosen = parse_scopes(scopes or DEFAULT_SCOPES)
+    except DomainError as exc:
+        errors["scopes"] = exc.message
+    else:
+        wider = [s.value for s in chosen if s not in scopes_of(issuer)]
+        if wider:
+            errors["scopes"] = (f"Mã truy cập đang dùng không có phạm vi {', '.join(wider)}: "
+                                "không thể cấp mã có phạm vi rộng hơn chính nó.")
+        elif Scope.ADMIN in chosen:
+            actor.check(Op.ADMIN_USERS)
+            if Role.ADMIN not in holder.roles:
+                errors["scopes"] = (f"{holder.user.full_name} không có vai trò Quản trị của cơ "
+                                    "quan: không thể nhận mã có phạm vi «admin».")
+    try:
+        expires_at = parse_expiry(expires, now=now)
+    except DomainError as exc:
+        errors["expires"] = exc.message
+    else:
+        if expires_at is not None and expires_at <= now:
+            errors["expires"] = "Ngày hết hạn của mã truy cập phải ở tương lai."
+        elif expires_at is not None and expires_at - now > MAX_LIFETIME:
+            errors["expires"] = "Mã truy cập có hạn dùng tối đa 730 ngày (2 năm)."
+        elif issuer.expires_at is not None and (expires_at is None
+                                                or expires_at > issuer.expires_at):
+            errors["expires"] = (
+                "Mã mới không thể dùng lâu hơn mã đang dùng để cấp nó (hết hạn "
+                f"{issuer.expires_at.isoformat(timespec='minutes')} UTC): chọn hạn dùng "
+                "sớm hơn.")
+    if errors:
+        raise InvalidTokenRequest(errors)
+    return issue(session, actor.ctx, user=holder.user, agency_id=actor.agency_id, name=name,
+                 scopes=chosen, expires_at=expires_at, now=now)

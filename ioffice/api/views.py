@@ -250,9 +250,10 @@ def register_page(call: Call) -> s.RegisterPage:
     return s.RegisterPage(items=[s.summary_out(d) for d in docs], next_after_number=last)
 
 
-# the outgoing, exchange, registers, notifications and records endpoints register themselves on
-# ``api`` (kept in their own modules)
+# the administration, outgoing, exchange, registers, notifications and records endpoints
+# register themselves on ``api`` (kept in their own modules)
 from ioffice.api import (  # noqa: E402
+    admin_views,  # noqa: F401
     exchange_views,  # noqa: F401
     outgoing_views,  # noqa: F401
     records_views,  # noqa: F401

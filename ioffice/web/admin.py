@@ -53,12 +53,12 @@ def users() -> Any:
     if request.method == "POST":
         try:
             dept_raw = form.get("department_id") or None
-            user = agencies.create_user(
-                db, audit_context(), agency_id=current_user.agency_id,
+            user = members.create_member(db, current_actor(), members.NewMember(
                 username=form.get("username", ""), full_name=form.get("full_name", ""),
                 password=form.get("password", ""), position_title=form.get("position_title", ""),
-                roles=[Role(r) for r in form.getlist("roles") if r in Role._value2member_map_],
-                department_id=int(dept_raw) if dept_raw and dept_raw.isdigit() else None)
+                roles=frozenset(Role(r) for r in form.getlist("roles")
+                                if r in Role._value2member_map_),
+                department_id=int(dept_raw) if dept_raw and dept_raw.isdigit() else None)).user
         except agencies.AgencyError as exc:
             db.rollback()
             error = exc.message

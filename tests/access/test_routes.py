@@ -241,6 +241,10 @@ SAMPLE_BODIES: dict[str, dict] = {
     "DossierIn": {"heading_id": 1, "number": 1, "title": "Thử", "retention": "5", "keeper_id": 1},
     "OpenDossierIn": {}, "FileDocumentIn": {"kind": "incoming", "document_id": 1},
     "CloseDossierIn": {"end": "2026-01-02", "pages": 1},
+    "UserCreateIn": {"username": "thu.routes", "full_name": "Thử", "password": "mat-khau-thu-1",
+                     "roles": ["specialist"]},
+    "UserUpdateIn": {"full_name": "Thử", "roles": ["specialist"]}, "PasswordResetIn": {},
+    "TokenCreateIn": {"name": "Thử", "scopes": ["read"]},
 }
 
 

@@ -10,6 +10,7 @@ real recipient (``map_case``), so the create -> read -> act links have something
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 
@@ -28,8 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
-from ioffice.agencies.models import Agency, Role
+from ioffice.agencies.models import Agency, Role, User
 from ioffice.api import tokens
+from ioffice.api.models import ApiToken
 from ioffice.audit import AuditContext
 from ioffice.incoming.registration import today_vn
 from tests.api.conftest import CAMAU, department_id, make_pdf, user_id
@@ -67,12 +69,35 @@ def api_schema(app: Flask, db: Session):
     db.commit()
     file_list, heading = plan.file_list.id, plan.dossier.heading_id
 
+    kept: dict[str, int] = {}
+    serial = itertools.count(1)
+
+    def keep_the_fuzzer(case) -> None:
+        """The administration operations never act on the fuzzing user or its token (taking its
+        roles away or revoking it would turn every later operation into a 403 or 401): an id of
+        either becomes another real one, the specialist's or a token of theirs."""
+        if not kept:
+            kept.update(
+                user=user_id(db, "tichhop.camau"), other_user=user_id(db, "chuyenvien.camau"),
+                token=db.scalars(select(ApiToken.id).where(ApiToken.name == "schemathesis")).one())
+            kept["other_token"] = tokens.issue(
+                db, AuditContext(None, None, "test"), user=db.get(User, kept["other_user"]),
+                agency_id=db.get(ApiToken, kept["token"]).agency_id, name="khác").token.id
+        params = case.path_parameters or {}
+        if params.get("user_id") == kept["user"]:
+            params["user_id"] = kept["other_user"]
+        if params.get("token_id") == kept["token"]:
+            params["token_id"] = kept["other_token"]
+
     @schema.hook
     def map_case(context, case):
         """A generated draft or version: a real PDF; a draft: a real signer and recipient; a
-        dossier: planned in the draft list under a real heading, and the list's year asked."""
+        dossier: planned in the draft list under a real heading, and the list's year asked; an
+        administration call never on the fuzzing token's own user or token."""
         if case.path == "/api/v1/records/file-list" and isinstance(case.query, dict):
             case.query["year"] = today_vn().year
+        if case.path.startswith(("/api/v1/admin/", "/api/v1/tokens/")):
+            keep_the_fuzzer(case)
         if case.method != "POST" or not isinstance(case.body, dict):
             return case
         if case.path == "/api/v1/records/file-lists/{list_id}/dossiers":
@@ -89,6 +114,15 @@ def api_schema(app: Flask, db: Session):
                 case.body.update(signer_id=signer, department_ids=[recipient])
         elif case.path == "/api/v1/documents":
             case.body["files"] = [pdf]
+        elif case.path == "/api/v1/admin/users":
+            # a new username each time (a taken one is a 409) and a password of the rules;
+            # a new Idempotency-Key too, whose replay with another username would be a 409
+            # (tests/api/test_admin.py covers the replay)
+            n = next(serial)
+            case.body.update(username=f"fuzz{n}.camau", password="mat-khau-thu-1",
+                             department_id=None)
+            if case.headers and "Idempotency-Key" in case.headers:
+                case.headers["Idempotency-Key"] = f"fuzz-{n}"
         return case
 
     return schema
@@ -171,3 +205,30 @@ def test_the_records_links(app: Flask, api_schema, fuzz_token: str) -> None:
         print(f"  {n:3d} x {method} {path} -> {status}")
     followed = {(m, p) for (m, p, status) in calls if "{dossier_id}" in p and status == 200}
     assert ("GET", "/api/v1/records/dossiers/{dossier_id}") in followed, calls
+
+
+def test_the_administration_links(app: Flask, api_schema, fuzz_token: str) -> None:
+    """User created (201) -> read, updated, deactivated, reactivated, password reset, token
+    issued for them; token issued -> revoked (the declared links)."""
+    headers = {"Authorization": f"Bearer {fuzz_token}"}
+    calls: Counter = Counter()
+    admin = api_schema.include(path_regex="^/api/v1/(admin|tokens)")
+    admin.config.phases.stateful.inference.algorithms = []
+
+    class Machine(admin.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            calls[(case.method, case.path, response.status_code)] += 1
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Machine.run(settings=settings(SETTINGS, max_examples=20, stateful_step_count=6))
+    for (method, path, status), n in sorted(calls.items()):
+        print(f"  {n:3d} x {method} {path} -> {status}")
+    followed = {(m, p) for (m, p, status) in calls if "_id}" in p and status in (200, 201)}
+    assert ("GET", "/api/v1/admin/users/{user_id}") in followed, calls
+    assert ("POST", "/api/v1/tokens/{token_id}/revoke") in followed, calls

@@ -91,7 +91,9 @@ def test_admin_cannot_place_a_user_in_another_agencys_department(client: FlaskCl
     resp = client.post("/quan-tri/nguoi-dung", data={
         "csrf_token": token, "username": "xam.nhap", "full_name": "Xâm Nhập",
         "password": "mat-khau-dai", "roles": ["specialist"], "department_id": str(foreign.id)})
-    assert resp.status_code == 404
+    # refused as the edit form refuses it: the same words for a missing department
+    assert resp.status_code == 400
+    assert "Phòng ban đã chọn không thuộc cơ quan này." in resp.get_data(as_text=True)
     assert db.scalars(select(User).where(User.username == "xam.nhap")).one_or_none() is None
 
 
