@@ -133,21 +133,12 @@ def _serve_tsa(env: dict[str, str], url: str) -> None:
     env.update({"IOFFICE_TSA_SERVE": "1", "IOFFICE_TSA_URL": f"{url}/pki/tsa"})
 
 
-def _flask(env: dict[str, str], *args: str, app: str = "wsgi") -> None:
-    cmd = [str(BIN / "flask"), "--app", app, *args]
-    # a guard against a hung command, not a budget: `demo load` hashes 37 passwords with argon2
-    # and took over 120 s on a 2-core machine running two workers and other jobs
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    if done.returncode != 0:
-        pytest.fail(f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
-                    pytrace=False)
-
-
 def _flask_all(env: dict[str, str], *commands: list[str], app: str = "wsgi") -> None:
     """``flask --app APP COMMAND`` for each command, in one process (tests/browser/setup_commands.py:
     one import of the app instead of one per command, one argon2 hash for the demo accounts)."""
     cmd = [sys.executable, "-m", "tests.browser.setup_commands", json.dumps(commands), app]
-    # a guard against a hung command, not a budget (see _flask)
+    # a guard against a hung command, not a budget: `demo load` took over 120 s on a 2-core
+    # machine running two workers and other jobs when it still hashed 37 passwords
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         pytest.fail(f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
