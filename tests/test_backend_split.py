@@ -156,7 +156,7 @@ FREE = {"tests/test_cases.py::test_pure", "tests/test_cases.py::test_pure_parame
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A tiny ``tests`` package with the plugin, run in a subprocess from its own folder."""
-    pytester.makeini("[pytest]\nmarkers =\n    backend_free: run once\n")
+    pytester.makeini("[pytest]\nmarkers =\n    backend_free: run once\n    ui_only: run once\n")
     pytester.makeconftest('pytest_plugins = ["tests.support.backend_split", "tests.seeds"]\n')
     tests = pytester.path / "tests"
     (tests / "support").mkdir(parents=True)
@@ -213,6 +213,22 @@ def app(plain):
         result = suite.runpytest_subprocess("--collect-only", "-q", "-p", "no:xdist")
     assert result.ret != 0
     assert "tests/test_app.py::test_uses_app, which uses app: fix the analysis" in result.stderr.str()
+
+
+def test_a_ui_only_test_runs_once_though_it_uses_a_core_fixture(suite: pytest.Pytester) -> None:
+    """``ui_only`` (a browser test of the page itself): on the live server's database, yet said to
+    run once: left out on PostgreSQL without stopping the run, kept on SQLite, listed by ``only``."""
+    (suite.path / "tests" / "test_page.py").write_text(
+        "import pytest\n\npytestmark = pytest.mark.ui_only\n\n\n"
+        "def test_the_page(engine):\n    pass\n\n\n"
+        "def test_pure_too():\n    pass\n")
+    (suite.path / "tests" / "test_server.py").write_text("def test_on_the_server(engine):\n    pass\n")
+    page = {"tests/test_page.py::test_the_page", "tests/test_page.py::test_pure_too"}
+    server = "tests/test_server.py::test_on_the_server"
+    on_pg = _collected(suite)
+    assert not on_pg & page and server in on_pg
+    assert page | {server} <= _collected(suite, database="sqlite:///x.db")
+    assert _collected(suite, "--backend-free", "only") == FREE | page
 
 
 def test_the_real_suite_keeps_a_modules_database_tests_and_leaves_its_pure_one(

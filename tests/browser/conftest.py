@@ -27,6 +27,7 @@ A phone as a phone is emulated (touch, mobile viewport, 3x pixels): ``new_page(b
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -132,10 +133,12 @@ def _serve_tsa(env: dict[str, str], url: str) -> None:
     env.update({"IOFFICE_TSA_SERVE": "1", "IOFFICE_TSA_URL": f"{url}/pki/tsa"})
 
 
-def _flask(env: dict[str, str], *args: str, app: str = "wsgi") -> None:
-    cmd = [str(BIN / "flask"), "--app", app, *args]
-    # a guard against a hung command, not a budget: `demo load` hashes 37 passwords with argon2
-    # and took over 120 s on a 2-core machine running two workers and other jobs
+def _flask_all(env: dict[str, str], *commands: list[str], app: str = "wsgi") -> None:
+    """``flask --app APP COMMAND`` for each command, in one process (tests/browser/setup_commands.py:
+    one import of the app instead of one per command, one argon2 hash for the demo accounts)."""
+    cmd = [sys.executable, "-m", "tests.browser.setup_commands", json.dumps(commands), app]
+    # a guard against a hung command, not a budget: `demo load` took over 120 s on a 2-core
+    # machine running two workers and other jobs when it still hashed 37 passwords
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         pytest.fail(f"{' '.join(cmd[1:])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
@@ -227,9 +230,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env["IOFFICE_INSTANCE_PATH"] = str(tmp / "instance")
     (tmp / "instance").mkdir()
     app = "wsgi"
-    _flask(env, "db", "upgrade", app=app)
-    _flask(env, "pki", "init", app=app)
-    _flask(env, "demo", "load", "--password", DEMO_PASSWORD, app=app)
+    _flask_all(env, ["db", "upgrade"], ["pki", "init"], ["demo", "load", "--password", DEMO_PASSWORD],
+               app=app)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     _serve_tsa(env, url)
@@ -274,10 +276,8 @@ def axis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AxisServer
     (tmp / "instance").mkdir()
     (tmp / "prometheus").mkdir()  # the commands below count in it too (the hooks empty it)
     app = "wsgi"
-    _flask(env, "db", "upgrade", app=app)
-    _flask(env, "pki", "init", app=app)
-    _flask(env, "demo", "load", "--password", DEMO_PASSWORD, app=app)
-    _flask(env, "exchange", "setup-demo", app=app)
+    _flask_all(env, ["db", "upgrade"], ["pki", "init"], ["demo", "load", "--password", DEMO_PASSWORD],
+               ["exchange", "setup-demo"], app=app)
     log = tmp / "gunicorn.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

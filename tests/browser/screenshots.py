@@ -39,9 +39,8 @@ def app_server() -> Iterator[str]:
         env = live._app_env(f"sqlite:///{tmp / 'shots.db'}", tmp)
         env["IOFFICE_INSTANCE_PATH"] = str(tmp / "instance")
         (tmp / "instance").mkdir()
-        live._flask(env, "db", "upgrade")
-        live._flask(env, "pki", "init")
-        live._flask(env, "demo", "load", "--password", live.DEMO_PASSWORD)
+        live._flask_all(env, ["db", "upgrade"], ["pki", "init"],
+                        ["demo", "load", "--password", live.DEMO_PASSWORD])
         port = live._free_port()
         url = f"http://127.0.0.1:{port}"
         log = tmp / "gunicorn.log"

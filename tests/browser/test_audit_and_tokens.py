@@ -18,7 +18,8 @@ from tests.browser.conftest import (
     screenshot,
 )
 
-pytestmark = pytest.mark.browser
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 ADMIN = "vanthu.khanhlam"  # used by no other browser test
 

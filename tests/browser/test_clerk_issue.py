@@ -10,6 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from playwright.sync_api import Browser, expect
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -18,6 +19,9 @@ from pyhanko.sign.fields import enumerate_sig_fields
 from tests.browser.conftest import SCREENSHOTS, login, new_page, screenshot
 from tests.browser.test_outgoing_flows import DEMO_PIN, _as
 from tests.outgoing.hostile import docx
+
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 LINES = ("ỦY BAN NHÂN DÂN TỈNH CÀ MAU", "Số:        /BC-UBND",
          "Cà Mau, ngày      tháng      năm 2026", "", "BÁO CÁO",

@@ -11,10 +11,14 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import SCREENSHOTS, login, new_page, screenshot
 from tests.browser.steps import register_incoming
+
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 
 def test_leader_decides_clerk_makes_a_sealed_copy(browser: Browser, live_server: str,

@@ -15,7 +15,8 @@ from playwright.sync_api import Browser, expect
 from tests.browser.conftest import PHONE_DEVICE, horizontal_overflow, login, new_page, screenshot
 from tests.browser.steps import register_incoming
 
-pytestmark = pytest.mark.browser
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 
 def test_a_leader_reads_the_dashboard_changes_the_period_and_downloads_the_xlsx(

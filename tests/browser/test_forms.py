@@ -17,7 +17,8 @@ from playwright.sync_api import Page, expect
 from signing.demo import make_text_pdf
 from tests.browser.conftest import collect_console, login, screenshot
 
-pytestmark = pytest.mark.browser
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 ENGLISH = re.compile(r"\b(Please|fill|field|select|match|format|value|must|file)\b", re.I)

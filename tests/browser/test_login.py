@@ -17,7 +17,8 @@ from tests.browser.conftest import (
     screenshot,
 )
 
-pytestmark = pytest.mark.browser
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 
 def test_clerk_logs_in_with_the_form_and_sees_their_home(page: Page, live_server: str) -> None:

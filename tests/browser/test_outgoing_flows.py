@@ -22,6 +22,9 @@ from tests.browser.conftest import (
 )
 from tests.support.pdf import signature_widget
 
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
+
 DEMO_PIN = "123456"
 
 

@@ -32,7 +32,8 @@ from tests.browser.conftest import (
 )
 from tests.browser.steps import approve, create_draft, register_incoming
 
-pytestmark = pytest.mark.browser
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 DEMO_PIN = "123456"
 ROLES = {"clerk": "vanthu.camau", "leader": "lanhdao.camau", "specialist": "chuyenvien.camau",

@@ -21,7 +21,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import PHONE_DEVICE, horizontal_overflow, login, new_page, screenshot
 from tests.browser.steps import register_incoming
 
-pytestmark = pytest.mark.browser
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 PIN = "123456"  # the demo archivist's; the specialist makes a key with the same PIN
 
 

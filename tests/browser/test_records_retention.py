@@ -12,7 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import login, new_page, screenshot
 
-pytestmark = pytest.mark.browser
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 
 def _submit(page: Page, button: str) -> None:

@@ -7,10 +7,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from signing.demo import make_text_pdf
 from tests.browser.conftest import login, new_page, screenshot
+
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 
 def test_a_leader_s_own_draft_reaches_approval_and_can_be_withdrawn(

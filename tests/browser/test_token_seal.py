@@ -24,7 +24,9 @@ from tests.browser.steps import approve, create_draft
 from tests.browser.test_outgoing_flows import DEMO_PIN
 from tests.support import softhsm
 
-pytestmark = pytest.mark.skipif(not softhsm.available(), reason="softhsm2 is not installed")
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only,
+              pytest.mark.skipif(not softhsm.available(), reason="softhsm2 is not installed")]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ from tests.browser.conftest import (
 )
 from tests.support.foreign_ca import ForeignCa, pem
 
-pytestmark = pytest.mark.browser
+# the page itself: run once, in the SQLite run (tests/support/backend_split.py)
+pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 
 ADMIN = "vanthu.camau"  # admin of the provincial People's Committee (a top-level agency)
 

@@ -26,6 +26,16 @@ A test (or a fixture's parameter) the analysis cannot tell apart can be marked
 ``[sqlite]`` installation of ``tests/test_package.py`` is the same in both runs. The safety net
 below still holds for it.
 
+A browser test of what the page does in the browser (layout, forms, scripts, screenshots) is
+marked ``ui_only`` (``pytestmark`` of its module): it runs on the live server with its database
+like every browser test, but what it asks of the server, the views and services, runs on both
+databases in the view tests, and the live server keeps local blobs in both runs; so it too runs
+only in the SQLite run (the safety net below does not apply to it: it is not backend-free, it is
+said to run once). Browser tests that do on the live server what the view tests cannot (work in
+another process or connection at the same time: the bell's stream, the OCR worker, a session
+ended from another request, the axis server's exchange worker) are not marked: docs/testing.md
+lists which and why.
+
 A same-named function elsewhere makes a test depend on the backend: the error keeps a test.
 ``tests/test_backend_split.py`` checks the analysis and that the tests deselected on PostgreSQL
 use none of the fixtures that create a database, an app or a live server.
@@ -307,7 +317,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if mode == "run":
         return None
     what = "deselected" if mode == "skip" else "the only ones run"
-    return (f"backend-free tests (touching neither database nor storage): {what} "
+    return (f"backend-free tests (touching neither database nor storage) and ui_only browser "
+            f"tests: {what} "
             f"(--backend-free={config.getoption('backend_free')}; tests/support/backend_split.py)")
 
 
@@ -334,6 +345,11 @@ def _core_fixtures(item: pytest.Item) -> list[str]:
     return found
 
 
+def ui_only(item: pytest.Item) -> bool:
+    """A browser test marked ``ui_only``: run once, in the SQLite run (see the module's docstring)."""
+    return item.get_closest_marker("ui_only") is not None
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mode = _mode(config)
@@ -344,9 +360,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        free = found.reason(item) is None
+        free = ui_only(item) or found.reason(item) is None
         (kept if free == keep_free else dropped).append(item)
     for item in (dropped if mode == "skip" else kept):
+        if ui_only(item):
+            continue  # uses the live server on purpose: said to run once
         core = _core_fixtures(item)
         if core:
             raise pytest.UsageError(

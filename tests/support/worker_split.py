@@ -5,8 +5,11 @@ pytest-xdist 3.8 tags them by assigning ``item._nodeid``, which pytest 9 no long
 node id lives in ``item._id``): every test is then handed out alone. So the groups are made here,
 on the controller, from the node ids: the tests of ``tests/browser/`` share one live server
 (``live_server``, started per worker with its database, demo load and Chromium) and run on one
-worker; the story (``test_story.py``, on ``axis_server``) is a second group, so the two servers
-may start on the two workers at once. The tests of a module with a fixture of module scope
+worker; the modules on ``axis_server`` (the story, the received flags, the live metrics: every
+module of ``tests/browser/`` whose source names ``axis_server``) are a second group, so the two
+servers may start on the two workers at once, and each starts once. (A list of file names
+missed ``test_received_flags.py``: its test started a second ``axis_server``, 27 s of setup in
+CI, on the live server's worker.) The tests of a module with a fixture of module scope
 (``tests/web/test_slow_clients.py``'s server, ``tests/test_package.py``'s installed package...)
 stay together too: handed out alone, two workers each set the fixture up (the baseline of
 2026-12-04 started the slow-clients server twice, 46 s each on the loaded machine). Every other
@@ -21,9 +24,8 @@ from pathlib import Path
 
 import pytest
 
-GROUPS = (("tests/browser/test_story.py::", "axis_server"),
-          ("tests/browser/test_metrics_live.py::", "axis_server"),
-          ("tests/browser/", "live_server"))
+BROWSER = "tests/browser/"
+AXIS_SERVER = re.compile(r"\baxis_server\b")
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,14 +40,22 @@ def _has_module_fixture(path: Path) -> bool:
         return False
 
 
+@functools.cache
+def _names_axis_server(path: Path) -> bool:
+    """A browser module on the ``make run``-like server (its tests or fixtures ask for it)."""
+    try:
+        return bool(AXIS_SERVER.search(path.read_text(encoding="utf-8")))
+    except OSError:
+        return False
+
+
 def group_of(nodeid: str, root: Path = ROOT) -> str:
     """The scope a test is scheduled with: its group; else its module, when the module has a
     fixture of module scope (a server, a token, an installed package: set up once, not once per
     worker its tests land on); else its own node id."""
-    for prefix, group in GROUPS:
-        if nodeid.startswith(prefix):
-            return group
     module = nodeid.split("::", 1)[0]
+    if nodeid.startswith(BROWSER):
+        return "axis_server" if _names_axis_server(root / module) else "live_server"
     if module.endswith(".py") and _has_module_fixture(root / module):
         return module
     return nodeid
