@@ -528,8 +528,8 @@ def restored_destroyed_message(session: Session, row: ImportedPackage) -> str | 
             if decision and decision.decided_at else "")
     return (f"Hồ sơ {row.symbol} đã tiêu hủy theo "
             f"{decision.decision if decision else 'quyết định tiêu hủy'}{when}, hết thời hạn "
-            f"bảo quản (đề nghị tiêu hủy số {row.destruction_id}); các tệp của hồ sơ không còn, "
-            "chỉ còn mục lục và biên bản tiêu hủy.")
+            f"bảo quản (đề nghị tiêu hủy số {row.destruction_id}); các tệp của hồ sơ không còn tải "
+            "được, chỉ còn mục lục và biên bản tiêu hủy.")
 
 
 def check_not_destroyed(session: Session, doc) -> None:

@@ -223,9 +223,12 @@ def test_through_the_pages_and_the_main_search(app: Flask, db: Session, blobs: B
                  decision="Quyết định số 9/QĐ-UBND ngày 04/12/2026")
     assert "Đã quyết định tiêu hủy; đã xóa 3 tệp" in page
     assert "Biên bản hồ sơ đã tiêu hủy" in page and "Báo cáo thống kê số lượng cán bộ" in page
-    assert "Đã xóa tệp; giữ mục lục" in page
+    assert "Đã xóa tệp; giữ mục lục" in page and "Giữ tệp (hồ sơ khác còn dùng cùng tệp)" in page
+    assert "bang-ke.txt" in page
     page = archive.get(f"/ho-so/da-nhap/{row_id}").get_data(as_text=True)
     assert 'id="restored-destroyed"' in page and "Quyết định số 9/QĐ-UBND" in page
+    assert "bang-ke.txt (đã xóa)" in page
+    assert "(không còn tải được; cùng tệp còn dùng ở nơi khác)" in page
     assert 'id="legal-hold"' not in page
     resp = archive.get(f"/ho-so/da-nhap/{row_id}/van-ban/2/1")
     assert resp.status_code == 410
