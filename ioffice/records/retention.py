@@ -70,8 +70,8 @@ __all__ = [
     "lift_hold",
     "propose",
     "purge",
-    "restored_destroyed_message",
     "reject",
+    "restored_destroyed_message",
 ]
 
 ELIGIBLE = (DossierStatus.CLOSED, DossierStatus.ARCHIVED)
