@@ -233,6 +233,8 @@ def test_through_the_pages_and_the_main_search(app: Flask, db: Session, blobs: B
     resp = archive.get(f"/ho-so/da-nhap/{row_id}/van-ban/2/1")
     assert resp.status_code == 410
     assert "Quyết định số 9/QĐ-UBND ngày 04/12/2026" in resp.get_data(as_text=True)
+    page = archive.get("/ho-so/da-nhap").get_data(as_text=True)
+    assert page.count("Đã tiêu hủy") == 1, "the destroyed one is marked, the permanent one not"
     # still found by the main search, marked destroyed
     page = leader.get("/tim-kiem?q=thong ke").get_data(as_text=True)
     assert f'data-restored="{short.id}"' in page and "Đã tiêu hủy" in page
