@@ -57,7 +57,8 @@ def referenced_blobs(session: Session) -> set[str]:
     """Every SHA-256 that a row points to: incoming files, outgoing versions (PDF and source),
     the current PDF and each signed revision (and the one it replaced), the copies made
     (sao y, sao lục, trích sao) with every file an archival timestamp replaced, the files of
-    restored dossiers, and the files of outbox messages not yet sent. A destroyed
+    restored dossiers not destroyed (a destroyed one's package, table of contents and files are
+    no longer referenced), and the files of outbox messages not yet sent. A destroyed
     dossier's own files are no longer referenced (its items are gone; the destruction's record
     keeps their hashes as history, not as references), so they go, as
     ``records.retention.purge`` deletes them. A document destroyed with it
@@ -68,14 +69,20 @@ def referenced_blobs(session: Session) -> set[str]:
     from ioffice.records.models import HandoverArchivalRevision
 
     columns = (DossierItem.sha256, Handover.record_sha256, HandoverArchivalRevision.sha256,
-               HandoverArchivalRevision.previous_sha256, ImportedPackage.sha256,
-               ImportedPackage.toc_sha256, DocumentCopy.sha256, CopyArchivalRevision.sha256,
-               CopyArchivalRevision.previous_sha256)
+               HandoverArchivalRevision.previous_sha256, DocumentCopy.sha256,
+               CopyArchivalRevision.sha256, CopyArchivalRevision.previous_sha256)
     found: set[str] = set()
     for column in columns:
         found.update(v for v in session.scalars(select(column).distinct()) if v)
-    # a restored dossier's files (records.package.import_package), listed per document
-    for files in session.scalars(select(ImportedDocument.files)):
+    # a restored dossier's package, table of contents and files (records.package), listed per
+    # document; a destroyed one (``destruction_id`` set) references nothing any more
+    live_package = ImportedPackage.destruction_id.is_(None)
+    for column in (ImportedPackage.sha256, ImportedPackage.toc_sha256):
+        found.update(v for v in session.scalars(select(column).distinct().where(live_package))
+                     if v)
+    for files in session.scalars(select(ImportedDocument.files).join(
+            ImportedPackage, ImportedPackage.id == ImportedDocument.package_id)
+            .where(live_package)):
         found.update(f["sha256"] for f in files or () if f.get("sha256"))
     # a document destroyed with its dossier (``destruction_id`` set) references nothing any more
     live_in = IncomingDocument.destruction_id.is_(None)

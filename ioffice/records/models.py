@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ioffice.db import Base, enum_values, utcnow
@@ -63,6 +63,17 @@ class HandoverStatus(enum.StrEnum):
     def label(self) -> str:
         return {"draft": "Chờ bên giao ký", "submitted": "Chờ Lưu trữ nhận",
                 "accepted": "Lưu trữ đã nhận", "returned": "Lưu trữ trả lại"}[self.value]
+
+
+def retention_end(end_date: dt.date | None, years: int | None) -> dt.date | None:
+    """The end of the work plus N years (29 February → 1 March); None: permanent or not ended.
+    The same rule for a dossier of the list and a dossier restored from a package."""
+    if years is None or end_date is None:
+        return None
+    try:
+        return end_date.replace(year=end_date.year + years)
+    except ValueError:  # 29 February
+        return dt.date(end_date.year + years, 3, 1)
 
 
 class FileList(Base):
@@ -145,6 +156,9 @@ class Dossier(Base):
         back_populates="dossier", cascade="all, delete-orphan",
         order_by="(DossierItem.position, DossierItem.id)")
 
+    kind = "dossier"
+    """The discriminator retention uses (a restored dossier is ``restored``)."""
+
     @property
     def retention_label(self) -> str:
         return "Vĩnh viễn" if self.retention_years is None else f"{self.retention_years} năm"
@@ -153,12 +167,7 @@ class Dossier(Base):
     def retention_end(self) -> dt.date | None:
         """The day the retention ends: the end of the work plus N years (None: permanent, or
         not closed)."""
-        if self.retention_years is None or self.end_date is None:
-            return None
-        try:
-            return self.end_date.replace(year=self.end_date.year + self.retention_years)
-        except ValueError:  # 29 February
-            return dt.date(self.end_date.year + self.retention_years, 3, 1)
+        return retention_end(self.end_date, self.retention_years)
 
     @property
     def handover_deadline(self) -> dt.date | None:
@@ -285,12 +294,26 @@ class ImportedPackage(Base):
     """The package's table of contents (muc-luc.xlsx) as it came."""
     title_folded: Mapped[str] = mapped_column(Text, default="")
     """Symbol and title without diacritics, lower case: what the dossier search matches."""
+    destruction_id: Mapped[int | None] = mapped_column(ForeignKey("destructions.id"))
+    """The destruction that destroyed the restored dossier (its files, the ZIP and the table
+    of contents deleted; this row and the documents' metadata kept), None while it is kept."""
     items: Mapped[list[ImportedDocument]] = relationship(
         order_by="ImportedDocument.ordinal", cascade="all, delete-orphan")
+
+    kind = "restored"
+    """The discriminator retention uses (a dossier of the list is ``dossier``)."""
 
     @property
     def retention_label(self) -> str:
         return "Vĩnh viễn" if self.retention_years is None else f"{self.retention_years} năm"
+
+    @property
+    def retention_end(self) -> dt.date | None:
+        return retention_end(self.end_date, self.retention_years)
+
+    @property
+    def destroyed(self) -> bool:
+        return self.destruction_id is not None
 
 
 class ImportedDocument(Base):
@@ -338,13 +361,19 @@ class DestructionStatus(enum.StrEnum):
 
 
 class LegalHold(Base):
-    """A legal hold (tạm giữ) on a dossier: while it is not lifted the dossier is not destroyed."""
+    """A legal hold (tạm giữ) on a dossier, or on a restored dossier: while it is not lifted
+    the dossier is not destroyed."""
 
     __tablename__ = "legal_holds"
+    __table_args__ = (CheckConstraint("(dossier_id IS NULL) <> (package_id IS NULL)",
+                                      name="one_holding"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("imported_packages.id"),
+                                                   index=True)
+    """A hold on a restored dossier (``dossier_id`` None then): exactly one of the two."""
     reason: Mapped[str] = mapped_column(Text)
     set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -376,6 +405,13 @@ class Destruction(Base):
 
     dossiers: Mapped[list[Dossier]] = relationship(
         secondary="destruction_dossiers", order_by="(Dossier.list_id, Dossier.symbol)")
+    packages: Mapped[list[ImportedPackage]] = relationship(
+        secondary="destruction_packages", order_by="(ImportedPackage.year, ImportedPackage.symbol)")
+    """Restored dossiers (from imported packages) in the proposal."""
+
+    @property
+    def holdings(self) -> list[Dossier | ImportedPackage]:
+        return [*self.dossiers, *self.packages]
 
 
 class DestructionDossier(Base):
@@ -384,4 +420,15 @@ class DestructionDossier(Base):
     destruction_id: Mapped[int] = mapped_column(
         ForeignKey("destructions.id", ondelete="CASCADE"), primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), primary_key=True,
+                                            index=True)
+
+
+class DestructionPackage(Base):
+    """A restored dossier in a destruction proposal."""
+
+    __tablename__ = "destruction_packages"
+
+    destruction_id: Mapped[int] = mapped_column(
+        ForeignKey("destructions.id", ondelete="CASCADE"), primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("imported_packages.id"), primary_key=True,
                                             index=True)

@@ -39,7 +39,7 @@ from ioffice.agencies.models import Agency, Role, User
 from ioffice.agencies.permissions import Op
 from ioffice.audit import record, record_read
 from ioffice.documents.vocabulary import DOC_TYPES_BY_CODE, fold
-from ioffice.errors import NotFound
+from ioffice.errors import Gone, NotFound
 from ioffice.incoming.models import DocumentFile, IncomingDocument
 from ioffice.outgoing.models import OutgoingDocument
 from ioffice.records import export
@@ -366,6 +366,11 @@ def imported_file(session: Session, blobs: BlobStore, actor: Actor, package_id: 
     if doc is None or not 1 <= index <= len(doc.files):
         raise NotFound("Không tìm thấy tệp này trong hồ sơ đã nhập.")
     entry = doc.files[index - 1]
+    from ioffice.records.retention import restored_destroyed_message
+
+    gone = restored_destroyed_message(session, row)
+    if gone is not None:
+        raise Gone(gone)
     data = blobs.read_bytes(entry["sha256"])
     record_read(session, actor.ctx, "records:package:file", subject_type="imported_package",
                 subject_id=row.id, details={"ordinal": ordinal, "file": entry["name"],

@@ -18,6 +18,12 @@ docs/records.md.
 
 A legal hold (tạm giữ), set or lifted by the archive or a leader with a reason, stops it: a
 held dossier cannot be proposed, and a hold set after the proposal blocks the approval.
+
+A dossier restored from an imported package (``ImportedPackage``, an archive holding) follows
+the same rules: the functions take a ``kind`` (``dossier`` or ``restored``, the models'
+``kind``). Destroying it deletes its documents' files, the package's ZIP and its table of
+contents (blobs no other row references); its row and its documents' metadata stay, marked
+with the destruction (``destruction_id``), and its downloads answer 410.
 """
 
 from __future__ import annotations
@@ -37,10 +43,12 @@ from ioffice.notifications import Kind, notify
 from ioffice.records.models import (
     Destruction,
     DestructionDossier,
+    DestructionPackage,
     DestructionStatus,
     Dossier,
     DossierItem,
     DossierStatus,
+    ImportedPackage,
     ItemKind,
     LegalHold,
 )
@@ -56,16 +64,23 @@ __all__ = [
     "destruction",
     "destructions",
     "expired_dossiers",
+    "expired_restored",
     "hold",
     "is_expired",
     "lift_hold",
     "propose",
     "purge",
     "reject",
+    "restored_destroyed_message",
 ]
 
 ELIGIBLE = (DossierStatus.CLOSED, DossierStatus.ARCHIVED)
 """A closed dossier not in a hand-over, or one the archive keeps."""
+
+KINDS = ("dossier", "restored")
+"""A dossier of the list (``Dossier``), one restored from a package (``ImportedPackage``)."""
+
+Holding = Dossier | ImportedPackage
 
 
 def _audit(session: Session, actor: Actor, tag: str, subject_type: str, subject_id: int,
@@ -74,27 +89,41 @@ def _audit(session: Session, actor: Actor, tag: str, subject_type: str, subject_
            details=details)
 
 
-def active_hold(session: Session, dossier_id: int) -> LegalHold | None:
+def active_hold(session: Session, dossier_id: int, kind: str = "dossier") -> LegalHold | None:
+    column = LegalHold.dossier_id if kind == "dossier" else LegalHold.package_id
     return session.scalars(select(LegalHold).where(
-        LegalHold.dossier_id == dossier_id, LegalHold.lifted_at.is_(None))).first()
+        column == dossier_id, LegalHold.lifted_at.is_(None))).first()
 
 
-def is_expired(dossier: Dossier, today: dt.date) -> bool:
+def is_expired(dossier: Holding, today: dt.date) -> bool:
     end = dossier.retention_end
     return end is not None and end <= today
 
 
-def destroyed_by(session: Session, dossier_id: int) -> Destruction | None:
+def _is_destroyed(dossier: Holding) -> bool:
+    if isinstance(dossier, ImportedPackage):
+        return dossier.destroyed
+    return dossier.status is DossierStatus.DESTROYED
+
+
+def _link(kind: str):
+    """The proposal's link table and its column for the kind of dossier."""
+    if kind == "dossier":
+        return DestructionDossier, DestructionDossier.dossier_id
+    return DestructionPackage, DestructionPackage.package_id
+
+
+def destroyed_by(session: Session, dossier_id: int, kind: str = "dossier") -> Destruction | None:
     """The decision that destroyed the dossier, if any (for its page)."""
-    return session.scalars(select(Destruction).join(DestructionDossier).where(
-        DestructionDossier.dossier_id == dossier_id,
-        Destruction.status == DestructionStatus.DESTROYED)).first()
+    table, column = _link(kind)
+    return session.scalars(select(Destruction).join(table).where(
+        column == dossier_id, Destruction.status == DestructionStatus.DESTROYED)).first()
 
 
-def _pending(session: Session, dossier_id: int) -> Destruction | None:
-    return session.scalars(select(Destruction).join(DestructionDossier).where(
-        DestructionDossier.dossier_id == dossier_id,
-        Destruction.status == DestructionStatus.PROPOSED)).first()
+def _pending(session: Session, dossier_id: int, kind: str = "dossier") -> Destruction | None:
+    table, column = _link(kind)
+    return session.scalars(select(Destruction).join(table).where(
+        column == dossier_id, Destruction.status == DestructionStatus.PROPOSED)).first()
 
 
 def expired_dossiers(session: Session, actor: Actor, today: dt.date) -> list[Dossier]:
@@ -107,35 +136,54 @@ def expired_dossiers(session: Session, actor: Actor, today: dt.date) -> list[Dos
                                                                            d.symbol))
 
 
-def _agency_dossier(session: Session, actor: Actor, dossier_id: int) -> Dossier:
-    dossier = session.get(Dossier, dossier_id, with_for_update=True)
+def expired_restored(session: Session, actor: Actor, today: dt.date) -> list[ImportedPackage]:
+    """The agency's restored dossiers (imported packages) whose retention has ended, by the
+    same rule (end date plus N years; permanent ones never), not yet destroyed."""
+    actor.check(Op.VIEW_RETENTION)
+    rows = session.scalars(select(ImportedPackage).where(
+        ImportedPackage.agency_id == actor.agency_id, ImportedPackage.destruction_id.is_(None),
+        ImportedPackage.retention_years.is_not(None),
+        ImportedPackage.end_date.is_not(None))).all()
+    return sorted((p for p in rows if is_expired(p, today)), key=lambda p: (p.retention_end,
+                                                                           p.symbol))
+
+
+def _agency_dossier(session: Session, actor: Actor, dossier_id: int,
+                    kind: str = "dossier") -> Holding:
+    model = Dossier if kind == "dossier" else ImportedPackage
+    dossier = session.get(model, dossier_id, with_for_update=True)
     if dossier is None or dossier.agency_id != actor.agency_id:
-        raise RecordsError(f"Không có hồ sơ mã {dossier_id} trong cơ quan của bạn; chỉ tiêu hủy "
+        what = "hồ sơ" if kind == "dossier" else "hồ sơ đã nhập"
+        raise RecordsError(f"Không có {what} mã {dossier_id} trong cơ quan của bạn; chỉ tiêu hủy "
                            "được hồ sơ của cơ quan mình.")
     return dossier
 
 
-def _check_destroyable(session: Session, dossier: Dossier, today: dt.date,
+def _check_destroyable(session: Session, dossier: Holding, today: dt.date,
                        proposal_id: int | None = None) -> None:
-    """Refuse a dossier that may not be destroyed, with the reason."""
-    if dossier.status is DossierStatus.DESTROYED:
+    """Refuse a dossier (of the list or restored) that may not be destroyed, with the reason."""
+    if _is_destroyed(dossier):
         raise RecordsError(f"Hồ sơ {dossier.symbol} đã bị tiêu hủy.")
     if dossier.retention_years is None:
         raise RecordsError(f"Hồ sơ {dossier.symbol} có thời hạn bảo quản vĩnh viễn; không bao "
                            "giờ được tiêu hủy.")
-    if dossier.status not in ELIGIBLE or (dossier.status is DossierStatus.CLOSED
-                                          and dossier.handover_id is not None):
+    if isinstance(dossier, ImportedPackage):
+        if dossier.end_date is None:
+            raise RecordsError(f"Hồ sơ {dossier.symbol} (nhập từ hệ thống khác) không ghi ngày "
+                               "kết thúc; không tính được thời hạn bảo quản.")
+    elif dossier.status not in ELIGIBLE or (dossier.status is DossierStatus.CLOSED
+                                            and dossier.handover_id is not None):
         raise RecordsError(f"Hồ sơ {dossier.symbol} đang ở trạng thái «{dossier.status.label}»; "
                            "chỉ tiêu hủy được hồ sơ đã kết thúc hoặc đã nộp lưu.")
     if not is_expired(dossier, today):
         raise RecordsError(f"Hồ sơ {dossier.symbol} chưa hết thời hạn bảo quản "
                            f"({dossier.retention_label}, đến ngày "
                            f"{dossier.retention_end:%d/%m/%Y}); chưa được tiêu hủy.")
-    held = active_hold(session, dossier.id)
+    held = active_hold(session, dossier.id, dossier.kind)
     if held is not None:
         raise RecordsError(f"Hồ sơ {dossier.symbol} đang bị tạm giữ theo yêu cầu pháp lý "
                            f"(«{held.reason[:200]}»); phải bỏ tạm giữ trước khi tiêu hủy.")
-    pending = _pending(session, dossier.id)
+    pending = _pending(session, dossier.id, dossier.kind)
     if pending is not None and pending.id != proposal_id:
         raise RecordsError(f"Hồ sơ {dossier.symbol} đã nằm trong đề nghị tiêu hủy số "
                            f"{pending.id} đang chờ quyết định.")
@@ -143,36 +191,57 @@ def _check_destroyable(session: Session, dossier: Dossier, today: dt.date,
 
 # ---------------------------------------------------------------------------- legal hold
 
-def hold(session: Session, actor: Actor, dossier_id: int, reason: str) -> LegalHold:
+_SUBJECT = {"dossier": "dossier", "restored": "imported_package"}
+"""The audit subject type of each kind."""
+
+
+def _readable(session: Session, actor: Actor, dossier_id: int, kind: str) -> Holding:
+    """A dossier the actor may read, locked (404 for another agency's, as a missing one)."""
+    if kind == "dossier":
+        return get_dossier(session, actor, dossier_id, for_update=True)
+    if kind != "restored":
+        raise NotFound("Không tìm thấy hồ sơ này.")
+    from ioffice.records.package import get_imported
+
+    row = get_imported(session, actor, dossier_id)
+    session.refresh(row, with_for_update=True)
+    return row
+
+
+def hold(session: Session, actor: Actor, dossier_id: int, reason: str,
+         kind: str = "dossier") -> LegalHold:
+    """Set a legal hold on a dossier of the list (``kind`` ``dossier``) or a restored one
+    (``restored``)."""
     actor.check(Op.LEGAL_HOLD)
-    dossier = get_dossier(session, actor, dossier_id, for_update=True)
+    dossier = _readable(session, actor, dossier_id, kind)
     reason = " ".join(reason.split())
     if not reason or len(reason) > 2000:
         raise RecordsError("Hãy ghi lý do tạm giữ (căn cứ pháp lý, vụ việc; tối đa 2000 ký tự).")
-    if dossier.status is DossierStatus.DESTROYED:
+    if _is_destroyed(dossier):
         raise RecordsError(f"Hồ sơ {dossier.symbol} đã bị tiêu hủy; không tạm giữ được nữa.")
-    if active_hold(session, dossier.id) is not None:
+    if active_hold(session, dossier.id, kind) is not None:
         raise RecordsError(f"Hồ sơ {dossier.symbol} đang bị tạm giữ rồi.")
-    row = LegalHold(agency_id=actor.agency_id, dossier_id=dossier.id, reason=reason,
-                    set_by_id=actor.user_id)
+    row = LegalHold(agency_id=actor.agency_id, reason=reason, set_by_id=actor.user_id,
+                    **{"dossier_id" if kind == "dossier" else "package_id": dossier.id})
     session.add(row)
     session.flush()
-    _audit(session, actor, "records:hold:set", "dossier", dossier.id, symbol=dossier.symbol,
+    _audit(session, actor, "records:hold:set", _SUBJECT[kind], dossier.id, symbol=dossier.symbol,
            reason=reason, hold_id=row.id)
     return row
 
 
-def lift_hold(session: Session, actor: Actor, dossier_id: int, reason: str) -> LegalHold:
+def lift_hold(session: Session, actor: Actor, dossier_id: int, reason: str,
+              kind: str = "dossier") -> LegalHold:
     actor.check(Op.LEGAL_HOLD)
-    dossier = get_dossier(session, actor, dossier_id, for_update=True)
-    row = active_hold(session, dossier.id)
+    dossier = _readable(session, actor, dossier_id, kind)
+    row = active_hold(session, dossier.id, kind)
     if row is None:
         raise RecordsError(f"Hồ sơ {dossier.symbol} không bị tạm giữ.")
     reason = " ".join(reason.split())
     if not reason or len(reason) > 2000:
         raise RecordsError("Hãy ghi lý do bỏ tạm giữ (tối đa 2000 ký tự).")
     row.lifted_by_id, row.lifted_at, row.lift_reason = actor.user_id, utcnow(), reason
-    _audit(session, actor, "records:hold:lift", "dossier", dossier.id, symbol=dossier.symbol,
+    _audit(session, actor, "records:hold:lift", _SUBJECT[kind], dossier.id, symbol=dossier.symbol,
            reason=reason, hold_id=row.id)
     return row
 
@@ -195,29 +264,34 @@ def destruction(session: Session, actor: Actor, destruction_id: int, *,
 
 
 def propose(session: Session, actor: Actor, dossier_ids: list[int], reason: str,
-            today: dt.date) -> Destruction:
-    """The archive's proposal (for the destruction council) to destroy expired dossiers."""
+            today: dt.date, package_ids: list[int] = ()) -> Destruction:
+    """The archive's proposal (for the destruction council) to destroy expired dossiers: of
+    the list (``dossier_ids``) and restored from packages (``package_ids``)."""
     actor.check(Op.PROPOSE_DESTRUCTION)
-    if not dossier_ids:
+    if not dossier_ids and not package_ids:
         raise RecordsError("Hãy chọn ít nhất một hồ sơ hết thời hạn bảo quản để đề nghị tiêu hủy.")
     reason = " ".join(reason.split())
     if not reason or len(reason) > 4000:
         raise RecordsError("Hãy ghi lý do, ý kiến của Hội đồng xác định giá trị tài liệu (tối đa "
                            "4000 ký tự).")
-    dossiers = []
-    for dossier_id in sorted(set(dossier_ids)):
-        dossier = _agency_dossier(session, actor, dossier_id)
-        _check_destroyable(session, dossier, today)
-        dossiers.append(dossier)
+    dossiers: list[Holding] = []
+    for kind, ids in (("dossier", dossier_ids), ("restored", package_ids)):
+        for dossier_id in sorted(set(ids)):
+            dossier = _agency_dossier(session, actor, dossier_id, kind)
+            _check_destroyable(session, dossier, today)
+            dossiers.append(dossier)
     row = Destruction(agency_id=actor.agency_id, reason=reason, proposed_by_id=actor.user_id,
                       record={})
     session.add(row)
     session.flush()
-    session.add_all(DestructionDossier(destruction_id=row.id, dossier_id=d.id) for d in dossiers)
+    session.add_all(DestructionDossier(destruction_id=row.id, dossier_id=d.id)
+                    if d.kind == "dossier" else
+                    DestructionPackage(destruction_id=row.id, package_id=d.id) for d in dossiers)
     session.flush()
-    session.expire(row, ["dossiers"])
+    session.expire(row, ["dossiers", "packages"])
     _audit(session, actor, "records:destruction:propose", "destruction", row.id,
-           dossiers=[d.symbol for d in dossiers], reason=reason)
+           dossiers=[d.symbol for d in dossiers if d.kind == "dossier"],
+           restored=[[d.id, d.symbol] for d in dossiers if d.kind == "restored"], reason=reason)
     notify(session, _leaders(session, actor.agency_id), Kind.RECORDS, agency_id=actor.agency_id,
            text=f"Lưu trữ đề nghị tiêu hủy {len(dossiers)} hồ sơ hết thời hạn bảo quản (đề nghị "
                 f"số {row.id}): chờ lãnh đạo quyết định.", exclude=actor.user_id)
@@ -260,6 +334,30 @@ def _dossier_record(session: Session, dossier: Dossier) -> dict:
             "pages": dossier.page_count, "items": items}
 
 
+def _restored_record(row: ImportedPackage) -> tuple[dict, set[str]]:
+    """What a restored dossier held (its documents' metadata and files, the package's ZIP and
+    table of contents) and the hashes to delete."""
+    items, hashes = [], set()
+    for doc in row.items:
+        sha = [f["sha256"] for f in doc.files or () if f.get("sha256")]
+        hashes.update(sha)
+        notation = f"{doc.number}/{doc.notation}" if doc.number and doc.notation else (
+            doc.number or doc.notation)
+        items.append({"kind": "restored", "ordinal": doc.ordinal,
+                      "number_notation": notation, "subject": doc.subject[:500],
+                      "files": [{"name": f.get("name", ""), "sha256": f.get("sha256", ""),
+                                 "size": f.get("size", 0)} for f in doc.files or ()],
+                      "sha256": sha})
+    package_files = [h for h in (row.sha256, row.toc_sha256) if h]
+    hashes.update(package_files)
+    entry = {"kind": "restored", "package_id": row.id, "symbol": row.symbol, "year": row.year,
+             "organ_id": row.organ_id, "title": row.title, "retention": row.retention_label,
+             "start": row.start_date.isoformat() if row.start_date else None,
+             "end": row.end_date.isoformat() if row.end_date else None,
+             "pages": row.page_count, "items": items, "package_sha256": package_files}
+    return entry, hashes
+
+
 def approve(session: Session, actor: Actor, destruction_id: int, decision: str,
             today: dt.date) -> Destruction:
     """The leader's decision: every dossier is checked again (a hold set since the proposal
@@ -270,7 +368,7 @@ def approve(session: Session, actor: Actor, destruction_id: int, decision: str,
     if not decision or len(decision) > 255:
         raise RecordsError("Hãy ghi số, ngày của quyết định tiêu hủy (ví dụ «Quyết định số "
                            "15/QĐ-UBND ngày 04/12/2026»).")
-    for dossier in row.dossiers:
+    for dossier in row.holdings:
         session.refresh(dossier, with_for_update=True)
         _check_destroyable(session, dossier, today, proposal_id=row.id)
     entries, hashes = [], set()
@@ -281,6 +379,15 @@ def approve(session: Session, actor: Actor, destruction_id: int, decision: str,
         hashes.update(i.sha256 for i in dossier.items if i.kind is ItemKind.FILE and i.sha256)
         dossier.items.clear()
         dossier.status = DossierStatus.DESTROYED
+    for restored in row.packages:
+        entry, files = _restored_record(restored)
+        entries.append(entry)
+        hashes.update(files)
+        restored.destruction_id = row.id
+        record(session, actor.ctx, "records:package:destroy", subject_type="imported_package",
+               subject_id=restored.id, details={"destruction_id": row.id, "decision": decision,
+                                                "symbol": restored.symbol,
+                                                "files": sorted(files)})
     session.flush()
     row.status, row.decided_by_id, row.decided_at = (DestructionStatus.DESTROYED, actor.user_id,
                                                      utcnow())
@@ -412,6 +519,19 @@ def destroyed_message(session: Session, doc) -> str | None:
             "tệp của văn bản không còn, chỉ còn thông tin trong sổ đăng ký.")
 
 
+def restored_destroyed_message(session: Session, row: ImportedPackage) -> str | None:
+    """«Hồ sơ đã tiêu hủy theo …» for a destroyed restored dossier (None if not)."""
+    if row.destruction_id is None:
+        return None
+    decision = session.get(Destruction, row.destruction_id)
+    when = (f" (quyết định ngày {decision.decided_at:%d/%m/%Y})"
+            if decision and decision.decided_at else "")
+    return (f"Hồ sơ {row.symbol} đã tiêu hủy theo "
+            f"{decision.decision if decision else 'quyết định tiêu hủy'}{when}, hết thời hạn "
+            f"bảo quản (đề nghị tiêu hủy số {row.destruction_id}); các tệp của hồ sơ không còn tải "
+            "được, chỉ còn mục lục và biên bản tiêu hủy.")
+
+
 def check_not_destroyed(session: Session, doc) -> None:
     """Downloads of a destroyed document: 410 with the reason."""
     message = destroyed_message(session, doc)
@@ -428,7 +548,7 @@ def reject(session: Session, actor: Actor, destruction_id: int, reason: str) -> 
                                                      utcnow())
     row.decision = reason
     _audit(session, actor, "records:destruction:reject", "destruction", row.id, reason=reason,
-           dossiers=[d.symbol for d in row.dossiers])
+           dossiers=[d.symbol for d in row.holdings])
     return row
 
 

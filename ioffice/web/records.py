@@ -78,6 +78,14 @@ def records_search(query: str) -> list:
 
 
 @bp.app_template_global()
+def records_search_restored(query: str) -> list:
+    """For the search page: the restored dossiers (imported packages) the user may read whose
+    symbol or title match (the archive and the leaders; none for others)."""
+    return package.search_imported(get_session(), current_actor(), query, limit=10) \
+        if query and current_actor().may(Op.VIEW_RECORDS) else []
+
+
+@bp.app_template_global()
 def may_read_imported() -> bool:
     """Whether the user reads the dossiers restored from imported packages."""
     return package.may_read_imported(current_actor())
@@ -268,7 +276,11 @@ def restored(package_id: int) -> Any:
     db = get_session()
     row = package.get_imported(db, current_actor(), package_id)
     return render_template("records/restored.html", p=row,
-                           imported_by=db.get(User, row.imported_by_id))
+                           imported_by=db.get(User, row.imported_by_id),
+                           hold=retention.active_hold(db, row.id, "restored"),
+                           destroyed=retention.restored_destroyed_message(db, row),
+                           destroyed_by=retention.destroyed_by(db, row.id, "restored"),
+                           today=today_vn())
 
 
 @bp.get("/da-nhap/<int:package_id>/van-ban/<int:ordinal>/<int:index>")
@@ -452,18 +464,23 @@ def retention_page() -> Any:
     """The archive's view: dossiers whose retention has ended, the proposals and decisions."""
     db, actor, today = get_session(), current_actor(), today_vn()
     expired = retention.expired_dossiers(db, actor, today)
+    restored = retention.expired_restored(db, actor, today)
     rows = retention.destructions(db, actor)
-    held = {d.id: retention.active_hold(db, d.id) for d in expired}
-    return render_template("records/retention.html", expired=expired, held=held, rows=rows,
-                           today=today, names=_names(db, {r.proposed_by_id for r in rows}))
+    held = {(d.kind, d.id): retention.active_hold(db, d.id, d.kind) for d in [*expired,
+                                                                              *restored]}
+    return render_template("records/retention.html", expired=expired, restored=restored,
+                           held=held, rows=rows, today=today,
+                           names=_names(db, {r.proposed_by_id for r in rows}))
 
 
 @bp.post("/tieu-huy")
 @operation(Op.PROPOSE_DESTRUCTION)
 def propose_destruction() -> Any:
     ids = [int(v) for v in request.form.getlist("dossier_id") if v.isdigit()][:500]
+    restored = [int(v) for v in request.form.getlist("package_id") if v.isdigit()][:500]
     return _act(lambda: retention.propose(get_session(), current_actor(), ids,
-                                          request.form.get("reason", "")[:4100], today_vn()),
+                                          request.form.get("reason", "")[:4100], today_vn(),
+                                          package_ids=restored),
                 "Đã gửi đề nghị tiêu hủy; chờ lãnh đạo quyết định.",
                 url_for("records.retention"),
                 lambda row: url_for("records.destruction", destruction_id=row.id))
@@ -476,7 +493,8 @@ def destruction(destruction_id: int) -> Any:
     row = retention.destruction(db, current_actor(), destruction_id)
     return render_template("records/destruction.html", row=row, today=today_vn(),
                            names=_names(db, {row.proposed_by_id, row.decided_by_id or 0}),
-                           holds={d.id: retention.active_hold(db, d.id) for d in row.dossiers})
+                           holds={(d.kind, d.id): retention.active_hold(db, d.id, d.kind)
+                                  for d in row.holdings})
 
 
 @bp.post("/tieu-huy/<int:destruction_id>/duyet")
@@ -530,3 +548,26 @@ def lift_hold(dossier_id: int) -> Any:
     return _act(lambda: retention.lift_hold(get_session(), current_actor(), dossier_id,
                                             request.form.get("reason", "")[:2100]),
                 "Đã bỏ tạm giữ hồ sơ.", _dossier_page(dossier_id))
+
+
+def _restored_page(package_id: int) -> str:
+    return url_for("records.restored", package_id=package_id)
+
+
+@bp.post("/da-nhap/<int:package_id>/tam-giu")
+@operation(Op.LEGAL_HOLD)
+def set_restored_hold(package_id: int) -> Any:
+    """A legal hold on a restored dossier, as on a dossier of the list."""
+    return _act(lambda: retention.hold(get_session(), current_actor(), package_id,
+                                       request.form.get("reason", "")[:2100], kind="restored"),
+                "Đã tạm giữ hồ sơ: hồ sơ không bị tiêu hủy cho đến khi bỏ tạm giữ.",
+                _restored_page(package_id))
+
+
+@bp.post("/da-nhap/<int:package_id>/bo-tam-giu")
+@operation(Op.LEGAL_HOLD)
+def lift_restored_hold(package_id: int) -> Any:
+    return _act(lambda: retention.lift_hold(get_session(), current_actor(), package_id,
+                                            request.form.get("reason", "")[:2100],
+                                            kind="restored"),
+                "Đã bỏ tạm giữ hồ sơ.", _restored_page(package_id))
