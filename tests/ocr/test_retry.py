@@ -130,7 +130,7 @@ def _retry_url(doc) -> str:
 
 def test_the_button_queues_the_job_once_and_the_page_shows_progress(
         client: FlaskClient, db: Session, blobs: BlobStore, sessions) -> None:
-    doc, job = _failed(db, blobs, sessions)
+    doc, _job = _failed(db, blobs, sessions)
     login(client, "vanthu.camau")
     page = client.get(f"/van-ban-den/{doc.id}").get_data(as_text=True)
     assert "Chạy lại nhận dạng chữ (OCR)" in page and _retry_url(doc) in page
