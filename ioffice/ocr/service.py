@@ -296,7 +296,9 @@ def _finish(session_factory: Callable[[], Session], job_id: int, state: OcrState
             job.output_sha256 = output_sha256
         if pages is not None:
             job.text = "\n".join(pages).strip()
-            found = fields.read_fields(pages[0], pages[-1]) if pages else {}
+            # one page: read once; several: the signature block is on the last
+            found = fields.read_fields(pages[0], pages[-1] if len(pages) > 1 else None) \
+                if pages else {}
             job.fields = found
             if state is OcrState.DONE and not any(_has_text(p) for p in pages):
                 job.error = "Không đọc được chữ nào trên bản quét (ảnh quá mờ hoặc trang trắng)."
