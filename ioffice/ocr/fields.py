@@ -22,7 +22,8 @@ from ioffice.documents.vocabulary import DOC_TYPES
 FIELDS = ("issuer_name", "number", "notation", "document_date", "doc_type", "subject", "signer")
 LABELS = {"issuer_name": "Cơ quan ban hành", "number": "Số", "notation": "Ký hiệu",
           "document_date": "Ngày văn bản", "doc_type": "Loại văn bản",
-          "subject": "Trích yếu", "signer": "Người ký", "place": "Địa danh"}
+          "subject": "Trích yếu", "signer": "Người ký", "place": "Địa danh",
+          "signer_position": "Chức vụ người ký"}
 
 
 def fold(text: str) -> str:
@@ -77,9 +78,14 @@ def _digits(raw: str) -> str:
 
 
 def read_fields(first_page: str, last_page: str | None = None) -> dict[str, str]:
-    """The fields found (a subset of :data:`FIELDS` plus ``place``), each a string as the
-    registration form takes it (``document_date`` in ISO form, ``doc_type`` a vocabulary
-    code). ``last_page``: where the signer's name is (the first page if None)."""
+    """The fields found (a subset of :data:`FIELDS` plus ``place`` and ``signer_position``),
+    each a string as the registration form takes it (``document_date`` in ISO form,
+    ``doc_type`` a vocabulary code).
+
+    ``last_page``: the last page of a document of several pages (None for one page), where
+    Appendix I puts the signature block (box 7): the signer's name and position are read
+    there, and the place and date too when the first page has none (some documents date
+    themselves above the signature); the first page is read as for a one-page scan."""
     lines = [_clean_line(line) for line in first_page.splitlines()]
     found: dict[str, str] = {}
     number_at = _read_number(lines, found)
@@ -88,9 +94,19 @@ def read_fields(first_page: str, last_page: str | None = None) -> dict[str, str]
     _read_issuer(lines[:header_end], found)
     after = max(i for i in (number_at, date_at, -1) if i is not None) + 1
     _read_type_and_subject(lines, after, number_at, found)
-    signer = _read_signer((last_page if last_page is not None else first_page).splitlines())
-    if signer:
+    block = lines
+    if last_page is not None:
+        last = [_clean_line(line) for line in last_page.splitlines()]
+        if _read_signer(last)[0] is not None:
+            block = last
+    at, signer = _read_signer(block)
+    if at is not None:
         found["signer"] = signer
+        position = _read_position(block[:at])
+        if position:
+            found["signer_position"] = position
+    if block is not lines and ("document_date" not in found or "place" not in found):
+        _read_closing_date(block[:at], found)
     return found
 
 
@@ -127,7 +143,7 @@ def _read_date(lines: list[str], found: dict[str, str]) -> int | None:
     for index, line in enumerate(lines):
         folded = fold(line)
         match = _DATE_RE.search(folded)
-        if not match:
+        if not match or _cited(line, folded, match.start()):
             continue
         try:
             day, month, year = (int(_digits(g)) for g in match.groups())
@@ -145,6 +161,17 @@ def _read_date(lines: list[str], found: dict[str, str]) -> int | None:
             found["place"] = place
         return index
     return None
+
+
+def _cited(line: str, folded: str, start: int) -> bool:
+    """A date the text cites, not the document's: "Căn cứ Luật ... ngày 19 tháng 6 năm
+    2015", or any date that goes on a sentence ("... địa phương ngày ..."), where the
+    document's follows a place and its comma ("Cà Mau, ngày", the comma sometimes lost)."""
+    if folded.lstrip(" -").startswith("can cu"):
+        return True
+    before = line[:start].rstrip()
+    words = before.split()
+    return bool(words) and not before.endswith(",") and words[-1][:1].islower()
 
 
 def _read_issuer(header: list[str], found: dict[str, str]) -> None:
@@ -241,12 +268,60 @@ def _sentence(text: str) -> str:
     return " ".join(words).strip(" .;,")
 
 
-def _read_signer(lines: list[str]) -> str:
+def _read_signer(lines: list[str]) -> tuple[int | None, str]:
     """The last line that is a person's name: two to six capitalised words, not all capitals
-    (the positions above it are in capitals), no digits or punctuation."""
-    for line in reversed([x for x in lines if x.strip()][-12:]):
-        words = [w for w in line.split() if any(c.isalpha() for c in w)]  # specks dropped
-        line = " ".join(words)
+    (the positions above it are in capitals), no digits or punctuation; (its index in
+    ``lines``, the name), or (None, "") among the last 12 lines that are not blank."""
+    filled = [i for i, x in enumerate(lines) if x.strip()][-12:]
+    for index in reversed(filled):
+        words = [w for w in lines[index].split() if any(c.isalpha() for c in w)]  # specks
         if 2 <= len(words) <= 6 and all(_NAME_WORD.match(w) for w in words):
-            return line
-    return ""
+            return index, " ".join(words)
+    return None, ""
+
+
+def _position_part(line: str) -> str:
+    """The signature block's part of a line: Tesseract puts the recipients (box 9a, left)
+    and the block (right) on shared lines ("Nơi nhận: KT. GIÁM ĐỐC", "- Như trên; PHÓ GIÁM
+    ĐỐC"), so the text after the last ``:``, ``;`` or ``,``, when it is in capitals."""
+    tail = re.split(r"[:;,]", line)[-1]
+    words = [w for w in tail.split() if any(c.isalpha() for c in w)]
+    tail = " ".join(words)
+    letters = sum(c.isalpha() for c in tail)
+    return tail if letters >= 4 and len(words) <= 8 and _mostly_upper(tail) else ""
+
+
+def _read_position(above: list[str]) -> str:
+    """The position over the signer's name (box 7: "KT. GIÁM ĐỐC" over "PHÓ GIÁM ĐỐC", or
+    "TM. ỦY BAN NHÂN DÂN" over "CHỦ TỊCH"): the lines in capitals next to each other among
+    the 8 lines above the name (the space of the handwritten signature left out)."""
+    found: list[str] = []
+    for line in reversed([x for x in above if x.strip()][-8:]):
+        part = _position_part(line)
+        if part:
+            found.append(part)
+        elif found:
+            break
+    return ", ".join(reversed(found[:3]))
+
+
+def _read_closing_date(above: list[str], found: dict[str, str]) -> None:
+    """Place and date above the signature block ("Cà Mau, ngày 05 tháng 3 năm 2026"): only
+    a line that is nothing but a place and a date, so that a date in the text ("Căn cứ Luật
+    ... ngày 19 tháng 6 năm 2015") is never taken for the document's."""
+    for line in reversed([x for x in above if x.strip()][-12:]):
+        folded = fold(line)
+        match = _DATE_RE.search(folded)
+        if not match or folded[match.end():].strip(" .;"):
+            continue
+        place = line[:match.start()].strip()
+        if not place.endswith(",") or not place[:1].isupper() or len(place.split()) > 6:
+            continue
+        try:
+            day, month, year = (int(_digits(g)) for g in match.groups())
+            date = dt.date(year, month, day).isoformat()
+        except ValueError:
+            continue
+        found.setdefault("document_date", date)
+        found.setdefault("place", place.rstrip(" ,"))
+        return

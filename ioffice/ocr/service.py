@@ -33,7 +33,7 @@ from ioffice.audit.service import AuditContext
 from ioffice.db import utcnow
 from ioffice.documents import held
 from ioffice.documents.pdf import inspect_pdf, make_signable
-from ioffice.errors import NotFound
+from ioffice.errors import DomainError, NotFound
 from ioffice.incoming.models import DocumentFile, DocumentText, IncomingDocument
 from ioffice.ocr import engine, fields, images
 from ioffice.ocr.models import OcrJob, OcrState
@@ -137,6 +137,74 @@ def attach_scans(session: Session, actor: Actor, doc: IncomingDocument,
     return "\n".join(read)
 
 
+class RetryRefused(DomainError):
+    """A new OCR run that would do nothing or twice the same work."""
+
+    status_code = 409
+
+
+RETRY_REFUSALS = {
+    OcrState.QUEUED: "Tệp «{name}» đang chờ nhận dạng chữ; không cần chạy lại.",
+    OcrState.RUNNING: "Tệp «{name}» đang được nhận dạng chữ ({done}/{total} trang); hãy chờ "
+                      "xong.",
+    OcrState.DONE: "Tệp «{name}» đã được nhận dạng chữ; không cần chạy lại.",
+    OcrState.SKIPPED: "Tệp «{name}» đã có lớp chữ (không phải bản quét chỉ có ảnh); không cần "
+                      "nhận dạng chữ.",
+}
+
+
+def retry(session: Session, blobs: BlobStore, actor: Actor, document_id: int,
+          file_id: int) -> OcrJob:
+    """Run the OCR of a registered document's file again, after it failed (OCR missing on the
+    server at the time, a timeout three times, a page the engine could not read) or when the
+    file never had a job (an image-only PDF registered before OCR existed): the clerk's
+    action from the document page. The failed job is queued again (the same row: a second
+    click finds it queued and is refused), or a job is queued for a file without one; the
+    worker takes it after commit and the page shows its progress as on the first run.
+
+    Refused (:class:`RetryRefused`) while OCR runs or waits, once it is done, and for a file
+    that already has text. Another agency's document or file: :class:`NotFound`."""
+    actor.check(Op.REGISTER_INCOMING)
+    # the document row locked: two clicks at once do one after the other
+    doc = session.get(IncomingDocument, document_id, with_for_update=True)
+    if doc is None or doc.agency_id != actor.agency_id:
+        raise NotFound("Không tìm thấy văn bản.")
+    file = next((f for f in doc.files if f.id == file_id), None)
+    if file is None:
+        raise NotFound("Không tìm thấy tệp.")
+    from ioffice.records import retention
+
+    retention.check_not_destroyed(session, doc)
+    job = session.scalars(select(OcrJob).where(OcrJob.file_id == file.id)
+                          .order_by(OcrJob.id.desc()).limit(1).with_for_update()).first()
+    now = utcnow()
+    if job is not None and job.state is not OcrState.FAILED:
+        raise RetryRefused(RETRY_REFUSALS[job.state].format(
+            name=file.filename, done=job.pages_done, total=job.pages_total))
+    if job is None:
+        if file.content_type != "application/pdf":
+            raise RetryRefused(f"Tệp «{file.filename}» không phải bản quét PDF; không nhận dạng "
+                               "chữ được.")
+        pages = _text_pages(blobs.read_bytes(file.sha256))
+        if pages and all(_has_text(p) for p in pages):
+            raise RetryRefused(RETRY_REFUSALS[OcrState.SKIPPED].format(name=file.filename))
+        job = OcrJob(agency_id=doc.agency_id, user_id=actor.user_id, document_id=doc.id,
+                     file_id=file.id, filename=file.filename[:255], source_sha256=file.sha256,
+                     pages_total=file.page_count, output_sha256="", text="", created_at=now)
+        session.add(job)
+        previous = ""
+    else:
+        previous = job.error
+    job.state, job.pages_done, job.attempts, job.error = OcrState.QUEUED, 0, 0, ""
+    job.user_id, job.updated_at = actor.user_id, now
+    session.flush()
+    record(session, actor.ctx, "incoming:document:ocr-retry", subject_type="incoming",
+           subject_id=doc.id, details={"file_id": file.id, "job_id": job.id,
+                                       "filename": file.filename, "previous_error": previous})
+    _wake_after_commit(session)
+    return job
+
+
 def _wake_after_commit(session: Session) -> None:
     from ioffice.exchange.wake import request_wake
 
@@ -228,7 +296,9 @@ def _finish(session_factory: Callable[[], Session], job_id: int, state: OcrState
             job.output_sha256 = output_sha256
         if pages is not None:
             job.text = "\n".join(pages).strip()
-            found = fields.read_fields(pages[0], pages[-1]) if pages else {}
+            # one page: read once; several: the signature block is on the last
+            found = fields.read_fields(pages[0], pages[-1] if len(pages) > 1 else None) \
+                if pages else {}
             job.fields = found
             if state is OcrState.DONE and not any(_has_text(p) for p in pages):
                 job.error = "Không đọc được chữ nào trên bản quét (ảnh quá mờ hoặc trang trắng)."
@@ -300,6 +370,6 @@ def unavailable_note() -> str | None:
     return engine.problem()
 
 
-__all__ = ["ScanUpload", "attach_scans", "claim_next", "document_jobs", "failed_jobs",
-           "file_copy", "has_pending", "run_next", "scan_status", "start_scan",
-           "unavailable_note"]
+__all__ = ["RetryRefused", "ScanUpload", "attach_scans", "claim_next", "document_jobs",
+           "failed_jobs", "file_copy", "has_pending", "retry", "run_next", "scan_status",
+           "start_scan", "unavailable_note"]

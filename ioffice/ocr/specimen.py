@@ -75,8 +75,11 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
     return lines
 
 
-def render_page(spec: Specimen, dpi: int = 300) -> Image.Image:
-    """The first page, clean, in greyscale at ``dpi``."""
+def render_page(spec: Specimen, dpi: int = 300, *, signature: bool = True,
+                date: bool = True) -> Image.Image:
+    """The first page, clean, in greyscale at ``dpi``; ``signature=False``: the first page of
+    a longer document (the signature block is on the last, :func:`render_last_page`);
+    ``date=False``: no place and date under the motto (they are above the signature)."""
     mm = dpi / 25.4
     width, height = round(A4_MM[0] * mm), round(A4_MM[1] * mm)
     img = Image.new("L", (width, height), 255)
@@ -106,7 +109,8 @@ def render_page(spec: Specimen, dpi: int = 300) -> Image.Image:
     centred(right_mid, top + line, "Độc lập - Tự do - Hạnh phúc", _font(13, dpi, bold=True))
     y = max(agency_bottom, top + 2 * line) + line // 2
     centred(left_mid, y, f"Số: {spec.number}/{spec.notation}", reg)
-    centred(right_mid, y, spec.date_line, ital)
+    if date:
+        centred(right_mid, y, spec.date_line, ital)
     y += line
     if not spec.type_title:  # an official letter: "V/v ..." under the number, then "Kính gửi"
         for part in _wrap(draw, f"V/v {spec.subject}", _font(12, dpi), round(0.42 * (right - left))):
@@ -129,7 +133,62 @@ def render_page(spec: Specimen, dpi: int = 300) -> Image.Image:
                       font=reg, fill=0)
             y += line
         y += line // 3
-    y = max(y + line, height - round(95 * mm))
+    if signature:
+        _signature_block(draw, spec, dpi, max(y + line, height - round(95 * mm)))
+    return img
+
+
+def render_last_page(spec: Specimen, dpi: int = 300, *, number: int = 2,
+                     date: bool = False) -> Image.Image:
+    """The last page of a document of ``number`` pages: its number at the top (Decree 30:
+    from the second page on), the end of the text, then the recipients and the signature block
+    (box 7: authority, position, name); ``date``: the place and date above the block, as some
+    documents put them at their end."""
+    mm = dpi / 25.4
+    width, height = round(A4_MM[0] * mm), round(A4_MM[1] * mm)
+    img = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(img)
+    left, right = round(30 * mm), width - round(15 * mm)
+    reg = _font(13, dpi)
+    line = round(13 * dpi / 72 * 1.35)
+    draw.text(((left + right) / 2 - draw.textlength(str(number), font=reg) / 2,
+               round(10 * mm)), str(number), font=reg, fill=0)
+    y = round(20 * mm)
+    closing = ("Các cơ quan, đơn vị có liên quan chịu trách nhiệm thi hành văn bản này kể từ "
+               "ngày ký.")
+    for part in _wrap(draw, closing, reg, right - left - round(10 * mm)):
+        draw.text((left + round(10 * mm) if part == closing[:len(part)] else left, y), part,
+                  font=reg, fill=0)
+        y += line
+    y += line
+    if date:
+        text = spec.date_line
+        ital = _font(14, dpi, italic=True)
+        sign_mid = right - round(40 * mm)
+        draw.text((sign_mid - draw.textlength(text, font=ital) / 2, y), text, font=ital, fill=0)
+        y += 2 * line
+    _signature_block(draw, spec, dpi, y)
+    return img
+
+
+def render_pages(spec: Specimen, dpi: int = 300, *, date_at_end: bool = False
+                 ) -> list[Image.Image]:
+    """A two-page document: the heading and text on the first page, the signature block (and,
+    with ``date_at_end``, the place and date) on the second."""
+    return [render_page(spec, dpi, signature=False, date=not date_at_end),
+            render_last_page(spec, dpi, number=2, date=date_at_end)]
+
+
+def _signature_block(draw: ImageDraw.ImageDraw, spec: Specimen, dpi: int, y: int) -> None:
+    mm = dpi / 25.4
+    width = draw.im.size[0]
+    left, right = round(30 * mm), width - round(15 * mm)
+    line = round(13 * dpi / 72 * 1.35)
+    bold = _font(13, dpi, bold=True)
+
+    def centred(x: int, y: int, text: str, font: ImageFont.FreeTypeFont) -> None:
+        draw.text((x - draw.textlength(text, font=font) / 2, y), text, font=font, fill=0)
+
     # box 9a: the recipients, bottom left, level with the signature block
     small = _font(11, dpi)
     draw.text((left, y), "Nơi nhận:", font=_font(12, dpi, bold=True, italic=True), fill=0)
@@ -142,7 +201,6 @@ def render_page(spec: Specimen, dpi: int = 300) -> Image.Image:
             y += line
     y += 3 * line  # the handwritten signature and the seal go here
     centred(sign_mid, y, spec.signer, bold)
-    return img
 
 
 def degrade(img: Image.Image, *, rng: random.Random, noise: float = 0.0, skew: float = 0.0,

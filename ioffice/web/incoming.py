@@ -198,6 +198,17 @@ def ocr_progress(document_id: int) -> Any:
                           "finished": j.state.finished, "error": j.error} for j in jobs])
 
 
+@bp.route("/<int:document_id>/tep/<int:file_id>/chay-lai-ocr", methods=["POST"])
+@operation(Op.REGISTER_INCOMING)
+def ocr_retry(document_id: int, file_id: int) -> Any:
+    """The clerk's «Chạy lại nhận dạng chữ (OCR)» of a file whose OCR failed: queued again for
+    the worker; the page shows its progress."""
+    db = get_session()
+    return _act(lambda: ocr_service.retry(db, services().blobs, current_actor(), document_id,
+                                          file_id),
+                document_id, "Đã đưa tệp vào hàng chờ nhận dạng chữ (OCR) lại.", form="ocr")
+
+
 def register_oversize(form: Any, message: str) -> Any:
     """The registration form again after an over-size upload: the fields kept, the file not."""
     return _register_form(form, {"files": message},

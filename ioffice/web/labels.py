@@ -20,6 +20,8 @@ HISTORY_LABELS = {
     "incoming:document:reply": "trả lời văn bản đến",
     "incoming:document:issuer-name-mismatch": "tên cơ quan gửi khác danh bạ",
     "incoming:register:export": "xuất sổ văn bản đến",
+    "incoming:document:ocr": "nhận dạng chữ (OCR) bản quét",
+    "incoming:document:ocr-retry": "chạy lại nhận dạng chữ (OCR)",
     "outgoing:draft:create": "tạo dự thảo",
     "outgoing:draft:upload": "tải lên phiên bản dự thảo",
     "outgoing:draft:comment": "góp ý dự thảo",

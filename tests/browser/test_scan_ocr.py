@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,49 @@ def test_clerk_uploads_a_scan_confirms_the_machine_read_fields_and_finds_it(
     page.goto(live_server + "/tim-kiem?q=dam+doi")  # only in the body: the OCR read it
     expect(page.locator(f"a[href$='{document_url.split(live_server)[1]}']").first).to_be_visible()
     screenshot(page, "ocr-search")
+
+
+def _ocr_worker(**env: str) -> None:
+    worker = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "ocr", "run", "--once"],
+                            cwd=ROOT, env={**LIVE_ENV, **env}, capture_output=True, text=True,
+                            timeout=300)
+    assert worker.returncode == 0, worker.stderr
+
+
+def test_clerk_runs_a_failed_ocr_again_from_the_admins_note(
+        page: Page, live_server: str, tmp_path: Path) -> None:
+    """OCR was missing on the server when the scan was read: the admin's note links to the
+    document, the clerk presses «Chạy lại nhận dạng chữ (OCR)», the page shows the job
+    waiting then done. Screenshot: test-artifacts/screenshots/ocr-retry.png."""
+    scan = tmp_path / "quyet-dinh-32.pdf"
+    scan.write_bytes(specimen.to_pdf([specimen.render_page(SPEC, 150)], 150))
+    login(page, live_server, "vanthu.camau")
+    page.goto(live_server + "/van-ban-den/vao-so")
+    page.locator("input[name=files]").set_input_files(str(scan))
+    expect(page.locator(".held-file")).to_contain_text("quyet-dinh-32.pdf")
+    page.locator("input[name=issuer_name]").fill("Sở Nội vụ")
+    page.locator("input[name=number]").fill(str(int(time.time()) % 10000))
+    page.locator("input[name=notation]").fill("QĐ-SNV")
+    date = page.locator("input[name=document_date]")
+    date.fill("2026-03-05" if date.get_attribute("type") == "date" else "05/03/2026")
+    page.locator("select[name=doc_type]").select_option("quyet_dinh")
+    page.locator("textarea[name=subject]").fill("Về việc kiểm kê tài liệu lưu trữ năm 2026")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Vào sổ", exact=True).click()
+    expect(page.get_by_text("Đã vào sổ văn bản đến số")).to_be_visible()
+
+    _ocr_worker(IOFFICE_OCRMYPDF="/khong-co/ocrmypdf")  # OCR missing on the server
+    page.goto(live_server + "/quan-tri/viec-bi-ket")
+    with page.expect_navigation():
+        page.locator("#ocr-failed a", has_text="quyet-dinh-32.pdf").click()
+    assert "#ocr-file-" in page.url
+    expect(page.locator(".ocr-state")).to_contain_text("chưa cài phần mềm nhận dạng chữ")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Chạy lại nhận dạng chữ (OCR)").click()
+    expect(page.get_by_text("Đã đưa tệp vào hàng chờ nhận dạng chữ (OCR) lại")).to_be_visible()
+    expect(page.locator(".ocr-state")).to_contain_text("Đang chờ nhận dạng chữ: 0/1 trang")
+    expect(page.get_by_role("button", name="Chạy lại nhận dạng chữ (OCR)")).to_have_count(0)
+    screenshot(page, "ocr-retry")
+
+    _ocr_worker()  # OCR installed now: the page, polling, shows it done
+    expect(page.locator(".ocr-state")).to_contain_text("Đã nhận dạng chữ", timeout=20_000)

@@ -38,7 +38,7 @@ def test_a_decision_gives_every_field() -> None:
         "issuer_name": "SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "number": "121", "notation": "QĐ-STTTT",
         "document_date": "2026-08-16", "place": "Đà Nẵng", "doc_type": "quyet_dinh",
         "subject": "Về việc thành lập Tổ công tác cải cách hành chính",
-        "signer": "Huỳnh Thanh Tùng"}
+        "signer": "Huỳnh Thanh Tùng", "signer_position": "KT. GIÁM ĐỐC, PHÓ GIÁM ĐỐC"}
 
 
 def test_an_official_letter_gives_its_subject_after_vv_and_digits_misread_as_letters() -> None:
@@ -104,3 +104,75 @@ def test_a_noisy_scan_title_and_a_subject_split_by_a_blank_line() -> None:
     assert letter["subject"] == ("hướng dẫn lập hồ sơ và nộp lưu hồ sơ, tài liệu vào Lưu trữ cơ "
                                  "quan năm 2026")
     assert letter["signer"] == "Bùi Thị Mỹ Dung"
+
+
+# a two-page decision (ioffice.ocr.specimen.render_pages): the first page without the
+# signature block, and without its date when the document dates itself at its end
+FIRST_WITHOUT_DATE = """ỦY BAN NHÂN DÂN TỈNH CÀ MAU CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+SỞ NỘI VỤ Độc lập - Tự do - Hạnh phúc
+
+Số: 27/QĐ-SNV
+
+QUYẾT ĐỊNH
+Về việc kiểm kê tài liệu lưu trữ
+
+Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;
+"""
+# what Tesseract returned for the specimen's last pages (tests/ocr/test_scans.py): the
+# recipients (left) and the signature block (right) share lines, with a speck read as words
+LAST_PAGE = """2
+
+Các cơ quan, đơn vị có liên quan chịu trách nhiệm thi hành văn bản này kể từ ngày
+
+ký.
+
+Nơi nhận: KT. GIÁM ĐỐC
+- Như trên; PHÓ GIÁM ĐỐC
+- Lãnh đạo Văn phòng;
+
+- Lưu: VI; VP.
+
+Trần Thị Bích Ngọc"""
+LAST_PAGE_DATED = """2
+
+Các cơ quan, đơn vị có liên quan chịu trách nhiệm thi hành văn bản này kể từ ngày
+
+ký.
+Cà Mau, ngày 05 tháng 3 năm 2026
+Nơi nhận: KT. GIÁM ĐỐC
+°-NN RIỂH, PHÓ GIÁM ĐỐC
+- Lãnh đạo Văn phòng;
+- Lưu: VT, VP.
+
+Trần Thị Bích Ngọc"""
+
+
+def test_the_signer_and_position_are_read_from_the_last_page() -> None:
+    fields = read_fields(FIRST_WITHOUT_DATE, LAST_PAGE)
+    assert fields["signer"] == "Trần Thị Bích Ngọc"
+    assert fields["signer_position"] == "KT. GIÁM ĐỐC, PHÓ GIÁM ĐỐC"
+    assert (fields["number"], fields["notation"], fields["doc_type"]) == ("27", "QĐ-SNV",
+                                                                          "quyet_dinh")
+    # the first page has no date and the last none above its signature: none is guessed
+    # (not the date of the law the text cites, nor a date of the last page's text)
+    assert "document_date" not in fields and "place" not in fields
+    cited = LAST_PAGE.replace("ký.", "ký.\nTheo Luật ban hành ngày 22 tháng 6 năm 2015.")
+    assert "document_date" not in read_fields(FIRST_WITHOUT_DATE, cited)
+
+
+def test_place_and_date_above_the_signature_when_the_first_page_has_none() -> None:
+    fields = read_fields(FIRST_WITHOUT_DATE, LAST_PAGE_DATED)
+    assert (fields["document_date"], fields["place"]) == ("2026-03-05", "Cà Mau")
+    assert fields["signer_position"] == "KT. GIÁM ĐỐC, PHÓ GIÁM ĐỐC"  # the speck left out
+    # the first page's date stays the document's: the last page's is not read over it
+    dated = FIRST_WITHOUT_DATE.replace("Số: 27/QĐ-SNV", "Số: 27/QĐ-SNV Hà Nội, ngày 02 tháng "
+                                       "01 năm 2026")
+    fields = read_fields(dated, LAST_PAGE_DATED)
+    assert (fields["document_date"], fields["place"]) == ("2026-01-02", "Hà Nội")
+
+
+def test_a_last_page_without_a_name_leaves_the_first_pages_signer() -> None:
+    fields = read_fields(DECISION, "3\n\nPhụ lục: danh sách các đơn vị\n- Văn phòng Sở;\n")
+    assert fields["signer"] == "Huỳnh Thanh Tùng"
+    # one page: the same reading as before, the position from its own signature block
+    assert read_fields(DECISION) == read_fields(DECISION, None)

@@ -133,6 +133,27 @@ def test_scan_read_by_the_worker_prefills_the_form_then_registers_and_is_found(
     assert f"/van-ban-den/{doc_id}" in found
 
 
+@pytest.mark.skipif(engine.problem() is not None, reason="OCR not installed")
+def test_a_two_page_scan_gives_the_signer_and_date_of_its_last_page(
+        client: FlaskClient, sessions, blobs: BlobStore) -> None:
+    """Decree 30's signature block ends the document: on a scan of two pages the signer, the
+    position and (here: the document dates itself at its end) the place and date are read
+    from the last page; the heading's fields from the first."""
+    login(client, "vanthu.camau")
+    scan = specimen.to_pdf(specimen.render_pages(SPEC, 200, date_at_end=True), 200)
+    started = _upload(client, scan, "hai-trang.pdf").get_json()
+    assert started["pages_total"] == 2
+    assert service.run_next(sessions, blobs) == started["job"]
+    status = client.get(started["status_url"]).get_json()
+    assert status["state"] == "done" and status["pages_done"] == 2
+    fields = status["fields"]
+    assert (fields["number"], fields["notation"], fields["issuer_name"]) == (
+        "27", "QĐ-SNV", "SỞ NỘI VỤ")
+    assert fields["signer"] == "Trần Thị Bích Ngọc"
+    assert fields["signer_position"] == "KT. GIÁM ĐỐC, PHÓ GIÁM ĐỐC"
+    assert (fields["document_date"], fields["place"]) == ("2026-03-05", "Cà Mau")
+
+
 def test_a_scan_registered_before_its_ocr_is_searchable_once_the_worker_read_it(
         client: FlaskClient, db: Session, blobs: BlobStore, sessions) -> None:
     """No script on the page (or a clerk faster than the OCR): the plain form's scan is queued
