@@ -114,6 +114,27 @@ def members_page(session: Session, actor: Actor, *, after: str | None = None, li
     return list(session.scalars(stmt.order_by(User.username).limit(limit)))
 
 
+def _post_problems(session: Session, actor: Actor, full_name: str, title: str,
+                   department_id: int | None, roles) -> dict[str, str]:
+    """The problems of a member's name, post title, department and roles, by field: the same
+    rules for a new member and an edited one."""
+    errors: dict[str, str] = {}
+    if not full_name:
+        errors["full_name"] = "Họ và tên không được để trống."
+    elif len(full_name) > NAME_LIMIT:
+        errors["full_name"] = f"Họ và tên dài {len(full_name)} ký tự, vượt quá {NAME_LIMIT} ký tự."
+    if len(title) > NAME_LIMIT:
+        errors["position_title"] = f"Chức vụ dài {len(title)} ký tự, vượt quá {NAME_LIMIT} ký tự."
+    if department_id is not None:
+        try:
+            department_in_agency(session, actor.agency_id, department_id)
+        except NotFound:
+            errors["department_id"] = "Phòng ban đã chọn không thuộc cơ quan này."
+    if not roles:
+        errors["roles"] = "Phải chọn ít nhất một vai trò."
+    return errors
+
+
 def create_member(session: Session, actor: Actor, new: NewMember) -> Membership:
     """A new account holding a membership of the actor's agency, its password hashed with
     Argon2id. Every field's problem at once (:class:`InvalidMember`); a username already taken
@@ -126,21 +147,9 @@ def create_member(session: Session, actor: Actor, new: NewMember) -> Membership:
     if not USERNAME_RE.match(username):
         errors["username"] = ("Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch "
                               "ngang; 3 đến 64 ký tự.")
-    if not full_name:
-        errors["full_name"] = "Họ và tên không được để trống."
-    elif len(full_name) > NAME_LIMIT:
-        errors["full_name"] = f"Họ và tên dài {len(full_name)} ký tự, vượt quá {NAME_LIMIT} ký tự."
-    if len(title) > NAME_LIMIT:
-        errors["position_title"] = f"Chức vụ dài {len(title)} ký tự, vượt quá {NAME_LIMIT} ký tự."
+    errors.update(_post_problems(session, actor, full_name, title, new.department_id, new.roles))
     if problem := password_problem(new.password):
         errors["password"] = problem
-    if new.department_id is not None:
-        try:
-            department_in_agency(session, actor.agency_id, new.department_id)
-        except NotFound:
-            errors["department_id"] = "Phòng ban đã chọn không thuộc cơ quan này."
-    if not new.roles:
-        errors["roles"] = "Phải chọn ít nhất một vai trò."
     if errors:
         raise InvalidMember(errors)
     user = create_user(session, actor.ctx, agency_id=actor.agency_id, username=username,
@@ -171,21 +180,8 @@ def update_member(session: Session, actor: Actor, user_id: int, edit: MemberEdit
     membership = member(session, actor, user_id)
     user = membership.user
     full_name, title = edit.full_name.strip(), edit.position_title.strip()
-    errors: dict[str, str] = {}
-    if not full_name:
-        errors["full_name"] = "Họ và tên không được để trống."
-    elif len(full_name) > NAME_LIMIT:
-        errors["full_name"] = f"Họ và tên dài {len(full_name)} ký tự, vượt quá {NAME_LIMIT} ký tự."
-    if len(title) > NAME_LIMIT:
-        errors["position_title"] = f"Chức vụ dài {len(title)} ký tự, vượt quá {NAME_LIMIT} ký tự."
-    if edit.department_id is not None:
-        try:
-            department_in_agency(session, actor.agency_id, edit.department_id)
-        except NotFound:
-            errors["department_id"] = "Phòng ban đã chọn không thuộc cơ quan này."
-    if not edit.roles:
-        errors["roles"] = "Phải chọn ít nhất một vai trò."
-    elif user_id == actor.user_id and Role.ADMIN not in edit.roles:
+    errors = _post_problems(session, actor, full_name, title, edit.department_id, edit.roles)
+    if edit.roles and user_id == actor.user_id and Role.ADMIN not in edit.roles:
         errors["roles"] = ("Bạn không thể tự bỏ vai trò Quản trị của mình; hãy nhờ một người "
                            "quản trị khác của cơ quan.")
     if errors:
