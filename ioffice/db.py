@@ -21,11 +21,12 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    String,
     create_engine,
     event,
 )
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -75,6 +76,22 @@ def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class ArchivalRevisionColumns:
+    """The columns of a row recording an archival timestamp the re-timestamp job added to a
+    kept file (a copy's, a hand-over record's): the new file and the one it extends, both kept
+    (blob cleanup keeps every file named in such a row). Mixed into a mapped class that adds
+    its id and the foreign key of what the file belongs to."""
+
+    sha256: Mapped[str] = mapped_column(String(64))
+    previous_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(default=0)
+    certificate_serial: Mapped[str] = mapped_column(String(80), default="")
+    """The TSA certificate's serial (hex)."""
+    timestamp_at: Mapped[dt.datetime]
+    timestamp_expires: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

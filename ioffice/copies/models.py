@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ioffice.agencies.models import Agency, User
-from ioffice.db import Base, enum_values, utcnow
+from ioffice.db import ArchivalRevisionColumns, Base, enum_values, utcnow
 
 
 class CopyKind(enum.StrEnum):
@@ -118,7 +118,7 @@ class DocumentCopy(Base):
         return [line.strip() for line in self.recipients.splitlines() if line.strip()]
 
 
-class CopyArchivalRevision(Base):
+class CopyArchivalRevision(ArchivalRevisionColumns, Base):
     """An archival timestamp added to a copy's file by the re-timestamp job: the new file and
     the one it extends, both kept (blob cleanup keeps every file named here)."""
 
@@ -126,11 +126,3 @@ class CopyArchivalRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     copy_id: Mapped[int] = mapped_column(ForeignKey("document_copies.id"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    previous_sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(default=0)
-    certificate_serial: Mapped[str] = mapped_column(String(80), default="")
-    """The TSA certificate's serial (hex)."""
-    timestamp_at: Mapped[dt.datetime]
-    timestamp_expires: Mapped[dt.datetime]
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

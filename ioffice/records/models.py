@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ioffice.db import Base, enum_values, utcnow
+from ioffice.db import ArchivalRevisionColumns, Base, enum_values, utcnow
 
 
 def _enum(cls: type[enum.Enum], length: int) -> Enum:
@@ -242,7 +242,7 @@ class Handover(Base):
     dossiers: Mapped[list[Dossier]] = relationship(order_by="(Dossier.symbol, Dossier.id)")
 
 
-class HandoverArchivalRevision(Base):
+class HandoverArchivalRevision(ArchivalRevisionColumns, Base):
     """An archival timestamp added to an accepted hand-over record by the re-timestamp job: the
     new file and the one it extends, both kept (blob cleanup keeps every file named here)."""
 
@@ -250,14 +250,6 @@ class HandoverArchivalRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    previous_sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(default=0)
-    certificate_serial: Mapped[str] = mapped_column(String(80), default="")
-    """The TSA certificate's serial (hex)."""
-    timestamp_at: Mapped[dt.datetime]
-    timestamp_expires: Mapped[dt.datetime]
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class ImportedPackage(Base):
