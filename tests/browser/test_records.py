@@ -10,6 +10,7 @@ test-artifacts/screenshots/records-*.png."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -144,7 +145,9 @@ def test_a_year_of_records(browser: Browser, live_server: str, tmp_path: Path) -
     # the import restored the dossier: read-only, its documents and files downloadable
     expect(archive.locator("#imported-note")).to_contain_text("Hồ sơ chỉ để đọc.")
     expect(archive.locator("#restored-toc")).to_contain_text("Về việc tuyển dụng công chức cấp xã")
-    expect(archive.locator("main form")).to_have_count(0)
+    # nothing of its content can be changed: the only form is the legal hold (retention)
+    expect(archive.locator("main form")).to_have_count(1)
+    expect(archive.locator("main form")).to_have_attribute("action", re.compile(r"/tam-giu$"))
     screenshot(archive, "records-restored")
     link = archive.locator("#restored-toc a").first
     with archive.expect_download() as download:
