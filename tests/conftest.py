@@ -24,12 +24,26 @@ from ioffice.outgoing import timestamps
 from ioffice.outgoing.timestamps import TimestampPolicy
 from ioffice.storage import BlobStore
 from signing import Pki, install_speedups
+from tests.support.app_caches import share_templates
 from tests.support.s3 import S3Server, s3_server_session
 from tests.support.workers import owned_name
 
 # What every process of the app runs with (create_app installs them; tests of the signing
 # library alone build no app): tests/signing/test_isolation.py checks `import signing` alone.
 install_speedups()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Passwords hashed (and verified: the hash carries its parameters) at the test cost in this
+    process and its xdist workers: at argon2-cffi's defaults each login verified 64 MiB three
+    times, a third of the unit tests' time (docs/testing.md "Suite time"). The servers that the
+    browser tests start, and the app's commands run as subprocesses, hash as in production."""
+    from ioffice.agencies import passwords
+    from tests.support import app_caches
+
+    passwords.use_test_cost()
+    # one compile of each URL rule's builders per process, not one per test's application
+    app_caches.install()
 
 # --seed / IOFFICE_TEST_SEED and the `rng` fixture; the per-worker summary of xdist runs; tests
 # touching neither database nor storage deselected on PostgreSQL (--backend-free); pytester
@@ -214,6 +228,7 @@ def app_config(database_url: str, storage_config: dict[str, object], pki_dir: Pa
 @pytest.fixture
 def app(app_config: dict[str, object], connection: Connection, tmp_path: Path) -> Flask:
     app = create_app(app_config)
+    share_templates(app)  # compiled once per process, not once per test
     app.instance_path = str(tmp_path / "instance")
     app.extensions["ioffice.db"].bind_to(connection)
     return app

@@ -10,6 +10,8 @@ against the new release, then move the pin in setup.cfg and here.
 * signxml: ``axis_connector/edxml/signature.py`` subclasses ``XMLSigner`` and ``XMLVerifier``,
   overriding private methods (tests/axis_connector/test_edxml_signature.py checks how signxml
   calls them).
+* werkzeug (tests only, pinned in the ``test`` extra): ``tests/support/app_caches.py`` overrides
+  ``Rule._compile_builder`` to reuse compiled URL builders across the tests' applications.
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ PINNED = {
     "asn1crypto": "1.5.1",
     "signxml": "5.2.0",
 }
+TEST_PINNED = {"werkzeug": "3.1.9"}
+# sha256 of werkzeug 3.1.9's Rule._compile_builder source, which app_caches's key follows
+WERKZEUG_COMPILE_BUILDER = "a0ec55cf067ff5d56185fecc0df5b3c7b5c3aaf6013adf01f1162842f3dcc07b"
 SETUP_CFG = Path(__file__).resolve().parents[1] / "setup.cfg"
 
 
-def _requirements() -> dict[str, str]:
+def _requirements(section: str = "options", key: str = "install_requires") -> dict[str, str]:
     parser = configparser.ConfigParser()
     parser.read(SETUP_CFG)
-    lines = parser["options"]["install_requires"].strip().splitlines()
+    lines = parser[section][key].strip().splitlines()
     found = {}
     for line in lines:
         m = re.match(r"\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)", line)  # extras ignored
@@ -80,3 +85,39 @@ def test_the_signxml_methods_our_subclasses_override_are_there() -> None:
             if inspect.isfunction(value):
                 assert list(inspect.signature(value).parameters)[:2] == list(
                     inspect.signature(original).parameters)[:2], f"{theirs.__name__}.{name}"
+
+
+@pytest.mark.parametrize("name", sorted(TEST_PINNED))
+def test_pinned_in_the_test_extra_and_installed(name: str) -> None:
+    assert _requirements("options.extras_require", "test").get(name) == f"=={TEST_PINNED[name]}", (
+        f"{name} must be pinned exactly in setup.cfg's test extra (the tests subclass its internals)")
+    assert version(name) == TEST_PINNED[name], (
+        f"{name} {version(name)} is installed, tests/support/app_caches.py was checked against "
+        f"{TEST_PINNED[name]}")
+
+
+def test_the_werkzeug_builder_the_tests_cache_is_unchanged_and_reused_faithfully() -> None:
+    """``Rule._compile_builder`` is the method checked against app_caches's key; and for every
+    rule of the application, the builder the cache hands out is the code werkzeug compiles for
+    that very rule (same bytecode, constants and argument names), for rules that share a cached
+    builder too."""
+    import hashlib
+
+    from werkzeug.routing import Rule
+
+    from ioffice import create_app
+    from tests.support.app_caches import CachedBuilderRule
+
+    source = inspect.getsource(Rule._compile_builder)
+    assert hashlib.sha256(source.encode()).hexdigest() == WERKZEUG_COMPILE_BUILDER, (
+        "werkzeug's Rule._compile_builder changed: check tests/support/app_caches.py's key")
+    for _ in range(2):  # the second application's rules all come from the cache
+        app = create_app({"TESTING": True, "SECRET_KEY": "x"})
+        rules = list(app.url_map.iter_rules())
+        assert len(rules) > 100 and all(isinstance(r, CachedBuilderRule) for r in rules)
+        for rule in rules:
+            for append_unknown in (False, True):
+                cached = rule._compile_builder(append_unknown).__code__
+                fresh = Rule._compile_builder(rule, append_unknown).__code__
+                assert (cached.co_code, cached.co_consts, cached.co_varnames) == (
+                    fresh.co_code, fresh.co_consts, fresh.co_varnames), rule.rule

@@ -1,13 +1,33 @@
-"""Password hashing with Argon2id (argon2-cffi's tuned defaults)."""
+"""Password hashing with Argon2id (argon2-cffi's tuned defaults: RFC 9106's low-memory choice,
+3 passes over 64 MiB in 4 lanes).
+
+A test process may lower the cost for the hashes it makes (``use_test_cost``): still Argon2id,
+one pass over 1 MiB. Nothing in the application calls it; the tests' conftest does, and the
+servers the browser tests start hash at the full cost."""
 
 from __future__ import annotations
 
 import functools
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY, Parameters
 
-_hasher = PasswordHasher()
+STANDARD = RFC_9106_LOW_MEMORY
+# the unit tests' cost: verifying the demo password took a third of their time at STANDARD
+# (docs/testing.md "Suite time"); salt and hash keep STANDARD's lengths
+TEST = Parameters(type=Type.ID, version=STANDARD.version, salt_len=STANDARD.salt_len,
+                  hash_len=STANDARD.hash_len, time_cost=1, memory_cost=1024, parallelism=1)
+
+_hasher = PasswordHasher.from_parameters(STANDARD)
+
+
+def use_test_cost() -> None:
+    """Hash (and judge ``needs_rehash``) at the TEST cost in this process from now on. For test
+    processes only: every hash made afterwards is cheap to attack."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(TEST)
+    _dummy.cache_clear()
 
 
 @functools.cache

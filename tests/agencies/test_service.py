@@ -103,3 +103,24 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(db: Session) -> N
     with pytest.raises(service.InvalidCredentials) as wrong:
         service.authenticate(db, CTX, "vanthu.camau", "x", max_failures=5, lock_minutes=15)
     assert unknown.value.message == wrong.value.message
+
+
+def test_the_application_hashes_at_argon2_cffis_full_cost_outside_the_tests() -> None:
+    """The tests lower the cost in their own processes only (conftest's pytest_configure): a
+    process that imports the app, as a server or a command does, hashes with 3 passes over 64 MiB
+    in 4 lanes, and a hash at the tests' cost would be rehashed at the next login."""
+    import subprocess
+    import sys
+
+    from ioffice.agencies.passwords import hash_password
+
+    out = subprocess.run(
+        [sys.executable, "-c", "from ioffice import create_app; create_app({'TESTING': True, "
+         "'SECRET_KEY': 'x'}); from ioffice.agencies import passwords; "
+         "h = passwords.hash_password('mat-khau-dai'); print(h); "
+         f"print(passwords.needs_rehash({hash_password('mat-khau-dai')!r}))"],
+        capture_output=True, text=True, check=True, timeout=120)
+    stored, rehash = out.stdout.split()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), stored
+    assert rehash == "True"
+    assert hash_password("mat-khau-dai").startswith("$argon2id$v=19$m=1024,t=1,p=1$")
