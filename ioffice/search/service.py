@@ -559,8 +559,10 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     return SearchPage(results, next_cursor, terms, newest_first)
 
 
-_PG_SETUP = "SET LOCAL work_mem = '32MB'"
-"""Every word, inside the agency's entries: a lossy bitmap would re-read every tsv."""
+_PG_SETUP = "SET LOCAL work_mem = '32MB'; SET LOCAL jit = off"
+"""Every word, inside the agency's entries: a lossy bitmap would re-read every tsv. No JIT: a
+plan over a million entries costs enough for PostgreSQL to compile it first, hundreds of
+milliseconds that ``statement_timeout`` cannot interrupt, so the ranking overran its budget."""
 _PG_GIVEN_UP = "ROLLBACK TO SAVEPOINT search_rank; RELEASE SAVEPOINT search_rank"
 """After a cancelled ranking; its SET LOCAL (inside the savepoint) is undone with it."""
 
