@@ -65,7 +65,8 @@ TOPICS = ("giai phong mat bang", "chuyen doi so", "phong chong thien tai", "ngan
           "tuyen quan nam", "du an dau tu cong", "xay dung nong thon moi",
           "bao ve rung phong ho", "kiem tra giam sat")
 QUERIES = ("ve viec", "quy hoach su dung dat", "hiemcokhop")
-"""Every document; one twelfth of them (83,000 at a million); one in ten thousand."""
+"""Every document; one twelfth of them (83,333 at a million); one in ten thousand (100 at a
+million, one page of 20 with ``--quick``)."""
 
 
 def with_schema(url: str, schema: str) -> str:
@@ -216,11 +217,16 @@ def actor(session: Session, username: str) -> Actor:
     return Actor.of(user.memberships[0])
 
 
-def two_pages(engine: Engine, who: Actor, query: str) -> tuple[list[float], list[list[int]], bool]:
-    """The first page and the next, each timed in a session of its own (as two requests)."""
-    times, pages = [], []
+ORDERS = {(False, False): "ranked", (True, True): "newest first",
+          (False, True): "ranked, then newest first", (False,): "ranked", (True,): "newest first"}
+
+
+def two_pages(engine: Engine, who: Actor, query: str
+              ) -> tuple[list[float], list[list[int]], tuple[bool, ...]]:
+    """The first page and the next, each timed in a session of its own (as two requests), and
+    whether each was listed newest first."""
+    times, pages, newest = [], [], []
     cursor = None
-    newest = False
     for _ in range(2):
         with Session(engine) as session:
             t0 = time.perf_counter()
@@ -228,11 +234,11 @@ def two_pages(engine: Engine, who: Actor, query: str) -> tuple[list[float], list
             times.append((time.perf_counter() - t0) * 1000)
             pages.append([r.document.id for r in page.results])
             session.rollback()
-        newest = newest or page.newest_first
+        newest.append(page.newest_first)
         cursor = page.next_cursor
         if cursor is None:
             break
-    return times, pages, newest
+    return times, pages, tuple(newest)
 
 
 def hidden(engine: Engine, who: Actor) -> set[int]:
@@ -267,8 +273,9 @@ def measure(engine: Engine, runs: int) -> tuple[float, float]:
     every: dict[str, list[float]] = {c: [] for c in cases}
     for query in QUERIES:
         times: dict[str, dict[str, list[float]]] = {c: {"first": [], "next": []} for c in cases}
-        seen: dict[str, list[list[int]]] = {}
-        newest = False
+        # pages by (case, newest first or not for each): whether ranking finished within its
+        # budget may vary from run to run near the threshold, and the order with it
+        seen: dict[tuple[str, tuple[bool, ...]], list[list[int]]] = {}
         for run in range(runs):
             order = ["before", "after"] if run % 2 == 0 else ["after", "before"]
             for case in [*order, "clerk"]:
@@ -281,14 +288,22 @@ def measure(engine: Engine, runs: int) -> tuple[float, float]:
                     continue
                 leaked = secret.intersection(i for page in pages for i in page)
                 assert not leaked, f"{case}: confidential documents leaked: {sorted(leaked)}"
-                assert seen.setdefault(case, pages) == pages, f"{case}: {query!r} paged differently"
-        assert seen["before"] == seen["after"], f"{query!r}: before and after differ"
-        found = seen["after"]
-        print(f"  {query!r}: {'newest first' if newest else 'ranked'}, {sum(map(len, found))} "
-              f"results on {len(found)} page(s), the same before and after", flush=True)
+                assert seen.setdefault((case, newest), pages) == pages, \
+                    f"{case}: {query!r} paged differently"
+        modes = sorted({mode for _, mode in seen})
+        for mode in modes:
+            if ("before", mode) in seen and ("after", mode) in seen:
+                assert seen["before", mode] == seen["after", mode], \
+                    f"{query!r}: before and after differ"
+        found = seen.get(("after", modes[-1])) or seen["before", modes[-1]]
+        print(f"  {query!r}: {' or '.join(ORDERS[m] for m in modes)}, "
+              f"{sum(map(len, found))} results on {len(found)} page(s), the same before and "
+              f"after", flush=True)
         for case in cases:
             line = []
             for which in ("first", "next"):
+                if not times[case][which]:  # one page only
+                    continue
                 m, p = stats(times[case][which])
                 line.append(f"{which} page median {m:6.1f} ms, p95 {p:6.1f} ms")
                 every[case] += times[case][which]
