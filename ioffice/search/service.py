@@ -290,17 +290,24 @@ def check_query(query: str) -> list[str]:
 
 
 def readable(actor: Actor) -> ColumnElement[bool]:
-    """SQL twin of ``incoming.queries.can_read`` for documents of the actor's agency: ordinary
+    """SQL twin of ``incoming.access.can_read`` for documents of the actor's agency: ordinary
     documents for everyone; confidential ones for clerks and leaders, and for those assigned.
-    Read from the search entry's copy of the confidentiality, so no document row is needed."""
+    Read from the search entry's copy of the confidentiality, so no document row is needed.
+
+    The assignment is looked up for each confidential entry met, through the assignments'
+    index by document, as a scalar subquery (``LIMIT 1``) rather than ``EXISTS``: PostgreSQL
+    may plan an ``EXISTS`` under ``OR`` as a hashed subplan, which first reads every assignment
+    of the user, half a million for a busy specialist, and it never hashes a scalar subquery
+    (docs/search.md, "Who sees what, in SQL")."""
     if actor.has(Role.CLERK, Role.LEADER):
         return true()
     assigned = Assignment.assignee_user_id == actor.user_id
     if actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None:
         assigned = or_(assigned, and_(Assignment.assignee_user_id.is_(None),
                                       Assignment.assignee_department_id == actor.department_id))
-    return or_(SearchEntry.confidential.is_(False),
-               exists().where(Assignment.document_id == SearchEntry.document_id, assigned))
+    one = (select(Assignment.id).where(Assignment.document_id == SearchEntry.document_id, assigned)
+           .limit(1).scalar_subquery())
+    return or_(SearchEntry.confidential.is_(False), one.is_not(None))
 
 
 _FTS5 = table("search_fts", column("rowid"))
@@ -552,8 +559,10 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     return SearchPage(results, next_cursor, terms, newest_first)
 
 
-_PG_SETUP = "SET LOCAL work_mem = '32MB'"
-"""Every word, inside the agency's entries: a lossy bitmap would re-read every tsv."""
+_PG_SETUP = "SET LOCAL work_mem = '32MB'; SET LOCAL jit = off"
+"""Every word, inside the agency's entries: a lossy bitmap would re-read every tsv. No JIT: a
+plan over a million entries costs enough for PostgreSQL to compile it first, hundreds of
+milliseconds that ``statement_timeout`` cannot interrupt, so the ranking overran its budget."""
 _PG_GIVEN_UP = "ROLLBACK TO SAVEPOINT search_rank; RELEASE SAVEPOINT search_rank"
 """After a cancelled ranking; its SET LOCAL (inside the savepoint) is undone with it."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
@@ -97,3 +97,21 @@ def test_the_search_page_says_why_the_order_changed(db: Session, clerk: Actor, b
     assert page.status_code == 200
     assert 'data-order="newest"' in html and "văn bản mới nhất được liệt kê trước" in html
     assert f'href="/van-ban-den/{max(broad)}"' in html
+
+
+def test_postgresql_searches_without_jit_so_the_budget_holds(db: Session, clerk: Actor,
+                                                             make_doc) -> None:
+    """Compiling a plan (JIT) cannot be interrupted by ``statement_timeout``: over a million
+    entries it took longer than the whole ranking budget. The search turns it off for its
+    transaction, whatever the server's settings, first page and next alike."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    db.execute(text("SET LOCAL jit = on"))
+    db.execute(text("SET LOCAL jit_above_cost = 0"))  # any plan would be compiled
+    docs = [make_doc(clerk.agency_id, f"Kế hoạch biênjit số {i}") for i in range(3)]
+    first = search(db, clerk, "bienjit", limit=2)
+    assert db.execute(text("SHOW jit")).scalar_one() == "off"
+    assert ids(first) == [d.id for d in docs[::-1][:2]] and first.next_cursor
+    db.execute(text("SET LOCAL jit = on"))
+    assert ids(search(db, clerk, "bienjit", cursor=first.next_cursor)) == [docs[0].id]
+    assert db.execute(text("SHOW jit")).scalar_one() == "off"

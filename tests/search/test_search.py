@@ -14,7 +14,15 @@ from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Department
 from ioffice.audit.models import AuditEvent
 from ioffice.documents.vocabulary import Confidentiality
-from ioffice.incoming.models import Assignment, AssignmentRole, DocumentStatus, IncomingDocument, Source
+from ioffice.incoming.access import can_read
+from ioffice.incoming.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    DocumentStatus,
+    IncomingDocument,
+    Source,
+)
 from ioffice.incoming.registration import (
     IncomingInput,
     UploadedFile,
@@ -23,8 +31,9 @@ from ioffice.incoming.registration import (
     register_paper,
     stage_files,
 )
-from ioffice.search import index_incoming, search
+from ioffice.search import index_incoming, search, service
 from ioffice.storage import LocalBlobStore
+from ioffice.text import MAX_INT
 from tests.search.conftest import text_pdf
 
 MakeDoc = Callable[..., IncomingDocument]
@@ -147,6 +156,70 @@ def test_confidential_only_for_clerk_leader_and_assignees(db: Session, actor_for
                       assignee_user_id=specialist.user_id, assigned_by_id=leader.user_id))
     db.flush()
     assert set(ids(search(db, specialist, "kmxsecret"))) == {secret.id, public.id}
+
+
+def test_confidential_rule_per_entry_hides_exactly_what_can_read_hides(
+        db: Session, actor_for, clerk: Actor, make_doc: MakeDoc) -> None:
+    """The read rule looked up per confidential entry (docs/search.md, "Who sees what, in SQL")
+    shows each user exactly the documents ``can_read`` lets them open, ranked and newest first,
+    page after page: whose assignment it is, to a person or a department, in any status, one of
+    several, or none."""
+    leader, head = actor_for("lanhdao.camau"), actor_for("truongphong.camau")
+    specialist = actor_for("chuyenvien.camau")
+    other_dept = db.scalars(select(Department.id).where(
+        Department.agency_id == clerk.agency_id, Department.id != head.department_id)).first()
+    assert specialist.department_id == head.department_id and other_dept is not None
+
+    def assign(doc: IncomingDocument, status: AssignmentStatus = AssignmentStatus.PENDING,
+               **to: int | None) -> None:
+        db.add(Assignment(agency_id=clerk.agency_id, document_id=doc.id, role=AssignmentRole.LEAD,
+                          assigned_by_id=leader.user_id, status=status, **to))
+
+    secret, docs = Confidentiality.SECRET, []
+    for i in range(4):
+        mine = make_doc(clerk.agency_id, f"Mật giao chuyên viên kmxrule {i}", confidentiality=secret)
+        assign(mine, AssignmentStatus.DONE if i % 2 else AssignmentStatus.RETURNED,
+               assignee_user_id=specialist.user_id)
+        shared = make_doc(clerk.agency_id, f"Mật phối hợp kmxrule {i}",
+                          confidentiality=Confidentiality.TOP_SECRET)
+        assign(shared, assignee_user_id=head.user_id)
+        assign(shared, assignee_user_id=specialist.user_id)
+        theirs = make_doc(clerk.agency_id, f"Mật giao trưởng phòng kmxrule {i}",
+                          confidentiality=secret)
+        assign(theirs, assignee_user_id=head.user_id)
+        unit = make_doc(clerk.agency_id, f"Mật giao phòng kmxrule {i}",
+                        confidentiality=Confidentiality.CONFIDENTIAL)
+        assign(unit, assignee_department_id=head.department_id)
+        elsewhere = make_doc(clerk.agency_id, f"Mật giao phòng khác kmxrule {i}",
+                             confidentiality=secret)
+        assign(elsewhere, assignee_department_id=other_dept)
+        nobody = make_doc(clerk.agency_id, f"Mật chưa giao kmxrule {i}", confidentiality=secret)
+        ordinary = make_doc(clerk.agency_id, f"Thông báo kmxrule {i}")
+        assign(ordinary, assignee_user_id=head.user_id)
+        docs += [mine, shared, theirs, unit, elsewhere, nobody, ordinary,
+                 make_doc(clerk.agency_id, f"Công văn kmxrule {i}")]
+    db.flush()
+    db.expire_all()
+
+    def every_page(who: Actor, cursor: str | None) -> list[int]:
+        found: list[int] = []
+        while True:
+            page = search(db, who, "kmxrule", cursor=cursor, limit=5)
+            found += ids(page)
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
+
+    newest = service.encode_cursor(service.NEWEST_FIRST, MAX_INT)  # from the newest down
+    for who in (specialist, head, clerk):
+        readable = sorted((d.id for d in docs if can_read(db, who, d)), reverse=True)
+        ranked = every_page(who, None)
+        assert sorted(ranked, reverse=True) == readable and len(set(ranked)) == len(ranked)
+        assert every_page(who, newest) == readable
+    # the specialist: theirs alone or shared, and the two ordinary ones; the head: shared, theirs,
+    # their unit's, and the ordinary ones; the clerk: all
+    assert [sum(can_read(db, who, d) for d in docs) for who in (specialist, head, clerk)] == \
+        [4 * 4, 4 * 5, 4 * 8]
 
 
 def test_index_follows_changes_and_deletes(db: Session, clerk: Actor, make_doc: MakeDoc) -> None:
