@@ -289,6 +289,10 @@ class ListRow:
     kind: str  # "heading", "subheading" or "dossier"
     label: str
     dossier: Dossier | None = None
+    heading: FileListHeading | None = None
+    """The heading or subheading of a heading row (the draft's edit forms)."""
+    order: int = 0
+    """A heading row's place among its siblings (1 for I or 1)."""
 
 
 def list_rows(file_list: FileList) -> list[ListRow]:
@@ -299,12 +303,12 @@ def list_rows(file_list: FileList) -> list[ListRow]:
     for d in file_list.dossiers:
         by_heading.setdefault(d.heading_id, []).append(d)
     for i, top in enumerate(sorted(tops, key=lambda h: h.position), start=1):
-        rows.append(ListRow("heading", f"{roman(i)}. {top.title.upper()}"))
+        rows.append(ListRow("heading", f"{roman(i)}. {top.title.upper()}", heading=top, order=i))
         rows += [ListRow("dossier", d.title, d) for d in by_heading.get(top.id, [])]
         subs = sorted((h for h in file_list.headings if h.parent_id == top.id),
                       key=lambda h: h.position)
         for j, sub in enumerate(subs, start=1):
-            rows.append(ListRow("subheading", f"{j}. {sub.title}"))
+            rows.append(ListRow("subheading", f"{j}. {sub.title}", heading=sub, order=j))
             rows += [ListRow("dossier", d.title, d) for d in by_heading.get(sub.id, [])]
     return rows
 
