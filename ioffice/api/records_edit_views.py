@@ -1,6 +1,6 @@
 """/api/v1/records: changing the file list (docs/records.md "The year", 1): a draft's headings
 and planned dossiers corrected, an empty heading removed, and a dossier added to the approved
-list during the year (art. 29.2.c).
+list during the year (art. 29.2.c); and a destruction's forms as PDF.
 
 Each handler calls the service its web page calls (``ioffice.records.editing``, as
 ``ioffice.web.records``), after the same role rule (``operation=``); the object rules (the
@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import Response
 from pydantic import Field
 
 from ioffice.agencies.permissions import Op
 from ioffice.api import records_schemas as r
-from ioffice.api.records_views import RECORDS, _dossier
+from ioffice.api.records_views import RECORDS, _dossier, _download
 from ioffice.api.routing import Call
 from ioffice.api.schemas import Input
 from ioffice.api.views import api
 from ioffice.incoming.registration import today_vn
-from ioffice.records import editing
+from ioffice.records import destruction_pdf, editing
 from ioffice.records import service as records
 
 
@@ -97,3 +98,14 @@ def add_to_approved(call: Call, list_id: int) -> r.DossierOut:
     d = editing.add_to_approved(call.session, call.actor, list_id, _input(b),
                                 b.start.isoformat() if b.start else "", today_vn())
     return _dossier(call, d.id)
+
+
+@api.get("/records/destructions/<int:destruction_id>/forms", summary="A destruction's list "
+         "of documents destroyed and its record, as one PDF to print and sign", tag=RECORDS,
+         response_media="application/pdf", errors=(400, 403, 404),
+         operation=Op.VIEW_RETENTION)
+def download_destruction_forms(call: Call, destruction_id: int) -> Response:
+    """Danh mục tài liệu hết giá trị and Biên bản về việc hủy tài liệu hết giá trị, from the
+    record the approval kept; a proposal not approved answers 400."""
+    name, data = destruction_pdf.forms_pdf(call.session, call.actor, destruction_id)
+    return _download(data, name, "application/pdf")

@@ -15,7 +15,7 @@ from ioffice.agencies.models import Agency, User
 from ioffice.db_session import get_session
 from ioffice.incoming.registration import today_vn
 from ioffice.outgoing.errors import PersistedFailure
-from ioffice.records import editing, export, package, retention
+from ioffice.records import destruction_pdf, editing, export, package, retention
 from ioffice.records import handover as handovers
 from ioffice.records import service as records
 from ioffice.records.models import DossierStatus, Handover, HandoverStatus, ListStatus
@@ -535,6 +535,19 @@ def destruction(destruction_id: int) -> Any:
                            names=_names(db, {row.proposed_by_id, row.decided_by_id or 0}),
                            holds={(d.kind, d.id): retention.active_hold(db, d.id, d.kind)
                                   for d in row.holdings})
+
+
+@bp.get("/tieu-huy/<int:destruction_id>/bien-ban-huy.pdf")
+@operation(Op.VIEW_RETENTION)
+def destruction_forms(destruction_id: int) -> Any:
+    """Danh mục tài liệu hết giá trị and Biên bản hủy tài liệu, one PDF to print and sign."""
+    try:
+        name, data = destruction_pdf.forms_pdf(get_session(), current_actor(), destruction_id)
+    except RecordsError as exc:
+        return render_template("error.html", title="Chưa có biên bản hủy tài liệu",
+                               message=exc.message, status=400), 400
+    return send_file(io.BytesIO(data), mimetype="application/pdf",
+                     as_attachment=request.args.get("xem") != "1", download_name=name)
 
 
 @bp.post("/tieu-huy/<int:destruction_id>/duyet")

@@ -4,14 +4,19 @@ refusals as the pages (400 with the message), roles (403) and another agency (40
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ioffice.audit.models import AuditEvent
+from ioffice.records import retention
+from ioffice.storage import BlobStore
 from tests.api.conftest import bearer
 from tests.api.test_outgoing import token
-from tests.records.conftest import CLERK, KEEPER, LEADER, TODAY, make_year
+from tests.records.conftest import ARCHIVIST, CLERK, KEEPER, LEADER, TODAY, make_year
+from tests.records.test_retention import expired_year
 from tests.support.factories import actor, user_id
 
 
@@ -84,3 +89,20 @@ def test_an_addition_to_the_approved_list_over_the_api(client: FlaskClient, db: 
     assert resp.status_code == 400
     assert "chỉ bổ sung được hồ sơ do chính mình lập" in resp.get_json()["error"]["message"]
     assert _events(db, "records:dossier:add") == 1
+
+
+def test_the_destruction_forms_over_the_api(client: FlaskClient, db: Session,
+                                            blobs: BlobStore) -> None:
+    _year, short, _doc, _item = expired_year(db, blobs)
+    later = dt.date(2032, 1, 1)
+    row = retention.propose(db, actor(db, ARCHIVIST), [short.id], "Hết giá trị", later)
+    db.commit()
+    path = f"/api/v1/records/destructions/{row.id}/forms"
+    resp = client.get(path, headers=bearer(token(db, LEADER)))
+    assert resp.status_code == 400 and "chưa được quyết định" in resp.get_json()["error"]["message"]
+    retention.approve(db, actor(db, LEADER), row.id, "Quyết định số 5/QĐ-UBND", later)
+    db.commit()
+    resp = client.get(path, headers=bearer(token(db, ARCHIVIST)))
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    assert resp.headers["Content-Type"].startswith("application/pdf")
+    assert client.get(path, headers=bearer(token(db, KEEPER))).status_code == 403

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 from ioffice.audit.models import AuditEvent
 from ioffice.errors import Forbidden, NotFound
 from ioffice.notifications.models import Kind, Notification
-from ioffice.records import editing, expiry, export
+from ioffice.records import destruction_pdf, editing, expiry, export, retention
 from ioffice.records import service as records
 from ioffice.records.models import DossierStatus
 from ioffice.records.service import RecordsError
@@ -208,3 +211,32 @@ def test_the_archive_is_told_once_when_retention_ends(db: Session, blobs: BlobSt
     assert [n.text[:30] for n in notices()][-1].startswith("1 hồ sơ đã hết thời hạn")
     assert len(notices()) == 2
     assert _tags(db).count("records:dossier:expiry-notify") == 2
+
+
+def test_the_destruction_forms_as_pdf(db: Session, blobs: BlobStore, tmp_path: Path) -> None:
+    _year, short, _doc, _item = expired_year(db, blobs)
+    archive, leader = actor(db, ARCHIVIST), actor(db, LEADER)
+    later = dt.date(2032, 1, 1)
+    row = retention.propose(db, archive, [short.id], "Hội đồng thống nhất: hết giá trị",
+                            later)
+    _refused(f"Đề nghị tiêu hủy số {row.id} chưa được quyết định tiêu hủy",
+             destruction_pdf.forms_pdf, db, leader, row.id)
+    retention.approve(db, leader, row.id, "Quyết định số 5/QĐ-UBND ngày 02/01/2032", later)
+    name, data = destruction_pdf.forms_pdf(db, actor(db, CLERK), row.id)
+    assert name == f"bien-ban-huy-tai-lieu-{row.id}.pdf" and data.startswith(b"%PDF")
+    path = tmp_path / name
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    for words in ("DANH MỤC TÀI LIỆU HẾT GIÁ TRỊ", "Kèm theo Quyết định số 5/QĐ-UBND",
+                  "Danh mục này gồm: 1 hồ sơ (đơn vị bảo quản). Viết bằng chữ: Một hồ sơ",
+                  "03.VP", "Sổ theo dõi công văn thường", "01/03/2031", "BIÊN BẢN",
+                  "Về việc hủy tài liệu hết giá trị", "Hội đồng thống nhất: hết giá trị",
+                  "Phương pháp hủy: xóa dữ liệu điện tử", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"):
+        assert words in " ".join(text.split()), words
+    pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages: +2$", pages, re.M), pages
+    with pytest.raises(NotFound):
+        destruction_pdf.forms_pdf(db, actor(db, "vanthu.bnv"), row.id)
+    with pytest.raises(Forbidden):
+        destruction_pdf.forms_pdf(db, actor(db, KEEPER), row.id)

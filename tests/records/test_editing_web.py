@@ -4,6 +4,7 @@ shown as an addition on the page and in form II."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from flask import Flask
@@ -11,10 +12,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ioffice.records import retention
 from ioffice.records.models import Dossier, DossierStatus
-from tests.records.conftest import CLERK, KEEPER, LEADER, make_year
+from ioffice.storage import BlobStore
+from tests.records.conftest import ARCHIVIST, CLERK, KEEPER, LEADER, make_year
+from tests.records.test_retention import expired_year
 from tests.records.test_web import _as, _post
-from tests.support.factories import user_id
+from tests.support.factories import actor, user_id
 
 
 def test_the_office_corrects_a_draft_list(app: Flask, db: Session) -> None:
@@ -91,3 +95,25 @@ def test_the_keeper_adds_a_dossier_to_the_approved_list(app: Flask, db: Session)
     rows = {r[0]: r for r in load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)
             if r[0]}
     assert rows["03.VP"][4].startswith("Bổ sung ngày ")
+
+
+def test_the_destruction_forms_download(app: Flask, db: Session, blobs: BlobStore) -> None:
+    _year, short, _doc, _item = expired_year(db, blobs)
+    later = dt.date(2032, 1, 1)
+    row = retention.propose(db, actor(db, ARCHIVIST), [short.id], "Hết giá trị", later)
+    db.commit()
+    leader, _lt = _as(app, LEADER)
+    resp = leader.get(f"/ho-so/tieu-huy/{row.id}/bien-ban-huy.pdf")
+    assert resp.status_code == 400
+    assert f"Đề nghị tiêu hủy số {row.id} chưa được quyết định tiêu hủy" in resp.get_data(
+        as_text=True)
+    retention.approve(db, actor(db, LEADER), row.id, "Quyết định số 5/QĐ-UBND", later)
+    db.commit()
+    page = leader.get(f"/ho-so/tieu-huy/{row.id}").get_data(as_text=True)
+    assert f"/ho-so/tieu-huy/{row.id}/bien-ban-huy.pdf" in page
+    resp = leader.get(f"/ho-so/tieu-huy/{row.id}/bien-ban-huy.pdf")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert resp.data.startswith(b"%PDF")
+    assert f"bien-ban-huy-tai-lieu-{row.id}.pdf" in resp.headers["Content-Disposition"]
+    keeper, _kt = _as(app, KEEPER)
+    assert keeper.get(f"/ho-so/tieu-huy/{row.id}/bien-ban-huy.pdf").status_code == 403
