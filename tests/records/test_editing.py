@@ -23,8 +23,10 @@ from ioffice.records import service as records
 from ioffice.records.models import DossierStatus
 from ioffice.records.service import RecordsError
 from ioffice.storage import BlobStore
+from signing import TrustStore
 from tests.records.conftest import ARCHIVIST, CLERK, KEEPER, LEADER, TODAY, make_year
 from tests.records.test_retention import expired_year
+from tests.records.test_retention_restored import restored_pair
 from tests.support.factories import actor, user_id
 
 
@@ -240,3 +242,16 @@ def test_the_destruction_forms_as_pdf(db: Session, blobs: BlobStore, tmp_path: P
         destruction_pdf.forms_pdf(db, actor(db, "vanthu.bnv"), row.id)
     with pytest.raises(Forbidden):
         destruction_pdf.forms_pdf(db, actor(db, KEEPER), row.id)
+
+
+def test_restored_dossiers_are_told_too(db: Session, blobs: BlobStore, trust: TrustStore
+                                        ) -> None:
+    _perm, short = restored_pair(db, blobs, trust)  # 02.TCCB of 2000, 20 years: both copies
+    assert expiry.notify_expired(db, TODAY) == 2
+    [told] = db.scalars(select(Notification).where(
+        Notification.user_id == user_id(db, ARCHIVIST), Notification.kind == Kind.RECORDS))
+    assert told.text.startswith("2 hồ sơ đã hết thời hạn bảo quản: 02.TCCB (2000, hết hạn "
+                                "01/03/2020), 02.TCCB (2000, nhập từ ")
+    assert db.get(type(short), short.id).expiry_notified_on == TODAY
+    assert expiry.notify_expired(db, TODAY + dt.timedelta(days=1)) == 0
+    assert _tags(db).count("records:package:expiry-notify") == 1
