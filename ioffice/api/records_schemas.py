@@ -210,6 +210,9 @@ class DossierSummaryOut(Output):
     start_date: dt.date | None
     end_date: dt.date | None
     page_count: int | None
+    added_at: dt.datetime | None = Field(None, description="When it was added to the approved "
+                                                           "list (art. 29.2.c, «Bổ sung»); null "
+                                                           "for a dossier of the list as approved.")
 
 
 class DossierItemOut(Output):
@@ -268,7 +271,8 @@ def dossier_summary(d: Dossier) -> DossierSummaryOut:
         id=d.id, url=dossier_url(d.id), list_id=d.list_id, year=d.file_list.year,
         symbol=d.symbol, title=d.title, retention=d.retention_label,
         retention_years=d.retention_years, keeper_id=d.keeper_id, status=_labelled(d.status),
-        start_date=d.start_date, end_date=d.end_date, page_count=d.page_count)
+        start_date=d.start_date, end_date=d.end_date, page_count=d.page_count,
+        added_at=d.added_at)
 
 
 def _item_out(item: DossierItem, toc: TocRow | None) -> DossierItemOut:

@@ -256,5 +256,6 @@ from ioffice.api import (  # noqa: E402
     admin_views,  # noqa: F401
     exchange_views,  # noqa: F401
     outgoing_views,  # noqa: F401
+    records_edit_views,  # noqa: F401
     records_views,  # noqa: F401
 )

@@ -29,6 +29,7 @@ from ioffice.exchange.wake import Waker
 from ioffice.notifications import jobs as notification_jobs
 from ioffice.ocr.worker import CHECK_SECONDS as OCR_CHECK_SECONDS
 from ioffice.ocr.worker import start_pending as start_ocr
+from ioffice.records import expiry as records_expiry
 from ioffice.records import handover as records_handover
 
 log = logging.getLogger(__name__)
@@ -241,6 +242,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("ocr", OCR_CHECK_SECONDS, start_ocr),
     PeriodicJob("dashboard-sums", dashboard_summary.EVERY_SECONDS, dashboard_summary.run, first_after=30),
     PeriodicJob("records-reminders", 3600, records_handover.run, first_after=120),
+    PeriodicJob("records-expiry", records_expiry.EVERY_SECONDS, records_expiry.run, first_after=180),
     PeriodicJob("api-idempotency-keys", idempotency.PURGE_SECONDS, idempotency.purge_job, first_after=900),
 )
 

@@ -27,7 +27,8 @@ DEFAULT_CHANNEL = Channel.APP
 """A kind the user never chose: shown in the bell, no e-mail (mail is asked for)."""
 
 SUBJECT_PATHS = {"incoming": "/van-ban-den/", "outgoing": "/van-ban-di/",
-                 "exchange": "/lien-thong/"}
+                 "exchange": "/lien-thong/", "dossier": "/ho-so/",
+                 "retention": "/ho-so/bao-quan"}
 """A kind of subject's list page; a document's page is this followed by its id."""
 
 

@@ -19,9 +19,9 @@ from ioffice.records.models import FileList
 from ioffice.records.service import (
     RecordsError,
     TocRow,
-    count_by_retention,
     get_dossier,
     list_rows,
+    list_summary,
     table_of_contents,
 )
 
@@ -83,12 +83,9 @@ def file_list_xlsx(file_list: FileList, agency_name: str, keeper_names: dict[int
         else:
             d = r.dossier
             _row(ws, [d.symbol, d.title, d.retention_label, keeper_names.get(d.keeper_id, ""),
-                      d.note])
-    permanent, limited = count_by_retention(file_list)
+                      "; ".join(t for t in (d.note, d.addition_note) if t)])
     ws.append([])
-    ws.append([clean_text(
-        f"Danh mục hồ sơ này có {permanent + limited} hồ sơ, bao gồm: {permanent} hồ sơ bảo quản "
-        f"vĩnh viễn; {limited} hồ sơ bảo quản có thời hạn.")])
+    ws.append([clean_text(list_summary(file_list))])
     return _save(wb)
 
 

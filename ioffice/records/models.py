@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ioffice.db import ArchivalRevisionColumns, Base, enum_values, utcnow
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _enum(cls: type[enum.Enum], length: int) -> Enum:
@@ -149,6 +152,12 @@ class Dossier(Base):
     """When the keeper was told the hand-over deadline is near (once per closing)."""
     title_folded: Mapped[str] = mapped_column(Text, default="")
     """Symbol and title without diacritics, lower case (search)."""
+    added_at: Mapped[dt.datetime | None]
+    """When it was added to the list after its approval (art. 29.2.c: a dossier not in the
+    list, added by its keeper or the office); None for a dossier of the approved list."""
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expiry_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    """When the archive was told its retention had ended (once: ``records/expiry.py``)."""
 
     file_list: Mapped[FileList] = relationship(back_populates="dossiers")
     heading: Mapped[FileListHeading] = relationship()
@@ -168,6 +177,13 @@ class Dossier(Base):
         """The day the retention ends: the end of the work plus N years (None: permanent, or
         not closed)."""
         return retention_end(self.end_date, self.retention_years)
+
+    @property
+    def addition_note(self) -> str:
+        """What the list's «Ghi chú» says of a dossier added after the approval (art. 29.2.c)."""
+        if self.added_at is None:
+            return ""
+        return f"Bổ sung ngày {self.added_at.astimezone(VN):%d/%m/%Y}"
 
     @property
     def handover_deadline(self) -> dt.date | None:
@@ -289,6 +305,8 @@ class ImportedPackage(Base):
     destruction_id: Mapped[int | None] = mapped_column(ForeignKey("destructions.id"))
     """The destruction that destroyed the restored dossier (its files, the ZIP and the table
     of contents deleted; this row and the documents' metadata kept), None while it is kept."""
+    expiry_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    """When the archive was told its retention had ended (once: ``records/expiry.py``)."""
     items: Mapped[list[ImportedDocument]] = relationship(
         order_by="ImportedDocument.ordinal", cascade="all, delete-orphan")
 

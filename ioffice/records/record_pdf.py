@@ -171,31 +171,55 @@ _COLUMNS = (("Số TT", 30, 5), ("Số, ký hiệu hồ sơ", 64, 12), ("Tiêu �
 _BOTTOM = 70.0
 
 
-def _table_head(c: Canvas, y: float) -> float:
-    """The columns' headings and their numbers (1)-(7); returns the top of the first row."""
-    heads = [wrap(name, chars) for name, _, chars in _COLUMNS]
+Columns = tuple[tuple[str, float, int], ...]
+
+
+def _table_head(c: Canvas, y: float, columns: Columns = _COLUMNS) -> float:
+    """The columns' headings and their numbers (1), (2), …; returns the top of the first row."""
+    heads = [wrap(name, chars) for name, _, chars in columns]
     height = 12 * max(len(h) for h in heads) + 8
     rows = [(y, y - height), (y - height, y - height - 16)]
     x = LEFT
-    for i, ((_, width, _), lines) in enumerate(zip(_COLUMNS, heads, strict=True)):
+    for i, ((_, width, _), lines) in enumerate(zip(columns, heads, strict=True)):
         for j, line in enumerate(lines):
             c.text(line, x + width / 2, y - 12 - 12 * j, size=10, style="Bold", align="center")
         c.text(f"({i + 1})", x + width / 2, rows[1][0] - 12, size=10, style="Italic",
                align="center")
         x += width
-    _grid(c, y, y - height)
-    _grid(c, y - height, y - height - 16)
+    _grid(c, y, y - height, columns)
+    _grid(c, y - height, y - height - 16, columns)
     return y - height - 16
 
 
-def _grid(c: Canvas, top: float, bottom: float) -> None:
+def _grid(c: Canvas, top: float, bottom: float, columns: Columns = _COLUMNS) -> None:
     x = LEFT
     c.rule(LEFT, RIGHT, top)
     c.rule(LEFT, RIGHT, bottom)
-    for _, width, _ in _COLUMNS:
+    for _, width, _ in columns:
         c.line(x, top, x, bottom)
         x += width
     c.line(RIGHT, top, RIGHT, bottom)
+
+
+def table(c: Canvas, y: float, columns: Columns, rows: list[tuple[str, ...]]) -> float:
+    """A ruled table from ``y`` down: its heading, then each row (cells wrapped to their
+    column), over as many pages as needed with the heading repeated. Returns the bottom."""
+    y = _table_head(c, y, columns)
+    for values in rows:
+        cells = [wrap(v, chars) for v, (_, _, chars) in zip(values, columns, strict=True)]
+        height = 12 * max(len(cell) for cell in cells) + 6
+        if y - height < _BOTTOM:
+            c.next_page()
+            y = _table_head(c, TOP, columns)
+        x = LEFT
+        for (_, width, _), cell in zip(columns, cells, strict=True):
+            for j, line in enumerate(cell):
+                if line:
+                    c.text(line, x + 3, y - 12 - 12 * j, size=10)
+            x += width
+        _grid(c, y, y - height, columns)
+        y -= height
+    return y
 
 
 def _list_pages(c: Canvas, record: RecordText) -> None:
@@ -215,22 +239,9 @@ def _list_pages(c: Canvas, record: RecordText) -> None:
     count = len(record.dossiers)
     y = _paragraph(c, f"Mục lục này gồm: {count} hồ sơ (đơn vị bảo quản). Viết bằng chữ: "
                       f"{in_words(count)} hồ sơ (đơn vị bảo quản).", y, size=12)
-    y = _table_head(c, y - 4)
-    for i, d in enumerate(record.dossiers, start=1):
-        cells = [wrap(str(i), 5), wrap(d.symbol, 12), wrap(d.title, 30), wrap(d.span, 13),
-                 wrap(d.retention, 10), wrap(d.pages, 6), wrap(d.note, 8)]
-        height = 12 * max(len(cell) for cell in cells) + 6
-        if y - height < _BOTTOM:
-            c.next_page()
-            y = _table_head(c, TOP)
-        x = LEFT
-        for (_, width, _), cell in zip(_COLUMNS, cells, strict=True):
-            for j, line in enumerate(cell):
-                if line:
-                    c.text(line, x + 3, y - 12 - 12 * j, size=10)
-            x += width
-        _grid(c, y, y - height)
-        y -= height
+    y = table(c, y - 4, _COLUMNS, [
+        (str(i), d.symbol, d.title, d.span, d.retention, d.pages, d.note)
+        for i, d in enumerate(record.dossiers, start=1)])
     if y - 120 < _BOTTOM:
         c.next_page()
         y = TOP

@@ -209,9 +209,23 @@ def _member(session: Session, agency_id: int, user_id: object) -> User:
     return user
 
 
-def add_dossier(session: Session, actor: Actor, list_id: int, data: DossierInput) -> Dossier:
-    """A planned dossier: its symbol is its number and its heading's abbreviation."""
-    row = _editable(session, actor, list_id)
+@dataclass(frozen=True)
+class DossierFields:
+    """A dossier's fields as checked against its list (``dossier_fields``)."""
+
+    heading: FileListHeading
+    number: int
+    symbol: str
+    title: str
+    retention: int | None
+    keeper: User
+
+
+def dossier_fields(session: Session, actor: Actor, row: FileList, data: DossierInput, *,
+                   exclude_id: int | None = None) -> DossierFields:
+    """Check a dossier's heading, number, title, retention and keeper against the list; the
+    symbol (number and heading's abbreviation) must be free in it (``exclude_id``: the dossier
+    being edited keeps its own)."""
     if data.year and data.year.strip() != str(row.year):
         raise RecordsError(f"Hồ sơ thuộc danh mục năm {row.year}, không phải năm "
                            f"«{data.year.strip()[:10]}»; hãy tải lại trang danh mục.")
@@ -224,8 +238,10 @@ def add_dossier(session: Session, actor: Actor, list_id: int, data: DossierInput
     if not number.isdigit() or not 1 <= int(number) <= 9999:
         raise RecordsError("Số hồ sơ là một số từ 1 đến 9999.")
     symbol = f"{int(number):02d}.{top.code}"
-    if session.scalars(select(Dossier.id).where(Dossier.list_id == row.id,
-                                                Dossier.symbol == symbol)).first():
+    taken = select(Dossier.id).where(Dossier.list_id == row.id, Dossier.symbol == symbol)
+    if exclude_id is not None:
+        taken = taken.where(Dossier.id != exclude_id)
+    if session.scalars(taken).first():
         raise RecordsError(f"Số và ký hiệu hồ sơ «{symbol}» đã có trong danh mục năm {row.year}; "
                            "hãy chọn số khác.")
     title = " ".join(data.title.split())
@@ -233,14 +249,22 @@ def add_dossier(session: Session, actor: Actor, list_id: int, data: DossierInput
         raise RecordsError("Hãy nhập tiêu đề hồ sơ (tối đa 1000 ký tự).")
     retention = parse_retention(data.retention)
     keeper = _member(session, actor.agency_id, data.keeper_id)
-    dossier = Dossier(agency_id=actor.agency_id, list_id=row.id, heading_id=heading.id,
-                      number=int(number), symbol=symbol, title=title, retention_years=retention,
-                      keeper_id=keeper.id, title_folded=fold(f"{symbol} {title}"))
+    return DossierFields(heading, int(number), symbol, title, retention, keeper)
+
+
+def add_dossier(session: Session, actor: Actor, list_id: int, data: DossierInput) -> Dossier:
+    """A planned dossier: its symbol is its number and its heading's abbreviation."""
+    row = _editable(session, actor, list_id)
+    f = dossier_fields(session, actor, row, data)
+    dossier = Dossier(agency_id=actor.agency_id, list_id=row.id, heading_id=f.heading.id,
+                      number=f.number, symbol=f.symbol, title=f.title,
+                      retention_years=f.retention, keeper_id=f.keeper.id,
+                      title_folded=fold(f"{f.symbol} {f.title}"))
     session.add(dossier)
     session.flush()
     session.expire(row, ["dossiers"])
-    _audit(session, actor, "records:dossier:plan", "dossier", dossier.id, symbol=symbol,
-           year=row.year, keeper_id=keeper.id)
+    _audit(session, actor, "records:dossier:plan", "dossier", dossier.id, symbol=f.symbol,
+           year=row.year, keeper_id=f.keeper.id)
     return dossier
 
 
@@ -265,6 +289,10 @@ class ListRow:
     kind: str  # "heading", "subheading" or "dossier"
     label: str
     dossier: Dossier | None = None
+    heading: FileListHeading | None = None
+    """The heading or subheading of a heading row (the draft's edit forms)."""
+    order: int = 0
+    """A heading row's place among its siblings (1 for I or 1)."""
 
 
 def list_rows(file_list: FileList) -> list[ListRow]:
@@ -275,12 +303,12 @@ def list_rows(file_list: FileList) -> list[ListRow]:
     for d in file_list.dossiers:
         by_heading.setdefault(d.heading_id, []).append(d)
     for i, top in enumerate(sorted(tops, key=lambda h: h.position), start=1):
-        rows.append(ListRow("heading", f"{roman(i)}. {top.title.upper()}"))
+        rows.append(ListRow("heading", f"{roman(i)}. {top.title.upper()}", heading=top, order=i))
         rows += [ListRow("dossier", d.title, d) for d in by_heading.get(top.id, [])]
         subs = sorted((h for h in file_list.headings if h.parent_id == top.id),
                       key=lambda h: h.position)
         for j, sub in enumerate(subs, start=1):
-            rows.append(ListRow("subheading", f"{j}. {sub.title}"))
+            rows.append(ListRow("subheading", f"{j}. {sub.title}", heading=sub, order=j))
             rows += [ListRow("dossier", d.title, d) for d in by_heading.get(sub.id, [])]
     return rows
 
@@ -610,6 +638,15 @@ def search_dossiers(session: Session, actor: Actor, query: str, limit: int = 50
 def count_by_retention(file_list: FileList) -> tuple[int, int]:
     permanent = sum(1 for d in file_list.dossiers if d.retention_years is None)
     return permanent, len(file_list.dossiers) - permanent
+
+
+def list_summary(file_list: FileList) -> str:
+    """Form II's summary line, with the dossiers added after the approval counted."""
+    permanent, limited = count_by_retention(file_list)
+    added = sum(1 for d in file_list.dossiers if d.added_at is not None)
+    more = f" (trong đó {added} hồ sơ bổ sung sau khi phê duyệt)" if added else ""
+    return (f"Danh mục hồ sơ này có {permanent + limited} hồ sơ, bao gồm: {permanent} hồ sơ bảo "
+            f"quản vĩnh viễn; {limited} hồ sơ bảo quản có thời hạn{more}.")
 
 
 def keepers(session: Session, agency_id: int) -> list[User]:

@@ -15,7 +15,7 @@ from ioffice.agencies.models import Agency, User
 from ioffice.db_session import get_session
 from ioffice.incoming.registration import today_vn
 from ioffice.outgoing.errors import PersistedFailure
-from ioffice.records import export, package, retention
+from ioffice.records import destruction_pdf, editing, export, package, retention
 from ioffice.records import handover as handovers
 from ioffice.records import service as records
 from ioffice.records.models import DossierStatus, Handover, HandoverStatus, ListStatus
@@ -110,7 +110,7 @@ def index() -> Any:
         "records/index.html", year=year, file_list=file_list, rows=rows,
         names=_names(db, keeper_ids), years=records.list_years(db, actor),
         mine=records.my_dossiers(db, actor), people=records.keepers(db, actor.agency_id),
-        counts=records.count_by_retention(file_list) if file_list else (0, 0),
+        summary=records.list_summary(file_list) if file_list else "",
         statuses=ListStatus, today=today, reader=actor.has(*records.READERS))
 
 
@@ -140,11 +140,15 @@ def add_heading(list_id: int) -> Any:
         "Đã thêm đề mục.", _list_page(list_id))
 
 
+def _dossier_input() -> records.DossierInput:
+    return records.DossierInput(**{k: request.form.get(k, "")[:1200] for k in (
+        "heading_id", "number", "title", "retention", "keeper_id", "year")})
+
+
 @bp.post("/danh-muc/<int:list_id>/ho-so")
 @operation(Op.EDIT_FILE_LIST)
 def add_dossier(list_id: int) -> Any:
-    data = records.DossierInput(**{k: request.form.get(k, "")[:1200] for k in (
-        "heading_id", "number", "title", "retention", "keeper_id", "year")})
+    data = _dossier_input()
     return _act(lambda: records.add_dossier(get_session(), current_actor(), list_id, data),
                 "Đã thêm hồ sơ vào danh mục.", _list_page(list_id))
 
@@ -155,6 +159,42 @@ def remove_planned(list_id: int, dossier_id: int) -> Any:
     return _act(lambda: records.remove_planned(get_session(), current_actor(), list_id,
                                                dossier_id),
                 "Đã bỏ hồ sơ khỏi danh mục.", _list_page(list_id))
+
+
+@bp.post("/danh-muc/<int:list_id>/de-muc/<int:heading_id>/sua")
+@operation(Op.EDIT_FILE_LIST)
+def edit_heading(list_id: int, heading_id: int) -> Any:
+    form = request.form
+    return _act(lambda: editing.edit_heading(
+        get_session(), current_actor(), list_id, heading_id, title=form.get("title", "")[:600],
+        code=form.get("code", "")[:30], order=form.get("order", "")[:10]),
+        "Đã sửa đề mục.", _list_page(list_id))
+
+
+@bp.post("/danh-muc/<int:list_id>/de-muc/<int:heading_id>/xoa")
+@operation(Op.EDIT_FILE_LIST)
+def remove_heading(list_id: int, heading_id: int) -> Any:
+    return _act(lambda: editing.remove_heading(get_session(), current_actor(), list_id,
+                                               heading_id),
+                "Đã xóa đề mục khỏi danh mục.", _list_page(list_id))
+
+
+@bp.post("/danh-muc/<int:list_id>/ho-so/<int:dossier_id>/sua")
+@operation(Op.EDIT_FILE_LIST)
+def edit_dossier(list_id: int, dossier_id: int) -> Any:
+    data = _dossier_input()
+    return _act(lambda: editing.edit_dossier(get_session(), current_actor(), list_id,
+                                             dossier_id, data),
+                "Đã sửa hồ sơ trong danh mục.", _list_page(list_id))
+
+
+@bp.post("/danh-muc/<int:list_id>/bo-sung")
+@operation(Op.KEEP_DOSSIER)
+def add_to_approved(list_id: int) -> Any:
+    data, start = _dossier_input(), request.form.get("start", "")[:20]
+    return _act(lambda: editing.add_to_approved(get_session(), current_actor(), list_id, data,
+                                                start, today_vn()),
+                "Đã bổ sung hồ sơ vào danh mục.", _list_page(list_id))
 
 
 @bp.post("/danh-muc/<int:list_id>/phe-duyet")
@@ -495,6 +535,19 @@ def destruction(destruction_id: int) -> Any:
                            names=_names(db, {row.proposed_by_id, row.decided_by_id or 0}),
                            holds={(d.kind, d.id): retention.active_hold(db, d.id, d.kind)
                                   for d in row.holdings})
+
+
+@bp.get("/tieu-huy/<int:destruction_id>/bien-ban-huy.pdf")
+@operation(Op.VIEW_RETENTION)
+def destruction_forms(destruction_id: int) -> Any:
+    """Danh mục tài liệu hết giá trị and Biên bản hủy tài liệu, one PDF to print and sign."""
+    try:
+        name, data = destruction_pdf.forms_pdf(get_session(), current_actor(), destruction_id)
+    except RecordsError as exc:
+        return render_template("error.html", title="Chưa có biên bản hủy tài liệu",
+                               message=exc.message, status=400), 400
+    return send_file(io.BytesIO(data), mimetype="application/pdf",
+                     as_attachment=request.args.get("xem") != "1", download_name=name)
 
 
 @bp.post("/tieu-huy/<int:destruction_id>/duyet")

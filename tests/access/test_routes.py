@@ -127,6 +127,7 @@ class Objects:
     handover_id: int = 0
     destruction_id: int = 0
     package_id: int = 0
+    heading_id: int = 0
 
     def values(self, endpoint: str, name: str) -> list[str]:
         blueprint = endpoint.split(".", 1)[0]
@@ -141,6 +142,7 @@ class Objects:
             "job_id": self.job_id, "copy_id": self.copy_id, "list_id": self.list_id,
             "dossier_id": self.dossier_id, "item_id": self.item_id, "handover_id": self.handover_id,
             "destruction_id": self.destruction_id, "package_id": self.package_id,
+            "heading_id": self.heading_id,
             "ordinal": 1, "index": 1,
         }
         if name == "action":
@@ -212,7 +214,7 @@ def objects(db: Session, blobs: BlobStore) -> Objects:
                    outgoing.current_sha256, saved.id, certificate_id, outbox.id, inbox.id,
                    agency.id, clerk.user_id, api_token.id, notification.id, mail.id,
                    event.id, job_id, copy.id, year.file_list.id, year.dossier.id, item.id,
-                   handover.id, destruction.id, restored.id)
+                   handover.id, destruction.id, restored.id, year.dossier.heading_id)
 
 
 def _paths(rule: Rule, fill) -> Iterator[str]:
@@ -241,6 +243,9 @@ SAMPLE_BODIES: dict[str, dict] = {
     "DossierIn": {"heading_id": 1, "number": 1, "title": "Thử", "retention": "5", "keeper_id": 1},
     "OpenDossierIn": {}, "FileDocumentIn": {"kind": "incoming", "document_id": 1},
     "CloseDossierIn": {"end": "2026-01-02", "pages": 1},
+    "HeadingEditIn": {"title": "Thử"},
+    "DossierAddIn": {"heading_id": 1, "number": 1, "title": "Thử", "retention": "5",
+                     "keeper_id": 1},
     "UserCreateIn": {"username": "thu.routes", "full_name": "Thử", "password": "mat-khau-thu-1",
                      "roles": ["specialist"]},
     "UserUpdateIn": {"full_name": "Thử", "roles": ["specialist"]}, "PasswordResetIn": {},
