@@ -254,6 +254,7 @@ def register_page(call: Call) -> s.RegisterPage:
 # register themselves on ``api`` (kept in their own modules)
 from ioffice.api import (  # noqa: E402
     admin_views,  # noqa: F401
+    archive_views,  # noqa: F401
     exchange_views,  # noqa: F401
     outgoing_views,  # noqa: F401
     records_views,  # noqa: F401
