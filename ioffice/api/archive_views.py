@@ -55,7 +55,7 @@ def _handover(call: Call, handover_id: int) -> a.HandoverOut:
     call.session.refresh(h)
     ids = {h.keeper_id}
     names = dict(call.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))
-                                      ).tuples().all())
+                                      ).all())
     return a.handover_out(h, names)
 
 
@@ -67,7 +67,7 @@ def list_handovers(call: Call) -> a.HandoverPage:
     q = call.query
     rows = handovers.handovers(call.session, call.actor, after=q.after, limit=q.limit)
     names = dict(call.session.execute(select(User.id, User.full_name).where(
-        User.id.in_({h.keeper_id for h in rows}))).tuples().all()) if rows else {}
+        User.id.in_({h.keeper_id for h in rows}))).all()) if rows else {}
     return a.HandoverPage(items=[a.handover_out(h, names) for h in rows],
                           next_after=rows[-1].id if len(rows) == q.limit else None)
 

@@ -238,7 +238,7 @@ def _list_workbook(call: Call, list_id: int) -> tuple[str, bytes]:
     agency = call.session.get(Agency, call.actor.agency_id)
     keepers = {d.keeper_id for d in row.dossiers}
     names = dict(call.session.execute(select(User.id, User.full_name).where(
-        User.id.in_(keepers))).tuples().all()) if keepers else {}
+        User.id.in_(keepers))).all()) if keepers else {}
     data = records_export.file_list_xlsx(row, agency.name if agency else "", names)
     return f"danh-muc-ho-so-{row.year}", data
 

@@ -150,6 +150,9 @@ def start(session: Session, blobs: BlobStore, actor: Actor, dossier_ids: list[in
         if d.status is not DossierStatus.CLOSED:
             raise RecordsError(f"Hồ sơ {d.symbol} đang ở trạng thái «{d.status.label}»; chỉ nộp "
                                "lưu được hồ sơ đã kết thúc.")
+        if d.handover_id is not None:
+            raise RecordsError(f"Hồ sơ {d.symbol} đã nằm trong biên bản giao nhận số "
+                               f"{d.handover_id}; hãy ký hoặc hủy biên bản đó.")
         dossiers.append(d)
     handover = Handover(agency_id=actor.agency_id, keeper_id=actor.user_id)
     session.add(handover)
