@@ -28,7 +28,7 @@ from ioffice.text import parse_int
 ADMIN = "administration"
 TOKENS = "tokens"
 USER_LINKS = ("get_user", "update_user", "deactivate_user", "reactivate_user",
-              "reset_user_password", "issue_user_token", "unlock_user")
+              "reset_user_password", "issue_user_token")
 
 
 def _user(call: Call, user_id: int) -> a.UserOut:
