@@ -73,6 +73,7 @@ def test_create_read_update_and_list_a_user(client: FlaskClient, db: Session, ad
     assert _tags(db, "agencies:user:create")[-1].subject_id == str(user.id)
 
     got = client.get(f"/api/v1/admin/users/{user.id}", headers=admin).get_json()
+    assert got.pop("lock") is None  # nothing locked: what `unlock` would clear
     assert got == created
     resp = client.post(f"/api/v1/admin/users/{user.id}/update", headers=admin, json={
         "full_name": "Nguyễn Văn Mới Sửa", "position_title": "Trưởng phòng",
@@ -364,7 +365,7 @@ def test_the_document_declares_the_admin_scope_and_role(client: FlaskClient) -> 
     admin_ops = [(path, op) for path, item in doc["paths"].items()
                  if path.startswith("/api/v1/admin/") or path == "/api/v1/admin/users"
                  for op in item.values()]
-    assert len(admin_ops) == 10
+    assert len(admin_ops) == 11
     for path, op in admin_ops:
         assert op["x-scope"] == "admin" and op["security"] == [{"bearerAuth": ["admin"]}], path
         assert op["x-operation"] == "admin.users" and op["x-roles"] == ["admin"], path
