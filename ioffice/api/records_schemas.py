@@ -346,3 +346,25 @@ class DossierFileForm(Input):
 
 def heading_out(h) -> HeadingOut:
     return HeadingOut(id=h.id, parent_id=h.parent_id, code=h.code, title=h.title)
+
+
+class RecordsSearchQuery(Input):
+    q: str = Field(min_length=1, max_length=200, description="Words of the symbol or title, "
+                                                             "diacritics and case ignored.")
+    limit: Limit = 50
+
+
+class RestoredHitOut(Output):
+    id: int
+    url: str
+    organ_id: str
+    year: int
+    symbol: str
+    title: str
+
+
+class RecordsSearchOut(Output):
+    dossiers: list[DossierSummaryOut] = Field(description="Dossiers of the file lists the "
+                                                           "caller may read, newest list first.")
+    restored: list[RestoredHitOut] = Field(description="Restored dossiers (the archive and the "
+                                                       "leaders only), newest first.")

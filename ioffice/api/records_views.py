@@ -168,6 +168,22 @@ def list_dossiers(call: Call) -> r.DossierPage:
                          next_after=rows[-1].id if len(rows) == q.limit else None)
 
 
+@api.get("/records/search", summary="Find dossiers by symbol or title", tag=RECORDS,
+         query=r.RecordsSearchQuery, response=r.RecordsSearchOut, errors=(403,),
+         operation=Op.VIEW_RECORDS)
+def search_records(call: Call) -> r.RecordsSearchOut:
+    """The page «Tìm hồ sơ»: every word of `q` in the symbol or title, diacritics and case
+    ignored; the first `limit` of each kind (no further pages: add words to narrow it)."""
+    q = call.query
+    found = records.search_dossiers(call.session, call.actor, q.q, limit=q.limit)
+    restored = package.search_imported(call.session, call.actor, q.q, limit=q.limit)
+    return r.RecordsSearchOut(
+        dossiers=[r.dossier_summary(d) for d in found],
+        restored=[r.RestoredHitOut(id=p.id, url=f"/api/v1/records/restored/{p.id}",
+                                   organ_id=p.organ_id, year=p.year, symbol=p.symbol,
+                                   title=p.title) for p in restored])
+
+
 def _dossier(call: Call, dossier_id: int) -> r.DossierOut:
     d = records.get_dossier(call.session, call.actor, dossier_id)
     call.session.refresh(d)

@@ -194,3 +194,23 @@ def test_notes_files_and_reopening(client: FlaskClient, db: Session, blobs: Blob
     resp = client.post(f"{act}/reopen", headers=bearer(keeper))
     assert resp.status_code == 200 and resp.get_json()["status"]["code"] == "open"
     assert resp.get_json()["end_date"] is None
+
+
+def test_dossiers_found_by_symbol_or_title(client: FlaskClient, db: Session) -> None:
+    make_year(db, today_vn().year)
+    db.commit()
+    found = client.get("/api/v1/records/search", query_string={"q": "TUYEN dung cong chuc"},
+                       headers=bearer(token(db, KEEPER))).get_json()
+    assert [d["symbol"] for d in found["dossiers"]] == ["01.TCCB"] and found["restored"] == []
+    # who neither keeps it nor reads every dossier finds nothing; nor does another agency
+    for who in (token(db, "truongphong.camau"), outsider_token(db)):
+        resp = client.get("/api/v1/records/search", query_string={"q": "tuyển dụng"},
+                          headers=bearer(who))
+        assert resp.status_code == 200 and resp.get_json()["dossiers"] == []
+    for bad in ({}, {"q": ""}, {"q": "x", "limit": 0}):
+        resp = client.get("/api/v1/records/search", query_string=bad,
+                          headers=bearer(token(db, KEEPER)))
+        assert resp.status_code == 422, bad
+    resp = client.get("/api/v1/records/search", query_string={"q": "x"},
+                      headers=bearer(token(db, KEEPER, scopes=("write",))))
+    assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "insufficient_scope"

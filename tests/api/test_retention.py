@@ -11,14 +11,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ioffice.incoming.registration import today_vn
 from ioffice.records import package
+from ioffice.records import service as records
 from ioffice.records.models import Destruction, Dossier, DossierStatus, LegalHold
 from ioffice.storage import BlobStore
 from signing import TrustStore
 from tests.api.conftest import bearer, outsider_token
 from tests.api.test_outgoing import token
 from tests.records.test_retention import expired_year
-from tests.support.factories import actor
+from tests.support.factories import actor, register
 
 CLERK, LEADER, KEEPER, ARCHIVIST = ("vanthu.camau", "lanhdao.camau", "chuyenvien.camau",
                                     "luutru.camau")
@@ -34,6 +36,12 @@ def _count(db: Session, model) -> int:
 def test_expired_proposed_approved_with_the_record(client: FlaskClient, db: Session,
                                                   blobs: BlobStore) -> None:
     year, short, doc, item = expired_year(db, blobs, YEAR)
+    # a document filed in 03.VP alone: destroyed with it
+    keeper = actor(db, KEEPER)
+    only = register(db, blobs, actor(db, CLERK), subject="Công văn chỉ lưu trong hồ sơ 03.VP")
+    records.reopen_dossier(db, keeper, short.id)
+    records.add_document(db, keeper, short.id, "incoming", only.id)
+    records.close_dossier(db, keeper, short.id, f"{YEAR}-03-01", "3", today_vn())
     db.commit()
     archive, leader = token(db, ARCHIVIST), token(db, LEADER)
 
@@ -128,13 +136,23 @@ def test_expired_proposed_approved_with_the_record(client: FlaskClient, db: Sess
     assert resp.status_code == 200, resp.get_json()
     done = resp.get_json()
     assert done["status"]["code"] == "destroyed" and done["decision"] == decision["decision"]
-    assert done["files_deleted"] == 1 and done["record"]["deleted"] == [own_sha]
+    assert done["files_deleted"] == 2
+    assert done["record"]["deleted"] == sorted([own_sha, only.files[0].sha256])
     [entry] = done["record"]["dossiers"]
     assert entry["symbol"] == "03.VP" and [i["kind"] for i in entry["items"]] == [
-        "incoming", "file", "note"]
+        "incoming", "file", "note", "incoming"]
     db.expire_all()
     assert db.get(Dossier, short.id).status is DossierStatus.DESTROYED
     assert not blobs.exists(own_sha) and blobs.exists(doc.files[0].sha256)
+    # the document filed in it alone is gone too: its file answers 410, naming the decision
+    assert [(d["document_id"], d["destroyed"]) for d in done["record"]["documents"]] == sorted(
+        [(doc.id, False), (only.id, True)])
+    resp = client.get(f"/api/v1/documents/{only.id}/files/{only.files[0].id}",
+                      headers=bearer(token(db, CLERK)))
+    assert resp.status_code == 410 and resp.get_json()["error"]["code"] == "gone"
+    assert decision["decision"] in resp.get_json()["error"]["message"]
+    assert client.get(f"/api/v1/documents/{doc.id}/files/{doc.files[0].id}",
+                      headers=bearer(token(db, CLERK))).status_code == 200
     # decided once
     resp = client.post(f"{act}/reject", json={"reason": "Không"}, headers=bearer(leader))
     assert resp.status_code == 400 and "không quyết định lại" in resp.get_json()["error"]["message"]
