@@ -292,7 +292,8 @@ def create_dossier(call: Call, list_id: int) -> r.DossierOut:
 @api.get("/records/dossiers/<int:dossier_id>", summary="A dossier with its documents, files "
          "and notes", tag=RECORDS, response=r.DossierOut, errors=(403, 404),
          operation=Op.VIEW_RECORDS,
-         links=("open_dossier", "file_document", "close_dossier", "download_toc"))
+         links=("open_dossier", "file_document", "close_dossier", "download_toc", "add_note",
+                "reopen_dossier", "hold_dossier"))
 def get_dossier(call: Call, dossier_id: int) -> r.DossierOut:
     """Its keeper, the clerks, the leaders and the archive read it; others get 404."""
     return _dossier(call, dossier_id)
