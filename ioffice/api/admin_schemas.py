@@ -99,6 +99,24 @@ class UserOut(Output):
     created_at: dt.datetime
 
 
+class LockOut(Output):
+    login_failures: int = Field(description="Refused logins counted against the username.")
+    login_locked_until: dt.datetime | None = Field(description="Logins refused until then.")
+    pin_failures: int = Field(description="Wrong PINs counted on the user's PIN keys in this "
+                                          "agency (five lock a key).")
+
+
+class UserDetailOut(UserOut):
+    lock: LockOut | None = Field(description="What `unlock` would clear; null: nothing.")
+
+
+class UnlockOut(Output):
+    user: UserDetailOut
+    unlocked: list[Literal["login", "pin"]] = Field(description=(
+        "What was cleared: `login` (the refused logins counted against the name), `pin` (the "
+        "wrong-PIN counters of the user's PIN keys)."))
+
+
 class UserPage(Output):
     items: list[UserOut]
     next_after: str | None = Field(None, description="Pass as `after` for the next page; null "

@@ -22,6 +22,7 @@ from ioffice.api.tokens import Scope
 from ioffice.api.views import api
 from ioffice.db import utcnow
 from ioffice.incoming.errors import InvalidInput
+from ioffice.keys import service as keys
 from ioffice.text import parse_int
 
 ADMIN = "administration"
@@ -32,6 +33,18 @@ USER_LINKS = ("get_user", "update_user", "deactivate_user", "reactivate_user",
 
 def _user(call: Call, user_id: int) -> a.UserOut:
     return a.user_out(members.member(call.session, call.actor, user_id))
+
+
+def _user_detail(call: Call, user_id: int) -> a.UserDetailOut:
+    """A member with what locks them: the login lock on the name, wrong PINs on their keys."""
+    membership = members.member(call.session, call.actor, user_id)
+    lock = members.login_lock(call.session, membership.user)
+    pins = sum(k.failures for k in keys.pin_keys(call.session, call.actor.agency_id, user_id))
+    out = a.user_out(membership)
+    return a.UserDetailOut(**out.model_dump(), lock=a.LockOut(
+        login_failures=lock.failures if lock else 0,
+        login_locked_until=lock.locked_until if lock else None,
+        pin_failures=pins) if lock is not None or pins else None)
 
 
 def _token_after(raw: str | None) -> int | None:
@@ -88,9 +101,25 @@ def create_user(call: Call) -> a.UserOut:
 
 
 @api.get("/admin/users/<int:user_id>", summary="A user of the agency (admin)", tag=ADMIN,
-         response=a.UserOut, errors=(403, 404), operation=Op.ADMIN_USERS, scope=Scope.ADMIN)
-def get_user(call: Call, user_id: int) -> a.UserOut:
-    return _user(call, user_id)
+         response=a.UserDetailOut, errors=(403, 404), operation=Op.ADMIN_USERS,
+         scope=Scope.ADMIN)
+def get_user(call: Call, user_id: int) -> a.UserDetailOut:
+    """With `lock`: the refused logins counted against the name and the wrong PINs on the
+    user's keys, what `unlock` clears."""
+    return _user_detail(call, user_id)
+
+
+@api.post("/admin/users/<int:user_id>/unlock", summary="Unlock a user: clear the refused logins "
+          "and wrong PINs counted (admin)", tag=ADMIN, response=a.UnlockOut,
+          errors=(400, 403, 404), operation=Op.ADMIN_USERS, scope=Scope.ADMIN)
+def unlock_user(call: Call, user_id: int) -> a.UnlockOut:
+    """As the button «Mở khóa» of the member's page: the login lock on the username and the
+    wrong-PIN counters of their PIN keys in this agency are cleared (audited
+    `agencies:user:unlock`, `keys:personal:unlock` per key). A user with nothing locked answers
+    400 «Tài khoản … không bị khóa: không có gì để mở.»."""
+    cleared = members.unlock(call.session, call.actor, user_id)
+    call.session.flush()
+    return a.UnlockOut(user=_user_detail(call, user_id), unlocked=cleared)
 
 
 @api.post("/admin/users/<int:user_id>/update", summary="Change a user's name, post, department and "

@@ -30,6 +30,7 @@ ERROR_TEXT = {
     409: "`idempotency_key_reused`: the `Idempotency-Key` was used with another request; "
          "`conflict`: the record's state forbids the operation; `already_submitted`, "
          "`duplicate_suspected` on registration.",
+    410: "`gone`: the file was destroyed with its dossier (the message names the decision).",
     413: "Upload over the configured size limit.",
     415: "Wrong Content-Type.",
     422: "Invalid input; `fields` maps each field to a Vietnamese message.",
@@ -165,7 +166,11 @@ def _body_schema(op: Operation, refs: dict, defs: dict) -> dict:
     schema = refs[(op.body, "validation")]
     if op.body_media != MULTIPART:
         return {"schema": schema}
-    if op.single_file:
+    if op.single_file and op.file_media:
+        media = op.file_media
+        part = {"type": "string", "contentMediaType": "application/octet-stream",
+                "description": op.file_text}
+    elif op.single_file:
         media = ("application/pdf, "
                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
         part = {"type": "string", "contentMediaType": "application/octet-stream",

@@ -26,6 +26,7 @@ from ioffice.keys import service as keys
 from ioffice.outgoing import dispatch, drafts, issue, numbering, queries, review, signatures
 from ioffice.outgoing.errors import InvalidInput
 from ioffice.outgoing.models import OutgoingDocument
+from ioffice.records import retention
 from ioffice.services import services
 
 OUT = "outgoing"
@@ -81,12 +82,14 @@ def get_outgoing(call: Call, outgoing_id: int) -> o.OutgoingOut:
 
 
 @api.get("/outgoing/<int:outgoing_id>/files/<sha256>", summary="Download a version or a signed "
-         "revision (PDF)", tag=OUT, response_media="application/pdf", errors=(404,),
+         "revision (PDF)", tag=OUT, response_media="application/pdf", errors=(404, 410),
          operation=Op.READ_OUTGOING)
 def download_outgoing_file(call: Call, outgoing_id: int, sha256: str) -> Response:
+    """A document destroyed with its dossier answers 410 naming the decision."""
     doc = queries.read_document(call.session, call.actor, outgoing_id)
     if sha256 not in {v.sha256 for v in doc.versions} | {s.sha256 for s in doc.signatures}:
         raise NotFound("Không tìm thấy tệp của văn bản đi.")
+    retention.check_not_destroyed(call.session, doc)
     name = (doc.number_notation.replace("/", "-") or f"du-thao-{doc.id}") + ".pdf"
     resp = Response(services().blobs.read_bytes(sha256), mimetype="application/pdf")
     resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"

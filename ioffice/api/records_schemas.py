@@ -213,6 +213,8 @@ class DossierSummaryOut(Output):
     added_at: dt.datetime | None = Field(None, description="When it was added to the approved "
                                                            "list (art. 29.2.c, «Bổ sung»); null "
                                                            "for a dossier of the list as approved.")
+    handover_id: int | None = Field(None, description="The hand-over it is in (unsigned, "
+                                                      "submitted or accepted); null: none.")
 
 
 class DossierItemOut(Output):
@@ -220,6 +222,8 @@ class DossierItemOut(Output):
     kind: Labelled
     index: int | None = Field(description="Its row in the table of contents (notes have none).")
     document_url: str | None = Field(description="The API address of a filed document.")
+    file_url: str | None = Field(None, description="The download of a file added to the "
+                                                   "dossier.")
     number_notation: str
     date: dt.date | None
     title: str = Field(description="Type and subject of a document, a file's title, a note.")
@@ -228,8 +232,17 @@ class DossierItemOut(Output):
     added_at: dt.datetime
 
 
+class ActiveHoldOut(Output):
+    id: int
+    reason: str
+    set_by_id: int
+    set_at: dt.datetime
+
+
 class DossierOut(DossierSummaryOut):
     items: list[DossierItemOut]
+    hold: ActiveHoldOut | None = Field(None, description="The active legal hold (tạm giữ): "
+                                                         "the dossier is not destroyed.")
 
 
 class DossierPage(Output):
@@ -272,7 +285,7 @@ def dossier_summary(d: Dossier) -> DossierSummaryOut:
         symbol=d.symbol, title=d.title, retention=d.retention_label,
         retention_years=d.retention_years, keeper_id=d.keeper_id, status=_labelled(d.status),
         start_date=d.start_date, end_date=d.end_date, page_count=d.page_count,
-        added_at=d.added_at)
+        added_at=d.added_at, handover_id=d.handover_id)
 
 
 def _item_out(item: DossierItem, toc: TocRow | None) -> DossierItemOut:
@@ -282,13 +295,16 @@ def _item_out(item: DossierItem, toc: TocRow | None) -> DossierItemOut:
         id=item.id, kind=_labelled(ItemKind(item.kind)), index=toc.index if toc else None,
         document_url=url, number_notation=toc.number_notation if toc else "",
         date=toc.date if toc else None, title=toc.type_and_subject if toc else item.title,
-        author=toc.author if toc else "", pages=toc.pages if toc else "", added_at=item.added_at)
+        author=toc.author if toc else "", pages=toc.pages if toc else "", added_at=item.added_at,
+        file_url=f"{dossier_url(item.dossier_id)}/items/{item.id}/file" if item.sha256 else None)
 
 
-def dossier_out(d: Dossier, toc: list[TocRow]) -> DossierOut:
+def dossier_out(d: Dossier, toc: list[TocRow], hold=None) -> DossierOut:
     by_item = {r.item.id: r for r in toc}
     return DossierOut(**dossier_summary(d).model_dump(),
-                      items=[_item_out(i, by_item.get(i.id)) for i in d.items])
+                      items=[_item_out(i, by_item.get(i.id)) for i in d.items],
+                      hold=ActiveHoldOut(id=hold.id, reason=hold.reason, set_by_id=hold.set_by_id,
+                                         set_at=hold.set_at) if hold else None)
 
 
 def file_list_out(row: FileList, rows: list[ListRow]) -> FileListOut:
@@ -300,3 +316,58 @@ def file_list_out(row: FileList, rows: list[ListRow]) -> FileListOut:
         rows=[FileListRowOut(kind=r.kind, label=r.label,  # type: ignore[arg-type]
                              dossier=dossier_summary(r.dossier) if r.dossier else None)
               for r in rows])
+
+
+class FileListIn(Input):
+    year: int = Field(ge=1900, le=2999, description="The list's year: from 2000 to next year.")
+    copy_previous: bool = Field(False, description="Copy last year's headings and dossiers "
+                                                   "(same keepers, numbers and retention).")
+
+
+class HeadingIn(Input):
+    title: str = Field(max_length=600, description="The heading's name (at most 500 characters).")
+    code: str = Field("", max_length=30, description="A heading's abbreviation (capital letters "
+                                                     "and digits, e.g. `TCCB`): the symbol of "
+                                                     "its dossiers. Not for a subheading.")
+    parent_id: int | None = Field(None, description="The heading a subheading goes under.")
+
+
+class ApproveListIn(Input):
+    decision: str = Field("", max_length=300, description="The approving decision's number and "
+                                                          "date (shown on form II).")
+
+
+class NoteIn(Input):
+    text: str = Field(max_length=5000, description="The note (at most 4000 characters).")
+
+
+class DossierFileForm(Input):
+    """Fields of a file added to a dossier (multipart/form-data, with ``file``)."""
+
+    title: str = Field(max_length=1200, description="The file's title in the dossier.")
+
+
+def heading_out(h) -> HeadingOut:
+    return HeadingOut(id=h.id, parent_id=h.parent_id, code=h.code, title=h.title)
+
+
+class RecordsSearchQuery(Input):
+    q: str = Field(min_length=1, max_length=200, description="Words of the symbol or title, "
+                                                             "diacritics and case ignored.")
+    limit: Limit = 50
+
+
+class RestoredHitOut(Output):
+    id: int
+    url: str
+    organ_id: str
+    year: int
+    symbol: str
+    title: str
+
+
+class RecordsSearchOut(Output):
+    dossiers: list[DossierSummaryOut] = Field(description="Dossiers of the file lists the "
+                                                           "caller may read, newest list first.")
+    restored: list[RestoredHitOut] = Field(description="Restored dossiers (the archive and the "
+                                                       "leaders only), newest first.")

@@ -12,22 +12,24 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Response
+from sqlalchemy import select
 
-from ioffice.agencies.models import Agency
+from ioffice.agencies.models import Agency, User
 from ioffice.agencies.permissions import Op
 from ioffice.api import records_schemas as r
-from ioffice.api.routing import Call
+from ioffice.api.routing import MULTIPART, Call
 from ioffice.api.views import api
 from ioffice.errors import NotFound
 from ioffice.incoming import export as incoming_export
 from ioffice.incoming import queries as incoming_queries
+from ioffice.incoming.errors import InvalidInput
 from ioffice.incoming.registration import today_vn
 from ioffice.notifications import service as notices
 from ioffice.notifications.models import Channel, Kind
 from ioffice.outgoing import export as outgoing_export
 from ioffice.outgoing import queries as outgoing_queries
 from ioffice.records import export as records_export
-from ioffice.records import package
+from ioffice.records import package, retention
 from ioffice.records import service as records
 from ioffice.records.models import DossierStatus
 from ioffice.services import services
@@ -166,12 +168,113 @@ def list_dossiers(call: Call) -> r.DossierPage:
                          next_after=rows[-1].id if len(rows) == q.limit else None)
 
 
+@api.get("/records/search", summary="Find dossiers by symbol or title", tag=RECORDS,
+         query=r.RecordsSearchQuery, response=r.RecordsSearchOut, errors=(403,),
+         operation=Op.VIEW_RECORDS)
+def search_records(call: Call) -> r.RecordsSearchOut:
+    """The page «Tìm hồ sơ»: every word of `q` in the symbol or title, diacritics and case
+    ignored; the first `limit` of each kind (no further pages: add words to narrow it)."""
+    q = call.query
+    found = records.search_dossiers(call.session, call.actor, q.q, limit=q.limit)
+    restored = package.search_imported(call.session, call.actor, q.q, limit=q.limit)
+    return r.RecordsSearchOut(
+        dossiers=[r.dossier_summary(d) for d in found],
+        restored=[r.RestoredHitOut(id=p.id, url=f"/api/v1/records/restored/{p.id}",
+                                   organ_id=p.organ_id, year=p.year, symbol=p.symbol,
+                                   title=p.title) for p in restored])
+
+
 def _dossier(call: Call, dossier_id: int) -> r.DossierOut:
     d = records.get_dossier(call.session, call.actor, dossier_id)
     call.session.refresh(d)
     agency = call.session.get(Agency, call.actor.agency_id)
     return r.dossier_out(d, records.table_of_contents(call.session, d,
-                                                      agency.name if agency else ""))
+                                                      agency.name if agency else ""),
+                         retention.active_hold(call.session, d.id))
+
+
+def _file_list(call: Call, list_id: int) -> r.FileListOut:
+    row = records.get_list(call.session, call.actor, list_id)
+    call.session.flush()
+    call.session.refresh(row)
+    return r.file_list_out(row, records.list_rows(row))
+
+
+@api.post("/records/file-lists", summary="Start the file list of a year, empty or copied from "
+          "last year's (office)", tag=RECORDS, body=r.FileListIn, response=r.FileListOut,
+          status=201, errors=(400, 403), operation=Op.EDIT_FILE_LIST,
+          links=("get_file_list_by_id", "add_heading", "approve_file_list", "export_file_list"))
+def create_file_list(call: Call) -> r.FileListOut:
+    """A draft list. `copy_previous`: last year's headings and dossiers with the same keepers,
+    numbers and retention (400 if there is no list of last year). One list per year (400)."""
+    b = call.body
+    row = records.create_list(call.session, call.actor, str(b.year), today_vn(),
+                              copy_previous=b.copy_previous)
+    return _file_list(call, row.id)
+
+
+@api.get("/records/file-lists/<int:list_id>", summary="A file list by its id", tag=RECORDS,
+         response=r.FileListOut, errors=(403, 404), operation=Op.VIEW_RECORDS)
+def get_file_list_by_id(call: Call, list_id: int) -> r.FileListOut:
+    return _file_list(call, list_id)
+
+
+@api.post("/records/file-lists/<int:list_id>/headings", summary="Add a heading or subheading "
+          "to a draft file list (office)", tag=RECORDS, body=r.HeadingIn, response=r.HeadingOut,
+          status=201, errors=(400, 403, 404), operation=Op.EDIT_FILE_LIST)
+def add_heading(call: Call, list_id: int) -> r.HeadingOut:
+    """A heading (numbered I, II, ...) with its abbreviation (`code`, unique in the list), or
+    with `parent_id` a subheading under a heading (its `code` is ignored). An approved list is
+    not changed (400)."""
+    b = call.body
+    heading = records.add_heading(call.session, call.actor, list_id, b.title, b.code,
+                                  b.parent_id)
+    return r.heading_out(heading)
+
+
+@api.post("/records/file-lists/<int:list_id>/dossiers/<int:dossier_id>/remove",
+          summary="Take a planned dossier out of a draft file list (office)", tag=RECORDS,
+          response=r.FileListOut, errors=(400, 403, 404), operation=Op.EDIT_FILE_LIST)
+def remove_planned_dossier(call: Call, list_id: int, dossier_id: int) -> r.FileListOut:
+    records.remove_planned(call.session, call.actor, list_id, dossier_id)
+    return _file_list(call, list_id)
+
+
+@api.post("/records/file-lists/<int:list_id>/approve", summary="Approve a draft file list "
+          "(leader): the keepers may open their dossiers", tag=RECORDS, body=r.ApproveListIn,
+          response=r.FileListOut, errors=(400, 403, 404), operation=Op.APPROVE_FILE_LIST)
+def approve_file_list(call: Call, list_id: int) -> r.FileListOut:
+    """A list with at least one dossier, once (400 otherwise)."""
+    records.approve_list(call.session, call.actor, list_id, call.body.decision)
+    return _file_list(call, list_id)
+
+
+def _list_workbook(call: Call, list_id: int) -> tuple[str, bytes]:
+    row = records.get_list(call.session, call.actor, list_id)
+    agency = call.session.get(Agency, call.actor.agency_id)
+    keepers = {d.keeper_id for d in row.dossiers}
+    names = dict(call.session.execute(select(User.id, User.full_name).where(
+        User.id.in_(keepers))).all()) if keepers else {}
+    data = records_export.file_list_xlsx(row, agency.name if agency else "", names)
+    return f"danh-muc-ho-so-{row.year}", data
+
+
+@api.get("/records/file-lists/<int:list_id>/xlsx", summary="The file list as XLSX (Appendix V "
+         "form II)", tag=RECORDS, response_media=XLSX, errors=(403, 404),
+         operation=Op.VIEW_RECORDS)
+def export_file_list(call: Call, list_id: int) -> Response:
+    """The page's download, made by the same function."""
+    name, data = _list_workbook(call, list_id)
+    return _download(data, f"{name}.xlsx", XLSX)
+
+
+@api.get("/records/file-lists/<int:list_id>/pdf", summary="The file list as PDF (Appendix V "
+         "form II)", tag=RECORDS, response_media="application/pdf", errors=(403, 404),
+         operation=Op.VIEW_RECORDS)
+def export_file_list_pdf(call: Call, list_id: int) -> Response:
+    """The workbook converted to PDF, as the page's download."""
+    name, data = _list_workbook(call, list_id)
+    return _download(records_export.file_list_pdf(data), f"{name}.pdf", "application/pdf")
 
 
 @api.post("/records/file-lists/<int:list_id>/dossiers", summary="Plan a dossier in a draft "
@@ -189,7 +292,8 @@ def create_dossier(call: Call, list_id: int) -> r.DossierOut:
 @api.get("/records/dossiers/<int:dossier_id>", summary="A dossier with its documents, files "
          "and notes", tag=RECORDS, response=r.DossierOut, errors=(403, 404),
          operation=Op.VIEW_RECORDS,
-         links=("open_dossier", "file_document", "close_dossier", "download_toc"))
+         links=("open_dossier", "file_document", "close_dossier", "download_toc", "add_note",
+                "reopen_dossier", "hold_dossier"))
 def get_dossier(call: Call, dossier_id: int) -> r.DossierOut:
     """Its keeper, the clerks, the leaders and the archive read it; others get 404."""
     return _dossier(call, dossier_id)
@@ -214,6 +318,52 @@ def file_document(call: Call, dossier_id: int) -> r.DossierOut:
     numbered. Refusals answer 400 with the reason."""
     b = call.body
     records.add_document(call.session, call.actor, dossier_id, b.kind, b.document_id)
+    return _dossier(call, dossier_id)
+
+
+@api.post("/records/dossiers/<int:dossier_id>/notes", summary="Add a note to an open dossier "
+          "(its keeper)", tag=RECORDS, body=r.NoteIn, response=r.DossierOut, status=201,
+          errors=(400, 403, 404), operation=Op.KEEP_DOSSIER)
+def add_note(call: Call, dossier_id: int) -> r.DossierOut:
+    records.add_note(call.session, call.actor, dossier_id, call.body.text)
+    return _dossier(call, dossier_id)
+
+
+@api.post("/records/dossiers/<int:dossier_id>/files", summary="Add a file of the work (a photo, "
+          "a working paper) to an open dossier (its keeper)", tag=RECORDS,
+          body=r.DossierFileForm, body_media=MULTIPART, files="file", single_file=True,
+          file_media="application/octet-stream", file_text="The file, of any type.",
+          response=r.DossierOut, status=201, errors=(400, 403, 404, 413),
+          operation=Op.KEEP_DOSSIER)
+def add_file(call: Call, dossier_id: int) -> r.DossierOut:
+    """multipart/form-data: `title` and one `file` part (an empty file: 400)."""
+    files = call.extra["files"]
+    if len(files) > 1:
+        raise InvalidInput({"file": "Gửi đúng một tệp trong phần «file»."})
+    upload = files[0] if files else None
+    records.add_file(call.session, services().blobs, call.actor, dossier_id, call.body.title,
+                     (upload.filename or "") if upload else "", upload.read() if upload else b"")
+    return _dossier(call, dossier_id)
+
+
+@api.get("/records/dossiers/<int:dossier_id>/items/<int:item_id>/file", summary="Download a "
+         "file added to a dossier", tag=RECORDS, response_media="application/octet-stream",
+         errors=(403, 404), operation=Op.VIEW_RECORDS)
+def download_item(call: Call, dossier_id: int, item_id: int) -> Response:
+    d = records.get_dossier(call.session, call.actor, dossier_id)
+    item = next((i for i in d.items if i.id == item_id and i.sha256), None)
+    if item is None:
+        raise NotFound("Không tìm thấy tài liệu này trong hồ sơ.")
+    return _download(services().blobs.read_bytes(item.sha256), item.filename,
+                     "application/octet-stream")
+
+
+@api.post("/records/dossiers/<int:dossier_id>/reopen", summary="Reopen a closed dossier to "
+          "complete it (its keeper)", tag=RECORDS, response=r.DossierOut,
+          errors=(400, 403, 404), operation=Op.KEEP_DOSSIER)
+def reopen_dossier(call: Call, dossier_id: int) -> r.DossierOut:
+    """A closed dossier not in a hand-over (400 otherwise); close it again when complete."""
+    records.reopen_dossier(call.session, call.actor, dossier_id)
     return _dossier(call, dossier_id)
 
 

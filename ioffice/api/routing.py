@@ -55,6 +55,10 @@ class Operation:
     """Name of the multipart part holding the PDF files, for multipart bodies."""
     single_file: bool = False
     """One file (PDF or DOCX, a draft) in ``files`` rather than one or more PDFs."""
+    file_media: str = ""
+    """With ``single_file``: the one file's media type when it is not a draft's (a ZIP)."""
+    file_text: str = ""
+    """With ``file_media``: what the file part holds, for the document."""
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     response_media: str = JSON
@@ -327,7 +331,7 @@ def _json(result: Any, status: int) -> Response:
 
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-         413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
+         410: "gone", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
          429: "too_many_requests"}
 
 

@@ -17,6 +17,7 @@ from ioffice.api.routing import MULTIPART, ApiBlueprint, Call
 from ioffice.errors import NotFound
 from ioffice.incoming import handling, queries, registration
 from ioffice.incoming.registration import UploadedFile, today_vn
+from ioffice.records import retention
 from ioffice.services import services
 from ioffice.storage.base import CHUNK_SIZE
 
@@ -93,13 +94,16 @@ def get_document(call: Call, document_id: int) -> s.DocumentOut:
 
 
 @api.get("/documents/<int:document_id>/files/<int:file_id>", summary="Download a file",
-         tag=DOCS, response_media="application/pdf", errors=(404,), operation=Op.READ_INCOMING)
+         tag=DOCS, response_media="application/pdf", errors=(404, 410),
+         operation=Op.READ_INCOMING)
 def download_file(call: Call, document_id: int, file_id: int) -> Response:
-    """Recorded in the audit log as a read of the document."""
+    """Recorded in the audit log as a read of the document. A document destroyed with its
+    dossier answers 410 naming the decision (its files are gone)."""
     doc = queries.read_document(call.session, call.actor, document_id)
     f = next((f for f in doc.files if f.id == file_id), None)
     if f is None:
         raise NotFound("Không tìm thấy tệp của văn bản.")
+    retention.check_not_destroyed(call.session, doc)
     blobs, sha256 = services().blobs, f.sha256
 
     def chunks():
@@ -254,6 +258,7 @@ def register_page(call: Call) -> s.RegisterPage:
 # register themselves on ``api`` (kept in their own modules)
 from ioffice.api import (  # noqa: E402
     admin_views,  # noqa: F401
+    archive_views,  # noqa: F401
     exchange_views,  # noqa: F401
     outgoing_views,  # noqa: F401
     records_edit_views,  # noqa: F401

@@ -97,13 +97,17 @@ def get_handover(session: Session, actor: Actor, handover_id: int, *, for_update
     return row
 
 
-def handovers(session: Session, actor: Actor) -> list[Handover]:
-    """The actor's own hand-overs; all of the agency's for the archive."""
+def handovers(session: Session, actor: Actor, *, after: int | None = None, limit: int = 200
+              ) -> list[Handover]:
+    """The actor's own hand-overs; all of the agency's for the archive, the clerks and the
+    leaders. Newest first, ``limit`` of them below the id ``after`` (paging by key)."""
     actor.check(Op.VIEW_RECORDS)
     stmt = select(Handover).where(Handover.agency_id == actor.agency_id)
     if not actor.has(Role.ARCHIVIST, Role.CLERK, Role.LEADER):
         stmt = stmt.where(Handover.keeper_id == actor.user_id)
-    return list(session.scalars(stmt.order_by(Handover.id.desc()).limit(200)))
+    if after is not None:
+        stmt = stmt.where(Handover.id < after)
+    return list(session.scalars(stmt.order_by(Handover.id.desc()).limit(limit)))
 
 
 def _title(session: Session, user: User, agency_id: int) -> str:
@@ -146,6 +150,9 @@ def start(session: Session, blobs: BlobStore, actor: Actor, dossier_ids: list[in
         if d.status is not DossierStatus.CLOSED:
             raise RecordsError(f"Hồ sơ {d.symbol} đang ở trạng thái «{d.status.label}»; chỉ nộp "
                                "lưu được hồ sơ đã kết thúc.")
+        if d.handover_id is not None:
+            raise RecordsError(f"Hồ sơ {d.symbol} đã nằm trong biên bản giao nhận số "
+                               f"{d.handover_id}; hãy ký hoặc hủy biên bản đó.")
         dossiers.append(d)
     handover = Handover(agency_id=actor.agency_id, keeper_id=actor.user_id)
     session.add(handover)

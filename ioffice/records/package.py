@@ -341,12 +341,16 @@ def may_read_imported(actor: Actor) -> bool:
     return _may_read(actor)
 
 
-def imported(session: Session, actor: Actor) -> list[ImportedPackage]:
-    """The restored dossiers of the actor's agency; none for who may not read them."""
+def imported(session: Session, actor: Actor, *, after: int | None = None,
+             limit: int | None = None) -> list[ImportedPackage]:
+    """The restored dossiers of the actor's agency, newest first (``limit`` of them below the
+    id ``after``: paging by key); none for who may not read them."""
     if not _may_read(actor):
         return []
-    return list(session.scalars(select(ImportedPackage).where(
-        ImportedPackage.agency_id == actor.agency_id).order_by(ImportedPackage.id.desc())))
+    stmt = select(ImportedPackage).where(ImportedPackage.agency_id == actor.agency_id)
+    if after is not None:
+        stmt = stmt.where(ImportedPackage.id < after)
+    return list(session.scalars(stmt.order_by(ImportedPackage.id.desc()).limit(limit)))
 
 
 def get_imported(session: Session, actor: Actor, package_id: int) -> ImportedPackage:

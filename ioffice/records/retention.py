@@ -248,10 +248,15 @@ def lift_hold(session: Session, actor: Actor, dossier_id: int, reason: str,
 
 # ---------------------------------------------------------------------------- destruction
 
-def destructions(session: Session, actor: Actor) -> list[Destruction]:
+def destructions(session: Session, actor: Actor, *, after: int | None = None, limit: int = 200
+                 ) -> list[Destruction]:
+    """The agency's proposals and decisions, newest first: ``limit`` of them below the id
+    ``after`` (paging by key)."""
     actor.check(Op.VIEW_RETENTION)
-    return list(session.scalars(select(Destruction).where(
-        Destruction.agency_id == actor.agency_id).order_by(Destruction.id.desc()).limit(200)))
+    stmt = select(Destruction).where(Destruction.agency_id == actor.agency_id)
+    if after is not None:
+        stmt = stmt.where(Destruction.id < after)
+    return list(session.scalars(stmt.order_by(Destruction.id.desc()).limit(limit)))
 
 
 def destruction(session: Session, actor: Actor, destruction_id: int, *,

@@ -250,6 +250,13 @@ SAMPLE_BODIES: dict[str, dict] = {
                      "roles": ["specialist"]},
     "UserUpdateIn": {"full_name": "Thử", "roles": ["specialist"]}, "PasswordResetIn": {},
     "TokenCreateIn": {"name": "Thử", "scopes": ["read"]},
+    "FileListIn": {"year": 2026}, "HeadingIn": {"title": "Thử", "code": "THU"},
+    "ApproveListIn": {"decision": "Thử"}, "NoteIn": {"text": "Thử"},
+    "DossierFileForm": {"title": "Thử"},
+    "HandoverIn": {"dossier_ids": [1]}, "ReturnHandoverIn": {"reason": "Thử"},
+    "HoldIn": {"reason": "Thử"}, "DestructionIn": {"dossier_ids": [1], "reason": "Thử"},
+    "DestructionDecisionIn": {"decision": "Thử"}, "RejectDestructionIn": {"reason": "Thử"},
+    "PackageForm": {},
 }
 
 

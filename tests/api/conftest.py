@@ -90,3 +90,25 @@ def register(client: FlaskClient, token: str, pdf: bytes | None, filename: str =
         data["files"] = [(io.BytesIO(pdf), filename, "application/pdf")]
     return client.post("/api/v1/documents", data=data, headers=bearer(token),
                        content_type="multipart/form-data")
+
+
+OUTSIDER_AGENCY = "000.00.00.G09"  # Bộ Nội vụ
+
+
+def outsider_token(db: Session, scopes=tuple(tokens.Scope)) -> str:
+    """A token of a user of another agency (the Bộ Nội vụ) holding every role there: what it
+    may do in Cà Mau is nothing, each Cà Mau id answering as a missing one (404)."""
+    from ioffice.agencies import service as agencies
+    from ioffice.agencies.models import Role
+
+    agency = db.scalars(select(Agency).where(Agency.code == OUTSIDER_AGENCY)).one()
+    user = db.scalars(select(User).where(User.username == "ngoai.api")).first()
+    if user is None:
+        user = agencies.create_user(db, AuditContext(None, agency.id, "test"),
+                                    agency_id=agency.id, username="ngoai.api",
+                                    full_name="Người cơ quan khác", password="mat-khau-thu-1",
+                                    roles=list(Role))
+    issued = tokens.issue(db, CTX, user=user, agency_id=agency.id, name="ngoài",
+                          scopes=list(scopes))
+    db.commit()
+    return issued.secret

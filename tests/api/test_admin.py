@@ -10,13 +10,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ioffice.agencies.models import Agency, Role, User
+from ioffice.agencies.models import Agency, Membership, Role, User
 from ioffice.agencies.passwords import verify_password
 from ioffice.api import tokens
 from ioffice.api.models import ApiToken
 from ioffice.audit.models import AuditEvent
 from ioffice.db import utcnow
+from ioffice.keys import service as keys
+from ioffice.keys.models import KeyHolder
+from ioffice.keys.stores import DbAttemptStore
+from signing import PinProtectedKey, WrongPin
 from tests.api.conftest import CAMAU, CTX, bearer, department_id, user_id
+from tests.conftest import login
 
 ADMIN = "vanthu.camau"  # clerk and admin of Cà Mau
 UMINH = "000.00.21.H12"
@@ -68,6 +73,7 @@ def test_create_read_update_and_list_a_user(client: FlaskClient, db: Session, ad
     assert _tags(db, "agencies:user:create")[-1].subject_id == str(user.id)
 
     got = client.get(f"/api/v1/admin/users/{user.id}", headers=admin).get_json()
+    assert got.pop("lock") is None  # nothing locked: what `unlock` would clear
     assert got == created
     resp = client.post(f"/api/v1/admin/users/{user.id}/update", headers=admin, json={
         "full_name": "Nguyễn Văn Mới Sửa", "position_title": "Trưởng phòng",
@@ -359,7 +365,7 @@ def test_the_document_declares_the_admin_scope_and_role(client: FlaskClient) -> 
     admin_ops = [(path, op) for path, item in doc["paths"].items()
                  if path.startswith("/api/v1/admin/") or path == "/api/v1/admin/users"
                  for op in item.values()]
-    assert len(admin_ops) == 10
+    assert len(admin_ops) == 11
     for path, op in admin_ops:
         assert op["x-scope"] == "admin" and op["security"] == [{"bearerAuth": ["admin"]}], path
         assert op["x-operation"] == "admin.users" and op["x-roles"] == ["admin"], path
@@ -373,3 +379,46 @@ def test_the_document_declares_the_admin_scope_and_role(client: FlaskClient) -> 
     assert issue["x-scope"] == "write" and "Idempotency-Key" not in {
         p["name"] for p in issue.get("parameters", [])}
     assert doc["paths"]["/api/v1/tokens"]["get"]["x-scope"] == "read"
+
+
+# ----------------------------------------------------------------------------- unlock
+
+
+def test_unlock_a_locked_user(app, client: FlaskClient, db: Session, admin) -> None:
+    """As the button «Mở khóa»: the refused logins counted against the name and the wrong PINs
+    on the user's keys are cleared, audited; nothing locked answers 400."""
+    target = "lanhdao.camau"
+    uid = user_id(db, target)
+    for _ in range(5):
+        login(app.test_client(), target, "sai-mat-khau")
+    assert login(app.test_client(), target).status_code == 429
+    agency_id = db.scalars(select(Membership.agency_id).where(Membership.user_id == uid)).first()
+    cert = keys.personal_certificate(db, uid, agency_id, KeyHolder.PIN)
+    with pytest.raises(WrongPin):
+        PinProtectedKey.from_bytes(cert.protected_key).unlock("000000", DbAttemptStore(db))
+    db.commit()
+    resp = client.get(f"/api/v1/admin/users/{uid}", headers=admin)
+    lock = resp.get_json()["lock"]
+    assert lock["login_failures"] == 5 and lock["login_locked_until"] is not None
+    assert lock["pin_failures"] == 1
+    # the admin scope and the admin role are both needed; another agency's admin gets 404
+    resp = client.post(f"/api/v1/admin/users/{uid}/unlock",
+                       headers=bearer(_token(db, ADMIN, scopes=("read", "write"))))
+    assert resp.status_code == 403 and _error(resp)["code"] == "insufficient_scope"
+    resp = client.post(f"/api/v1/admin/users/{uid}/unlock",
+                       headers=bearer(_token(db, "lanhdao.camau")))
+    assert resp.status_code == 403 and _error(resp)["code"] == "forbidden"
+    resp = client.post(f"/api/v1/admin/users/{uid}/unlock",
+                       headers=bearer(_token(db, "vanthu.uminh", agency=UMINH)))
+    assert resp.status_code == 404 and _error(resp)["code"] == "not_found"
+    resp = client.post("/api/v1/admin/users/987654321/unlock", headers=admin)
+    assert resp.status_code == 404
+    resp = client.post(f"/api/v1/admin/users/{uid}/unlock", headers=admin)
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["unlocked"] == ["login", "pin"] and body["user"]["lock"] is None
+    assert login(app.test_client(), target).status_code == 302
+    [event] = _tags(db, "agencies:user:unlock")
+    assert event.details["cleared"] == ["login", "pin"] and event.details["login_failures"] == 5
+    resp = client.post(f"/api/v1/admin/users/{uid}/unlock", headers=admin)
+    assert resp.status_code == 400 and "không bị khóa" in _error(resp)["message"]

@@ -34,9 +34,13 @@ from ioffice.api import tokens
 from ioffice.api.models import ApiToken
 from ioffice.audit import AuditContext
 from ioffice.incoming.registration import today_vn
+from ioffice.records import package
+from ioffice.records import service as records
+from ioffice.storage import BlobStore
 from tests.api.conftest import CAMAU, department_id, make_pdf, user_id
 from tests.conftest import DEMO_PASSWORD
 from tests.records.conftest import make_year
+from tests.support.factories import actor
 
 SEED = 20261204
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -59,8 +63,33 @@ def fuzz_token(db: Session) -> str:
     return secret
 
 
+def archive_pool(db: Session, blobs: BlobStore) -> tuple[list[int], int, bytes]:
+    """For the archive's operations: closed dossiers of 2019 kept by the fuzzing user (to hand
+    over), one of them expired (5 years from March 2019: to propose for destruction), and its
+    electronic package (to import)."""
+    fuzzer, today = actor(db, "tichhop.camau"), today_vn()
+    flist = records.create_list(db, actor(db, "vanthu.camau"), "2019", today)
+    heading = records.add_heading(db, actor(db, "vanthu.camau"), flist.id, "Hành chính", "HC")
+    closed = []
+    for n in range(1, 5):
+        closed.append(records.add_dossier(db, actor(db, "vanthu.camau"), flist.id,
+                                          records.DossierInput(
+                                              heading_id=str(heading.id), number=str(n),
+                                              title=f"Hồ sơ hành chính số {n}", retention="5",
+                                              keeper_id=str(fuzzer.user_id))))
+    records.approve_list(db, actor(db, "lanhdao.camau"), flist.id, "QĐ 1")
+    for d in closed:
+        records.open_dossier(db, fuzzer, d.id, "2019-01-05", today)
+        records.add_file(db, blobs, fuzzer, d.id, "Tài liệu", "tai-lieu.pdf",
+                         f"%PDF-1.4 hồ sơ {d.id}".encode())
+        records.close_dossier(db, fuzzer, d.id, "2019-03-01", "2", today)
+    data = package.export_package(db, blobs, fuzzer, closed[-1].id)
+    db.commit()
+    return [d.id for d in closed[:-1]], closed[-1].id, data
+
+
 @pytest.fixture
-def api_schema(app: Flask, db: Session):
+def api_schema(app: Flask, db: Session, blobs: BlobStore, fuzz_token: str):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     pdf = make_pdf()
     signer, recipient = user_id(db, "lanhdao.camau"), department_id(db, "KT")
@@ -68,6 +97,7 @@ def api_schema(app: Flask, db: Session):
     plan = make_year(db, today_vn().year, approve=False)
     db.commit()
     file_list, heading = plan.file_list.id, plan.dossier.heading_id
+    to_hand_over, expired, zipped = archive_pool(db, blobs)
 
     kept: dict[str, int] = {}
     serial = itertools.count(1)
@@ -96,6 +126,10 @@ def api_schema(app: Flask, db: Session):
         administration call never on the fuzzing token's own user or token."""
         if case.path == "/api/v1/records/file-list" and isinstance(case.query, dict):
             case.query["year"] = today_vn().year
+        if case.path == "/api/v1/records/file-lists" and isinstance(case.body, dict):
+            # a year without a list (2000 to 2018; 2019 is the archive's pool): each started
+            # once (201), then refused as existing (400)
+            case.body["year"] = 2000 + next(serial) % 19
         if case.path.startswith(("/api/v1/admin/", "/api/v1/tokens/")):
             keep_the_fuzzer(case)
         if case.method != "POST" or not isinstance(case.body, dict):
@@ -114,12 +148,29 @@ def api_schema(app: Flask, db: Session):
                 case.headers["Idempotency-Key"] = f"fuzz-dossier-{n}"
             if isinstance(case.body.get("title"), str) and not case.body["title"].split():
                 case.body["title"] = "Hồ sơ hội nghị"
+        if case.path == "/api/v1/records/handovers":
+            # one of the fuzzing user's closed dossiers (free again once a hand-over is
+            # cancelled or returned)
+            n = next(serial)
+            case.body["dossier_ids"] = [to_hand_over[n % len(to_hand_over)]]
+            if case.headers and "Idempotency-Key" in case.headers:
+                case.headers["Idempotency-Key"] = f"fuzz-handover-{n}"
+        elif case.path == "/api/v1/records/destructions":
+            n = next(serial)
+            case.body.update(dossier_ids=[expired], package_ids=[], reason="Hết giá trị")
+            if case.headers and "Idempotency-Key" in case.headers:
+                case.headers["Idempotency-Key"] = f"fuzz-destruction-{n}"
         if case.path in ("/api/v1/outgoing", "/api/v1/outgoing/{outgoing_id}/versions"):
             case.body["file"] = pdf
             if case.path == "/api/v1/outgoing":
                 case.body.update(signer_id=signer, department_ids=[recipient])
         elif case.path == "/api/v1/documents":
             case.body["files"] = [pdf]
+        elif case.path == "/api/v1/records/packages":
+            # a real package: imported once (201), refused after as the same dossier (400)
+            case.body = {"file": zipped}
+            if case.headers and "Idempotency-Key" in case.headers:
+                case.headers["Idempotency-Key"] = f"fuzz-package-{next(serial)}"
         elif case.path == "/api/v1/admin/users":
             # a new username each time (a taken one is a 409) and a password of the rules;
             # a new Idempotency-Key too, whose replay with another username would be a 409
@@ -211,6 +262,48 @@ def test_the_records_links(app: Flask, api_schema, fuzz_token: str) -> None:
         print(f"  {n:3d} x {method} {path} -> {status}")
     followed = {(m, p) for (m, p, status) in calls if "{dossier_id}" in p and status == 200}
     assert ("GET", "/api/v1/records/dossiers/{dossier_id}") in followed, calls
+
+
+ARCHIVE_MACHINES = {
+    # root (the creating operation) -> what its links must reach with a 200
+    r"^/api/v1/records/file-lists": "/api/v1/records/file-lists/{list_id}",
+    r"^/api/v1/records/handovers": "/api/v1/records/handovers/{handover_id}",
+    r"^/api/v1/records/destructions": "/api/v1/records/destructions/{destruction_id}",
+    r"^/api/v1/records/(packages|restored/\{)": "/api/v1/records/restored/{package_id}",
+}
+
+
+@pytest.mark.parametrize("path_regex", list(ARCHIVE_MACHINES))
+def test_the_archive_links(app: Flask, api_schema, fuzz_token: str, path_regex: str) -> None:
+    """File list started (201) -> read, headed, approved, exported; hand-over started (201) ->
+    read, its record downloaded, signed, cancelled, accepted or
+    returned; destruction proposed (201) -> read, approved or rejected; package imported (201)
+    -> the restored dossier read, held (the declared links). One machine per root: given
+    several, hypothesis keeps to one."""
+    headers = {"Authorization": f"Bearer {fuzz_token}"}
+    calls: Counter = Counter()
+    archive = api_schema.include(path_regex=path_regex)
+    archive.config.phases.stateful.inference.algorithms = []
+
+    class Machine(archive.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            calls[(case.method, case.path, response.status_code)] += 1
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    started = time.monotonic()
+    Machine.run(settings=settings(SETTINGS, max_examples=10, stateful_step_count=5))
+    print(f"\nschemathesis {path_regex}: {sum(calls.values())} calls in "
+          f"{time.monotonic() - started:.1f} s")
+    for (method, path, status), n in sorted(calls.items()):
+        print(f"  {n:3d} x {method} {path} -> {status}")
+    followed = {(m, p) for (m, p, status) in calls if "_id}" in p and status == 200}
+    assert ("GET", ARCHIVE_MACHINES[path_regex]) in followed, calls
 
 
 def test_the_administration_links(app: Flask, api_schema, fuzz_token: str) -> None:
