@@ -29,6 +29,16 @@ from .errors import PinLocked, SigningError, WrongPin
 __all__ = ["AttemptStore", "FilesystemAttemptStore", "PinProtectedKey"]
 
 _N, _R, _P = 2**15, 8, 1
+_TEST_N = 2**10
+_seal_n = _N  # the cost of keys sealed from now on in this process (``use_test_cost``)
+
+
+def use_test_cost() -> None:
+    """Seal keys made from now on in this process with scrypt's N = 2**10 instead of 2**15: for
+    test processes only (a PIN is six digits; the cost is what stands against guessing it from a
+    stolen key file). Each key records its N, so keys sealed before keep theirs."""
+    global _seal_n
+    _seal_n = _TEST_N
 
 
 class AttemptStore(Protocol):
@@ -79,8 +89,8 @@ class FilesystemAttemptStore:
         self._path(key_id).unlink(missing_ok=True)
 
 
-def _kek(pin: str, salt: bytes) -> bytes:
-    return Scrypt(salt=salt, length=32, n=_N, r=_R, p=_P).derive(pin.encode())
+def _kek(pin: str, salt: bytes, n: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=_R, p=_P).derive(pin.encode())
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,8 @@ class PinProtectedKey:
     """The PKCS#8 private key, AES-256-GCM encrypted (tag appended)."""
     max_attempts: int = 5
     """Wrong PINs in a row before the key locks."""
+    scrypt_n: int = _N
+    """scrypt's cost N the key was sealed with (files without it: 2**15)."""
 
     @classmethod
     def seal(cls, credential: Credential, pin: str, *, max_attempts: int = 5) -> PinProtectedKey:
@@ -116,11 +128,11 @@ class PinProtectedKey:
             serialization.NoEncryption(),
         )
         key_id = f"{credential.serial:x}"
-        sealed = AESGCM(_kek(pin, salt)).encrypt(nonce, der, key_id.encode())
+        sealed = AESGCM(_kek(pin, salt, _seal_n)).encrypt(nonce, der, key_id.encode())
         return cls(
             key_id=key_id, certificate_der=credential.certificate.dump(),
             chain_der=tuple(c.dump() for c in credential.chain), salt=salt, nonce=nonce,
-            sealed_key=sealed, max_attempts=max_attempts,
+            sealed_key=sealed, max_attempts=max_attempts, scrypt_n=_seal_n,
         )
 
     def unlock(self, pin: str, attempts: AttemptStore) -> Credential:
@@ -133,7 +145,7 @@ class PinProtectedKey:
                 "hãy liên hệ quản trị viên để mở khóa."
             )
         try:
-            der = AESGCM(_kek(pin, self.salt)).decrypt(
+            der = AESGCM(_kek(pin, self.salt, self.scrypt_n)).decrypt(
                 self.nonce, self.sealed_key, self.key_id.encode()
             )
         except InvalidTag:
@@ -162,7 +174,7 @@ class PinProtectedKey:
             "key_id": self.key_id, "certificate": b64(self.certificate_der),
             "chain": [b64(c) for c in self.chain_der], "salt": b64(self.salt),
             "nonce": b64(self.nonce), "sealed_key": b64(self.sealed_key),
-            "max_attempts": self.max_attempts,
+            "max_attempts": self.max_attempts, "scrypt_n": self.scrypt_n,
         }).encode()
 
     @classmethod
@@ -170,9 +182,12 @@ class PinProtectedKey:
         """Inverse of :meth:`to_bytes`."""
         d = json.loads(data)
         dec = base64.b64decode
+        n = int(d.get("scrypt_n", _N))
+        if n not in (_N, _TEST_N):
+            raise SigningError(f"Tệp khóa ký số không hợp lệ: tham số scrypt N = {n} không được hỗ trợ.")
         return cls(
             key_id=d["key_id"], certificate_der=dec(d["certificate"]),
             chain_der=tuple(dec(c) for c in d["chain"]), salt=dec(d["salt"]),
             nonce=dec(d["nonce"]), sealed_key=dec(d["sealed_key"]),
-            max_attempts=int(d["max_attempts"]),
+            max_attempts=int(d["max_attempts"]), scrypt_n=n,
         )

@@ -39,9 +39,11 @@ def pytest_configure(config: pytest.Config) -> None:
     times, a third of the unit tests' time (docs/testing.md "Suite time"). The servers that the
     browser tests start, and the app's commands run as subprocesses, hash as in production."""
     from ioffice.agencies import passwords
+    from signing import remote
     from tests.support import app_caches
 
     passwords.use_test_cost()
+    remote.use_test_cost()  # PIN keys sealed by the tests: scrypt N 2**10, not 2**15
     # one compile of each URL rule's builders per process, not one per test's application
     app_caches.install()
 

@@ -143,3 +143,40 @@ def test_csr_with_weak_key_refused(pki):
     with pytest.raises(PkiError):
         pki.issue_from_csr(make_csr(weak, "x"), kind="personal", agency_id=AGENCY_ID,
                            agency_name=AGENCY, full_name="A", position="B")
+
+
+def test_a_key_file_records_its_scrypt_cost_and_older_files_keep_theirs(pki, tmp_path):
+    """The tests seal at scrypt N 2**10 (conftest); a process of the application seals at 2**15,
+    each file says which, and a file written before the field existed is read as 2**15."""
+    import json
+    import subprocess
+    import sys
+
+    from signing import SigningError, remote
+
+    cred = pki.issue_personal("Võ Thị Hoa", "PHÓ GIÁM ĐỐC", AGENCY_ID, AGENCY, key_type="ec",
+                              store_key=False)
+    attempts = FilesystemAttemptStore(tmp_path / "attempts")
+    ours = json.loads(PinProtectedKey.seal(cred, "246810").to_bytes())
+    assert ours["scrypt_n"] == 2**10
+    # as the application seals, and as files were written before the field: N = 2**15
+    old = PinProtectedKey(key_id=ours["key_id"], certificate_der=cred.certificate.dump(),
+                          chain_der=(), salt=b"s" * 16, nonce=b"n" * 12, sealed_key=b"")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    der = cred.private_key.private_bytes(serialization.Encoding.DER,
+                                         serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption())
+    sealed = AESGCM(remote._kek("246810", old.salt, 2**15)).encrypt(
+        old.nonce, der, old.key_id.encode())
+    legacy = json.loads(PinProtectedKey(**{**old.__dict__, "sealed_key": sealed}).to_bytes())
+    del legacy["scrypt_n"]
+    restored = PinProtectedKey.from_bytes(json.dumps(legacy).encode())
+    assert restored.scrypt_n == 2**15
+    assert restored.unlock("246810", attempts).serial == cred.serial
+    with pytest.raises(SigningError, match="scrypt N = 16"):
+        PinProtectedKey.from_bytes(json.dumps({**legacy, "scrypt_n": 16}).encode())
+    out = subprocess.run([sys.executable, "-c", "import ioffice; from signing import remote; "
+                          "print(remote._seal_n)"], capture_output=True, text=True, check=True,
+                         timeout=60)
+    assert out.stdout.strip() == str(2**15)
