@@ -108,7 +108,8 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(db: Session) -> N
 def test_the_application_hashes_at_argon2_cffis_full_cost_outside_the_tests() -> None:
     """The tests lower the cost in their own processes only (conftest's pytest_configure): a
     process that imports the app, as a server or a command does, hashes with 3 passes over 64 MiB
-    in 4 lanes, and a hash at the tests' cost would be rehashed at the next login."""
+    in 4 lanes, and a hash at the tests' cost would be rehashed at the next login; it seals PIN
+    keys at scrypt N = 2**15."""
     import subprocess
     import sys
 
@@ -118,9 +119,11 @@ def test_the_application_hashes_at_argon2_cffis_full_cost_outside_the_tests() ->
         [sys.executable, "-c", "from ioffice import create_app; create_app({'TESTING': True, "
          "'SECRET_KEY': 'x'}); from ioffice.agencies import passwords; "
          "h = passwords.hash_password('mat-khau-dai'); print(h); "
-         f"print(passwords.needs_rehash({hash_password('mat-khau-dai')!r}))"],
+         f"print(passwords.needs_rehash({hash_password('mat-khau-dai')!r})); "
+         "from signing import remote; print(remote._seal_n)"],
         capture_output=True, text=True, check=True, timeout=120)
-    stored, rehash = out.stdout.split()
+    stored, rehash, scrypt_n = out.stdout.split()
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), stored
     assert rehash == "True"
+    assert scrypt_n == str(2**15)  # PIN keys too (signing.remote.use_test_cost)
     assert hash_password("mat-khau-dai").startswith("$argon2id$v=19$m=1024,t=1,p=1$")
