@@ -71,24 +71,34 @@ def read_document(session: Session, actor: Actor, document_id: int) -> IncomingD
 def people_to_assign(session: Session, agency_id: int) -> list[Row]:
     """The active members of the agency as the assignment forms list them (user id, full
     name, department, post), by name: one statement of plain rows, no member objects."""
+
+    return list(session.execute(_people_statement(), {"agency_id": agency_id}))
+
+
+@lru_cache(maxsize=1)
+def _people_statement() -> Select:
     from ioffice.agencies.models import Membership
 
     title = func.coalesce(func.nullif(Membership.position_title, ""), User.position_title)
-    return list(session.execute(
-        select(Membership.user_id, User.full_name, Membership.department_id,
-               title.label("title"))
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.agency_id == agency_id, User.active)
-        .order_by(func.lower(User.full_name))))
+    return (select(Membership.user_id, User.full_name, Membership.department_id,
+                   title.label("title"))
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.agency_id == bindparam("agency_id"), User.active)
+            .order_by(func.lower(User.full_name)))
 
 
 def departments_to_assign(session: Session, agency_id: int) -> list[Row]:
     """The agency's departments as the distribution form lists them (id, name), by name."""
+    return list(session.execute(_departments_statement(), {"agency_id": agency_id}))
+
+
+@lru_cache(maxsize=1)
+def _departments_statement() -> Select:
     from ioffice.agencies.models import Department
 
-    return list(session.execute(select(Department.id, Department.name)
-                                .where(Department.agency_id == agency_id)
-                                .order_by(Department.name)))
+    return (select(Department.id, Department.name)
+            .where(Department.agency_id == bindparam("agency_id"))
+            .order_by(Department.name))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
@@ -546,19 +546,31 @@ class Holding:
     open_mine: list[Dossier]
 
 
+# read on every document page: built once, the values bound (docs/performance.md)
+_HOLDING = {
+    kind: select(Dossier).join(DossierItem, DossierItem.dossier_id == Dossier.id)
+    .where(Dossier.agency_id == bindparam("agency_id"), column == bindparam("document_id"))
+    .order_by(Dossier.symbol)
+    for kind, column in (("incoming", DossierItem.incoming_id),
+                         ("outgoing", DossierItem.outgoing_id))}
+_OPEN_KEPT = (select(Dossier)
+              .where(Dossier.agency_id == bindparam("agency_id"),
+                     Dossier.keeper_id == bindparam("user_id"),
+                     Dossier.status == DossierStatus.OPEN)
+              .order_by(Dossier.symbol))
+
+
 def dossiers_holding(session: Session, actor: Actor, kind: str, document_id: int) -> Holding:
     if not actor.may(Op.VIEW_RECORDS):
         return Holding([], [])
-    column = DossierItem.incoming_id if kind == "incoming" else DossierItem.outgoing_id
     held = [d for d in session.scalars(
-        select(Dossier).join(DossierItem, DossierItem.dossier_id == Dossier.id)
-        .where(Dossier.agency_id == actor.agency_id, column == document_id)
-        .order_by(Dossier.symbol)) if can_read(actor, d)]
+        _HOLDING["incoming" if kind == "incoming" else "outgoing"],
+        {"agency_id": actor.agency_id, "document_id": document_id}) if can_read(actor, d)]
     mine: list[Dossier] = []
     if actor.may(Op.KEEP_DOSSIER):
-        mine = [d for d in session.scalars(select(Dossier).where(
-            Dossier.agency_id == actor.agency_id, Dossier.keeper_id == actor.user_id,
-            Dossier.status == DossierStatus.OPEN).order_by(Dossier.symbol)) if d not in held]
+        mine = [d for d in session.scalars(
+            _OPEN_KEPT, {"agency_id": actor.agency_id, "user_id": actor.user_id})
+            if d not in held]
     return Holding(held, mine)
 
 

@@ -630,11 +630,16 @@ def save_search(session: Session, actor: Actor, name: str, query: str) -> SavedS
     return saved
 
 
+# read on every search page: built once (docs/performance.md)
+_SAVED = (select(SavedSearch)
+          .where(SavedSearch.user_id == bindparam("user_id"),
+                 SavedSearch.agency_id == bindparam("agency_id"))
+          .order_by(SavedSearch.name, SavedSearch.id))
+
+
 def list_saved(session: Session, actor: Actor) -> list[SavedSearch]:
-    return list(session.scalars(
-        select(SavedSearch).where(SavedSearch.user_id == actor.user_id,
-                                  SavedSearch.agency_id == actor.agency_id)
-        .order_by(SavedSearch.name, SavedSearch.id)))
+    return list(session.scalars(_SAVED, {"user_id": actor.user_id,
+                                         "agency_id": actor.agency_id}))
 
 
 def get_saved(session: Session, actor: Actor, saved_id: int) -> SavedSearch:
