@@ -53,7 +53,7 @@ URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=IncomingDocument.u
 _READ_DOCUMENT = (
     select(IncomingDocument).where(IncomingDocument.id == bindparam("document_id", type_=BigInteger))
     # the assignments with their assignee and parent in one statement, however many
-    .options(selectinload(IncomingDocument.files),
+    .options(joinedload(IncomingDocument.files),  # a few rows: one statement fewer
              selectinload(IncomingDocument.assignments).options(
                  joinedload(Assignment.assignee_user), joinedload(Assignment.assignee_department),
                  joinedload(Assignment.parent))))
@@ -61,7 +61,7 @@ _READ_DOCUMENT = (
 
 def read_document(session: Session, actor: Actor, document_id: int) -> IncomingDocument:
     """Load a document for display; the read is an audit event."""
-    doc = session.scalars(_READ_DOCUMENT, {"document_id": document_id}).one_or_none()
+    doc = session.scalars(_READ_DOCUMENT, {"document_id": document_id}).unique().one_or_none()
     if doc is None or not can_read(session, actor, doc):
         raise NotFound("Không tìm thấy văn bản.")
     record_read(session, actor.ctx, "incoming:document:read", subject_type="incoming", subject_id=doc.id)
