@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import BigInteger, Select, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
@@ -197,12 +198,18 @@ _MARK_SUBJECT_READ = (
            _n.subject_type == bindparam("about_type"),
            _n.subject_id == bindparam("about_id"))
     .values(read_at=bindparam("read_now", type_=_n.read_at.type)))
-_UNREAD_SUBJECTS = (
-    select(_n.subject_id).distinct()
-    .where(_n.user_id == bindparam("user_id"),
-           _n.subject_type == bindparam("subject_type"),
-           _n.subject_id.in_(bindparam("ids", expanding=True)),
-           _n.read_at.is_(None)))
+
+
+def _unread_subjects(in_ids: Any) -> Select:
+    return (select(_n.subject_id).distinct()
+            .where(_n.user_id == bindparam("user_id"),
+                   _n.subject_type == bindparam("subject_type"), in_ids, _n.read_at.is_(None)))
+
+
+_UNREAD_SQLITE = _unread_subjects(_n.subject_id.in_(bindparam("ids", expanding=True)))
+# an IN list's text changes with its length: a statement PostgreSQL parses and plans anew each
+# time (never prepared); one array parameter keeps it one statement
+_UNREAD_PG = _unread_subjects(_n.subject_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
 
 
 def _mark(session: Session, stmt: Any, values: dict[str, Any]) -> None:
@@ -235,7 +242,8 @@ def unread_subjects(session: Session, user_id: int, subject_type: str,
     """Which of these documents the user has not opened since being told of them: one
     statement for a whole queue page (its rows are shown bold), sent also for an empty page
     (a page costs the same statements whatever its rows)."""
-    return set(session.execute(_UNREAD_SUBJECTS, {
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return set(session.execute(_UNREAD_PG if postgres else _UNREAD_SQLITE, {
         "user_id": user_id, "subject_type": subject_type,
         "ids": sorted(set(subject_ids))}).scalars())
 
