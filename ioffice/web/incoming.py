@@ -266,7 +266,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
     actor = current_actor()
     doc = queries.read_document(db, actor, document_id)
     # which of the page's side lists (dossiers, copies, requests, OCR) to read at all
-    attached = documents_attached(db, INCOMING, actor.agency_id, doc.id)
+    attached = documents_attached(db, INCOMING, actor.agency_id, doc.id, actor.user_id)
     today = registration.today_vn()
     # the people and departments of the assignment forms, read only for a form the page shows
     distributing = actor.may(Op.DISTRIBUTE) and doc.status in DISTRIBUTABLE
@@ -288,7 +288,8 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
         if attached.ocr_jobs else {}, attached=attached,
         destroyed=retention.destroyed_message(db, doc), Op_VIEW_RETENTION=Op.VIEW_RETENTION,
         **_doc_form_context())
-    notices.mark_subject_read(db, actor.user_id, "incoming", doc.id)  # what told of it is read
+    if attached.unread:  # what told of it is read
+        notices.mark_subject_read(db, actor.user_id, "incoming", doc.id)
     # the read is audited before the page leaves (one read transaction, then the event's)
     db.commit()
     return page, 422 if kept else 200
