@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     func,
     or_,
     select,
@@ -40,6 +41,7 @@ from ioffice.incoming.models import (
     DocumentStatus,
     IncomingDocument,
 )
+from ioffice.notifications.models import Notification
 from ioffice.text import MAX_INT
 
 PAGE_SIZE = 50
@@ -164,6 +166,8 @@ class QueueRow:
     role: AssignmentRole
     deadline: dt.date | None
     status: AssignmentStatus
+    unread: bool = False
+    """The actor has unread notifications about the document (the row is shown bold)."""
 
     def is_overdue(self, today: dt.date) -> bool:
         return self.status.is_open and self.deadline is not None and self.deadline < today
@@ -195,9 +199,14 @@ def _queue_statement(heads_department: bool, which: str, cursor_kind: str | None
     """``rows``: the columns of :class:`QueueRow`, the document joined; else assignments with
     their document and assigner loaded."""
     if rows:
+        # the unread mark in the same statement (notifications.unread_subjects' question)
+        unread = exists().where(Notification.user_id == bindparam("user_id", type_=Integer),
+                                Notification.subject_type == "incoming",
+                                Notification.subject_id == Assignment.document_id,
+                                Notification.read_at.is_(None))
         stmt = (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
                        IncomingDocument.issuer_name, IncomingDocument.subject, Assignment.role,
-                       Assignment.deadline, Assignment.status)
+                       Assignment.deadline, Assignment.status, unread)
                 .join(IncomingDocument, IncomingDocument.id == Assignment.document_id))
     else:
         stmt = select(Assignment).options(selectinload(Assignment.document),
