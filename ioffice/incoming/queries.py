@@ -5,19 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
+    Exists,
     Integer,
     Row,
     Select,
     and_,
     bindparam,
     case,
-    exists,
     func,
     or_,
     select,
@@ -41,7 +42,7 @@ from ioffice.incoming.models import (
     DocumentStatus,
     IncomingDocument,
 )
-from ioffice.notifications.models import Notification
+from ioffice.notifications.service import unread_about
 from ioffice.text import MAX_INT
 
 PAGE_SIZE = 50
@@ -193,20 +194,22 @@ def _queue(actor: Actor, today: dt.date, which: str, after: str | None, limit: i
     return _queue_statement(_heads_department(actor), which, cursor_kind, limit, rows), values
 
 
+def _unread(document_id: Any) -> Exists:
+    """Whether the reader (``user_id`` bound) has unread notifications about the document:
+    asked in a list's own statement (each row shown bold or not)."""
+    return unread_about("incoming", document_id, bindparam("user_id", type_=Integer))
+
+
 @lru_cache(maxsize=64)
 def _queue_statement(heads_department: bool, which: str, cursor_kind: str | None, limit: int,
                      rows: bool) -> Select:
     """``rows``: the columns of :class:`QueueRow`, the document joined; else assignments with
     their document and assigner loaded."""
     if rows:
-        # the unread mark in the same statement (notifications.unread_subjects' question)
-        unread = exists().where(Notification.user_id == bindparam("user_id", type_=Integer),
-                                Notification.subject_type == "incoming",
-                                Notification.subject_id == Assignment.document_id,
-                                Notification.read_at.is_(None))
         stmt = (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
                        IncomingDocument.issuer_name, IncomingDocument.subject, Assignment.role,
-                       Assignment.deadline, Assignment.status, unread)
+                       Assignment.deadline, Assignment.status,
+                       _unread(Assignment.document_id))
                 .join(IncomingDocument, IncomingDocument.id == Assignment.document_id))
     else:
         stmt = select(Assignment).options(selectinload(Assignment.document),
@@ -275,7 +278,7 @@ def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
 
 def _waiting(session: Session, actor: Actor, status: DocumentStatus, limit: int, rows: bool,
              after: str | None) -> list[IncomingDocument] | list[Row]:
-    values: dict = {"agency_id": actor.agency_id}
+    values: dict = {"agency_id": actor.agency_id, "user_id": actor.user_id}
     if after:
         values.update(zip(("last_rank", "last_at", "last_id"), _parse_waiting_cursor(after),
                           strict=True))
@@ -308,7 +311,8 @@ def _parse_waiting_cursor(cursor: str) -> tuple[int, dt.datetime, int]:
 @lru_cache(maxsize=32)
 def _waiting_statement(status: DocumentStatus, rows: bool, limit: int, cursor: bool = False
                        ) -> Select:
-    stmt = (select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
+    stmt = (select(*QUEUE_COLUMNS, _unread(IncomingDocument.id).label("unread")) if rows
+            else select(IncomingDocument)).where(
         IncomingDocument.agency_id == bindparam("agency_id", type_=Integer),
         IncomingDocument.status == status)
     if cursor:  # after the last one in (urgency desc, arrived_at, id) order

@@ -8,8 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, any_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Exists, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
@@ -200,18 +199,6 @@ _MARK_SUBJECT_READ = (
     .values(read_at=bindparam("read_now", type_=_n.read_at.type)))
 
 
-def _unread_subjects(in_ids: Any) -> Select:
-    return (select(_n.subject_id).distinct()
-            .where(_n.user_id == bindparam("user_id"),
-                   _n.subject_type == bindparam("subject_type"), in_ids, _n.read_at.is_(None)))
-
-
-_UNREAD_SQLITE = _unread_subjects(_n.subject_id.in_(bindparam("ids", expanding=True)))
-# an IN list's text changes with its length: a statement PostgreSQL parses and plans anew each
-# time (never prepared); one array parameter keeps it one statement
-_UNREAD_PG = _unread_subjects(_n.subject_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-
-
 def _mark(session: Session, stmt: Any, values: dict[str, Any]) -> None:
     values["read_now"] = utcnow()
     after_read(session, lambda s: s.execute(stmt, values))
@@ -237,15 +224,13 @@ def mark_all_read(session: Session, user_id: int, agency_id: int) -> int:
     return result.rowcount or 0
 
 
-def unread_subjects(session: Session, user_id: int, subject_type: str,
-                    subject_ids: Iterable[int]) -> set[int]:
-    """Which of these documents the user has not opened since being told of them: one
-    statement for a whole queue page (its rows are shown bold), sent also for an empty page
-    (a page costs the same statements whatever its rows)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    return set(session.execute(_UNREAD_PG if postgres else _UNREAD_SQLITE, {
-        "user_id": user_id, "subject_type": subject_type,
-        "ids": sorted(set(subject_ids))}).scalars())
+def unread_about(subject_type: str, subject_id: Any, user_id: Any) -> Exists:
+    """Whether ``user_id`` has notifications about the ``subject_type`` document
+    ``subject_id`` (a column of a list's statement) not read yet: asked in each list's own
+    statement, one EXISTS per row, to show the row bold."""
+    return exists().where(Notification.user_id == user_id,
+                          Notification.subject_type == subject_type,
+                          Notification.subject_id == subject_id, Notification.read_at.is_(None))
 
 
 # -- preferences ------------------------------------------------------------------------------

@@ -244,10 +244,8 @@ def index() -> Any:
     else:
         assignments = queries.to_handle_rows(db, actor, today=today, which=QUEUES[tab][1],
                                              after=request.args.get("sau") or None)
-    # the assignments' rows carry their unread mark; the clerk's and leader's lists ask
-    unread = notices.unread_subjects(db, actor.user_id, "incoming", [d.id for d in docs]) \
-        if tab in ("cho-vao-so", "cho-phan-phoi") else \
-        {a.document_id for a in assignments if a.unread}
+    # each row carries its unread mark (read in the list's own statement)
+    unread = {d.id for d in docs if d.unread} | {a.document_id for a in assignments if a.unread}
     return render_template("incoming/index.html", tab=tab, queues=QUEUES, docs=docs,
                            assignments=assignments, today=today, cursor=queries.queue_cursor,
                            unread=unread,
