@@ -38,7 +38,7 @@ def _statement(kind: str) -> Select:
     from ioffice.copies.models import DocumentCopy
     from ioffice.exchange.models import ExchangeInbox
     from ioffice.exchange.requests import VERBS
-    from ioffice.notifications.models import Notification
+    from ioffice.notifications.service import unread_about
     from ioffice.ocr.models import OcrJob
     from ioffice.records.models import DossierItem
 
@@ -52,17 +52,16 @@ def _statement(kind: str) -> Select:
         (ExchangeInbox.target_document_id == doc) | (ExchangeInbox.incoming_document_id == doc),
     ) if incoming else false()
     ocr = exists().where(OcrJob.document_id == doc) if incoming else false()
-    unread = exists().where(Notification.user_id == bindparam("reader_id"),
-                            Notification.subject_type == kind, Notification.subject_id == doc,
-                            Notification.read_at.is_(None))
+    unread = unread_about(kind, doc, bindparam("reader_id"))
     return select(exists().where(item == doc), exists().where(copy == doc), requests, ocr,
                   unread)
 
 
 def attached(session: Session, kind: str, agency_id: int, document_id: int,
              reader_id: int | None = None) -> Attached:
-    """Which of its side lists the ``kind`` (``incoming``, ``outgoing``) document may have,
-    and whether ``reader_id`` has unread notifications about it."""
+    """Which of its side lists the ``kind`` (``incoming``, ``outgoing``) document of
+    ``agency_id`` (the document's own agency) may have, and whether ``reader_id`` has unread
+    notifications about it."""
     row = session.execute(_statement(kind), {"document_id": document_id, "agency_id": agency_id,
                                              "reader_id": reader_id}).one()
     return Attached(*(bool(v) for v in row))

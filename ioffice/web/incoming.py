@@ -266,7 +266,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
     actor = current_actor()
     doc = queries.read_document(db, actor, document_id)
     # which of the page's side lists (dossiers, copies, requests, OCR) to read at all
-    attached = documents_attached(db, INCOMING, actor.agency_id, doc.id, actor.user_id)
+    attached = documents_attached(db, INCOMING, doc.agency_id, doc.id, actor.user_id)
     today = registration.today_vn()
     # the people and departments of the assignment forms, read only for a form the page shows
     distributing = actor.may(Op.DISTRIBUTE) and doc.status in DISTRIBUTABLE
