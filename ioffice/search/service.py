@@ -483,6 +483,21 @@ def _search_statement(session: Session, actor: Actor, pg: bool, wanted: set[str]
             .order_by(both.c.score.desc(), both.c.kind, both.c.id.desc()).limit(limit + 1))
 
 
+def _results(model: type[IncomingDocument] | type[OutgoingDocument], pg: bool) -> Select:
+    """The documents of a results page by id, built once: an array parameter on PostgreSQL
+    (an IN list's text changes with its length, a statement parsed and planned anew)."""
+    ids = (model.id == any_(bindparam("ids", type_=ARRAY(BigInteger))) if pg
+           else model.id.in_(bindparam("ids", expanding=True)))
+    stmt = select(model).where(ids, model.agency_id == bindparam("agency_id"))
+    if model is OutgoingDocument:  # its unit is shown per result
+        stmt = stmt.options(joinedload(OutgoingDocument.drafting_department))
+    return stmt
+
+
+_RESULTS = {(kind, pg): _results(model, pg) for kind, model in
+            ((INCOMING, IncomingDocument), (OUTGOING, OutgoingDocument)) for pg in (False, True)}
+
+
 def search(session: Session, actor: Actor, query: str, *, cursor: str | None = None,
            limit: int = DEFAULT_LIMIT, doc_type: str | None = None,
            date_from: dt.date | None = None, date_to: dt.date | None = None,
@@ -553,20 +568,6 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
         next_cursor = encode_cursor(last.score, last.document.id, last.kind)
     return SearchPage(results, next_cursor, terms, newest_first)
 
-
-def _results(model: type[IncomingDocument] | type[OutgoingDocument], pg: bool) -> Select:
-    """The documents of a results page by id, built once: an array parameter on PostgreSQL
-    (an IN list's text changes with its length, a statement parsed and planned anew)."""
-    ids = (model.id == any_(bindparam("ids", type_=ARRAY(BigInteger))) if pg
-           else model.id.in_(bindparam("ids", expanding=True)))
-    stmt = select(model).where(ids, model.agency_id == bindparam("agency_id"))
-    if model is OutgoingDocument:  # its unit is shown per result
-        stmt = stmt.options(joinedload(OutgoingDocument.drafting_department))
-    return stmt
-
-
-_RESULTS = {(kind, pg): _results(model, pg) for kind, model in
-            ((INCOMING, IncomingDocument), (OUTGOING, OutgoingDocument)) for pg in (False, True)}
 
 _PG_SETUP = "SET LOCAL work_mem = '32MB'"
 """Every word, inside the agency's entries: a lossy bitmap would re-read every tsv."""
