@@ -259,6 +259,7 @@ def register_page(call: Call) -> s.RegisterPage:
 from ioffice.api import (  # noqa: E402
     admin_views,  # noqa: F401
     archive_views,  # noqa: F401
+    audit_views,  # noqa: F401
     calendar_views,  # noqa: F401
     dashboard_views,  # noqa: F401
     exchange_views,  # noqa: F401
