@@ -261,6 +261,7 @@ from ioffice.api import (  # noqa: E402
     archive_views,  # noqa: F401
     audit_views,  # noqa: F401
     calendar_views,  # noqa: F401
+    copy_views,  # noqa: F401
     dashboard_views,  # noqa: F401
     exchange_views,  # noqa: F401
     outgoing_views,  # noqa: F401

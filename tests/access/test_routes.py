@@ -259,6 +259,7 @@ SAMPLE_BODIES: dict[str, dict] = {
     "PackageForm": {},
     "EventIn": {"day": "2026-12-08", "start_time": "08:00", "title": "Thử"},
     "PublishIn": {"week": "2026-12-08"},
+    "CopyRequestIn": {"kind": "sao_y", "recipients": "Thử"},
 }
 
 
