@@ -61,13 +61,18 @@ def test_the_office_writes_a_week_and_staff_see_it_once_published(
     assert resp.status_code == 200
     assert (resp.get_json()["start_time"], resp.get_json()["end_time"],
             resp.get_json()["sequence"]) == ("07:30", "", 1)
+    # back to draft: staff no longer see it
+    resp = client.post("/api/v1/calendar/week/publish", headers=clerk,
+                       json={"week": "2026-12-13", "publish": False})
+    assert resp.status_code == 200 and resp.get_json()["published"] is False
+    assert client.get(event["url"], headers=staff).status_code == 404
     resp = client.post(f"{event['url']}/delete", headers=clerk)
     assert resp.status_code == 200 and resp.get_json()["events"] == []
     assert client.get(event["url"], headers=clerk).status_code == 404
     tags = dict(db.execute(select(AuditEvent.tag, func.count()).where(
         AuditEvent.tag.like("calendar:%")).group_by(AuditEvent.tag)).all())
     assert tags == {"calendar:event:save": 2, "calendar:event:delete": 1,
-                    "calendar:week:publish": 1}
+                    "calendar:week:publish": 1, "calendar:week:unpublish": 1}
 
 
 def test_bad_input_answers_the_page_s_messages(client: FlaskClient, db: Session) -> None:

@@ -13,6 +13,7 @@ from ioffice.copies.models import DocumentCopy
 from ioffice.storage import BlobStore
 from tests.api.conftest import bearer
 from tests.api.test_outgoing import token
+from tests.outgoing.conftest import new_draft
 from tests.support.factories import actor, register, user_id
 
 CLERK, LEADER = "vanthu.camau", "lanhdao.camau"
@@ -99,3 +100,15 @@ def test_refusals_roles_and_another_agency(client: FlaskClient, db: Session,
     assert client.get("/api/v1/copies", headers=bnv).get_json()["items"] == []
     assert client.get("/api/v1/copies", headers=clerk,
                       query_string={"year": 1999}).status_code == 422
+
+
+def test_an_outgoing_draft_is_not_copied(client: FlaskClient, db: Session,
+                                         blobs: BlobStore) -> None:
+    draft = new_draft(db, blobs)
+    db.commit()
+    resp = client.post(f"/api/v1/outgoing/{draft.id}/copies", headers=bearer(token(db, LEADER)),
+                       json={"kind": "sao_y", "recipients": "Sở Nội vụ"})
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["message"].startswith(
+        "Chỉ sao được văn bản đi đã ký số của cơ quan (bản chính)")
+    assert _copies(db) == 0
