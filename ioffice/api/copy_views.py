@@ -180,11 +180,13 @@ def get_copy(call: Call, copy_id: int) -> CopyOut:
 
 @api.post("/copies/<int:copy_id>/make", summary="Make the copy: its number in the copies "
           "register, the PDF with the copy form, the agency's seal (clerk)", tag=COPIES,
-          response=CopyOut, errors=(403, 404, 409), operation=Op.MAKE_COPY, scope=Scope.SIGN)
+          response=CopyOut, errors=(400, 403, 404, 409, 422), operation=Op.MAKE_COPY,
+          scope=Scope.SIGN)
 def make_copy(call: Call, copy_id: int) -> CopyOut:
     """PAdES B-LTA with the agency's seal (top right of page 1, Appendix I). A copy already
     made answers as it is (no second number). A register busy with other copies answers 409:
-    try again."""
+    try again; no seal or no timestamp to be had answers 400 with the page's message, and
+    nothing is numbered."""
     s = services()
     c = copies.make_copy(call.session, s.blobs, s.pki, s.trust, call.actor, copy_id,
                          tsa=s.timestamps, tokens=s.seal_tokens)
