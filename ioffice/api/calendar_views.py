@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import url_for
 from pydantic import Field
 
 from ioffice.agencies.permissions import Op
@@ -162,3 +163,18 @@ def publish_calendar_week(call: Call) -> WeekOut:
     start = schedule.parse_week(b.week or "-", today_vn())
     schedule.publish_week(call.session, call.actor, start, publish=b.publish)
     return _week(call, start)
+
+
+class FeedOut(Output):
+    url: str = Field(description="The caller's iCalendar feed of the agency's published weeks, "
+                                 "to paste into a calendar program. Shown this once: it holds "
+                                 "the secret; the previous link stops working.")
+
+
+@api.post("/calendar/feed", summary="A new link to the caller's iCalendar feed (the old one "
+          "stops)", tag=CALENDAR, response=FeedOut, operation=Op.VIEW_CALENDAR)
+def reset_calendar_feed(call: Call) -> FeedOut:
+    """As «Lấy liên kết lịch» on the page (`/lich-cong-tac/lien-ket`): any member, for the
+    token's agency; audited (`calendar:feed:reset`)."""
+    secret = schedule.reset_feed_token(call.session, call.actor)
+    return FeedOut(url=url_for("calendar.feed", token=secret, _external=True))

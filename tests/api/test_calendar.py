@@ -121,3 +121,23 @@ def test_roles_scopes_and_another_agency(client: FlaskClient, db: Session) -> No
     week = client.get("/api/v1/calendar/week", query_string={"week": EVENT["day"]}, headers=bnv)
     assert week.get_json()["events"] == []
     assert _events(db) == 1
+
+
+def test_a_new_feed_link_serves_the_published_weeks(client: FlaskClient, db: Session) -> None:
+    clerk = bearer(token(db, "vanthu.camau"))
+    client.post("/api/v1/calendar/events", headers=clerk, json=EVENT)
+    client.post("/api/v1/calendar/week/publish", headers=clerk, json={"week": EVENT["day"]})
+    staff = bearer(token(db, "chuyenvien.camau"))
+    first = client.post("/api/v1/calendar/feed", headers=staff)
+    assert first.status_code == 200
+    url = first.get_json()["url"]
+    assert "/lich-cong-tac/ical/" in url and url.endswith(".ics")
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    feed = client.get(f"/{path}")
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert "Giao ban tuần" in feed.get_data(as_text=True)
+    second = client.post("/api/v1/calendar/feed", headers=staff).get_json()["url"]
+    assert second != url and client.get(f"/{path}").status_code == 404  # the old link stops
+    resp = client.post("/api/v1/calendar/feed",
+                       headers=bearer(token(db, "chuyenvien.camau", scopes=("read",))))
+    assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "insufficient_scope"
