@@ -7,8 +7,9 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -404,12 +405,22 @@ def active_holders(session: Session, agency_id: int, roles: tuple[Role, ...], *,
                    department_id: int | None = None) -> list[User]:
     """The agency's active users holding one of ``roles`` (of ``department_id`` when given):
     who can take a piece of work routed to those roles."""
+    return list(session.scalars(
+        _holders_statement(tuple(roles), department_id is not None),
+        {"agency_id": agency_id, "department_id": department_id}))
+
+
+@lru_cache(maxsize=64)
+def _holders_statement(roles: tuple[Role, ...], of_department: bool) -> Select:
+    """:func:`active_holders`' statement per shape (the document pages ask on every view),
+    built once: the agency and department bound."""
     stmt = (select(User).join(Membership, Membership.user_id == User.id)
             .join(MembershipRole, MembershipRole.membership_id == Membership.id)
-            .where(Membership.agency_id == agency_id, MembershipRole.role.in_(roles), User.active))
-    if department_id is not None:
-        stmt = stmt.where(Membership.department_id == department_id)
-    return list(session.scalars(stmt.order_by(User.full_name).distinct()))
+            .where(Membership.agency_id == bindparam("agency_id"),
+                   MembershipRole.role.in_(roles), User.active))
+    if of_department:
+        stmt = stmt.where(Membership.department_id == bindparam("department_id"))
+    return stmt.order_by(User.full_name).distinct()
 
 
 class Holders:
@@ -431,13 +442,18 @@ class Holders:
 def role_holders(session: Session, agency_id: int, roles: tuple[Role, ...]) -> Holders:
     """Every active member of the agency holding one of ``roles``, with the role and their
     department, by name (as :func:`active_holders` orders them)."""
-    rows = session.execute(
-        select(User, MembershipRole.role, Membership.department_id)
-        .join(Membership, Membership.user_id == User.id)
-        .join(MembershipRole, MembershipRole.membership_id == Membership.id)
-        .where(Membership.agency_id == agency_id, MembershipRole.role.in_(roles), User.active)
-        .order_by(User.full_name, User.id)).all()
+    rows = session.execute(_role_holders_statement(tuple(roles)), {"agency_id": agency_id}).all()
     return Holders([(u, role, dept) for u, role, dept in rows])
+
+
+@lru_cache(maxsize=64)
+def _role_holders_statement(roles: tuple[Role, ...]) -> Select:
+    return (select(User, MembershipRole.role, Membership.department_id)
+            .join(Membership, Membership.user_id == User.id)
+            .join(MembershipRole, MembershipRole.membership_id == Membership.id)
+            .where(Membership.agency_id == bindparam("agency_id"),
+                   MembershipRole.role.in_(roles), User.active)
+            .order_by(User.full_name, User.id))
 
 
 def active_membership(session: Session, agency_id: int, user_id: int) -> Membership | None:

@@ -259,6 +259,10 @@ def register_page(call: Call) -> s.RegisterPage:
 from ioffice.api import (  # noqa: E402
     admin_views,  # noqa: F401
     archive_views,  # noqa: F401
+    audit_views,  # noqa: F401
+    calendar_views,  # noqa: F401
+    copy_views,  # noqa: F401
+    dashboard_views,  # noqa: F401
     exchange_views,  # noqa: F401
     outgoing_views,  # noqa: F401
     records_edit_views,  # noqa: F401

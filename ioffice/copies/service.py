@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 from pyhanko.pdf_utils.misc import PdfError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -271,15 +271,22 @@ def original_of(session: Session, actor: Actor, copy: DocumentCopy
     return _original(session, actor, *source_of(copy))
 
 
+# read on every document page: built once, the values bound (docs/performance.md)
+_COPIES_OF = {
+    source: select(DocumentCopy).where(DocumentCopy.agency_id == bindparam("agency_id"),
+                                       column == bindparam("document_id"))
+    .order_by(DocumentCopy.id)
+    for source, column in (("incoming", DocumentCopy.incoming_id),
+                           ("outgoing", DocumentCopy.outgoing_id))}
+
+
 def copies_of(session: Session, actor: Actor, source: str, document_id: int
               ) -> list[DocumentCopy]:
     """The copies of a document the actor may read (its page lists them)."""
     if not actor.may(Op.VIEW_COPIES):
         return []
-    column = DocumentCopy.incoming_id if source == "incoming" else DocumentCopy.outgoing_id
-    return list(session.scalars(select(DocumentCopy).where(
-        DocumentCopy.agency_id == actor.agency_id, column == document_id)
-        .order_by(DocumentCopy.id)))
+    return list(session.scalars(_COPIES_OF["incoming" if source == "incoming" else "outgoing"],
+                                {"agency_id": actor.agency_id, "document_id": document_id}))
 
 
 def list_copies(session: Session, actor: Actor, year: int

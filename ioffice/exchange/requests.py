@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
@@ -61,6 +61,16 @@ def describe(row: ExchangeInbox, target: IncomingDocument | None) -> str:
     return f"{text}: {reason}" if reason else f"{text}."
 
 
+# read on every received document's page: built once, the values bound (docs/performance.md)
+_FOR_DOCUMENT = (
+    select(ExchangeInbox)
+    .where(ExchangeInbox.agency_id == bindparam("agency_id"),
+           ExchangeInbox.business_type.in_(tuple(VERBS)),
+           (ExchangeInbox.target_document_id == bindparam("document_id"))
+           | (ExchangeInbox.incoming_document_id == bindparam("document_id")))
+    .order_by(ExchangeInbox.id))
+
+
 def _views(session: Session, rows: list[ExchangeInbox]) -> list[RequestView]:
     ids = {r.target_document_id for r in rows if r.target_document_id}
     targets = {d.id: d for d in session.scalars(
@@ -95,9 +105,6 @@ def pending(session: Session, actor: Actor, limit: int = 10) -> list[RequestView
 def for_document(session: Session, document: IncomingDocument) -> list[RequestView]:
     """Every request about a received document (as the copy revoked or replaced, or as the new
     copy of a replacement), oldest first. The caller has checked the document may be read."""
-    rows = list(session.scalars(select(ExchangeInbox).where(
-        ExchangeInbox.agency_id == document.agency_id,
-        ExchangeInbox.business_type.in_(tuple(VERBS)),
-        (ExchangeInbox.target_document_id == document.id)
-        | (ExchangeInbox.incoming_document_id == document.id)).order_by(ExchangeInbox.id)))
-    return _views(session, rows)
+    rows = list(session.scalars(_FOR_DOCUMENT, {"agency_id": document.agency_id,
+                                                "document_id": document.id}))
+    return _views(session, rows) if rows else []

@@ -78,9 +78,14 @@ class ReceiptFlag(enum.StrEnum):
 
 
 def receipt_flag_labels(flags: str | None) -> list[str]:
-    """The clerk's wording of a ``receipt_flags`` value (codes unknown here are skipped)."""
-    known = {flag.value: flag for flag in ReceiptFlag}
-    return [known[code].label for code in (flags or "").split() if code in known]
+    """The clerk's wording of a ``receipt_flags`` value (codes unknown here are skipped).
+    Called for every row of the queues (most have none)."""
+    if not flags:
+        return []
+    return [_FLAG_LABELS[code] for code in flags.split() if code in _FLAG_LABELS]
+
+
+_FLAG_LABELS = {flag.value: flag.label for flag in ReceiptFlag}
 
 
 class IncomingDocument(Base):

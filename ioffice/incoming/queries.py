@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
+    Exists,
     Integer,
     Row,
     Select,
@@ -40,6 +42,7 @@ from ioffice.incoming.models import (
     DocumentStatus,
     IncomingDocument,
 )
+from ioffice.notifications.service import unread_about
 from ioffice.text import MAX_INT
 
 PAGE_SIZE = 50
@@ -53,7 +56,7 @@ URGENCY_RANK = case({u.value: u.rank for u in Urgency}, value=IncomingDocument.u
 _READ_DOCUMENT = (
     select(IncomingDocument).where(IncomingDocument.id == bindparam("document_id", type_=BigInteger))
     # the assignments with their assignee and parent in one statement, however many
-    .options(selectinload(IncomingDocument.files),
+    .options(joinedload(IncomingDocument.files),  # a few rows: one statement fewer
              selectinload(IncomingDocument.assignments).options(
                  joinedload(Assignment.assignee_user), joinedload(Assignment.assignee_department),
                  joinedload(Assignment.parent))))
@@ -61,7 +64,7 @@ _READ_DOCUMENT = (
 
 def read_document(session: Session, actor: Actor, document_id: int) -> IncomingDocument:
     """Load a document for display; the read is an audit event."""
-    doc = session.scalars(_READ_DOCUMENT, {"document_id": document_id}).one_or_none()
+    doc = session.scalars(_READ_DOCUMENT, {"document_id": document_id}).unique().one_or_none()
     if doc is None or not can_read(session, actor, doc):
         raise NotFound("Không tìm thấy văn bản.")
     record_read(session, actor.ctx, "incoming:document:read", subject_type="incoming", subject_id=doc.id)
@@ -71,24 +74,34 @@ def read_document(session: Session, actor: Actor, document_id: int) -> IncomingD
 def people_to_assign(session: Session, agency_id: int) -> list[Row]:
     """The active members of the agency as the assignment forms list them (user id, full
     name, department, post), by name: one statement of plain rows, no member objects."""
+
+    return list(session.execute(_people_statement(), {"agency_id": agency_id}))
+
+
+@lru_cache(maxsize=1)
+def _people_statement() -> Select:
     from ioffice.agencies.models import Membership
 
     title = func.coalesce(func.nullif(Membership.position_title, ""), User.position_title)
-    return list(session.execute(
-        select(Membership.user_id, User.full_name, Membership.department_id,
-               title.label("title"))
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.agency_id == agency_id, User.active)
-        .order_by(func.lower(User.full_name))))
+    return (select(Membership.user_id, User.full_name, Membership.department_id,
+                   title.label("title"))
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.agency_id == bindparam("agency_id"), User.active)
+            .order_by(func.lower(User.full_name)))
 
 
 def departments_to_assign(session: Session, agency_id: int) -> list[Row]:
     """The agency's departments as the distribution form lists them (id, name), by name."""
+    return list(session.execute(_departments_statement(), {"agency_id": agency_id}))
+
+
+@lru_cache(maxsize=1)
+def _departments_statement() -> Select:
     from ioffice.agencies.models import Department
 
-    return list(session.execute(select(Department.id, Department.name)
-                                .where(Department.agency_id == agency_id)
-                                .order_by(Department.name)))
+    return (select(Department.id, Department.name)
+            .where(Department.agency_id == bindparam("agency_id"))
+            .order_by(Department.name))
 
 
 @dataclass(frozen=True)
@@ -154,6 +167,8 @@ class QueueRow:
     role: AssignmentRole
     deadline: dt.date | None
     status: AssignmentStatus
+    unread: bool = False
+    """The actor has unread notifications about the document (the row is shown bold)."""
 
     def is_overdue(self, today: dt.date) -> bool:
         return self.status.is_open and self.deadline is not None and self.deadline < today
@@ -179,6 +194,12 @@ def _queue(actor: Actor, today: dt.date, which: str, after: str | None, limit: i
     return _queue_statement(_heads_department(actor), which, cursor_kind, limit, rows), values
 
 
+def _unread(document_id: Any) -> Exists:
+    """Whether the reader (``user_id`` bound) has unread notifications about the document:
+    asked in a list's own statement (each row shown bold or not)."""
+    return unread_about("incoming", document_id, bindparam("user_id", type_=Integer))
+
+
 @lru_cache(maxsize=64)
 def _queue_statement(heads_department: bool, which: str, cursor_kind: str | None, limit: int,
                      rows: bool) -> Select:
@@ -187,7 +208,8 @@ def _queue_statement(heads_department: bool, which: str, cursor_kind: str | None
     if rows:
         stmt = (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
                        IncomingDocument.issuer_name, IncomingDocument.subject, Assignment.role,
-                       Assignment.deadline, Assignment.status)
+                       Assignment.deadline, Assignment.status,
+                       _unread(Assignment.document_id))
                 .join(IncomingDocument, IncomingDocument.id == Assignment.document_id))
     else:
         stmt = select(Assignment).options(selectinload(Assignment.document),
@@ -256,7 +278,7 @@ def to_register(session: Session, actor: Actor, limit: int = PAGE_SIZE, *,
 
 def _waiting(session: Session, actor: Actor, status: DocumentStatus, limit: int, rows: bool,
              after: str | None) -> list[IncomingDocument] | list[Row]:
-    values: dict = {"agency_id": actor.agency_id}
+    values: dict = {"agency_id": actor.agency_id, "user_id": actor.user_id}
     if after:
         values.update(zip(("last_rank", "last_at", "last_id"), _parse_waiting_cursor(after),
                           strict=True))
@@ -289,7 +311,8 @@ def _parse_waiting_cursor(cursor: str) -> tuple[int, dt.datetime, int]:
 @lru_cache(maxsize=32)
 def _waiting_statement(status: DocumentStatus, rows: bool, limit: int, cursor: bool = False
                        ) -> Select:
-    stmt = (select(*QUEUE_COLUMNS) if rows else select(IncomingDocument)).where(
+    stmt = (select(*QUEUE_COLUMNS, _unread(IncomingDocument.id).label("unread")) if rows
+            else select(IncomingDocument)).where(
         IncomingDocument.agency_id == bindparam("agency_id", type_=Integer),
         IncomingDocument.status == status)
     if cursor:  # after the last one in (urgency desc, arrived_at, id) order

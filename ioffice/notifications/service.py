@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Exists, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from ioffice.agencies import service as agencies
@@ -184,21 +185,35 @@ def open_notification(session: Session, user_id: int, agency_id: int, notificati
     return row
 
 
-def _mark(session: Session, *where) -> None:
-    stmt = (update(Notification).where(Notification.read_at.is_(None), *where)
-            .values(read_at=utcnow()).execution_options(synchronize_session=False))
-    after_read(session, lambda s: s.execute(stmt))
+# Statements sent on every document page and queue are built once, their values bound
+# (docs/performance.md, "Statements built once"); a table UPDATE, not the ORM's bulk one.
+_n = Notification.__table__.c
+_MARK_READ = (update(Notification.__table__)
+              .where(_n.read_at.is_(None), _n.user_id == bindparam("reader_id"),
+                     _n.id == bindparam("notice_id"))
+              .values(read_at=bindparam("read_now", type_=_n.read_at.type)))
+_MARK_SUBJECT_READ = (
+    update(Notification.__table__)
+    .where(_n.read_at.is_(None), _n.user_id == bindparam("reader_id"),
+           _n.subject_type == bindparam("about_type"),
+           _n.subject_id == bindparam("about_id"))
+    .values(read_at=bindparam("read_now", type_=_n.read_at.type)))
+
+
+def _mark(session: Session, stmt: Any, values: dict[str, Any]) -> None:
+    values["read_now"] = utcnow()
+    after_read(session, lambda s: s.execute(stmt, values))
 
 
 def mark_read(session: Session, user_id: int, notification_id: int) -> None:
-    _mark(session, Notification.user_id == user_id, Notification.id == notification_id)
+    _mark(session, _MARK_READ, {"reader_id": user_id, "notice_id": notification_id})
 
 
 def mark_subject_read(session: Session, user_id: int, subject_type: str, subject_id: int) -> None:
     """The user opened the document: what told them about it is read (written like a read's
     audit event: after the page's read transaction, :func:`ioffice.db.after_read`)."""
-    _mark(session, Notification.user_id == user_id, Notification.subject_type == subject_type,
-          Notification.subject_id == subject_id)
+    _mark(session, _MARK_SUBJECT_READ,
+          {"reader_id": user_id, "about_type": subject_type, "about_id": subject_id})
 
 
 def mark_all_read(session: Session, user_id: int, agency_id: int) -> int:
@@ -210,15 +225,13 @@ def mark_all_read(session: Session, user_id: int, agency_id: int) -> int:
     return result.rowcount or 0
 
 
-def unread_subjects(session: Session, user_id: int, subject_type: str,
-                    subject_ids: Iterable[int]) -> set[int]:
-    """Which of these documents the user has not opened since being told of them: one
-    statement for a whole queue page (its rows are shown bold), sent also for an empty page
-    (a page costs the same statements whatever its rows)."""
-    ids = sorted(set(subject_ids))
-    return set(session.scalars(select(Notification.subject_id).distinct().where(
-        Notification.user_id == user_id, Notification.subject_type == subject_type,
-        Notification.subject_id.in_(ids), Notification.read_at.is_(None))))
+def unread_about(subject_type: str, subject_id: Any, user_id: Any) -> Exists:
+    """Whether ``user_id`` has notifications about the ``subject_type`` document
+    ``subject_id`` (a column of a list's statement) not read yet: asked in each list's own
+    statement, one EXISTS per row, to show the row bold."""
+    return exists().where(Notification.user_id == user_id,
+                          Notification.subject_type == subject_type,
+                          Notification.subject_id == subject_id, Notification.read_at.is_(None))
 
 
 # -- preferences ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
@@ -91,10 +91,14 @@ def scan_status(session: Session, actor: Actor, job_id: int) -> OcrJob:
     return job
 
 
+# read on every incoming document's page: built once (docs/performance.md)
+_DOCUMENT_JOBS = (select(OcrJob).where(OcrJob.document_id == bindparam("document_id"))
+                  .order_by(OcrJob.id))
+
+
 def document_jobs(session: Session, document_id: int) -> list[OcrJob]:
     """The OCR jobs of a document's files (the caller has checked the reader may read it)."""
-    return list(session.scalars(select(OcrJob).where(OcrJob.document_id == document_id)
-                                .order_by(OcrJob.id)))
+    return list(session.scalars(_DOCUMENT_JOBS, {"document_id": document_id}))
 
 
 def attach_scans(session: Session, actor: Actor, doc: IncomingDocument,

@@ -27,6 +27,7 @@ from ioffice.audit.models import AuditEvent
 from ioffice.db import statements
 from ioffice.documents.vocabulary import Urgency
 from ioffice.incoming.queries import HistoryEntry
+from ioffice.notifications.service import unread_about
 from ioffice.outgoing import review
 from ioffice.outgoing.access import can_read, get_document  # noqa: F401  (can_read: re-exported)
 from ioffice.outgoing.counts import review_turn
@@ -100,9 +101,10 @@ def awaits_clause(session: Session, actor: Actor) -> ColumnElement[bool]:
 def _rows(actor: Actor) -> Select:
     """The columns a list shows, the signer's name joined: no document object is built."""
     doc = OutgoingDocument
+    unread = unread_about("outgoing", doc.id, actor.user_id)  # each row shown bold or not
     return (select(doc.id, doc.number_notation, doc.doc_type, doc.subject, doc.urgency,
                    doc.confidentiality, doc.status, doc.dispatched_at,
-                   User.full_name.label("signer_name"))
+                   User.full_name.label("signer_name"), unread.label("unread"))
             .outerjoin(User, User.id == doc.signer_id)
             .where(doc.agency_id == actor.agency_id))
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ioffice.agencies.actor import Actor
@@ -574,19 +575,34 @@ class Holding:
     open_mine: list[Dossier]
 
 
-def dossiers_holding(session: Session, actor: Actor, kind: str, document_id: int) -> Holding:
+# read on every document page: built once, the values bound (docs/performance.md)
+_HOLDING = {
+    kind: select(Dossier).join(DossierItem, DossierItem.dossier_id == Dossier.id)
+    .where(Dossier.agency_id == bindparam("agency_id"), column == bindparam("document_id"))
+    .order_by(Dossier.symbol)
+    for kind, column in (("incoming", DossierItem.incoming_id),
+                         ("outgoing", DossierItem.outgoing_id))}
+_OPEN_KEPT = (select(Dossier)
+              .where(Dossier.agency_id == bindparam("agency_id"),
+                     Dossier.keeper_id == bindparam("user_id"),
+                     Dossier.status == DossierStatus.OPEN)
+              .order_by(Dossier.symbol))
+
+
+def dossiers_holding(session: Session, actor: Actor, kind: str, document_id: int, *,
+                     may_be_held: bool = True) -> Holding:
+    """``may_be_held`` False: the caller knows no dossier holds the document
+    (``documents.attached``), so only the actor's open dossiers are read."""
     if not actor.may(Op.VIEW_RECORDS):
         return Holding([], [])
-    column = DossierItem.incoming_id if kind == "incoming" else DossierItem.outgoing_id
-    held = [d for d in session.scalars(
-        select(Dossier).join(DossierItem, DossierItem.dossier_id == Dossier.id)
-        .where(Dossier.agency_id == actor.agency_id, column == document_id)
-        .order_by(Dossier.symbol)) if can_read(actor, d)]
+    held = [] if not may_be_held else [d for d in session.scalars(
+        _HOLDING["incoming" if kind == "incoming" else "outgoing"],
+        {"agency_id": actor.agency_id, "document_id": document_id}) if can_read(actor, d)]
     mine: list[Dossier] = []
     if actor.may(Op.KEEP_DOSSIER):
-        mine = [d for d in session.scalars(select(Dossier).where(
-            Dossier.agency_id == actor.agency_id, Dossier.keeper_id == actor.user_id,
-            Dossier.status == DossierStatus.OPEN).order_by(Dossier.symbol)) if d not in held]
+        mine = [d for d in session.scalars(
+            _OPEN_KEPT, {"agency_id": actor.agency_id, "user_id": actor.user_id})
+            if d not in held]
     return Holding(held, mine)
 
 
@@ -625,14 +641,25 @@ def search_dossiers(session: Session, actor: Actor, query: str, limit: int = 50
     words = [w for w in fold(query).split() if w][:12]
     if not words:
         return []
-    stmt = select(Dossier).where(Dossier.agency_id == actor.agency_id)
-    for word in words:
+    values: dict[str, object] = {"agency_id": actor.agency_id, "user_id": actor.user_id,
+                                 "limit": limit}
+    for i, word in enumerate(words):
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Dossier.title_folded.like(f"%{escaped}%", escape="\\"))
-    if not actor.has(*READERS):
-        stmt = stmt.where(Dossier.keeper_id == actor.user_id)
-    return list(session.scalars(stmt.order_by(Dossier.list_id.desc(), Dossier.symbol)
-                                .limit(limit)))
+        values[f"word_{i}"] = f"%{escaped}%"
+    return list(session.scalars(_dossier_search(len(words), actor.has(*READERS)), values))
+
+
+@lru_cache(maxsize=32)
+def _dossier_search(n_words: int, reader: bool) -> Select:
+    """:func:`search_dossiers`' statement per shape (the search page sends it with every
+    query), built once: the words, agency, keeper and limit bound."""
+    stmt = select(Dossier).where(Dossier.agency_id == bindparam("agency_id"))
+    for i in range(n_words):
+        stmt = stmt.where(Dossier.title_folded.like(bindparam(f"word_{i}"), escape="\\"))
+    if not reader:
+        stmt = stmt.where(Dossier.keeper_id == bindparam("user_id"))
+    return (stmt.order_by(Dossier.list_id.desc(), Dossier.symbol)
+            .limit(bindparam("limit", type_=Integer)))
 
 
 def count_by_retention(file_list: FileList) -> tuple[int, int]:

@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
     Select,
     String,
     and_,
+    any_,
     bindparam,
     cast,
     column,
@@ -35,6 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import text as text_sql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
@@ -487,6 +490,21 @@ def _search_statement(session: Session, actor: Actor, pg: bool, wanted: set[str]
             .order_by(both.c.score.desc(), both.c.kind, both.c.id.desc()).limit(limit + 1))
 
 
+def _results(model: type[IncomingDocument] | type[OutgoingDocument], pg: bool) -> Select:
+    """The documents of a results page by id, built once: an array parameter on PostgreSQL
+    (an IN list's text changes with its length, a statement parsed and planned anew)."""
+    ids = (model.id == any_(bindparam("ids", type_=ARRAY(BigInteger))) if pg
+           else model.id.in_(bindparam("ids", expanding=True)))
+    stmt = select(model).where(ids, model.agency_id == bindparam("agency_id"))
+    if model is OutgoingDocument:  # its unit is shown per result
+        stmt = stmt.options(joinedload(OutgoingDocument.drafting_department))
+    return stmt
+
+
+_RESULTS = {(kind, pg): _results(model, pg) for kind, model in
+            ((INCOMING, IncomingDocument), (OUTGOING, OutgoingDocument)) for pg in (False, True)}
+
+
 def search(session: Session, actor: Actor, query: str, *, cursor: str | None = None,
            limit: int = DEFAULT_LIMIT, doc_type: str | None = None,
            date_from: dt.date | None = None, date_to: dt.date | None = None,
@@ -537,12 +555,11 @@ def search(session: Session, actor: Actor, query: str, *, cursor: str | None = N
     outgoing_ids = [r.id for r in rows if r.kind == 1]
     loaded: dict[tuple[int, int], IncomingDocument | OutgoingDocument] = {}
     if incoming_ids:
-        loaded.update(((0, d.id), d) for d in session.scalars(select(IncomingDocument).where(
-            IncomingDocument.id.in_(incoming_ids), IncomingDocument.agency_id == actor.agency_id)))
+        loaded.update(((0, d.id), d) for d in session.scalars(
+            _RESULTS[INCOMING, pg], {"ids": incoming_ids, "agency_id": actor.agency_id}))
     if outgoing_ids:
-        loaded.update(((1, d.id), d) for d in session.scalars(select(OutgoingDocument).where(
-            OutgoingDocument.id.in_(outgoing_ids), OutgoingDocument.agency_id == actor.agency_id)
-            .options(joinedload(OutgoingDocument.drafting_department))))  # shown per result
+        loaded.update(((1, d.id), d) for d in session.scalars(
+            _RESULTS[OUTGOING, pg], {"ids": outgoing_ids, "agency_id": actor.agency_id}))
     kinds = {0: INCOMING, 1: OUTGOING}
     found = [SearchResult(loaded[(r.kind, r.id)], float(r.score), kinds[r.kind])
              for r in rows if (r.kind, r.id) in loaded]
@@ -639,11 +656,16 @@ def save_search(session: Session, actor: Actor, name: str, query: str) -> SavedS
     return saved
 
 
+# read on every search page: built once (docs/performance.md)
+_SAVED = (select(SavedSearch)
+          .where(SavedSearch.user_id == bindparam("user_id"),
+                 SavedSearch.agency_id == bindparam("agency_id"))
+          .order_by(SavedSearch.name, SavedSearch.id))
+
+
 def list_saved(session: Session, actor: Actor) -> list[SavedSearch]:
-    return list(session.scalars(
-        select(SavedSearch).where(SavedSearch.user_id == actor.user_id,
-                                  SavedSearch.agency_id == actor.agency_id)
-        .order_by(SavedSearch.name, SavedSearch.id)))
+    return list(session.scalars(_SAVED, {"user_id": actor.user_id,
+                                         "agency_id": actor.agency_id}))
 
 
 def get_saved(session: Session, actor: Actor, saved_id: int) -> SavedSearch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -38,12 +39,19 @@ def highlight(text: str, terms: list[str] | set[str]) -> list[tuple[str, bool]]:
     for part in _WORD.split(text):
         if not part:
             continue
-        hit = bool(wanted) and part[0].isalnum() and fold(part) in wanted
+        hit = bool(wanted) and part[0].isalnum() and _folded_word(part) in wanted
         if pieces and pieces[-1][1] == hit:
             pieces[-1] = (pieces[-1][0] + part, hit)
         else:
             pieces.append((part, hit))
     return pieces
+
+
+@lru_cache(maxsize=8192)
+def _folded_word(word: str) -> str:
+    """A shown word folded: a results page folds hundreds, mostly the same few (issuers,
+    subjects' common words)."""
+    return fold(word)
 
 
 def marked(text: str | None, terms: list[str] | set[str]) -> Markup:

@@ -24,6 +24,7 @@ from ioffice.audit import record_read
 from ioffice.copies import service as copies
 from ioffice.copies.models import CopyKind, CopyStatus, DocumentCopy
 from ioffice.db_session import get_session
+from ioffice.documents.attached import Attached
 from ioffice.errors import DomainError, NotFound
 from ioffice.outgoing.models import OutgoingDocument
 from ioffice.services import services
@@ -37,11 +38,13 @@ bp = Blueprint("copies", __name__, url_prefix="/ban-sao")
 SOURCES = {"incoming": ("incoming.show", "Văn bản đến"), "outgoing": ("outgoing.show", "Văn bản đi")}
 
 
-def panel(source: str, document_id: int) -> dict[str, Any]:
+def panel(source: str, document_id: int, attached: Attached | None = None) -> dict[str, Any]:
     """What a document's page shows of its copies (``copies/_panel.html``): the copies, and
-    for a leader or clerk the request form with its one-time id and the leaders to choose."""
+    for a leader or clerk the request form with its one-time id and the leaders to choose
+    (``attached``: what the page already knows the document has)."""
     db, actor = get_session(), current_actor()
-    return {"copies": copies.copies_of(db, actor, source, document_id),
+    none = attached is not None and not attached.copies
+    return {"copies": [] if none else copies.copies_of(db, actor, source, document_id),
             "leaders": copies.leaders(db, actor) if may(Op.REQUEST_COPY) else [],
             "submission_id": uuid.uuid4().hex, "kinds": list(CopyKind), "source": source,
             "document_id": document_id, "kept": None, "errors": {},

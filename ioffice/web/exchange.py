@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ioffice.db_session import get_session
+from ioffice.documents.attached import Attached
 from ioffice.exchange import decisions, install_listeners
 from ioffice.exchange import requests as exchange_requests
 from ioffice.exchange.dispatch import STATUS_LABELS
@@ -22,9 +23,12 @@ BUSINESS = decisions.BUSINESS_LABELS
 
 
 @bp.app_template_global("exchange_requests_for")
-def requests_for(document):
+def requests_for(document, attached: Attached | None = None):
     """Revoke / update / replace requests about a received document the page already shows
-    (the page's view checked that the user may read it), in words."""
+    (the page's view checked that the user may read it), in words; none without reading when
+    the page knows there are none (``attached``)."""
+    if attached is not None and not attached.requests:
+        return []
     return exchange_requests.for_document(get_session(), document)
 
 

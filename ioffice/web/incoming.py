@@ -24,6 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Role
 from ioffice.db_session import get_session
+from ioffice.documents.attached import INCOMING
+from ioffice.documents.attached import attached as documents_attached
 from ioffice.documents.pdf import RENDER_VERSION, InvalidPdf
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
@@ -242,8 +244,8 @@ def index() -> Any:
     else:
         assignments = queries.to_handle_rows(db, actor, today=today, which=QUEUES[tab][1],
                                              after=request.args.get("sau") or None)
-    unread = notices.unread_subjects(db, actor.user_id, "incoming",
-                                     [d.id for d in docs] + [a.document_id for a in assignments])
+    # each row carries its unread mark (read in the list's own statement)
+    unread = {d.id for d in docs if d.unread} | {a.document_id for a in assignments if a.unread}
     return render_template("incoming/index.html", tab=tab, queues=QUEUES, docs=docs,
                            assignments=assignments, today=today, cursor=queries.queue_cursor,
                            unread=unread,
@@ -263,6 +265,8 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
     db = get_session()
     actor = current_actor()
     doc = queries.read_document(db, actor, document_id)
+    # which of the page's side lists (dossiers, copies, requests, OCR) to read at all
+    attached = documents_attached(db, INCOMING, doc.agency_id, doc.id, actor.user_id)
     today = registration.today_vn()
     # the people and departments of the assignment forms, read only for a form the page shows
     distributing = actor.may(Op.DISTRIBUTE) and doc.status in DISTRIBUTABLE
@@ -280,10 +284,12 @@ def _show_page(document_id: int, kept: forms.Kept | None = None) -> Any:
         can_handle=lambda a: handling.can_handle(actor, a),
         actor=actor, Role=Role, statuses=DocumentStatus, distributable=DISTRIBUTABLE,
         kept=kept or forms.Kept.none(),
-        ocr_jobs={j.file_id: j for j in ocr_service.document_jobs(db, doc.id)},
+        ocr_jobs={j.file_id: j for j in ocr_service.document_jobs(db, doc.id)}
+        if attached.ocr_jobs else {}, attached=attached,
         destroyed=retention.destroyed_message(db, doc), Op_VIEW_RETENTION=Op.VIEW_RETENTION,
         **_doc_form_context())
-    notices.mark_subject_read(db, actor.user_id, "incoming", doc.id)  # what told of it is read
+    if attached.unread:  # what told of it is read
+        notices.mark_subject_read(db, actor.user_id, "incoming", doc.id)
     # the read is audited before the page leaves (one read transaction, then the event's)
     db.commit()
     return page, 422 if kept else 200

@@ -93,9 +93,9 @@ def index() -> Any:
     listing = queries.listing(db, actor, to_act_after=args.get("sau_cho_xu_ly") or None,
                               mine_after=args.get("sau_toi_soan") or None,
                               recent_after=args.get("sau_da_phat_hanh") or None)
-    unread = notices.unread_subjects(
-        db, actor.user_id, "outgoing",
-        [r.id for rows in (listing.to_act, listing.mine, listing.recent) for r in rows])
+    # each row carries its unread mark (read in its section's statement)
+    unread = {r.id for rows in (listing.to_act, listing.mine, listing.recent) for r in rows
+              if r.unread}
     return render_template("outgoing/index.html", listing=listing, doc_types=DOC_TYPES_BY_CODE,
                            unread=unread)
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ioffice.agencies.models import Agency, User
 from ioffice.db_session import get_session
+from ioffice.documents.attached import Attached
 from ioffice.incoming.registration import today_vn
 from ioffice.outgoing.errors import PersistedFailure
 from ioffice.records import destruction_pdf, editing, export, package, retention
@@ -65,9 +66,12 @@ def _agency_name() -> str:
 
 
 @bp.app_template_global()
-def records_holding(kind: str, document_id: int) -> records.Holding:
-    """For the document pages: the dossiers that hold the document, the reader's open ones."""
-    return records.dossiers_holding(get_session(), current_actor(), kind, document_id)
+def records_holding(kind: str, document_id: int, attached: Attached | None = None
+                    ) -> records.Holding:
+    """For the document pages: the dossiers that hold the document, the reader's open ones
+    (``attached``: what the page already knows the document has)."""
+    return records.dossiers_holding(get_session(), current_actor(), kind, document_id,
+                                    may_be_held=attached is None or attached.dossiers)
 
 
 @bp.app_template_global()

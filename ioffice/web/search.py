@@ -79,20 +79,22 @@ def index() -> Any:
         except svc.SearchError as exc:
             db.rollback()
             error = exc.message
-        else:
-            db.commit()
     saved = svc.list_saved(db, actor)
     next_url = None
     if page is not None and page.next_cursor:
         args = {k: v for k, v in request.args.items() if k != "sau"}
         next_url = url_for("search.index", **args, sau=page.next_cursor)
-    return render_template("search/index.html", query=query, page=page, error=error, saved=saved,
+    html = render_template("search/index.html", query=query, page=page, error=error, saved=saved,
                            doc_types=DOC_TYPES, doc_type_names={t.code: t.name for t in DOC_TYPES},
                            args=request.args, next_url=next_url, marked=marked,
                            document_url=_document_url, max_chars=MAX_QUERY_CHARS,
                            status_groups=STATUS_GROUPS,
                            departments=departments_to_assign(db, actor.agency_id),
-                           searching_page=bool(request.args.get("sau"))), 400 if error else 200
+                           searching_page=bool(request.args.get("sau")))
+    # the search's audit event is committed once the page is read and rendered: one
+    # transaction for the whole page (on SQLite the event's own short one after it)
+    db.commit()
+    return html, 400 if error else 200
 
 
 @bp.route("/tim-kiem/da-luu", methods=["POST"])

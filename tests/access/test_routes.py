@@ -257,6 +257,9 @@ SAMPLE_BODIES: dict[str, dict] = {
     "HoldIn": {"reason": "Thử"}, "DestructionIn": {"dossier_ids": [1], "reason": "Thử"},
     "DestructionDecisionIn": {"decision": "Thử"}, "RejectDestructionIn": {"reason": "Thử"},
     "PackageForm": {},
+    "EventIn": {"day": "2026-12-08", "start_time": "08:00", "title": "Thử"},
+    "PublishIn": {"week": "2026-12-08"},
+    "CopyRequestIn": {"kind": "sao_y", "recipients": "Thử"},
 }
 
 

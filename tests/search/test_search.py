@@ -204,7 +204,9 @@ def test_confidential_rule_per_entry_hides_exactly_what_can_read_hides(
     def every_page(who: Actor, cursor: str | None) -> list[int]:
         found: list[int] = []
         while True:
-            page = search(db, who, "kmxrule", cursor=cursor, limit=5)
+            # no ranking budget: under load a page's ranking overran 150 ms and was given up
+            # for newest first in the middle of the paging (seen once; see docs/search.md)
+            page = search(db, who, "kmxrule", cursor=cursor, limit=5, rank_budget_ms=60_000)
             found += ids(page)
             if page.next_cursor is None:
                 return found
