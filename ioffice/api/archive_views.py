@@ -24,6 +24,7 @@ from ioffice.agencies.permissions import Op
 from ioffice.api import archive_schemas as a
 from ioffice.api.outgoing_schemas import PinIn
 from ioffice.api.routing import MULTIPART, Call
+from ioffice.api.schemas import next_after
 from ioffice.api.tokens import Scope
 from ioffice.api.views import api
 from ioffice.incoming.errors import InvalidInput
@@ -69,7 +70,7 @@ def list_handovers(call: Call) -> a.HandoverPage:
     names = dict(call.session.execute(select(User.id, User.full_name).where(
         User.id.in_({h.keeper_id for h in rows}))).all()) if rows else {}
     return a.HandoverPage(items=[a.handover_out(h, names) for h in rows],
-                          next_after=rows[-1].id if len(rows) == q.limit else None)
+                          next_after=next_after(rows, q.limit))
 
 
 @api.post("/records/handovers", summary="Start a hand-over of the caller's closed dossiers "
@@ -210,7 +211,7 @@ def list_destructions(call: Call) -> a.DestructionPage:
     q = call.query
     rows = retention.destructions(call.session, call.actor, after=q.after, limit=q.limit)
     return a.DestructionPage(items=[a.destruction_out(r) for r in rows],
-                             next_after=rows[-1].id if len(rows) == q.limit else None)
+                             next_after=next_after(rows, q.limit))
 
 
 @api.get("/records/destructions/<int:destruction_id>", summary="A proposal, its decision and "
@@ -322,7 +323,7 @@ def list_restored(call: Call) -> a.RestoredPage:
     q = call.query
     rows = package.imported(call.session, call.actor, after=q.after, limit=q.limit)
     return a.RestoredPage(items=[a.restored_summary(p) for p in rows],
-                          next_after=rows[-1].id if len(rows) == q.limit else None)
+                          next_after=next_after(rows, q.limit))
 
 
 @api.get("/records/restored/<int:package_id>", summary="A restored dossier: its metadata, "

@@ -20,7 +20,7 @@ from pydantic import Field
 from ioffice.agencies.permissions import Op
 from ioffice.api.records_views import _download
 from ioffice.api.routing import Call
-from ioffice.api.schemas import Input, Labelled, Limit, Output, _labelled
+from ioffice.api.schemas import Input, Labelled, Limit, Output, _labelled, next_after
 from ioffice.api.tokens import Scope
 from ioffice.api.views import api
 from ioffice.audit import record_read
@@ -164,7 +164,7 @@ def list_copies(call: Call) -> CopyPage:
                                                      q.year or copies.today_vn().year)
             if q.after is None or c.id < q.after][:q.limit]
     return CopyPage(items=[copy_out(c) for c in rows],
-                    next_after=rows[-1].id if len(rows) == q.limit else None)
+                    next_after=next_after(rows, q.limit))
 
 
 @api.get("/copies/<int:copy_id>", summary="A copy: the decision, and once made its number and "

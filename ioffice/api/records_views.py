@@ -18,6 +18,7 @@ from ioffice.agencies.models import Agency, User
 from ioffice.agencies.permissions import Op
 from ioffice.api import records_schemas as r
 from ioffice.api.routing import MULTIPART, Call
+from ioffice.api.schemas import next_after
 from ioffice.api.views import api
 from ioffice.errors import NotFound
 from ioffice.incoming import export as incoming_export
@@ -98,7 +99,7 @@ def list_notifications(call: Call) -> r.NotificationPage:
     rows = notices.recent(call.session, a.user_id, a.agency_id, limit=q.limit, before=q.after,
                           unread_only=q.unread)
     return r.NotificationPage(items=[r.notification_out(n) for n in rows],
-                              next_after=rows[-1].id if len(rows) == q.limit else None)
+                              next_after=next_after(rows, q.limit))
 
 
 @api.get("/notifications/unread-count", summary="How many are unread (the bell's number)",
@@ -165,7 +166,7 @@ def list_dossiers(call: Call) -> r.DossierPage:
                                  status=DossierStatus(q.status) if q.status else None,
                                  mine=q.mine, after=q.after, limit=q.limit)
     return r.DossierPage(items=[r.dossier_summary(d) for d in rows],
-                         next_after=rows[-1].id if len(rows) == q.limit else None)
+                         next_after=next_after(rows, q.limit))
 
 
 @api.get("/records/search", summary="Find dossiers by symbol or title", tag=RECORDS,

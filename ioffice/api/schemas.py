@@ -8,7 +8,9 @@ values that are Vietnamese by law (type names, status labels) stay Vietnamese.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+import operator
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -350,6 +352,16 @@ class ErrorOut(Output):
 
 
 # ----------------------------------------------------------------------------- builders
+
+
+_Row = TypeVar("_Row")
+
+
+def next_after(rows: Sequence[_Row], limit: int,
+               key: Callable[[_Row], Any] = operator.attrgetter("id")) -> Any:
+    """Paging by key: the key of a full page's last row, where the next page starts; None when
+    the page was not full (it was the last)."""
+    return key(rows[-1]) if len(rows) == limit else None
 
 
 def _labelled(value: Any) -> Labelled:

@@ -131,8 +131,8 @@ def to_register(call: Call) -> s.DocumentPage:
 
 
 def _waiting_page(docs: list, limit: int) -> s.DocumentPage:
-    last = queries.waiting_cursor(docs[-1]) if len(docs) == limit else None
-    return s.DocumentPage(items=[s.summary_out(d) for d in docs], next_after=last)
+    return s.DocumentPage(items=[s.summary_out(d) for d in docs],
+                          next_after=s.next_after(docs, limit, queries.waiting_cursor))
 
 
 @api.get("/queues/to-distribute", summary="Registered documents awaiting distribution (leader)",
@@ -152,8 +152,8 @@ def to_handle(call: Call) -> s.AssignmentPage:
     q, today = call.query, today_vn()
     items = queries.to_handle(call.session, call.actor, today=today, which=q.which, after=q.after,
                               limit=q.limit)
-    last = queries.queue_cursor(items[-1]) if len(items) == q.limit else None
-    return s.AssignmentPage(items=[s.assignment_item(a, today) for a in items], next_after=last)
+    return s.AssignmentPage(items=[s.assignment_item(a, today) for a in items],
+                            next_after=s.next_after(items, q.limit, queries.queue_cursor))
 
 
 @api.get("/counts", summary="Queue sizes for the home page", tag=QUEUES, response=s.CountsOut, operation=None)
@@ -170,8 +170,8 @@ def follow_up(call: Call) -> s.AssignmentList:
     flt = queries.FollowUpFilter(department_id=q.department_id, start=q.start, end=q.end,
                                  only_overdue=q.only_overdue)
     items = queries.follow_up(call.session, call.actor, flt, today, limit=q.limit, after=q.after)
-    last = queries.queue_cursor(items[-1]) if len(items) == q.limit else None
-    return s.AssignmentList(items=[s.assignment_item(a, today) for a in items], next_after=last)
+    return s.AssignmentList(items=[s.assignment_item(a, today) for a in items],
+                            next_after=s.next_after(items, q.limit, queries.queue_cursor))
 
 
 # ----------------------------------------------------------------------------- handling
