@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from signing.demo import make_text_pdf
 from tests.browser.conftest import collect_console, login, screenshot
+from tests.support.factories import doc_number
 
 # the page itself: run once, in the SQLite run (tests/support/backend_split.py)
 pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
@@ -44,7 +44,7 @@ def test_a_refused_registration_keeps_its_fields_and_file(page: Page, live_serve
     page.goto(live_server + "/van-ban-den/vao-so")
     pdf = tmp_path / "cong-van-giu-lai.pdf"
     pdf.write_bytes(make_text_pdf(["Trang một", "Trang hai"]))
-    number = str(uuid.uuid4().int % 90000 + 10000)
+    number = doc_number(10000, 90000)
     day = TODAY - dt.timedelta(days=2)
     typed_date = day.strftime("%d/%m/%Y")  # typed as people write dates here
     _fill_registration(page, pdf, number, typed_date, (day - dt.timedelta(days=1)).strftime("%d/%m/%Y"))

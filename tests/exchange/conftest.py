@@ -34,6 +34,7 @@ from ioffice.incoming.registration import today_vn
 from ioffice.keys.service import seal_credential
 from signing import Pki, sign_pdf
 from signing.demo import make_text_pdf
+from tests.support.factories import doc_number
 from tests.support.flask_pool import FlaskPool
 
 BNV, VPCP, CA_MAU, U_MINH = "000.00.00.G09", "000.00.00.G22", "000.00.00.H12", "000.00.21.H12"
@@ -125,7 +126,7 @@ def outgoing(db: Session, fed_: Federation, sender: str = BNV, recipients: tuple
     sender_agency = agency(db, sender)
     data = pdf if pdf is not None else signed_pdf(db, fed_.pki, sender_agency.id)
     info = fed_.rt.blobs.put_bytes(data)
-    number = str(1000 + uuid.uuid4().int % 8000)
+    number = doc_number()
     today = today_vn()
     values: dict[str, Any] = dict(
         sender_agency_id=sender_agency.id,

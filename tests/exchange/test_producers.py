@@ -4,7 +4,6 @@ other producers write it"): stored and flagged for the clerk, or refused with th
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from ioffice.exchange.sending import _seal
 from ioffice.incoming.models import DocumentStatus, IncomingDocument, receipt_flag_labels
 from signing.demo import make_text_pdf
 from tests.axis_connector.producers import Producer, axis_trace_header, status_package, xmldsig_sha1
+from tests.support.factories import doc_number
 
 from .conftest import BNV, CA_MAU, Federation, agency, mid, outgoing, signed_pdf
 
@@ -24,7 +24,7 @@ CTX = AuditContext(actor_id=None, agency_id=None, remote_addr="test")
 
 
 def producer(db: Session, fed: Federation, *, pdf: bytes | None = None, **changes) -> Producer:
-    number = str(100 + uuid.uuid4().int % 800)
+    number = doc_number(100, 800)
     values = dict(sender=BNV, sender_name="Bộ Nội vụ", recipient=CA_MAU,
                   document_id=f"{BNV},2026/11/20,{number}/BNV-VP", number=number, notation="BNV-VP",
                   files=(("cong-van.pdf", "application/pdf",

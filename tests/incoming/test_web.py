@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import uuid
 
 import openpyxl
 from flask import Flask
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from ioffice.incoming.models import IncomingDocument
 from ioffice.incoming.registration import today_vn
 from tests.conftest import csrf_token, login
-from tests.support.factories import department, pdf
+from tests.support.factories import department, doc_number, pdf
 
 
 def _form(client: FlaskClient, **overrides: object) -> dict[str, object]:
@@ -23,7 +22,7 @@ def _form(client: FlaskClient, **overrides: object) -> dict[str, object]:
     data: dict[str, object] = {
         "csrf_token": csrf_token(client, "/van-ban-den/vao-so"), "submission_id": submission,
         "issuer_name": "Bộ Nội vụ", "issuer_code": "000.00.00.G09",
-        "number": str(uuid.uuid4().int % 9000 + 1000), "notation": "BNV-CCHC",
+        "number": doc_number(1000, 9000), "notation": "BNV-CCHC",
         "document_date": (today_vn() - dt.timedelta(days=1)).isoformat(), "doc_type": "cong_van",
         "subject": "Về việc báo cáo Chính phủ điện tử", "signer": "Trần Anh Tuấn",
         "urgency": "urgent", "confidentiality": "normal",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 
 from sqlalchemy import select
@@ -31,6 +32,17 @@ def user_id(db: Session, username: str) -> int:
     return db.scalars(select(User.id).where(User.username == username)).one()
 
 
+# A per-process sequence from a random start: numbers drawn at random collided now and then
+# (two registrations in one test with the same number and notation are a suspected duplicate).
+_numbers = itertools.count(uuid.uuid4().int % 100_000)
+
+
+def doc_number(low: int = 1000, span: int = 8000) -> str:
+    """A document number in [low, low + span) that no other call in this process returns
+    until `span` more numbers have been drawn."""
+    return str(low + next(_numbers) % span)
+
+
 def pdf(text: str = "Công văn về việc báo cáo tiến độ Chính phủ điện tử") -> bytes:
     return make_text_pdf([text])
 
@@ -38,7 +50,7 @@ def pdf(text: str = "Công văn về việc báo cáo tiến độ Chính phủ 
 def incoming_input(**overrides: object) -> IncomingInput:
     values: dict[str, object] = {
         "issuer_name": "Bộ Nội vụ", "issuer_code": "000.00.00.G09",
-        "number": str(1000 + uuid.uuid4().int % 8000), "notation": "BNV-CCHC",
+        "number": doc_number(), "notation": "BNV-CCHC",
         "document_date": today_vn() - dt.timedelta(days=2), "doc_type": "cong_van",
         "subject": "Về việc báo cáo tình hình triển khai Chính phủ điện tử",
         "signer": "Trần Anh Tuấn", "submission_id": uuid.uuid4().hex,
