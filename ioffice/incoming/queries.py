@@ -112,8 +112,9 @@ class HistoryEntry:
     details: dict
 
 
-_HISTORY = (
-    select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
+_HISTORY = (  # the columns shown, not the events: no object built per row
+    select(AuditEvent.occurred_at, User.full_name, AuditEvent.tag, AuditEvent.details)
+    .outerjoin(User, User.id == AuditEvent.actor_id)
     .where(AuditEvent.agency_id == bindparam("agency_id", type_=Integer),
            AuditEvent.subject_type == "incoming",
            AuditEvent.subject_id == bindparam("subject_id"),
@@ -125,7 +126,7 @@ def history(session: Session, document: IncomingDocument) -> list[HistoryEntry]:
     """The document's timeline: every action on it (reads left out), from the audit log."""
     rows = session.execute(_HISTORY, {"agency_id": document.agency_id,
                                       "subject_id": str(document.id)}).all()
-    return [HistoryEntry(ev.occurred_at, name or "Hệ thống", ev.tag, ev.details) for ev, name in rows]
+    return [HistoryEntry(at, name or "Hệ thống", tag, details) for at, name, tag, details in rows]
 
 
 def _heads_department(actor: Actor) -> bool:
