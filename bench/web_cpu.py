@@ -12,8 +12,10 @@ users by default, as ``--quick``); the seeded ids kept in DIR/seeded.json.
 ``measure``: Flask's test client, one request at a time, the page kinds of bench/web.py's mix
 (a user of each role logged in once): per page kind the statements sent per request (BEGIN
 and COMMIT/ROLLBACK counted, as PostgreSQL sees them) and the median over ``--rounds`` of the
-process CPU (``time.process_time``) per request over ``--requests`` requests. Prints one JSON
-line at the end (``compare`` reads it).
+process CPU (``time.process_time``) per request over ``--requests`` requests, after a full
+garbage collection per page kind (the start's garbage is not counted against one page kind;
+a long-running server seldom makes a full collection). Prints one JSON line at the end
+(``compare`` reads it).
 
 ``compare``: runs ``measure`` alternately with this tree's code and OTHER_TREE's (a checkout of
 the code to compare with, e.g. ``git worktree add /tmp/base main``), ``--runs`` times each, in
@@ -24,6 +26,7 @@ shared: interleaving puts both under the same load.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -155,6 +158,10 @@ def measure(args: argparse.Namespace) -> None:
         client = clients[role]
         for _ in range(3):  # warm
             client.get(path(user))
+        # the garbage of the start (the app, the first statements) collected now: a full
+        # collection (~80 ms over ~270,000 objects) would otherwise land in whichever page
+        # kind's rounds it happened to, which differs between the trees compared
+        gc.collect()
         cpus, counts = [], []
         for _ in range(args.rounds):
             sent[0] = 0  # type: ignore[call-overload]

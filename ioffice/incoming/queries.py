@@ -341,19 +341,26 @@ def extension_request_rows(session: Session, actor: Actor) -> list[Row]:
     document's number, who asks (the assigned person, else department), until when, why."""
     if not actor.has(Role.LEADER):
         return []
+    return list(session.execute(_extension_request_statement(),
+                                {"agency_id": actor.agency_id}))
+
+
+@lru_cache(maxsize=1)
+def _extension_request_statement() -> Select:
+    """Built once (docs/performance.md, "Statements built once"): the leader's queue page
+    reads it on every tab."""
     from ioffice.agencies.models import Department
 
-    return list(session.execute(
-        select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
-               func.coalesce(User.full_name, Department.name, "").label("assignee_label"),
-               Assignment.requested_deadline, Assignment.extension_reason)
-        .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
-        .outerjoin(User, User.id == Assignment.assignee_user_id)
-        .outerjoin(Department, Department.id == Assignment.assignee_department_id)
-        .where(Assignment.agency_id == actor.agency_id,
-               Assignment.status == AssignmentStatus.EXTENSION_REQUESTED,
-               Assignment.parent_id.is_(None))
-        .order_by(Assignment.id)))
+    return (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
+                   func.coalesce(User.full_name, Department.name, "").label("assignee_label"),
+                   Assignment.requested_deadline, Assignment.extension_reason)
+            .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
+            .outerjoin(User, User.id == Assignment.assignee_user_id)
+            .outerjoin(Department, Department.id == Assignment.assignee_department_id)
+            .where(Assignment.agency_id == bindparam("agency_id", type_=Integer),
+                   Assignment.status == AssignmentStatus.EXTENSION_REQUESTED,
+                   Assignment.parent_id.is_(None))
+            .order_by(Assignment.id))
 
 
 @dataclass(frozen=True)

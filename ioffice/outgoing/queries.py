@@ -15,13 +15,11 @@ from sqlalchemy import (
     case,
     extract,
     false,
-    inspect,
     or_,
     select,
     true,
 )
-from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, joinedload, noload, selectinload
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
@@ -49,39 +47,35 @@ PAGE_SIZE = 100
 CLERK_STATES = (OutgoingStatus.SIGNED, OutgoingStatus.NUMBERED, OutgoingStatus.SEALED)
 
 
-_COMMENTS = selectinload(OutgoingDocument.comments).joinedload(OutgoingComment.author)
-_SIGNATURES = selectinload(OutgoingDocument.signatures).joinedload(SignedRevision.signer)
-PAGE_OPTIONS = (
+_SHOWN = (
     joinedload(OutgoingDocument.signer), joinedload(OutgoingDocument.created_by),
     joinedload(OutgoingDocument.drafting_department),
     selectinload(OutgoingDocument.versions).joinedload(DraftVersion.uploaded_by),
-    _COMMENTS, selectinload(OutgoingDocument.recipients), _SIGNATURES)
+    selectinload(OutgoingDocument.recipients))
+_COMMENTS = selectinload(OutgoingDocument.comments).joinedload(OutgoingComment.author)
+_SIGNATURES = selectinload(OutgoingDocument.signatures).joinedload(SignedRevision.signer)
+PAGE_OPTIONS = (*_SHOWN, _COMMENTS, _SIGNATURES)
 """What the document page shows of a document, loaded with it: a statement per collection,
 however many versions, comments, recipients and signatures (and their people) it has."""
 
-
-_PAGE_WITHOUT = {(True, True): PAGE_OPTIONS,
-                 (True, False): tuple(o for o in PAGE_OPTIONS if o is not _SIGNATURES),
-                 (False, True): tuple(o for o in PAGE_OPTIONS if o is not _COMMENTS),
-                 (False, False): tuple(o for o in PAGE_OPTIONS
-                                       if o is not _COMMENTS and o is not _SIGNATURES)}
+_PAGE_KNOWN = {
+    (comments, signed): (*_SHOWN, _COMMENTS if comments else noload(OutgoingDocument.comments),
+                         _SIGNATURES if signed else noload(OutgoingDocument.signatures))
+    for comments in (True, False) for signed in (True, False)}
 """The page's loader options by (has comments, has signed revisions): a collection known
-empty is not asked for."""
+empty is loaded empty (``noload``), without its statement. Built once: the document's
+statement is cached per set of options (``access._document_statement``)."""
 
 
 def read_document(session: Session, actor: Actor, document_id: int,
                   attached: Attached | None = None) -> OutgoingDocument:
     """The document with what its page shows (:data:`PAGE_OPTIONS`), if the actor may read it.
     ``attached``: what the page already knows the document has (``documents.attached``): its
-    comments and signed revisions are set empty, without their statements, when it has none."""
-    if attached is None:
-        return get_document(session, actor, document_id, options=PAGE_OPTIONS)
-    doc = get_document(session, actor, document_id,
-                       options=_PAGE_WITHOUT[attached.comments, attached.signatures])
-    for name, has in (("comments", attached.comments), ("signatures", attached.signatures)):
-        if not has and name not in inspect(doc).dict:
-            set_committed_value(doc, name, [])
-    return doc
+    comments and signed revisions are loaded empty, without their statements, when it has
+    none (before the read rule, which looks at the comments, is applied)."""
+    options = PAGE_OPTIONS if attached is None else _PAGE_KNOWN[attached.comments,
+                                                                  attached.signatures]
+    return get_document(session, actor, document_id, options=options)
 
 
 @dataclass(frozen=True)
