@@ -15,11 +15,13 @@ from sqlalchemy import (
     case,
     extract,
     false,
+    inspect,
     or_,
     select,
     true,
 )
-from sqlalchemy.orm import Session, joinedload, noload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
@@ -59,23 +61,29 @@ PAGE_OPTIONS = (*_SHOWN, _COMMENTS, _SIGNATURES)
 however many versions, comments, recipients and signatures (and their people) it has."""
 
 _PAGE_KNOWN = {
-    (comments, signed): (*_SHOWN, _COMMENTS if comments else noload(OutgoingDocument.comments),
-                         _SIGNATURES if signed else noload(OutgoingDocument.signatures))
+    (comments, signed): (*_SHOWN, *((_COMMENTS,) if comments else ()),
+                         *((_SIGNATURES,) if signed else ()))
     for comments in (True, False) for signed in (True, False)}
 """The page's loader options by (has comments, has signed revisions): a collection known
-empty is loaded empty (``noload``), without its statement. Built once: the document's
-statement is cached per set of options (``access._document_statement``)."""
+empty is not asked for. Built once: the document's statement is cached per set of options
+(``access._document_statement``)."""
 
 
 def read_document(session: Session, actor: Actor, document_id: int,
                   attached: Attached | None = None) -> OutgoingDocument:
     """The document with what its page shows (:data:`PAGE_OPTIONS`), if the actor may read it.
     ``attached``: what the page already knows the document has (``documents.attached``): its
-    comments and signed revisions are loaded empty, without their statements, when it has
-    none (before the read rule, which looks at the comments, is applied)."""
-    options = PAGE_OPTIONS if attached is None else _PAGE_KNOWN[attached.comments,
-                                                                  attached.signatures]
-    return get_document(session, actor, document_id, options=options)
+    comments and signed revisions are set empty, without their statements, when it has none.
+    (The read rule may look at the comments first: then they are read, as they are.)"""
+    if attached is None:
+        return get_document(session, actor, document_id, options=PAGE_OPTIONS)
+    doc = get_document(session, actor, document_id,
+                       options=_PAGE_KNOWN[attached.comments, attached.signatures])
+    loaded = inspect(doc).dict
+    for name, has in (("comments", attached.comments), ("signatures", attached.signatures)):
+        if not has and name not in loaded:
+            set_committed_value(doc, name, [])
+    return doc
 
 
 @dataclass(frozen=True)
