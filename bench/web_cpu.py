@@ -12,8 +12,11 @@ users by default, as ``--quick``); the seeded ids kept in DIR/seeded.json.
 ``measure``: Flask's test client, one request at a time, the page kinds of bench/web.py's mix
 (a user of each role logged in once): per page kind the statements sent per request (BEGIN
 and COMMIT/ROLLBACK counted, as PostgreSQL sees them) and the median over ``--rounds`` of the
-process CPU (``time.process_time``) per request over ``--requests`` requests. Prints one JSON
-line at the end (``compare`` reads it).
+process CPU (``time.process_time``) per request over ``--requests`` requests, after a full
+garbage collection per page kind (the start's garbage is not counted against one page kind;
+a long-running server seldom makes a full collection); on PostgreSQL also the CPU of the
+database's backends per request (/proc, over all the rounds: ticks of 10 ms, so ~0.1 ms per
+request at the defaults). Prints one JSON line at the end (``compare`` reads it).
 
 ``compare``: runs ``measure`` alternately with this tree's code and OTHER_TREE's (a checkout of
 the code to compare with, e.g. ``git worktree add /tmp/base main``), ``--runs`` times each, in
@@ -24,6 +27,7 @@ shared: interleaving puts both under the same load.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -122,6 +126,10 @@ def measure(args: argparse.Namespace) -> None:
     from ioffice import create_app
     from ioffice.db_session import database
 
+    sys.path.append(str(ROOT))  # after the code measured (PYTHONPATH)
+    from bench.web import delta, postgres_cpu
+
+    dbname = json.loads((d / "conf.json").read_text()).get("dbname")
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
@@ -155,7 +163,12 @@ def measure(args: argparse.Namespace) -> None:
         client = clients[role]
         for _ in range(3):  # warm
             client.get(path(user))
+        # the garbage of the start (the app, the first statements) collected now: a full
+        # collection (~80 ms over ~270,000 objects) would otherwise land in whichever page
+        # kind's rounds it happened to, which differs between the trees compared
+        gc.collect()
         cpus, counts = [], []
+        pg_before = postgres_cpu(dbname) if dbname else {}
         for _ in range(args.rounds):
             sent[0] = 0  # type: ignore[call-overload]
             t = time.process_time()
@@ -165,9 +178,13 @@ def measure(args: argparse.Namespace) -> None:
                     raise SystemExit(f"{label}: {resp.status_code}")
             cpus.append((time.process_time() - t) / args.requests * 1000)
             counts.append(sent[0] / args.requests)  # type: ignore[operator]
-        out[label] = {"ms": statistics.median(cpus), "statements": statistics.median(counts)}
+        # PostgreSQL's backends, over all the rounds (/proc counts in ticks of 10 ms)
+        pg_ms = delta(pg_before, postgres_cpu(dbname)) / (args.rounds * args.requests) * 1000 \
+            if dbname else 0.0
+        out[label] = {"ms": statistics.median(cpus), "statements": statistics.median(counts),
+                      "pg_ms": pg_ms}
         print(f"  {label:<32} {out[label]['statements']:>5.1f} statements "
-              f"{out[label]['ms']:>7.2f} ms", flush=True)
+              f"{out[label]['ms']:>7.2f} ms, PostgreSQL {pg_ms:.2f} ms", flush=True)
     print("RESULT " + json.dumps(out))
 
 
@@ -222,13 +239,17 @@ def compare(args: argparse.Namespace) -> None:
             results[name].append(json.loads(line[0][7:]))
             print(f"run {i + 1} {name} done (load {load[-1]:.1f})", flush=True)
     print(f"\nload average (1 min) during the runs: {min(load):.1f}-{max(load):.1f}")
-    print(f"{'page kind':<32} {'stmts other':>11} {'this':>5} {'ms other':>9} {'this':>7} {'ratio':>6}")
+    print(f"{'page kind':<32} {'stmts other':>11} {'this':>5} {'ms other':>9} {'this':>7} "
+          f"{'ratio':>6} {'PG ms other':>11} {'this':>5}")
     for label in results["this"][0]:
         so = statistics.median(r[label]["statements"] for r in results["other"])
         st = statistics.median(r[label]["statements"] for r in results["this"])
         mo = statistics.median(r[label]["ms"] for r in results["other"])
         mt = statistics.median(r[label]["ms"] for r in results["this"])
-        print(f"{label:<32} {so:>11.1f} {st:>5.1f} {mo:>9.2f} {mt:>7.2f} {mt / mo:>6.2f}")
+        po = statistics.median(r[label].get("pg_ms", 0.0) for r in results["other"])
+        pt = statistics.median(r[label].get("pg_ms", 0.0) for r in results["this"])
+        print(f"{label:<32} {so:>11.1f} {st:>5.1f} {mo:>9.2f} {mt:>7.2f} {mt / mo:>6.2f} "
+              f"{po:>11.2f} {pt:>5.2f}")
 
 
 def main() -> None:

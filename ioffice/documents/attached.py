@@ -1,7 +1,8 @@
 """What a document's page may have beside the document: in one statement.
 
 The incoming document's page shows the dossiers holding the document, its copies, the exchange's revoke /
-update / replace requests about it (received documents) and its files' OCR jobs (incoming).
+update / replace requests about it (received documents) and its files' OCR jobs (incoming);
+the outgoing document's page its dossiers, copies, review comments and signed revisions.
 Each is a list of its capability, read by its own statement, and most documents have none of
 them: four statements of mapped objects, each returning no rows, were a quarter of the
 incoming page's CPU. One statement of ``EXISTS`` answers which of them to read; a list whose
@@ -30,6 +31,13 @@ class Attached:
     ocr_jobs: bool
     unread: bool
     """Whether the reader has unread notifications about it (False: none to mark read)."""
+    comments: bool = False
+    """An outgoing document's review comments (False for an incoming one)."""
+    signatures: bool = False
+    """An outgoing document's signed revisions (False for an incoming one)."""
+    open_kept: bool = False
+    """Whether the reader keeps open dossiers in the agency (the page's form to file the
+    document in one; False without a reader)."""
 
 
 @lru_cache(maxsize=2)
@@ -40,7 +48,8 @@ def _statement(kind: str) -> Select:
     from ioffice.exchange.requests import VERBS
     from ioffice.notifications.service import unread_about
     from ioffice.ocr.models import OcrJob
-    from ioffice.records.models import DossierItem
+    from ioffice.outgoing.models import OutgoingComment, SignedRevision
+    from ioffice.records.models import Dossier, DossierItem, DossierStatus
 
     doc = bindparam("document_id")
     incoming = kind == INCOMING
@@ -53,15 +62,22 @@ def _statement(kind: str) -> Select:
     ) if incoming else false()
     ocr = exists().where(OcrJob.document_id == doc) if incoming else false()
     unread = unread_about(kind, doc, bindparam("reader_id"))
+    comments = false() if incoming else exists().where(OutgoingComment.document_id == doc)
+    signatures = false() if incoming else exists().where(SignedRevision.document_id == doc)
+    # the document's agency is the reader's: the pages use the answer once the read rule,
+    # which requires it, has let them read the document
+    open_kept = exists().where(Dossier.agency_id == bindparam("agency_id"),
+                               Dossier.keeper_id == bindparam("reader_id"),
+                               Dossier.status == DossierStatus.OPEN)
     return select(exists().where(item == doc), exists().where(copy == doc), requests, ocr,
-                  unread)
+                  unread, comments, signatures, open_kept)
 
 
 def attached(session: Session, kind: str, agency_id: int, document_id: int,
              reader_id: int | None = None) -> Attached:
     """Which of its side lists the ``kind`` (``incoming``, ``outgoing``) document of
-    ``agency_id`` (the document's own agency) may have, and whether ``reader_id`` has unread
-    notifications about it."""
+    ``agency_id`` (the document's own agency) may have, whether ``reader_id`` has unread
+    notifications about it, and whether they keep open dossiers there."""
     row = session.execute(_statement(kind), {"document_id": document_id, "agency_id": agency_id,
                                              "reader_id": reader_id}).one()
     return Attached(*(bool(v) for v in row))

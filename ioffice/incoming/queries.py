@@ -112,8 +112,9 @@ class HistoryEntry:
     details: dict
 
 
-_HISTORY = (
-    select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
+_HISTORY = (  # the columns shown, not the events: no object built per row
+    select(AuditEvent.occurred_at, User.full_name, AuditEvent.tag, AuditEvent.details)
+    .outerjoin(User, User.id == AuditEvent.actor_id)
     .where(AuditEvent.agency_id == bindparam("agency_id", type_=Integer),
            AuditEvent.subject_type == "incoming",
            AuditEvent.subject_id == bindparam("subject_id"),
@@ -125,7 +126,7 @@ def history(session: Session, document: IncomingDocument) -> list[HistoryEntry]:
     """The document's timeline: every action on it (reads left out), from the audit log."""
     rows = session.execute(_HISTORY, {"agency_id": document.agency_id,
                                       "subject_id": str(document.id)}).all()
-    return [HistoryEntry(ev.occurred_at, name or "Hệ thống", ev.tag, ev.details) for ev, name in rows]
+    return [HistoryEntry(at, name or "Hệ thống", tag, details) for at, name, tag, details in rows]
 
 
 def _heads_department(actor: Actor) -> bool:
@@ -340,19 +341,26 @@ def extension_request_rows(session: Session, actor: Actor) -> list[Row]:
     document's number, who asks (the assigned person, else department), until when, why."""
     if not actor.has(Role.LEADER):
         return []
+    return list(session.execute(_extension_request_statement(),
+                                {"agency_id": actor.agency_id}))
+
+
+@lru_cache(maxsize=1)
+def _extension_request_statement() -> Select:
+    """Built once (docs/performance.md, "Statements built once"): the leader's queue page
+    reads it on every tab."""
     from ioffice.agencies.models import Department
 
-    return list(session.execute(
-        select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
-               func.coalesce(User.full_name, Department.name, "").label("assignee_label"),
-               Assignment.requested_deadline, Assignment.extension_reason)
-        .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
-        .outerjoin(User, User.id == Assignment.assignee_user_id)
-        .outerjoin(Department, Department.id == Assignment.assignee_department_id)
-        .where(Assignment.agency_id == actor.agency_id,
-               Assignment.status == AssignmentStatus.EXTENSION_REQUESTED,
-               Assignment.parent_id.is_(None))
-        .order_by(Assignment.id)))
+    return (select(Assignment.id, Assignment.document_id, IncomingDocument.number_notation,
+                   func.coalesce(User.full_name, Department.name, "").label("assignee_label"),
+                   Assignment.requested_deadline, Assignment.extension_reason)
+            .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
+            .outerjoin(User, User.id == Assignment.assignee_user_id)
+            .outerjoin(Department, Department.id == Assignment.assignee_department_id)
+            .where(Assignment.agency_id == bindparam("agency_id", type_=Integer),
+                   Assignment.status == AssignmentStatus.EXTENSION_REQUESTED,
+                   Assignment.parent_id.is_(None))
+            .order_by(Assignment.id))
 
 
 @dataclass(frozen=True)

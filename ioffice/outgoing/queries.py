@@ -15,16 +15,19 @@ from sqlalchemy import (
     case,
     extract,
     false,
+    inspect,
     or_,
     select,
     true,
 )
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
 from ioffice.audit.models import AuditEvent
 from ioffice.db import statements
+from ioffice.documents.attached import Attached
 from ioffice.documents.vocabulary import Urgency
 from ioffice.incoming.queries import HistoryEntry
 from ioffice.notifications.service import unread_about
@@ -46,19 +49,41 @@ PAGE_SIZE = 100
 CLERK_STATES = (OutgoingStatus.SIGNED, OutgoingStatus.NUMBERED, OutgoingStatus.SEALED)
 
 
-PAGE_OPTIONS = (
+_SHOWN = (
     joinedload(OutgoingDocument.signer), joinedload(OutgoingDocument.created_by),
     joinedload(OutgoingDocument.drafting_department),
     selectinload(OutgoingDocument.versions).joinedload(DraftVersion.uploaded_by),
-    selectinload(OutgoingDocument.comments).joinedload(OutgoingComment.author),
-    selectinload(OutgoingDocument.recipients),
-    selectinload(OutgoingDocument.signatures).joinedload(SignedRevision.signer))
+    selectinload(OutgoingDocument.recipients))
+_COMMENTS = selectinload(OutgoingDocument.comments).joinedload(OutgoingComment.author)
+_SIGNATURES = selectinload(OutgoingDocument.signatures).joinedload(SignedRevision.signer)
+PAGE_OPTIONS = (*_SHOWN, _COMMENTS, _SIGNATURES)
 """What the document page shows of a document, loaded with it: a statement per collection,
 however many versions, comments, recipients and signatures (and their people) it has."""
 
+_PAGE_KNOWN = {
+    (comments, signed): (*_SHOWN, *((_COMMENTS,) if comments else ()),
+                         *((_SIGNATURES,) if signed else ()))
+    for comments in (True, False) for signed in (True, False)}
+"""The page's loader options by (has comments, has signed revisions): a collection known
+empty is not asked for. Built once: the document's statement is cached per set of options
+(``access._document_statement``)."""
 
-def read_document(session: Session, actor: Actor, document_id: int) -> OutgoingDocument:
-    return get_document(session, actor, document_id, options=PAGE_OPTIONS)
+
+def read_document(session: Session, actor: Actor, document_id: int,
+                  attached: Attached | None = None) -> OutgoingDocument:
+    """The document with what its page shows (:data:`PAGE_OPTIONS`), if the actor may read it.
+    ``attached``: what the page already knows the document has (``documents.attached``): its
+    comments and signed revisions are set empty, without their statements, when it has none.
+    (The read rule may look at the comments first: then they are read, as they are.)"""
+    if attached is None:
+        return get_document(session, actor, document_id, options=PAGE_OPTIONS)
+    doc = get_document(session, actor, document_id,
+                       options=_PAGE_KNOWN[attached.comments, attached.signatures])
+    loaded = inspect(doc).dict
+    for name, has in (("comments", attached.comments), ("signatures", attached.signatures)):
+        if not has and name not in loaded:
+            set_committed_value(doc, name, [])
+    return doc
 
 
 @dataclass(frozen=True)
@@ -206,8 +231,9 @@ def listing(session: Session, actor: Actor, *, to_act_after: str | None = None,
     return Listing(acting, own, sent, acting_next, own_next, sent_next)
 
 
-_HISTORY = (
-    select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
+_HISTORY = (  # the columns shown, not the events: no object built per row
+    select(AuditEvent.occurred_at, User.full_name, AuditEvent.tag, AuditEvent.details)
+    .outerjoin(User, User.id == AuditEvent.actor_id)
     .where(AuditEvent.agency_id == bindparam("agency_id", type_=Integer),
            AuditEvent.subject_type == "outgoing", AuditEvent.subject_id == bindparam("subject_id"))
     .order_by(AuditEvent.seq))
@@ -215,7 +241,7 @@ _HISTORY = (
 
 def history(session: Session, doc: OutgoingDocument) -> list[HistoryEntry]:
     rows = session.execute(_HISTORY, {"agency_id": doc.agency_id, "subject_id": str(doc.id)}).all()
-    return [HistoryEntry(ev.occurred_at, name or "Hệ thống", ev.tag, ev.details) for ev, name in rows]
+    return [HistoryEntry(at, name or "Hệ thống", tag, details) for at, name, tag, details in rows]
 
 
 def register_rows(session: Session, actor: Actor, year: int, *, confidential: bool = False,

@@ -201,9 +201,11 @@ def route_step(session: Session, doc: OutgoingDocument, step: ReviewStepKind,
     return RouteStep(step, people)
 
 
-def route(session: Session, doc: OutgoingDocument) -> list[RouteStep]:
+def route(session: Session, doc: OutgoingDocument, people: agencies.Holders | None = None
+          ) -> list[RouteStep]:
     """The steps still ahead of the draft (all of them before it is submitted): who can take
-    each, which will be skipped and why, which nobody can take."""
+    each, which will be skipped and why, which nobody can take. ``people``: the agency's
+    :data:`ROUTE_ROLES` holders when already read."""
     steps = chain(session, doc.agency_id)
     if doc.status is OutgoingStatus.DRAFT:
         ahead = steps
@@ -211,12 +213,18 @@ def route(session: Session, doc: OutgoingDocument) -> list[RouteStep]:
         ahead = steps[doc.review_step:]
     else:
         return []
-    people = agencies.role_holders(session, doc.agency_id, ROUTE_ROLES) if ahead else None
+    if people is None and ahead:
+        people = agencies.role_holders(session, doc.agency_id, ROUTE_ROLES)
     return [route_step(session, doc, s, people) for s in ahead]
 
 
-def signer_problem(session: Session, doc: OutgoingDocument) -> str:
-    """Why the designated signer cannot sign (empty when they can)."""
+def signer_problem(session: Session, doc: OutgoingDocument,
+                   people: agencies.Holders | None = None) -> str:
+    """Why the designated signer cannot sign (empty when they can). ``people``: the agency's
+    :data:`ROUTE_ROLES` holders when already read (the drafter's page reads them for
+    :func:`route`): an active leader among them needs no statement of its own."""
+    if people is not None and any(u.id == doc.signer_id for u in people.of((Role.LEADER,))):
+        return ""
     # the signer's roles in the agency if the account is active, in one statement
     rows = session.execute(
         select(MembershipRole.role).select_from(Membership)

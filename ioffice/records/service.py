@@ -590,16 +590,17 @@ _OPEN_KEPT = (select(Dossier)
 
 
 def dossiers_holding(session: Session, actor: Actor, kind: str, document_id: int, *,
-                     may_be_held: bool = True) -> Holding:
+                     may_be_held: bool = True, may_keep: bool = True) -> Holding:
     """``may_be_held`` False: the caller knows no dossier holds the document
-    (``documents.attached``), so only the actor's open dossiers are read."""
+    (``documents.attached``), so only the actor's open dossiers are read; ``may_keep`` False:
+    it knows the actor keeps no open dossier, so those are not read."""
     if not actor.may(Op.VIEW_RECORDS):
         return Holding([], [])
     held = [] if not may_be_held else [d for d in session.scalars(
         _HOLDING["incoming" if kind == "incoming" else "outgoing"],
         {"agency_id": actor.agency_id, "document_id": document_id}) if can_read(actor, d)]
     mine: list[Dossier] = []
-    if actor.may(Op.KEEP_DOSSIER):
+    if may_keep and actor.may(Op.KEEP_DOSSIER):
         mine = [d for d in session.scalars(
             _OPEN_KEPT, {"agency_id": actor.agency_id, "user_id": actor.user_id})
             if d not in held]

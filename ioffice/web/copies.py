@@ -38,17 +38,22 @@ bp = Blueprint("copies", __name__, url_prefix="/ban-sao")
 SOURCES = {"incoming": ("incoming.show", "Văn bản đến"), "outgoing": ("outgoing.show", "Văn bản đi")}
 
 
-def panel(source: str, document_id: int, attached: Attached | None = None) -> dict[str, Any]:
+def panel(source: str, document_id: int, attached: Attached | None = None,
+          can_request: bool = True) -> dict[str, Any]:
     """What a document's page shows of its copies (``copies/_panel.html``): the copies, and
     for a leader or clerk the request form with its one-time id and the leaders to choose
-    (``attached``: what the page already knows the document has)."""
+    (``attached``: what the page already knows the document has; ``can_request``: whether
+    the document may be copied now, i.e. whether the form is shown at all)."""
     db, actor = get_session(), current_actor()
     none = attached is not None and not attached.copies
+    is_leader = actor.has(Role.LEADER)
+    # the choice of leader is the clerk's (a leader decides as themself: copies/_form.html)
+    choose = can_request and not is_leader and may(Op.REQUEST_COPY)
     return {"copies": [] if none else copies.copies_of(db, actor, source, document_id),
-            "leaders": copies.leaders(db, actor) if may(Op.REQUEST_COPY) else [],
+            "leaders": copies.leaders(db, actor) if choose else [],
             "submission_id": uuid.uuid4().hex, "kinds": list(CopyKind), "source": source,
             "document_id": document_id, "kept": None, "errors": {},
-            "is_leader": actor.has(Role.LEADER)}
+            "is_leader": is_leader}
 
 
 def init_app(app: Flask) -> None:

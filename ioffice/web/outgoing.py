@@ -26,6 +26,8 @@ from flask import (
 from ioffice.agencies import service as agencies
 from ioffice.agencies.models import Agency, Role, User
 from ioffice.db_session import get_session
+from ioffice.documents.attached import OUTGOING
+from ioffice.documents.attached import attached as documents_attached
 from ioffice.documents.pdf import RENDER_VERSION
 from ioffice.documents.vocabulary import DOC_TYPES, DOC_TYPES_BY_CODE, Confidentiality, Urgency
 from ioffice.errors import DomainError, NotFound
@@ -199,10 +201,16 @@ def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 4
     with its errors (status 422)."""
     db = get_session()
     actor = current_actor()
-    doc = queries.read_document(db, actor, document_id)
-    certificates = keys.personal_certificates(db, actor.user_id, actor.agency_id)
+    # which of its lists it has, and whether the reader has unread notifications about it, in
+    # one statement (documents/attached.py); what it says is used only once the document is read
+    attached = documents_attached(db, OUTGOING, actor.agency_id, document_id, actor.user_id)
+    doc = queries.read_document(db, actor, document_id, attached)
+    # the signing forms are the signer's only (outgoing/show.html, _approve_sign.html)
+    certificates = keys.personal_certificates(db, actor.user_id, actor.agency_id) \
+        if doc.signer_id == actor.user_id else {}
     browser_cert, pin_cert = certificates.get(KeyHolder.BROWSER), certificates.get(KeyHolder.PIN)
-    notices.mark_subject_read(db, actor.user_id, "outgoing", doc.id)  # what told of it is read
+    if attached.unread:  # what told of it is read
+        notices.mark_subject_read(db, actor.user_id, "outgoing", doc.id)
     page = render_template(
         "outgoing/show.html", doc=doc, actor=actor, Role=Role, statuses=OutgoingStatus,
         doc_type=DOC_TYPES_BY_CODE.get(doc.doc_type), history=queries.history(db, doc),
@@ -214,7 +222,7 @@ def _show_page(document_id: int, kept: forms.Kept | None = None, status: int = 4
         browser_cert=browser_cert, pin_cert=pin_cert, RecipientKind=RecipientKind,
         labels=HISTORY_LABELS, level_names=LEVEL_NAMES, **_routing(db, actor, doc),
         kept=kept or forms.Kept.none(), destroyed=retention.destroyed_message(db, doc),
-        Op_VIEW_RETENTION=Op.VIEW_RETENTION)
+        Op_VIEW_RETENTION=Op.VIEW_RETENTION, attached=attached)
     db.commit()  # the notifications marked read (after the page's read transaction)
     return page, status if kept else 200
 
@@ -224,8 +232,10 @@ def _routing(db: Any, actor: Any, doc: OutgoingDocument) -> dict[str, Any]:
     it can still be withdrawn): outgoing/_route.html, outgoing/_withdraw.html."""
     mine = doc.created_by_id == actor.user_id
     drafting = mine and doc.status is OutgoingStatus.DRAFT
-    return {"route": review.route(db, doc) if drafting else [],
-            "signer_problem": review.signer_problem(db, doc) if drafting else "",
+    # who can take each step, read once for the route and the signer's check
+    people = agencies.role_holders(db, doc.agency_id, review.ROUTE_ROLES) if drafting else None
+    return {"route": review.route(db, doc, people) if drafting else [],
+            "signer_problem": review.signer_problem(db, doc, people) if drafting else "",
             "withdrawable": (mine and doc.status is OutgoingStatus.IN_REVIEW
                              and review.acted_since_submit(doc) is None)}
 

@@ -71,7 +71,8 @@ def records_holding(kind: str, document_id: int, attached: Attached | None = Non
     """For the document pages: the dossiers that hold the document, the reader's open ones
     (``attached``: what the page already knows the document has)."""
     return records.dossiers_holding(get_session(), current_actor(), kind, document_id,
-                                    may_be_held=attached is None or attached.dossiers)
+                                    may_be_held=attached is None or attached.dossiers,
+                                    may_keep=attached is None or attached.open_kept)
 
 
 @bp.app_template_global()

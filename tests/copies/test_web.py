@@ -95,3 +95,19 @@ def test_another_agencys_document_and_copy(client: FlaskClient, db: Session,
     outsider = client.application.test_client()
     login(outsider, "lanhdao.bnv")
     assert outsider.get(copy_url).status_code == 404
+
+
+def test_the_clerk_chooses_the_deciding_leader_the_leader_decides_as_themself(
+        app, client: FlaskClient, db: Session, blobs: BlobStore) -> None:
+    """The leaders are read for the clerk's form only (copies.panel); the leader's form has no
+    choice of leader."""
+    incoming = register(db, blobs, actor(db, CLERK))
+    db.commit()
+    login(client, CLERK)
+    page = client.get(f"/van-ban-den/{incoming.id}").get_data(as_text=True)
+    leader = f'<option value="{user_id(db, LEADER)}"'
+    assert 'name="decided_by_id"' in page and leader in page
+    boss = app.test_client()
+    login(boss, LEADER)
+    page = boss.get(f"/van-ban-den/{incoming.id}").get_data(as_text=True)
+    assert "Quyết định sao văn bản" in page and 'name="decided_by_id"' not in page
