@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -366,13 +367,37 @@ def console(page: Page) -> list[ConsoleEntry]:
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def login(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> Page:
-    """Log in through the real form and wait for the page it leads to."""
+_SESSIONS: dict[tuple[str, str], list] = {}
+"""(server, username) -> the cookies of a session a form login opened there with the demo password."""
+
+
+def login(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD, *,
+          form: bool = False) -> Page:
+    """Log in and wait for the page it leads to.
+
+    The first login of a demo account on a server goes through the real form; later ones put
+    that session's cookies into the new context (as a second tab of the same browser would
+    have them) and open the home page, which is where the form leads: a login was ~1 s of a
+    browser test (argon2 at full cost on the server, the form page and its redirect), and the
+    story tests log in 12 times each. A session that has ended meanwhile (logged out, password
+    changed, account locked, idle) lands on the login page, and the form is used then.
+    ``form``: always the form (the tests of logging in and of sessions)."""
+    key = (base_url, username)
+    reuse = not form and password == DEMO_PASSWORD
+    if reuse and key in _SESSIONS:
+        page.context.add_cookies(_SESSIONS[key])
+        page.goto(base_url + "/")
+        if urllib.parse.urlsplit(page.url).path != "/dang-nhap":
+            return page
+        del _SESSIONS[key]
+        page.context.clear_cookies()
     page.goto(base_url + "/dang-nhap")
     page.get_by_label("Tên đăng nhập", exact=True).fill(username)
     page.get_by_label("Mật khẩu", exact=True).fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Đăng nhập").click()
+    if reuse and urllib.parse.urlsplit(page.url).path == "/":
+        _SESSIONS[key] = page.context.cookies(base_url)
     return page
 
 

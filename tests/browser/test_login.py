@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.ui_only]
 def test_clerk_logs_in_with_the_form_and_sees_their_home(page: Page, live_server: str) -> None:
     page.goto(live_server + "/")
     expect(page).to_have_url(re.compile(r"/dang-nhap"))  # pages need a login
-    login(page, live_server, "vanthu.camau")
+    login(page, live_server, "vanthu.camau", form=True)
 
     expect(page).to_have_url(live_server + "/")
     expect(page.get_by_role("heading", name="Xin chào, Trần Thị Ngọc Hân")).to_be_visible()
@@ -41,7 +41,7 @@ def test_clerk_logs_in_with_the_form_and_sees_their_home(page: Page, live_server
 
 
 def test_wrong_password_shows_the_vietnamese_error(page: Page, live_server: str) -> None:
-    login(page, live_server, "chuyenvien.camau", "sai-mat-khau")
+    login(page, live_server, "chuyenvien.camau", "sai-mat-khau", form=True)
 
     expect(page).to_have_url(re.compile(r"/dang-nhap$"))
     expect(page.get_by_role("alert")).to_have_text("Tên đăng nhập hoặc mật khẩu không đúng.")
@@ -52,7 +52,7 @@ def test_wrong_password_shows_the_vietnamese_error(page: Page, live_server: str)
 
 
 def test_concurrent_post_holder_switches_agency(page: Page, live_server: str) -> None:
-    login(page, live_server, "kiemnhiem.uminh")
+    login(page, live_server, "kiemnhiem.uminh", form=True)
     expect(page.get_by_role("heading", name="Xin chào, Lê Văn Kiên")).to_be_visible()
     expect(page.locator("main")).to_contain_text("000.00.21.H12")
     expect(page.locator("header .who .agency")).to_have_text("Ủy ban nhân dân huyện U Minh")
@@ -74,7 +74,7 @@ def test_concurrent_post_holder_switches_agency(page: Page, live_server: str) ->
 
 
 def test_admin_adds_a_department_through_the_admin_page(page: Page, live_server: str) -> None:
-    login(page, live_server, "vanthu.camau")
+    login(page, live_server, "vanthu.camau", form=True)
     page.get_by_role("navigation", name="Chức năng").get_by_role("link", name="Phòng ban").click()
     expect(page.get_by_role("heading", name="Phòng ban của Ủy ban nhân dân tỉnh Cà Mau")).to_be_visible()
     rows = page.locator("table tbody tr")
@@ -101,7 +101,7 @@ def test_home_on_a_phone_fits_the_screen_and_the_menu_works(browser: Browser,
                                                             live_server: str) -> None:
     page = new_page(browser, **PHONE)
     try:
-        login(page, live_server, "vanthu.camau")
+        login(page, live_server, "vanthu.camau", form=True)
         expect(page.get_by_role("heading", name="Xin chào, Trần Thị Ngọc Hân")).to_be_visible()
         assert horizontal_overflow(page) <= 0, "the home page scrolls sideways on a phone"
         screenshot(page, "phone-home-clerk")
@@ -136,7 +136,7 @@ def test_content_security_policy_causes_no_console_errors(page: Page, live_serve
     csp = response.headers.get("content-security-policy", "")
     assert "script-src 'self'" in csp and "style-src 'self'" in csp, csp
 
-    login(page, live_server, "vanthu.camau")
+    login(page, live_server, "vanthu.camau", form=True)
     for path in ("/", "/quan-tri/nguoi-dung", "/quan-tri/phong-ban"):
         response = page.goto(live_server + path)
         assert response is not None and response.status == 200, path

@@ -18,7 +18,7 @@ NEW_PASSWORD = "mat-khau-moi-cua-truong-phong"
 def test_password_change_ends_a_copied_session(page: Page, browser: Browser,
                                                live_server: str) -> None:
     console = collect_console(page)
-    login(page, live_server, USERNAME)
+    login(page, live_server, USERNAME, form=True)
     expect(page.locator("header .who .person")).to_be_visible()
 
     # a second browser context holding a copy of the session cookie (a stolen cookie)
@@ -50,7 +50,7 @@ def test_password_change_ends_a_copied_session(page: Page, browser: Browser,
     page.reload()  # the browser that changed the password goes on
     expect(page.locator("header .who .person")).to_be_visible()
 
-    login(thief, live_server, USERNAME, NEW_PASSWORD)
+    login(thief, live_server, USERNAME, NEW_PASSWORD, form=True)
     expect(thief).to_have_url(live_server + "/")
     thief.context.close()
     # (the refused form answers 400, which Chromium logs as a failed load: not a page error)

@@ -25,12 +25,12 @@ def test_admin_edits_deactivates_reactivates_and_resets(page: Page, browser: Bro
                                                         live_server: str) -> None:
     console = collect_console(page)
     user = new_page(browser)
-    login(user, live_server, USER)
+    login(user, live_server, USER, form=True)
     follow_up = user.locator('a[href="/van-ban-den/theo-doi"]')
     expect(user.locator("header .who .person")).to_be_visible()
     expect(follow_up).to_have_count(0)  # a specialist does not follow up documents
 
-    login(page, live_server, ADMIN)
+    login(page, live_server, ADMIN, form=True)
     page.locator('a[href="/quan-tri/nguoi-dung"]').first.click()
     page.get_by_role("link", name=USER_NAME).click()
     expect(page.get_by_role("heading", name=re.compile(USER_NAME))).to_be_visible()
@@ -55,7 +55,7 @@ def test_admin_edits_deactivates_reactivates_and_resets(page: Page, browser: Bro
     expect(page.get_by_role("status")).to_contain_text(f"Đã ngừng kích hoạt tài khoản {USER}")
     user.reload()  # the open session ended
     expect(user).to_have_url(re.compile(r"/dang-nhap"))
-    login(user, live_server, USER)
+    login(user, live_server, USER, form=True)
     expect(user.get_by_role("alert")).to_have_text(WRONG)  # as for a wrong password
 
     page.get_by_role("button", name="Kích hoạt lại tài khoản").click()
@@ -66,7 +66,7 @@ def test_admin_edits_deactivates_reactivates_and_resets(page: Page, browser: Bro
     assert len(temporary) == 14
     screenshot(page, "desktop-admin-user-reset")
 
-    login(user, live_server, USER, temporary)
+    login(user, live_server, USER, temporary, form=True)
     expect(user).to_have_url(live_server + "/doi-mat-khau")
     expect(user.locator("#forced-change")).to_be_visible()
     user.goto(live_server + "/van-ban-den/")
