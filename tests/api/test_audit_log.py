@@ -13,6 +13,9 @@ from tests.api.test_outgoing import token
 from tests.support.factories import actor
 
 ADMIN = ("read", "admin")
+BASE = 990_000
+"""Subjects of the seeded events: ids no object of a test has (events about a real outgoing
+document 7, made by another test, would join the filtered pages)."""
 
 
 def _seed(db: Session) -> tuple[int, int]:
@@ -20,11 +23,11 @@ def _seed(db: Session) -> tuple[int, int]:
     bnv = actor(db, "vanthu.bnv")
     for i in range(53):
         record(db, specialist.ctx, "incoming:document:read", subject_type="incoming",
-               subject_id=1000 + i)
-    record(db, clerk.ctx, "outgoing:document:dispatch", subject_type="outgoing", subject_id=7)
+               subject_id=BASE + i)
+    record(db, clerk.ctx, "outgoing:document:dispatch", subject_type="outgoing", subject_id=BASE + 7)
     record(db, AuditContext(None, clerk.agency_id, "worker"), "exchange:package:send",
-           subject_type="outgoing", subject_id=7)
-    record(db, bnv.ctx, "incoming:document:read", subject_type="incoming", subject_id=1001)
+           subject_type="outgoing", subject_id=BASE + 7)
+    record(db, bnv.ctx, "incoming:document:read", subject_type="incoming", subject_id=BASE + 1)
     db.commit()
     return clerk.user_id, specialist.user_id
 
@@ -37,16 +40,16 @@ def test_the_admin_pages_through_the_filtered_log(client: FlaskClient, db: Sessi
     assert first.status_code == 200, first.get_json()
     page = first.get_json()
     assert len(page["items"]) == 50 and page["next_after"] == page["items"][-1]["id"]
-    assert page["items"][0]["subject_id"] == "1052"  # newest first
+    assert page["items"][0]["subject_id"] == str(BASE + 52)  # newest first
     names = {i["actor_name"] for i in page["items"]}
     assert len(names) == 1 and "" not in names  # the specialist alone
     second = client.get("/api/v1/admin/audit", headers=headers,
                         query_string={**query, "after": page["next_after"]}).get_json()
-    assert [i["subject_id"] for i in second["items"]] == ["1002", "1001", "1000"]
+    assert [i["subject_id"] for i in second["items"]] == [str(BASE + 2), str(BASE + 1), str(BASE)]
     assert second["next_after"] is None
     # one object, whatever acted on it: the clerk's dispatch and the system's sending
     items = client.get("/api/v1/admin/audit", headers=headers,
-                       query_string={"subject": "outgoing:7"}).get_json()["items"]
+                       query_string={"subject": f"outgoing:{BASE + 7}"}).get_json()["items"]
     assert [(i["tag"], i["actor_name"]) for i in items] == [
         ("exchange:package:send", ""), ("outgoing:document:dispatch", items[1]["actor_name"])]
     assert items[1]["actor_name"]
@@ -55,7 +58,7 @@ def test_the_admin_pages_through_the_filtered_log(client: FlaskClient, db: Sessi
     assert [i["remote_addr"] for i in system.get_json()["items"]] == ["worker"]
     # another agency's event is not in the log; a day range excludes everything old
     ids = client.get("/api/v1/admin/audit", headers=headers,
-                     query_string={"subject": "incoming:1001"}).get_json()["items"]
+                     query_string={"subject": f"incoming:{BASE + 1}"}).get_json()["items"]
     assert len(ids) == 1
     none = client.get("/api/v1/admin/audit", headers=headers,
                       query_string={"since": "2020-01-01", "until": "2020-01-31"})
