@@ -112,21 +112,30 @@ class HistoryEntry:
     details: dict
 
 
-_HISTORY = (  # the columns shown, not the events: no object built per row
-    select(AuditEvent.occurred_at, User.full_name, AuditEvent.tag, AuditEvent.details)
-    .outerjoin(User, User.id == AuditEvent.actor_id)
-    .where(AuditEvent.agency_id == bindparam("agency_id", type_=Integer),
-           AuditEvent.subject_type == "incoming",
-           AuditEvent.subject_id == bindparam("subject_id"),
-           AuditEvent.tag != "incoming:document:read")
-    .order_by(AuditEvent.seq))
+def history_statement(subject_type: str, *where: Any) -> Select:
+    """A document's timeline from the audit log, oldest first: the columns shown, not the
+    events (no object built per row); built once per page (module level), values bound."""
+    return (select(AuditEvent.occurred_at, User.full_name, AuditEvent.tag, AuditEvent.details)
+            .outerjoin(User, User.id == AuditEvent.actor_id)
+            .where(AuditEvent.agency_id == bindparam("agency_id", type_=Integer),
+                   AuditEvent.subject_type == subject_type,
+                   AuditEvent.subject_id == bindparam("subject_id"), *where)
+            .order_by(AuditEvent.seq))
+
+
+def read_history(session: Session, statement: Select, agency_id: int, document_id: int
+                 ) -> list[HistoryEntry]:
+    """The entries of a :func:`history_statement` for one document."""
+    rows = session.execute(statement, {"agency_id": agency_id, "subject_id": str(document_id)})
+    return [HistoryEntry(at, name or "Hệ thống", tag, details) for at, name, tag, details in rows]
+
+
+_HISTORY = history_statement("incoming", AuditEvent.tag != "incoming:document:read")
 
 
 def history(session: Session, document: IncomingDocument) -> list[HistoryEntry]:
     """The document's timeline: every action on it (reads left out), from the audit log."""
-    rows = session.execute(_HISTORY, {"agency_id": document.agency_id,
-                                      "subject_id": str(document.id)}).all()
-    return [HistoryEntry(at, name or "Hệ thống", tag, details) for at, name, tag, details in rows]
+    return read_history(session, _HISTORY, document.agency_id, document.id)
 
 
 def _heads_department(actor: Actor) -> bool:

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Row,
     Select,
     and_,
-    bindparam,
     case,
     extract,
     false,
@@ -25,11 +23,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ioffice.agencies.actor import Actor
 from ioffice.agencies.models import Role, User
-from ioffice.audit.models import AuditEvent
 from ioffice.db import statements
 from ioffice.documents.attached import Attached
 from ioffice.documents.vocabulary import Urgency
-from ioffice.incoming.queries import HistoryEntry
+from ioffice.incoming.queries import HistoryEntry, history_statement, read_history
 from ioffice.notifications.service import unread_about
 from ioffice.outgoing import review
 from ioffice.outgoing.access import can_read, get_document  # noqa: F401  (can_read: re-exported)
@@ -231,17 +228,11 @@ def listing(session: Session, actor: Actor, *, to_act_after: str | None = None,
     return Listing(acting, own, sent, acting_next, own_next, sent_next)
 
 
-_HISTORY = (  # the columns shown, not the events: no object built per row
-    select(AuditEvent.occurred_at, User.full_name, AuditEvent.tag, AuditEvent.details)
-    .outerjoin(User, User.id == AuditEvent.actor_id)
-    .where(AuditEvent.agency_id == bindparam("agency_id", type_=Integer),
-           AuditEvent.subject_type == "outgoing", AuditEvent.subject_id == bindparam("subject_id"))
-    .order_by(AuditEvent.seq))
+_HISTORY = history_statement("outgoing")
 
 
 def history(session: Session, doc: OutgoingDocument) -> list[HistoryEntry]:
-    rows = session.execute(_HISTORY, {"agency_id": doc.agency_id, "subject_id": str(doc.id)}).all()
-    return [HistoryEntry(at, name or "Hệ thống", tag, details) for at, name, tag, details in rows]
+    return read_history(session, _HISTORY, doc.agency_id, doc.id)
 
 
 def register_rows(session: Session, actor: Actor, year: int, *, confidential: bool = False,
