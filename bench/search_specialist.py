@@ -43,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import ColumnElement, Engine, and_, exists, or_, select, text, true
+from sqlalchemy import ColumnElement, Engine, exists, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from ioffice import demo, migrate
@@ -77,12 +77,9 @@ def old_readable(actor: Actor) -> ColumnElement[bool]:
     """The read rule as it was before this benchmark's change (the "before" of the ratio)."""
     if actor.has(Role.CLERK, Role.LEADER):
         return true()
-    assigned = Assignment.assignee_user_id == actor.user_id
-    if actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None:
-        assigned = or_(assigned, and_(Assignment.assignee_user_id.is_(None),
-                                      Assignment.assignee_department_id == actor.department_id))
     return or_(SearchEntry.confidential.is_(False),
-               exists().where(Assignment.document_id == SearchEntry.document_id, assigned))
+               exists().where(Assignment.document_id == SearchEntry.document_id,
+                              service.assigned_to(actor)))
 
 
 OLD_PG_SETUP = "SET LOCAL work_mem = '32MB'"

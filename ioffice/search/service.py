@@ -304,13 +304,20 @@ def readable(actor: Actor) -> ColumnElement[bool]:
     (docs/search.md, "Who sees what, in SQL")."""
     if actor.has(Role.CLERK, Role.LEADER):
         return true()
+    one = (select(Assignment.id)
+           .where(Assignment.document_id == SearchEntry.document_id, assigned_to(actor))
+           .limit(1).scalar_subquery())
+    return or_(SearchEntry.confidential.is_(False), one.is_not(None))
+
+
+def assigned_to(actor: Actor) -> ColumnElement[bool]:
+    """An assignment that makes a confidential document readable by ``actor``: their own, or
+    (a department head) their department's not yet given to a person."""
     assigned = Assignment.assignee_user_id == actor.user_id
     if actor.has(Role.DEPARTMENT_HEAD) and actor.department_id is not None:
         assigned = or_(assigned, and_(Assignment.assignee_user_id.is_(None),
                                       Assignment.assignee_department_id == actor.department_id))
-    one = (select(Assignment.id).where(Assignment.document_id == SearchEntry.document_id, assigned)
-           .limit(1).scalar_subquery())
-    return or_(SearchEntry.confidential.is_(False), one.is_not(None))
+    return assigned
 
 
 _FTS5 = table("search_fts", column("rowid"))
