@@ -17,7 +17,7 @@ from pydantic import Field
 
 from ioffice.agencies.permissions import Op
 from ioffice.api import records_schemas as r
-from ioffice.api.records_views import RECORDS, _dossier, _download
+from ioffice.api.records_views import RECORDS, _dossier, _download, _file_list
 from ioffice.api.routing import Call
 from ioffice.api.schemas import Input
 from ioffice.api.views import api
@@ -48,12 +48,6 @@ def _input(b: r.DossierIn) -> records.DossierInput:
                                 title=b.title, retention=b.retention, keeper_id=str(b.keeper_id))
 
 
-def _list(call: Call, list_id: int) -> r.FileListOut:
-    row = records.get_list(call.session, call.actor, list_id)
-    call.session.refresh(row)
-    return r.file_list_out(row, records.list_rows(row))
-
-
 @api.post("/records/file-lists/<int:list_id>/headings/<int:heading_id>/edit",
           summary="Correct a heading of a draft file list: title, abbreviation, order (office)",
           tag=RECORDS, body=HeadingEditIn, response=r.FileListOut, errors=(400, 403, 404),
@@ -64,7 +58,7 @@ def edit_heading(call: Call, list_id: int, heading_id: int) -> r.FileListOut:
     b = call.body
     editing.edit_heading(call.session, call.actor, list_id, heading_id, title=b.title,
                          code=b.code, order=str(b.order or ""))
-    return _list(call, list_id)
+    return _file_list(call, list_id)
 
 
 @api.post("/records/file-lists/<int:list_id>/headings/<int:heading_id>/remove",
@@ -73,7 +67,7 @@ def edit_heading(call: Call, list_id: int, heading_id: int) -> r.FileListOut:
 def remove_heading(call: Call, list_id: int, heading_id: int) -> r.FileListOut:
     """A heading that still has dossiers (or subheadings) answers 400 naming them."""
     editing.remove_heading(call.session, call.actor, list_id, heading_id)
-    return _list(call, list_id)
+    return _file_list(call, list_id)
 
 
 @api.post("/records/file-lists/<int:list_id>/dossiers/<int:dossier_id>/edit",
