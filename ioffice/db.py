@@ -120,7 +120,10 @@ def _commit_reads(engine: Engine) -> None:
     unprepared, parsed and planned anew each time, and took the prepared statements of the
     pages that commit (the document pages, search) with them. Any statement that is not a
     ``SELECT`` (a write, ``SET``, ``SAVEPOINT``...) keeps the rollback, and so does a
-    transaction in error."""
+    transaction in error. What is sent around SQLAlchemy (a raw psycopg cursor) is not seen:
+    the application sends nothing so on PostgreSQL, and no ``SELECT`` of it writes (no
+    ``SELECT INTO``, no function with effects but the transaction's advisory locks, which end
+    either way)."""
     from psycopg.pq import TransactionStatus
 
     @event.listens_for(engine, "begin")
@@ -134,14 +137,16 @@ def _commit_reads(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _rollback(conn: Any) -> None:
-        if conn.info.get(_WROTE, True):
-            return
-        dbapi_conn = conn.connection.dbapi_connection
-        if dbapi_conn is None or dbapi_conn.info.transaction_status != TransactionStatus.INTRANS:
-            return
+        # an invalidated or closed connection raises on .info or .connection: the rollback that
+        # follows deals with the connection as it is, as it does when the commit fails
         try:
-            dbapi_conn.commit()  # psycopg's rollback that follows finds no transaction
-        except Exception:  # the rollback that follows deals with the connection as it is
+            if conn.info.get(_WROTE, True):
+                return
+            dbapi_conn = conn.connection.dbapi_connection
+            if dbapi_conn is not None \
+                    and dbapi_conn.info.transaction_status == TransactionStatus.INTRANS:
+                dbapi_conn.commit()  # psycopg's rollback that follows finds no transaction
+        except Exception:
             return
 
 
