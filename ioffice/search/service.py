@@ -589,8 +589,9 @@ plan over a million entries costs enough for PostgreSQL to compile it first, hun
 milliseconds that ``statement_timeout`` cannot interrupt, so the ranking overran its budget."""
 _PG_CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan"
 """The ranking planned for its words each time. psycopg prepares a statement run five times on
-a connection, and PostgreSQL then keeps a generic plan, made without the words: for the
-ranking it costs the server about twice the CPU of a plan made for them, planning included
+a connection (and keeps it: ``ioffice.db._commit_reads``), and PostgreSQL then switches to a
+generic plan, made without the words (one statement text serves every query): for the ranking
+it costs the server three to four times the CPU of a plan made for them, planning included
 (docs/benchmarks.md, "web: the server's own CPU")."""
 _PG_GIVEN_UP = "ROLLBACK TO SAVEPOINT search_rank; RELEASE SAVEPOINT search_rank"
 """After a cancelled ranking; its SET LOCAL (inside the savepoint) is undone with it."""
