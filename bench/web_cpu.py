@@ -3,6 +3,8 @@
     python bench/web_cpu.py setup DIR [--pg] [--docs N] [--users N]
     python bench/web_cpu.py measure DIR [--requests N] [--rounds R]
     python bench/web_cpu.py compare DIR OTHER_TREE [--runs K] [--requests N]
+    python bench/web_cpu.py load DIR [--users N] [--seconds S] [--workers W --threads T]
+                                     [--py-spy PREFIX]
 
 ``setup``: an instance in DIR set up as bench/web.py does it (``flask db upgrade``, ``pki
 init``, ``demo load``, ``exchange setup-demo``; ``--pg``: a database of its own on
@@ -22,6 +24,15 @@ request at the defaults). Prints one JSON line at the end (``compare`` reads it)
 the code to compare with, e.g. ``git worktree add /tmp/base main``), ``--runs`` times each, in
 fresh processes, and prints per page kind the medians of both and their ratio. The machine is
 shared: interleaving puts both under the same load.
+
+``load``: bench/web.py's 50 users, mix and writes against the kept instance, served by this
+tree's code as ``make run`` serves it (gunicorn, ``--workers`` x ``--threads``, 2 x 4 by
+default); prints bench/web.py's report (requests/s, latencies, the CPU of the gunicorn processes
+and of PostgreSQL's backends per request). ``--py-spy PREFIX``: py-spy (a tool, not a
+dependency: ``pip install py-spy``) records each gunicorn worker while the users are driven
+(after their logins), sampling the thread holding the GIL (``--gil --nonblocking``), into
+PREFIX.<pid>.raw, and each thread's CPU time from /proc into PREFIX.threads.json;
+``bench/pyspy_areas.py PREFIX`` sums them by thread and area.
 """
 
 from __future__ import annotations
@@ -204,7 +215,9 @@ def load(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), **_env(d), "IOFFICE_EXCHANGE_DEMO_URL": base}
     log = web.ACCESS_LOG = d / "gunicorn.log"
-    server = web.start_server(env, port, log)
+    server = web.start_server(env, port, log, args.workers, args.threads)
+    if args.py_spy:
+        _record_drive(web, server.pid, args.py_spy, args.seconds)
     try:
         web.wait_ready(base, server, log)
         from signing.demo import make_text_pdf
@@ -218,6 +231,48 @@ def load(args: argparse.Namespace) -> None:
         print(f"load average after {os.getloadavg()}")
     finally:
         web.stop_server(server)
+
+
+def _thread_cpu(web, server_pid: int) -> dict[str, float]:
+    """CPU seconds (utime + stime) of each thread of the gunicorn workers, by thread id."""
+    out = {}
+    for pid in web.children(server_pid):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[task.name] = (int(fields[11]) + int(fields[12])) / web.TICK
+    return out
+
+
+def _record_drive(web, server_pid: int, prefix: str, seconds: float) -> None:
+    """Wrap bench/web.py's ``drive`` (the measured part, after the logins) so that py-spy
+    records every gunicorn worker while it runs."""
+    drive = web.drive
+    spy = str(Path(sys.executable).parent / "py-spy")
+    calls = []
+
+    async def recorded(*a, **kw):
+        calls.append(1)
+        if len(calls) == 1:  # the warm-up: not recorded
+            return await drive(*a, **kw)
+        procs = [subprocess.Popen(
+            [spy, "record", "--gil", "--nonblocking", "--format", "raw", "--threads", "--rate", "100",
+             "--duration", str(max(1, int(seconds) - 1)), "--pid", str(pid),
+             "--output", f"{prefix}.{pid}.raw"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in web.children(server_pid)]
+        before = _thread_cpu(web, server_pid)
+        try:
+            return await drive(*a, **kw)
+        finally:
+            after = _thread_cpu(web, server_pid)
+            Path(f"{prefix}.threads.json").write_text(json.dumps(
+                {tid: after[tid] - before.get(tid, 0.0) for tid in after}))
+            for p in procs:
+                p.wait(timeout=30)
+
+    web.drive = recorded
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -275,6 +330,9 @@ def main() -> None:
     s.add_argument("--users", type=int, default=50)
     s.add_argument("--seconds", type=float, default=20)
     s.add_argument("--no-writes", action="store_true")
+    s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--threads", type=int, default=4)
+    s.add_argument("--py-spy", metavar="PREFIX")
     args = ap.parse_args()
     {"setup": setup, "drop": drop, "measure": measure, "compare": compare, "load": load}[args.cmd](args)
 

@@ -102,7 +102,52 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
+    if engine.dialect.driver == "psycopg":
+        _commit_reads(engine)
     return engine
+
+
+_WROTE = "ioffice_wrote"
+
+
+def _commit_reads(engine: Engine) -> None:
+    """A transaction that sent nothing but SELECTs ends with COMMIT where it would roll back.
+
+    For the database the two are the same (nothing was written; locks and snapshots go
+    either way). But psycopg forgets its connection's prepared statements at every rollback
+    (and sends ``DEALLOCATE ALL``): the pages that end their read transaction by rolling it
+    back (the session's close after a list page, the pool's reset) ran every statement
+    unprepared, parsed and planned anew each time, and took the prepared statements of the
+    pages that commit (the document pages, search) with them. Any statement that is not a
+    ``SELECT`` (a write, ``SET``, ``SAVEPOINT``...) keeps the rollback, and so does a
+    transaction in error. What is sent around SQLAlchemy (a raw psycopg cursor) is not seen:
+    the application sends nothing so on PostgreSQL, and no ``SELECT`` of it writes (no
+    ``SELECT INTO``, no function with effects but the transaction's advisory locks, which end
+    either way)."""
+    from psycopg.pq import TransactionStatus
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sent(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            conn.info[_WROTE] = True
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(conn: Any) -> None:
+        # an invalidated or closed connection raises on .info or .connection: the rollback that
+        # follows deals with the connection as it is, as it does when the commit fails
+        try:
+            if conn.info.get(_WROTE, True):
+                return
+            dbapi_conn = conn.connection.dbapi_connection
+            if dbapi_conn is not None \
+                    and dbapi_conn.info.transaction_status == TransactionStatus.INTRANS:
+                dbapi_conn.commit()  # psycopg's rollback that follows finds no transaction
+        except Exception:
+            return
 
 
 PING_AFTER_IDLE_SECONDS = 10.0

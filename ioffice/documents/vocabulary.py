@@ -107,6 +107,9 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD = _fold_table()
+FOLD_TABLE = _FOLD
+"""Each precomposed Latin letter to its folded letter (one character each): text that is ASCII
+after ``str.translate(FOLD_TABLE)`` folds character for character, then ``.lower()``."""
 
 
 def fold(text: str) -> str:

@@ -587,6 +587,12 @@ _PG_SETUP = "SET LOCAL work_mem = '32MB'; SET LOCAL jit = off"
 """Every word, inside the agency's entries: a lossy bitmap would re-read every tsv. No JIT: a
 plan over a million entries costs enough for PostgreSQL to compile it first, hundreds of
 milliseconds that ``statement_timeout`` cannot interrupt, so the ranking overran its budget."""
+_PG_CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan"
+"""The ranking planned for its words each time. psycopg prepares a statement run five times on
+a connection (and keeps it: ``ioffice.db._commit_reads``), and PostgreSQL then switches to a
+generic plan, made without the words (one statement text serves every query): for the ranking
+it costs the server three to four times the CPU of a plan made for them, planning included
+(docs/benchmarks.md, "web: the server's own CPU")."""
 _PG_GIVEN_UP = "ROLLBACK TO SAVEPOINT search_rank; RELEASE SAVEPOINT search_rank"
 """After a cancelled ranking; its SET LOCAL (inside the savepoint) is undone with it."""
 
@@ -599,7 +605,7 @@ def _within_budget(session: Session, pg: bool, stmt: Select, values: dict[str, s
     one round trip each."""
     conn = session.connection()
     if pg:
-        conn.exec_driver_sql(f"{_PG_SETUP}; SAVEPOINT search_rank; "
+        conn.exec_driver_sql(f"{_PG_SETUP}; SAVEPOINT search_rank; {_PG_CUSTOM_PLAN}; "
                              f"SET LOCAL statement_timeout = {max(1, int(budget_ms))}")
         try:
             rows = list(conn.execute(stmt, values).all())
@@ -607,7 +613,8 @@ def _within_budget(session: Session, pg: bool, stmt: Select, values: dict[str, s
             if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled
                 raise
             return None  # the caller rolls back to the savepoint (_PG_GIVEN_UP)
-        conn.exec_driver_sql("RELEASE SAVEPOINT search_rank; RESET statement_timeout")
+        conn.exec_driver_sql("RELEASE SAVEPOINT search_rank; RESET statement_timeout; "
+                             "RESET plan_cache_mode")
         return rows
     raw = conn.connection.driver_connection
     deadline = time.perf_counter() + budget_ms / 1000

@@ -31,6 +31,7 @@ STATUS_GROUPS = (
     ("Văn bản đến", [(f"den:{s.value}", s.label) for s in DocumentStatus]),
     ("Văn bản đi", [(f"di:{s.value}", s.label) for s in OutgoingStatus]),
 )
+DOC_TYPE_NAMES = {t.code: t.name for t in DOC_TYPES}
 
 
 def _actor() -> Actor:
@@ -85,8 +86,11 @@ def index() -> Any:
         args = {k: v for k, v in request.args.items() if k != "sau"}
         next_url = url_for("search.index", **args, sau=page.next_cursor)
     html = render_template("search/index.html", query=query, page=page, error=error, saved=saved,
-                           doc_types=DOC_TYPES, doc_type_names={t.code: t.name for t in DOC_TYPES},
-                           args=request.args, next_url=next_url, marked=marked,
+                           doc_types=DOC_TYPES, doc_type_names=DOC_TYPE_NAMES,
+                           # a plain dict (each name's first value, as MultiDict.get): the form's
+                           # options ask it for absent names, on which a MultiDict raises and
+                           # catches an exception each (a hundred per page)
+                           args=request.args.to_dict(), next_url=next_url, marked=marked,
                            document_url=_document_url, max_chars=MAX_QUERY_CHARS,
                            status_groups=STATUS_GROUPS,
                            departments=departments_to_assign(db, actor.agency_id),
