@@ -15,7 +15,6 @@ from .errors import (
 )
 from .factory import create_blob_store
 from .local import LocalBlobStore
-from .s3 import S3BlobStore
 
 __all__ = [
     "BlobCorrupted",
@@ -31,3 +30,13 @@ __all__ = [
     "StoredItem",
     "create_blob_store",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``S3BlobStore`` is imported on first use: the minio SDK is ~5 % of the application's
+    import time, and a deployment on local storage never needs it."""
+    if name == "S3BlobStore":
+        from .s3 import S3BlobStore
+
+        return S3BlobStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,6 @@ from typing import Any
 from .base import BlobStore
 from .errors import StorageConfigError
 from .local import LocalBlobStore
-from .s3 import S3BlobStore
 
 __all__ = ["DEFAULT_BLOB_DIR", "DEFAULT_BUCKET", "create_blob_store"]
 
@@ -34,6 +33,8 @@ def create_blob_store(config: Mapping[str, Any]) -> BlobStore:
     if kind == "local":
         return LocalBlobStore(config.get("BLOB_DIR") or DEFAULT_BLOB_DIR)
     if kind == "s3":
+        from .s3 import S3BlobStore  # the minio SDK only where S3 is configured (docs/storage.md)
+
         if not config.get("S3_ENDPOINT"):
             raise StorageConfigError("Thiếu cấu hình kho lưu trữ S3: IOFFICE_S3_ENDPOINT.")
         access_key = config.get("S3_ACCESS_KEY") or None
