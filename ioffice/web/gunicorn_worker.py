@@ -104,6 +104,11 @@ class HeadDeadlineWorker(ThreadWorker):
                 least = _SHARED[i + 1]
         return least
 
+    def set_accept_enabled(self, enabled: bool) -> None:
+        super().set_accept_enabled(enabled)
+        if not self.alive:  # stopping for good: the others must not leave connections to it
+            _SHARED[self._slot] = 0
+
     def murder_keepalived(self, force: bool = False) -> None:
         super().murder_keepalived(force)
         self._publish()  # once per turn of the main loop
