@@ -82,8 +82,8 @@ class HeadDeadlineWorker(ThreadWorker):
     The workers share one listening socket and each keeps the connections it accepted for as
     long as the client keeps them alive. gthread accepts whenever the socket is readable, and
     the busiest worker, whose main loop is awake most, wins the race: measured at 50 users
-    (bench/web.py --pg), 36 connections on one worker and 18 on the other, and p95 386 ms;
-    balanced (27 and 27), 288 ms (docs/performance.md, "Connections between the workers")."""
+    (bench/web.py --pg --quick), 36 connections on one worker and 18 on the other, p95 383 ms;
+    balanced (27 and 27), 283 ms (docs/performance.md, "Connections between the workers")."""
 
     def init_process(self) -> None:
         self._slot = 2 * (self.age % _SLOTS)
