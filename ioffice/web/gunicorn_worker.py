@@ -21,6 +21,8 @@ front buffers whole requests anyway.
 from __future__ import annotations
 
 import errno
+import mmap
+import os
 import selectors
 import socket
 import time
@@ -57,11 +59,68 @@ class _HeadSocket:
             self._sock.settimeout(prior)
 
 
+_SLOTS = 64
+_SHARED = memoryview(mmap.mmap(-1, 16 * _SLOTS)).cast("q")
+"""Per worker slot (``age`` modulo :data:`_SLOTS`): its pid and how many connections it holds.
+Mapped when gunicorn's master imports the worker class, so every forked worker shares it."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class HeadDeadlineWorker(ThreadWorker):
-    """gthread with :data:`HEAD_SECONDS` to send each request's head."""
+    """gthread with :data:`HEAD_SECONDS` to send each request's head, that leaves a new
+    connection to another worker while it holds more than the least loaded one.
+
+    The workers share one listening socket and each keeps the connections it accepted for as
+    long as the client keeps them alive. gthread accepts whenever the socket is readable, and
+    the busiest worker, whose main loop is awake most, wins the race: measured at 50 users
+    (bench/web.py --pg --quick), 36 connections on one worker and 18 on the other, p95 383 ms;
+    balanced (27 and 27), 283 ms (docs/performance.md, "Connections between the workers")."""
+
+    def init_process(self) -> None:
+        self._slot = 2 * (self.age % _SLOTS)
+        _SHARED[self._slot] = os.getpid()
+        _SHARED[self._slot + 1] = 0
+        super().init_process()
+
+    def _publish(self) -> None:
+        _SHARED[self._slot + 1] = self.nr_conns
+
+    def _least_other(self) -> int | None:
+        """The fewest connections another live worker holds (None: no other)."""
+        least = None
+        me = os.getpid()
+        for i in range(0, 2 * _SLOTS, 2):
+            pid = _SHARED[i]
+            if pid and pid != me and (least is None or _SHARED[i + 1] < least) and _alive(pid):
+                least = _SHARED[i + 1]
+        return least
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        super().set_accept_enabled(enabled)
+        if not self.alive:  # stopping for good: the others must not leave connections to it
+            _SHARED[self._slot] = 0
+
+    def murder_keepalived(self, force: bool = False) -> None:
+        super().murder_keepalived(force)
+        self._publish()  # once per turn of the main loop
 
     def accept(self, listener: Any) -> None:
         """A new connection waits for its first byte in the poller, not on a thread."""
+        least = self._least_other()
+        if least is not None and self.nr_conns > least:
+            # another worker holds fewer: leave it this one (the main loop's next turn, after
+            # the next event, listens again, in case the other does not take it)
+            self.set_accept_enabled(False)
+            return
         try:
             client_sock, client_addr = listener.accept()
         except OSError as e:
@@ -69,6 +128,7 @@ class HeadDeadlineWorker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
+        self._publish()
         conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
         conn.sock = _HeadSocket(conn.sock)
         conn.timeout = time.monotonic() + HEAD_SECONDS  # closed by murder_pending after

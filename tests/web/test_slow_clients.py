@@ -120,3 +120,43 @@ def test_a_head_sent_byte_by_byte_does_not_stall_other_users(server: str) -> Non
         time.sleep(2)  # the first bytes have arrived: each connection is in a thread now
         status, took = timed_get(server, 30)
     assert status == 200 and took < PROMPT, f"{took:.1f} s with {IDLE} slow heads"
+
+
+def connections_per_process(port: int) -> dict[int, int]:
+    """How many established connections to ``port`` each process holds (Linux's /proc)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "01":  # local port, ESTABLISHED
+            inodes.add(f"socket:[{fields[9]}]")
+    held: dict[int, int] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                        held[int(pid)] = held.get(int(pid), 0) + 1
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="counts connections in /proc")
+def test_kept_alive_connections_are_shared_between_the_workers(server: str) -> None:
+    """Clients that keep their connections alive (browsers, nginx's upstream pool) stay with the
+    worker that accepted them: 40 arriving at once are split about evenly between the two."""
+    import http.client
+
+    port = int(server.rsplit(":", 1)[1])
+    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(40)]
+    try:
+        for client in clients:
+            client.request("GET", "/dang-nhap")
+        for client in clients:
+            response = client.getresponse()
+            response.read()
+            assert response.status == 200 and not response.will_close
+        held = connections_per_process(port)  # within the 2 s keep-alive
+        workers = sorted(held.values())
+        assert len(workers) == 2 and workers[1] - workers[0] <= 6, held
+    finally:
+        for client in clients:
+            client.close()
