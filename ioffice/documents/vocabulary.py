@@ -106,8 +106,7 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
-_FOLD = _fold_table()
-FOLD_TABLE = _FOLD
+FOLD_TABLE = _fold_table()
 """Each precomposed Latin letter to its folded letter (one character each): text that is ASCII
 after ``str.translate(FOLD_TABLE)`` folds character for character, then ``.lower()``."""
 
@@ -118,7 +117,7 @@ def fold(text: str) -> str:
     Search folds every word it shows and indexes (hundreds per page): the precomposed letters
     go through one table, and only text with something else outside ASCII (a combining mark,
     a dash, a quote) takes the general path, which gives the same result."""
-    translated = text.translate(_FOLD)
+    translated = text.translate(FOLD_TABLE)
     if translated.isascii():
         return translated.lower()
     return _fold_slow(translated)
