@@ -90,13 +90,19 @@ TICK = os.sysconf("SC_CLK_TCK")
 ACCESS_LOG: Path | None = None  # gunicorn's access log, to count the requests that are not ours
 
 
+def stat_cpu(stat: Path) -> float | None:
+    """utime + stime of a ``/proc/<pid>/stat`` or ``/proc/<pid>/task/<tid>/stat`` file, in
+    seconds; None if the process or thread is gone."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def proc_cpu(pid: int) -> float:
     """utime + stime of a process (all its threads), in seconds; 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return stat_cpu(Path(f"/proc/{pid}/stat")) or 0.0
 
 
 def children(pid: int) -> list[int]:

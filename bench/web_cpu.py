@@ -238,11 +238,9 @@ def _thread_cpu(web, server_pid: int) -> dict[str, float]:
     out = {}
     for pid in web.children(server_pid):
         for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            out[task.name] = (int(fields[11]) + int(fields[12])) / web.TICK
+            cpu = web.stat_cpu(task / "stat")
+            if cpu is not None:
+                out[task.name] = cpu
     return out
 
 
